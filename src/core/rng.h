@@ -1,0 +1,24 @@
+/* Seeded random numbers: xoshiro256** seeded through splitmix64, so a seed
+ * gives the same stream on every machine. Independent streams for threads
+ * or purposes come from ae_rng_split, never from sharing one state.      */
+#ifndef AEKIT_CORE_RNG_H
+#define AEKIT_CORE_RNG_H
+
+#include <stdint.h>
+
+typedef struct { uint64_t s[4]; } ae_rng;
+
+void     ae_rng_seed(ae_rng *r, uint64_t seed);
+/* A new generator whose stream does not overlap r's in practice; advances r. */
+ae_rng   ae_rng_split(ae_rng *r);
+uint64_t ae_rng_u64(ae_rng *r);
+/* Uniform in [0, 1) with 24 random bits. */
+float    ae_rng_uniform(ae_rng *r);
+/* Uniform integer in [0, n) without modulo bias. */
+uint32_t ae_rng_below(ae_rng *r, uint32_t n);
+/* Standard normal (Box-Muller, one value per call). */
+float    ae_rng_normal(ae_rng *r);
+/* Fisher-Yates shuffle of idx[0..n). */
+void     ae_rng_shuffle(ae_rng *r, uint32_t *idx, uint32_t n);
+
+#endif

@@ -1,0 +1,89 @@
+/* Layer kernels: each layer is a plain forward/backward pair over flat float
+ * arrays with explicit shapes (the llm.c habit). Kernels know nothing of
+ * models, files or threads: the caller splits a batch across threads and hands
+ * each kernel a contiguous run of n images.
+ *
+ * Conventions shared by every kernel here:
+ *  - Layout is NCHW (image-major, then channel, row, column), as in PyTorch.
+ *  - Forward overwrites its output.
+ *  - Backward OVERWRITES the input gradient dx (when dx != NULL) and
+ *    ACCUMULATES (+=) parameter gradients (dw, db), so one call per chunk of
+ *    images sums into a per-thread gradient buffer that the caller zeroes.
+ *  - dx == NULL means "no input gradient wanted" (first layer of a network).
+ *  - No kernel allocates memory; kernels that need scratch space say how
+ *    much through a *_workspace() function and take a `ws` pointer.
+ */
+#ifndef AEKIT_LAYERS_H
+#define AEKIT_LAYERS_H
+
+#include <stddef.h>
+
+/* ---- conv2d ---------------------------------------------------------------
+ * x [n, cin, h, w], weight [cout, cin, k, k] (PyTorch OIHW), bias [cout]
+ * (bias may be NULL), symmetric zero padding `pad` on every side, square
+ * stride. Output y [n, cout, ho, wo] with
+ *   ho = (h + 2*pad - k) / stride + 1,  wo likewise.
+ * 'same' for odd k and stride 1 is pad = k/2; 'valid' is pad = 0.         */
+typedef struct {
+    int cin, h, w;      /* input plane shape                           */
+    int cout, k;        /* output channels, kernel size (k x k)        */
+    int stride, pad;
+    int ho, wo;         /* output plane shape, filled by conv2d_shape() */
+} conv2d_shape_t;
+
+/* Fills s->ho, s->wo; returns 0, or -1 when the output would be empty. */
+int conv2d_shape(conv2d_shape_t *s);
+/* Scratch floats needed by conv2d_forward / conv2d_backward for n images. */
+size_t conv2d_workspace(const conv2d_shape_t *s, int n);
+void conv2d_forward(float *y, const float *x, const float *weight, const float *bias,
+                    int n, const conv2d_shape_t *s, float *ws);
+void conv2d_backward(float *dx, float *dweight, float *dbias, const float *dy,
+                     const float *x, const float *weight,
+                     int n, const conv2d_shape_t *s, float *ws);
+
+/* ---- max-pool 2d ------------------------------------------------------------
+ * Window k x k, stride k (k = 2 in the lesson). ceil_mode = 1 keeps a partial
+ * window at the bottom/right edge (Keras padding='same', PyTorch
+ * ceil_mode=True: 7 -> 4); ceil_mode = 0 drops it (7 -> 3).
+ * ho = ceil_mode ? ceil(h/k) : floor(h/k).
+ * Ties: the first maximum in row-major window order gets the gradient
+ * (PyTorch's CPU rule). Backward recomputes the argmax from x.            */
+int  pool2d_out(int h, int k, int ceil_mode);
+void maxpool2d_forward(float *y, const float *x, int n, int c, int h, int w,
+                       int k, int ceil_mode);
+void maxpool2d_backward(float *dx, const float *dy, const float *x,
+                        int n, int c, int h, int w, int k, int ceil_mode);
+
+/* Average pool, same window rules; a partial window averages only the
+ * pixels it covers (PyTorch count_include_pad=False with ceil_mode).     */
+void avgpool2d_forward(float *y, const float *x, int n, int c, int h, int w,
+                       int k, int ceil_mode);
+void avgpool2d_backward(float *dx, const float *dy,
+                        int n, int c, int h, int w, int k, int ceil_mode);
+
+/* ---- nearest-neighbour upsample by integer factor s ----------------------
+ * x [n, c, h, w] -> y [n, c, h*s, w*s]; backward sums each s x s block.   */
+void upsample2d_forward(float *y, const float *x, int n, int c, int h, int w, int s);
+void upsample2d_backward(float *dx, const float *dy, int n, int c, int h, int w, int s);
+
+/* ---- dense (fully connected) -----------------------------------------------
+ * x [n, in], weight [out, in] (PyTorch nn.Linear layout), bias [out] or NULL,
+ * y [n, out] = x W^T + b.                                                  */
+void dense_forward(float *y, const float *x, const float *weight, const float *bias,
+                   int n, int in, int out);
+void dense_backward(float *dx, float *dweight, float *dbias, const float *dy,
+                    const float *x, const float *weight, int n, int in, int out);
+
+/* ---- element-wise activations ------------------------------------------------
+ * count = number of floats. Backward takes the forward OUTPUT y (cheaper
+ * than x for all of these), and may run in place (dx == dy).              */
+void relu_forward(float *y, const float *x, size_t count);
+void relu_backward(float *dx, const float *dy, const float *y, size_t count);
+void leaky_relu_forward(float *y, const float *x, size_t count, float slope);
+void leaky_relu_backward(float *dx, const float *dy, const float *y, size_t count, float slope);
+void sigmoid_forward(float *y, const float *x, size_t count);
+void sigmoid_backward(float *dx, const float *dy, const float *y, size_t count);
+void tanh_forward(float *y, const float *x, size_t count);
+void tanh_backward(float *dx, const float *dy, const float *y, size_t count);
+
+#endif

@@ -1,0 +1,46 @@
+/* A tiny assertion harness: CHECK keeps going and counts failures; each test
+ * program ends with TEST_DONE(), which prints "N passed, M failed" and
+ * returns non-zero on any failure. */
+#ifndef AEKIT_TEST_H
+#define AEKIT_TEST_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int test_passed, test_failed;
+
+#define CHECK(cond, ...)                                                     \
+    do {                                                                     \
+        if (cond) {                                                          \
+            test_passed++;                                                   \
+        } else {                                                             \
+            test_failed++;                                                   \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);  \
+            fprintf(stderr, __VA_ARGS__);                                    \
+            fprintf(stderr, "\n");                                           \
+        }                                                                    \
+    } while (0)
+
+/* |a - b| <= atol + rtol * |b| */
+#define CHECK_CLOSE(a, b, rtol, atol, ...)                                   \
+    CHECK(fabs((double)(a) - (double)(b)) <= (atol) + (rtol) * fabs((double)(b)), __VA_ARGS__)
+
+#define TEST_DONE()                                                          \
+    do {                                                                     \
+        printf("%d passed, %d failed\n", test_passed, test_failed);          \
+        return test_failed ? 1 : 0;                                          \
+    } while (0)
+
+/* Largest |a-b| / (atol + |b|) over n floats, for array comparisons. */
+static inline double test_max_rel(const float *a, const float *b, size_t n, double atol)
+{
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]) / (atol + fabs((double)b[i]));
+        if (!(d <= worst)) worst = d; /* NaN propagates as worst */
+    }
+    return worst;
+}
+
+#endif
