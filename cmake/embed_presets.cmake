@@ -2,7 +2,7 @@
 # inside the library and the binary needs no data files to run.
 file(GLOB files ${DIR}/*.txt)
 list(SORT files)
-set(body "/* Generated from models/*.txt by cmake/embed_presets.cmake. */\n#include <stddef.h>\n")
+set(body "/* Generated from the files in models/ by cmake/embed_presets.cmake. */\n#include <stddef.h>\n")
 set(table "const char *const ae_preset_names[] = {")
 set(texts "const char *const ae_preset_texts[] = {")
 foreach(f ${files})

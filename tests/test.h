@@ -32,15 +32,24 @@ static int test_passed, test_failed;
         return test_failed ? 1 : 0;                                          \
     } while (0)
 
-/* Largest |a-b| / (atol + |b|) over n floats, for array comparisons. */
-static inline double test_max_rel(const float *a, const float *b, size_t n, double atol)
+/* Largest |a-b| / (atol + |b|) over n floats, for array comparisons; the
+ * index of the worst element goes to *at when at != NULL. */
+static inline double test_max_rel_at(const float *a, const float *b, size_t n, double atol, size_t *at)
 {
     double worst = 0;
     for (size_t i = 0; i < n; i++) {
         double d = fabs((double)a[i] - (double)b[i]) / (atol + fabs((double)b[i]));
-        if (!(d <= worst)) worst = d; /* NaN propagates as worst */
+        if (!(d <= worst)) { /* NaN propagates as worst */
+            worst = d;
+            if (at) *at = i;
+        }
     }
     return worst;
+}
+
+static inline double test_max_rel(const float *a, const float *b, size_t n, double atol)
+{
+    return test_max_rel_at(a, b, n, atol, NULL);
 }
 
 #endif

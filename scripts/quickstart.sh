@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job in one command: installs what is missing, builds aekit,
+# fetches MNIST, trains the lesson's convolutional autoencoder and writes a
+# run folder. Extra arguments go to `aekit train` (e.g. --epochs 25).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release -j"$(nproc)" --target aekit
+scripts/fetch-mnist.sh data/mnist
+out=runs/quickstart
+build/release/aekit train --model conv --data mnist --epochs 5 --out "$out" "$@"
+echo
+echo "Look at: $out/reconstructions.png (originals over reconstructions), $out/loss.png, $out/metrics.csv"
+echo "Then try: build/release/aekit eval $out/model.safetensors --data mnist"

@@ -1,0 +1,177 @@
+/* Data sets: a split of an MNIST-style folder (images + labels as IDX files),
+ * found by folder path or by name. Pixels stay uint8 until a batch is taken. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "aekit.h"
+#include "core/error.h"
+#include "data/idx.h"
+
+#define PATH_SIZE sizeof(((ae_dataset *)0)->source)
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Where Debian's dataset-* packages install data sets. */
+static const char *const SYSTEM_DATA_DIR = "/usr/share/datasets";
+
+static const char *install_hint(const char *name)
+{
+    if (strcmp(name, "mnist") == 0)
+        return "run scripts/fetch-mnist.sh";
+    if (strcmp(name, "fashion-mnist") == 0)
+        return "run apt-get install dataset-fashion-mnist";
+    return "known names: mnist (scripts/fetch-mnist.sh), fashion-mnist "
+           "(apt-get install dataset-fashion-mnist); or give a folder path";
+}
+
+/* Resolves `name` to a folder: a path as given, else <root>/<name> for the
+ * first of $AEKIT_DATA, ./data, /usr/share/datasets holding it. */
+static int find_folder(char *dir, const char *name, ae_error *err)
+{
+    if (strchr(name, '/') || is_dir(name)) {
+        if (!is_dir(name))
+            return ae_fail(err, "%s: no such folder", name);
+        if (snprintf(dir, PATH_SIZE, "%s", name) >= (int)PATH_SIZE)
+            return ae_fail(err, "%s: path too long", name);
+        return 0;
+    }
+    if (name[0] == '\0')
+        return ae_fail(err, "data set name is empty");
+
+    const char *env = getenv("AEKIT_DATA");
+    if (env && env[0] == '\0')
+        env = NULL;
+    const char *roots[] = { env, "data", SYSTEM_DATA_DIR };
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+        if (!roots[i])
+            continue;
+        if (snprintf(dir, PATH_SIZE, "%s/%s", roots[i], name) >= (int)PATH_SIZE)
+            return ae_fail(err, "%s/%s: path too long", roots[i], name);
+        if (is_dir(dir))
+            return 0;
+    }
+    return ae_fail(err, "unknown data set '%s': no folder '%s' in %s%s%s./data or %s; %s",
+                   name, name, env ? "$AEKIT_DATA (" : "", env ? env : "", env ? "), " : "",
+                   SYSTEM_DATA_DIR, install_hint(name));
+}
+
+/* Finds <dir>/<base> or <dir>/<base>.gz. */
+static int find_file(char *path, const char *dir, const char *base, ae_error *err)
+{
+    if (snprintf(path, PATH_SIZE, "%s/%s", dir, base) >= (int)PATH_SIZE)
+        return ae_fail(err, "%s/%s: path too long", dir, base);
+    if (exists(path))
+        return 0;
+    size_t len = strlen(path);
+    if (len + 4 > PATH_SIZE)
+        return ae_fail(err, "%s.gz: path too long", path);
+    memcpy(path + len, ".gz", 4);
+    if (exists(path))
+        return 0;
+    path[len] = '\0';
+    return ae_fail(err, "%s: not found (also tried %s.gz)", path, path);
+}
+
+/* Takes the arrays' data into ds once their shapes agree. */
+static int adopt(ae_dataset *ds, idx_array *images, idx_array *labels,
+                 const char *images_path, const char *labels_path, ae_error *err)
+{
+    if (images->ndim != 3)
+        return ae_fail(err, "%s: expected images of 3 dimensions [n, height, width], file has %d",
+                       images_path, images->ndim);
+    if (labels->ndim != 1)
+        return ae_fail(err, "%s: expected labels of 1 dimension [n], file has %d",
+                       labels_path, labels->ndim);
+    if (labels->dims[0] != images->dims[0])
+        return ae_fail(err, "%s has %u labels but %s has %u images",
+                       labels_path, labels->dims[0], images_path, images->dims[0]);
+    if (images->dims[0] > INT_MAX || images->dims[1] > INT_MAX || images->dims[2] > INT_MAX)
+        return ae_fail(err, "%s: too many images or too large images", images_path);
+
+    ds->n = (int)images->dims[0];
+    ds->c = 1;
+    ds->h = (int)images->dims[1];
+    ds->w = (int)images->dims[2];
+    ds->pixels = images->data;
+    ds->labels = labels->data;
+    images->data = NULL;
+    labels->data = NULL;
+    snprintf(ds->source, sizeof ds->source, "%s", images_path);
+    return 0;
+}
+
+int ae_dataset_open(ae_dataset **out, const char *name, ae_split split, ae_error *err)
+{
+    *out = NULL;
+    const char *prefix = split == AE_SPLIT_TEST ? "t10k" : "train";
+    char dir[PATH_SIZE], base[64], images_path[PATH_SIZE], labels_path[PATH_SIZE];
+
+    if (find_folder(dir, name, err) != 0)
+        return -1;
+    snprintf(base, sizeof base, "%s-images-idx3-ubyte", prefix);
+    if (find_file(images_path, dir, base, err) != 0)
+        return -1;
+    snprintf(base, sizeof base, "%s-labels-idx1-ubyte", prefix);
+    if (find_file(labels_path, dir, base, err) != 0)
+        return -1;
+
+    idx_array images, labels;
+    ae_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        return ae_fail(err, "%s: out of memory", images_path);
+    int rc = -1;
+    if (idx_read(&images, images_path, err) == 0) {
+        if (idx_read(&labels, labels_path, err) == 0)
+            rc = adopt(ds, &images, &labels, images_path, labels_path, err);
+        idx_free(&images);
+        idx_free(&labels);
+    }
+    if (rc != 0) {
+        free(ds);
+        return -1;
+    }
+    *out = ds;
+    return 0;
+}
+
+void ae_dataset_truncate(ae_dataset *ds, int n)
+{
+    /* The tail stays allocated: freed with the rest by ae_dataset_free. */
+    if (n > 0 && n < ds->n)
+        ds->n = n;
+}
+
+void ae_dataset_free(ae_dataset *ds)
+{
+    if (!ds)
+        return;
+    free(ds->pixels);
+    free(ds->labels);
+    free(ds);
+}
+
+void ae_dataset_batch(const ae_dataset *ds, const uint32_t *idx, int count, float *out)
+{
+    size_t image = (size_t)ds->c * (size_t)ds->h * (size_t)ds->w;
+    for (int k = 0; k < count; k++) {
+        const uint8_t *src = ds->pixels + idx[k] * image;
+        float *dst = out + (size_t)k * image;
+        for (size_t j = 0; j < image; j++)
+            dst[j] = src[j] / 255.0f;
+    }
+}

@@ -1,0 +1,192 @@
+/* Forward and backward passes over a chunk of images on one thread, and the
+ * working memory they use. A batch is split into one contiguous chunk per
+ * thread; each thread runs the whole network on its chunk with its own
+ * activations and its own parameter-gradient buffer, so threads never
+ * share writes. Gradients are summed across threads in a fixed order
+ * afterwards, which keeps runs bit-identical for a given thread count. */
+#include "model/model.h"
+#include "core/error.h"
+#include "loss/loss.h"
+
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ae_work {
+    int    per_thread, threads;
+    float *mem;          /* one allocation for everything below */
+    float **xin;         /* per thread: input images (per_thread * in_size) */
+    float **act;         /* per thread: every layer's output             */
+    float **ga, **gb;    /* per thread: ping-pong activation gradients   */
+    float **ws;          /* per thread: kernel scratch                   */
+    float **grad;        /* per thread: parameter gradients (nparams)    */
+};
+
+int resolve_threads(int requested)
+{
+    int t = requested > 0 ? requested : omp_get_num_procs();
+    if (t < 1) t = 1;
+    if (t > 256) t = 256;
+    return t;
+}
+
+void work_free(ae_work *w)
+{
+    if (!w) return;
+    free(w->mem);
+    free(w->xin);
+    free(w);
+}
+
+static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; } /* 64-byte multiples */
+
+int work_reserve(ae_model *m, int per_thread, int threads, ae_error *err)
+{
+    ae_work *w = m->work;
+    if (w && w->per_thread >= per_thread && w->threads == threads) return 0;
+    if (w && w->per_thread > per_thread) per_thread = w->per_thread;
+    work_free(w);
+    m->work = NULL;
+
+    size_t in_size = (size_t)m->in_c * m->in_h * m->in_w;
+    size_t ws = 0;
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].kind == L_CONV) {
+            size_t s = conv2d_workspace(&m->layers[i].conv, per_thread);
+            if (s > ws) ws = s;
+        }
+    size_t n_x = round16(in_size * per_thread);
+    size_t n_act = round16(m->act_per_image * per_thread);
+    size_t n_g = round16(m->max_act * per_thread);
+    size_t n_ws = round16(ws);
+    size_t n_grad = round16(m->nparams);
+    size_t per = n_x + n_act + 2 * n_g + n_ws + n_grad;
+
+    w = calloc(1, sizeof *w);
+    float **ptrs = calloc((size_t)threads * 6, sizeof(float *));
+    float *mem = aligned_alloc(64, per * threads * sizeof(float));
+    if (!w || !ptrs || !mem) {
+        free(w); free(ptrs); free(mem);
+        return ae_fail(err, "out of memory for working buffers (%zu MiB)",
+                       per * threads * sizeof(float) >> 20);
+    }
+    memset(mem, 0, per * threads * sizeof(float));
+    w->per_thread = per_thread;
+    w->threads = threads;
+    w->mem = mem;
+    w->xin = ptrs;
+    w->act = ptrs + threads;
+    w->ga = ptrs + 2 * threads;
+    w->gb = ptrs + 3 * threads;
+    w->ws = ptrs + 4 * threads;
+    w->grad = ptrs + 5 * threads;
+    for (int t = 0; t < threads; t++) {
+        float *p = mem + per * t;
+        w->xin[t] = p;  p += n_x;
+        w->act[t] = p;  p += n_act;
+        w->ga[t] = p;   p += n_g;
+        w->gb[t] = p;   p += n_g;
+        w->ws[t] = p;   p += n_ws;
+        w->grad[t] = p;
+    }
+    m->work = w;
+    return 0;
+}
+
+int work_threads(const ae_model *m) { return m->work ? m->work->threads : 0; }
+float *work_grad(ae_model *m, int t) { return m->work->grad[t]; }
+float *work_input(ae_model *m, int t) { return m->work->xin[t]; }
+
+static void layer_forward(const ae_model *m, const ae_layer *l, const float *x, float *y, int n, float *ws)
+{
+    const float *W = m->params + l->w_off;
+    const float *B = l->b_count ? m->params + l->b_off : NULL;
+    size_t count = (size_t)n * l->out_size;
+    switch (l->kind) {
+    case L_CONV:       conv2d_forward(y, x, W, B, n, &l->conv, ws); break;
+    case L_MAXPOOL:    maxpool2d_forward(y, x, n, l->in_c, l->in_h, l->in_w, l->k, l->ceil_mode); break;
+    case L_AVGPOOL:    avgpool2d_forward(y, x, n, l->in_c, l->in_h, l->in_w, l->k, l->ceil_mode); break;
+    case L_UPSAMPLE:   upsample2d_forward(y, x, n, l->in_c, l->in_h, l->in_w, l->scale); break;
+    case L_DENSE:      dense_forward(y, x, W, B, n, l->in_c, l->units); break;
+    case L_FLATTEN:
+    case L_RESHAPE:    memcpy(y, x, count * sizeof(float)); break;
+    case L_RELU:       relu_forward(y, x, count); break;
+    case L_LEAKY_RELU: leaky_relu_forward(y, x, count, l->slope); break;
+    case L_SIGMOID:    sigmoid_forward(y, x, count); break;
+    case L_TANH:       tanh_forward(y, x, count); break;
+    }
+}
+
+/* dx may be NULL (first layer): only parameter gradients are wanted. */
+static void layer_backward(const ae_model *m, const ae_layer *l, float *dx, const float *dy,
+                           const float *x, const float *y, int n, float *grad, float *ws)
+{
+    const float *W = m->params + l->w_off;
+    float *dW = grad + l->w_off;
+    float *dB = l->b_count ? grad + l->b_off : NULL;
+    size_t count = (size_t)n * l->out_size;
+    if (!dx && !l->w_count) return;
+    switch (l->kind) {
+    case L_CONV:       conv2d_backward(dx, dW, dB, dy, x, W, n, &l->conv, ws); break;
+    case L_MAXPOOL:    maxpool2d_backward(dx, dy, x, n, l->in_c, l->in_h, l->in_w, l->k, l->ceil_mode); break;
+    case L_AVGPOOL:    avgpool2d_backward(dx, dy, n, l->in_c, l->in_h, l->in_w, l->k, l->ceil_mode); break;
+    case L_UPSAMPLE:   upsample2d_backward(dx, dy, n, l->in_c, l->in_h, l->in_w, l->scale); break;
+    case L_DENSE:      dense_backward(dx, dW, dB, dy, x, W, n, l->in_c, l->units); break;
+    case L_FLATTEN:
+    case L_RESHAPE:    memcpy(dx, dy, count * sizeof(float)); break;
+    case L_RELU:       relu_backward(dx, dy, y, count); break;
+    case L_LEAKY_RELU: leaky_relu_backward(dx, dy, y, count, l->slope); break;
+    case L_SIGMOID:    sigmoid_backward(dx, dy, y, count); break;
+    case L_TANH:       tanh_backward(dx, dy, y, count); break;
+    }
+}
+
+const float *model_activation(const ae_model *m, int t, int layer, int n)
+{
+    return m->work->act[t] + m->layers[layer].act_off * n;
+}
+
+const float *model_forward_chunk(ae_model *m, int t, const float *x, int n, int upto)
+{
+    ae_work *w = m->work;
+    const float *in = x;
+    for (int i = 0; i < upto; i++) {
+        const ae_layer *l = &m->layers[i];
+        float *out = w->act[t] + l->act_off * n;
+        layer_forward(m, l, in, out, n, w->ws[t]);
+        in = out;
+    }
+    return in;
+}
+
+double model_train_chunk(ae_model *m, int t, const float *x, const float *target, int n, float scale)
+{
+    ae_work *w = m->work;
+    float *grad = w->grad[t];
+    memset(grad, 0, m->nparams * sizeof(float));
+    if (n <= 0) return 0.0;
+
+    int logits = model_logits_layer(m);
+    int last = logits >= 0 ? logits : m->nlayers - 1;
+    /* the final sigmoid is skipped: BCE is computed from its input, the logits */
+    const float *out = model_forward_chunk(m, t, x, n, last + 1);
+    size_t count = (size_t)n * m->layers[last].out_size;
+    float *g = w->ga[t], *g_next = w->gb[t];
+    double loss;
+    if (logits >= 0) {
+        loss = bce_logits_loss(out, target, count);
+        bce_logits_backward(g, out, target, count, scale);
+    } else {
+        loss = sse_loss(out, target, count);
+        sse_backward(g, out, target, count, scale);
+    }
+    for (int i = last; i >= 0; i--) {
+        const ae_layer *l = &m->layers[i];
+        const float *xin = i > 0 ? w->act[t] + m->layers[i - 1].act_off * n : x;
+        const float *y = w->act[t] + l->act_off * n;
+        float *dx = i > 0 ? g_next : NULL;
+        layer_backward(m, l, dx, g, xin, y, n, grad, w->ws[t]);
+        float *tmp = g; g = g_next; g_next = tmp;
+    }
+    return loss;
+}

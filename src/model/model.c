@@ -1,0 +1,173 @@
+/* Model lifetime, initialisation, presets, metadata and summary. */
+#define _POSIX_C_SOURCE 200809L
+#include "model/model.h"
+#include "core/error.h"
+#include "core/rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* generated from the files in models/ by cmake/embed_presets.cmake */
+extern const char *const ae_preset_names[];
+extern const char *const ae_preset_texts[];
+
+const char *const *ae_model_presets(void) { return ae_preset_names; }
+
+int ae_model_from_text(ae_model **out, const char *text, const char *origin, ae_error *err)
+{
+    *out = NULL;
+    ae_model *m = calloc(1, sizeof *m);
+    if (!m) return ae_fail(err, "%s: out of memory", origin);
+    if (model_parse(m, text, origin, err)) {
+        free(m);
+        return -1;
+    }
+    m->params = calloc(m->nparams ? m->nparams : 1, sizeof(float));
+    if (!m->params) {
+        ae_model_free(m);
+        return ae_fail(err, "%s: out of memory for %zu parameters", origin, m->nparams);
+    }
+    ae_model_init(m, 0);
+    *out = m;
+    return 0;
+}
+
+int ae_model_from_preset(ae_model **out, const char *name, ae_error *err)
+{
+    for (int i = 0; ae_preset_names[i]; i++)
+        if (strcmp(ae_preset_names[i], name) == 0) {
+            char origin[128];
+            snprintf(origin, sizeof origin, "preset %s", name);
+            return ae_model_from_text(out, ae_preset_texts[i], origin, err);
+        }
+    char list[512] = "";
+    for (int i = 0; ae_preset_names[i]; i++) {
+        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+        strncat(list, ae_preset_names[i], sizeof list - strlen(list) - 1);
+    }
+    *out = NULL;
+    return ae_fail(err, "unknown model preset '%s' (presets: %s; or give a model description file)", name, list);
+}
+
+void ae_model_init(ae_model *m, uint64_t seed)
+{
+    /* Glorot-uniform weights and zero biases: Keras' defaults, which the
+     * lesson's reference losses were produced with. */
+    ae_rng rng;
+    ae_rng_seed(&rng, seed);
+    for (int i = 0; i < m->nlayers; i++) {
+        ae_layer *l = &m->layers[i];
+        if (!l->w_count) continue;
+        double fan_in, fan_out;
+        if (l->kind == L_CONV) {
+            fan_in = (double)l->in_c * l->k * l->k;
+            fan_out = (double)l->units * l->k * l->k;
+        } else {
+            fan_in = l->in_c;
+            fan_out = l->units;
+        }
+        float limit = (float)sqrt(6.0 / (fan_in + fan_out));
+        for (size_t j = 0; j < l->w_count; j++)
+            m->params[l->w_off + j] = (2.0f * ae_rng_uniform(&rng) - 1.0f) * limit;
+        memset(m->params + l->b_off, 0, l->b_count * sizeof(float));
+    }
+}
+
+void ae_model_free(ae_model *m)
+{
+    if (!m) return;
+    work_free(m->work);
+    for (int i = 0; i < m->nmeta; i++) {
+        free(m->meta_keys[i]);
+        free(m->meta_vals[i]);
+    }
+    free(m->meta_keys);
+    free(m->meta_vals);
+    free(m->params);
+    free(m->layers);
+    free(m->description);
+    free(m);
+}
+
+size_t ae_model_param_count(const ae_model *m) { return m->nparams; }
+
+void ae_model_input_shape(const ae_model *m, int *c, int *h, int *w)
+{
+    if (c) *c = m->in_c;
+    if (h) *h = m->in_h;
+    if (w) *w = m->in_w;
+}
+
+size_t ae_model_latent_size(const ae_model *m) { return m->layers[m->n_encoder - 1].out_size; }
+
+const char *ae_model_description(const ae_model *m) { return m->description; }
+
+static const char *kind_name(layer_kind k)
+{
+    static const char *names[] = { "conv", "maxpool", "avgpool", "upsample", "dense", "flatten",
+                                   "reshape", "relu", "leaky_relu", "sigmoid", "tanh" };
+    return names[k];
+}
+
+size_t ae_model_summary(const ae_model *m, char *buf, size_t size)
+{
+    size_t used = 0;
+#define EMIT(...)                                                                  \
+    do {                                                                           \
+        int n_ = snprintf(used < size ? buf + used : NULL, used < size ? size - used : 0, __VA_ARGS__); \
+        if (n_ > 0) used += (size_t)n_;                                            \
+    } while (0)
+    EMIT("%-12s %-12s %-16s %10s\n", "tensor", "layer", "output", "params");
+    char shape[64];
+    snprintf(shape, sizeof shape, "%dx%dx%d", m->in_c, m->in_h, m->in_w);
+    EMIT("%-12s %-12s %-16s %10s\n", "", "input", shape, "");
+    for (int i = 0; i < m->nlayers; i++) {
+        const ae_layer *l = &m->layers[i];
+        char name[64];
+        snprintf(name, sizeof name, "%s.%d", l->part == PART_ENCODER ? "encoder" : "decoder", l->index);
+        snprintf(shape, sizeof shape, "%dx%dx%d", l->out_c, l->out_h, l->out_w);
+        EMIT("%-12s %-12s %-16s %10zu\n", name, kind_name(l->kind), shape, l->w_count + l->b_count);
+        if (i == m->n_encoder - 1)
+            EMIT("%-12s latent: %zu values per image\n", "", l->out_size);
+    }
+    EMIT("total parameters: %zu\n", m->nparams);
+#undef EMIT
+    return used;
+}
+
+const char *ae_model_meta(const ae_model *m, const char *key)
+{
+    for (int i = 0; i < m->nmeta; i++)
+        if (strcmp(m->meta_keys[i], key) == 0) return m->meta_vals[i];
+    return NULL;
+}
+
+int ae_model_set_meta(ae_model *m, const char *key, const char *value, ae_error *err)
+{
+    for (int i = 0; i < m->nmeta; i++)
+        if (strcmp(m->meta_keys[i], key) == 0) {
+            char *v = strdup(value);
+            if (!v) return ae_fail(err, "out of memory");
+            free(m->meta_vals[i]);
+            m->meta_vals[i] = v;
+            return 0;
+        }
+    char **k2 = realloc(m->meta_keys, (size_t)(m->nmeta + 1) * sizeof *k2);
+    if (!k2) return ae_fail(err, "out of memory");
+    m->meta_keys = k2;
+    char **v2 = realloc(m->meta_vals, (size_t)(m->nmeta + 1) * sizeof *v2);
+    if (!v2) return ae_fail(err, "out of memory");
+    m->meta_vals = v2;
+    char *k = strdup(key), *v = strdup(value);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return ae_fail(err, "out of memory");
+    }
+    m->meta_keys[m->nmeta] = k;
+    m->meta_vals[m->nmeta] = v;
+    m->nmeta++;
+    return 0;
+}

@@ -1,0 +1,419 @@
+/* IDX reader and data sets: valid raw and gzipped files, every kind of broken
+ * file (each must fail with one line naming the file), folder and name
+ * resolution, batches, and the real MNIST / Fashion-MNIST when present. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <dirent.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "aekit.h"
+#include "data/idx.h"
+#include "test.h"
+
+#ifndef AEKIT_SOURCE_DIR
+#define AEKIT_SOURCE_DIR "."
+#endif
+
+static char root[256]; /* the temp folder everything is written into */
+
+static const char *at(const char *name)
+{
+    static char paths[8][1024];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", root, name);
+    return p;
+}
+
+static void write_raw(const char *path, const void *bytes, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(bytes, 1, n, f) != n || fclose(f) != 0) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(2);
+    }
+}
+
+static void write_gz(const char *path, const void *bytes, size_t n)
+{
+    gzFile gz = gzopen(path, "wb");
+    if (!gz || (n && gzwrite(gz, bytes, (unsigned)n) != (int)n) || gzclose(gz) != Z_OK) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(2);
+    }
+}
+
+static size_t read_all(const char *path, uint8_t *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, cap, f) : 0;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* Builds an IDX image of the given type and dims; data = (i * 7 + 1) mod 256.
+ * Returns the number of bytes. */
+static size_t make_idx(uint8_t *buf, uint8_t type, int ndim, const uint32_t *dims)
+{
+    size_t n = 4, count = 1;
+    buf[0] = 0, buf[1] = 0, buf[2] = type, buf[3] = (uint8_t)ndim;
+    for (int i = 0; i < ndim; i++) {
+        buf[n++] = (uint8_t)(dims[i] >> 24);
+        buf[n++] = (uint8_t)(dims[i] >> 16);
+        buf[n++] = (uint8_t)(dims[i] >> 8);
+        buf[n++] = (uint8_t)dims[i];
+        count *= dims[i];
+    }
+    for (size_t i = 0; i < count && count < 4096; i++)
+        buf[n++] = (uint8_t)(i * 7 + 1);
+    return n;
+}
+
+/* idx_read must fail with one line naming the file and containing `what`. */
+static void expect_idx_failure(const char *path, const char *what)
+{
+    ae_error err = { "" };
+    idx_array a;
+    int rc = idx_read(&a, path, &err);
+    CHECK(rc == -1, "%s should fail", path);
+    CHECK(a.data == NULL, "%s: no data after failure", path);
+    CHECK(strstr(err.msg, path) != NULL, "message names the file: '%s'", err.msg);
+    CHECK(strstr(err.msg, what) != NULL, "message says '%s': '%s'", what, err.msg);
+    CHECK(strchr(err.msg, '\n') == NULL, "one line: '%s'", err.msg);
+}
+
+static void test_idx_valid(void)
+{
+    uint8_t buf[256];
+    const uint32_t dims[3] = { 5, 4, 3 };
+    size_t n = make_idx(buf, 0x08, 3, dims);
+    write_raw(at("ok.idx"), buf, n);
+    write_gz(at("ok.idx.gz"), buf, n);
+
+    const char *files[] = { at("ok.idx"), at("ok.idx.gz") };
+    for (int f = 0; f < 2; f++) {
+        ae_error err = { "" };
+        idx_array a;
+        CHECK(idx_read(&a, files[f], &err) == 0, "%s: %s", files[f], err.msg);
+        CHECK(a.ndim == 3 && a.dims[0] == 5 && a.dims[1] == 4 && a.dims[2] == 3,
+              "%s: dims %d [%u %u %u]", files[f], a.ndim, a.dims[0], a.dims[1], a.dims[2]);
+        CHECK(a.size == 60 && a.data && memcmp(a.data, buf + 16, 60) == 0, "%s: bytes", files[f]);
+        idx_free(&a);
+        CHECK(a.data == NULL, "idx_free clears");
+    }
+
+    /* 1 and 4 dimensions are fine too */
+    const uint32_t d1[1] = { 7 }, d4[4] = { 2, 1, 3, 2 };
+    n = make_idx(buf, 0x08, 1, d1);
+    write_raw(at("one.idx"), buf, n);
+    n = make_idx(buf, 0x08, 4, d4);
+    write_gz(at("four.idx.gz"), buf, n);
+    ae_error err = { "" };
+    idx_array a;
+    CHECK(idx_read(&a, at("one.idx"), &err) == 0 && a.ndim == 1 && a.size == 7, "1-dim: %s", err.msg);
+    idx_free(&a);
+    CHECK(idx_read(&a, at("four.idx.gz"), &err) == 0 && a.ndim == 4 && a.size == 12 &&
+              a.dims[3] == 2 && memcmp(a.data, buf + 20, 12) == 0, "4-dim gz: %s", err.msg);
+    idx_free(&a);
+    idx_free(NULL);
+}
+
+static void test_idx_broken(void)
+{
+    uint8_t buf[4096], gz[4096];
+    const uint32_t dims[3] = { 5, 4, 3 };
+    size_t n = make_idx(buf, 0x08, 3, dims); /* 76 bytes: 16 header + 60 data */
+
+    write_raw(at("short.idx"), buf, n - 3);
+    expect_idx_failure(at("short.idx"), "truncated: header says 60 bytes of data, file has 57");
+    write_gz(at("short.idx.gz"), buf, n - 3); /* a valid gzip of too little data */
+    expect_idx_failure(at("short.idx.gz"), "truncated");
+    write_raw(at("header-only.idx"), buf, 10);
+    expect_idx_failure(at("header-only.idx"), "truncated");
+    write_raw(at("empty.idx"), buf, 0);
+    expect_idx_failure(at("empty.idx"), "truncated");
+    write_gz(at("empty.idx.gz"), buf, 0);
+    expect_idx_failure(at("empty.idx.gz"), "truncated");
+
+    /* a gzip file cut short: in the middle, and just before its checksum */
+    write_gz(at("full.gz"), buf, n);
+    size_t gz_n = read_all(at("full.gz"), gz, sizeof gz);
+    CHECK(gz_n > 30, "gzip written");
+    write_raw(at("cut.idx.gz"), gz, gz_n / 2);
+    expect_idx_failure(at("cut.idx.gz"), "truncated");
+    write_raw(at("cut-crc.idx.gz"), gz, gz_n - 6);
+    expect_idx_failure(at("cut-crc.idx.gz"), "truncated");
+    /* a corrupted checksum */
+    memcpy(buf + 2048, gz, gz_n);
+    buf[2048 + gz_n - 6] ^= 0xff;
+    write_raw(at("bad-crc.idx.gz"), buf + 2048, gz_n);
+    expect_idx_failure(at("bad-crc.idx.gz"), "corrupt gzip data: incorrect data check");
+
+    buf[n] = 0xAB;
+    write_raw(at("long.idx"), buf, n + 1);
+    expect_idx_failure(at("long.idx"), "1 trailing bytes");
+    write_gz(at("long.idx.gz"), buf, n + 1);
+    expect_idx_failure(at("long.idx.gz"), "trailing bytes");
+
+    buf[1] = 0x01;
+    write_raw(at("magic.idx"), buf, n);
+    expect_idx_failure(at("magic.idx"), "not an IDX file");
+    buf[1] = 0x00;
+    buf[2] = 0x0D; /* float */
+    write_raw(at("float.idx"), buf, n);
+    expect_idx_failure(at("float.idx"), "type 0x0d");
+    buf[2] = 0x08;
+    buf[3] = 0;
+    write_raw(at("ndim0.idx"), buf, n);
+    expect_idx_failure(at("ndim0.idx"), "0 dimensions");
+    buf[3] = 5;
+    write_raw(at("ndim5.idx"), buf, n);
+    expect_idx_failure(at("ndim5.idx"), "5 dimensions");
+
+    const uint32_t zero[3] = { 5, 0, 3 };
+    n = make_idx(buf, 0x08, 3, zero);
+    write_raw(at("zero.idx"), buf, n);
+    expect_idx_failure(at("zero.idx"), "dimension 1 is 0");
+
+    /* 65536 x 256 x 256 = 4 GB claimed by a 40-byte file: refused from the
+     * header alone (ASan would report an attempted 4 GB malloc). */
+    const uint32_t huge[3] = { 65536, 256, 256 };
+    n = make_idx(buf, 0x08, 3, huge);
+    memset(buf + n, 0, 24);
+    write_raw(at("huge.idx"), buf, 40);
+    expect_idx_failure(at("huge.idx"), "more than");
+    write_gz(at("huge.idx.gz"), buf, 40);
+    expect_idx_failure(at("huge.idx.gz"), "more than");
+    /* 1 GB, under the cap, in a tiny file: truncated, found before reading */
+    const uint32_t big[3] = { 16384, 256, 256 };
+    n = make_idx(buf, 0x08, 3, big);
+    write_raw(at("big.idx"), buf, 40);
+    expect_idx_failure(at("big.idx"), "truncated: header says 1073741824 bytes of data, file has 24");
+    write_gz(at("big.idx.gz"), buf, 40);
+    expect_idx_failure(at("big.idx.gz"), "truncated");
+
+    expect_idx_failure(at("no-such-file.idx"), "No such file");
+    expect_idx_failure(root, "not a regular file");
+}
+
+/* Writes a split into folder `dir`: n images h x w with pixel (i, j) =
+ * (i * 31 + j * 3) mod 256, labels i mod 10 (`nlabels` of them). */
+static void write_split(const char *dir, const char *prefix, uint32_t n, uint32_t h, uint32_t w,
+                        uint32_t nlabels, int gz)
+{
+    static uint8_t buf[8192];
+    char path[1024];
+    void (*put)(const char *, const void *, size_t) = gz ? write_gz : write_raw;
+    const char *ext = gz ? ".gz" : "";
+
+    const uint32_t dims[3] = { n, h, w };
+    size_t len = make_idx(buf, 0x08, 3, dims) - (size_t)n * h * w;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < h * w; j++)
+            buf[len++] = (uint8_t)(i * 31 + j * 3);
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte%s", dir, prefix, ext);
+    put(path, buf, len);
+
+    len = make_idx(buf, 0x08, 1, &nlabels) - nlabels;
+    for (uint32_t i = 0; i < nlabels; i++)
+        buf[len++] = (uint8_t)(i % 10);
+    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte%s", dir, prefix, ext);
+    put(path, buf, len);
+}
+
+static void check_set(const char *name, ae_split split, int n, const char *source)
+{
+    ae_error err = { "" };
+    ae_dataset *ds = NULL;
+    CHECK(ae_dataset_open(&ds, name, split, &err) == 0, "open %s: %s", name, err.msg);
+    if (!ds)
+        return;
+    CHECK(ds->n == n && ds->c == 1 && ds->h == 4 && ds->w == 3, "%s: n %d c %d h %d w %d",
+          name, ds->n, ds->c, ds->h, ds->w);
+    CHECK(strcmp(ds->source, source) == 0, "%s: source '%s', expected '%s'", name, ds->source, source);
+    int labels_ok = ds->labels != NULL, pixels_ok = ds->pixels != NULL;
+    for (int i = 0; labels_ok && i < ds->n; i++)
+        labels_ok = ds->labels[i] == i % 10;
+    for (int i = 0; pixels_ok && i < ds->n * 12; i++)
+        pixels_ok = ds->pixels[i] == (uint8_t)((i / 12) * 31 + (i % 12) * 3);
+    CHECK(labels_ok, "%s: labels", name);
+    CHECK(pixels_ok, "%s: pixels", name);
+    ae_dataset_free(ds);
+}
+
+static void expect_open_failure(const char *name, ae_split split, const char *what, const char *what2)
+{
+    ae_error err = { "" };
+    static ae_dataset dummy;
+    ae_dataset *ds = &dummy; /* must be reset to NULL */
+    CHECK(ae_dataset_open(&ds, name, split, &err) == -1, "%s should fail", name);
+    CHECK(ds == NULL, "%s: out is NULL after failure", name);
+    CHECK(strstr(err.msg, what) != NULL, "message has '%s': '%s'", what, err.msg);
+    CHECK(!what2 || strstr(err.msg, what2) != NULL, "message has '%s': '%s'", what2, err.msg);
+    CHECK(strchr(err.msg, '\n') == NULL, "one line: '%s'", err.msg);
+}
+
+static void test_dataset_folders(void)
+{
+    mkdir(at("raw"), 0755);
+    write_split(at("raw"), "train", 5, 4, 3, 5, 0);
+    write_split(at("raw"), "t10k", 2, 4, 3, 2, 0);
+    check_set(at("raw"), AE_SPLIT_TRAIN, 5, at("raw/train-images-idx3-ubyte"));
+    check_set(at("raw"), AE_SPLIT_TEST, 2, at("raw/t10k-images-idx3-ubyte"));
+
+    mkdir(at("gz"), 0755);
+    write_split(at("gz"), "train", 5, 4, 3, 5, 1);
+    write_split(at("gz"), "t10k", 3, 4, 3, 3, 1);
+    check_set(at("gz"), AE_SPLIT_TRAIN, 5, at("gz/train-images-idx3-ubyte.gz"));
+    check_set(at("gz"), AE_SPLIT_TEST, 3, at("gz/t10k-images-idx3-ubyte.gz"));
+
+    mkdir(at("mismatch"), 0755);
+    write_split(at("mismatch"), "train", 5, 4, 3, 4, 0);
+    expect_open_failure(at("mismatch"), AE_SPLIT_TRAIN, "mismatch/train-labels-idx1-ubyte has 4 labels",
+                        "mismatch/train-images-idx3-ubyte has 5 images");
+    expect_open_failure(at("mismatch"), AE_SPLIT_TEST, "mismatch/t10k-images-idx3-ubyte", "not found");
+
+    mkdir(at("nolabels"), 0755);
+    write_split(at("nolabels"), "train", 5, 4, 3, 5, 0);
+    unlink(at("nolabels/train-labels-idx1-ubyte"));
+    expect_open_failure(at("nolabels"), AE_SPLIT_TRAIN, "nolabels/train-labels-idx1-ubyte", "not found");
+
+    mkdir(at("flat"), 0755);
+    write_split(at("flat"), "train", 5, 4, 3, 5, 0);
+    uint8_t buf[128];
+    const uint32_t d2[2] = { 5, 12 };
+    write_raw(at("flat/train-images-idx3-ubyte"), buf, make_idx(buf, 0x08, 2, d2));
+    expect_open_failure(at("flat"), AE_SPLIT_TRAIN, "flat/train-images-idx3-ubyte", "3 dimensions");
+
+    mkdir(at("broken"), 0755);
+    write_split(at("broken"), "train", 5, 4, 3, 5, 0);
+    write_raw(at("broken/train-images-idx3-ubyte"), buf, 20);
+    expect_open_failure(at("broken"), AE_SPLIT_TRAIN, "broken/train-images-idx3-ubyte", "truncated");
+
+    expect_open_failure(at("no-such-folder"), AE_SPLIT_TRAIN, at("no-such-folder"), "no such folder");
+    ae_dataset_free(NULL);
+}
+
+static void test_dataset_batch(void)
+{
+    ae_error err = { "" };
+    ae_dataset *ds = NULL;
+    CHECK(ae_dataset_open(&ds, at("raw"), AE_SPLIT_TRAIN, &err) == 0, "%s", err.msg);
+    if (!ds)
+        return;
+    const uint32_t order[4] = { 3, 0, 4, 1 };
+    float out[4 * 12];
+    ae_dataset_batch(ds, order, 4, out);
+    int ok = 1;
+    for (int k = 0; k < 4; k++)
+        for (int j = 0; j < 12; j++)
+            ok &= out[k * 12 + j] == (uint8_t)(order[k] * 31 + j * 3) / 255.0f;
+    CHECK(ok, "batch holds pixel / 255 in the given order");
+    CHECK(out[0] > 0.0f && out[0] <= 1.0f, "in [0, 1]");
+
+    ae_dataset_truncate(ds, 0);
+    CHECK(ds->n == 5, "truncate(0) is a no-op");
+    ae_dataset_truncate(ds, 9);
+    CHECK(ds->n == 5, "truncate beyond n is a no-op");
+    ae_dataset_truncate(ds, 2);
+    CHECK(ds->n == 2 && ds->labels[1] == 1, "truncate to 2: n %d", ds->n);
+    ae_dataset_free(ds);
+}
+
+static void test_dataset_names(void)
+{
+    /* $AEKIT_DATA comes first, even for a name ./data also has */
+    mkdir(at("root"), 0755);
+    mkdir(at("root/mnist"), 0755);
+    write_split(at("root/mnist"), "train", 5, 4, 3, 5, 0);
+    mkdir(at("root/tiny"), 0755);
+    write_split(at("root/tiny"), "t10k", 2, 4, 3, 2, 1);
+    setenv("AEKIT_DATA", at("root"), 1);
+    check_set("mnist", AE_SPLIT_TRAIN, 5, at("root/mnist/train-images-idx3-ubyte"));
+    check_set("tiny", AE_SPLIT_TEST, 2, at("root/tiny/t10k-images-idx3-ubyte.gz"));
+    expect_open_failure("no-such-set-xyz", AE_SPLIT_TRAIN, "unknown data set 'no-such-set-xyz'", at("root"));
+    unsetenv("AEKIT_DATA");
+    expect_open_failure("no-such-set-xyz", AE_SPLIT_TRAIN, "/usr/share/datasets", "fetch-mnist.sh");
+    expect_open_failure("", AE_SPLIT_TRAIN, "empty", NULL);
+}
+
+/* The real data sets, when present. */
+static void test_real(const char *name, int first_train_label, int first_test_label)
+{
+    ae_error err = { "" };
+    ae_dataset *train = NULL, *test = NULL;
+    CHECK(ae_dataset_open(&train, name, AE_SPLIT_TRAIN, &err) == 0, "%s", err.msg);
+    CHECK(ae_dataset_open(&test, name, AE_SPLIT_TEST, &err) == 0, "%s", err.msg);
+    if (train) {
+        CHECK(train->n == 60000 && train->c == 1 && train->h == 28 && train->w == 28,
+              "%s train: %d x %d x %d x %d", name, train->n, train->c, train->h, train->w);
+        CHECK(train->labels[0] == first_train_label, "%s: first train label %d", name, train->labels[0]);
+        int top = 0;
+        for (int i = 0; i < 28 * 28; i++)
+            top = train->pixels[i] > top ? train->pixels[i] : top;
+        CHECK(top == 255, "%s: first image is not blank (max %d)", name, top);
+    }
+    if (test) {
+        CHECK(test->n == 10000 && test->h == 28 && test->w == 28, "%s test: n %d", name, test->n);
+        CHECK(test->labels[0] == first_test_label, "%s: first test label %d", name, test->labels[0]);
+    }
+    ae_dataset_free(train);
+    ae_dataset_free(test);
+}
+
+/* Removes the temp folder (files and folders one level of nesting deep). */
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[1024];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            remove_tree(path);
+        else
+            unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    snprintf(root, sizeof root, "/tmp/aekit_test_idx_XXXXXX");
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    test_idx_valid();
+    test_idx_broken();
+    test_dataset_folders();
+    test_dataset_batch();
+    test_dataset_names();
+
+    struct stat st;
+    if (stat("data/mnist", &st) == 0)
+        test_real("data/mnist", 5, 7);
+    else if (stat(AEKIT_SOURCE_DIR "/data/mnist", &st) == 0)
+        test_real(AEKIT_SOURCE_DIR "/data/mnist", 5, 7);
+    else
+        printf("skipped: MNIST not found (run scripts/fetch-mnist.sh)\n");
+    if (stat("/usr/share/datasets/fashion-mnist", &st) == 0)
+        test_real("fashion-mnist", 9, 9); /* by name: found in /usr/share/datasets */
+    else
+        printf("skipped: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)\n");
+
+    remove_tree(root);
+    CHECK(stat(root, &st) != 0, "temp folder %s removed", root);
+    TEST_DONE();
+}

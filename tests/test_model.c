@@ -1,0 +1,250 @@
+#define _POSIX_C_SOURCE 200809L
+/* Model-level tests: the description parser, the conv AE preset, save/load,
+ * and parity with PyTorch on the whole network (forward, every parameter
+ * gradient, three Adam steps) and on a model trained in PyTorch. */
+#include "test.h"
+#include "aekit.h"
+#include "model/model.h"
+#include "format/safetensors.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef AEKIT_FIXTURES
+#define AEKIT_FIXTURES "tests/fixtures"
+#endif
+
+static void test_preset(void)
+{
+    ae_error err;
+    ae_model *m;
+    CHECK(ae_model_from_preset(&m, "conv", &err) == 0, "%s", err.msg);
+    if (!m) return;
+    CHECK(ae_model_param_count(m) == 4385, "params %zu", ae_model_param_count(m));
+    CHECK(ae_model_latent_size(m) == 128, "latent %zu", ae_model_latent_size(m));
+    int c, h, w;
+    ae_model_input_shape(m, &c, &h, &w);
+    CHECK(c == 1 && h == 28 && w == 28, "input %dx%dx%d", c, h, w);
+    /* the lesson's shapes: 28 -> 14 -> 7 -> 4 -> 8 -> 16 -> 14 -> 28 */
+    CHECK(m->layers[8].out_h == 4 && m->layers[8].out_c == 8, "latent plane %dx%d", m->layers[8].out_c, m->layers[8].out_h);
+    CHECK(m->layers[15].out_h == 14, "valid conv output %d", m->layers[15].out_h);
+    char name[64];
+    model_tensor_name(&m->layers[15], "weight", name, sizeof name);
+    CHECK(strcmp(name, "decoder.6.weight") == 0, "name %s", name);
+    char buf[4096];
+    size_t len = ae_model_summary(m, buf, sizeof buf);
+    CHECK(len < sizeof buf && strstr(buf, "4385"), "summary:\n%s", buf);
+    CHECK(ae_model_from_preset(&m, "nosuch", &err) == -1 && strstr(err.msg, "nosuch"), "%s", err.msg);
+    ae_model_free(m);
+}
+
+static void expect_parse_error(const char *text, const char *needle)
+{
+    ae_error err = { "" };
+    ae_model *m = NULL;
+    int rc = ae_model_from_text(&m, text, "bad.txt", &err);
+    CHECK(rc == -1 && m == NULL, "accepted: %s", text);
+    CHECK(strstr(err.msg, needle) != NULL, "message '%s' lacks '%s'", err.msg, needle);
+    ae_model_free(m);
+}
+
+static void test_parse_errors(void)
+{
+    expect_parse_error("input 1 28 28\nencoder\nconv x\n", "bad.txt:3");
+    expect_parse_error("input 1 28 28\nencoder\nfrobnicate\n", "unknown layer 'frobnicate'");
+    expect_parse_error("input 1 28 28\nencoder\nconv 4 k=3 pad=same\ndecoder\nconv 2 pad=same\nsigmoid\n", "must match");
+    expect_parse_error("encoder\nconv 4\ndecoder\nconv 1\nsigmoid\n", "no 'input");
+    expect_parse_error("input 1 4 4\nencoder\nconv 4 k=9 pad=valid\ndecoder\nconv 1\nsigmoid\n", "bad.txt:3");
+    expect_parse_error("input 1 8 8\nencoder\nconv 4 k=3 wobble=2\ndecoder\nconv 1\nsigmoid\n", "unknown option 'wobble'");
+    expect_parse_error("input 1 8 8\nencoder\nconv 4\ndecoder\nconv 1\n", "sigmoid");
+    expect_parse_error("input 1 8 8\nencoder\nconv 4\n", "decoder");
+    expect_parse_error("input 1 8 8\nencoder\nconv 4\ndense 3\ndecoder\nconv 1\nsigmoid\n", "flatten");
+    /* a valid dense model parses */
+    ae_error err;
+    ae_model *m;
+    int rc = ae_model_from_text(&m, "input 1 4 4\nencoder\nflatten\ndense 3\nrelu\ndecoder\ndense 16\n"
+                                "reshape 1 4 4\nsigmoid\n", "ok.txt", &err);
+    CHECK(rc == 0, "%s", err.msg);
+    if (rc == 0) {
+        CHECK(ae_model_param_count(m) == 16 * 3 + 3 + 3 * 16 + 16, "%zu", ae_model_param_count(m));
+        ae_model_free(m);
+    }
+}
+
+static void test_save_load(void)
+{
+    ae_error err;
+    ae_model *m, *m2;
+    if (ae_model_from_preset(&m, "conv", &err)) { CHECK(0, "%s", err.msg); return; }
+    ae_model_init(m, 1234);
+    CHECK(ae_model_set_meta(m, "aekit.train.epochs", "7", &err) == 0, "%s", err.msg);
+    char path[] = "/tmp/aekit_test_model_XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    CHECK(ae_model_save(m, path, &err) == 0, "%s", err.msg);
+    CHECK(ae_model_load(&m2, path, &err) == 0, "%s", err.msg);
+    if (m2) {
+        CHECK(m2->nparams == m->nparams && memcmp(m2->params, m->params, m->nparams * sizeof(float)) == 0,
+              "weights differ after a round trip");
+        const char *v = ae_model_meta(m2, "aekit.train.epochs");
+        CHECK(v && strcmp(v, "7") == 0, "metadata lost: %s", v ? v : "(null)");
+        ae_model_free(m2);
+    }
+    /* the names and layouts are PyTorch's */
+    st_file f;
+    if (st_read(&f, path, &err) == 0) {
+        const st_tensor *t = st_find(&f, "decoder.6.weight");
+        CHECK(t && t->ndim == 4 && t->shape[0] == 16 && t->shape[1] == 8 && t->shape[2] == 3,
+              "decoder.6.weight missing or not OIHW");
+        CHECK(st_find(&f, "encoder.0.bias") && st_find(&f, "decoder.9.bias") && f.count == 14,
+              "expected 14 tensors, got %d", f.count);
+        st_free(&f);
+    } else {
+        CHECK(0, "%s", err.msg);
+    }
+    unlink(path);
+    CHECK(ae_model_load(&m2, "/nonexistent/model.safetensors", &err) == -1 &&
+          strstr(err.msg, "/nonexistent/model.safetensors"), "%s", err.msg);
+    ae_model_free(m);
+}
+
+/* Loads "<prefix><name>" for every parameter of m into dst (nparams floats). */
+static int load_params(const st_file *f, const ae_model *m, const char *prefix, float *dst)
+{
+    ae_error err;
+    for (int i = 0; i < m->nlayers; i++) {
+        const ae_layer *l = &m->layers[i];
+        char name[64], full[96];
+        if (l->w_count) {
+            model_tensor_name(l, "weight", name, sizeof name);
+            snprintf(full, sizeof full, "%s%s", prefix, name);
+            if (st_get_f32(f, full, dst + l->w_off, l->w_count, &err)) { CHECK(0, "%s", err.msg); return -1; }
+        }
+        if (l->b_count) {
+            model_tensor_name(l, "bias", name, sizeof name);
+            snprintf(full, sizeof full, "%s%s", prefix, name);
+            if (st_get_f32(f, full, dst + l->b_off, l->b_count, &err)) { CHECK(0, "%s", err.msg); return -1; }
+        }
+    }
+    return 0;
+}
+
+typedef struct { double loss[8]; int n; } loss_log;
+
+static int log_steps(const ae_progress *p, void *user)
+{
+    loss_log *log = user;
+    if (!p->end_of_epoch && log->n < 8) log->loss[log->n++] = p->train_loss;
+    return 0;
+}
+
+static void test_torch_steps(void)
+{
+    ae_error err;
+    st_file f;
+    if (st_read(&f, AEKIT_FIXTURES "/convae_steps.safetensors", &err)) { CHECK(0, "%s", err.msg); return; }
+    ae_model *m;
+    ae_model_from_preset(&m, "conv", &err);
+    const int n = 8;
+    size_t px = 784;
+    float *x = malloc(n * px * sizeof(float)), *y = malloc(n * px * sizeof(float));
+    float *expect = malloc(m->nparams * sizeof(float));
+    float lat[8 * 128], lat_ref[8 * 128];
+    CHECK(st_get_f32(&f, "x", x, n * px, &err) == 0, "%s", err.msg);
+    load_params(&f, m, "init.", m->params);
+
+    /* forward */
+    float *y_ref = malloc(n * px * sizeof(float));
+    CHECK(st_get_f32(&f, "y", y_ref, n * px, &err) == 0, "%s", err.msg);
+    CHECK(ae_model_reconstruct(m, x, n, y, 1, &err) == 0, "%s", err.msg);
+    double worst = test_max_rel(y, y_ref, n * px, 1e-5);
+    CHECK(worst <= 1e-4, "forward output off by %g relative", worst);
+    CHECK(st_get_f32(&f, "latent", lat_ref, sizeof lat_ref / sizeof lat_ref[0], &err) == 0, "%s", err.msg);
+    CHECK(ae_model_encode(m, x, n, lat, 2, &err) == 0, "%s", err.msg);
+    size_t at = 0;
+    /* atol 1e-2 in this ratio = an absolute floor of 1e-6 for values near zero */
+    worst = test_max_rel_at(lat, lat_ref, 8 * 128, 1e-2, &at);
+    CHECK(worst <= 1e-4, "latent off by %g relative: [%zu] %.9g vs torch %.9g", worst, at, lat[at], lat_ref[at]);
+
+    /* every parameter gradient of the mean BCE */
+    work_reserve(m, n, 1, &err);
+    float scale = 1.0f / (float)(n * px);
+    double loss = model_train_chunk(m, 0, x, x, n, scale) * scale;
+    float loss_ref[3];
+    st_get_f32(&f, "loss", loss_ref, 3, &err);
+    CHECK_CLOSE(loss, loss_ref[0], 1e-5, 0, "loss %.8f vs torch %.8f", loss, loss_ref[0]);
+    load_params(&f, m, "grad.", expect);
+    for (int i = 0; i < m->nlayers; i++) {
+        const ae_layer *l = &m->layers[i];
+        if (!l->w_count) continue;
+        double ew = test_max_rel(work_grad(m, 0) + l->w_off, expect + l->w_off, l->w_count, 1e-6);
+        double eb = test_max_rel(work_grad(m, 0) + l->b_off, expect + l->b_off, l->b_count, 1e-6);
+        CHECK(ew <= 1e-4 && eb <= 1e-4, "layer %d gradient off: weight %g bias %g", i, ew, eb);
+    }
+
+    /* three Adam steps through the public training API, batch = all 8 images */
+    ae_dataset ds = { .n = n, .c = 1, .h = 28, .w = 28 };
+    ds.pixels = malloc(n * px);
+    for (size_t i = 0; i < n * px; i++) ds.pixels[i] = (uint8_t)lrintf(x[i] * 255.0f);
+    strcpy(ds.source, "fixture");
+    ae_train_options opt;
+    ae_train_options_default(&opt);
+    opt.epochs = 3;
+    opt.batch = 8;
+    opt.threads = 2;
+    opt.init_weights = 0;
+    loss_log log = { .n = 0 };
+    CHECK(ae_train(m, &ds, NULL, &opt, log_steps, &log, &err) == 0, "%s", err.msg);
+    CHECK(log.n == 3, "steps %d", log.n);
+    for (int s = 0; s < 3 && s < log.n; s++)
+        CHECK_CLOSE(log.loss[s], loss_ref[s], 1e-4, 0, "step %d loss %.8f vs torch %.8f", s + 1, log.loss[s], loss_ref[s]);
+    load_params(&f, m, "final.", expect);
+    /* after Adam steps parameters move by ~lr: compare with an absolute floor */
+    worst = test_max_rel(m->params, expect, m->nparams, 1e-4);
+    CHECK(worst <= 1e-3, "weights after 3 Adam steps off by %g", worst);
+
+    free(ds.pixels);
+    free(x); free(y); free(y_ref); free(expect);
+    ae_model_free(m);
+    st_free(&f);
+}
+
+static void test_torch_trained(void)
+{
+    ae_error err;
+    ae_model *m;
+    st_file f;
+    if (ae_model_load(&m, AEKIT_FIXTURES "/convae_torch.safetensors", &err)) { CHECK(0, "%s", err.msg); return; }
+    CHECK(ae_model_param_count(m) == 4385, "params %zu", ae_model_param_count(m));
+    if (st_read(&f, AEKIT_FIXTURES "/convae_torch_eval.safetensors", &err)) { CHECK(0, "%s", err.msg); ae_model_free(m); return; }
+    const st_tensor *t = st_find(&f, "images");
+    CHECK(t && t->ndim == 3, "images tensor");
+    if (t) {
+        ae_dataset ds = { .n = (int)t->shape[0], .c = 1, .h = 28, .w = 28 };
+        ds.pixels = malloc(t->numel);
+        strcpy(ds.source, "fixture");
+        st_get_u8(&f, "images", ds.pixels, t->numel, &err);
+        float ref_loss, ref_mse;
+        st_get_f32(&f, "loss", &ref_loss, 1, &err);
+        st_get_f32(&f, "mse", &ref_mse, 1, &err);
+        ae_eval_result r;
+        CHECK(ae_evaluate(m, &ds, 2, &r, &err) == 0, "%s", err.msg);
+        CHECK_CLOSE(r.loss, ref_loss, 1e-5, 0, "aekit loss %.8f, torch %.8f", r.loss, ref_loss);
+        CHECK_CLOSE(r.mse, ref_mse, 1e-4, 0, "aekit mse %.8f, torch %.8f", r.mse, ref_mse);
+        printf("torch-trained conv AE on %d test images: aekit BCE %.6f, torch %.6f\n", ds.n, r.loss, ref_loss);
+        free(ds.pixels);
+    }
+    st_free(&f);
+    ae_model_free(m);
+}
+
+int main(void)
+{
+    test_preset();
+    test_parse_errors();
+    test_save_load();
+    test_torch_steps();
+    test_torch_trained();
+    TEST_DONE();
+}
