@@ -74,6 +74,8 @@ void ae_dataset_batch(const ae_dataset *ds, const uint32_t *idx, int count, floa
 
 typedef struct ae_model ae_model;
 
+typedef enum { AE_LOSS_BCE = 0, AE_LOSS_MSE = 1 } ae_loss;
+
 /* Builds a model from a text description (docs/model-format.md). `origin`
  * names the text in error messages (a file name, or "preset conv").       */
 int  ae_model_from_text(ae_model **out, const char *text, const char *origin, ae_error *err);
@@ -102,6 +104,8 @@ void        ae_model_input_shape(const ae_model *m, int *c, int *h, int *w);
 size_t      ae_model_latent_size(const ae_model *m);
 /* The model's description text (layers, one per line). */
 const char *ae_model_description(const ae_model *m);
+/* The loss the model trains with (its description's `loss` line). */
+ae_loss     ae_model_loss(const ae_model *m);
 /* Human-readable summary: one line per layer with output shape and
  * parameter count. Returns the number of bytes it wanted (snprintf-like). */
 size_t      ae_model_summary(const ae_model *m, char *buf, size_t size);
@@ -109,6 +113,9 @@ size_t      ae_model_summary(const ae_model *m, char *buf, size_t size);
  * key/value strings; NULL when the key is absent. */
 const char *ae_model_meta(const ae_model *m, const char *key);
 int         ae_model_set_meta(ae_model *m, const char *key, const char *value, ae_error *err);
+/* Number of metadata entries, and entry i (0 <= i < count) in file order. */
+int         ae_model_meta_count(const ae_model *m);
+void        ae_model_meta_at(const ae_model *m, int i, const char **key, const char **value);
 
 /* Runs the whole autoencoder on n images: x [n,c,h,w] -> y [n,c,h,w] in [0,1].
  * Threads: 0 = all cores. Allocates working memory on first use. */
@@ -119,7 +126,6 @@ int  ae_model_encode(ae_model *m, const float *x, int n, float *codes, int threa
 /* ---- training ---------------------------------------------------------------- */
 
 typedef enum { AE_OPT_ADAM = 0, AE_OPT_RMSPROP = 1, AE_OPT_SGD = 2 } ae_optimizer;
-typedef enum { AE_LOSS_BCE = 0, AE_LOSS_MSE = 1 } ae_loss;
 
 typedef struct {
     int          epochs;       /* 25 (the lesson)                              */
@@ -130,16 +136,17 @@ typedef struct {
     float        eps;          /* Adam/RMSprop: 1e-8 (PyTorch's default)       */
     float        alpha;        /* RMSprop smoothing: 0.99 (PyTorch)            */
     float        momentum;     /* SGD: 0.9                                     */
-    ae_loss      loss;         /* BCE (mean over pixels)                       */
-    uint64_t     seed;         /* 0: weights and shuffling from seed 0         */
+    uint64_t     seed;         /* weights (as ae_model_init(m, seed)) and shuffling */
     int          threads;      /* 0 = all cores                                */
-    int          init_weights; /* 1: re-initialise weights from seed first     */
+    int          init_weights; /* 1: ae_model_init(m, seed) first; 0: keep the
+                                  model's weights (fine-tuning, --init)        */
 } ae_train_options;
 
 void ae_train_options_default(ae_train_options *o);
 
 /* Progress report, passed to the callback after every step (end_of_epoch 0)
- * and after each epoch's validation (end_of_epoch 1). */
+ * and after each epoch's validation (end_of_epoch 1). When the callback
+ * stops training mid-epoch, that epoch gets no end-of-epoch report. */
 typedef struct {
     int    epoch, epochs;       /* 1-based epoch                            */
     int    step, steps;         /* 1-based step within the epoch            */

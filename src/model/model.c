@@ -137,6 +137,17 @@ size_t ae_model_summary(const ae_model *m, char *buf, size_t size)
     return used;
 }
 
+ae_loss ae_model_loss(const ae_model *m) { return m->loss; }
+
+int ae_model_meta_count(const ae_model *m) { return m->nmeta; }
+
+void ae_model_meta_at(const ae_model *m, int i, const char **key, const char **value)
+{
+    int ok = i >= 0 && i < m->nmeta;
+    if (key) *key = ok ? m->meta_keys[i] : NULL;
+    if (value) *value = ok ? m->meta_vals[i] : NULL;
+}
+
 const char *ae_model_meta(const ae_model *m, const char *key)
 {
     for (int i = 0; i < m->nmeta; i++)

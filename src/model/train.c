@@ -24,7 +24,6 @@ void ae_train_options_default(ae_train_options *o)
     o->eps = 1e-8f;
     o->alpha = 0.99f;
     o->momentum = 0.9f;
-    o->loss = AE_LOSS_BCE;
     o->seed = 0;
     o->threads = 0;
     o->init_weights = 1;
@@ -127,10 +126,11 @@ int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
     st.s2 = nstate == 2 ? state + m->nparams : NULL;
     for (uint32_t i = 0; i < n; i++) order[i] = i;
 
+    /* weights from the seed itself (as ae_model_init), batches from a stream split off it */
+    if (opt->init_weights) ae_model_init(m, opt->seed);
     ae_rng rng;
     ae_rng_seed(&rng, opt->seed);
-    ae_rng init_rng = ae_rng_split(&rng), shuffle_rng = ae_rng_split(&rng);
-    if (opt->init_weights) ae_model_init(m, ae_rng_u64(&init_rng));
+    ae_rng shuffle_rng = ae_rng_split(&rng);
 
     size_t out_size = m->layers[m->nlayers - 1].out_size;
     int steps = (int)((n + (uint32_t)B - 1) / (uint32_t)B);
@@ -173,6 +173,7 @@ int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
                 if (cb(&p, user)) stop = 1;
             }
         }
+        if (stop) break;   /* stopped mid-epoch: no validation, no end-of-epoch report */
         double sec = now_seconds() - t0;
         ae_progress p = { .epoch = epoch, .epochs = opt->epochs, .step = steps, .steps = steps,
                           .train_loss = loss_sum / (seen ? seen : 1), .val_loss = NAN, .val_mse = NAN,

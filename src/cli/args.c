@@ -1,0 +1,242 @@
+#include "cli/args.h"
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int flag_count(const arg_command *cmd)
+{
+    int n = 0;
+    while (cmd->flags && cmd->flags[n].name) n++;
+    return n;
+}
+
+/* Index of flag `name` (length len, not NUL-terminated), or -1. */
+static int flag_index(const arg_command *cmd, const char *name, size_t len)
+{
+    for (int i = 0; cmd->flags && cmd->flags[i].name; i++)
+        if (strlen(cmd->flags[i].name) == len && strncmp(cmd->flags[i].name, name, len) == 0)
+            return i;
+    return -1;
+}
+
+static int is_help(const char *word)
+{
+    return strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0;
+}
+
+int args_parse(args *a, const arg_command *cmd, int argc, char **argv)
+{
+    memset(a, 0, sizeof *a);
+    a->cmd = cmd;
+    if (flag_count(cmd) > ARGS_MAX_FLAGS)
+        return cli_fail(EXIT_ERROR, cmd->name, "internal error: too many flags");
+
+    /* --help wins over every other problem on the line. */
+    for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (is_help(argv[i])) { a->help = 1; return 0; }
+
+    int only_positional = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *word = argv[i];
+        if (only_positional || word[0] != '-' || strcmp(word, "-") == 0) {
+            if (a->npositional == ARGS_MAX_POSITIONAL)
+                return cli_fail(EXIT_USAGE, cmd->name, "too many arguments at '%s'", word);
+            a->positional[a->npositional++] = word;
+            continue;
+        }
+        if (strcmp(word, "--") == 0) { only_positional = 1; continue; }
+        if (word[1] != '-')
+            return cli_fail(EXIT_USAGE, cmd->name,
+                            "unknown option '%s' (flags are spelt --name; see aekit %s --help)",
+                            word, cmd->name);
+
+        const char *name = word + 2;
+        const char *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        int f = flag_index(cmd, name, len);
+        if (f < 0)
+            return cli_fail(EXIT_USAGE, cmd->name, "unknown flag '--%.*s' (see aekit %s --help)",
+                            (int)len, name, cmd->name);
+        const arg_flag *flag = &cmd->flags[f];
+        if (a->value[f])
+            return cli_fail(EXIT_USAGE, cmd->name, "--%s: given more than once", flag->name);
+
+        if (!flag->metavar) {                       /* a switch */
+            if (eq)
+                return cli_fail(EXIT_USAGE, cmd->name, "--%s: takes no value, got '%s'",
+                                flag->name, eq + 1);
+            a->value[f] = "";
+        } else if (eq) {
+            if (eq[1] == '\0')
+                return cli_fail(EXIT_USAGE, cmd->name, "--%s: missing value (expected %s)",
+                                flag->name, flag->metavar);
+            a->value[f] = eq + 1;
+        } else {
+            /* The next word is the value unless it is another flag ("-1" is
+             * a value, so that "--lr -1" reports a bad number). */
+            if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0 || argv[i + 1][0] == '\0')
+                return cli_fail(EXIT_USAGE, cmd->name, "--%s: missing value (expected %s)",
+                                flag->name, flag->metavar);
+            a->value[f] = argv[++i];
+        }
+    }
+
+    if (cmd->positional && a->npositional == 0)
+        return cli_fail(EXIT_USAGE, cmd->name, "missing %s (usage: %s)", cmd->positional, cmd->usage);
+    int allowed = cmd->positional ? 1 : 0;
+    if (a->npositional > allowed)
+        return cli_fail(EXIT_USAGE, cmd->name, "unexpected argument '%s' (usage: %s)",
+                        a->positional[allowed], cmd->usage);
+    return 0;
+}
+
+/* ---- help ------------------------------------------------------------------ */
+
+void args_print_help(const arg_command *cmd, FILE *out)
+{
+    fprintf(out, "aekit %s: %s\n\nusage: %s\n", cmd->name, cmd->summary, cmd->usage);
+    if (cmd->flags && cmd->flags[0].name) {
+        int width = 0;
+        for (int i = 0; cmd->flags[i].name; i++) {
+            const arg_flag *f = &cmd->flags[i];
+            int w = (int)strlen(f->name) + 2 + (f->metavar ? (int)strlen(f->metavar) + 1 : 0);
+            if (w > width) width = w;
+        }
+        fprintf(out, "\nflags:\n");
+        for (int i = 0; cmd->flags[i].name; i++) {
+            const arg_flag *f = &cmd->flags[i];
+            char left[128];
+            snprintf(left, sizeof left, "--%s%s%s", f->name, f->metavar ? " " : "",
+                     f->metavar ? f->metavar : "");
+            fprintf(out, "  %-*s  %s", width, left, f->help);
+            if (f->required) fprintf(out, " (required)");
+            else if (f->fallback) fprintf(out, " (default: %s)", f->fallback);
+            fputc('\n', out);
+        }
+        fprintf(out, "  %-*s  %s\n", width, "--help", "show this help");
+    }
+    if (cmd->more_help) {
+        fputc('\n', out);
+        cmd->more_help(out);
+    }
+    if (cmd->examples) fprintf(out, "\nexamples:\n%s", cmd->examples);
+}
+
+/* ---- getters ---------------------------------------------------------------- */
+
+static const char *value_of(const args *a, const char *name)
+{
+    int f = flag_index(a->cmd, name, strlen(name));
+    if (f < 0) {
+        /* A command asked for a flag it does not declare: a bug, not a usage error. */
+        fprintf(stderr, "aekit %s: internal error: undeclared flag --%s\n", a->cmd->name, name);
+        abort();
+    }
+    return a->value[f];
+}
+
+int args_given(const args *a, const char *name)
+{
+    return value_of(a, name) != NULL;
+}
+
+int args_string(const args *a, const char *name, const char *fallback, const char **out)
+{
+    const char *v = value_of(a, name);
+    *out = v ? v : fallback;
+    return 0;
+}
+
+int args_required(const args *a, const char *name, const char **out)
+{
+    const char *v = value_of(a, name);
+    if (!v) {
+        int f = flag_index(a->cmd, name, strlen(name));
+        return cli_fail(EXIT_USAGE, a->cmd->name, "--%s %s is required (%s)", name,
+                        a->cmd->flags[f].metavar, a->cmd->flags[f].help);
+    }
+    *out = v;
+    return 0;
+}
+
+/* Parses a whole decimal integer into *out; 0 on success. */
+static int parse_long(const char *s, long long *out)
+{
+    if (!*s) return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end) return -1;
+    *out = v;
+    return 0;
+}
+
+static int int_in_range(const args *a, const char *name, int fallback, int *out,
+                        long long lo, const char *what)
+{
+    const char *v = value_of(a, name);
+    if (!v) { *out = fallback; return 0; }
+    long long x;
+    if (parse_long(v, &x) != 0 || x < lo)
+        return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected %s, got '%s'", name, what, v);
+    if (x > INT_MAX)
+        return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: %s is too large (at most %d)", name, v, INT_MAX);
+    *out = (int)x;
+    return 0;
+}
+
+int args_positive_int(const args *a, const char *name, int fallback, int *out)
+{
+    return int_in_range(a, name, fallback, out, 1, "a positive integer");
+}
+
+int args_nonnegative_int(const args *a, const char *name, int fallback, int *out)
+{
+    return int_in_range(a, name, fallback, out, 0, "an integer >= 0");
+}
+
+int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out)
+{
+    const char *v = value_of(a, name);
+    if (!v) { *out = fallback; return 0; }
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (!*v || v[0] == '-' || v[0] == '+' || v[0] == ' ' || errno || *end)
+        return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected an integer from 0 to %llu, got '%s'",
+                        name, (unsigned long long)UINT64_MAX, v);
+    *out = (uint64_t)x;
+    return 0;
+}
+
+int args_positive_float(const args *a, const char *name, float fallback, float *out)
+{
+    const char *v = value_of(a, name);
+    if (!v) { *out = fallback; return 0; }
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (!*v || *end || errno || !isfinite(x) || x <= 0 || (float)x <= 0 || !isfinite((float)x))
+        return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected a positive number, got '%s'", name, v);
+    *out = (float)x;
+    return 0;
+}
+
+int args_choice(const args *a, const char *name, const char *const *choices,
+                int fallback, int *out)
+{
+    const char *v = value_of(a, name);
+    if (!v) { *out = fallback; return 0; }
+    for (int i = 0; choices[i]; i++)
+        if (strcmp(v, choices[i]) == 0) { *out = i; return 0; }
+    char list[256] = "";
+    for (int i = 0; choices[i]; i++) {
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
+    }
+    return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected one of %s, got '%s'", name, list, v);
+}

@@ -1,0 +1,65 @@
+/* The command-line flag parser shared by the subcommands.
+ *
+ * A command declares its flags in a table; args_parse accepts "--flag value"
+ * and "--flag=value", positional arguments anywhere, and "--" to end the
+ * flags. Every problem (unknown flag, missing value, repeated flag, wrong
+ * number of positional arguments, malformed value) is reported as one line on
+ * stderr and the function returns 2, the usage-error exit code, so commands
+ * simply `return` what a parser call returns when it is not 0.            */
+#ifndef AEKIT_CLI_ARGS_H
+#define AEKIT_CLI_ARGS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define ARGS_MAX_FLAGS      32
+#define ARGS_MAX_POSITIONAL 8
+
+typedef struct {
+    const char *name;     /* without the leading "--", e.g. "epochs"         */
+    const char *metavar;  /* "N", "DIR", ...; NULL for a switch (no value)  */
+    const char *fallback; /* default shown in the help; NULL = none         */
+    const char *help;     /* one line                                       */
+    int         required; /* shown as "(required)"; see args_required       */
+} arg_flag;
+
+typedef struct {
+    const char     *name;        /* "train"                                  */
+    const char     *summary;     /* one line: what the command does          */
+    const char     *usage;       /* "aekit train --model ... [options]"      */
+    const char     *positional;  /* "MODEL", or NULL when none is taken      */
+    const arg_flag *flags;       /* terminated by an entry with name NULL    */
+    const char     *examples;    /* lines shown under "examples:", or NULL   */
+    void          (*more_help)(FILE *out); /* extra help lines, or NULL      */
+} arg_command;
+
+typedef struct {
+    const arg_command *cmd;
+    const char *value[ARGS_MAX_FLAGS];  /* NULL when the flag was not given */
+    const char *positional[ARGS_MAX_POSITIONAL];
+    int         npositional;
+    int         help;                   /* --help or -h was given           */
+} args;
+
+/* Parses argv[0..argc) (the words after the command name). Returns 0, or 2
+ * after printing the usage error. With --help, sets a->help and returns 0
+ * without checking anything else. Exactly one positional argument is
+ * required when cmd->positional is set, none otherwise. */
+int  args_parse(args *a, const arg_command *cmd, int argc, char **argv);
+void args_print_help(const arg_command *cmd, FILE *out);
+
+/* Typed getters. Each returns 0 with *out set (to `fallback` when the flag
+ * was not given), or 2 after printing which flag and value are wrong.    */
+int args_string(const args *a, const char *name, const char *fallback, const char **out);
+int args_required(const args *a, const char *name, const char **out);
+int args_positive_int(const args *a, const char *name, int fallback, int *out);
+int args_nonnegative_int(const args *a, const char *name, int fallback, int *out);
+int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out);
+int args_positive_float(const args *a, const char *name, float fallback, float *out);
+/* choices is NULL-terminated; *out is the index of the chosen one. */
+int args_choice(const args *a, const char *name, const char *const *choices,
+                int fallback, int *out);
+/* 1 when the switch (or the valued flag) was given. */
+int args_given(const args *a, const char *name);
+
+#endif

@@ -1,0 +1,91 @@
+/* aekit info: what a model file holds: shapes, layers, training settings. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const arg_flag info_flags[] = { { NULL, NULL, NULL, NULL, 0 } };
+
+const arg_command info_command = {
+    .name = "info",
+    .summary = "describe a model file: parameters, shapes, layers, how it was trained",
+    .usage = "aekit info MODEL",
+    .positional = "MODEL",
+    .flags = info_flags,
+    .examples = "  aekit info runs/conv/model.safetensors\n",
+};
+
+/* The metadata aekit train writes, in the order shown, with their labels. */
+static const char *const meta_keys[][2] = {
+    { "aekit.train.model",        "model" },
+    { "aekit.train.data",         "data" },
+    { "aekit.train.train_images", "training images" },
+    { "aekit.train.val_images",   "validation images" },
+    { "aekit.train.epochs",       "epochs" },
+    { "aekit.train.batch",        "batch" },
+    { "aekit.train.optimizer",    "optimizer" },
+    { "aekit.train.lr",           "learning rate" },
+    { "aekit.train.seed",         "seed" },
+    { "aekit.result.epochs",      "epochs done" },
+    { "aekit.result.train_loss",  "train loss" },
+    { "aekit.result.val_loss",    "val loss" },
+    { "aekit.result.val_mse",     "val mse" },
+    { "aekit.result.seconds",     "training seconds" },
+    { "aekit.version",            "written by aekit" },
+};
+
+static void print_summary(const ae_model *m)
+{
+    size_t want = ae_model_summary(m, NULL, 0);
+    char *buf = malloc(want + 1);
+    if (!buf) return;
+    ae_model_summary(m, buf, want + 1);
+    fputs(buf, stdout);
+    if (want > 0 && buf[want - 1] != '\n') fputc('\n', stdout);
+    free(buf);
+}
+
+int cmd_info(int argc, char **argv)
+{
+    args a;
+    int rc = args_parse(&a, &info_command, argc, argv);
+    if (rc) return rc;
+    if (a.help) { args_print_help(&info_command, stdout); return EXIT_OK; }
+
+    const char *path = a.positional[0];
+    ae_model *m = NULL;
+    if ((rc = cli_load_model("info", path, &m))) return rc;
+
+    int c, h, w;
+    ae_model_input_shape(m, &c, &h, &w);
+    printf("file        %s\n", path);
+    printf("parameters  %zu\n", ae_model_param_count(m));
+    printf("input       %dx%dx%d (channels x height x width)\n", c, h, w);
+    printf("latent      %zu floats per image\n", ae_model_latent_size(m));
+    printf("\nlayers:\n");
+    print_summary(m);
+
+    int shown = 0;
+    for (size_t i = 0; i < sizeof meta_keys / sizeof meta_keys[0]; i++) {
+        const char *v = ae_model_meta(m, meta_keys[i][0]);
+        if (!v) continue;
+        if (!shown++) printf("\ntraining:\n");
+        printf("  %-18s %s\n", meta_keys[i][1], v);
+    }
+    if (!shown) printf("\ntraining: not recorded in this file\n");
+    /* anything else the file carries (written by other tools or later versions) */
+    int other = 0;
+    for (int i = 0; i < ae_model_meta_count(m); i++) {
+        const char *k, *v;
+        ae_model_meta_at(m, i, &k, &v);
+        int known = 0;
+        for (size_t j = 0; j < sizeof meta_keys / sizeof meta_keys[0]; j++)
+            if (strcmp(k, meta_keys[j][0]) == 0) known = 1;
+        if (known) continue;
+        if (!other++) printf("\nother metadata:\n");
+        printf("  %-18s %.200s\n", k, v);
+    }
+    ae_model_free(m);
+    return EXIT_OK;
+}
