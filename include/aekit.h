@@ -130,12 +130,12 @@ typedef enum { AE_OPT_ADAM = 0, AE_OPT_RMSPROP = 1, AE_OPT_SGD = 2 } ae_optimize
 typedef struct {
     int          epochs;       /* 25 (the lesson)                              */
     int          batch;        /* 128                                          */
-    float        lr;           /* 1e-3                                         */
+    double       lr;           /* 1e-3                                         */
     ae_optimizer optimizer;    /* Adam                                         */
-    float        beta1, beta2; /* Adam: 0.9, 0.999                             */
-    float        eps;          /* Adam/RMSprop: 1e-8 (PyTorch's default)       */
-    float        alpha;        /* RMSprop smoothing: 0.99 (PyTorch)            */
-    float        momentum;     /* SGD: 0.9                                     */
+    double       beta1, beta2; /* Adam: 0.9, 0.999                             */
+    double       eps;          /* Adam/RMSprop: 1e-8 (PyTorch's default)       */
+    double       alpha;        /* RMSprop smoothing: 0.99 (PyTorch)            */
+    double       momentum;     /* SGD: 0.9                                     */
     uint64_t     seed;         /* weights (as ae_model_init(m, seed)) and shuffling */
     int          threads;      /* 0 = all cores                                */
     int          init_weights; /* 1: ae_model_init(m, seed) first; 0: keep the

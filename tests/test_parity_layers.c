@@ -48,11 +48,11 @@ static int meta_int(const st_file *f, const char *key)
     return v ? atoi(v) : -1;
 }
 
-static float meta_float(const st_file *f, const char *key)
+static double meta_double(const st_file *f, const char *key)
 {
     const char *v = st_meta(f, key);
     CHECK(v != NULL, "%s: no metadata key \"%s\"", f->path, key);
-    return v ? (float)atof(v) : 0.0f;
+    return v ? atof(v) : 0.0;
 }
 
 static float *alloc_fill(size_t n, float v)
@@ -269,7 +269,7 @@ static void act_case(const char *name, int kind)
     st_file f;
     if (open_fixture(&f, name)) return;
     int count = meta_int(&f, "count");
-    float slope = kind == LEAKY ? meta_float(&f, "slope") : 0.0f;
+    float slope = kind == LEAKY ? meta_double(&f, "slope") : 0.0f;
     if (count <= 0) { st_free(&f); return; }
     size_t nc = (size_t)count;
     float *x = get(&f, "x", nc), *y = get(&f, "y", nc), *dy = get(&f, "dy", nc), *dx = get(&f, "dx", nc);
@@ -344,11 +344,11 @@ static void optim_case(const char *name, int kind)
     st_file f;
     if (open_fixture(&f, name)) return;
     int count = meta_int(&f, "count"), steps = meta_int(&f, "steps");
-    float lr = meta_float(&f, "lr");
-    float b1 = 0, b2 = 0, eps = 0, alpha = 0, mom = 0;
-    if (kind == ADAM) { b1 = meta_float(&f, "beta1"); b2 = meta_float(&f, "beta2"); eps = meta_float(&f, "eps"); }
-    if (kind == RMSPROP) { alpha = meta_float(&f, "alpha"); eps = meta_float(&f, "eps"); }
-    if (kind == SGD) mom = meta_float(&f, "momentum");
+    double lr = meta_double(&f, "lr");
+    double b1 = 0, b2 = 0, eps = 0, alpha = 0, mom = 0;
+    if (kind == ADAM) { b1 = meta_double(&f, "beta1"); b2 = meta_double(&f, "beta2"); eps = meta_double(&f, "eps"); }
+    if (kind == RMSPROP) { alpha = meta_double(&f, "alpha"); eps = meta_double(&f, "eps"); }
+    if (kind == SGD) mom = meta_double(&f, "momentum");
     if (count <= 0 || steps <= 0) { st_free(&f); return; }
     size_t nc = (size_t)count;
     float *p = get(&f, "p0", nc);
@@ -498,8 +498,8 @@ static void convae_case(void)
                 check_array(name, key, dB[i], g, cs[i].cout);
                 free(g);
             }
-            adam_update(W[i], dW[i], M[i][0], M[i][1], nw[i], 1e-3f, 0.9f, 0.999f, 1e-8f, step);
-            adam_update(B[i], dB[i], M[i][2], M[i][3], cs[i].cout, 1e-3f, 0.9f, 0.999f, 1e-8f, step);
+            adam_update(W[i], dW[i], M[i][0], M[i][1], nw[i], 1e-3, 0.9, 0.999, 1e-8, step);
+            adam_update(B[i], dB[i], M[i][2], M[i][3], cs[i].cout, 1e-3, 0.9, 0.999, 1e-8, step);
         }
     }
     for (int i = 0; ok && i < AE_NOPS; i++) {

@@ -213,16 +213,16 @@ int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out)
     return 0;
 }
 
-int args_positive_float(const args *a, const char *name, float fallback, float *out)
+int args_positive_number(const args *a, const char *name, double fallback, double *out)
 {
     const char *v = value_of(a, name);
     if (!v) { *out = fallback; return 0; }
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (!*v || *end || errno || !isfinite(x) || x <= 0 || (float)x <= 0 || !isfinite((float)x))
+    if (!*v || *end || errno || !isfinite(x) || x <= 0)
         return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected a positive number, got '%s'", name, v);
-    *out = (float)x;
+    *out = x;
     return 0;
 }
 

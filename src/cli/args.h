@@ -55,7 +55,7 @@ int args_required(const args *a, const char *name, const char **out);
 int args_positive_int(const args *a, const char *name, int fallback, int *out);
 int args_nonnegative_int(const args *a, const char *name, int fallback, int *out);
 int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out);
-int args_positive_float(const args *a, const char *name, float fallback, float *out);
+int args_positive_number(const args *a, const char *name, double fallback, double *out);
 /* choices is NULL-terminated; *out is the index of the chosen one. */
 int args_choice(const args *a, const char *name, const char *const *choices,
                 int fallback, int *out);

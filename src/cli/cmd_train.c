@@ -334,7 +334,7 @@ static int read_settings(const args *a, train_settings *s)
         (rc = args_required(a, "out", &s->out)) ||
         (rc = args_positive_int(a, "epochs", s->opt.epochs, &s->opt.epochs)) ||
         (rc = args_positive_int(a, "batch", s->opt.batch, &s->opt.batch)) ||
-        (rc = args_positive_float(a, "lr", s->opt.lr, &s->opt.lr)) ||
+        (rc = args_positive_number(a, "lr", s->opt.lr, &s->opt.lr)) ||
         (rc = args_choice(a, "optimizer", optimizer_names, (int)s->opt.optimizer, &optimizer)) ||
         (rc = args_u64(a, "seed", s->opt.seed, &s->opt.seed)) ||
         (rc = args_nonnegative_int(a, "threads", s->opt.threads, &s->opt.threads)) ||
@@ -360,7 +360,7 @@ static int store_settings(ae_model *m, const train_settings *s, const ae_dataset
            set_meta(m, "aekit.train.data", "%s", s->data) ||
            set_meta(m, "aekit.train.epochs", "%d", o->epochs) ||
            set_meta(m, "aekit.train.batch", "%d", o->batch) ||
-           set_meta(m, "aekit.train.lr", "%g", (double)o->lr) ||
+           set_meta(m, "aekit.train.lr", "%g", o->lr) ||
            set_meta(m, "aekit.train.optimizer", "%s", optimizer_names[o->optimizer]) ||
            set_meta(m, "aekit.train.seed", "%llu", (unsigned long long)o->seed) ||
            set_meta(m, "aekit.train.train_images", "%d", train->n) ||
@@ -388,7 +388,7 @@ static void print_start(const train_settings *s, const ae_model *m, const ae_dat
             s->model, cli_count((double)ae_model_param_count(m), params, sizeof params), s->data,
             cli_count(train->n, ntrain, sizeof ntrain), cli_count(test->n, ntest, sizeof ntest),
             s->opt.epochs, s->opt.epochs == 1 ? "" : "s", s->opt.batch,
-            optimizer_names[s->opt.optimizer], (double)s->opt.lr,
+            optimizer_names[s->opt.optimizer], s->opt.lr,
             (unsigned long long)s->opt.seed, threads);
 }
 

@@ -17,13 +17,13 @@ void ae_train_options_default(ae_train_options *o)
     memset(o, 0, sizeof *o);
     o->epochs = 25;
     o->batch = 128;
-    o->lr = 1e-3f;
+    o->lr = 1e-3;
     o->optimizer = AE_OPT_ADAM;
-    o->beta1 = 0.9f;
-    o->beta2 = 0.999f;
-    o->eps = 1e-8f;
-    o->alpha = 0.99f;
-    o->momentum = 0.9f;
+    o->beta1 = 0.9;
+    o->beta2 = 0.999;
+    o->eps = 1e-8;
+    o->alpha = 0.99;
+    o->momentum = 0.9;
     o->seed = 0;
     o->threads = 0;
     o->init_weights = 1;
@@ -40,7 +40,7 @@ static int check_options(const ae_train_options *o, ae_error *err)
 {
     if (o->epochs < 1) return ae_fail(err, "epochs must be at least 1, got %d", o->epochs);
     if (o->batch < 1) return ae_fail(err, "batch size must be at least 1, got %d", o->batch);
-    if (!(o->lr > 0) || !isfinite(o->lr)) return ae_fail(err, "learning rate must be positive, got %g", (double)o->lr);
+    if (!(o->lr > 0) || !isfinite(o->lr)) return ae_fail(err, "learning rate must be positive, got %g", o->lr);
     if (o->optimizer < AE_OPT_ADAM || o->optimizer > AE_OPT_SGD) return ae_fail(err, "unknown optimizer %d", (int)o->optimizer);
     if (!(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1))
         return ae_fail(err, "Adam betas must be in [0, 1)");

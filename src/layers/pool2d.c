@@ -1,0 +1,98 @@
+/* 2-d pooling with a k x k window and stride k (non-overlapping windows).
+ * ceil_mode keeps the partial window at the bottom/right edge; a partial
+ * window only covers the pixels inside the image, so max ignores the rest
+ * and avg divides by the number of pixels covered. */
+#include "layers/layers.h"
+
+int pool2d_out(int h, int k, int ceil_mode)
+{
+    return ceil_mode ? (h + k - 1) / k : h / k;
+}
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+
+void maxpool2d_forward(float *y, const float *x, int n, int c, int h, int w,
+                       int k, int ceil_mode)
+{
+    int ho = pool2d_out(h, k, ceil_mode), wo = pool2d_out(w, k, ceil_mode);
+    for (long p = 0; p < (long)n * c; p++) {
+        const float *xp = x + p * h * w;
+        float *yp = y + p * ho * wo;
+        for (int oy = 0; oy < ho; oy++) {
+            int y0 = oy * k, y1 = imin(y0 + k, h);
+            for (int ox = 0; ox < wo; ox++) {
+                int x0 = ox * k, x1 = imin(x0 + k, w);
+                float best = xp[y0 * w + x0];
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++)
+                        if (xp[iy * w + ix] > best) best = xp[iy * w + ix];
+                yp[oy * wo + ox] = best;
+            }
+        }
+    }
+}
+
+void maxpool2d_backward(float *dx, const float *dy, const float *x,
+                        int n, int c, int h, int w, int k, int ceil_mode)
+{
+    int ho = pool2d_out(h, k, ceil_mode), wo = pool2d_out(w, k, ceil_mode);
+    for (long p = 0; p < (long)n * c; p++) {
+        const float *xp = x + p * h * w;
+        const float *dyp = dy + p * ho * wo;
+        float *dxp = dx + p * h * w;
+        /* pixels outside every window (floor mode) get no gradient */
+        for (int i = 0; i < h * w; i++) dxp[i] = 0.0f;
+        for (int oy = 0; oy < ho; oy++) {
+            int y0 = oy * k, y1 = imin(y0 + k, h);
+            for (int ox = 0; ox < wo; ox++) {
+                int x0 = ox * k, x1 = imin(x0 + k, w);
+                /* strict '>' keeps the first maximum in row-major order */
+                int arg = y0 * w + x0;
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++)
+                        if (xp[iy * w + ix] > xp[arg]) arg = iy * w + ix;
+                dxp[arg] += dyp[oy * wo + ox];
+            }
+        }
+    }
+}
+
+void avgpool2d_forward(float *y, const float *x, int n, int c, int h, int w,
+                       int k, int ceil_mode)
+{
+    int ho = pool2d_out(h, k, ceil_mode), wo = pool2d_out(w, k, ceil_mode);
+    for (long p = 0; p < (long)n * c; p++) {
+        const float *xp = x + p * h * w;
+        float *yp = y + p * ho * wo;
+        for (int oy = 0; oy < ho; oy++) {
+            int y0 = oy * k, y1 = imin(y0 + k, h);
+            for (int ox = 0; ox < wo; ox++) {
+                int x0 = ox * k, x1 = imin(x0 + k, w);
+                float sum = 0.0f;
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++) sum += xp[iy * w + ix];
+                yp[oy * wo + ox] = sum / (float)((y1 - y0) * (x1 - x0));
+            }
+        }
+    }
+}
+
+void avgpool2d_backward(float *dx, const float *dy,
+                        int n, int c, int h, int w, int k, int ceil_mode)
+{
+    int ho = pool2d_out(h, k, ceil_mode), wo = pool2d_out(w, k, ceil_mode);
+    for (long p = 0; p < (long)n * c; p++) {
+        const float *dyp = dy + p * ho * wo;
+        float *dxp = dx + p * h * w;
+        for (int i = 0; i < h * w; i++) dxp[i] = 0.0f;
+        for (int oy = 0; oy < ho; oy++) {
+            int y0 = oy * k, y1 = imin(y0 + k, h);
+            for (int ox = 0; ox < wo; ox++) {
+                int x0 = ox * k, x1 = imin(x0 + k, w);
+                float g = dyp[oy * wo + ox] / (float)((y1 - y0) * (x1 - x0));
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++) dxp[iy * w + ix] += g;
+            }
+        }
+    }
+}
