@@ -35,8 +35,8 @@ static void test_preset(void)
     char buf[4096];
     size_t len = ae_model_summary(m, buf, sizeof buf);
     CHECK(len < sizeof buf && strstr(buf, "4385"), "summary:\n%s", buf);
-    CHECK(ae_model_from_preset(&m, "nosuch", &err) == -1 && strstr(err.msg, "nosuch"), "%s", err.msg);
     ae_model_free(m);
+    CHECK(ae_model_from_preset(&m, "nosuch", &err) == -1 && !m && strstr(err.msg, "nosuch"), "%s", err.msg);
 }
 
 static void expect_parse_error(const char *text, const char *needle)
