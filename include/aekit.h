@@ -70,11 +70,37 @@ void ae_dataset_free(ae_dataset *ds);
 /* Converts images idx[0..count) to floats in [0,1] (NCHW) into out. */
 void ae_dataset_batch(const ae_dataset *ds, const uint32_t *idx, int count, float *out);
 
+/* How image folders are fitted to a model's input. */
+typedef enum { AE_FIT_RESIZE = 0, AE_FIT_CROP = 1 } ae_fit;
+typedef struct {
+    int    c, h, w;   /* wanted channels (1 or 3) and size; 0 = as stored (data sets of fixed size) */
+    ae_fit fit;
+} ae_image_options;
+/* Like ae_dataset_open, and also opens image folders (PNG/JPEG, converted to
+ * img's channels and size) and CIFAR-10 binary folders. `name` may also be
+ * "cifar10" (a folder cifar10/ or cifar-10-batches-bin/ in the search path).
+ * img may be NULL for data sets of fixed size (IDX, CIFAR). */
+int  ae_dataset_open_ex(ae_dataset **out, const char *name, ae_split split,
+                        const ae_image_options *img, ae_error *err);
+
+/* ---- .npy arrays (NumPy's format, docs/file-formats.md) -------------------
+ * Writers: C-order little-endian arrays of any shape (0 to 32 dimensions),
+ * byte for byte what numpy.save writes; atomic write.
+ * Reader: float32 ('<f4', or '<f8' converted) arrays of 1 to 4 dimensions
+ * in C order; *ndim and shape[0..*ndim) are set, the caller frees *data. */
+int  ae_npy_write_f32(const char *path, const float *data, int ndim, const long *shape, ae_error *err);
+int  ae_npy_write_u8(const char *path, const uint8_t *data, int ndim, const long *shape, ae_error *err);
+int  ae_npy_read_f32(const char *path, float **data, int *ndim, long *shape /* [4] */, ae_error *err);
+
 /* ---- models ---------------------------------------------------------------- */
 
 typedef struct ae_model ae_model;
 
-typedef enum { AE_LOSS_BCE = 0, AE_LOSS_MSE = 1 } ae_loss;
+/* Reconstruction losses (the `loss` line of a model description):
+ *  BCE, MSE      mean per pixel (the lesson's conv AEs);
+ *  SSE, BCE_SUM  summed over an image's pixels, mean over images (VAEs:
+ *                added to the per-image KL term).                          */
+typedef enum { AE_LOSS_BCE = 0, AE_LOSS_MSE = 1, AE_LOSS_SSE = 2, AE_LOSS_BCE_SUM = 3 } ae_loss;
 
 /* Builds a model from a text description (docs/model-format.md). `origin`
  * names the text in error messages (a file name, or "preset conv").       */
@@ -82,6 +108,11 @@ int  ae_model_from_text(ae_model **out, const char *text, const char *origin, ae
 /* Builds one of the shipped presets ("conv", ...), weights initialised from
  * seed 0; ae_model_init reseeds.                                           */
 int  ae_model_from_preset(ae_model **out, const char *name, ae_error *err);
+/* The same with a latent size: descriptions may write {latent} (and
+ * {latent2} for twice it) where the latent size goes; 0 = the default of
+ * their `param latent N` line. */
+int  ae_model_from_preset_ex(ae_model **out, const char *name, int latent, ae_error *err);
+int  ae_model_from_text_ex(ae_model **out, const char *text, const char *origin, int latent, ae_error *err);
 /* Names of the shipped presets, NULL-terminated. */
 const char *const *ae_model_presets(void);
 /* Re-initialises all weights (Glorot-uniform weights, zero biases: Keras'
@@ -100,12 +131,20 @@ int  ae_model_load(ae_model **out, const char *path, ae_error *err);
 size_t      ae_model_param_count(const ae_model *m);
 /* Input image shape (channels, height, width). */
 void        ae_model_input_shape(const ae_model *m, int *c, int *h, int *w);
+/* Output image shape: the input's, except for super-resolution models. */
+void        ae_model_output_shape(const ae_model *m, int *c, int *h, int *w);
 /* Number of floats in the latent code of one image. */
 size_t      ae_model_latent_size(const ae_model *m);
+/* 1 for a VAE (its encoder ends with a `sample` layer). */
+int         ae_model_is_variational(const ae_model *m);
+/* 1 for an adversarial autoencoder (it has a discriminator). */
+int         ae_model_is_adversarial(const ae_model *m);
 /* The model's description text (layers, one per line). */
 const char *ae_model_description(const ae_model *m);
-/* The loss the model trains with (its description's `loss` line). */
+/* The loss the model trains with (its description's `loss` line), and a
+ * way to change it (BCE losses need a decoder ending in sigmoid). */
 ae_loss     ae_model_loss(const ae_model *m);
+int         ae_model_set_loss(ae_model *m, ae_loss loss, ae_error *err);
 /* Human-readable summary: one line per layer with output shape and
  * parameter count. Returns the number of bytes it wanted (snprintf-like). */
 size_t      ae_model_summary(const ae_model *m, char *buf, size_t size);
@@ -120,8 +159,38 @@ void        ae_model_meta_at(const ae_model *m, int i, const char **key, const c
 /* Runs the whole autoencoder on n images: x [n,c,h,w] -> y [n,c,h,w] in [0,1].
  * Threads: 0 = all cores. Allocates working memory on first use. */
 int  ae_model_reconstruct(ae_model *m, const float *x, int n, float *y, int threads, ae_error *err);
-/* Encoder only: x [n,c,h,w] -> codes [n, latent]. */
+/* Encoder only: x [n,c,h,w] -> codes [n, latent]. A VAE gives z_mean. */
 int  ae_model_encode(ae_model *m, const float *x, int n, float *codes, int threads, ae_error *err);
+/* Decoder only: codes [n, latent] -> images [n, output shape]. */
+int  ae_model_decode(ae_model *m, const float *codes, int n, float *y, int threads, ae_error *err);
+/* The model's input for n images of its OUTPUT shape: the images themselves,
+ * or 2x2 / 4x4 average-pooled for super-resolution models. */
+int  ae_model_make_input(const ae_model *m, const float *images, int n, float *input, ae_error *err);
+/* Decodes n random latents into images [n, output shape]: from N(0, I) for a
+ * VAE or an AAE (their prior); for a plain autoencoder from the Gaussian
+ * fitted to its training codes (ae_model_fit_latent; stored in the file). */
+int  ae_model_sample(ae_model *m, int n, uint64_t seed, float *images, int threads, ae_error *err);
+/* Fits a diagonal Gaussian to the codes of a data set's images and stores it
+ * in the model's metadata (aekit.latent.mean / aekit.latent.std). */
+int  ae_model_fit_latent(ae_model *m, const ae_dataset *ds, int threads, ae_error *err);
+/* Reads that Gaussian back: mean and std, latent-size floats each. */
+int  ae_model_latent_gaussian(const ae_model *m, float *mean, float *std, ae_error *err);
+
+/* ---- corruption (denoising) --------------------------------------------------- */
+
+typedef enum { AE_NOISE_NONE = 0, AE_NOISE_GAUSSIAN = 1, AE_NOISE_SALT_PEPPER = 2 } ae_noise_kind;
+typedef struct {
+    ae_noise_kind kind;
+    float mean, std;   /* gaussian: x + N(mean, std^2), clipped to [0, 1] (lesson: 0.5, 0.5) */
+    float p;           /* salt and pepper: each pixel becomes 0 or 1 with probability p */
+} ae_noise;
+
+/* Parses "gaussian:MEAN,STD", "saltpepper:P" or "none". */
+int  ae_noise_parse(ae_noise *nz, const char *text, ae_error *err);
+/* Corrupts n images of `size` floats in place. Image i draws from a stream
+ * seeded by (seed, first_index + i), so an image always gets the same noise
+ * (the lesson draws it once per image). */
+void ae_noise_apply(const ae_noise *nz, float *x, int n, size_t size, uint64_t seed, uint64_t first_index);
 
 /* ---- training ---------------------------------------------------------------- */
 
@@ -132,6 +201,7 @@ typedef struct {
     int          batch;        /* 128                                          */
     double       lr;           /* 1e-3                                         */
     ae_optimizer optimizer;    /* Adam                                         */
+    ae_noise     noise;        /* input corruption for denoising (none)        */
     double       beta1, beta2; /* Adam: 0.9, 0.999                             */
     double       eps;          /* Adam/RMSprop: 1e-8 (PyTorch's default)       */
     double       alpha;        /* RMSprop smoothing: 0.99 (PyTorch)            */
@@ -153,6 +223,8 @@ typedef struct {
     double train_loss;          /* running mean loss of this epoch so far   */
     double val_loss;            /* end_of_epoch only (NaN without val set)  */
     double val_mse;             /* end_of_epoch only                        */
+    double val_recon, val_kl;   /* end_of_epoch: VAE parts of val_loss (kl 0 otherwise) */
+    double disc_accuracy;       /* AAE: discriminator accuracy this epoch, else NaN */
     double seconds;             /* training time of this epoch so far       */
     double images_per_second;   /* training throughput of this epoch        */
     int    end_of_epoch;
@@ -166,10 +238,15 @@ typedef int (*ae_progress_fn)(const ae_progress *p, void *user);
 int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
              const ae_train_options *opt, ae_progress_fn cb, void *user, ae_error *err);
 
-/* Evaluates on a whole data set: mean loss of the model's training loss
- * (BCE per pixel), MSE per pixel, PSNR in dB (peak 1.0, from the mean MSE). */
-typedef struct { double loss, mse, psnr; } ae_eval_result;
+/* Evaluates on a whole data set: the model's training loss (for a VAE
+ * recon + KL, with sampling noise from fixed per-image seeds), MSE per pixel
+ * and PSNR in dB (peak 1.0, from the mean MSE) of the output against the
+ * clean images. `noise` (may be NULL) corrupts the inputs, as in training a
+ * denoiser; super-resolution models get downscaled inputs. */
+typedef struct { double loss, mse, psnr, recon, kl; } ae_eval_result;
 int ae_evaluate(ae_model *m, const ae_dataset *ds, int threads, ae_eval_result *out, ae_error *err);
+int ae_evaluate_ex(ae_model *m, const ae_dataset *ds, const ae_noise *noise, int threads,
+                   ae_eval_result *out, ae_error *err);
 
 /* ---- pictures ---------------------------------------------------------------- */
 

@@ -86,4 +86,16 @@ void sigmoid_backward(float *dx, const float *dy, const float *y, size_t count);
 void tanh_forward(float *y, const float *x, size_t count);
 void tanh_backward(float *dx, const float *dy, const float *y, size_t count);
 
+/* ---- VAE sampling (the reparameterisation trick) ----------------------------
+ * h [n, 2L]: per image, the first L values are the mean mu, the next L the
+ * LOG-VARIANCE lv = log sigma^2 (aekit's convention, used consistently by
+ * sampling and KL). z [n, L] = mu + exp(lv / 2) * eps with eps [n, L]
+ * standard normal; eps == NULL gives z = mu (deterministic encoding).
+ * KL to N(0, I), per image: -0.5 * sum(1 + lv - mu^2 - exp(lv)).
+ * Backward adds kl_scale * dKL/dh to the sampling gradient.               */
+void   sample_forward(float *z, const float *h, const float *eps, int n, int L);
+double sample_kl(const float *h, int n, int L);   /* summed over the n images */
+void   sample_backward(float *dh, const float *dz, const float *h, const float *eps,
+                       int n, int L, float kl_scale);
+
 #endif

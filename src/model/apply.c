@@ -1,16 +1,21 @@
-/* Using a model: reconstruct, encode, evaluate. Images are processed in
- * chunks of APPLY_CHUNK per thread; per-chunk sums are added in chunk order
- * so results do not depend on the thread count. */
+/* Using a model: reconstruct, encode, decode, sample, evaluate. Images are
+ * processed in chunks of APPLY_CHUNK per thread; per-chunk sums are added in
+ * chunk order so results do not depend on the thread count. */
 #include "model/model.h"
 #include "core/error.h"
-#include "loss/loss.h"
+#include "core/rng.h"
 
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define APPLY_CHUNK 64
+/* Fixed seeds for evaluation: every model sees the same corrupted inputs
+ * and the same VAE sampling noise, so results compare across runs. */
+#define EVAL_NOISE_SEED 0x6576616c6e6f6973ULL
+#define EVAL_SAMPLE_SEED 0x6576616c73616d70ULL
 
 static int prepare(ae_model *m, int n, int threads, ae_error *err)
 {
@@ -18,18 +23,20 @@ static int prepare(ae_model *m, int n, int threads, ae_error *err)
     return work_reserve(m, APPLY_CHUNK, resolve_threads(threads), err);
 }
 
-/* Runs layers [0, upto) over n float images and copies layer upto-1's output. */
-static int apply_layers(ae_model *m, const float *x, int n, float *out, int upto, int threads, ae_error *err)
+/* Runs layers [from, to) over n inputs of in_size floats and copies layer
+ * to-1's output, deterministically (a VAE uses z = mean). */
+static int apply_layers(ae_model *m, const float *x, int n, float *out, int from, int to,
+                        int threads, ae_error *err)
 {
     if (prepare(m, n, threads, err)) return -1;
-    size_t in_size = (size_t)m->in_c * m->in_h * m->in_w;
-    size_t out_size = m->layers[upto - 1].out_size;
+    size_t in_size = m->layers[from].in_size;
+    size_t out_size = m->layers[to - 1].out_size;
     int nchunks = (n + APPLY_CHUNK - 1) / APPLY_CHUNK;
     #pragma omp parallel for schedule(static) num_threads(work_threads(m))
     for (int c = 0; c < nchunks; c++) {
         int t = omp_get_thread_num();
         int s = c * APPLY_CHUNK, cnt = n - s < APPLY_CHUNK ? n - s : APPLY_CHUNK;
-        const float *y = model_forward_chunk(m, t, x + (size_t)s * in_size, cnt, upto);
+        const float *y = model_forward_range(m, t, x + (size_t)s * in_size, cnt, from, to, PASS_MEAN);
         memcpy(out + (size_t)s * out_size, y, (size_t)cnt * out_size * sizeof(float));
     }
     return 0;
@@ -37,27 +44,164 @@ static int apply_layers(ae_model *m, const float *x, int n, float *out, int upto
 
 int ae_model_reconstruct(ae_model *m, const float *x, int n, float *y, int threads, ae_error *err)
 {
-    return apply_layers(m, x, n, y, m->nlayers, threads, err);
+    return apply_layers(m, x, n, y, 0, m->n_autoencoder, threads, err);
 }
 
 int ae_model_encode(ae_model *m, const float *x, int n, float *codes, int threads, ae_error *err)
 {
-    return apply_layers(m, x, n, codes, m->n_encoder, threads, err);
+    return apply_layers(m, x, n, codes, 0, m->n_encoder, threads, err);
+}
+
+int ae_model_decode(ae_model *m, const float *codes, int n, float *y, int threads, ae_error *err)
+{
+    return apply_layers(m, codes, n, y, m->n_encoder, m->n_autoencoder, threads, err);
+}
+
+int ae_model_make_input(const ae_model *m, const float *images, int n, float *input, ae_error *err)
+{
+    if (n < 0) return ae_fail(err, "negative image count %d", n);
+    size_t in_size = (size_t)m->in_c * m->in_h * m->in_w;
+    if (m->in_h == m->out_h && m->in_w == m->out_w) {
+        memcpy(input, images, (size_t)n * in_size * sizeof(float));
+        return 0;
+    }
+    /* super-resolution: the input is the image average-pooled by the scale */
+    avgpool2d_forward(input, images, n, m->out_c, m->out_h, m->out_w, m->out_h / m->in_h, 0);
+    return 0;
+}
+
+int ae_model_latent_gaussian(const ae_model *m, float *mean, float *std, ae_error *err)
+{
+    const char *keys[2] = { "aekit.latent.mean", "aekit.latent.std" };
+    float *dst[2] = { mean, std };
+    size_t L = ae_model_latent_size(m);
+    for (int k = 0; k < 2; k++) {
+        const char *v = ae_model_meta(m, keys[k]);
+        if (!v)
+            return ae_fail(err, "the model has no fitted latent Gaussian (%s): train it with this "
+                           "version of aekit, or fit one with ae_model_fit_latent", keys[k]);
+        const char *p = v;
+        for (size_t j = 0; j < L; j++) {
+            char *end;
+            double x = strtod(p, &end);
+            if (end == p || !isfinite(x) || (j + 1 < L && *end != ','))
+                return ae_fail(err, "metadata %s: expected %zu comma-separated numbers", keys[k], L);
+            dst[k][j] = (float)x;
+            p = *end == ',' ? end + 1 : end;
+        }
+        if (*p) return ae_fail(err, "metadata %s: more than %zu numbers", keys[k], L);
+    }
+    return 0;
+}
+
+int ae_model_sample(ae_model *m, int n, uint64_t seed, float *images, int threads, ae_error *err)
+{
+    size_t L = ae_model_latent_size(m);
+    float *codes = malloc((size_t)n * L * sizeof(float) + 2 * L * sizeof(float) + 1);
+    if (!codes) return ae_fail(err, "out of memory for %d codes", n);
+    float *mean = codes + (size_t)n * L, *std = mean + L;
+    int prior = ae_model_is_variational(m) || ae_model_is_adversarial(m);
+    if (prior) {
+        for (size_t j = 0; j < L; j++) { mean[j] = 0.0f; std[j] = 1.0f; }
+    } else if (ae_model_latent_gaussian(m, mean, std, err)) {
+        free(codes);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        ae_rng r;
+        ae_rng_seed(&r, seed ^ (0xa0761d6478bd642fULL * ((uint64_t)i + 1)));
+        for (size_t j = 0; j < L; j++) codes[(size_t)i * L + j] = mean[j] + std[j] * ae_rng_normal(&r);
+    }
+    int rc = ae_model_decode(m, codes, n, images, threads, err);
+    free(codes);
+    return rc;
+}
+
+void model_load_chunk(ae_model *m, int t, const ae_dataset *ds, const uint32_t *idx, int cnt,
+                       const ae_noise *noise, uint64_t noise_seed)
+{
+    float *target = work_target(m, t), *x = work_input(m, t);
+    ae_dataset_batch(ds, idx, cnt, target);
+    ae_model_make_input(m, target, cnt, x, NULL);
+    if (noise && noise->kind != AE_NOISE_NONE) {
+        size_t in_size = (size_t)m->in_c * m->in_h * m->in_w;
+        /* contiguous indices: one seed stream per image index */
+        for (int i = 0; i < cnt; i++)
+            ae_noise_apply(noise, x + (size_t)i * in_size, 1, in_size, noise_seed, idx[i]);
+    }
+}
+
+int ae_model_fit_latent(ae_model *m, const ae_dataset *ds, int threads, ae_error *err)
+{
+    if (ds->c != m->out_c || ds->h != m->out_h || ds->w != m->out_w)
+        return ae_fail(err, "%s: images are %dx%dx%d, the model produces %dx%dx%d",
+                       ds->source, ds->c, ds->h, ds->w, m->out_c, m->out_h, m->out_w);
+    if (ds->n < 2) return ae_fail(err, "%s: need at least 2 images to fit a latent Gaussian", ds->source);
+    if (prepare(m, ds->n, threads, err)) return -1;
+    size_t L = ae_model_latent_size(m);
+    int n = ds->n, nchunks = (n + APPLY_CHUNK - 1) / APPLY_CHUNK;
+    /* per-chunk sums in double, added in chunk order */
+    double *sums = calloc((size_t)nchunks * 2 * L, sizeof(double));
+    if (!sums) return ae_fail(err, "out of memory");
+    #pragma omp parallel for schedule(static) num_threads(work_threads(m))
+    for (int c = 0; c < nchunks; c++) {
+        int t = omp_get_thread_num();
+        int s = c * APPLY_CHUNK, cnt = n - s < APPLY_CHUNK ? n - s : APPLY_CHUNK;
+        uint32_t idx[APPLY_CHUNK];
+        for (int i = 0; i < cnt; i++) idx[i] = (uint32_t)(s + i);
+        model_load_chunk(m, t, ds, idx, cnt, NULL, 0);
+        const float *z = model_forward_range(m, t, work_input(m, t), cnt, 0, m->n_encoder, PASS_MEAN);
+        double *s1 = sums + (size_t)c * 2 * L, *s2 = s1 + L;
+        for (int i = 0; i < cnt; i++)
+            for (size_t j = 0; j < L; j++) {
+                double v = z[(size_t)i * L + j];
+                s1[j] += v;
+                s2[j] += v * v;
+            }
+    }
+    size_t cap = L * 20 + 16;
+    char *mean_s = malloc(cap), *std_s = malloc(cap);
+    int rc = -1;
+    if (!mean_s || !std_s) { ae_fail(err, "out of memory"); goto done; }
+    size_t pm = 0, ps = 0;
+    for (size_t j = 0; j < L; j++) {
+        double a = 0, b = 0;
+        for (int c = 0; c < nchunks; c++) {
+            a += sums[(size_t)c * 2 * L + j];
+            b += sums[(size_t)c * 2 * L + L + j];
+        }
+        double mean = a / n, var = b / n - mean * mean;
+        pm += (size_t)snprintf(mean_s + pm, cap - pm, "%s%.9g", j ? "," : "", mean);
+        ps += (size_t)snprintf(std_s + ps, cap - ps, "%s%.9g", j ? "," : "", sqrt(var > 0 ? var : 0));
+    }
+    rc = ae_model_set_meta(m, "aekit.latent.mean", mean_s, err) ||
+         ae_model_set_meta(m, "aekit.latent.std", std_s, err) ? -1 : 0;
+done:
+    free(mean_s);
+    free(std_s);
+    free(sums);
+    return rc;
 }
 
 int ae_evaluate(ae_model *m, const ae_dataset *ds, int threads, ae_eval_result *res, ae_error *err)
 {
-    if (ds->c != m->in_c || ds->h != m->in_h || ds->w != m->in_w)
-        return ae_fail(err, "%s: images are %dx%dx%d, the model takes %dx%dx%d",
-                       ds->source, ds->c, ds->h, ds->w, m->in_c, m->in_h, m->in_w);
+    return ae_evaluate_ex(m, ds, NULL, threads, res, err);
+}
+
+int ae_evaluate_ex(ae_model *m, const ae_dataset *ds, const ae_noise *noise, int threads,
+                   ae_eval_result *res, ae_error *err)
+{
+    if (ds->c != m->out_c || ds->h != m->out_h || ds->w != m->out_w)
+        return ae_fail(err, "%s: images are %dx%dx%d, the model %s %dx%dx%d", ds->source, ds->c, ds->h,
+                       ds->w, m->in_h == m->out_h ? "takes" : "produces", m->out_c, m->out_h, m->out_w);
     if (ds->n < 1) return ae_fail(err, "%s: no images to evaluate", ds->source);
     if (prepare(m, ds->n, threads, err)) return -1;
     int n = ds->n;
     int nchunks = (n + APPLY_CHUNK - 1) / APPLY_CHUNK;
-    double *sums = calloc((size_t)nchunks * 2, sizeof(double));
+    double *sums = calloc((size_t)nchunks * 3, sizeof(double));
     if (!sums) return ae_fail(err, "out of memory");
-    int logits = model_logits_layer(m);
-    size_t in_size = (size_t)m->in_c * m->in_h * m->in_w;
+    size_t out_size = (size_t)m->out_c * m->out_h * m->out_w;
+    pass_mode mode = m->sample_layer >= 0 ? PASS_SAMPLE : PASS_MEAN;
 
     #pragma omp parallel for schedule(static) num_threads(work_threads(m))
     for (int c = 0; c < nchunks; c++) {
@@ -65,25 +209,33 @@ int ae_evaluate(ae_model *m, const ae_dataset *ds, int threads, ae_eval_result *
         int s = c * APPLY_CHUNK, cnt = n - s < APPLY_CHUNK ? n - s : APPLY_CHUNK;
         uint32_t idx[APPLY_CHUNK];
         for (int i = 0; i < cnt; i++) idx[i] = (uint32_t)(s + i);
-        float *x = work_input(m, t);
-        ae_dataset_batch(ds, idx, cnt, x);
-        const float *y = model_forward_chunk(m, t, x, cnt, m->nlayers);
-        size_t count = (size_t)cnt * in_size;
-        sums[2 * c + 1] = sse_loss(y, x, count);
-        if (logits >= 0) {
-            const float *z = model_activation(m, t, logits, cnt);
-            sums[2 * c] = bce_logits_loss(z, x, count);
+        model_load_chunk(m, t, ds, idx, cnt, noise, EVAL_NOISE_SEED);
+        model_set_noise(m, t, EVAL_SAMPLE_SEED, (uint64_t)s);
+        double recon, kl;
+        model_recon_chunk(m, t, work_input(m, t), work_target(m, t), cnt, 0, 0, mode, &recon, &kl);
+        const float *y = model_activation(m, t, m->n_autoencoder - 1, cnt);
+        double sse = 0;
+        const float *tg = work_target(m, t);
+        for (size_t i = 0; i < (size_t)cnt * out_size; i++) {
+            double d = (double)y[i] - tg[i];
+            sse += d * d;
         }
+        sums[3 * c] = recon;
+        sums[3 * c + 1] = kl;
+        sums[3 * c + 2] = sse;
     }
-    double bce = 0, sse = 0;
+    double recon = 0, kl = 0, sse = 0;
     for (int c = 0; c < nchunks; c++) {
-        bce += sums[2 * c];
-        sse += sums[2 * c + 1];
+        recon += sums[3 * c];
+        kl += sums[3 * c + 1];
+        sse += sums[3 * c + 2];
     }
     free(sums);
-    double count = (double)n * in_size;
-    res->mse = sse / count;
-    res->loss = logits >= 0 ? bce / count : res->mse;
+    double denom = model_loss_denominator(m, n);
+    res->recon = recon / denom;
+    res->kl = kl / denom;
+    res->loss = res->recon + res->kl;
+    res->mse = sse / ((double)n * out_size);
     res->psnr = res->mse > 0 ? 10.0 * log10(1.0 / res->mse) : INFINITY;
     return 0;
 }

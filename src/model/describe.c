@@ -89,7 +89,7 @@ static const struct { const char *name; layer_kind kind; int min_args, max_args;
     {"conv", L_CONV, 1, 1},       {"maxpool", L_MAXPOOL, 0, 1}, {"avgpool", L_AVGPOOL, 0, 1},
     {"upsample", L_UPSAMPLE, 0, 1}, {"dense", L_DENSE, 1, 1},   {"flatten", L_FLATTEN, 0, 0},
     {"reshape", L_RESHAPE, 3, 3}, {"relu", L_RELU, 0, 0},       {"leaky_relu", L_LEAKY_RELU, 0, 0},
-    {"sigmoid", L_SIGMOID, 0, 0}, {"tanh", L_TANH, 0, 0},
+    {"sigmoid", L_SIGMOID, 0, 0}, {"tanh", L_TANH, 0, 0},       {"sample", L_SAMPLE, 0, 0},
 };
 
 static int parse_layer(parse_ctx *c, ae_layer *l, char **tok, int ntok)
@@ -99,7 +99,7 @@ static int parse_layer(parse_ctx *c, ae_layer *l, char **tok, int ntok)
         if (strcmp(tok[0], layer_words[i].name) == 0) w = (int)i;
     if (w < 0)
         return ae_fail(c->err, "%s:%d: unknown layer '%s' (expected conv, maxpool, avgpool, upsample, "
-                       "dense, flatten, reshape, relu, leaky_relu, sigmoid or tanh)", c->origin, c->line, tok[0]);
+                       "dense, flatten, reshape, relu, leaky_relu, sigmoid, tanh or sample)", c->origin, c->line, tok[0]);
     memset(l, 0, sizeof *l);
     l->kind = layer_words[w].kind;
     l->line = c->line;
@@ -186,6 +186,12 @@ static int infer_shape(parse_ctx *c, ae_layer *l, int ic, int ih, int iw)
     case L_FLATTEN:
         l->out_c = ic * ih * iw; l->out_h = 1; l->out_w = 1;
         break;
+    case L_SAMPLE:
+        if (ih != 1 || iw != 1 || ic % 2)
+            return ae_fail(c->err, "%s:%d: sample needs a flat input of 2 x latent values (mean, then "
+                           "log-variance), e.g. 'dense {latent2}'; got %dx%dx%d", c->origin, c->line, ic, ih, iw);
+        l->out_c = ic / 2; l->out_h = 1; l->out_w = 1;
+        break;
     case L_RESHAPE:
         if ((size_t)l->out_c * l->out_h * l->out_w != (size_t)ic * ih * iw)
             return ae_fail(c->err, "%s:%d: reshape %d %d %d has %zu values, its input has %zu",
@@ -204,16 +210,48 @@ static int infer_shape(parse_ctx *c, ae_layer *l, int ic, int ih, int iw)
     return 0;
 }
 
-int model_parse(ae_model *m, const char *text, const char *origin, ae_error *err)
+/* Replaces {latent} and {latent2} with the latent size (from the argument,
+ * else the text's `param latent N` line). Returns a new string. */
+static char *substitute_latent(const char *text, const char *origin, int latent, ae_error *err)
+{
+    const char *p = strstr(text, "param latent ");
+    int deflt = 0;
+    if (p && (p == text || p[-1] == '\n')) deflt = atoi(p + 13);
+    if (latent <= 0) latent = deflt;
+    int uses = strstr(text, "{latent") != NULL;
+    if (uses && latent <= 0) {
+        ae_fail(err, "%s: uses {latent} but gives no size (add 'param latent N' or pass a latent size)", origin);
+        return NULL;
+    }
+    if (latent > (1 << 20)) {
+        ae_fail(err, "%s: latent size %d is too large", origin, latent);
+        return NULL;
+    }
+    size_t cap = strlen(text) * 2 + 64;
+    char *out = malloc(cap), *o = out;
+    if (!out) { ae_fail(err, "%s: out of memory", origin); return NULL; }
+    for (const char *q = text; *q;) {
+        size_t room = cap - (size_t)(o - out);
+        if (strncmp(q, "{latent2}", 9) == 0) { o += snprintf(o, room, "%d", 2 * latent); q += 9; }
+        else if (strncmp(q, "{latent}", 8) == 0) { o += snprintf(o, room, "%d", latent); q += 8; }
+        else *o++ = *q++;
+    }
+    *o = 0;
+    return out;
+}
+
+int model_parse(ae_model *m, const char *src_text, const char *origin, int latent, ae_error *err)
 {
     parse_ctx c = { origin, 0, err };
+    char *text = substitute_latent(src_text, origin, latent, err);
+    if (!text) return -1;
     char *copy = strdup(text);
     ae_layer *layers = calloc(MAX_LAYERS, sizeof *layers);
     if (!copy || !layers) {
-        free(copy); free(layers);
+        free(copy); free(layers); free(text);
         return ae_fail(err, "%s: out of memory", origin);
     }
-    int nl = 0, part = -1, have_input = 0, n_enc = -1, index = 0;
+    int nl = 0, part = -1, have_input = 0, have_output = 0, n_enc = -1, n_ae = -1, index = 0;
     m->loss = AE_LOSS_BCE;
     int rc = -1;
     /* split lines by hand: strtok would skip empty lines and lose the count */
@@ -235,10 +273,22 @@ int model_parse(ae_model *m, const char *text, const char *origin, ae_error *err
                 parse_int(&c, "input height", tok[2], 1, MAX_DIM, &m->in_h) ||
                 parse_int(&c, "input width", tok[3], 1, MAX_DIM, &m->in_w)) goto out;
             have_input = 1;
+        } else if (strcmp(tok[0], "output") == 0) {
+            if (ntok != 4) { ae_fail(err, "%s:%d: output takes channels height width", origin, c.line); goto out; }
+            if (parse_int(&c, "output channels", tok[1], 1, 64, &m->out_c) ||
+                parse_int(&c, "output height", tok[2], 1, MAX_DIM, &m->out_h) ||
+                parse_int(&c, "output width", tok[3], 1, MAX_DIM, &m->out_w)) goto out;
+            have_output = 1;
+        } else if (strcmp(tok[0], "param") == 0) {
+            /* `param latent N`: the default for {latent}, substituted above */
+            if (ntok != 3 || strcmp(tok[1], "latent")) { ae_fail(err, "%s:%d: expected 'param latent N'", origin, c.line); goto out; }
         } else if (strcmp(tok[0], "loss") == 0) {
-            if (ntok == 2 && strcmp(tok[1], "bce") == 0) m->loss = AE_LOSS_BCE;
-            else if (ntok == 2 && strcmp(tok[1], "mse") == 0) m->loss = AE_LOSS_MSE;
-            else { ae_fail(err, "%s:%d: loss must be 'bce' or 'mse'", origin, c.line); goto out; }
+            static const char *const names[] = { "bce", "mse", "sse", "bce_sum" };
+            int found = -1;
+            for (int i = 0; i < 4; i++)
+                if (ntok == 2 && strcmp(tok[1], names[i]) == 0) found = i;
+            if (found < 0) { ae_fail(err, "%s:%d: loss must be bce, mse, sse or bce_sum", origin, c.line); goto out; }
+            m->loss = (ae_loss)found;
         } else if (strcmp(tok[0], "encoder") == 0 && ntok == 1) {
             if (part != -1) { ae_fail(err, "%s:%d: 'encoder' must come first, once", origin, c.line); goto out; }
             part = PART_ENCODER; index = 0;
@@ -246,6 +296,10 @@ int model_parse(ae_model *m, const char *text, const char *origin, ae_error *err
             if (part != PART_ENCODER) { ae_fail(err, "%s:%d: 'decoder' must follow 'encoder', once", origin, c.line); goto out; }
             if (nl == 0) { ae_fail(err, "%s:%d: the encoder has no layers", origin, c.line); goto out; }
             part = PART_DECODER; index = 0; n_enc = nl;
+        } else if (strcmp(tok[0], "discriminator") == 0 && ntok == 1) {
+            if (part != PART_DECODER) { ae_fail(err, "%s:%d: 'discriminator' must follow 'decoder', once", origin, c.line); goto out; }
+            if (nl == n_enc) { ae_fail(err, "%s:%d: the decoder has no layers", origin, c.line); goto out; }
+            part = PART_DISCRIMINATOR; index = 0; n_ae = nl;
         } else {
             if (part < 0) { ae_fail(err, "%s:%d: '%s' before 'encoder'", origin, c.line, tok[0]); goto out; }
             if (nl == MAX_LAYERS) { ae_fail(err, "%s:%d: more than %d layers", origin, c.line, MAX_LAYERS); goto out; }
@@ -256,14 +310,34 @@ int model_parse(ae_model *m, const char *text, const char *origin, ae_error *err
         }
     }
     if (!have_input) { ae_fail(err, "%s: no 'input C H W' line", origin); goto out; }
-    if (part != PART_DECODER || n_enc == nl) { ae_fail(err, "%s: needs an 'encoder' and a 'decoder' section, each with layers", origin); goto out; }
+    if (part < PART_DECODER || n_enc == nl) { ae_fail(err, "%s: needs an 'encoder' and a 'decoder' section, each with layers", origin); goto out; }
+    if (part == PART_DISCRIMINATOR && n_ae == nl) { ae_fail(err, "%s: the discriminator has no layers", origin); goto out; }
+    if (n_ae < 0) n_ae = nl;
+    if (!have_output) { m->out_c = m->in_c; m->out_h = m->in_h; m->out_w = m->in_w; }
 
     /* shapes, parameter layout, activation layout */
     int ic = m->in_c, ih = m->in_h, iw = m->in_w;
     size_t poff = 0, aoff = 0, max_act = (size_t)ic * ih * iw;
+    m->sample_layer = -1;
     for (int i = 0; i < nl; i++) {
         ae_layer *l = &layers[i];
+        if (i == n_ae) {
+            /* the decoder must give the output shape; the discriminator reads the latent */
+            if (ic != m->out_c || ih != m->out_h || iw != m->out_w) {
+                ae_fail(err, "%s: the decoder ends with %dx%dx%d, the output should be %dx%dx%d: they must match",
+                        origin, ic, ih, iw, m->out_c, m->out_h, m->out_w);
+                goto out;
+            }
+            ic = layers[n_enc - 1].out_c; ih = layers[n_enc - 1].out_h; iw = layers[n_enc - 1].out_w;
+        }
         if (infer_shape(&c, l, ic, ih, iw)) goto out;
+        if (l->kind == L_SAMPLE) {
+            if (i != n_enc - 1) {
+                ae_fail(err, "%s:%d: 'sample' must be the last layer of the encoder", origin, l->line);
+                goto out;
+            }
+            m->sample_layer = i;
+        }
         l->w_off = poff; poff += l->w_count;
         l->b_off = poff; poff += l->b_count;
         if (poff > MAX_PARAMS) { ae_fail(err, "%s:%d: more than %u parameters", origin, l->line, MAX_PARAMS); goto out; }
@@ -271,41 +345,56 @@ int model_parse(ae_model *m, const char *text, const char *origin, ae_error *err
         if (l->out_size > max_act) max_act = l->out_size;
         ic = l->out_c; ih = l->out_h; iw = l->out_w;
     }
-    if (ic != m->in_c || ih != m->in_h || iw != m->in_w) {
-        ae_fail(err, "%s: the decoder ends with %dx%dx%d, the input is %dx%dx%d: they must match",
-                origin, ic, ih, iw, m->in_c, m->in_h, m->in_w);
+    if (n_ae == nl && (ic != m->out_c || ih != m->out_h || iw != m->out_w)) {
+        ae_fail(err, "%s: the decoder ends with %dx%dx%d, the %s is %dx%dx%d: they must match", origin,
+                ic, ih, iw, have_output ? "output" : "input", m->out_c, m->out_h, m->out_w);
         goto out;
     }
-    if (m->loss == AE_LOSS_BCE && layers[nl - 1].kind != L_SIGMOID) {
-        ae_fail(err, "%s: loss bce needs the decoder to end with 'sigmoid' (or use 'loss mse')", origin);
+    if (n_ae < nl && (ic != 1 || ih != 1 || iw != 1 || layers[nl - 1].kind != L_SIGMOID)) {
+        ae_fail(err, "%s: the discriminator must end with one value through 'sigmoid' (ends with %dx%dx%d)",
+                origin, ic, ih, iw);
+        goto out;
+    }
+    if (m->in_c != m->out_c || m->out_h % m->in_h || m->out_w % m->in_w ||
+        m->out_h / m->in_h != m->out_w / m->in_w) {
+        ae_fail(err, "%s: output %dx%dx%d is not the input %dx%dx%d scaled up by a whole factor", origin,
+                m->out_c, m->out_h, m->out_w, m->in_c, m->in_h, m->in_w);
+        goto out;
+    }
+    if ((m->loss == AE_LOSS_BCE || m->loss == AE_LOSS_BCE_SUM) && layers[n_ae - 1].kind != L_SIGMOID) {
+        ae_fail(err, "%s: loss bce needs the decoder to end with 'sigmoid' (or use 'loss mse' / 'loss sse')", origin);
         goto out;
     }
     m->layers = layers;
     m->nlayers = nl;
     m->n_encoder = n_enc;
+    m->n_autoencoder = n_ae;
     m->nparams = poff;
     m->act_per_image = aoff;
     m->max_act = max_act;
-    m->description = copy;
-    strcpy(copy, text);      /* keep the original text (the parse cut it up) */
+    m->description = text;   /* the text with {latent} filled in */
+    text = NULL;
     snprintf(m->origin, sizeof m->origin, "%s", origin);
     layers = NULL;
-    copy = NULL;
     rc = 0;
 out:
     free(layers);
     free(copy);
+    free(text);
     return rc;
 }
 
 void model_tensor_name(const ae_layer *l, const char *what, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s.%d.%s", l->part == PART_ENCODER ? "encoder" : "decoder", l->index, what);
+    static const char *const parts[] = { "encoder", "decoder", "discriminator" };
+    snprintf(buf, size, "%s.%d.%s", parts[l->part], l->index, what);
 }
 
 int model_logits_layer(const ae_model *m)
 {
-    if (m->loss == AE_LOSS_BCE && m->nlayers >= 2 && m->layers[m->nlayers - 1].kind == L_SIGMOID)
-        return m->nlayers - 2;
+    int last = m->n_autoencoder - 1;
+    if ((m->loss == AE_LOSS_BCE || m->loss == AE_LOSS_BCE_SUM) && last >= 1 &&
+        m->layers[last].kind == L_SIGMOID)
+        return last - 1;
     return -1;
 }

@@ -6,6 +6,7 @@
  * afterwards, which keeps runs bit-identical for a given thread count. */
 #include "model/model.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "loss/loss.h"
 
 #include <omp.h>
@@ -16,6 +17,9 @@ struct ae_work {
     int    per_thread, threads;
     float *mem;          /* one allocation for everything below */
     float **xin;         /* per thread: input images (per_thread * in_size) */
+    float **target;      /* per thread: target images (per_thread * out_size) */
+    float **eps;         /* per thread: VAE sampling noise (per_thread * latent) */
+    uint64_t *noise_seed, *noise_first;  /* per thread: model_set_noise()  */
     float **act;         /* per thread: every layer's output             */
     float **ga, **gb;    /* per thread: ping-pong activation gradients   */
     float **ws;          /* per thread: kernel scratch                   */
@@ -35,6 +39,7 @@ void work_free(ae_work *w)
     if (!w) return;
     free(w->mem);
     free(w->xin);
+    free(w->noise_seed);
     free(w);
 }
 
@@ -49,6 +54,8 @@ int work_reserve(ae_model *m, int per_thread, int threads, ae_error *err)
     m->work = NULL;
 
     size_t in_size = (size_t)m->in_c * m->in_h * m->in_w;
+    size_t out_size = (size_t)m->out_c * m->out_h * m->out_w;
+    size_t latent = m->layers[m->n_encoder - 1].out_size;
     size_t ws = 0;
     for (int i = 0; i < m->nlayers; i++)
         if (m->layers[i].kind == L_CONV) {
@@ -56,17 +63,20 @@ int work_reserve(ae_model *m, int per_thread, int threads, ae_error *err)
             if (s > ws) ws = s;
         }
     size_t n_x = round16(in_size * per_thread);
+    size_t n_t = round16(out_size * per_thread);
+    size_t n_e = round16(latent * per_thread);   /* VAE eps, AAE prior samples */
     size_t n_act = round16(m->act_per_image * per_thread);
     size_t n_g = round16(m->max_act * per_thread);
     size_t n_ws = round16(ws);
     size_t n_grad = round16(m->nparams);
-    size_t per = n_x + n_act + 2 * n_g + n_ws + n_grad;
+    size_t per = n_x + n_t + n_e + n_act + 2 * n_g + n_ws + n_grad;
 
     w = calloc(1, sizeof *w);
-    float **ptrs = calloc((size_t)threads * 6, sizeof(float *));
+    float **ptrs = calloc((size_t)threads * 8, sizeof(float *));
+    uint64_t *seeds = calloc((size_t)threads * 2, sizeof(uint64_t));
     float *mem = aligned_alloc(64, per * threads * sizeof(float));
-    if (!w || !ptrs || !mem) {
-        free(w); free(ptrs); free(mem);
+    if (!w || !ptrs || !mem || !seeds) {
+        free(w); free(ptrs); free(mem); free(seeds);
         return ae_fail(err, "out of memory for working buffers (%zu MiB)",
                        per * threads * sizeof(float) >> 20);
     }
@@ -80,9 +90,15 @@ int work_reserve(ae_model *m, int per_thread, int threads, ae_error *err)
     w->gb = ptrs + 3 * threads;
     w->ws = ptrs + 4 * threads;
     w->grad = ptrs + 5 * threads;
+    w->target = ptrs + 6 * threads;
+    w->eps = ptrs + 7 * threads;
+    w->noise_seed = seeds;
+    w->noise_first = seeds + threads;
     for (int t = 0; t < threads; t++) {
         float *p = mem + per * t;
         w->xin[t] = p;  p += n_x;
+        w->target[t] = p; p += n_t;
+        w->eps[t] = p;  p += n_e;
         w->act[t] = p;  p += n_act;
         w->ga[t] = p;   p += n_g;
         w->gb[t] = p;   p += n_g;
@@ -96,8 +112,28 @@ int work_reserve(ae_model *m, int per_thread, int threads, ae_error *err)
 int work_threads(const ae_model *m) { return m->work ? m->work->threads : 0; }
 float *work_grad(ae_model *m, int t) { return m->work->grad[t]; }
 float *work_input(ae_model *m, int t) { return m->work->xin[t]; }
+float *work_target(ae_model *m, int t) { return m->work->target[t]; }
+float *work_eps(ae_model *m, int t) { return m->work->eps[t]; }
+float *model_grad_buffer(ae_model *m, int t) { return m->work->ga[t]; }
 
-static void layer_forward(const ae_model *m, const ae_layer *l, const float *x, float *y, int n, float *ws)
+void model_set_noise(ae_model *m, int t, uint64_t seed, uint64_t first_id)
+{
+    m->work->noise_seed[t] = seed;
+    m->work->noise_first[t] = first_id;
+}
+
+/* Standard-normal eps for n images of L values, image i from (seed, first+i). */
+static void fill_eps(float *eps, int n, int L, uint64_t seed, uint64_t first)
+{
+    for (int i = 0; i < n; i++) {
+        ae_rng r;
+        ae_rng_seed(&r, seed ^ (0x9e3779b97f4a7c15ULL * (first + (uint64_t)i + 1)));
+        for (int j = 0; j < L; j++) eps[(size_t)i * L + j] = ae_rng_normal(&r);
+    }
+}
+
+static void layer_forward(const ae_model *m, const ae_layer *l, const float *x, float *y, int n,
+                          float *ws, const float *eps)
 {
     const float *W = m->params + l->w_off;
     const float *B = l->b_count ? m->params + l->b_off : NULL;
@@ -114,12 +150,14 @@ static void layer_forward(const ae_model *m, const ae_layer *l, const float *x, 
     case L_LEAKY_RELU: leaky_relu_forward(y, x, count, l->slope); break;
     case L_SIGMOID:    sigmoid_forward(y, x, count); break;
     case L_TANH:       tanh_forward(y, x, count); break;
+    case L_SAMPLE:     sample_forward(y, x, eps, n, l->out_c); break;
     }
 }
 
 /* dx may be NULL (first layer): only parameter gradients are wanted. */
 static void layer_backward(const ae_model *m, const ae_layer *l, float *dx, const float *dy,
-                           const float *x, const float *y, int n, float *grad, float *ws)
+                           const float *x, const float *y, int n, float *grad, float *ws,
+                           const float *eps, float kl_scale)
 {
     const float *W = m->params + l->w_off;
     float *dW = grad + l->w_off;
@@ -138,6 +176,7 @@ static void layer_backward(const ae_model *m, const ae_layer *l, float *dx, cons
     case L_LEAKY_RELU: leaky_relu_backward(dx, dy, y, count, l->slope); break;
     case L_SIGMOID:    sigmoid_backward(dx, dy, y, count); break;
     case L_TANH:       tanh_backward(dx, dy, y, count); break;
+    case L_SAMPLE:     sample_backward(dx, dy, x, eps, n, l->out_c, kl_scale); break;
     }
 }
 
@@ -146,47 +185,81 @@ const float *model_activation(const ae_model *m, int t, int layer, int n)
     return m->work->act[t] + m->layers[layer].act_off * n;
 }
 
-const float *model_forward_chunk(ae_model *m, int t, const float *x, int n, int upto)
+const float *model_forward_range(ae_model *m, int t, const float *x, int n, int from, int to,
+                                 pass_mode mode)
 {
     ae_work *w = m->work;
     const float *in = x;
-    for (int i = 0; i < upto; i++) {
+    for (int i = from; i < to; i++) {
         const ae_layer *l = &m->layers[i];
         float *out = w->act[t] + l->act_off * n;
-        layer_forward(m, l, in, out, n, w->ws[t]);
+        const float *eps = NULL;
+        if (l->kind == L_SAMPLE && mode == PASS_SAMPLE) {
+            fill_eps(w->eps[t], n, l->out_c, w->noise_seed[t], w->noise_first[t]);
+            eps = w->eps[t];
+        }
+        layer_forward(m, l, in, out, n, w->ws[t], eps);
         in = out;
     }
     return in;
 }
 
-double model_train_chunk(ae_model *m, int t, const float *x, const float *target, int n, float scale)
+float *model_backward_range(ae_model *m, int t, const float *x, int n, int from, int to,
+                            float kl_scale, int want_dx)
 {
     ae_work *w = m->work;
-    float *grad = w->grad[t];
-    memset(grad, 0, m->nparams * sizeof(float));
-    if (n <= 0) return 0.0;
-
-    int logits = model_logits_layer(m);
-    int last = logits >= 0 ? logits : m->nlayers - 1;
-    /* the final sigmoid is skipped: BCE is computed from its input, the logits */
-    const float *out = model_forward_chunk(m, t, x, n, last + 1);
-    size_t count = (size_t)n * m->layers[last].out_size;
     float *g = w->ga[t], *g_next = w->gb[t];
-    double loss;
-    if (logits >= 0) {
-        loss = bce_logits_loss(out, target, count);
-        bce_logits_backward(g, out, target, count, scale);
-    } else {
-        loss = sse_loss(out, target, count);
-        sse_backward(g, out, target, count, scale);
-    }
-    for (int i = last; i >= 0; i--) {
+    for (int i = to - 1; i >= from; i--) {
         const ae_layer *l = &m->layers[i];
-        const float *xin = i > 0 ? w->act[t] + m->layers[i - 1].act_off * n : x;
+        const float *xin = i > from ? w->act[t] + m->layers[i - 1].act_off * n : x;
         const float *y = w->act[t] + l->act_off * n;
-        float *dx = i > 0 ? g_next : NULL;
-        layer_backward(m, l, dx, g, xin, y, n, grad, w->ws[t]);
+        float *dx = (i > from || want_dx) ? g_next : NULL;
+        layer_backward(m, l, dx, g, xin, y, n, w->grad[t], w->ws[t], w->eps[t], kl_scale);
         float *tmp = g; g = g_next; g_next = tmp;
     }
-    return loss;
+    /* the two buffers swapped once per layer: `g` now holds the input gradient */
+    if (!want_dx) return NULL;
+    /* keep the contract that the top gradient lives in ga: move it there */
+    if (g != w->ga[t]) {
+        memcpy(w->ga[t], g, (size_t)n * m->layers[from].in_size * sizeof(float));
+        g = w->ga[t];
+    }
+    return g;
+}
+
+double model_loss_denominator(const ae_model *m, long n)
+{
+    size_t out_size = (size_t)m->out_c * m->out_h * m->out_w;
+    return (m->loss == AE_LOSS_BCE || m->loss == AE_LOSS_MSE) ? (double)n * out_size : (double)n;
+}
+
+double model_recon_chunk(ae_model *m, int t, const float *x, const float *target, int n,
+                         float scale, int train, pass_mode mode, double *recon, double *kl)
+{
+    *recon = *kl = 0;
+    if (train) memset(m->work->grad[t], 0, m->nparams * sizeof(float));
+    if (n <= 0) return 0.0;
+    int logits = model_logits_layer(m);
+    int last = logits >= 0 ? logits : m->n_autoencoder - 1;
+    /* the final sigmoid is skipped when training: BCE is computed from its
+     * input, the logits (evaluation runs it too, for the MSE of the output) */
+    const float *out = model_forward_range(m, t, x, n, 0, train ? last + 1 : m->n_autoencoder, mode);
+    if (!train && logits >= 0) out = model_activation(m, t, logits, n);
+    size_t count = (size_t)n * m->layers[last].out_size;
+    float *g = model_grad_buffer(m, t);
+    if (logits >= 0) {
+        *recon = bce_logits_loss(out, target, count);
+        if (train) bce_logits_backward(g, out, target, count, scale);
+    } else {
+        *recon = sse_loss(out, target, count);
+        if (train) sse_backward(g, out, target, count, scale);
+    }
+    if (m->sample_layer >= 0)
+        *kl = sample_kl(model_activation(m, t, m->sample_layer - 1, n), n,
+                        m->layers[m->sample_layer].out_c);
+    if (train) {
+        /* the KL term's gradient: scale * dKL/dh, added by the sampling layer */
+        model_backward_range(m, t, x, n, 0, last + 1, scale, 0);
+    }
+    return *recon + *kl;
 }

@@ -17,10 +17,15 @@ const char *const *ae_model_presets(void) { return ae_preset_names; }
 
 int ae_model_from_text(ae_model **out, const char *text, const char *origin, ae_error *err)
 {
+    return ae_model_from_text_ex(out, text, origin, 0, err);
+}
+
+int ae_model_from_text_ex(ae_model **out, const char *text, const char *origin, int latent, ae_error *err)
+{
     *out = NULL;
     ae_model *m = calloc(1, sizeof *m);
     if (!m) return ae_fail(err, "%s: out of memory", origin);
-    if (model_parse(m, text, origin, err)) {
+    if (model_parse(m, text, origin, latent, err)) {
         free(m);
         return -1;
     }
@@ -36,11 +41,16 @@ int ae_model_from_text(ae_model **out, const char *text, const char *origin, ae_
 
 int ae_model_from_preset(ae_model **out, const char *name, ae_error *err)
 {
+    return ae_model_from_preset_ex(out, name, 0, err);
+}
+
+int ae_model_from_preset_ex(ae_model **out, const char *name, int latent, ae_error *err)
+{
     for (int i = 0; ae_preset_names[i]; i++)
         if (strcmp(ae_preset_names[i], name) == 0) {
             char origin[128];
             snprintf(origin, sizeof origin, "preset %s", name);
-            return ae_model_from_text(out, ae_preset_texts[i], origin, err);
+            return ae_model_from_text_ex(out, ae_preset_texts[i], origin, latent, err);
         }
     char list[512] = "";
     for (int i = 0; ae_preset_names[i]; i++) {
@@ -100,14 +110,23 @@ void ae_model_input_shape(const ae_model *m, int *c, int *h, int *w)
     if (w) *w = m->in_w;
 }
 
+void ae_model_output_shape(const ae_model *m, int *c, int *h, int *w)
+{
+    if (c) *c = m->out_c;
+    if (h) *h = m->out_h;
+    if (w) *w = m->out_w;
+}
+
 size_t ae_model_latent_size(const ae_model *m) { return m->layers[m->n_encoder - 1].out_size; }
+int ae_model_is_variational(const ae_model *m) { return m->sample_layer >= 0; }
+int ae_model_is_adversarial(const ae_model *m) { return m->n_autoencoder < m->nlayers; }
 
 const char *ae_model_description(const ae_model *m) { return m->description; }
 
 static const char *kind_name(layer_kind k)
 {
     static const char *names[] = { "conv", "maxpool", "avgpool", "upsample", "dense", "flatten",
-                                   "reshape", "relu", "leaky_relu", "sigmoid", "tanh" };
+                                   "reshape", "relu", "leaky_relu", "sigmoid", "tanh", "sample" };
     return names[k];
 }
 
@@ -119,18 +138,20 @@ size_t ae_model_summary(const ae_model *m, char *buf, size_t size)
         int n_ = snprintf(used < size ? buf + used : NULL, used < size ? size - used : 0, __VA_ARGS__); \
         if (n_ > 0) used += (size_t)n_;                                            \
     } while (0)
-    EMIT("%-12s %-12s %-16s %10s\n", "tensor", "layer", "output", "params");
+    EMIT("%-16s %-12s %-16s %10s\n", "tensor", "layer", "output", "params");
     char shape[64];
     snprintf(shape, sizeof shape, "%dx%dx%d", m->in_c, m->in_h, m->in_w);
-    EMIT("%-12s %-12s %-16s %10s\n", "", "input", shape, "");
+    EMIT("%-16s %-12s %-16s %10s\n", "", "input", shape, "");
     for (int i = 0; i < m->nlayers; i++) {
         const ae_layer *l = &m->layers[i];
         char name[64];
-        snprintf(name, sizeof name, "%s.%d", l->part == PART_ENCODER ? "encoder" : "decoder", l->index);
+        static const char *const parts[] = { "encoder", "decoder", "discriminator" };
+        snprintf(name, sizeof name, "%s.%d", parts[l->part], l->index);
         snprintf(shape, sizeof shape, "%dx%dx%d", l->out_c, l->out_h, l->out_w);
-        EMIT("%-12s %-12s %-16s %10zu\n", name, kind_name(l->kind), shape, l->w_count + l->b_count);
+        EMIT("%-16s %-12s %-16s %10zu\n", name, kind_name(l->kind), shape, l->w_count + l->b_count);
         if (i == m->n_encoder - 1)
-            EMIT("%-12s latent: %zu values per image\n", "", l->out_size);
+            EMIT("%-16s latent: %zu values per image%s\n", "", l->out_size,
+                 m->sample_layer >= 0 ? " (z; the layer before holds mean and log-variance)" : "");
     }
     EMIT("total parameters: %zu\n", m->nparams);
 #undef EMIT
@@ -138,6 +159,30 @@ size_t ae_model_summary(const ae_model *m, char *buf, size_t size)
 }
 
 ae_loss ae_model_loss(const ae_model *m) { return m->loss; }
+
+int ae_model_set_loss(ae_model *m, ae_loss loss, ae_error *err)
+{
+    if (loss < AE_LOSS_BCE || loss > AE_LOSS_BCE_SUM) return ae_fail(err, "unknown loss %d", (int)loss);
+    if ((loss == AE_LOSS_BCE || loss == AE_LOSS_BCE_SUM) && m->layers[m->n_autoencoder - 1].kind != L_SIGMOID)
+        return ae_fail(err, "%s: a BCE loss needs the decoder to end with sigmoid", m->origin);
+    m->loss = loss;
+    /* the description is what a saved file rebuilds from: keep it in step */
+    static const char *const names[] = { "bce", "mse", "sse", "bce_sum" };
+    const char *cur = strstr(m->description, "\nloss ");
+    size_t len = strlen(m->description);
+    char *text = malloc(len + 32);
+    if (!text) return ae_fail(err, "out of memory");
+    if (cur) {
+        const char *eol = strchr(cur + 1, '\n');
+        size_t head = (size_t)(cur - m->description);
+        snprintf(text, len + 32, "%.*s\nloss %s%s", (int)head, m->description, names[loss], eol ? eol : "\n");
+    } else {
+        snprintf(text, len + 32, "loss %s\n%s", names[loss], m->description);
+    }
+    free(m->description);
+    m->description = text;
+    return 0;
+}
 
 int ae_model_meta_count(const ae_model *m) { return m->nmeta; }
 

@@ -8,15 +8,22 @@
 #define AEKIT_MODEL_MODEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "aekit.h"
 #include "layers/layers.h"
 
 typedef enum {
     L_CONV, L_MAXPOOL, L_AVGPOOL, L_UPSAMPLE, L_DENSE, L_FLATTEN, L_RESHAPE,
-    L_RELU, L_LEAKY_RELU, L_SIGMOID, L_TANH
+    L_RELU, L_LEAKY_RELU, L_SIGMOID, L_TANH, L_SAMPLE
 } layer_kind;
 
-enum { PART_ENCODER = 0, PART_DECODER = 1 };
+enum { PART_ENCODER = 0, PART_DECODER = 1, PART_DISCRIMINATOR = 2 };
+
+/* How a forward pass treats the VAE sampling layer. */
+typedef enum {
+    PASS_MEAN,     /* z = mu: encode, reconstruct (deterministic)           */
+    PASS_SAMPLE    /* z = mu + sigma * eps, eps from the per-image seeds     */
+} pass_mode;
 
 typedef struct {
     layer_kind kind;
@@ -49,10 +56,14 @@ struct ae_model {
     char    *description;   /* the text the model was built from */
     char     origin[256];
     int      in_c, in_h, in_w;
+    int      out_c, out_h, out_w;   /* = input unless an `output` line says */
     ae_loss  loss;
     ae_layer *layers;
     int      nlayers;
-    int      n_encoder;     /* layers [0, n_encoder) are the encoder */
+    int      n_encoder;     /* layers [0, n_encoder) are the encoder          */
+    int      n_autoencoder; /* [n_encoder, n_autoencoder) the decoder, and
+                               [n_autoencoder, nlayers) the discriminator    */
+    int      sample_layer;  /* index of the VAE sampling layer, or -1        */
     float   *params;
     size_t   nparams;
     size_t   act_per_image; /* sum of out_size over layers          */
@@ -62,8 +73,10 @@ struct ae_model {
     ae_work *work;
 };
 
-/* Builds layers and shapes from a description; params zero, not initialised. */
-int  model_parse(ae_model *m, const char *text, const char *origin, ae_error *err);
+/* Builds layers and shapes from a description; params zero, not initialised.
+ * `latent` replaces {latent} (and 2*latent replaces {latent2}) in the text;
+ * 0 = the description's `param latent N` default. */
+int  model_parse(ae_model *m, const char *text, const char *origin, int latent, ae_error *err);
 /* PyTorch-style tensor name of a layer's weight or bias. */
 void model_tensor_name(const ae_layer *l, const char *what, char *buf, size_t size);
 /* Index of the model's output logits layer when the model ends in sigmoid
@@ -76,20 +89,50 @@ int  model_logits_layer(const ae_model *m);
 int  work_reserve(ae_model *m, int per_thread, int threads, ae_error *err);
 void work_free(ae_work *w);
 int  work_threads(const ae_model *m);
-/* Forward of n images through layers [0, upto) on thread t's buffers.
- * Returns a pointer to layer (upto-1)'s output. */
-const float *model_forward_chunk(ae_model *m, int t, const float *x, int n, int upto);
-/* Layer `layer`'s output from thread t's last forward of n images. */
-const float *model_activation(const ae_model *m, int t, int layer, int n);
-/* Forward + loss + backward for one chunk on thread t; parameter gradients
- * are accumulated into the thread's gradient buffer. Returns the loss sum. */
-double model_train_chunk(ae_model *m, int t, const float *x, const float *target,
-                         int n, float scale);
-/* Thread t's gradient buffer (nparams floats) and input buffer
- * (images-per-thread x input size floats). */
+/* Thread t's buffers: parameter gradients (nparams floats), model input
+ * (per_thread x input size) and target (per_thread x output size). */
 float *work_grad(ae_model *m, int t);
 float *work_input(ae_model *m, int t);
+float *work_target(ae_model *m, int t);
+/* Thread t's latent-sized scratch (per_thread x latent): VAE noise, AAE prior samples. */
+float *work_eps(ae_model *m, int t);
 /* Number of threads to use for a request (0 = all cores). */
 int  resolve_threads(int requested);
+
+/* Seeds for the VAE sampling noise of the next forward pass on thread t:
+ * image i of the chunk draws its eps from (seed, first_id + i), so results
+ * do not depend on how a batch is split across threads. */
+void model_set_noise(ae_model *m, int t, uint64_t seed, uint64_t first_id);
+
+/* Forward of n images through layers [from, to) on thread t; x is the
+ * input of layer `from`. Returns layer (to-1)'s output. */
+const float *model_forward_range(ae_model *m, int t, const float *x, int n, int from, int to,
+                                 pass_mode mode);
+/* Backward through layers [from, to) of the last forward on thread t, from
+ * the gradient g of layer (to-1)'s output, which must be work buffer
+ * model_grad_buffer(m, t). Parameter gradients accumulate into the thread's
+ * gradient buffer; the KL term of a sampling layer enters scaled by
+ * kl_scale. Returns the gradient of x when want_dx, else NULL. */
+float *model_backward_range(ae_model *m, int t, const float *x, int n, int from, int to,
+                            float kl_scale, int want_dx);
+/* The buffer a loss writes its gradient into before model_backward_range. */
+float *model_grad_buffer(ae_model *m, int t);
+/* Layer `layer`'s output from thread t's last forward of n images. */
+const float *model_activation(const ae_model *m, int t, int layer, int n);
+
+/* One reconstruction pass with its loss for a chunk on thread t: forward
+ * through encoder and decoder, loss against target (recon and KL sums go to
+ * *recon and *kl), and when train != 0 backward with gradients scaled by
+ * `scale` (1 / loss denominator). Returns recon + kl. */
+double model_recon_chunk(ae_model *m, int t, const float *x, const float *target, int n,
+                         float scale, int train, pass_mode mode, double *recon, double *kl);
+/* Converts images idx[0..cnt) of ds into thread t's target buffer and the
+ * model's input (downscaled for super-resolution, corrupted by `noise` with
+ * per-image seeds) into its input buffer. */
+void model_load_chunk(ae_model *m, int t, const ae_dataset *ds, const uint32_t *idx, int cnt,
+                      const ae_noise *noise, uint64_t noise_seed);
+/* The denominator that turns a loss sum over n images into the reported
+ * loss: pixels for bce/mse, images for sse/bce_sum. */
+double model_loss_denominator(const ae_model *m, long n);
 
 #endif
