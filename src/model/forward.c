@@ -20,6 +20,7 @@ struct ae_work {
     float **target;      /* per thread: target images (per_thread * out_size) */
     float **eps;         /* per thread: VAE sampling noise (per_thread * latent) */
     uint64_t *noise_seed, *noise_first;  /* per thread: model_set_noise()  */
+    int      *eps_used;   /* per thread: the last forward sampled with eps  */
     float **act;         /* per thread: every layer's output             */
     float **ga, **gb;    /* per thread: ping-pong activation gradients   */
     float **ws;          /* per thread: kernel scratch                   */
@@ -73,7 +74,7 @@ int work_reserve(ae_model *m, int per_thread, int threads, ae_error *err)
 
     w = calloc(1, sizeof *w);
     float **ptrs = calloc((size_t)threads * 8, sizeof(float *));
-    uint64_t *seeds = calloc((size_t)threads * 2, sizeof(uint64_t));
+    uint64_t *seeds = calloc((size_t)threads * 3, sizeof(uint64_t));
     float *mem = aligned_alloc(64, per * threads * sizeof(float));
     if (!w || !ptrs || !mem || !seeds) {
         free(w); free(ptrs); free(mem); free(seeds);
@@ -94,6 +95,7 @@ int work_reserve(ae_model *m, int per_thread, int threads, ae_error *err)
     w->eps = ptrs + 7 * threads;
     w->noise_seed = seeds;
     w->noise_first = seeds + threads;
+    w->eps_used = (int *)(seeds + 2 * threads);
     for (int t = 0; t < threads; t++) {
         float *p = mem + per * t;
         w->xin[t] = p;  p += n_x;
@@ -194,9 +196,12 @@ const float *model_forward_range(ae_model *m, int t, const float *x, int n, int 
         const ae_layer *l = &m->layers[i];
         float *out = w->act[t] + l->act_off * n;
         const float *eps = NULL;
-        if (l->kind == L_SAMPLE && mode == PASS_SAMPLE) {
-            fill_eps(w->eps[t], n, l->out_c, w->noise_seed[t], w->noise_first[t]);
-            eps = w->eps[t];
+        if (l->kind == L_SAMPLE) {
+            w->eps_used[t] = mode == PASS_SAMPLE;
+            if (mode == PASS_SAMPLE) {
+                fill_eps(w->eps[t], n, l->out_c, w->noise_seed[t], w->noise_first[t]);
+                eps = w->eps[t];
+            }
         }
         layer_forward(m, l, in, out, n, w->ws[t], eps);
         in = out;
@@ -214,7 +219,8 @@ float *model_backward_range(ae_model *m, int t, const float *x, int n, int from,
         const float *xin = i > from ? w->act[t] + m->layers[i - 1].act_off * n : x;
         const float *y = w->act[t] + l->act_off * n;
         float *dx = (i > from || want_dx) ? g_next : NULL;
-        layer_backward(m, l, dx, g, xin, y, n, w->grad[t], w->ws[t], w->eps[t], kl_scale);
+        layer_backward(m, l, dx, g, xin, y, n, w->grad[t], w->ws[t],
+                       w->eps_used[t] ? w->eps[t] : NULL, kl_scale);
         float *tmp = g; g = g_next; g_next = tmp;
     }
     /* the two buffers swapped once per layer: `g` now holds the input gradient */
