@@ -1,5 +1,6 @@
-/* Data sets: a split of an MNIST-style folder (images + labels as IDX files),
- * found by folder path or by name. Pixels stay uint8 until a batch is taken. */
+/* Data sets: a split of a folder found by path or by name, holding IDX
+ * files (MNIST style), CIFAR-10 binary batches or images (PNG/JPEG). Pixels
+ * stay uint8 until a batch is taken. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <limits.h>
@@ -10,7 +11,9 @@
 
 #include "aekit.h"
 #include "core/error.h"
+#include "data/cifar.h"
 #include "data/idx.h"
+#include "data/image_folder.h"
 
 #define PATH_SIZE sizeof(((ae_dataset *)0)->source)
 
@@ -29,14 +32,20 @@ static int exists(const char *path)
 /* Where Debian's dataset-* packages install data sets. */
 static const char *const SYSTEM_DATA_DIR = "/usr/share/datasets";
 
+#define CIFAR10_HINT "download the CIFAR-10 binary version (cifar-10-binary.tar.gz) from its " \
+    "publishers, https://www.cs.toronto.edu/~kriz/cifar.html, and extract it into data/cifar10/ " \
+    "(data_batch_1.bin .. data_batch_5.bin and test_batch.bin)"
+
 static const char *install_hint(const char *name)
 {
     if (strcmp(name, "mnist") == 0)
         return "run scripts/fetch-mnist.sh";
     if (strcmp(name, "fashion-mnist") == 0)
         return "run apt-get install dataset-fashion-mnist";
+    if (strcmp(name, "cifar10") == 0)
+        return CIFAR10_HINT;
     return "known names: mnist (scripts/fetch-mnist.sh), fashion-mnist "
-           "(apt-get install dataset-fashion-mnist); or give a folder path";
+           "(apt-get install dataset-fashion-mnist), cifar10; or give a folder path";
 }
 
 /* Resolves `name` to a folder: a path as given, else <root>/<name> for the
@@ -56,18 +65,43 @@ static int find_folder(char *dir, const char *name, ae_error *err)
     const char *env = getenv("AEKIT_DATA");
     if (env && env[0] == '\0')
         env = NULL;
+    /* "cifar10" is also found under the name its archive extracts to, and
+     * inside data/cifar10/ when the archive was extracted there. */
+    static const char *const cifar_names[] = { "cifar10", "cifar10/cifar-10-batches-bin",
+                                               "cifar-10-batches-bin" };
+    const char *plain[] = { name };
+    int cifar = strcmp(name, "cifar10") == 0;
+    const char *const *names = cifar ? cifar_names : plain;
+    size_t n_names = cifar ? sizeof cifar_names / sizeof cifar_names[0] : 1;
     const char *roots[] = { env, "data", SYSTEM_DATA_DIR };
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
         if (!roots[i])
             continue;
-        if (snprintf(dir, PATH_SIZE, "%s/%s", roots[i], name) >= (int)PATH_SIZE)
-            return ae_fail(err, "%s/%s: path too long", roots[i], name);
-        if (is_dir(dir))
-            return 0;
+        for (size_t k = 0; k < n_names; k++) {
+            if (snprintf(dir, PATH_SIZE, "%s/%s", roots[i], names[k]) >= (int)PATH_SIZE)
+                return ae_fail(err, "%s/%s: path too long", roots[i], names[k]);
+            if (is_dir(dir) && (!cifar || cifar_detect(dir)))
+                return 0;
+        }
     }
-    return ae_fail(err, "unknown data set '%s': no folder '%s' in %s%s%s./data or %s; %s",
-                   name, name, env ? "$AEKIT_DATA (" : "", env ? env : "", env ? "), " : "",
+    return ae_fail(err, "unknown data set '%s': no folder '%s'%s in %s%s%s./data or %s; %s",
+                   name, name, cifar ? " or 'cifar-10-batches-bin' holding CIFAR-10 files" : "",
+                   env ? "$AEKIT_DATA (" : "", env ? env : "", env ? "), " : "",
                    SYSTEM_DATA_DIR, install_hint(name));
+}
+
+/* 1 when any of the four IDX files (raw or gzipped) is in dir. */
+static int has_idx(const char *dir)
+{
+    static const char *const bases[] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" };
+    char path[PATH_SIZE];
+    for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++)
+        for (int gz = 0; gz < 2; gz++)
+            if (snprintf(path, sizeof path, "%s/%s%s", dir, bases[i], gz ? ".gz" : "") < (int)sizeof path &&
+                exists(path))
+                return 1;
+    return 0;
 }
 
 /* Finds <dir>/<base> or <dir>/<base>.gz. */
@@ -115,14 +149,11 @@ static int adopt(ae_dataset *ds, idx_array *images, idx_array *labels,
     return 0;
 }
 
-int ae_dataset_open(ae_dataset **out, const char *name, ae_split split, ae_error *err)
+/* Reads the IDX split of dir into ds. */
+static int open_idx(ae_dataset *ds, const char *dir, ae_split split, ae_error *err)
 {
-    *out = NULL;
     const char *prefix = split == AE_SPLIT_TEST ? "t10k" : "train";
-    char dir[PATH_SIZE], base[64], images_path[PATH_SIZE], labels_path[PATH_SIZE];
-
-    if (find_folder(dir, name, err) != 0)
-        return -1;
+    char base[64], images_path[PATH_SIZE], labels_path[PATH_SIZE];
     snprintf(base, sizeof base, "%s-images-idx3-ubyte", prefix);
     if (find_file(images_path, dir, base, err) != 0)
         return -1;
@@ -131,9 +162,6 @@ int ae_dataset_open(ae_dataset **out, const char *name, ae_split split, ae_error
         return -1;
 
     idx_array images, labels;
-    ae_dataset *ds = calloc(1, sizeof *ds);
-    if (!ds)
-        return ae_fail(err, "%s: out of memory", images_path);
     int rc = -1;
     if (idx_read(&images, images_path, err) == 0) {
         if (idx_read(&labels, labels_path, err) == 0)
@@ -141,6 +169,38 @@ int ae_dataset_open(ae_dataset **out, const char *name, ae_split split, ae_error
         idx_free(&images);
         idx_free(&labels);
     }
+    return rc;
+}
+
+int ae_dataset_open(ae_dataset **out, const char *name, ae_split split, ae_error *err)
+{
+    return ae_dataset_open_ex(out, name, split, NULL, err);
+}
+
+int ae_dataset_open_ex(ae_dataset **out, const char *name, ae_split split,
+                       const ae_image_options *img, ae_error *err)
+{
+    *out = NULL;
+    char dir[PATH_SIZE];
+    if (find_folder(dir, name, err) != 0)
+        return -1;
+
+    ae_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        return ae_fail(err, "%s: out of memory", dir);
+    int rc;
+    /* Data sets of fixed size are returned as stored, whatever img asks:
+     * the caller compares shapes and reports a mismatch. */
+    if (has_idx(dir))
+        rc = open_idx(ds, dir, split, err);
+    else if (cifar_detect(dir))
+        rc = cifar_read(ds, dir, split, err);
+    else if (!img || img->c <= 0 || img->h <= 0 || img->w <= 0)
+        rc = ae_fail(err, "%s: an image folder needs a size (the model's input); "
+                     "no IDX (train-images-idx3-ubyte, ...) or CIFAR-10 (data_batch_1.bin, ...) "
+                     "files there either", dir);
+    else
+        rc = image_folder_read(ds, dir, split, img->c, img->h, img->w, img->fit, err);
     if (rc != 0) {
         free(ds);
         return -1;

@@ -1,0 +1,830 @@
+/* Image folders: listing (layout, classes, split), decoding (libpng,
+ * libjpeg-turbo), channel conversion and fitting to the model's size.
+ * The rules are in image_folder.h and docs/file-formats.md. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "data/image_folder.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <jpeglib.h>
+#include <png.h>
+
+#include "core/error.h"
+
+#define PATH_LEN 4096
+/* The pixels of a whole folder; anything larger is a mistake, not a data set. */
+#define IMAGE_FOLDER_MAX_BYTES ((uint64_t)1 << 34)
+
+/* ---- pixel conversion ------------------------------------------------------ */
+
+/* ITU-R BT.601 luma in 16-bit fixed point (Pillow's convert("L") uses the
+ * same weights: 0.299, 0.587, 0.114 -> 19595, 38470, 7471, summing to 2^16). */
+static uint8_t luma(unsigned r, unsigned g, unsigned b)
+{
+    return (uint8_t)((r * 19595u + g * 38470u + b * 7471u + 0x8000u) >> 16);
+}
+
+/* v over black with opacity a */
+static unsigned over_black(unsigned v, unsigned a)
+{
+    return (v * a + 127u) / 255u;
+}
+
+/* Converts n pixels of sc channels (G, GA, RGB, RGBA) to dc (1 or 3). */
+static void convert_pixels(uint8_t *dst, int dc, const uint8_t *src, int sc, size_t n)
+{
+    for (size_t i = 0; i < n; i++, src += sc, dst += dc) {
+        unsigned r, g, b;
+        switch (sc) {
+        case 1: r = g = b = src[0]; break;
+        case 2: r = g = b = over_black(src[0], src[1]); break;
+        case 3: r = src[0], g = src[1], b = src[2]; break;
+        default:
+            r = over_black(src[0], src[3]);
+            g = over_black(src[1], src[3]);
+            b = over_black(src[2], src[3]);
+            break;
+        }
+        if (dc == 1) {
+            dst[0] = sc <= 2 ? (uint8_t)r : luma(r, g, b);
+        } else {
+            dst[0] = (uint8_t)r;
+            dst[1] = (uint8_t)g;
+            dst[2] = (uint8_t)b;
+        }
+    }
+}
+
+/* ---- PNG ------------------------------------------------------------------- */
+
+typedef struct {
+    char       msg[256];
+    uint8_t   *px;     /* h rows of rowbytes */
+    png_bytep *rows;
+    uint32_t   w, h;
+    int        ch;
+} png_ctx;
+
+static void on_png_error(png_structp png, png_const_charp msg)
+{
+    png_ctx *ctx = png_get_error_ptr(png);
+    snprintf(ctx->msg, sizeof ctx->msg, "corrupt or unsupported PNG (libpng: %s)", msg);
+    png_longjmp(png, 1);
+}
+
+static void on_png_warning(png_structp png, png_const_charp msg)
+{
+    (void)png; /* the library never prints */
+    (void)msg;
+}
+
+/* Everything libpng touches; returns 0, or -1 with ctx->msg set. ctx->px
+ * and ctx->rows are the caller's to free either way. */
+static int png_decode_rows(FILE *fp, png_ctx *ctx)
+{
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, ctx, on_png_error, on_png_warning);
+    if (!png) {
+        snprintf(ctx->msg, sizeof ctx->msg, "out of memory");
+        return -1;
+    }
+    png_infop info = png_create_info_struct(png);
+    if (!info) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        snprintf(ctx->msg, sizeof ctx->msg, "out of memory");
+        return -1;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        return -1;
+    }
+    png_init_io(png, fp);
+    png_set_user_limits(png, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
+    png_read_info(png, info);
+    ctx->w = png_get_image_width(png, info);
+    ctx->h = png_get_image_height(png, info);
+    if (ctx->w > IMAGE_MAX_SIDE || ctx->h > IMAGE_MAX_SIDE) {
+        snprintf(ctx->msg, sizeof ctx->msg, "PNG of %ux%u pixels is larger than the limit of %dx%d",
+                 ctx->w, ctx->h, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
+        png_destroy_read_struct(&png, &info, NULL);
+        return -1;
+    }
+    int color = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
+    if (color == PNG_COLOR_TYPE_PALETTE)
+        png_set_palette_to_rgb(png);
+    if (color == PNG_COLOR_TYPE_GRAY && depth < 8)
+        png_set_expand_gray_1_2_4_to_8(png);
+    if (png_get_valid(png, info, PNG_INFO_tRNS))
+        png_set_tRNS_to_alpha(png);
+    if (depth == 16) {
+#ifdef PNG_READ_SCALE_16_TO_8_SUPPORTED
+        png_set_scale_16(png); /* rounds: v * 255 / 65535 */
+#else
+        png_set_strip_16(png);
+#endif
+    }
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    ctx->ch = png_get_channels(png, info);
+    size_t rowbytes = png_get_rowbytes(png, info);
+    if (ctx->ch < 1 || ctx->ch > 4 || png_get_bit_depth(png, info) != 8 ||
+        rowbytes != (size_t)ctx->w * (size_t)ctx->ch) {
+        snprintf(ctx->msg, sizeof ctx->msg, "unsupported PNG layout (%d channels of %d bits)",
+                 ctx->ch, png_get_bit_depth(png, info));
+        png_destroy_read_struct(&png, &info, NULL);
+        return -1;
+    }
+    /* at most 16384 * 16384 * 4 bytes */
+    ctx->px = malloc((size_t)ctx->h * rowbytes);
+    ctx->rows = malloc((size_t)ctx->h * sizeof *ctx->rows);
+    if (!ctx->px || !ctx->rows) {
+        snprintf(ctx->msg, sizeof ctx->msg, "out of memory for %ux%u pixels", ctx->w, ctx->h);
+        png_destroy_read_struct(&png, &info, NULL);
+        return -1;
+    }
+    for (uint32_t y = 0; y < ctx->h; y++)
+        ctx->rows[y] = ctx->px + (size_t)y * rowbytes;
+    png_read_image(png, ctx->rows);
+    png_read_end(png, NULL); /* checks the rest of the file up to IEND */
+    png_destroy_read_struct(&png, &info, NULL);
+    return 0;
+}
+
+/* ---- JPEG ------------------------------------------------------------------ */
+
+typedef struct {
+    struct jpeg_error_mgr pub;
+    jmp_buf               jump;
+    char                  text[JMSG_LENGTH_MAX];
+} jpeg_err;
+
+typedef struct {
+    jpeg_err err;
+    char     msg[256];
+    uint8_t *px;
+    uint32_t w, h;
+    int      ch;
+} jpeg_ctx;
+
+static void on_jpeg_error(j_common_ptr cinfo)
+{
+    jpeg_err *e = (jpeg_err *)cinfo->err;
+    (*cinfo->err->format_message)(cinfo, e->text);
+    longjmp(e->jump, 1);
+}
+
+/* Warnings (level -1) mean corrupt data, which libjpeg would otherwise paper
+ * over with grey: they are errors here. Trace messages are ignored. */
+static void on_jpeg_message(j_common_ptr cinfo, int level)
+{
+    if (level < 0)
+        on_jpeg_error(cinfo);
+}
+
+static void on_jpeg_output(j_common_ptr cinfo)
+{
+    (void)cinfo; /* the library never prints */
+}
+
+static int jpeg_decode_rows(FILE *fp, jpeg_ctx *ctx)
+{
+    struct jpeg_decompress_struct cinfo;
+    cinfo.err = jpeg_std_error(&ctx->err.pub);
+    ctx->err.pub.error_exit = on_jpeg_error;
+    ctx->err.pub.emit_message = on_jpeg_message;
+    ctx->err.pub.output_message = on_jpeg_output;
+    if (setjmp(ctx->err.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        snprintf(ctx->msg, sizeof ctx->msg, "corrupt or unsupported JPEG (libjpeg: %s)", ctx->err.text);
+        return -1;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_stdio_src(&cinfo, fp);
+    jpeg_read_header(&cinfo, TRUE);
+    ctx->w = cinfo.image_width;
+    ctx->h = cinfo.image_height;
+    if (ctx->w > IMAGE_MAX_SIDE || ctx->h > IMAGE_MAX_SIDE) {
+        snprintf(ctx->msg, sizeof ctx->msg, "JPEG of %ux%u pixels is larger than the limit of %dx%d",
+                 ctx->w, ctx->h, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    cinfo.out_color_space = cinfo.jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(&cinfo);
+    ctx->ch = cinfo.output_components;
+    if (cinfo.output_width != ctx->w || cinfo.output_height != ctx->h || (ctx->ch != 1 && ctx->ch != 3)) {
+        snprintf(ctx->msg, sizeof ctx->msg, "unsupported JPEG layout (%d components)", ctx->ch);
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    size_t stride = (size_t)ctx->w * (size_t)ctx->ch;
+    ctx->px = malloc((size_t)ctx->h * stride);
+    if (!ctx->px) {
+        snprintf(ctx->msg, sizeof ctx->msg, "out of memory for %ux%u pixels", ctx->w, ctx->h);
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    while (cinfo.output_scanline < cinfo.output_height) {
+        JSAMPROW row = ctx->px + (size_t)cinfo.output_scanline * stride;
+        if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {
+            snprintf(ctx->msg, sizeof ctx->msg, "truncated JPEG");
+            jpeg_destroy_decompress(&cinfo);
+            return -1;
+        }
+    }
+    jpeg_finish_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    return 0;
+}
+
+/* ---- decoding ---------------------------------------------------------------- */
+
+void image_buf_free(image_buf *im)
+{
+    if (im) {
+        free(im->px);
+        im->px = NULL;
+    }
+}
+
+/* Converts a decoded image of sc channels into out (channels dc). Takes px. */
+static int finish(image_buf *out, uint8_t *px, uint32_t w, uint32_t h, int sc, int dc,
+                  const char *path, ae_error *err)
+{
+    size_t n = (size_t)w * (size_t)h;
+    out->w = (int)w;
+    out->h = (int)h;
+    out->c = dc;
+    if (sc == dc) {
+        out->px = px;
+        return 0;
+    }
+    out->px = malloc(n * (size_t)dc);
+    if (!out->px) {
+        free(px);
+        return ae_fail(err, "%s: out of memory for %ux%u pixels", path, w, h);
+    }
+    convert_pixels(out->px, dc, px, sc, n);
+    free(px);
+    return 0;
+}
+
+int image_decode(image_buf *out, const char *path, int channels, ae_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (channels != 1 && channels != 3)
+        return ae_fail(err, "%s: %d channels asked for (1 or 3)", path, channels);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return ae_fail(err, "%s: %s", path, strerror(errno));
+    uint8_t magic[24];
+    size_t got = fread(magic, 1, sizeof magic, fp);
+    rewind(fp);
+    int rc;
+    static const uint8_t png_sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+    if (got >= 8 && memcmp(magic, png_sig, 8) == 0) {
+        /* The size is in IHDR, the first chunk: check it before libpng reads
+         * on (it reads every chunk up to the image data first). */
+        if (got == 24 && memcmp(magic + 12, "IHDR", 4) == 0) {
+            uint32_t w = (uint32_t)magic[16] << 24 | (uint32_t)magic[17] << 16 |
+                         (uint32_t)magic[18] << 8 | magic[19];
+            uint32_t h = (uint32_t)magic[20] << 24 | (uint32_t)magic[21] << 16 |
+                         (uint32_t)magic[22] << 8 | magic[23];
+            if (w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE) {
+                fclose(fp);
+                return ae_fail(err, "%s: PNG of %ux%u pixels is larger than the limit of %dx%d",
+                               path, w, h, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
+            }
+        }
+        png_ctx ctx;
+        memset(&ctx, 0, sizeof ctx);
+        rc = png_decode_rows(fp, &ctx);
+        free(ctx.rows);
+        if (rc == 0)
+            rc = finish(out, ctx.px, ctx.w, ctx.h, ctx.ch, channels, path, err);
+        else {
+            free(ctx.px);
+            ae_fail(err, "%s: %s", path, ctx.msg);
+        }
+    } else if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff) {
+        jpeg_ctx ctx;
+        memset(&ctx, 0, sizeof ctx);
+        rc = jpeg_decode_rows(fp, &ctx);
+        if (rc == 0)
+            rc = finish(out, ctx.px, ctx.w, ctx.h, ctx.ch, channels, path, err);
+        else {
+            free(ctx.px);
+            ae_fail(err, "%s: %s", path, ctx.msg);
+        }
+    } else if (got == 0) {
+        rc = ae_fail(err, "%s: empty file (not a PNG or JPEG image)", path);
+    } else {
+        rc = ae_fail(err, "%s: not a PNG or JPEG image (by its first bytes)", path);
+    }
+    fclose(fp);
+    return rc;
+}
+
+/* ---- fitting ------------------------------------------------------------------- */
+
+/* Resampling weights along one axis: output i reads count[i] source pixels
+ * from first[i] with weights wt[i * max + k]. */
+typedef struct {
+    int   *first, *count;
+    float *wt;
+    int    max;
+} taps;
+
+static void taps_free(taps *t)
+{
+    free(t->first);
+    free(t->count);
+    free(t->wt);
+}
+
+/* Output pixels 0..n_out map onto the source interval [start, start + len)
+ * of an axis of n_src pixels. */
+static int make_taps(taps *t, int n_out, int n_src, double start, double len)
+{
+    double s = len / n_out;
+    int down = s >= 1.0;
+    t->max = down ? (int)ceil(s) + 2 : 2;
+    t->first = malloc((size_t)n_out * sizeof *t->first);
+    t->count = malloc((size_t)n_out * sizeof *t->count);
+    t->wt = malloc((size_t)n_out * (size_t)t->max * sizeof *t->wt);
+    if (!t->first || !t->count || !t->wt)
+        return -1;
+    for (int i = 0; i < n_out; i++) {
+        float *w = t->wt + (size_t)i * (size_t)t->max;
+        if (!down) {
+            /* bilinear between pixel centres, clamped at the edges */
+            double x = start + (i + 0.5) * s - 0.5;
+            if (x < 0) x = 0;
+            if (x > n_src - 1) x = n_src - 1;
+            int j = (int)floor(x);
+            if (j > n_src - 1) j = n_src - 1;
+            double f = x - j;
+            t->first[i] = j;
+            if (j + 1 < n_src && f > 0) {
+                t->count[i] = 2;
+                w[0] = (float)(1 - f);
+                w[1] = (float)f;
+            } else {
+                t->count[i] = 1;
+                w[0] = 1;
+            }
+            continue;
+        }
+        /* area average: source pixel j weighted by its overlap with [a, b) */
+        double a = start + i * s, b = a + s;
+        int j0 = (int)floor(a), j1 = (int)ceil(b) - 1;
+        if (j0 < 0) j0 = 0;
+        if (j1 > n_src - 1) j1 = n_src - 1;
+        if (j1 - j0 + 1 > t->max) j1 = j0 + t->max - 1;
+        double sum = 0;
+        int k = 0;
+        t->first[i] = j0;
+        for (int j = j0; j <= j1; j++) {
+            double lo = a > j ? a : j, hi = b < j + 1 ? b : j + 1;
+            double o = hi - lo;
+            if (o < 0) o = 0;
+            w[k++] = (float)o;
+            sum += o;
+        }
+        if (k == 0 || sum <= 0) { /* rounding at an edge: nearest pixel */
+            t->first[i] = j0 < n_src ? j0 : n_src - 1;
+            t->count[i] = 1;
+            w[0] = 1;
+            continue;
+        }
+        for (int q = 0; q < k; q++)
+            w[q] = (float)(w[q] / sum);
+        t->count[i] = k;
+    }
+    return 0;
+}
+
+static uint8_t to_u8(float v)
+{
+    if (!(v > 0)) return 0;
+    if (v >= 255) return 255;
+    return (uint8_t)(v + 0.5f);
+}
+
+/* Source window along one axis for `fit`: [start, start + len). */
+static void window(double *start, double *len, int n_src, int n_out, double scale, int fills)
+{
+    if (fills) { /* this axis decides the scale (or resize): all of it */
+        *start = 0;
+        *len = n_src;
+    } else if (scale == 1.0) { /* crop without scaling: whole pixels */
+        *start = (n_src - n_out) / 2;
+        *len = n_out;
+    } else {
+        *len = n_out / scale;
+        *start = (n_src - *len) / 2;
+    }
+}
+
+int image_fit(uint8_t *dst, int h, int w, const image_buf *src, ae_fit fit, const char *path,
+              ae_error *err)
+{
+    const int c = src->c, sh = src->h, sw = src->w;
+    double sy = (double)h / sh, sx = (double)w / sw;
+    double x0, xl, y0, yl;
+    if (fit == AE_FIT_CROP) {
+        double s = sx > sy ? sx : sy;
+        window(&x0, &xl, sw, w, s, sx >= sy);
+        window(&y0, &yl, sh, h, s, sy >= sx);
+    } else {
+        window(&x0, &xl, sw, w, sx, 1);
+        window(&y0, &yl, sh, h, sy, 1);
+    }
+
+    taps tx = { 0 }, ty = { 0 };
+    float *tmp = NULL;
+    int rc = -1;
+    if (make_taps(&tx, w, sw, x0, xl) != 0 || make_taps(&ty, h, sh, y0, yl) != 0)
+        goto done;
+    int ylo = ty.first[0], yhi = ty.first[h - 1] + ty.count[h - 1] - 1;
+    for (int i = 0; i < h; i++) {
+        if (ty.first[i] < ylo) ylo = ty.first[i];
+        if (ty.first[i] + ty.count[i] - 1 > yhi) yhi = ty.first[i] + ty.count[i] - 1;
+    }
+    size_t rows = (size_t)(yhi - ylo + 1), line = (size_t)w * (size_t)c;
+    tmp = malloc(rows * line * sizeof *tmp);
+    if (!tmp)
+        goto done;
+
+    /* horizontal pass over the source rows needed: tmp[rows][w][c] */
+    for (size_t r = 0; r < rows; r++) {
+        const uint8_t *in = src->px + (size_t)(ylo + (int)r) * (size_t)sw * (size_t)c;
+        float *out = tmp + r * line;
+        for (int x = 0; x < w; x++) {
+            const float *wt = tx.wt + (size_t)x * (size_t)tx.max;
+            const uint8_t *p = in + (size_t)tx.first[x] * (size_t)c;
+            for (int ch = 0; ch < c; ch++) {
+                float sum = 0;
+                for (int k = 0; k < tx.count[x]; k++)
+                    sum += wt[k] * p[(size_t)k * (size_t)c + (size_t)ch];
+                out[(size_t)x * (size_t)c + (size_t)ch] = sum;
+            }
+        }
+    }
+    /* vertical pass into CHW */
+    size_t plane = (size_t)h * (size_t)w;
+    for (int y = 0; y < h; y++) {
+        const float *wt = ty.wt + (size_t)y * (size_t)ty.max;
+        const float *base = tmp + (size_t)(ty.first[y] - ylo) * line;
+        for (int x = 0; x < w; x++)
+            for (int ch = 0; ch < c; ch++) {
+                float sum = 0;
+                for (int k = 0; k < ty.count[y]; k++)
+                    sum += wt[k] * base[(size_t)k * line + (size_t)x * (size_t)c + (size_t)ch];
+                dst[(size_t)ch * plane + (size_t)y * (size_t)w + (size_t)x] = to_u8(sum);
+            }
+    }
+    rc = 0;
+done:
+    if (rc != 0)
+        ae_fail(err, "%s: out of memory resizing %dx%d to %dx%d", path, sw, sh, w, h);
+    free(tmp);
+    taps_free(&tx);
+    taps_free(&ty);
+    return rc;
+}
+
+/* ---- listing --------------------------------------------------------------------- */
+
+typedef struct {
+    char **v;
+    size_t n, cap;
+} strvec;
+
+static void strvec_free(strvec *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+static int strvec_push(strvec *s, const char *str)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        char **v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        s->v = v;
+        s->cap = cap;
+    }
+    size_t len = strlen(str) + 1;
+    char *copy = malloc(len);
+    if (!copy)
+        return -1;
+    memcpy(copy, str, len);
+    s->v[s->n++] = copy;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void strvec_sort(strvec *s)
+{
+    if (s->n > 1)
+        qsort(s->v, s->n, sizeof *s->v, cmp_str);
+}
+
+static int join(char *out, const char *a, const char *b, ae_error *err)
+{
+    if (snprintf(out, PATH_LEN, "%s/%s", a, b) >= PATH_LEN)
+        return ae_fail(err, "%s/%s: path too long", a, b);
+    return 0;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int is_image_name(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot && dot != name && (strcasecmp(dot, ".png") == 0 || strcasecmp(dot, ".jpg") == 0 ||
+                                  strcasecmp(dot, ".jpeg") == 0);
+}
+
+/* Lists dir, sorted: names of subfolders into dirs and of image files into
+ * images (either may be NULL). *budget more images may be listed; `top`
+ * names the folder in the message when there are more. */
+static int list_dir(const char *dir, strvec *dirs, strvec *images, size_t *budget,
+                    const char *top, ae_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return ae_fail(err, "%s: %s", dir, strerror(errno));
+    int rc = 0;
+    struct dirent *e;
+    char path[PATH_LEN];
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        int image = images && is_image_name(e->d_name);
+        if (!image && !dirs)
+            continue;
+        if (join(path, dir, e->d_name, err) != 0) {
+            rc = -1;
+            break;
+        }
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue; /* a dangling link is not an image */
+        if (S_ISDIR(st.st_mode)) {
+            if (dirs && strvec_push(dirs, e->d_name) != 0)
+                rc = ae_fail(err, "%s: out of memory", dir);
+        } else if (image && S_ISREG(st.st_mode)) {
+            if (*budget == 0)
+                rc = ae_fail(err, "%s: more than %d images (the limit)", top, IMAGE_MAX_COUNT);
+            else if (strvec_push(images, e->d_name) != 0)
+                rc = ae_fail(err, "%s: out of memory", dir);
+            else
+                (*budget)--;
+        }
+    }
+    closedir(d);
+    if (dirs)
+        strvec_sort(dirs);
+    if (images)
+        strvec_sort(images);
+    return rc;
+}
+
+/* The images chosen for the split, in order, with labels. */
+typedef struct {
+    strvec   paths;
+    uint8_t *labels; /* NULL without classes */
+    size_t   cap_labels;
+} pick;
+
+static int pick_add(pick *p, const char *dir, const char *name, int label, ae_error *err)
+{
+    char path[PATH_LEN];
+    if (join(path, dir, name, err) != 0)
+        return -1;
+    if (label >= 0) {
+        if (p->paths.n == p->cap_labels) {
+            size_t cap = p->cap_labels ? 2 * p->cap_labels : 64;
+            uint8_t *l = realloc(p->labels, cap);
+            if (!l)
+                return ae_fail(err, "%s: out of memory", dir);
+            p->labels = l;
+            p->cap_labels = cap;
+        }
+        p->labels[p->paths.n] = (uint8_t)label;
+    }
+    if (strvec_push(&p->paths, path) != 0)
+        return ae_fail(err, "%s: out of memory", dir);
+    return 0;
+}
+
+/* Adds the images of one list (sorted names in dir) that belong to the
+ * split: all of them when split_here is 0, else the last 10% (at least 1)
+ * for the test split and the rest for training. */
+static int pick_list(pick *p, const char *dir, const strvec *names, int label, ae_split split,
+                     int split_here, ae_error *err)
+{
+    size_t n = names->n, from = 0, to = n;
+    if (split_here && n > 0) {
+        size_t n_test = n / 10 > 0 ? n / 10 : 1;
+        if (split == AE_SPLIT_TEST)
+            from = n - n_test;
+        else
+            to = n - n_test;
+    }
+    for (size_t i = from; i < to; i++)
+        if (pick_add(p, dir, names->v[i], label, err) != 0)
+            return -1;
+    return 0;
+}
+
+static int loose_image_error(const char *root, const strvec *images, ae_error *err)
+{
+    return ae_fail(err, "%s/%s: image next to class folders (%s has subfolders, which are "
+                   "classes: put every image inside one)", root, images->v[0], root);
+}
+
+/* Builds the list of images (and labels) of the split. *root_out gets the
+ * folder the split comes from. */
+static int choose(pick *p, const char *dir, ae_split split, char *root_out, ae_error *err)
+{
+    char train_dir[PATH_LEN], test_dir[PATH_LEN], path[PATH_LEN];
+    if (join(train_dir, dir, "train", err) != 0 || join(test_dir, dir, "test", err) != 0)
+        return -1;
+    int has_train = is_dir(train_dir), has_test = is_dir(test_dir);
+    if (has_train != has_test)
+        return ae_fail(err, "%s: has %s/ but no %s/ (a folder split in two needs both train/ and test/)",
+                       dir, has_train ? "train" : "test", has_train ? "test" : "train");
+    const int by_folders = has_train;
+    const char *root = by_folders ? (split == AE_SPLIT_TEST ? test_dir : train_dir) : dir;
+    snprintf(root_out, PATH_LEN, "%s", root);
+
+    strvec classes = { 0 }, loose = { 0 }, other = { 0 }, names = { 0 };
+    size_t budget = IMAGE_MAX_COUNT;
+    int rc = -1;
+    if (list_dir(root, &classes, &loose, &budget, root, err) != 0)
+        goto out;
+    if (by_folders) {
+        /* classes: the union of both folders' subfolder names, so that a
+         * class has the same label in both splits */
+        if (list_dir(split == AE_SPLIT_TEST ? train_dir : test_dir, &other, NULL, NULL,
+                     dir, err) != 0)
+            goto out;
+        size_t own = classes.n; /* sorted */
+        for (size_t i = 0; i < other.n; i++)
+            if ((own == 0 || !bsearch(&other.v[i], classes.v, own, sizeof *classes.v, cmp_str)) &&
+                strvec_push(&classes, other.v[i]) != 0) {
+                ae_fail(err, "%s: out of memory", dir);
+                goto out;
+            }
+        strvec_sort(&classes);
+    }
+    if (classes.n > IMAGE_MAX_CLASSES) {
+        ae_fail(err, "%s: %zu class folders (at most %d)", by_folders ? dir : root, classes.n,
+                IMAGE_MAX_CLASSES);
+        goto out;
+    }
+    if (classes.n == 0) {
+        rc = pick_list(p, root, &loose, -1, split, !by_folders, err);
+        goto out;
+    }
+    if (loose.n > 0) {
+        loose_image_error(root, &loose, err);
+        goto out;
+    }
+    p->labels = malloc(64);
+    p->cap_labels = 64;
+    if (!p->labels) {
+        ae_fail(err, "%s: out of memory", dir);
+        goto out;
+    }
+    for (size_t k = 0; k < classes.n; k++) {
+        if (join(path, root, classes.v[k], err) != 0)
+            goto out;
+        if (!is_dir(path))
+            continue; /* a class only the other split has */
+        strvec_free(&names);
+        if (list_dir(path, NULL, &names, &budget, root, err) != 0 ||
+            pick_list(p, path, &names, (int)k, split, !by_folders, err) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    strvec_free(&classes);
+    strvec_free(&loose);
+    strvec_free(&other);
+    strvec_free(&names);
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------------------ */
+
+int image_folder_read(ae_dataset *ds, const char *dir, ae_split split, int c, int h, int w,
+                      ae_fit fit, ae_error *err)
+{
+    if (c != 1 && c != 3)
+        return ae_fail(err, "%s: images can be read as 1 or 3 channels, not %d", dir, c);
+    if (h < 1 || w < 1 || h > IMAGE_MAX_TARGET || w > IMAGE_MAX_TARGET)
+        return ae_fail(err, "%s: image size %dx%d asked for (1 to %d per side)", dir, w, h,
+                       IMAGE_MAX_TARGET);
+    if (fit != AE_FIT_RESIZE && fit != AE_FIT_CROP)
+        return ae_fail(err, "%s: unknown fit mode %d", dir, (int)fit);
+
+    pick p = { 0 };
+    char root[PATH_LEN];
+    if (choose(&p, dir, split, root, err) != 0) {
+        strvec_free(&p.paths);
+        free(p.labels);
+        return -1;
+    }
+    size_t n = p.paths.n;
+    uint64_t image = (uint64_t)c * (uint64_t)h * (uint64_t)w;
+    int rc = 0;
+    if (n == 0)
+        rc = ae_fail(err, "%s: no images for the %s split (.png, .jpg or .jpeg files%s)", root,
+                     split == AE_SPLIT_TEST ? "test" : "train",
+                     strcmp(root, dir) == 0 ? "; the last 10% of each folder, at least one, "
+                     "are the test split" : "");
+    else if (n > IMAGE_MAX_COUNT || image * n > IMAGE_FOLDER_MAX_BYTES)
+        rc = ae_fail(err, "%s: %zu images of %dx%dx%d are more than %llu bytes", root, n, c, h, w,
+                     (unsigned long long)IMAGE_FOLDER_MAX_BYTES);
+    uint8_t *pixels = NULL;
+    if (rc == 0 && !(pixels = malloc((size_t)(image * n))))
+        rc = ae_fail(err, "%s: out of memory for %zu images", root, n);
+    if (rc != 0) {
+        strvec_free(&p.paths);
+        free(p.labels);
+        return -1;
+    }
+
+    /* Decode in parallel; report the first failing image in folder order
+     * (every image before it has been tried). */
+    long failed = (long)n;
+    ae_error first = { "" };
+    const long count = (long)n;
+    #pragma omp parallel for schedule(dynamic, 4) if (count > 8)
+    for (long i = 0; i < count; i++) {
+        long stop;
+        #pragma omp atomic read
+        stop = failed;
+        if (i > stop)
+            continue;
+        ae_error e;
+        image_buf im;
+        int bad = image_decode(&im, p.paths.v[i], c, &e) != 0 ||
+                  image_fit(pixels + (size_t)i * (size_t)image, h, w, &im, fit, p.paths.v[i], &e) != 0;
+        image_buf_free(&im);
+        if (bad) {
+            #pragma omp critical(aekit_image_folder_error)
+            {
+                if (i < failed) {
+                    #pragma omp atomic write
+                    failed = i;
+                    first = e;
+                }
+            }
+        }
+    }
+    strvec_free(&p.paths);
+    if (failed < count) {
+        free(pixels);
+        free(p.labels);
+        if (err)
+            *err = first;
+        return -1;
+    }
+    ds->n = (int)n;
+    ds->c = c;
+    ds->h = h;
+    ds->w = w;
+    ds->pixels = pixels;
+    ds->labels = p.labels;
+    size_t len = strlen(root); /* dir is at most 1023 bytes: "/train" may not fit */
+    if (len >= sizeof ds->source)
+        len = sizeof ds->source - 1;
+    memcpy(ds->source, root, len);
+    ds->source[len] = '\0';
+    return 0;
+}
