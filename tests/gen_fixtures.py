@@ -24,6 +24,14 @@ What it writes:
       the state_dict, __metadata__ {"format": "pt"}).
   convae_torch_eval.safetensors   images (U8 [500,28,28], first 500 MNIST test
       images), loss (mean BCE, F64 [1]) and mse (F64 [1]) of that model.
+  layer_sample.safetensors   the VAE sampling layer (mu then log-variance):
+      h, eps, z, dz, kl (F64 [1], summed over images), dh (gradient of
+      sum(z*dz) + kl_scale*KL), dh_mean (the same with eps = 0).
+  vae_<sse|bce_sum>.safetensors   a small dense VAE (description in
+      __metadata__ "model") at init, z = mu: x, init.*, h, y, recon, kl, loss
+      (F64 [1], mean over images of recon + KL) and grad.* of that loss.
+  sr_steps.safetensors   the sr preset at init: target (4 MNIST images),
+      input (avg_pool2d(target, 2)), init.*, y, loss (mean BCE), grad.*.
 
 Layer, loss, optimiser and convae_steps references are computed by PyTorch in
 float64 from float32 inputs (so they are the exact answer for those inputs,
@@ -281,6 +289,150 @@ def convae_torch(out, train_u8, test_u8):
     print(f"convae_torch: test loss {loss.item():.6f} mse {mse.item():.6f}")
 
 
+# ---------------------------------------------------------------- issue 3: VAE sampling, VAE, SR
+def sample_case(out):
+    """The VAE sampling layer (log-variance convention): h [n, 2L] holds mu
+    then lv; z = mu + exp(lv/2) * eps; KL summed over images; dh is the
+    gradient of sum(z * dz) + kl_scale * KL (dh_mean: the same with eps = 0,
+    aekit's deterministic pass)."""
+    torch.manual_seed(3001)
+    n, L, kl_scale = 3, 4, 0.7
+    h = leaf(torch.randn(n, 2 * L) * 1.5)
+    eps = leaf(torch.randn(n, L)).detach()
+    dz = leaf(torch.randn(n, L)).detach()
+    t = {"h": f32(h), "eps": f32(eps)}
+    res = {}
+    for key, e in (("dh", eps), ("dh_mean", torch.zeros_like(eps))):
+        mu, lv = h[:, :L], h[:, L:]
+        z = mu + torch.exp(lv / 2) * e
+        kl = -0.5 * (1 + lv - mu ** 2 - torch.exp(lv)).sum()
+        h.grad = None
+        ((z * dz).sum() + kl_scale * kl).backward()
+        res[key] = (f32(z), kl.detach().reshape(1), f32(h.grad))
+    t["z"] = res["dh"][0]
+    t["dz"] = f32(dz)
+    t["kl"] = res["dh"][1]
+    t["dh"] = res["dh"][2]
+    t["dh_mean"] = res["dh_mean"][2]
+    save_st(os.path.join(out, "layer_sample.safetensors"), t,
+            dict(layer="sample", n=n, L=L, kl_scale=kl_scale))
+
+
+class Sample(nn.Module):
+    """aekit's `sample` layer: h [n, 2L] -> mu + exp(lv/2) * eps (eps = 0: mu)."""
+    def __init__(self, L):
+        super().__init__()
+        self.L, self.eps = L, None
+
+    def forward(self, h):
+        mu, lv = h[:, :self.L], h[:, self.L:]
+        e = torch.zeros_like(mu) if self.eps is None else self.eps
+        return mu + torch.exp(lv / 2) * e
+
+
+# Must match VAE_TEXT in tests/test_parity_models.c (loss line aside).
+VAE_TEXT = """input 1 8 8
+loss {loss}
+encoder
+flatten
+dense 16
+relu
+dense 4
+sample
+decoder
+dense 16
+relu
+dense 64
+reshape 1 8 8
+sigmoid
+"""
+
+
+class SmallVAE(nn.Module):
+    def __init__(self, L=2):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU(),
+                                     nn.Linear(16, 2 * L), Sample(L))
+        self.decoder = nn.Sequential(nn.Linear(L, 16), nn.ReLU(), nn.Linear(16, 64),
+                                     nn.Unflatten(1, (1, 8, 8)), nn.Sigmoid())
+        self.L = L
+
+
+def vae_cases(out):
+    """The small dense VAE at init, deterministic pass (z = mu): loss = mean
+    over images of (reconstruction summed over pixels + KL), for loss sse (on
+    the sigmoid output) and bce_sum (from the logits)."""
+    torch.manual_seed(3002)
+    m32 = SmallVAE()
+    init = {k: v.clone() for k, v in m32.state_dict().items()}
+    x = torch.rand(6, 1, 8, 8)
+    n, L = x.shape[0], m32.L
+    for loss_name in ("sse", "bce_sum"):
+        m = SmallVAE().double()
+        m.load_state_dict({k: v.double() for k, v in init.items()})
+        xd = x.double()
+        h = m.encoder[:4](xd)
+        z = m.encoder[4](h)
+        logits = m.decoder[:4](z)
+        y = torch.sigmoid(logits)
+        if loss_name == "sse":
+            recon = ((y - xd) ** 2).sum()
+        else:
+            recon = F.binary_cross_entropy_with_logits(logits, xd, reduction="sum")
+        mu, lv = h[:, :L], h[:, L:]
+        kl = -0.5 * (1 + lv - mu ** 2 - torch.exp(lv)).sum()
+        loss = (recon + kl) / n
+        loss.backward()
+        t = {"x": x}
+        t.update({f"init.{k}": v for k, v in init.items()})
+        t["h"] = f32(h)
+        t["y"] = f32(y)
+        t["recon"] = recon.detach().reshape(1)
+        t["kl"] = kl.detach().reshape(1)
+        t["loss"] = loss.detach().reshape(1)
+        t.update({f"grad.{k}": f32(p.grad) for k, p in m.named_parameters()})
+        save_st(os.path.join(out, f"vae_{loss_name}.safetensors"), t,
+                dict(model=VAE_TEXT.format(loss=loss_name), n=n, latent=L, loss=loss_name,
+                     reduction="sum over pixels + KL, mean over images", z="mean"))
+
+
+class SRAE(nn.Module):
+    """models/sr.txt: 14x14 in, 28x28 out; the decoder is the conv AE's."""
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True))
+        self.decoder = nn.Sequential(
+            nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(), nn.Upsample(scale_factor=2),
+            nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(), nn.Upsample(scale_factor=2),
+            nn.Conv2d(8, 16, 3), nn.ReLU(), nn.Upsample(scale_factor=2),
+            nn.Conv2d(16, 1, 3, padding=1), nn.Sigmoid())
+
+    def logits(self, x):
+        return self.decoder[:-1](self.encoder(x))
+
+
+def sr_case(out, train_u8):
+    torch.manual_seed(3003)
+    m32 = SRAE()
+    init = {k: v.clone() for k, v in m32.state_dict().items()}
+    m = SRAE().double()
+    m.load_state_dict({k: v.double() for k, v in init.items()})
+    target = (train_u8[:4].to(torch.float32) / 255).unsqueeze(1)
+    inp = f32(F.avg_pool2d(target.double(), 2))
+    z = m.logits(inp.double())
+    loss = F.binary_cross_entropy_with_logits(z, target.double(), reduction="mean")
+    loss.backward()
+    t = {"target": target, "input": inp}
+    t.update({f"init.{k}": v for k, v in init.items()})
+    t["y"] = f32(torch.sigmoid(z))
+    t["loss"] = loss.detach().reshape(1)
+    t.update({f"grad.{k}": f32(p.grad) for k, p in m.named_parameters()})
+    save_st(os.path.join(out, "sr_steps.safetensors"), t,
+            dict(model="preset sr", n=4, input="avg_pool2d(target, 2)", loss="bce_mean"))
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -317,6 +469,9 @@ def main():
     test = read_idx_images(os.path.join(a.mnist, "t10k-images-idx3-ubyte"))
     convae_steps(a.out, train)
     convae_torch(a.out, train, test)
+    sample_case(a.out)
+    vae_cases(a.out)
+    sr_case(a.out, train)
 
     total = 0
     for fn in sorted(os.listdir(a.out)):

@@ -39,9 +39,9 @@ void sample_backward(float *dh, const float *dz, const float *h, const float *ep
         for (int j = 0; j < L; j++) {
             float e = eps ? eps[(size_t)i * L + j] : 0.0f;
             float s = expf(0.5f * lv[j]);
-            /* dKL/dmu = mu, dKL/dlv = (exp(lv) - 1) / 2 */
+            /* dKL/dmu = mu, dKL/dlv = (exp(lv) - 1) / 2 (expm1: exact near lv = 0) */
             dmu[j] = g[j] + kl_scale * mu[j];
-            dlv[j] = g[j] * e * 0.5f * s + kl_scale * 0.5f * (s * s - 1.0f);
+            dlv[j] = g[j] * e * 0.5f * s + kl_scale * 0.5f * expm1f(lv[j]);
         }
     }
 }
