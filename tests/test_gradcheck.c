@@ -442,6 +442,56 @@ static void check_upsample(int n, int ch, int h, int w, int s)
     free(c.r);
 }
 
+/* ---- VAE sampling --------------------------------------------------------- */
+
+typedef struct {
+    int n, L;
+    float kl_scale;
+    float *h, *eps, *z, *r;
+} sample_ctx;
+
+/* L = sum(z * r) + kl_scale * KL: the sampling path and the KL term at once */
+static double sample_objective(void *p)
+{
+    sample_ctx *c = p;
+    sample_forward(c->z, c->h, c->eps, c->n, c->L);
+    return dot_d(c->z, c->r, (size_t)c->n * c->L) + c->kl_scale * sample_kl(c->h, c->n, c->L);
+}
+
+static void check_sample(int n, int L, int with_eps)
+{
+    char name[64];
+    snprintf(name, sizeof name, "sample n=%d L=%d%s", n, L, with_eps ? "" : " eps=NULL");
+    sample_ctx c = {.n = n, .L = L, .kl_scale = 0.37f};
+    size_t nh = (size_t)n * 2 * L, nz = (size_t)n * L;
+    c.h = alloc_f(nh);
+    c.z = alloc_f(nz);
+    c.r = alloc_f(nz);
+    c.eps = with_eps ? alloc_f(nz) : NULL;
+    fill_normal(c.h, nh, 0.8f);
+    fill_normal(c.r, nz, 1.0f);
+    if (c.eps) fill_normal(c.eps, nz, 1.0f);
+    float *dh = alloc_f(nh);
+    poison(dh, nh);
+    sample_backward(dh, c.r, c.h, c.eps, n, L, c.kl_scale);
+    char what[96];
+    snprintf(what, sizeof what, "%s dh", name);
+    check_grad(what, dh, c.h, nh, sample_objective, &c, 1e-2f);
+    /* KL against the closed form in double */
+    double kl = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < L; j++) {
+            double mu = c.h[(size_t)i * 2 * L + j], lv = c.h[(size_t)i * 2 * L + L + j];
+            kl += 0.5 * (mu * mu + exp(lv) - 1.0 - lv);
+        }
+    CHECK_CLOSE(sample_kl(c.h, n, L), kl, 1e-9, 1e-12, "%s: KL %.12g vs %.12g", name, sample_kl(c.h, n, L), kl);
+    free(dh);
+    free(c.h);
+    free(c.z);
+    free(c.r);
+    free(c.eps);
+}
+
 /* ---- dense -------------------------------------------------------------- */
 
 typedef struct {
@@ -710,6 +760,8 @@ int main(void)
     test_pool();
     check_upsample(2, 3, 4, 3, 2);
     check_upsample(1, 2, 3, 5, 3);
+    check_sample(3, 4, 1);
+    check_sample(2, 2, 0);
     check_dense(5, 19, 6, 1);
     check_dense(3, 40, 4, 0);
     check_dense(1, 7, 1, 1);
