@@ -3,7 +3,7 @@
 # through sudo). Packages already present are left alone.
 set -euo pipefail
 packages=(build-essential cmake pkg-config zlib1g-dev libpng-dev libcairo2-dev
-          libjansson-dev libjpeg-dev ca-certificates)
+          libjansson-dev libjpeg-dev libopenblas-dev ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -35,6 +35,16 @@
 #pragma clang diagnostic ignored "-Wpass-failed"
 #endif
 
+/* 3x3 stride-1 shapes (the lesson's) go to the SIMD kernels of
+ * conv2d_simd.c, chosen at run time; the code here handles the rest. */
+int conv3_simd_applies(const conv2d_shape_t *s);
+size_t conv3_simd_workspace(const conv2d_shape_t *s);
+void conv3_simd_forward(float *y, const float *x, const float *weight, const float *bias, int n,
+                        const conv2d_shape_t *s, float *ws);
+void conv3_simd_backward(float *dx, float *dweight, float *dbias, const float *dy,
+                         const float *x, const float *weight, int n, const conv2d_shape_t *s,
+                         float *ws);
+
 #define ALIGN 16  /* sub-buffers start 64 bytes apart (aligned if ws is) */
 
 static size_t round_up(size_t a, size_t m) { return (a + m - 1) / m * m; }
@@ -95,7 +105,10 @@ size_t conv2d_workspace(const conv2d_shape_t *s, int n)
                + round_up((size_t)s->cout * g.Pd + g.slack, ALIGN)        /* dy_pad  */
                + round_up((size_t)s->cin * g.Lx, ALIGN)                   /* dx_wide */
                + round_up((size_t)s->cout * s->cin * kk, ALIGN);          /* w flipped */
-    return fwd > bwd ? fwd : bwd;
+    size_t need = fwd > bwd ? fwd : bwd;
+    /* enough for either path, whichever runs */
+    size_t simd = s->k == 3 && s->pad <= 2 ? conv3_simd_workspace(s) : 0;
+    return need > simd ? need : simd;
 }
 
 /* Copies c dense planes of h x w into the interior of strided planes (row
@@ -362,6 +375,10 @@ static void dw_wide(float *dw, const float *dyw, const float *in, int nout, int 
 void conv2d_forward(float *y, const float *x, const float *weight, const float *bias,
                     int n, const conv2d_shape_t *s, float *ws)
 {
+    if (conv3_simd_applies(s)) {
+        conv3_simd_forward(y, x, weight, bias, n, s, ws);
+        return;
+    }
     const geom_t g = geometry(s);
     const int cin = s->cin, cout = s->cout, k = s->k, h = s->h, w = s->w;
     const int ho = s->ho, wo = s->wo, pad = s->pad;
@@ -402,6 +419,10 @@ void conv2d_backward(float *dx, float *dweight, float *dbias, const float *dy,
                      const float *x, const float *weight,
                      int n, const conv2d_shape_t *s, float *ws)
 {
+    if (conv3_simd_applies(s)) {
+        conv3_simd_backward(dx, dweight, dbias, dy, x, weight, n, s, ws);
+        return;
+    }
     const geom_t g = geometry(s);
     const int cin = s->cin, cout = s->cout, k = s->k, h = s->h, w = s->w;
     const int ho = s->ho, wo = s->wo, pad = s->pad;
