@@ -4,45 +4,13 @@
 #include "aekit.h"
 #include "format/plot.h"
 #include "test.h"
+#include "png_read.h"
+#include "scratch.h"
 
-#include <dirent.h>
 #include <cairo.h>
-#include <png.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
-
-static char dir[64];
-
-/* A path in the scratch folder; rotating buffers so that a few results
- * can be held at once. */
-static const char *tmp_path(const char *name)
-{
-    static char buf[8][sizeof dir + 1 + 256]; /* room for any d_name */
-    static int next;
-    char *b = buf[next++ % 8];
-    snprintf(b, sizeof buf[0], "%s/%s", dir, name);
-    return b;
-}
-
-/* Reads a PNG as 8-bit gray (c = 1) or RGB (c = 3); caller frees. */
-static uint8_t *read_png(const char *path, int c, int *w, int *h)
-{
-    png_image img;
-    memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&img, path)) return NULL;
-    img.format = c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
-    uint8_t *buf = malloc(PNG_IMAGE_SIZE(img));
-    if (!png_image_finish_read(&img, NULL, buf, 0, NULL)) {
-        free(buf);
-        png_image_free(&img);
-        return NULL;
-    }
-    *w = (int)img.width;
-    *h = (int)img.height;
-    return buf;
-}
 
 /* Tile k, channel ch, pixel (y, x) gets byte value (40k + 17ch + 5y + x) % 256. */
 static uint8_t expect_byte(int k, int ch, int y, int x) { return (uint8_t)((40 * k + 17 * ch + 5 * y + x) % 256); }
@@ -223,31 +191,14 @@ static void test_plot(void)
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"; }
 
-static void cleanup(void)
-{
-    int tmps = 0;
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        if (strstr(e->d_name, ".tmp.")) tmps++;
-        if (!getenv("AEKIT_KEEP_TEST_FILES")) remove(tmp_path(e->d_name));
-    }
-    if (d) closedir(d);
-    CHECK(tmps == 0, "%d temporary files left", tmps);
-    if (!getenv("AEKIT_KEEP_TEST_FILES")) rmdir(dir);
-    else printf("files kept in %s\n", dir);
-}
-
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/aekit_test_png_XXXXXX");
-    if (!mkdtemp(dir)) { perror("mkdtemp"); return 2; }
+    if (scratch_open("test_png") != 0) return 2;
     test_grid(1);
     test_grid(3);
     test_grid_errors();
     test_plot();
-    cleanup();
+    scratch_close();
     cairo_debug_reset_static_data(); /* so LeakSanitizer sees no caches */
     TEST_DONE();
 }

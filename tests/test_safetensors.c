@@ -3,24 +3,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "format/safetensors.h"
 #include "test.h"
+#include "scratch.h"
 
 #include <dirent.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
-
-static char dir[64];
-
-/* A path in the scratch folder; rotating buffers so that a few results
- * can be held at once. */
-static const char *tmp_path(const char *name)
-{
-    static char buf[8][sizeof dir + 1 + 256]; /* room for any d_name */
-    static int next;
-    char *b = buf[next++ % 8];
-    snprintf(b, sizeof buf[0], "%s/%s", dir, name);
-    return b;
-}
 
 static void put_raw(const char *path, const void *bytes, size_t n)
 {
@@ -318,7 +306,7 @@ static void test_hostile(void)
     put_st(p, big, zeros, 1);
     expect_reject(p, "name", "name of 256 bytes");
     expect_reject(tmp_path("does-not-exist.safetensors"), NULL, "missing file");
-    expect_reject(dir, NULL, "a folder");
+    expect_reject(scratch_dir, NULL, "a folder");
 
     /* Files from other writers: unpadded header, holes, zero-size tensors. */
     put_st(p, "{" T("b", "U8", "[2]", "[6,8]") "," T("z", "F32", "[0]", "[6,6]") ","
@@ -383,7 +371,7 @@ static void test_write_errors(void)
     expect_write_fail(nodir, &one, 1, NULL, 0, "missing folder");
 
     /* No temporary files left behind anywhere in the scratch folder. */
-    DIR *d = opendir(dir);
+    DIR *d = opendir(scratch_dir);
     struct dirent *e;
     int tmps = 0;
     while (d && (e = readdir(d)))
@@ -392,25 +380,14 @@ static void test_write_errors(void)
     CHECK(tmps == 0, "%d temporary files left", tmps);
 }
 
-static void cleanup(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (e->d_name[0] != '.') remove(tmp_path(e->d_name));
-    if (d) closedir(d);
-    rmdir(dir);
-}
-
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/aekit_test_st_XXXXXX");
-    if (!mkdtemp(dir)) { perror("mkdtemp"); return 2; }
+    if (scratch_open("test_st") != 0) return 2;
     test_round_trip();
     test_byte_exact();
     test_conversions();
     test_hostile();
     test_write_errors();
-    cleanup();
+    scratch_close();
     TEST_DONE();
 }
