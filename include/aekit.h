@@ -210,6 +210,17 @@ typedef struct {
     int          threads;      /* 0 = all cores                                */
     int          init_weights; /* 1: ae_model_init(m, seed) first; 0: keep the
                                   model's weights (fine-tuning, --init)        */
+    double       clip_grad;    /* > 0: scale each step's gradient down to this
+                                  global L2 norm (as torch.nn.utils.
+                                  clip_grad_norm_); 0 = off                    */
+    const char  *checkpoint;   /* checkpoint file (ae_checkpoint_load), or NULL
+                                  for none. Written atomically every
+                                  checkpoint_steps steps and/or every
+                                  checkpoint_epochs epochs (0 = not by that
+                                  count), and when the callback stops training
+                                  (the run is then left to be resumed: a plain
+                                  AE's latent Gaussian is not fitted)          */
+    int          checkpoint_steps, checkpoint_epochs;
 } ae_train_options;
 
 void ae_train_options_default(ae_train_options *o);
@@ -237,6 +248,50 @@ typedef int (*ae_progress_fn)(const ae_progress *p, void *user);
  * Image shapes must match the model's input. */
 int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
              const ae_train_options *opt, ae_progress_fn cb, void *user, ae_error *err);
+
+/* ---- checkpoints and resuming --------------------------------------------------
+ * A checkpoint is a safetensors file holding everything a run needs to go on
+ * as if never stopped: the model (weights, description, metadata: it loads
+ * with ae_model_load too), the optimiser state (Adam's moments and step
+ * count, RMSprop's and SGD's buffers; an AAE's three optimisers), the random
+ * number generators, the epoch, step and shuffled order, the per-epoch
+ * reports so far, and the options (docs/file-formats.md). Resuming with the
+ * same thread count gives a model bit-identical to an uninterrupted run.
+ *
+ * Training stops with an error (keeping the last checkpoint written) when the
+ * loss, a gradient or an updated parameter is NaN or infinite; the message
+ * names the epoch, the step and the first layer whose gradients (or
+ * parameters) are not finite.                                              */
+
+typedef struct ae_train_state ae_train_state;
+
+/* Reads a checkpoint: the model, the options the run was trained with
+ * (opt->threads: the thread count it used; opt->checkpoint: `path`, kept in
+ * the state) and where it stood. Every value is checked. */
+int  ae_checkpoint_load(const char *path, ae_model **model, ae_train_options *opt,
+                        ae_train_state **state, ae_error *err);
+void ae_train_state_free(ae_train_state *s);
+
+/* Where a run stands. */
+typedef struct {
+    int    epoch, step, steps;  /* the next step is step + 1 of epoch (1-based);
+                                   epoch > epochs: the run is finished      */
+    int    epochs_done;         /* epochs with their end-of-epoch report    */
+    const ae_progress *history; /* those reports, epochs_done of them (owned by the state) */
+    double seconds;             /* training time so far                     */
+    int    train_images, val_images;
+} ae_train_position;
+void ae_train_state_position(const ae_train_state *s, ae_train_position *out);
+
+/* Goes on training the run of `state` (from ae_checkpoint_load, with the
+ * model it returned) on the same data sets (checked: counts and contents).
+ * opt must equal the stored options in everything that shapes the result;
+ * only threads and the checkpoint fields may differ (another thread count
+ * sums gradients in another order: the run is then no longer bit-identical
+ * to an uninterrupted one). The state advances with training. */
+int  ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val,
+                     const ae_train_options *opt, ae_train_state *state,
+                     ae_progress_fn cb, void *user, ae_error *err);
 
 /* Evaluates on a whole data set: the model's training loss (for a VAE
  * recon + KL, with sampling noise from fixed per-image seeds), MSE per pixel

@@ -2,6 +2,7 @@
  * sum in fixed thread order, optimiser update, validation after each epoch.
  * Everything it needs is allocated before the first step. */
 #include "model/model.h"
+#include "model/train_state.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "optim/optim.h"
@@ -9,6 +10,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,7 +39,7 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int check_options(const ae_train_options *o, ae_error *err)
+int train_check_options(const ae_train_options *o, ae_error *err)
 {
     if (o->epochs < 1) return ae_fail(err, "epochs must be at least 1, got %d", o->epochs);
     if (o->batch < 1) return ae_fail(err, "batch size must be at least 1, got %d", o->batch);
@@ -48,30 +50,21 @@ static int check_options(const ae_train_options *o, ae_error *err)
     if (!(o->eps > 0)) return ae_fail(err, "eps must be positive");
     if (!(o->alpha >= 0 && o->alpha < 1)) return ae_fail(err, "RMSprop alpha must be in [0, 1)");
     if (!(o->momentum >= 0 && o->momentum < 1)) return ae_fail(err, "momentum must be in [0, 1)");
+    if (!(o->clip_grad >= 0) || !isfinite(o->clip_grad))
+        return ae_fail(err, "gradient clipping norm must be positive (or 0 for none), got %g", o->clip_grad);
+    if (o->checkpoint_steps < 0 || o->checkpoint_epochs < 0)
+        return ae_fail(err, "checkpoint intervals must not be negative");
+    if ((o->checkpoint_steps || o->checkpoint_epochs) && (!o->checkpoint || !o->checkpoint[0]))
+        return ae_fail(err, "checkpoint intervals given without a checkpoint file");
     return 0;
 }
 
-/* Optimiser state: up to two arrays of nparams floats. */
-typedef struct {
-    float *s1, *s2;
-    long   t;
-} optim_state;
-
-static int optim_alloc(optim_state *st, const ae_train_options *o, size_t nparams)
-{
-    int n = o->optimizer == AE_OPT_ADAM ? 2 : 1;
-    st->s1 = calloc(nparams * n + 1, sizeof(float));
-    st->s2 = n == 2 ? st->s1 + nparams : NULL;
-    st->t = 0;
-    return st->s1 ? 0 : -1;
-}
-
-/* Updates params [lo, hi) from gradient g (indexed like params). */
+/* Updates params [st->lo, st->hi) from gradient g (indexed like params). */
 static void optimizer_step(ae_model *m, const ae_train_options *o, optim_state *st, const float *g,
-                           size_t lo, size_t hi, int threads)
+                           int threads)
 {
     st->t++;
-    size_t n = hi - lo;
+    size_t lo = st->lo, n = st->hi - st->lo;
     /* each thread updates its own slice: parallel, and the same result for any split */
     #pragma omp parallel num_threads(threads) if (n > 65536)
     {
@@ -120,25 +113,109 @@ static void part_bounds(const ae_model *m, size_t *enc, size_t *ae)
     if (*enc > *ae) *enc = *ae;
 }
 
+/* ---- divergence and gradient clipping ---------------------------------------- */
+
+/* Index of the first NaN or infinity in x[lo, hi), or hi when all are finite. */
+static size_t first_nonfinite(const float *x, size_t lo, size_t hi)
+{
+    uint32_t any = 0;   /* integer test of the exponent bits: vectorises */
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t b;
+        memcpy(&b, x + i, sizeof b);
+        any |= (uint32_t)((b & 0x7f800000u) == 0x7f800000u);
+    }
+    if (!any) return hi;
+    for (size_t i = lo; i < hi; i++)
+        if (!isfinite(x[i])) return i;
+    return hi;
+}
+
+/* Names the tensor holding parameter i: "encoder.3.weight (line 5 of the model)". */
+static void param_name(const ae_model *m, size_t i, char *buf, size_t size)
+{
+    for (int k = 0; k < m->nlayers; k++) {
+        const ae_layer *l = &m->layers[k];
+        const char *what = NULL;
+        if (l->w_count && i >= l->w_off && i < l->w_off + l->w_count) what = "weight";
+        else if (l->b_count && i >= l->b_off && i < l->b_off + l->b_count) what = "bias";
+        if (!what) continue;
+        char name[64];
+        model_tensor_name(l, what, name, sizeof name);
+        if (l->line > 0) snprintf(buf, size, "%s (line %d of the model description)", name, l->line);
+        else             snprintf(buf, size, "%s", name);
+        return;
+    }
+    snprintf(buf, size, "parameter %zu", i);
+}
+
+static const char *value_text(double x)
+{
+    return isnan(x) ? "nan" : x > 0 ? "inf" : "-inf";
+}
+
+typedef struct {
+    int epoch, step;     /* where training is, for messages */
+    const char *phase;   /* "" or " (AAE discriminator phase)"... */
+} where_t;
+
+/* Stops training (returns -1) when the loss or the gradient g[lo, hi) holds
+ * a NaN or an infinity; otherwise clips g's L2 norm to opt->clip_grad. */
+static int guard_gradient(const ae_model *m, const ae_train_options *opt, float *g, size_t lo,
+                          size_t hi, double loss, where_t w, ae_error *err)
+{
+    size_t bad = first_nonfinite(g, lo, hi);
+    if (bad < hi || !isfinite(loss)) {
+        char what[512] = "", name[200], lossbuf[64] = "";
+        if (bad < hi) {
+            param_name(m, bad, name, sizeof name);
+            snprintf(what, sizeof what, "%sthe first layer with a non-finite gradient (%s) is %s",
+                     isfinite(loss) ? "" : ", and ", value_text(g[bad]), name);
+        }
+        if (!isfinite(loss)) snprintf(lossbuf, sizeof lossbuf, "loss is %s", value_text(loss));
+        return ae_fail(err, "training diverged at epoch %d, step %d%s: %s%s; try a lower --lr, or --clip-grad",
+                       w.epoch, w.step, w.phase, lossbuf, what);
+    }
+    if (opt->clip_grad > 0) {
+        double ss = 0;
+        for (size_t i = lo; i < hi; i++) ss += (double)g[i] * (double)g[i];
+        double coef = opt->clip_grad / (sqrt(ss) + 1e-6);
+        if (coef < 1) {
+            float c = (float)coef;
+            for (size_t i = lo; i < hi; i++) g[i] *= c;
+        }
+    }
+    return 0;
+}
+
+/* Stops training when an update made parameters [lo, hi) non-finite. */
+static int guard_params(const ae_model *m, size_t lo, size_t hi, where_t w, ae_error *err)
+{
+    size_t bad = first_nonfinite(m->params, lo, hi);
+    if (bad == hi) return 0;
+    char name[200];
+    param_name(m, bad, name, sizeof name);
+    return ae_fail(err, "training diverged at epoch %d, step %d%s: the update made %s %s; "
+                   "try a lower --lr, or --clip-grad", w.epoch, w.step, w.phase, name,
+                   value_text(m->params[bad]));
+}
+
 /* The three phases of an adversarial autoencoder's step, after the
  * reconstruction phase: train the discriminator on prior samples (real)
  * against the encoder's codes (fake), then train the encoder to make the
  * discriminator call its codes real. Returns the number of correct
- * discriminator decisions on this batch. */
+ * discriminator decisions on this batch, or -1 when training diverged. */
 typedef struct {
     optim_state *disc, *gen;
     uint64_t seed;       /* prior samples */
-    size_t enc_end, ae_end;
 } aae_ctx;
 
-static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, const uint32_t *order,
-                       int nb, int threads)
+static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, int nb, int threads,
+                       where_t w, ae_error *err)
 {
     int logit = m->nlayers - 2;           /* the discriminator's pre-sigmoid value */
     int L = (int)m->layers[m->n_encoder - 1].out_size;
     float scale = 1.0f / (float)nb;
     long correct[256] = { 0 };
-    (void)order;
 
     /* discriminator: real = N(0, I) samples, fake = codes (no encoder gradient) */
     #pragma omp parallel num_threads(threads)
@@ -170,7 +247,11 @@ static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, con
         }
     }
     sum_thread_grads(m, threads);
-    optimizer_step(m, opt, a->disc, work_grad(m, 0), a->ae_end, m->nparams, threads);
+    where_t wd = w;
+    wd.phase = " (AAE discriminator phase)";
+    if (guard_gradient(m, opt, work_grad(m, 0), a->disc->lo, a->disc->hi, 0.0, wd, err)) return -1;
+    optimizer_step(m, opt, a->disc, work_grad(m, 0), threads);
+    if (guard_params(m, a->disc->lo, a->disc->hi, wd, err)) return -1;
 
     /* generator: the encoder learns to make its codes look like prior samples */
     #pragma omp parallel num_threads(threads)
@@ -191,16 +272,128 @@ static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, con
         }
     }
     sum_thread_grads(m, threads);
-    optimizer_step(m, opt, a->gen, work_grad(m, 0), 0, a->enc_end, threads);
+    where_t wg = w;
+    wg.phase = " (AAE generator phase)";
+    if (guard_gradient(m, opt, work_grad(m, 0), a->gen->lo, a->gen->hi, 0.0, wg, err)) return -1;
+    optimizer_step(m, opt, a->gen, work_grad(m, 0), threads);
+    if (guard_params(m, a->gen->lo, a->gen->hi, wg, err)) return -1;
     long total = 0;
     for (int t = 0; t < threads; t++) total += correct[t];
     return total;
 }
 
-int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
-             const ae_train_options *opt, ae_progress_fn cb, void *user, ae_error *err)
+/* ---- the state of a run ------------------------------------------------------ */
+
+uint64_t train_data_hash(const ae_dataset *ds)
 {
-    if (check_options(opt, err)) return -1;
+    if (!ds) return 0;
+    size_t bytes = (size_t)ds->n * (size_t)ds->c * (size_t)ds->h * (size_t)ds->w, i = 0;
+    uint64_t h = 0xcbf29ce484222325ULL;            /* FNV-1a, 8 bytes at a time */
+    for (; i + 8 <= bytes; i += 8) {
+        uint64_t v;
+        memcpy(&v, ds->pixels + i, 8);
+        h = (h ^ v) * 0x100000001b3ULL;
+    }
+    for (; i < bytes; i++) h = (h ^ ds->pixels[i]) * 0x100000001b3ULL;
+    return h ^ (uint64_t)bytes;
+}
+
+static int optim_alloc(optim_state *st, ae_optimizer kind, size_t nparams, size_t lo, size_t hi)
+{
+    int n = kind == AE_OPT_ADAM ? 2 : 1;
+    st->s1 = calloc(nparams * n + 1, sizeof(float));
+    st->s2 = n == 2 ? st->s1 + nparams : NULL;
+    st->lo = lo;
+    st->hi = hi;
+    st->t = 0;
+    return st->s1 ? 0 : -1;
+}
+
+int train_state_alloc(ae_train_state **out, const ae_model *m, const ae_train_options *opt,
+                      uint32_t n, ae_error *err)
+{
+    *out = NULL;
+    if (n < 1) return ae_fail(err, "no training images");
+    ae_train_state *s = calloc(1, sizeof *s);
+    if (!s) return ae_fail(err, "out of memory for the training state");
+    s->opt = *opt;
+    s->opt.checkpoint = NULL;
+    if (opt->checkpoint) {
+        if (strlen(opt->checkpoint) >= sizeof s->path) {
+            free(s);
+            return ae_fail(err, "%s: path too long", opt->checkpoint);
+        }
+        snprintf(s->path, sizeof s->path, "%s", opt->checkpoint);
+        s->opt.checkpoint = s->path;
+    }
+    s->threads = resolve_threads(opt->threads);
+    s->n = n;
+    s->nparams = m->nparams;
+    s->adversarial = ae_model_is_adversarial(m);
+    int B = opt->batch < (int)n ? opt->batch : (int)n;
+    s->steps = (int)((n + (uint32_t)B - 1) / (uint32_t)B);
+    s->epoch = 1;
+    size_t enc_end, ae_end;
+    part_bounds(m, &enc_end, &ae_end);
+    s->order = malloc(n * sizeof *s->order);
+    s->history = calloc((size_t)opt->epochs, sizeof *s->history);
+    if (!s->order || !s->history || optim_alloc(&s->main, opt->optimizer, m->nparams, 0, ae_end) ||
+        (s->adversarial && (optim_alloc(&s->disc, opt->optimizer, m->nparams, ae_end, m->nparams) ||
+                            optim_alloc(&s->gen, opt->optimizer, m->nparams, 0, enc_end)))) {
+        ae_train_state_free(s);
+        return ae_fail(err, "out of memory for the training state (optimiser)");
+    }
+    *out = s;
+    return 0;
+}
+
+int train_state_new(ae_train_state **out, const ae_model *m, const ae_dataset *train,
+                    const ae_dataset *val, const ae_train_options *opt, ae_error *err)
+{
+    ae_train_state *s;
+    if (train_state_alloc(&s, m, opt, (uint32_t)train->n, err)) return -1;
+    for (uint32_t i = 0; i < s->n; i++) s->order[i] = i;
+    ae_rng rng;
+    ae_rng_seed(&rng, opt->seed);
+    s->shuffle_rng = ae_rng_split(&rng);
+    s->step_rng = ae_rng_split(&rng);
+    s->noise_seed = ae_rng_u64(&rng);
+    s->val_n = val ? val->n : 0;
+    if (opt->checkpoint) {     /* a resumed run checks it has the same data */
+        s->train_hash = train_data_hash(train);
+        s->val_hash = train_data_hash(val);
+    }
+    *out = s;
+    return 0;
+}
+
+void ae_train_state_free(ae_train_state *s)
+{
+    if (!s) return;
+    free(s->main.s1);
+    free(s->disc.s1);
+    free(s->gen.s1);
+    free(s->order);
+    free(s->history);
+    free(s);
+}
+
+void ae_train_state_position(const ae_train_state *s, ae_train_position *out)
+{
+    out->epoch = s->epoch;
+    out->step = s->step;
+    out->steps = s->steps;
+    out->epochs_done = s->epochs_done;
+    out->history = s->history;
+    out->seconds = s->seconds;
+    out->train_images = (int)s->n;
+    out->val_images = s->val_n;
+}
+
+/* ---- the loop ------------------------------------------------------------------- */
+
+static int check_data(const ae_model *m, const ae_dataset *train, const ae_dataset *val, ae_error *err)
+{
     const ae_dataset *sets[2] = { train, val };
     for (int i = 0; i < 2; i++) {
         const ae_dataset *d = sets[i];
@@ -211,47 +404,44 @@ int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
                            m->out_c, m->out_h, m->out_w);
     }
     if (train->n < 1) return ae_fail(err, "%s: no training images", train->source);
+    return 0;
+}
 
-    int threads = resolve_threads(opt->threads);
-    int B = opt->batch < train->n ? opt->batch : train->n;
+/* Trains from state s until its last epoch, an error, or the callback's stop. */
+static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *val, ae_train_state *s,
+                      ae_progress_fn cb, void *user, ae_error *err)
+{
+    const ae_train_options *opt = &s->opt;
+    int threads = s->threads;
+    uint32_t n = s->n;
+    int B = opt->batch < (int)n ? opt->batch : (int)n;
     int per_thread = (B + threads - 1) / threads;
     if (work_reserve(m, per_thread, threads, err)) return -1;
 
-    int adversarial = ae_model_is_adversarial(m);
-    uint32_t n = (uint32_t)train->n;
-    optim_state st = { 0 }, st_disc = { 0 }, st_gen = { 0 };
-    uint32_t *order = malloc(n * sizeof *order);
-    int rc = 0, stop = 0;
-    if (!order || optim_alloc(&st, opt, m->nparams) ||
-        (adversarial && (optim_alloc(&st_disc, opt, m->nparams) || optim_alloc(&st_gen, opt, m->nparams)))) {
-        rc = ae_fail(err, "out of memory for optimiser state");
-        goto done;
-    }
-    for (uint32_t i = 0; i < n; i++) order[i] = i;
-    size_t enc_end, ae_end;
-    part_bounds(m, &enc_end, &ae_end);
-
-    /* weights from the seed itself (as ae_model_init); shuffling, VAE noise,
-     * input noise and prior samples from streams split off it */
-    if (opt->init_weights) ae_model_init(m, opt->seed);
-    ae_rng rng;
-    ae_rng_seed(&rng, opt->seed);
-    ae_rng shuffle_rng = ae_rng_split(&rng), step_rng = ae_rng_split(&rng);
-    uint64_t noise_seed = ae_rng_u64(&rng);
-    aae_ctx aae = { &st_disc, &st_gen, 0, enc_end, ae_end };
-
-    int steps = (int)((n + (uint32_t)B - 1) / (uint32_t)B);
+    int adversarial = s->adversarial;
+    aae_ctx aae = { &s->disc, &s->gen, 0 };
+    int steps = s->steps;
     pass_mode mode = m->sample_layer >= 0 ? PASS_SAMPLE : PASS_MEAN;
     double thread_loss[256], thread_kl[256];
+    int ckpt = opt->checkpoint != NULL, stop = 0, saved = 0;
+    double run_start = now_seconds(), seconds_before = s->seconds;
 
-    for (int epoch = 1; epoch <= opt->epochs && !stop; epoch++) {
-        ae_rng_shuffle(&shuffle_rng, order, n);
-        double t0 = now_seconds(), loss_sum = 0;
-        long seen = 0, disc_correct = 0;
-        for (int s = 0; s < steps && !stop; s++) {
-            int b0 = s * B, nb = (int)n - b0 < B ? (int)n - b0 : B;
+    while (s->epoch <= opt->epochs && !stop) {
+        int epoch = s->epoch, due = 0;
+        if (s->step == 0) {
+            ae_rng_shuffle(&s->shuffle_rng, s->order, n);
+            s->loss_sum = 0;
+            s->seen = s->disc_correct = 0;
+            s->epoch_seconds = 0;
+        }
+        double t0 = now_seconds() - s->epoch_seconds;
+        while (s->step < steps && !stop) {
+            int b0 = s->step * B, nb = (int)n - b0 < B ? (int)n - b0 : B;
+            where_t w = { epoch, s->step + 1, "" };
             float scale = (float)(1.0 / model_loss_denominator(m, nb));
-            uint64_t step_seed = ae_rng_u64(&step_rng);
+            uint64_t step_seed = ae_rng_u64(&s->step_rng);
+            const uint32_t *order = s->order;
+            uint64_t noise_seed = s->noise_seed;
             #pragma omp parallel num_threads(threads)
             {
                 int t = omp_get_thread_num();
@@ -266,55 +456,153 @@ int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
             double loss = 0;
             for (int t = 0; t < threads; t++) loss += thread_loss[t];
             loss /= model_loss_denominator(m, nb);
-            if (!isfinite(loss)) {
-                rc = ae_fail(err, "training diverged: loss is %g at epoch %d, step %d (try a lower --lr)",
-                             loss, epoch, s + 1);
-                goto done;
-            }
             sum_thread_grads(m, threads);
-            optimizer_step(m, opt, &st, work_grad(m, 0), 0, ae_end, threads);
+            if (guard_gradient(m, opt, work_grad(m, 0), s->main.lo, s->main.hi, loss, w, err)) return -1;
+            optimizer_step(m, opt, &s->main, work_grad(m, 0), threads);
+            if (guard_params(m, s->main.lo, s->main.hi, w, err)) return -1;
             if (adversarial) {
                 aae.seed = step_seed ^ 0x5a5a5a5a5a5a5a5aULL;
-                disc_correct += aae_phases(m, opt, &aae, order + b0, nb, threads);
+                long c = aae_phases(m, opt, &aae, nb, threads, w, err);
+                if (c < 0) return -1;
+                s->disc_correct += c;
             }
-            loss_sum += loss * nb;
-            seen += nb;
+            s->loss_sum += loss * nb;
+            s->seen += nb;
+            s->step++;
+            s->global_step++;
+            double tnow = now_seconds();
+            s->epoch_seconds = tnow - t0;
+            s->seconds = seconds_before + (tnow - run_start);
+            saved = 0;
             if (cb) {
-                double sec = now_seconds() - t0;
-                ae_progress p = { .epoch = epoch, .epochs = opt->epochs, .step = s + 1, .steps = steps,
-                                  .train_loss = loss_sum / seen, .val_loss = NAN, .val_mse = NAN,
+                double sec = s->epoch_seconds;
+                ae_progress p = { .epoch = epoch, .epochs = opt->epochs, .step = s->step, .steps = steps,
+                                  .train_loss = s->loss_sum / (double)s->seen, .val_loss = NAN, .val_mse = NAN,
                                   .val_recon = NAN, .val_kl = NAN,
-                                  .disc_accuracy = adversarial ? disc_correct / (2.0 * seen) : NAN,
-                                  .seconds = sec, .images_per_second = sec > 0 ? seen / sec : 0 };
+                                  .disc_accuracy = adversarial ? (double)s->disc_correct / (2.0 * (double)s->seen) : NAN,
+                                  .seconds = sec, .images_per_second = sec > 0 ? (double)s->seen / sec : 0 };
                 if (cb(&p, user)) stop = 1;
+            }
+            if (ckpt && opt->checkpoint_steps > 0 && s->global_step % opt->checkpoint_steps == 0) {
+                /* on the epoch's last step, after its validation */
+                if (s->step < steps || stop) {
+                    if (train_state_save(s, m, err)) return -1;
+                    saved = 1;
+                } else {
+                    due = 1;
+                }
             }
         }
         if (stop) break;   /* stopped mid-epoch: no validation, no end-of-epoch report */
-        double sec = now_seconds() - t0;
+        double sec = s->epoch_seconds;
+        long seen = s->seen ? s->seen : 1;
         ae_progress p = { .epoch = epoch, .epochs = opt->epochs, .step = steps, .steps = steps,
-                          .train_loss = loss_sum / (seen ? seen : 1), .val_loss = NAN, .val_mse = NAN,
+                          .train_loss = s->loss_sum / (double)seen, .val_loss = NAN, .val_mse = NAN,
                           .val_recon = NAN, .val_kl = NAN,
-                          .disc_accuracy = adversarial ? disc_correct / (2.0 * (seen ? seen : 1)) : NAN,
-                          .seconds = sec, .images_per_second = sec > 0 ? seen / sec : 0,
+                          .disc_accuracy = adversarial ? (double)s->disc_correct / (2.0 * (double)seen) : NAN,
+                          .seconds = sec, .images_per_second = sec > 0 ? (double)s->seen / sec : 0,
                           .end_of_epoch = 1 };
         if (val) {
             ae_eval_result r;
-            if (ae_evaluate_ex(m, val, &opt->noise, threads, &r, err)) { rc = -1; goto done; }
+            if (ae_evaluate_ex(m, val, &opt->noise, threads, &r, err)) return -1;
             p.val_loss = r.loss;
             p.val_mse = r.mse;
             p.val_recon = r.recon;
             p.val_kl = r.kl;
         }
+        if (s->epochs_done < opt->epochs) s->history[s->epochs_done++] = p;
+        s->epoch++;
+        s->step = 0;
+        s->seconds = seconds_before + (now_seconds() - run_start);
+        saved = 0;
         if (cb && cb(&p, user)) stop = 1;
+        if (ckpt && (due || stop || (opt->checkpoint_epochs > 0 && epoch % opt->checkpoint_epochs == 0))) {
+            if (train_state_save(s, m, err)) return -1;
+            saved = 1;
+        }
+    }
+    if (stop) {
+        /* stopped by the callback: the checkpoint lets the run go on later */
+        if (ckpt && !saved && train_state_save(s, m, err)) return -1;
+        if (ckpt) return 0;
     }
     /* a plain autoencoder remembers where its codes live, so `sample` can
      * draw new ones (a VAE or AAE samples from its prior instead) */
-    if (rc == 0 && !ae_model_is_variational(m) && !adversarial)
-        rc = ae_model_fit_latent(m, train, threads, err);
-done:
-    free(st.s1);
-    free(st_disc.s1);
-    free(st_gen.s1);
-    free(order);
+    if (!ae_model_is_variational(m) && !adversarial)
+        return ae_model_fit_latent(m, train, threads, err);
+    return 0;
+}
+
+int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
+             const ae_train_options *opt, ae_progress_fn cb, void *user, ae_error *err)
+{
+    if (train_check_options(opt, err) || check_data(m, train, val, err)) return -1;
+    ae_train_state *s;
+    /* weights from the seed itself (as ae_model_init); shuffling, VAE noise,
+     * input noise and prior samples from streams split off it */
+    if (opt->init_weights) ae_model_init(m, opt->seed);
+    if (train_state_new(&s, m, train, val, opt, err)) return -1;
+    int rc = train_loop(m, train, val, s, cb, user, err);
+    ae_train_state_free(s);
     return rc;
+}
+
+static int differs(const char *what, double given, double stored, ae_error *err)
+{
+    if (given == stored) return 0;
+    return ae_fail(err, "the options give %s %.9g, the checkpoint's run was trained with %.9g "
+                   "(a resumed run keeps its settings)", what, given, stored);
+}
+
+int ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val,
+                    const ae_train_options *opt, ae_train_state *s,
+                    ae_progress_fn cb, void *user, ae_error *err)
+{
+    if (train_check_options(opt, err) || check_data(m, train, val, err)) return -1;
+    const ae_train_options *o = &s->opt;
+    if (m->nparams != s->nparams || ae_model_is_adversarial(m) != s->adversarial)
+        return ae_fail(err, "the model (%zu parameters) is not the checkpoint's (%zu parameters)",
+                       m->nparams, s->nparams);
+    if (differs("epochs", opt->epochs, o->epochs, err) || differs("batch", opt->batch, o->batch, err) ||
+        differs("lr", opt->lr, o->lr, err) || differs("optimizer", opt->optimizer, o->optimizer, err) ||
+        differs("beta1", opt->beta1, o->beta1, err) || differs("beta2", opt->beta2, o->beta2, err) ||
+        differs("eps", opt->eps, o->eps, err) || differs("alpha", opt->alpha, o->alpha, err) ||
+        differs("momentum", opt->momentum, o->momentum, err) ||
+        (opt->seed != o->seed &&
+         ae_fail(err, "the options give seed %llu, the checkpoint's run was trained with %llu "
+                 "(a resumed run keeps its settings)", (unsigned long long)opt->seed,
+                 (unsigned long long)o->seed)) ||
+        differs("noise kind", opt->noise.kind, o->noise.kind, err) ||
+        differs("noise mean", opt->noise.mean, o->noise.mean, err) ||
+        differs("noise std", opt->noise.std, o->noise.std, err) ||
+        differs("noise p", opt->noise.p, o->noise.p, err) ||
+        differs("clip_grad", opt->clip_grad, o->clip_grad, err))
+        return -1;
+    if ((uint32_t)train->n != s->n)
+        return ae_fail(err, "%s: %d training images, the checkpoint's run trained on %u",
+                       train->source, train->n, s->n);
+    if (train_data_hash(train) != s->train_hash)
+        return ae_fail(err, "%s: the training images are not the checkpoint's run's "
+                       "(same count, other pixels)", train->source);
+    int val_n = val ? val->n : 0;
+    if (val_n != s->val_n)
+        return ae_fail(err, "%s: %d validation images, the checkpoint's run validated on %d",
+                       val ? val->source : "no validation set", val_n, s->val_n);
+    if (train_data_hash(val) != s->val_hash)
+        return ae_fail(err, "%s: the validation images are not the checkpoint's run's "
+                       "(same count, other pixels)", val->source);
+    /* what may change: the thread count and where / how often to checkpoint */
+    s->threads = resolve_threads(opt->threads);
+    s->opt.threads = opt->threads;
+    s->opt.checkpoint_steps = opt->checkpoint_steps;
+    s->opt.checkpoint_epochs = opt->checkpoint_epochs;
+    if (!opt->checkpoint) {
+        s->opt.checkpoint = NULL;
+    } else if (opt->checkpoint != s->path) {
+        if (strlen(opt->checkpoint) >= sizeof s->path)
+            return ae_fail(err, "%s: path too long", opt->checkpoint);
+        snprintf(s->path, sizeof s->path, "%s", opt->checkpoint);
+        s->opt.checkpoint = s->path;
+    }
+    return train_loop(m, train, val, s, cb, user, err);
 }

@@ -1,0 +1,380 @@
+/* Checkpoints: a model file (safetensors, docs/file-formats.md) with the
+ * training state added as tensors and metadata named aekit.checkpoint.*:
+ *
+ *   aekit.checkpoint.order           I32 [n]     this epoch's shuffled order
+ *   aekit.checkpoint.rng             I64 [9]     shuffling and step streams
+ *                                                (xoshiro256** state, 4 words
+ *                                                each), the input-noise seed
+ *   aekit.checkpoint.optim.NAME      F32 [count] optimiser buffers, PyTorch's
+ *                                                names: exp_avg, exp_avg_sq
+ *                                                (Adam), square_avg (RMSprop),
+ *                                                momentum_buffer (SGD); an AAE
+ *                                                adds optim_disc.* and optim_gen.*
+ *   aekit.checkpoint.history         F64 [epochs done, 8] end-of-epoch reports
+ *
+ * and metadata for the position (epoch, step, ...), the running sums of the
+ * epoch, the options and the data it trains on. Doubles are written with 17
+ * significant digits, which read back to the same bits.                    */
+#define _POSIX_C_SOURCE 200809L
+#include "model/model.h"
+#include "model/train_state.h"
+#include "core/error.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CK CHECKPOINT_PREFIX
+#define FORMAT "1"
+#define MAX_META 48
+
+static const char *const optimizer_names[] = { "adam", "rmsprop", "sgd" };
+
+typedef struct {
+    const char *keys[MAX_META];
+    char        vals[MAX_META][96];
+    int         n;
+} meta_list;
+
+static void put(meta_list *l, const char *key, const char *fmt, ...) AE_PRINTF(3, 4);
+
+static void put(meta_list *l, const char *key, const char *fmt, ...)
+{
+    if (l->n >= MAX_META) return;   /* cannot happen: the list below is fixed */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->vals[l->n], sizeof l->vals[l->n], fmt, ap);
+    va_end(ap);
+    l->keys[l->n++] = key;
+}
+
+/* Names of an optimiser's buffers (one or two). */
+static void buffer_names(ae_optimizer kind, const char **a, const char **b)
+{
+    *b = NULL;
+    switch (kind) {
+    case AE_OPT_ADAM:    *a = "exp_avg"; *b = "exp_avg_sq"; break;
+    case AE_OPT_RMSPROP: *a = "square_avg"; break;
+    default:             *a = "momentum_buffer"; break;
+    }
+}
+
+int train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err)
+{
+    const ae_train_options *o = &s->opt;
+    st_out_tensor t[10];
+    char names[6][96];
+    int k = 0, nn = 0;
+    uint64_t rng[9];
+    memcpy(rng, s->shuffle_rng.s, 4 * sizeof(uint64_t));
+    memcpy(rng + 4, s->step_rng.s, 4 * sizeof(uint64_t));
+    rng[8] = s->noise_seed;
+    t[k++] = (st_out_tensor){ CK "order", ST_I32, s->order, 1, { (int64_t)s->n } };
+    t[k++] = (st_out_tensor){ CK "rng", ST_I64, rng, 1, { 9 } };
+
+    const optim_state *states[3] = { &s->main, &s->disc, &s->gen };
+    const char *prefixes[3] = { "optim", "optim_disc", "optim_gen" };
+    const char *a, *b;
+    buffer_names(o->optimizer, &a, &b);
+    for (int i = 0; i < (s->adversarial ? 3 : 1); i++) {
+        const optim_state *st = states[i];
+        for (int j = 0; j < (b ? 2 : 1); j++) {
+            snprintf(names[nn], sizeof names[nn], CK "%s.%s", prefixes[i], j ? b : a);
+            t[k++] = (st_out_tensor){ names[nn], ST_F32, (j ? st->s2 : st->s1) + st->lo, 1,
+                                      { (int64_t)(st->hi - st->lo) } };
+            nn++;
+        }
+    }
+    double *hist = malloc(((size_t)s->epochs_done * HIST_COLS + 1) * sizeof *hist);
+    if (!hist) return ae_fail(err, "%s: out of memory", s->path);
+    for (int e = 0; e < s->epochs_done; e++) {
+        const ae_progress *p = &s->history[e];
+        double row[HIST_COLS] = { p->train_loss, p->val_loss, p->val_mse, p->val_recon, p->val_kl,
+                                  p->disc_accuracy, p->seconds, p->images_per_second };
+        memcpy(hist + (size_t)e * HIST_COLS, row, sizeof row);
+    }
+    t[k++] = (st_out_tensor){ CK "history", ST_F64, hist, 2, { s->epochs_done, HIST_COLS } };
+
+    meta_list l = { .n = 0 };
+    put(&l, CK "format", "%s", FORMAT);
+    put(&l, CK "epoch", "%d", s->epoch);
+    put(&l, CK "step", "%d", s->step);
+    put(&l, CK "steps", "%d", s->steps);
+    put(&l, CK "global_step", "%ld", s->global_step);
+    put(&l, CK "loss_sum", "%.17g", s->loss_sum);
+    put(&l, CK "seen", "%ld", s->seen);
+    put(&l, CK "disc_correct", "%ld", s->disc_correct);
+    put(&l, CK "epoch_seconds", "%.17g", s->epoch_seconds);
+    put(&l, CK "seconds", "%.17g", s->seconds);
+    put(&l, CK "optim_t", "%ld", s->main.t);
+    put(&l, CK "optim_disc_t", "%ld", s->disc.t);
+    put(&l, CK "optim_gen_t", "%ld", s->gen.t);
+    put(&l, CK "threads", "%d", s->threads);
+    put(&l, CK "train_images", "%" PRIu32, s->n);
+    put(&l, CK "val_images", "%d", s->val_n);
+    put(&l, CK "train_hash", "%016" PRIx64, s->train_hash);
+    put(&l, CK "val_hash", "%016" PRIx64, s->val_hash);
+    put(&l, CK "opt.epochs", "%d", o->epochs);
+    put(&l, CK "opt.batch", "%d", o->batch);
+    put(&l, CK "opt.lr", "%.17g", o->lr);
+    put(&l, CK "opt.optimizer", "%s", optimizer_names[o->optimizer]);
+    put(&l, CK "opt.beta1", "%.17g", o->beta1);
+    put(&l, CK "opt.beta2", "%.17g", o->beta2);
+    put(&l, CK "opt.eps", "%.17g", o->eps);
+    put(&l, CK "opt.alpha", "%.17g", o->alpha);
+    put(&l, CK "opt.momentum", "%.17g", o->momentum);
+    put(&l, CK "opt.seed", "%" PRIu64, o->seed);
+    put(&l, CK "opt.noise", "%d %.9g %.9g %.9g", (int)o->noise.kind, (double)o->noise.mean,
+        (double)o->noise.std, (double)o->noise.p);
+    put(&l, CK "opt.clip_grad", "%.17g", o->clip_grad);
+    put(&l, CK "opt.init_weights", "%d", o->init_weights);
+    put(&l, CK "opt.checkpoint_steps", "%d", o->checkpoint_steps);
+    put(&l, CK "opt.checkpoint_epochs", "%d", o->checkpoint_epochs);
+    const char *meta[2 * MAX_META];
+    for (int i = 0; i < l.n; i++) {
+        meta[2 * i] = l.keys[i];
+        meta[2 * i + 1] = l.vals[i];
+    }
+    int rc = model_save_with(m, s->path, t, k, meta, l.n, err);
+    free(hist);
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+
+static const char *need(const st_file *f, const char *key, ae_error *err)
+{
+    const char *v = st_meta(f, key);
+    if (!v) ae_fail(err, "%s: checkpoint metadata \"%s\" is missing", f->path, key);
+    return v;
+}
+
+static int get_long(const st_file *f, const char *key, long lo, long hi, long *out, ae_error *err)
+{
+    const char *v = need(f, key, err);
+    if (!v) return -1;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < lo || x > hi)
+        return ae_fail(err, "%s: checkpoint metadata \"%s\" is '%.40s', expected an integer from %ld to %ld",
+                       f->path, key, v, lo, hi);
+    *out = x;
+    return 0;
+}
+
+static int get_int(const st_file *f, const char *key, int lo, int hi, int *out, ae_error *err)
+{
+    long x;
+    if (get_long(f, key, lo, hi, &x, err)) return -1;
+    *out = (int)x;
+    return 0;
+}
+
+static int get_double(const st_file *f, const char *key, double *out, ae_error *err)
+{
+    const char *v = need(f, key, err);
+    if (!v) return -1;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || !isfinite(x))
+        return ae_fail(err, "%s: checkpoint metadata \"%s\" is '%.40s', expected a finite number",
+                       f->path, key, v);
+    *out = x;
+    return 0;
+}
+
+static int get_u64(const st_file *f, const char *key, int base, uint64_t *out, ae_error *err)
+{
+    const char *v = need(f, key, err);
+    if (!v) return -1;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, base);
+    if (errno || end == v || *end || v[0] == '-')
+        return ae_fail(err, "%s: checkpoint metadata \"%s\" is '%.40s', expected an unsigned integer",
+                       f->path, key, v);
+    *out = (uint64_t)x;
+    return 0;
+}
+
+/* Copies tensor `name` (dtype dt, `count` values of `size` bytes) into dst. */
+static int get_tensor(const st_file *f, const char *name, st_dtype dt, void *dst, size_t count,
+                      size_t size, ae_error *err)
+{
+    const st_tensor *t = st_find(f, name);
+    if (!t) return ae_fail(err, "%s: checkpoint tensor \"%s\" is missing", f->path, name);
+    if (t->dtype != dt || t->numel != count)
+        return ae_fail(err, "%s: checkpoint tensor \"%s\" has the wrong dtype or %zu values (expected %zu)",
+                       f->path, name, t->numel, count);
+    if (count) memcpy(dst, f->data + t->begin, count * size);
+    return 0;
+}
+
+static int read_options(const st_file *f, ae_train_options *o, ae_error *err)
+{
+    ae_train_options_default(o);
+    const char *name = need(f, CK "opt.optimizer", err);
+    if (!name) return -1;
+    int kind = -1;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, optimizer_names[i]) == 0) kind = i;
+    if (kind < 0)
+        return ae_fail(err, "%s: checkpoint metadata \"" CK "opt.optimizer\" is '%.40s', expected adam, "
+                       "rmsprop or sgd", f->path, name);
+    o->optimizer = (ae_optimizer)kind;
+    const char *nz = need(f, CK "opt.noise", err);
+    if (!nz) return -1;
+    int nk;
+    float mean, std, p;
+    char extra;
+    if (sscanf(nz, "%d %g %g %g %c", &nk, &mean, &std, &p, &extra) != 4 || nk < AE_NOISE_NONE ||
+        nk > AE_NOISE_SALT_PEPPER || !isfinite(mean) || !isfinite(std) || !isfinite(p))
+        return ae_fail(err, "%s: checkpoint metadata \"" CK "opt.noise\" is '%.40s', expected "
+                       "\"KIND MEAN STD P\"", f->path, nz);
+    o->noise = (ae_noise){ (ae_noise_kind)nk, mean, std, p };
+    if (get_int(f, CK "opt.epochs", 1, INT_MAX, &o->epochs, err) ||
+        get_int(f, CK "opt.batch", 1, INT_MAX, &o->batch, err) ||
+        get_double(f, CK "opt.lr", &o->lr, err) ||
+        get_double(f, CK "opt.beta1", &o->beta1, err) ||
+        get_double(f, CK "opt.beta2", &o->beta2, err) ||
+        get_double(f, CK "opt.eps", &o->eps, err) ||
+        get_double(f, CK "opt.alpha", &o->alpha, err) ||
+        get_double(f, CK "opt.momentum", &o->momentum, err) ||
+        get_u64(f, CK "opt.seed", 10, &o->seed, err) ||
+        get_double(f, CK "opt.clip_grad", &o->clip_grad, err) ||
+        get_int(f, CK "opt.init_weights", 0, 1, &o->init_weights, err) ||
+        get_int(f, CK "opt.checkpoint_steps", 0, INT_MAX, &o->checkpoint_steps, err) ||
+        get_int(f, CK "opt.checkpoint_epochs", 0, INT_MAX, &o->checkpoint_epochs, err) ||
+        get_int(f, CK "threads", 1, 256, &o->threads, err))
+        return -1;
+    o->checkpoint = f->path;
+    ae_error why = {{0}};
+    if (train_check_options(o, &why))
+        return ae_fail(err, "%s: checkpoint options are invalid: %s", f->path, why.msg);
+    return 0;
+}
+
+static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
+{
+    long n;
+    int epochs = s->opt.epochs;
+    if (get_int(f, CK "epoch", 1, epochs == INT_MAX ? INT_MAX : epochs + 1, &s->epoch, err) ||
+        get_int(f, CK "step", 0, s->steps, &s->step, err) ||
+        get_long(f, CK "global_step", 0, LONG_MAX, &s->global_step, err) ||
+        get_double(f, CK "loss_sum", &s->loss_sum, err) ||
+        get_long(f, CK "seen", 0, (long)s->n, &s->seen, err) ||
+        get_long(f, CK "disc_correct", 0, 2 * (long)s->n, &s->disc_correct, err) ||
+        get_double(f, CK "epoch_seconds", &s->epoch_seconds, err) ||
+        get_double(f, CK "seconds", &s->seconds, err) ||
+        get_long(f, CK "optim_t", 0, LONG_MAX, &s->main.t, err) ||
+        get_long(f, CK "optim_disc_t", 0, LONG_MAX, &s->disc.t, err) ||
+        get_long(f, CK "optim_gen_t", 0, LONG_MAX, &s->gen.t, err) ||
+        get_int(f, CK "val_images", 0, INT_MAX, &s->val_n, err) ||
+        get_u64(f, CK "train_hash", 16, &s->train_hash, err) ||
+        get_u64(f, CK "val_hash", 16, &s->val_hash, err) ||
+        get_long(f, CK "steps", 1, INT_MAX, &n, err))
+        return -1;
+    if (n != s->steps)
+        return ae_fail(err, "%s: checkpoint says %ld steps per epoch, its options and %u images make %d",
+                       f->path, n, s->n, s->steps);
+    if (s->epoch == epochs + 1 && s->step != 0)
+        return ae_fail(err, "%s: checkpoint position (epoch %d, step %d) is past the last epoch",
+                       f->path, s->epoch, s->step);
+
+    uint64_t rng[9];
+    if (get_tensor(f, CK "order", ST_I32, s->order, s->n, 4, err) ||
+        get_tensor(f, CK "rng", ST_I64, rng, 9, 8, err))
+        return -1;
+    memcpy(s->shuffle_rng.s, rng, 4 * sizeof(uint64_t));
+    memcpy(s->step_rng.s, rng + 4, 4 * sizeof(uint64_t));
+    s->noise_seed = rng[8];
+    /* the order indexes the data set: it must be a permutation of 0..n-1 */
+    uint8_t *seen = calloc(s->n, 1);
+    if (!seen) return ae_fail(err, "%s: out of memory", f->path);
+    for (uint32_t i = 0; i < s->n; i++) {
+        uint32_t v = s->order[i];
+        if (v >= s->n || seen[v]) {
+            free(seen);
+            return ae_fail(err, "%s: checkpoint tensor \"" CK "order\" is not a permutation of the "
+                           "%u training images", f->path, s->n);
+        }
+        seen[v] = 1;
+    }
+    free(seen);
+
+    optim_state *states[3] = { &s->main, &s->disc, &s->gen };
+    const char *prefixes[3] = { "optim", "optim_disc", "optim_gen" };
+    const char *a, *b;
+    buffer_names(s->opt.optimizer, &a, &b);
+    for (int i = 0; i < (s->adversarial ? 3 : 1); i++) {
+        optim_state *st = states[i];
+        for (int j = 0; j < (b ? 2 : 1); j++) {
+            char name[96];
+            snprintf(name, sizeof name, CK "%s.%s", prefixes[i], j ? b : a);
+            if (get_tensor(f, name, ST_F32, (j ? st->s2 : st->s1) + st->lo, st->hi - st->lo, 4, err))
+                return -1;
+        }
+    }
+
+    const st_tensor *h = st_find(f, CK "history");
+    if (!h) return ae_fail(err, "%s: checkpoint tensor \"" CK "history\" is missing", f->path);
+    if (h->dtype != ST_F64 || h->ndim != 2 || h->shape[1] != HIST_COLS || h->shape[0] != s->epoch - 1)
+        return ae_fail(err, "%s: checkpoint tensor \"" CK "history\" should be F64 [%d, %d] "
+                       "(one row per finished epoch)", f->path, s->epoch - 1, HIST_COLS);
+    s->epochs_done = s->epoch - 1;
+    for (int e = 0; e < s->epochs_done; e++) {
+        double row[HIST_COLS];
+        memcpy(row, f->data + h->begin + (size_t)e * sizeof row, sizeof row);
+        s->history[e] = (ae_progress){ .epoch = e + 1, .epochs = epochs, .step = s->steps,
+                                       .steps = s->steps, .train_loss = row[0], .val_loss = row[1],
+                                       .val_mse = row[2], .val_recon = row[3], .val_kl = row[4],
+                                       .disc_accuracy = row[5], .seconds = row[6],
+                                       .images_per_second = row[7], .end_of_epoch = 1 };
+    }
+    return 0;
+}
+
+int ae_checkpoint_load(const char *path, ae_model **model, ae_train_options *opt,
+                       ae_train_state **state, ae_error *err)
+{
+    *model = NULL;
+    *state = NULL;
+    st_file f;
+    if (st_read(&f, path, err)) return -1;
+    ae_model *m = NULL;
+    ae_train_state *s = NULL;
+    ae_train_options o;
+    long n;
+    const char *format = st_meta(&f, CK "format");
+    if (!format) {
+        ae_fail(err, "%s: not a checkpoint (no " CK "format in its metadata)", path);
+        goto fail;
+    }
+    if (strcmp(format, FORMAT) != 0) {
+        ae_fail(err, "%s: checkpoint format '%.20s'; this aekit reads format " FORMAT, path, format);
+        goto fail;
+    }
+    if (read_options(&f, &o, err) || get_long(&f, CK "train_images", 1, INT_MAX, &n, err) ||
+        model_from_st(&f, path, &m, err))
+        goto fail;
+    o.checkpoint = path;
+    if (train_state_alloc(&s, m, &o, (uint32_t)n, err) || read_state(&f, s, err)) goto fail;
+    s->threads = o.threads;
+    st_free(&f);
+    *opt = s->opt;
+    *model = m;
+    *state = s;
+    return 0;
+fail:
+    ae_train_state_free(s);
+    ae_model_free(m);
+    st_free(&f);
+    return -1;
+}
