@@ -162,5 +162,104 @@ expect_error "reconstruct --out into a missing folder" 1 "no-such-folder" "$tmp/
 expect_error "reconstruct --n 0"           2 "--n"                    - -- "$AEKIT" reconstruct "$model" --n 0 --out "$work/r.png"
 [[ -e $work/r.png ]] && bad "reconstruct --n 0 wrote no file" "$work/r.png exists"
 
+# ---- train: the lesson's flags ----------------------------------------------------------
+expect_error "--task unknown"               2 "--task"    "$run" -- "$AEKIT" train --model conv --data "$small" --task colourise --out "$run"
+expect_error "--noise malformed"            2 "--noise"   "$run" -- "$AEKIT" train --model conv --data "$small" --task denoise --noise gaussian:abc --out "$run"
+expect_error "--noise unknown kind"         2 "--noise"   "$run" -- "$AEKIT" train --model conv --data "$small" --task denoise --noise pink:1 --out "$run"
+expect_error "--noise saltpepper:2"         2 "--noise"   "$run" -- "$AEKIT" train --model conv --data "$small" --task denoise --noise saltpepper:2 --out "$run"
+expect_error "--noise without --task denoise" 2 "--noise" "$run" -- "$AEKIT" train --model conv --data "$small" --noise gaussian:0.5,0.5 --out "$run"
+expect_error "--scale 3"                    2 "--scale"   "$run" -- "$AEKIT" train --model sr --scale 3 --data "$small" --out "$run"
+expect_error "--scale with --model conv"    2 "--scale"   "$run" -- "$AEKIT" train --model conv --scale 2 --data "$small" --out "$run"
+expect_error "--latent 0"                   2 "--latent"  "$run" -- "$AEKIT" train --model vae --latent 0 --data "$small" --out "$run"
+expect_error "--latent on a fixed latent"   2 "--latent"  "$run" -- "$AEKIT" train --model sr --latent 4 --data "$small" --out "$run"
+expect_error "--recon unknown"              2 "--recon"   "$run" -- "$AEKIT" train --model vae --recon l1 --data "$small" --out "$run"
+expect_error "--recon on a plain AE"        2 "--recon"   "$run" -- "$AEKIT" train --model conv --recon bce --data "$small" --out "$run"
+expect_error "--init missing file"          1 "nosuch.safetensors" "$run" -- "$AEKIT" train --init "$tmp/nosuch.safetensors" --data "$small" --out "$run"
+expect_error "--init random bytes"          1 "random.safetensors" "$run" -- "$AEKIT" train --init "$tmp/random.safetensors" --data "$small" --out "$run"
+expect_error "--init of another architecture" 1 "--init"  "$run" -- "$AEKIT" train --model vae --init "$model" --data "$small" --out "$run"
+expect_error "neither --model nor --init"   2 "--model"   "$run" -- "$AEKIT" train --data "$small" --out "$run"
+expect_error "sr on images of the wrong size" 1 "32"      "$run" -- "$AEKIT" train --model sr --data "$tmp/wide" --out "$run"
+
+# ---- the lesson's commands ----------------------------------------------------------------
+# A model with a 2-D latent, PNGs of two sizes and codes of two widths.
+if (cd "$work" && "$AEKIT" train --model conv --latent 2 --data "$small" --batch 16 --threads 2 --epochs 1 \
+      --out "$tmp/good2" >"$logs/stdout" 2>"$logs/stderr") && [[ -f $tmp/good2/model.safetensors ]]; then
+  ok "control: a model with a 2-D latent trains"
+else
+  bad "control: a model with a 2-D latent trains" "exit code or run files wrong"
+fi
+model2=$tmp/good2/model.safetensors
+"$PY" - "$tmp" <<'EOF'
+import struct, sys, zlib
+def png(path, w, h):
+    raw = b"".join(b"\0" + bytes(w) for _ in range(h))
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+                           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+png(sys.argv[1] + "/in32.png", 32, 32)
+png(sys.argv[1] + "/in28.png", 28, 28)
+def npy(path, rows, cols):
+    h = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (rows, cols)
+    h += " " * (63 - (10 + len(h)) % 64) + "\n"
+    open(path, "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode() + bytes(4 * rows * cols))
+npy(sys.argv[1] + "/codes3.npy", 5, 3)
+npy(sys.argv[1] + "/codes2.npy", 5, 2)
+open(sys.argv[1] + "/not.npy", "wb").write(b"hello, not numpy")
+EOF
+
+for cmd in denoise upscale encode sample manifold scatter perturb interpolate compare; do
+  extra=()
+  case $cmd in
+    encode)  extra=(--out "$work/c.npy") ;;
+    perturb) extra=(--sigma 0.5) ;;
+  esac
+  data=(--data "$small")
+  [[ $cmd == sample || $cmd == manifold ]] && data=()
+  expect_error "$cmd: random bytes as the model" 1 "random.safetensors" - -- \
+    "$AEKIT" $cmd "$tmp/random.safetensors" "${data[@]}" "${extra[@]}"
+done
+expect_error "decode: random bytes as the model" 1 "random.safetensors" - -- "$AEKIT" decode "$tmp/random.safetensors" "$tmp/codes2.npy"
+expect_error "decode: missing model file"      1 "nosuch.safetensors" - -- "$AEKIT" decode "$tmp/nosuch.safetensors" "$tmp/codes2.npy"
+expect_error "sample: missing model file"      1 "nosuch.safetensors" - -- "$AEKIT" sample "$tmp/nosuch.safetensors" --out "$work/s.png"
+expect_error "manifold: garbage JSON header"   1 "garbage.safetensors" - -- "$AEKIT" manifold "$tmp/garbage.safetensors"
+expect_error "manifold: latent of 128 values"  1 "128"    "$work/m.png" -- "$AEKIT" manifold "$model" --out "$work/m.png"
+expect_error "manifold: --range 1,-1"          2 "--range" "$work/m.png" -- "$AEKIT" manifold "$model2" --range 1,-1 --out "$work/m.png"
+expect_error "manifold: --range abc"           2 "--range" "$work/m.png" -- "$AEKIT" manifold "$model2" --range abc --out "$work/m.png"
+expect_error "manifold: --grid 0"              2 "--grid"  "$work/m.png" -- "$AEKIT" manifold "$model2" --grid 0 --out "$work/m.png"
+expect_error "decode: codes 3 wide for a 2-D latent" 1 "codes3.npy" "$work/d.png" -- "$AEKIT" decode "$model2" "$tmp/codes3.npy" --out "$work/d.png"
+if grep -q "3 values wide" "$logs/stderr" && grep -q "latent has 2" "$logs/stderr"; then ok "decode: names both sizes"
+else bad "decode: names both sizes" "message lacks '3 values wide' or 'latent has 2'"; fi
+expect_error "decode: codes 2 wide for a 128 latent" 1 "128" "$work/d.png" -- "$AEKIT" decode "$model" "$tmp/codes2.npy" --out "$work/d.png"
+expect_error "decode: not a .npy file"         1 "not.npy" "$work/d.png" -- "$AEKIT" decode "$model2" "$tmp/not.npy" --out "$work/d.png"
+expect_error "decode: missing codes file"      1 "nosuch.npy" "$work/d.png" -- "$AEKIT" decode "$model2" "$tmp/nosuch.npy" --out "$work/d.png"
+expect_error "decode: without the codes"       2 "usage"   - -- "$AEKIT" decode "$model2"
+expect_error "denoise: PNG of the wrong size"  1 "in32.png" "$work/o.png" -- "$AEKIT" denoise "$model" "$tmp/in32.png" "$work/o.png"
+if grep -q "32x32" "$logs/stderr" && grep -q "28x28" "$logs/stderr"; then ok "denoise: names both sizes"
+else bad "denoise: names both sizes" "message lacks 32x32 or 28x28"; fi
+expect_error "denoise: missing input PNG"      1 "nosuch.png" "$work/o.png" -- "$AEKIT" denoise "$model" "$tmp/nosuch.png" "$work/o.png"
+expect_error "denoise: input that is not an image" 1 "a-file" "$work/o.png" -- "$AEKIT" denoise "$model" "$tmp/a-file" "$work/o.png"
+expect_error "denoise: IN.png without OUT.png" 2 "OUT.png" - -- "$AEKIT" denoise "$model" "$tmp/in28.png"
+expect_error "denoise: bad --noise"            2 "--noise" - -- "$AEKIT" denoise "$model" --data "$small" --noise gaussian:1 --out "$work/o.png"
+expect_error "denoise: --out into a missing folder" 1 "no-such-folder" - -- "$AEKIT" denoise "$model" --data "$small" --out "$tmp/no-such-folder/o.png"
+expect_error "upscale: not a super-resolution model" 1 "super-resolution" "$work/o.png" -- "$AEKIT" upscale "$model" --data "$small" --out "$work/o.png"
+expect_error "encode: missing --out"           2 "--out"   - -- "$AEKIT" encode "$model" --data "$small"
+expect_error "encode: --split valid"           2 "--split" "$work/c.npy" -- "$AEKIT" encode "$model" --data "$small" --split valid --out "$work/c.npy"
+expect_error "encode: data of the wrong size"  1 "32"      "$work/c.npy" -- "$AEKIT" encode "$model" --data "$tmp/wide" --out "$work/c.npy"
+expect_error "sample: --n 0"                   2 "--n"     "$work/s.png" -- "$AEKIT" sample "$model" --n 0 --out "$work/s.png"
+expect_error "perturb: missing --sigma"        2 "--sigma" "$work/p.png" -- "$AEKIT" perturb "$model" --data "$small" --out "$work/p.png"
+expect_error "perturb: --sigma -1"             2 "--sigma" "$work/p.png" -- "$AEKIT" perturb "$model" --data "$small" --sigma -1 --out "$work/p.png"
+expect_error "interpolate: --to beyond the test set" 1 "--to" "$work/i.png" -- "$AEKIT" interpolate "$model" --data "$small" --from 0 --to 99 --out "$work/i.png"
+expect_error "interpolate: --steps 1"          2 "--steps" "$work/i.png" -- "$AEKIT" interpolate "$model" --data "$small" --steps 1 --out "$work/i.png"
+expect_error "scatter: data of the wrong size" 1 "32"      "$work/l.png" -- "$AEKIT" scatter "$model" --data "$tmp/wide" --out "$work/l.png"
+expect_error "pca: missing --components"       2 "--components" "$work/pca" -- "$AEKIT" pca --data "$small" --out "$work/pca"
+expect_error "pca: --components 0"             2 "--components" "$work/pca" -- "$AEKIT" pca --data "$small" --components 0 --out "$work/pca"
+expect_error "pca: more components than pixels" 2 "--components" "$work/pca" -- "$AEKIT" pca --data "$small" --components 785 --out "$work/pca"
+expect_error "pca: --out is a file"            1 "a-file"  - -- "$AEKIT" pca --data "$small" --components 2 --out "$tmp/a-file"
+expect_error "pca: --shape 2x28x28"            2 "--shape" "$work/pca" -- "$AEKIT" pca --data "$small" --components 2 --shape 2x28x28 --out "$work/pca"
+expect_error "compare: data of the wrong size" 1 "32"      - -- "$AEKIT" compare "$model" --data "$tmp/wide"
+expect_error "compare: --k above the training images" 2 "--k" - -- "$AEKIT" compare "$model" --data "$small" --k 65
+expect_error "eval: bad --noise"               2 "--noise" - -- "$AEKIT" eval "$model" --data "$small" --noise saltpepper:x
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

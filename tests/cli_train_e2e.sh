@@ -61,7 +61,7 @@ echo "train: exit $rc in $((ms / 1000)).$(printf %03d $((ms % 1000))) s"
 sed 's/^/      /' "$tmp/train.err" "$tmp/train.out"
 
 check "train exits 0" test $rc -eq 0
-for f in model.safetensors metrics.csv loss.png reconstructions.png; do
+for f in model.safetensors metrics.csv loss.png reconstructions.png samples.png codes.png latent.png index.html; do
   check "run folder has $f" test -s "$run/$f"
 done
 check "no temporary files left in the run folder" test -z "$(find "$run" -name '*.tmp.*' 2>/dev/null)"
@@ -74,7 +74,7 @@ check "no progress bar when not a terminal" test "$(grep -c $'\r' "$tmp/train.er
 
 # ---- metrics.csv ---------------------------------------------------------------------
 check "metrics.csv header" test "$(head -n1 "$run/metrics.csv" 2>/dev/null)" = \
-  "epoch,train_loss,val_loss,val_mse,seconds,images_per_second"
+  "epoch,train_loss,val_loss,val_mse,seconds,images_per_second,val_recon,val_kl,disc_accuracy"
 check "metrics.csv has exactly 1 data row" test "$(wc -l <"$run/metrics.csv" 2>/dev/null)" -eq 2
 val_loss=$(sed -n 2p "$run/metrics.csv" 2>/dev/null | cut -d, -f3)
 echo "      val_loss from metrics.csv: $val_loss"
@@ -115,6 +115,20 @@ check "eval prints loss, mse and psnr (data set from the model file)" \
 # 2 rows x 10 columns of 28x28 tiles at scale 3, separated by 3-pixel gaps.
 check "reconstructions.png is a PNG of 867x171" test "$(png_size "$run/reconstructions.png")" = "867 171"
 check "loss.png is a PNG of 800x500" test "$(png_size "$run/loss.png")" = "800 500"
+
+# latent.png: 800x640, and drawn: many colours (semi-transparent dots over
+# each other), the legend's ten tab10 label colours (MNIST has all ten
+# digits), thousands of coloured pixels (1,000 dots)
+latent=$("$PY" "$(dirname "$0")/png_colours.py" "$run/latent.png" 2>&1)
+echo "      latent.png: width height distinct-colours tab10-colours coloured-pixels = $latent"
+check "latent.png is a PNG of 800x640" test "$(png_size "$run/latent.png")" = "800 640"
+check "latent.png has dots in many colours and all 10 label colours" \
+  awk -v s="$latent" 'BEGIN { split(s, a, " "); exit !(a[3] > 1000 && a[4] == 10 && a[5] > 5000) }'
+
+# index.html: self-contained, one table row per row of metrics.csv with the
+# same values, every picture of the folder shown
+check "index.html shows metrics.csv and every picture" "$PY" "$(dirname "$0")/check_run_index.py" "$run"
+check "index.html names the model and the data set" grep -q '<h1>[^<]*conv on mnist' "$run/index.html"
 
 "$AEKIT" reconstruct "$model" --data mnist --n 4 --out "$tmp/r4.png" >"$tmp/rec.out" 2>"$tmp/rec.err"
 check "reconstruct exits 0" test $? -eq 0

@@ -85,9 +85,11 @@ int args_parse(args *a, const arg_command *cmd, int argc, char **argv)
         }
     }
 
-    if (cmd->positional && a->npositional == 0)
-        return cli_fail(EXIT_USAGE, cmd->name, "missing %s (usage: %s)", cmd->positional, cmd->usage);
-    int allowed = cmd->positional ? 1 : 0;
+    int needed = cmd->positional ? (cmd->max_positional > 0 ? cmd->min_positional : 1) : 0;
+    int allowed = cmd->positional ? (cmd->max_positional > 0 ? cmd->max_positional : 1) : 0;
+    if (a->npositional < needed)
+        return cli_fail(EXIT_USAGE, cmd->name, "missing %s (usage: %s)",
+                        a->npositional == 0 ? cmd->positional : "arguments", cmd->usage);
     if (a->npositional > allowed)
         return cli_fail(EXIT_USAGE, cmd->name, "unexpected argument '%s' (usage: %s)",
                         a->positional[allowed], cmd->usage);

@@ -28,6 +28,8 @@ typedef struct {
     const char     *summary;     /* one line: what the command does          */
     const char     *usage;       /* "aekit train --model ... [options]"      */
     const char     *positional;  /* "MODEL", or NULL when none is taken      */
+    int             min_positional, max_positional; /* how many; both 0 =
+                                    exactly 1 when positional is set     */
     const arg_flag *flags;       /* terminated by an entry with name NULL    */
     const char     *examples;    /* lines shown under "examples:", or NULL   */
     void          (*more_help)(FILE *out); /* extra help lines, or NULL      */
@@ -44,7 +46,8 @@ typedef struct {
 /* Parses argv[0..argc) (the words after the command name). Returns 0, or 2
  * after printing the usage error. With --help, sets a->help and returns 0
  * without checking anything else. Exactly one positional argument is
- * required when cmd->positional is set, none otherwise. */
+ * required when cmd->positional is set (min_positional..max_positional
+ * when those are set), none otherwise. */
 int  args_parse(args *a, const arg_command *cmd, int argc, char **argv);
 void args_print_help(const arg_command *cmd, FILE *out);
 

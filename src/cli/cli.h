@@ -11,13 +11,31 @@
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
+/* The seed of the input noise the CLI draws for pictures: the value
+ * ae_evaluate_ex uses, so a grid shows the inputs eval measured. */
+#define CLI_NOISE_SEED 0x6576616c6e6f6973ULL
+
 /* Subcommands: argv holds the words after the command name. */
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_reconstruct(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_denoise(int argc, char **argv);
+int cmd_upscale(int argc, char **argv);
+int cmd_encode(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_manifold(int argc, char **argv);
+int cmd_scatter(int argc, char **argv);
+int cmd_perturb(int argc, char **argv);
+int cmd_interpolate(int argc, char **argv);
+int cmd_pca(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
-extern const arg_command train_command, eval_command, reconstruct_command, info_command;
+extern const arg_command train_command, eval_command, reconstruct_command, info_command,
+    denoise_command, upscale_command, encode_command, decode_command, sample_command,
+    manifold_command, scatter_command, perturb_command, interpolate_command, pca_command,
+    compare_command;
 
 #if defined(__GNUC__)
 #define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -37,16 +55,73 @@ const char *cli_count(double n, char *buf, size_t size);
 int cli_load_model(const char *cmd, const char *path, ae_model **out);
 
 /* Opens the test split of `data` (limited to the first `limit` images when
- * limit > 0) and checks its image shape against the model's input. */
+ * limit > 0) and checks its image shape against the model's. */
 int cli_open_test_set(const char *cmd, const char *data, int limit,
                       const ae_model *m, ae_dataset **out);
+/* Opens a split of `data` for model m: image folders are fitted to the
+ * model's output shape (the images a model is trained to produce; a
+ * super-resolution model's input is made from them). limit > 0 keeps the
+ * first `limit` images. m may be NULL (no shape check; image folders are
+ * then read at 1x28x28 unless size is given: c, h, w or NULL). */
+int cli_open_data(const char *cmd, const char *data, ae_split split, int limit,
+                  const ae_model *m, const int *size, ae_dataset **out);
 
-/* Checks that a data set's images have the model's input shape. */
+/* Checks that a data set's images have the model's output shape (the
+ * input shape, except for super-resolution models). */
 int cli_check_shape(const char *cmd, const char *data, const ae_dataset *ds,
                     const ae_model *m);
 
 /* The data set a model was trained on (its metadata), or NULL. */
 const char *cli_model_data(const ae_model *m);
+/* --data when given, else the model's training data set; a usage error
+ * naming model_path when neither is known. */
+int cli_data_for(const char *cmd, const char *given, const ae_model *m, const char *model_path,
+                 const char **out);
+
+/* Fails (exit 1) when the folder that would hold `path` does not exist;
+ * `what` names it in the message ("--out", or NULL for an argument). */
+int cli_check_out_file(const char *cmd, const char *what, const char *path);
+
+/* Parses a --noise value (gaussian:MEAN,STD, saltpepper:P, none); a bad
+ * one is a usage error naming `flag`. */
+int cli_parse_noise(const char *cmd, const char *flag, const char *text, ae_noise *nz);
+/* The noise a model was trained with (aekit.train.noise), or none. */
+void cli_model_noise(const ae_model *m, ae_noise *nz);
+/* Writes a --noise spec back as text ("gaussian:0.5,0.5"). */
+void cli_noise_text(const ae_noise *nz, char *buf, size_t size);
+
+/* 1 when the model's output is larger than its input (super-resolution). */
+int cli_is_upscaler(const ae_model *m);
+
+/* Images [first, first + n) of ds as floats (caller frees), or NULL after
+ * printing an out-of-memory error. */
+float *cli_images(const char *cmd, const ae_dataset *ds, int first, int n);
+/* The model inputs for n images of its output shape (downscaled for a
+ * super-resolution model), corrupted by nz (may be NULL) with the same
+ * per-image noise as `aekit eval` (image i of the set gets stream
+ * first + i). Caller frees; NULL after printing an error. */
+float *cli_inputs(const char *cmd, const ae_model *m, const float *images, int n, int first,
+                  const ae_noise *nz);
+/* Codes of images [0, n) of ds (in chunks, so memory stays small);
+ * caller frees. NULL after printing an error. */
+float *cli_encode_set(const char *cmd, ae_model *m, const ae_dataset *ds, int n, int threads);
+/* Reads a PNG or JPEG file with the model's input channels and checks its
+ * size against the model's input: CHW floats in [0, 1], caller frees. */
+int cli_read_image(const char *cmd, const char *path, const ae_model *m, float **out);
+
+/* Runs the model on one image file: in_path (PNG or JPEG of the model's
+ * input size, corrupted by nz when not NULL) -> out_path (PNG of the
+ * output size, one pixel per pixel). */
+int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char *out_path,
+                   const ae_noise *nz, int threads);
+
+/* mkdir -p for an --out folder. */
+int cli_make_dirs(const char *cmd, const char *dir);
+/* dir + "/" + name into buf. */
+void cli_join_path(char *buf, size_t size, const char *dir, const char *name);
+
+/* Parses "LO,HI" (LO < HI, finite); a usage error naming `flag`. */
+int cli_parse_range(const char *cmd, const char *flag, const char *text, double *lo, double *hi);
 
 /* Seconds on a monotonic clock. */
 double cli_now(void);

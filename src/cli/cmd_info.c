@@ -19,6 +19,12 @@ const arg_command info_command = {
 /* The metadata aekit train writes, in the order shown, with their labels. */
 static const char *const meta_keys[][2] = {
     { "aekit.train.model",        "model" },
+    { "aekit.train.task",         "task" },
+    { "aekit.train.noise",        "input noise" },
+    { "aekit.train.scale",        "scale" },
+    { "aekit.train.latent",       "latent" },
+    { "aekit.train.loss",         "loss" },
+    { "aekit.train.init",         "initial weights" },
     { "aekit.train.data",         "data" },
     { "aekit.train.train_images", "training images" },
     { "aekit.train.val_images",   "validation images" },
@@ -31,6 +37,9 @@ static const char *const meta_keys[][2] = {
     { "aekit.result.train_loss",  "train loss" },
     { "aekit.result.val_loss",    "val loss" },
     { "aekit.result.val_mse",     "val mse" },
+    { "aekit.result.val_recon",   "val recon" },
+    { "aekit.result.val_kl",      "val kl" },
+    { "aekit.result.disc_accuracy", "disc accuracy" },
     { "aekit.result.seconds",     "training seconds" },
     { "aekit.version",            "written by aekit" },
 };

@@ -1,11 +1,14 @@
 /* aekit train: trains a model on a data set and fills a run folder with the
- * model, the metrics per epoch, the loss curves and a picture of
- * reconstructions. */
+ * model, the metrics per epoch, the loss curves and the lesson's pictures
+ * for the model kind, and an index.html showing them. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cli.h"
+#include "cli/pictures.h"
 #include "core/atomic_file.h"
+#include "format/html_report.h"
 #include "format/plot.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -18,14 +21,19 @@
 
 #define MODEL_TEXT_MAX (1 << 20)   /* a model description is a few lines */
 #define RECON_COUNT    10
-#define RECON_SCALE    3
+#define SAMPLE_COUNT   64
+#define MANIFOLD_GRID  10
 #define PLOT_WIDTH     800
 #define PLOT_HEIGHT    500
 
 static const char *const optimizer_names[] = { "adam", "rmsprop", "sgd", NULL };
+static const char *const task_names[] = { "reconstruct", "denoise", NULL };
+static const char *const recon_names[] = { "sse", "bce", NULL };
+enum { TASK_RECONSTRUCT = 0, TASK_DENOISE = 1 };
+#define DENOISE_NOISE "gaussian:0.5,0.5"
 
 static const arg_flag train_flags[] = {
-    { "model",     "NAME|FILE", NULL, "model preset or model description file", 1 },
+    { "model",     "NAME|FILE", "the --init model's", "model preset or model description file (required unless --init)", 0 },
     { "data",      "NAME|DIR",  NULL, "data set name (mnist, fashion-mnist) or folder of IDX files", 1 },
     { "out",       "DIR",       NULL, "run folder, created if missing", 1 },
     { "epochs",    "N",         "25", "passes over the training set", 0 },
@@ -36,6 +44,15 @@ static const arg_flag train_flags[] = {
     { "threads",   "N",         "0 = all cores", "threads to use", 0 },
     { "limit",     "N",         "all", "train on the first N training images only", 0 },
     { "val-limit", "N",         "all", "validate on the first N test images only (faster epochs)", 0 },
+    { "task",      "NAME",      "reconstruct", "reconstruct, or denoise (noisy input, clean target)", 0 },
+    { "noise",     "SPEC",      DENOISE_NOISE " with --task denoise", "input corruption: gaussian:MEAN,STD, saltpepper:P or none", 0 },
+    { "scale",     "N",         "2",   "--model sr: upscaling factor, 2 (14->28) or 4 (7->28, preset sr4)", 0 },
+    { "latent",    "N",         "the model's", "latent size (presets vae, conv-vae, aae; --model conv becomes conv-latent)", 0 },
+    { "recon",     "NAME",      "the model's (vae: sse)", "VAE reconstruction loss: sse, or bce (summed per image)", 0 },
+    { "init",      "MODEL",     NULL,  "start from this trained model's weights (same architecture)", 0 },
+    { "clip-grad", "X",         "off", "clip each step's gradient to global L2 norm X (as torch clip_grad_norm_)", 0 },
+    { "checkpoint-every", "N|Ne", "1e", "write DIR/checkpoint.safetensors every N steps, or every N epochs (2e); 0: only when stopped", 0 },
+    { "resume",    "DIR",       NULL,  "continue the run in DIR from its checkpoint, with its stored settings", 0 },
     { NULL, NULL, NULL, NULL, 0 }
 };
 
@@ -45,22 +62,40 @@ static void train_more_help(FILE *out)
     for (const char *const *p = ae_model_presets(); p && *p; p++) fprintf(out, " %s", *p);
     fprintf(out, "\n\nwrites into DIR:\n"
                  "  model.safetensors    the trained model, with the training settings\n"
-                 "  metrics.csv          epoch,train_loss,val_loss,val_mse,seconds,images_per_second\n"
+                 "  metrics.csv          epoch,train_loss,val_loss,val_mse,seconds,images_per_second,\n"
+                 "                       val_recon,val_kl,disc_accuracy\n"
                  "  loss.png             training and validation loss per epoch\n"
-                 "  reconstructions.png  10 test images (top) over their reconstructions (bottom)\n"
-                 "metrics.csv and loss.png are rewritten after every epoch; Ctrl-C stops after\n"
-                 "the current step and keeps the finished epochs in metrics.csv.\n");
+                 "  reconstructions.png  10 test images over their reconstructions (denoise: noisy /\n"
+                 "                       denoised / clean; sr: low-res / upscaled / original)\n"
+                 "  samples.png          64 decoded random latents (8x8)\n"
+                 "  codes.png            10 test images and their latent codes drawn as images\n"
+                 "  latent.png           test-set codes coloured by label (PCA for latents > 2)\n"
+                 "  manifold.png         2-D latents only: a 10x10 sweep of the latent plane\n"
+                 "  index.html           one page showing all of the above\n"
+                 "  checkpoint.safetensors  while training: the state to resume from (removed\n"
+                 "                       when the run finishes)\n"
+                 "metrics.csv and loss.png are rewritten after every epoch. Ctrl-C or SIGTERM\n"
+                 "stops after the current step, writes the checkpoint and exits 130 (143 for\n"
+                 "SIGTERM); aekit train --resume DIR goes on, bit-identical to an unbroken run.\n"
+                 "The lesson trains the VAE with RMSprop: --optimizer rmsprop.\n");
 }
 
 const arg_command train_command = {
     .name = "train",
     .summary = "train an autoencoder on a data set of images",
-    .usage = "aekit train --model NAME|FILE --data NAME|DIR --out DIR [flags]",
+    .usage = "aekit train --model NAME|FILE --data NAME|DIR --out DIR [flags]\n"
+             "       aekit train --resume DIR [--threads N] [--checkpoint-every N|Ne]",
     .positional = NULL,
     .flags = train_flags,
     .examples = "  aekit train --model conv --data mnist --out runs/conv\n"
                 "  aekit train --model conv --data mnist --epochs 1 --limit 2000 --val-limit 1000 --out runs/quick\n"
-                "  aekit train --model my-model.txt --data ./data/fashion-mnist --optimizer rmsprop --out runs/mine\n",
+                "  aekit train --model my-model.txt --data ./data/fashion-mnist --optimizer rmsprop --out runs/mine\n"
+                "  aekit train --init runs/conv/model.safetensors --task denoise --data mnist --out runs/denoise\n"
+                "  aekit train --model sr --scale 2 --data mnist --out runs/sr\n"
+                "  aekit train --model vae --latent 2 --optimizer rmsprop --data mnist --out runs/vae\n"
+                "  aekit train --model conv --latent 2 --data mnist --out runs/conv2\n"
+                "  aekit train --model aae --data mnist --checkpoint-every 200 --out runs/aae\n"
+                "  aekit train --resume runs/aae\n",
     .more_help = train_more_help,
 };
 
@@ -71,20 +106,22 @@ typedef struct {
     const char *title;
     int         epochs, done;        /* planned and finished epochs */
     double     *train_loss, *val_loss, *val_mse, *seconds, *ips;
+    double     *val_recon, *val_kl, *disc_acc;
+    int         variational, adversarial;
     int         tty;                 /* stderr is a terminal: live progress bar */
     int         bar_shown;
     double      last_draw;
     int         write_failed;
     const char *loss_label;          /* y axis of loss.png */
+    int         last_epoch, last_step, steps; /* the last step reported */
     ae_error    err;
 } train_run;
 
-static volatile sig_atomic_t interrupted = 0;
+static volatile sig_atomic_t interrupted = 0;   /* the signal that stops training */
 
 static void on_sigint(int sig)
 {
-    (void)sig;
-    interrupted = 1;
+    interrupted = sig;
 }
 
 static void join_path(char *buf, size_t size, const char *dir, const char *name)
@@ -99,10 +136,14 @@ static int write_metrics(const train_run *r, ae_error *err)
     join_path(path, sizeof path, r->out_dir, "metrics.csv");
     ae_atomic_file af;
     if (ae_atomic_open(&af, path, err) != 0) return -1;
-    fprintf(af.f, "epoch,train_loss,val_loss,val_mse,seconds,images_per_second\n");
-    for (int e = 0; e < r->done; e++)
-        fprintf(af.f, "%d,%.6f,%.6f,%.6f,%.6f,%.6f\n", e + 1, r->train_loss[e], r->val_loss[e],
-                r->val_mse[e], r->seconds[e], r->ips[e]);
+    fprintf(af.f, "epoch,train_loss,val_loss,val_mse,seconds,images_per_second,"
+                  "val_recon,val_kl,disc_accuracy\n");
+    for (int e = 0; e < r->done; e++) {
+        fprintf(af.f, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,", e + 1, r->train_loss[e], r->val_loss[e],
+                r->val_mse[e], r->seconds[e], r->ips[e], r->val_recon[e], r->val_kl[e]);
+        if (isfinite(r->disc_acc[e])) fprintf(af.f, "%.6f\n", r->disc_acc[e]);
+        else                          fprintf(af.f, "nan\n");
+    }
     return ae_atomic_commit(&af, err);
 }
 
@@ -151,6 +192,9 @@ static void draw_bar(train_run *r, const ae_progress *p)
 static int on_progress(const ae_progress *p, void *user)
 {
     train_run *r = user;
+    r->last_epoch = p->epoch;
+    r->last_step = p->step;
+    r->steps = p->steps;
     if (!p->end_of_epoch) {
         if (r->tty) {
             double now = cli_now();
@@ -169,12 +213,20 @@ static int on_progress(const ae_progress *p, void *user)
         r->val_mse[e] = p->val_mse;
         r->seconds[e] = p->seconds;
         r->ips[e] = p->images_per_second;
+        r->val_recon[e] = p->val_recon;
+        r->val_kl[e] = p->val_kl;
+        r->disc_acc[e] = p->disc_accuracy;
         r->done = e + 1;
     }
-    char ips[32];
+    char ips[32], parts[128] = "";
     clear_bar(r);
-    fprintf(stderr, "epoch %d/%d  train %.4f  val %.4f  %.1f s  %s img/s\n", p->epoch, p->epochs,
-            p->train_loss, p->val_loss, p->seconds, cli_count(p->images_per_second, ips, sizeof ips));
+    if (r->variational)
+        snprintf(parts, sizeof parts, " (recon %.4f, kl %.4f)", p->val_recon, p->val_kl);
+    if (r->adversarial)
+        snprintf(parts, sizeof parts, "  disc acc %.3f", p->disc_accuracy);
+    fprintf(stderr, "epoch %d/%d  train %.4f  val %.4f%s  %.1f s  %s img/s\n", p->epoch, p->epochs,
+            p->train_loss, p->val_loss, parts, p->seconds,
+            cli_count(p->images_per_second, ips, sizeof ips));
     if (write_metrics(r, &r->err) != 0 || write_loss_plot(r, &r->err) != 0) {
         r->write_failed = 1;
         return 1;
@@ -219,69 +271,190 @@ static int read_text_file(const char *path, char **out, ae_error *err)
     return 0;
 }
 
+/* ---- the command ---------------------------------------------------------------- */
+
+typedef struct {
+    const char *model, *data, *out, *init;
+    const char *resume;              /* --resume DIR, or NULL */
+    char checkpoint[4096];           /* DIR/checkpoint.safetensors */
+    const char *preset;              /* the preset built (sr4 for --model sr --scale 4), or NULL */
+    char label[256];                 /* the model's name in messages and metadata */
+    int limit, val_limit;
+    int task, latent, scale, recon;  /* recon: -1 = the model's own loss */
+    ae_noise noise;
+    ae_train_options opt;
+} train_settings;
+
+/* --checkpoint-every: N steps, or Ne / Nepochs epochs; 0 = only when stopped. */
+static int parse_every(const char *text, ae_train_options *o)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    int epochs = 0;
+    if (end != text && (strcmp(end, "e") == 0 || strcmp(end, "epoch") == 0 || strcmp(end, "epochs") == 0))
+        epochs = 1;
+    else if (end != text && (strcmp(end, "steps") == 0 || strcmp(end, "step") == 0))
+        end += strlen(end);
+    if (errno || end == text || (*end && !epochs) || n < 0 || n > 1000000000 || !(text[0] >= '0' && text[0] <= '9'))
+        return cli_fail(EXIT_USAGE, "train", "--checkpoint-every: expected N (steps), Ne (epochs, as in 2e) "
+                        "or 0 (only when stopped), got '%s'", text);
+    o->checkpoint_steps = epochs ? 0 : (int)n;
+    o->checkpoint_epochs = epochs ? (int)n : 0;
+    return 0;
+}
+
+static int parse_clip(const args *a, double *out)
+{
+    *out = 0;
+    if (!args_given(a, "clip-grad")) return 0;
+    return args_positive_number(a, "clip-grad", 0, out);
+}
+
+static int read_settings(const args *a, train_settings *s)
+{
+    int rc, optimizer;
+    const char *noise = NULL, *every = NULL;
+    memset(s, 0, sizeof *s);
+    ae_train_options_default(&s->opt);
+    if ((rc = args_string(a, "resume", NULL, &s->resume)) ||
+        (rc = args_string(a, "model", NULL, &s->model)) ||
+        (rc = (s->resume ? args_string(a, "data", NULL, &s->data) : args_required(a, "data", &s->data))) ||
+        (rc = (s->resume ? args_string(a, "out", NULL, &s->out) : args_required(a, "out", &s->out))) ||
+        (rc = args_positive_int(a, "epochs", s->opt.epochs, &s->opt.epochs)) ||
+        (rc = args_positive_int(a, "batch", s->opt.batch, &s->opt.batch)) ||
+        (rc = args_positive_number(a, "lr", s->opt.lr, &s->opt.lr)) ||
+        (rc = args_choice(a, "optimizer", optimizer_names, (int)s->opt.optimizer, &optimizer)) ||
+        (rc = args_u64(a, "seed", s->opt.seed, &s->opt.seed)) ||
+        (rc = args_nonnegative_int(a, "threads", s->opt.threads, &s->opt.threads)) ||
+        (rc = args_positive_int(a, "limit", 0, &s->limit)) ||
+        (rc = args_positive_int(a, "val-limit", 0, &s->val_limit)) ||
+        (rc = args_choice(a, "task", task_names, TASK_RECONSTRUCT, &s->task)) ||
+        (rc = args_string(a, "noise", NULL, &noise)) ||
+        (rc = args_positive_int(a, "scale", 0, &s->scale)) ||
+        (rc = args_positive_int(a, "latent", 0, &s->latent)) ||
+        (rc = args_choice(a, "recon", recon_names, -1, &s->recon)) ||
+        (rc = args_string(a, "init", NULL, &s->init)) ||
+        (rc = args_string(a, "checkpoint-every", "1e", &every)) ||
+        (rc = parse_clip(a, &s->opt.clip_grad)) ||
+        (rc = parse_every(every, &s->opt)))
+        return rc;
+    s->opt.optimizer = (ae_optimizer)optimizer;
+    if (s->resume) return 0;         /* the rest comes from the checkpoint */
+    if (!s->model && !s->init)
+        return cli_fail(EXIT_USAGE, "train", "--model NAME|FILE is required (a preset or a model "
+                        "description file), unless --init MODEL gives the architecture");
+    if (s->scale && s->scale != 2 && s->scale != 4)
+        return cli_fail(EXIT_USAGE, "train", "--scale: expected 2 or 4, got '%d'", s->scale);
+    if (s->scale && (!s->model || strcmp(s->model, "sr") != 0))
+        return cli_fail(EXIT_USAGE, "train", "--scale: only with --model sr (the super-resolution preset)");
+    if (noise && s->task != TASK_DENOISE)
+        return cli_fail(EXIT_USAGE, "train", "--noise: only with --task denoise");
+    if ((rc = cli_parse_noise("train", "--noise", noise ? noise : s->task == TASK_DENOISE ? DENOISE_NOISE : "none",
+                              &s->noise)))
+        return rc;
+    s->opt.noise = s->noise;
+    return 0;
+}
+
+/* The preset --model names after --scale and --latent, or NULL for a file. */
+static const char *preset_for(const train_settings *s)
+{
+    if (!s->model || !is_preset(s->model)) return NULL;
+    if (strcmp(s->model, "sr") == 0 && s->scale == 4) return "sr4";
+    if (strcmp(s->model, "conv") == 0 && s->latent > 0) return "conv-latent";
+    return s->model;
+}
+
 /* Builds the model named by --model: a preset or a description file. */
-static int build_model(const char *spec, ae_model **out)
+static int build_model(const train_settings *s, ae_model **out)
 {
     ae_error err = {{0}};
-    if (is_preset(spec)) {
-        if (ae_model_from_preset(out, spec, &err) != 0)
+    const char *spec = s->model;
+    const char *preset = preset_for(s);
+    if (preset) {
+        if (ae_model_from_preset_ex(out, preset, s->latent, &err) != 0)
             return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
-        return 0;
-    }
-    struct stat st;
-    if (stat(spec, &st) != 0 && !strchr(spec, '/') && !strchr(spec, '.')) {
-        char names[256] = "";
-        for (const char *const *p = ae_model_presets(); p && *p; p++) {
-            size_t used = strlen(names);
-            snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", *p);
+    } else {
+        struct stat st;
+        if (stat(spec, &st) != 0 && !strchr(spec, '/') && !strchr(spec, '.')) {
+            char names[256] = "";
+            for (const char *const *p = ae_model_presets(); p && *p; p++) {
+                size_t used = strlen(names);
+                snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", *p);
+            }
+            return cli_fail(EXIT_USAGE, "train",
+                            "--model: '%s' is neither a preset (%s) nor a model description file",
+                            spec, names);
         }
-        return cli_fail(EXIT_USAGE, "train",
-                        "--model: '%s' is neither a preset (%s) nor a model description file",
-                        spec, names);
+        if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
+            return cli_fail(EXIT_ERROR, "train", "--model %s: is a folder, not a model description file", spec);
+        char *text = NULL;
+        if (read_text_file(spec, &text, &err) != 0)
+            return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
+        int rc = ae_model_from_text_ex(out, text, spec, s->latent, &err);
+        free(text);
+        if (rc != 0) return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
     }
-    if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
-        return cli_fail(EXIT_ERROR, "train", "--model %s: is a folder, not a model description file", spec);
-    char *text = NULL;
-    if (read_text_file(spec, &text, &err) != 0)
-        return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
-    int rc = ae_model_from_text(out, text, spec, &err);
-    free(text);
-    if (rc != 0) return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
+    if (s->latent > 0 && ae_model_latent_size(*out) != (size_t)s->latent) {
+        size_t have = ae_model_latent_size(*out);
+        ae_model_free(*out);
+        *out = NULL;
+        return cli_fail(EXIT_USAGE, "train", "--latent %d: model %s has a fixed latent of %zu values "
+                        "(its description does not use {latent})", s->latent, spec, have);
+    }
+    return 0;
+}
+
+/* The model's summary text (layers, shapes, tensor names), for comparing
+ * architectures; NULL when out of memory. */
+static char *summary_of(const ae_model *m)
+{
+    size_t want = ae_model_summary(m, NULL, 0);
+    char *text = malloc(want + 1);
+    if (text) ae_model_summary(m, text, want + 1);
+    return text;
+}
+
+/* --init: the trained model to continue from, checked against --model. */
+static int load_init(const train_settings *s, ae_model **m)
+{
+    ae_model *init = NULL;
+    ae_error err = {{0}};
+    if (ae_model_load(&init, s->init, &err) != 0) {
+        ae_model_free(*m);
+        *m = NULL;
+        return cli_fail(EXIT_ERROR, "train", "--init: %s", err.msg[0] ? err.msg : s->init);
+    }
+    if (*m) {
+        int same = strcmp(ae_model_description(*m), ae_model_description(init)) == 0;
+        if (!same) {
+            char *a = summary_of(*m), *b = summary_of(init);
+            same = a && b && strcmp(a, b) == 0;
+            free(a);
+            free(b);
+        }
+        if (!same) {
+            size_t pa = ae_model_param_count(*m), pb = ae_model_param_count(init);
+            size_t la = ae_model_latent_size(*m), lb = ae_model_latent_size(init);
+            ae_model_free(*m);
+            ae_model_free(init);
+            *m = NULL;
+            return cli_fail(EXIT_ERROR, "train", "--init %s: its architecture differs from --model %s "
+                            "(%zu parameters, latent %zu; --model has %zu parameters, latent %zu): "
+                            "give the --model it was trained as, or leave --model out",
+                            s->init, s->model, pb, lb, pa, la);
+        }
+        ae_model_free(*m);
+    }
+    *m = init;
     return 0;
 }
 
 static int open_split(const char *data, ae_split split, int limit, const ae_model *m,
                       ae_dataset **out)
 {
-    ae_error err = {{0}};
-    if (ae_dataset_open(out, data, split, &err) != 0)
-        return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
-    ae_dataset_truncate(*out, limit);
-    if ((*out)->n <= 0)
-        return cli_fail(EXIT_ERROR, "train", "--data %s: the %s set has no images", data,
-                        split == AE_SPLIT_TRAIN ? "training" : "test");
-    return cli_check_shape("train", data, *out, m);
-}
-
-/* mkdir -p: creates dir and its missing parents. */
-static int make_dirs(const char *dir)
-{
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-        return cli_fail(EXIT_ERROR, "train", "--out %s: path too long", dir);
-    for (char *p = path + 1; ; p++) {
-        if (*p != '/' && *p != '\0') continue;
-        char saved = *p;
-        *p = '\0';
-        struct stat st;
-        if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return cli_fail(EXIT_ERROR, "train", "--out %s: cannot create %s: %s", dir, path, strerror(errno));
-        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-            return cli_fail(EXIT_ERROR, "train", "--out %s: %s exists and is not a folder", dir, path);
-        *p = saved;
-        if (saved == '\0') break;
-    }
-    return 0;
+    return cli_open_data("train", data, split, limit, m, NULL, out);
 }
 
 static int set_meta(ae_model *m, const char *key, const char *fmt, ...) CLI_PRINTF(3, 4);
@@ -299,64 +472,40 @@ static int set_meta(ae_model *m, const char *key, const char *fmt, ...)
     return 0;
 }
 
-static int write_reconstructions(ae_model *m, const ae_dataset *test, const char *path, int threads)
-{
-    int n = test->n < RECON_COUNT ? test->n : RECON_COUNT;
-    size_t chw = (size_t)test->c * test->h * test->w;
-    float *x = malloc(2 * (size_t)n * chw * sizeof *x);
-    if (!x) return cli_fail(EXIT_ERROR, "train", "%s: out of memory", path);
-    uint32_t idx[RECON_COUNT];
-    for (int i = 0; i < n; i++) idx[i] = (uint32_t)i;
-    ae_dataset_batch(test, idx, n, x);
-    ae_error err = {{0}};
-    int rc = ae_model_reconstruct(m, x, n, x + (size_t)n * chw, threads, &err);
-    if (rc == 0)
-        rc = ae_png_write_grid(path, x, 2, n, test->c, test->h, test->w, RECON_SCALE, &err);
-    free(x);
-    if (rc != 0) return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
-    return 0;
-}
-
-/* ---- the command ---------------------------------------------------------------- */
-
-typedef struct {
-    const char *model, *data, *out;
-    int limit, val_limit;
-    ae_train_options opt;
-} train_settings;
-
-static int read_settings(const args *a, train_settings *s)
-{
-    int rc, optimizer;
-    ae_train_options_default(&s->opt);
-    if ((rc = args_required(a, "model", &s->model)) ||
-        (rc = args_required(a, "data", &s->data)) ||
-        (rc = args_required(a, "out", &s->out)) ||
-        (rc = args_positive_int(a, "epochs", s->opt.epochs, &s->opt.epochs)) ||
-        (rc = args_positive_int(a, "batch", s->opt.batch, &s->opt.batch)) ||
-        (rc = args_positive_number(a, "lr", s->opt.lr, &s->opt.lr)) ||
-        (rc = args_choice(a, "optimizer", optimizer_names, (int)s->opt.optimizer, &optimizer)) ||
-        (rc = args_u64(a, "seed", s->opt.seed, &s->opt.seed)) ||
-        (rc = args_nonnegative_int(a, "threads", s->opt.threads, &s->opt.threads)) ||
-        (rc = args_positive_int(a, "limit", 0, &s->limit)) ||
-        (rc = args_positive_int(a, "val-limit", 0, &s->val_limit)))
-        return rc;
-    s->opt.optimizer = (ae_optimizer)optimizer;
-    return 0;
-}
-
 static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash && slash[1] ? slash + 1 : path;
 }
 
+static const char *task_label(const train_settings *s, const ae_model *m)
+{
+    if (s->task == TASK_DENOISE) return "denoise";
+    return cli_is_upscaler(m) ? "upscale" : "reconstruct";
+}
+
+static int upscale_factor(const ae_model *m)
+{
+    int ic, ih, iw, oc, oh, ow;
+    ae_model_input_shape(m, &ic, &ih, &iw);
+    ae_model_output_shape(m, &oc, &oh, &ow);
+    return ih > 0 ? oh / ih : 1;
+}
+
+static const char *loss_name(ae_loss loss)
+{
+    static const char *const names[] = { "bce", "mse", "sse", "bce_sum" };
+    return loss >= AE_LOSS_BCE && loss <= AE_LOSS_BCE_SUM ? names[loss] : "?";
+}
+
 static int store_settings(ae_model *m, const train_settings *s, const ae_dataset *train,
                           const ae_dataset *test)
 {
     const ae_train_options *o = &s->opt;
+    char noise[64];
+    cli_noise_text(&s->noise, noise, sizeof noise);
     return set_meta(m, "aekit.version", "%s", AEKIT_VERSION) ||
-           set_meta(m, "aekit.train.model", "%s", s->model) ||
+           set_meta(m, "aekit.train.model", "%s", s->label) ||
            set_meta(m, "aekit.train.data", "%s", s->data) ||
            set_meta(m, "aekit.train.epochs", "%d", o->epochs) ||
            set_meta(m, "aekit.train.batch", "%d", o->batch) ||
@@ -364,88 +513,324 @@ static int store_settings(ae_model *m, const train_settings *s, const ae_dataset
            set_meta(m, "aekit.train.optimizer", "%s", optimizer_names[o->optimizer]) ||
            set_meta(m, "aekit.train.seed", "%llu", (unsigned long long)o->seed) ||
            set_meta(m, "aekit.train.train_images", "%d", train->n) ||
-           set_meta(m, "aekit.train.val_images", "%d", test->n);
+           set_meta(m, "aekit.train.val_images", "%d", test->n) ||
+           set_meta(m, "aekit.train.task", "%s", task_label(s, m)) ||
+           set_meta(m, "aekit.train.noise", "%s", noise) ||
+           set_meta(m, "aekit.train.scale", "%d", upscale_factor(m)) ||
+           set_meta(m, "aekit.train.latent", "%zu", ae_model_latent_size(m)) ||
+           set_meta(m, "aekit.train.loss", "%s", loss_name(ae_model_loss(m))) ||
+           set_meta(m, "aekit.train.init", "%s", s->init ? s->init : "none");
 }
 
 static int store_results(ae_model *m, const train_run *r, double seconds)
 {
     int last = r->done - 1;
-    return set_meta(m, "aekit.result.epochs", "%d", r->done) ||
-           set_meta(m, "aekit.result.train_loss", "%.6f", r->train_loss[last]) ||
-           set_meta(m, "aekit.result.val_loss", "%.6f", r->val_loss[last]) ||
-           set_meta(m, "aekit.result.val_mse", "%.6f", r->val_mse[last]) ||
-           set_meta(m, "aekit.result.seconds", "%.1f", seconds);
+    int rc = set_meta(m, "aekit.result.epochs", "%d", r->done) ||
+             set_meta(m, "aekit.result.train_loss", "%.6f", r->train_loss[last]) ||
+             set_meta(m, "aekit.result.val_loss", "%.6f", r->val_loss[last]) ||
+             set_meta(m, "aekit.result.val_mse", "%.6f", r->val_mse[last]);
+    /* no wall-clock time in the model file: the same run, resumed or not,
+     * gives the same bytes (the times are in metrics.csv) */
+    (void)seconds;
+    if (rc == 0 && r->variational)
+        rc = set_meta(m, "aekit.result.val_recon", "%.6f", r->val_recon[last]) ||
+             set_meta(m, "aekit.result.val_kl", "%.6f", r->val_kl[last]);
+    if (rc == 0 && r->adversarial)
+        rc = set_meta(m, "aekit.result.disc_accuracy", "%.6f", r->disc_acc[last]);
+    return rc;
 }
 
 static void print_start(const train_settings *s, const ae_model *m, const ae_dataset *train,
                         const ae_dataset *test)
 {
-    char params[32], ntrain[32], ntest[32], threads[32];
+    char params[32], ntrain[32], ntest[32], threads[32], extra[256] = "";
     if (s->opt.threads > 0) snprintf(threads, sizeof threads, "%d threads", s->opt.threads);
     else                    snprintf(threads, sizeof threads, "all cores");
-    fprintf(stderr, "training %s (%s parameters) on %s: %s training / %s validation images, "
-                    "%d epoch%s, batch %d, %s lr %g, seed %llu, %s\n",
-            s->model, cli_count((double)ae_model_param_count(m), params, sizeof params), s->data,
+    if (s->task == TASK_DENOISE) {
+        char noise[64];
+        cli_noise_text(&s->noise, noise, sizeof noise);
+        snprintf(extra, sizeof extra, ", denoising %s", noise);
+    }
+    if (s->init) {
+        size_t used = strlen(extra);
+        snprintf(extra + used, sizeof extra - used, ", from %s", s->init);
+    }
+    fprintf(stderr, "training %s (%s parameters, latent %zu) on %s: %s training / %s validation images, "
+                    "%d epoch%s, batch %d, %s lr %g, seed %llu, %s%s\n",
+            s->label, cli_count((double)ae_model_param_count(m), params, sizeof params),
+            ae_model_latent_size(m), s->data,
             cli_count(train->n, ntrain, sizeof ntrain), cli_count(test->n, ntest, sizeof ntest),
             s->opt.epochs, s->opt.epochs == 1 ? "" : "s", s->opt.batch,
             optimizer_names[s->opt.optimizer], s->opt.lr,
-            (unsigned long long)s->opt.seed, threads);
+            (unsigned long long)s->opt.seed, threads, extra);
 }
 
-static void print_done(const train_run *r, double seconds, int nrecon)
+/* The pictures of the run folder, as (file, caption) pairs. */
+typedef struct {
+    const char *file;
+    char        caption[256];
+} run_picture;
+
+#define MAX_PICTURES 8
+
+/* Writes the lesson's pictures for the model kind; fills pics. */
+static int write_pictures(ae_model *m, const ae_dataset *test, const train_settings *s,
+                          run_picture *pics, int *npics)
+{
+    char path[4096];
+    int n = test->n < RECON_COUNT ? test->n : RECON_COUNT, rows, rc, k = 0;
+    int threads = s->opt.threads;
+    size_t L = ae_model_latent_size(m);
+    const ae_noise *nz = s->task == TASK_DENOISE ? &s->noise : NULL;
+
+    join_path(path, sizeof path, s->out, "reconstructions.png");
+    if ((rc = pic_rows("train", m, test, 0, n, nz, threads, path, &rows))) return rc;
+    pics[k].file = "reconstructions.png";
+    if (cli_is_upscaler(m) && rows == 3)
+        snprintf(pics[k].caption, sizeof pics[k].caption,
+                 "%d test images: %s (top, drawn at full size), upscaled x%d, original",
+                 n, nz ? "low-res noisy input" : "low-res input", upscale_factor(m));
+    else if (rows == 3)
+        snprintf(pics[k].caption, sizeof pics[k].caption, "%d test images: noisy (top), denoised, clean", n);
+    else
+        snprintf(pics[k].caption, sizeof pics[k].caption, "%d test images (top) over their reconstructions", n);
+    k++;
+
+    join_path(path, sizeof path, s->out, "samples.png");
+    if ((rc = pic_samples("train", m, SAMPLE_COUNT, 8, s->opt.seed, threads, path))) return rc;
+    pics[k].file = "samples.png";
+    snprintf(pics[k].caption, sizeof pics[k].caption, "%d decoded random latents (%s)", SAMPLE_COUNT,
+             ae_model_is_variational(m) || ae_model_is_adversarial(m)
+                 ? "z from the prior N(0, I)" : "z from the Gaussian fitted to the training codes");
+    k++;
+
+    join_path(path, sizeof path, s->out, "codes.png");
+    if ((rc = pic_codes("train", m, test, n, threads, path))) return rc;
+    pics[k].file = "codes.png";
+    snprintf(pics[k].caption, sizeof pics[k].caption,
+             "%d test images and their %zu-value latent codes drawn as images (min-max normalised over the shown codes)", n, L);
+    k++;
+
+    join_path(path, sizeof path, s->out, "latent.png");
+    if ((rc = pic_scatter("train", m, test, test->n, threads, path, NULL))) return rc;
+    pics[k].file = "latent.png";
+    snprintf(pics[k].caption, sizeof pics[k].caption, "codes of %d test images, %s%s", test->n,
+             test->labels ? "coloured by label" : "in one colour (the data set has no labels)",
+             L > 2 ? ", projected on their first two principal components" : "");
+    k++;
+
+    if (L == 2) {
+        double lo[2], hi[2];
+        pic_manifold_range(m, lo, hi);
+        join_path(path, sizeof path, s->out, "manifold.png");
+        if ((rc = pic_manifold("train", m, MANIFOLD_GRID, lo, hi, threads, path))) return rc;
+        pics[k].file = "manifold.png";
+        snprintf(pics[k].caption, sizeof pics[k].caption,
+                 "decoded %dx%d grid: z0 from %.3g to %.3g (left to right), z1 from %.3g to %.3g (top to bottom)",
+                 MANIFOLD_GRID, MANIFOLD_GRID, lo[0], hi[0], lo[1], hi[1]);
+        k++;
+    }
+    *npics = k;
+    return 0;
+}
+
+/* index.html: the run on one page (pictures, metrics table). */
+static int write_index(const train_run *r, const ae_model *m, const train_settings *s,
+                       const run_picture *pics, int npics)
+{
+    /* settings: the metadata aekit info shows, minus the defaults that say nothing */
+    static const char *const keys[][2] = {
+        { "aekit.train.model", "model" },          { "aekit.train.task", "task" },
+        { "aekit.train.noise", "input noise" },    { "aekit.train.scale", "scale" },
+        { "aekit.train.latent", "latent" },        { "aekit.train.loss", "loss" },
+        { "aekit.train.init", "initial weights" }, { "aekit.train.data", "data" },
+        { "aekit.train.train_images", "training images" },
+        { "aekit.train.val_images", "validation images" },
+        { "aekit.train.epochs", "epochs" },        { "aekit.result.epochs", "epochs done" },
+        { "aekit.train.batch", "batch" },          { "aekit.train.optimizer", "optimizer" },
+        { "aekit.train.lr", "learning rate" },     { "aekit.train.seed", "seed" },
+    };
+    enum { NKEYS = sizeof keys / sizeof keys[0] };
+    html_setting set[NKEYS + 3];
+    int ns = 0, c, h, w;
+    char params[32], input[64], threads[32];
+    snprintf(params, sizeof params, "%zu", ae_model_param_count(m));
+    ae_model_input_shape(m, &c, &h, &w);
+    snprintf(input, sizeof input, "%dx%dx%d (channels x height x width)", c, h, w);
+    if (s->opt.threads > 0) snprintf(threads, sizeof threads, "%d", s->opt.threads);
+    else                    snprintf(threads, sizeof threads, "all cores");
+    for (int i = 0; i < NKEYS; i++) {
+        const char *v = ae_model_meta(m, keys[i][0]);
+        if (!v || (i == 2 && strcmp(v, "none") == 0) || (i == 3 && strcmp(v, "1") == 0) ||
+            (i == 6 && strcmp(v, "none") == 0))
+            continue;
+        set[ns++] = (html_setting){ keys[i][1], v };
+        if (i == 0) set[ns++] = (html_setting){ "parameters", params };
+        if (i == 0) set[ns++] = (html_setting){ "input", input };
+    }
+    set[ns++] = (html_setting){ "threads", threads };
+
+    html_picture hp[MAX_PICTURES + 1];
+    char loss_caption[256];
+    snprintf(loss_caption, sizeof loss_caption, "training and validation %s per epoch", r->loss_label);
+    int np = 0;
+    hp[np++] = (html_picture){ "loss.png", loss_caption };
+    for (int i = 0; i < npics && np < MAX_PICTURES + 1; i++) hp[np++] = (html_picture){ pics[i].file, pics[i].caption };
+
+    /* the metrics table: metrics.csv's columns, the VAE's and the AAE's when they apply */
+    enum { NCOL_MAX = 9, CELL = 32 };
+    const char *names[NCOL_MAX] = { "epoch", "train_loss", "val_loss", "val_mse" };
+    const double *cols[NCOL_MAX] = { NULL, r->train_loss, r->val_loss, r->val_mse };
+    int ncol = 4;
+    if (r->variational) {
+        names[ncol] = "val_recon"; cols[ncol++] = r->val_recon;
+        names[ncol] = "val_kl";    cols[ncol++] = r->val_kl;
+    }
+    if (r->adversarial) { names[ncol] = "disc_accuracy"; cols[ncol++] = r->disc_acc; }
+    names[ncol] = "seconds";           cols[ncol++] = r->seconds;
+    names[ncol] = "images_per_second"; cols[ncol++] = r->ips;
+    size_t ncells = (size_t)(r->done > 0 ? r->done : 1) * ncol;
+    char *text = malloc(ncells * CELL);
+    const char **cells = malloc(ncells * sizeof *cells);
+    char *layers = summary_of(m);
+    if (!text || !cells || !layers) {
+        free(text);
+        free(cells);
+        free(layers);
+        return cli_fail(EXIT_ERROR, "train", "out of memory for index.html");
+    }
+    for (int e = 0; e < r->done; e++)
+        for (int k = 0; k < ncol; k++) {
+            char *cell = text + ((size_t)e * ncol + k) * CELL;
+            const char *fmt = k == 0 ? NULL : cols[k] == r->seconds ? "%.2f" : cols[k] == r->ips ? "%.0f" : "%.6f";
+            if (!fmt) snprintf(cell, CELL, "%d", e + 1);
+            else      snprintf(cell, CELL, fmt, cols[k][e]);
+            cells[(size_t)e * ncol + k] = cell;
+        }
+
+    char title[512], subtitle[512], footer[512], path[4096];
+    snprintf(title, sizeof title, "aekit: %s on %s", s->label, s->data);
+    snprintf(subtitle, sizeof subtitle, "%d epoch%s; after the last, validation %s %.6f, mse %.6f",
+             r->done, r->done == 1 ? "" : "s", r->loss_label, r->val_loss[r->done - 1],
+             r->val_mse[r->done - 1]);
+    snprintf(footer, sizeof footer, "written by aekit %s; the run folder %s also holds "
+             "model.safetensors and metrics.csv", AEKIT_VERSION, s->out);
+    html_report page = {
+        .title = title, .subtitle = subtitle,
+        .settings = set, .nsettings = ns,
+        .pictures = hp, .npictures = np,
+        .table_title = "Metrics per epoch", .columns = names, .ncolumns = ncol,
+        .cells = cells, .nrows = r->done,
+        .details_title = "Layers", .details_text = layers,
+        .footer = footer,
+    };
+    join_path(path, sizeof path, s->out, "index.html");
+    ae_error err = {{0}};
+    int rc = html_report_write(path, &page, &err);
+    free(text);
+    free(cells);
+    free(layers);
+    return rc == 0 ? 0 : cli_fail(EXIT_ERROR, "train", "%s", err.msg);
+}
+
+static void print_done(const train_run *r, double seconds, const run_picture *pics, int npics,
+                       int have_index)
 {
     printf("done: %d epoch%s in %.1f s, val loss %.4f, val mse %.4f\n", r->done,
            r->done == 1 ? "" : "s", seconds, r->val_loss[r->done - 1], r->val_mse[r->done - 1]);
     printf("run folder: %s\n", r->out_dir);
+    if (have_index) printf("  %-20s one page showing the run (open it in a browser)\n", "index.html");
     printf("  model.safetensors    the trained model (aekit info / eval / reconstruct)\n");
     printf("  metrics.csv          losses and speed per epoch\n");
     printf("  loss.png             training and validation loss per epoch\n");
-    printf("  reconstructions.png  %d test images (top) over their reconstructions (bottom)\n", nrecon);
+    for (int i = 0; i < npics; i++) printf("  %-20s %s\n", pics[i].file, pics[i].caption);
+}
+
+static const char *loss_label(const ae_model *m)
+{
+    int vae = ae_model_is_variational(m);
+    switch (ae_model_loss(m)) {
+    case AE_LOSS_BCE:     return "loss (BCE per pixel)";
+    case AE_LOSS_MSE:     return "loss (MSE per pixel)";
+    case AE_LOSS_SSE:     return vae ? "loss (SSE per image + KL)" : "loss (SSE per image)";
+    case AE_LOSS_BCE_SUM: return vae ? "loss (BCE summed per image + KL)" : "loss (BCE summed per image)";
+    }
+    return "loss";
 }
 
 static int run_training(ae_model *m, const ae_dataset *train, const ae_dataset *test,
-                        const train_settings *s)
+                        const train_settings *s, ae_train_state *resume)
 {
     train_run r = {0};
     char title[512], path[4096];
-    snprintf(title, sizeof title, "%s on %s: loss per epoch", base_name(s->model), base_name(s->data));
+    snprintf(title, sizeof title, "%s on %s: loss per epoch", base_name(s->label), base_name(s->data));
     r.out_dir = s->out;
     r.title = title;
-    r.loss_label = ae_model_loss(m) == AE_LOSS_BCE ? "loss (BCE per pixel)" : "loss (MSE per pixel)";
+    r.loss_label = loss_label(m);
     r.epochs = s->opt.epochs;
     r.tty = isatty(STDERR_FILENO);
-    double *rows = calloc((size_t)r.epochs * 5, sizeof *rows);
+    r.variational = ae_model_is_variational(m);
+    r.adversarial = ae_model_is_adversarial(m);
+    double *rows = calloc((size_t)r.epochs * 8, sizeof *rows);
     if (!rows) return cli_fail(EXIT_ERROR, "train", "out of memory for %d epochs", r.epochs);
-    r.train_loss = rows;
-    r.val_loss = rows + r.epochs;
-    r.val_mse = rows + 2 * (size_t)r.epochs;
-    r.seconds = rows + 3 * (size_t)r.epochs;
-    r.ips = rows + 4 * (size_t)r.epochs;
+    double **cols[8] = { &r.train_loss, &r.val_loss, &r.val_mse, &r.seconds, &r.ips,
+                         &r.val_recon, &r.val_kl, &r.disc_acc };
+    for (int i = 0; i < 8; i++) *cols[i] = rows + (size_t)i * r.epochs;
+    double seconds_before = 0;
+    if (resume) {                           /* the finished epochs' reports */
+        ae_train_position pos;
+        ae_train_state_position(resume, &pos);
+        for (int e = 0; e < pos.epochs_done && e < r.epochs; e++) {
+            const ae_progress *p = &pos.history[e];
+            double v[8] = { p->train_loss, p->val_loss, p->val_mse, p->seconds, p->images_per_second,
+                            p->val_recon, p->val_kl, p->disc_accuracy };
+            for (int i = 0; i < 8; i++) (*cols[i])[e] = v[i];
+            r.done = e + 1;
+        }
+        seconds_before = pos.seconds;
+        r.last_epoch = pos.epoch;
+        r.last_step = pos.step;
+        r.steps = pos.steps;
+    }
 
-    struct sigaction sa, old_sa;
+    /* Ctrl-C and SIGTERM stop after the current step (and a checkpoint) */
+    const int sigs[2] = { SIGINT, SIGTERM };
+    struct sigaction sa, old_sa[2];
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sa.sa_flags = SA_RESETHAND;             /* a second Ctrl-C ends the process */
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_sa);
-    if (old_sa.sa_handler == SIG_IGN)       /* started with Ctrl-C ignored (nohup, &): keep it so */
-        sigaction(SIGINT, &old_sa, NULL);
+    for (int i = 0; i < 2; i++) {
+        sigaction(sigs[i], &sa, &old_sa[i]);
+        if (old_sa[i].sa_handler == SIG_IGN) /* started with it ignored (nohup, &): keep it so */
+            sigaction(sigs[i], &old_sa[i], NULL);
+    }
 
     ae_error err = {{0}};
     double start = cli_now();
-    int rc = ae_train(m, train, test, &s->opt, on_progress, &r, &err);
-    double seconds = cli_now() - start;
-    sigaction(SIGINT, &old_sa, NULL);
+    int rc = resume ? ae_train_resume(m, train, test, &s->opt, resume, on_progress, &r, &err)
+                    : ae_train(m, train, test, &s->opt, on_progress, &r, &err);
+    double seconds = seconds_before + (cli_now() - start);
+    for (int i = 0; i < 2; i++) sigaction(sigs[i], &old_sa[i], NULL);
     clear_bar(&r);
 
     int status = EXIT_OK;
-    if (r.write_failed)
-        status = cli_fail(EXIT_ERROR, "train", "%s", r.err.msg);
+    struct stat ck;
+    int have_ckpt = stat(s->checkpoint, &ck) == 0;
+    const char *sig = interrupted == SIGTERM ? "SIGTERM" : "Ctrl-C";
+    if (rc != 0)
+        status = cli_fail(EXIT_ERROR, "train", "%s%s%s%s%s", interrupted ? sig : "",
+                          interrupted ? ": stopped, but " : "", err.msg,
+                          have_ckpt ? "; the last checkpoint is kept: " : "",
+                          have_ckpt ? s->checkpoint : "");
+    else if (r.write_failed)
+        status = cli_fail(EXIT_ERROR, "train", "%s%s%s", r.err.msg,
+                          have_ckpt ? "; checkpoint kept: resume with aekit train --resume " : "",
+                          have_ckpt ? s->out : "");
     else if (interrupted)
-        status = cli_fail(EXIT_ERROR, "train", "interrupted after %d of %d epochs; no model saved "
-                          "(%s/metrics.csv keeps the finished epochs)", r.done, r.epochs, s->out);
-    else if (rc != 0)
-        status = cli_fail(EXIT_ERROR, "train", "%s", err.msg);
+        status = cli_fail(128 + interrupted, "train", "%s: stopped at epoch %d/%d, step %d/%d; checkpoint "
+                          "written, resume with: aekit train --resume %s", sig, r.last_epoch, r.epochs,
+                          r.last_step, r.steps, s->out);
     else if (r.done == 0)
         status = cli_fail(EXIT_ERROR, "train", "training finished without completing an epoch");
     if (status != EXIT_OK) { free(rows); return status; }
@@ -454,13 +839,187 @@ static int run_training(ae_model *m, const ae_dataset *train, const ae_dataset *
     if (store_results(m, &r, seconds) != 0) { free(rows); return EXIT_ERROR; }
     if (ae_model_save(m, path, &err) != 0) {
         free(rows);
-        return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
+        return cli_fail(EXIT_ERROR, "train", "%s%s%s", err.msg,
+                        have_ckpt ? "; the checkpoint is kept: " : "", have_ckpt ? s->checkpoint : "");
     }
-    join_path(path, sizeof path, s->out, "reconstructions.png");
-    if (write_reconstructions(m, test, path, s->opt.threads) != 0) { free(rows); return EXIT_ERROR; }
-    print_done(&r, seconds, test->n < RECON_COUNT ? test->n : RECON_COUNT);
+    remove(s->checkpoint);                  /* finished: nothing left to resume */
+    run_picture pics[MAX_PICTURES];
+    int npics = 0, have_index = 0;
+    if ((status = write_pictures(m, test, s, pics, &npics)) == 0 &&
+        (status = write_index(&r, m, s, pics, npics)) == 0)
+        have_index = 1;
+    if (status == 0) print_done(&r, seconds, pics, npics, have_index);
     free(rows);
-    return EXIT_OK;
+    return status;
+}
+
+/* ---- --resume DIR ----------------------------------------------------------------- */
+
+/* A usage error for a flag given with --resume whose value is not the run's. */
+static int conflict(const train_settings *s, const args *a, const char *flag, const char *stored)
+{
+    const char *given = NULL;
+    args_string(a, flag, NULL, &given);
+    return cli_fail(EXIT_USAGE, "train", "--resume %s: --%s %s conflicts with the run's %s (a resumed "
+                    "run keeps the settings in its checkpoint: leave --%s out)", s->resume, flag,
+                    given ? given : "", stored, flag);
+}
+
+static int same_noise(const ae_noise *a, const ae_noise *b)
+{
+    return a->kind == b->kind && a->mean == b->mean && a->std == b->std && a->p == b->p;
+}
+
+/* Checks the flags given with --resume against the run's settings. */
+static int check_resume_flags(const args *a, const train_settings *given, const train_settings *run,
+                              const ae_model *m)
+{
+    char buf[256];
+    const ae_train_options *g = &given->opt, *o = &run->opt;
+    if (args_given(a, "model")) {
+        const char *p = preset_for(given);
+        if (strcmp(p ? p : given->model, run->label) != 0) return conflict(given, a, "model", run->label);
+    }
+    if (args_given(a, "data") && strcmp(given->data, run->data) != 0) return conflict(given, a, "data", run->data);
+    if (args_given(a, "out")) {
+        struct stat x, y;
+        if (stat(given->out, &x) != 0 || stat(given->resume, &y) != 0 || x.st_dev != y.st_dev ||
+            x.st_ino != y.st_ino)
+            return cli_fail(EXIT_USAGE, "train", "--resume %s: --out %s is another folder (a resumed run "
+                            "writes into its own folder: leave --out out)", given->resume, given->out);
+    }
+    snprintf(buf, sizeof buf, "%d", o->epochs);
+    if (args_given(a, "epochs") && g->epochs != o->epochs) return conflict(given, a, "epochs", buf);
+    snprintf(buf, sizeof buf, "%d", o->batch);
+    if (args_given(a, "batch") && g->batch != o->batch) return conflict(given, a, "batch", buf);
+    snprintf(buf, sizeof buf, "%g", o->lr);
+    if (args_given(a, "lr") && g->lr != o->lr) return conflict(given, a, "lr", buf);
+    if (args_given(a, "optimizer") && g->optimizer != o->optimizer)
+        return conflict(given, a, "optimizer", optimizer_names[o->optimizer]);
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)o->seed);
+    if (args_given(a, "seed") && g->seed != o->seed) return conflict(given, a, "seed", buf);
+    snprintf(buf, sizeof buf, "%g", o->clip_grad);
+    if (args_given(a, "clip-grad") && g->clip_grad != o->clip_grad)
+        return conflict(given, a, "clip-grad", o->clip_grad > 0 ? buf : "(none)");
+    if (args_given(a, "task") && given->task != run->task)
+        return conflict(given, a, "task", task_names[run->task]);
+    cli_noise_text(&o->noise, buf, sizeof buf);
+    if (args_given(a, "noise") && !same_noise(&given->noise, &o->noise)) return conflict(given, a, "noise", buf);
+    const char *scale = ae_model_meta(m, "aekit.train.scale");
+    if (args_given(a, "scale") && (!scale || atoi(scale) != given->scale))
+        return conflict(given, a, "scale", scale ? scale : "?");
+    snprintf(buf, sizeof buf, "%zu", ae_model_latent_size(m));
+    if (args_given(a, "latent") && (size_t)given->latent != ae_model_latent_size(m))
+        return conflict(given, a, "latent", buf);
+    if (args_given(a, "recon") &&
+        (given->recon == 0 ? AE_LOSS_SSE : AE_LOSS_BCE_SUM) != ae_model_loss(m))
+        return conflict(given, a, "recon", loss_name(ae_model_loss(m)));
+    if (args_given(a, "init") && strcmp(given->init, run->init ? run->init : "none") != 0)
+        return conflict(given, a, "init", run->init ? run->init : "(none)");
+    return 0;
+}
+
+/* Fails early (before any training) when nothing can be written into dir. */
+static int check_writable(const char *dir)
+{
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s%s.aekit-write-test.%ld", dir,
+             dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/", (long)getpid());
+    FILE *f = fopen(probe, "wb");
+    if (!f) return cli_fail(EXIT_ERROR, "train", "--out %s: cannot write into it: %s", dir, strerror(errno));
+    fclose(f);
+    remove(probe);
+    return 0;
+}
+
+/* Removes the temporary files (NAME.tmp.PID) that a killed run left in dir:
+ * those whose process is gone. */
+static void remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *t = strstr(e->d_name, ".tmp.");
+        if (!t || t[5] < '1' || t[5] > '9') continue;
+        char *end;
+        errno = 0;
+        long pid = strtol(t + 5, &end, 10);
+        if (*end || errno || pid <= 0) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;   /* its writer may still run */
+        char path[4096];
+        join_path(path, sizeof path, dir, e->d_name);
+        remove(path);
+    }
+    closedir(d);
+}
+
+/* aekit train --resume DIR: the run's settings from its checkpoint; the
+ * flags given may only repeat them (but --threads and --checkpoint-every). */
+static int resume_training(const args *a, train_settings *given)
+{
+    train_settings s = *given;
+    join_path(s.checkpoint, sizeof s.checkpoint, given->resume, "checkpoint.safetensors");
+    struct stat st;
+    if (stat(s.checkpoint, &st) != 0)
+        return cli_fail(EXIT_ERROR, "train", "--resume %s: no checkpoint to resume from (%s: %s)",
+                        given->resume, s.checkpoint, strerror(errno));
+    remove_stale_temps(given->resume);
+    ae_model *m = NULL;
+    ae_train_state *state = NULL;
+    ae_error err = {{0}};
+    if (ae_checkpoint_load(s.checkpoint, &m, &s.opt, &state, &err) != 0)
+        return cli_fail(EXIT_ERROR, "train", "--resume %s: %s", given->resume, err.msg);
+    const char *data = ae_model_meta(m, "aekit.train.data"), *label = ae_model_meta(m, "aekit.train.model");
+    const char *task = ae_model_meta(m, "aekit.train.task"), *init = ae_model_meta(m, "aekit.train.init");
+    int rc;
+    if (!data || !label || !task || !init) {
+        rc = cli_fail(EXIT_ERROR, "train", "--resume %s: %s lacks the aekit.train.* settings "
+                      "(not written by aekit train)", given->resume, s.checkpoint);
+        goto done;
+    }
+    s.out = given->resume;
+    s.data = data;
+    snprintf(s.label, sizeof s.label, "%s", label);
+    s.task = strcmp(task, "denoise") == 0 ? TASK_DENOISE : TASK_RECONSTRUCT;
+    s.init = strcmp(init, "none") != 0 ? init : NULL;
+    s.noise = s.opt.noise;
+    if ((rc = check_resume_flags(a, given, &s, m))) goto done;
+    /* what a resumed run may change */
+    ae_train_position pos;
+    ae_train_state_position(state, &pos);
+    int stored_threads = s.opt.threads;
+    if (args_given(a, "threads")) s.opt.threads = given->opt.threads;
+    if (args_given(a, "checkpoint-every")) {
+        s.opt.checkpoint_steps = given->opt.checkpoint_steps;
+        s.opt.checkpoint_epochs = given->opt.checkpoint_epochs;
+    }
+    s.opt.checkpoint = s.checkpoint;
+    if ((rc = check_writable(s.out))) goto done;
+    s.limit = args_given(a, "limit") ? given->limit : pos.train_images;
+    s.val_limit = args_given(a, "val-limit") ? given->val_limit : pos.val_images;
+
+    ae_dataset *train = NULL, *test = NULL;
+    if ((rc = open_split(s.data, AE_SPLIT_TRAIN, s.limit, m, &train)) == 0 &&
+        (rc = open_split(s.data, AE_SPLIT_TEST, s.val_limit, m, &test)) == 0) {
+        char threads[64] = "";
+        if (s.opt.threads != stored_threads)
+            snprintf(threads, sizeof threads, " (with %d threads instead of %d: no longer bit-identical)",
+                     s.opt.threads, stored_threads);
+        if (pos.epoch > s.opt.epochs)
+            fprintf(stderr, "resuming %s in %s: all %d epochs were done%s\n", s.label, s.out,
+                    s.opt.epochs, threads);
+        else
+            fprintf(stderr, "resuming %s in %s at epoch %d/%d, step %d/%d%s\n", s.label, s.out,
+                    pos.epoch, s.opt.epochs, pos.step, pos.steps, threads);
+        rc = run_training(m, train, test, &s, state);
+    }
+    if (test) ae_dataset_free(test);
+    if (train) ae_dataset_free(train);
+done:
+    ae_train_state_free(state);
+    ae_model_free(m);
+    return rc;
 }
 
 int cmd_train(int argc, char **argv)
@@ -471,22 +1030,50 @@ int cmd_train(int argc, char **argv)
     if (a.help) { args_print_help(&train_command, stdout); return EXIT_OK; }
     train_settings s;
     if ((rc = read_settings(&a, &s))) return rc;
+    if (s.resume) return resume_training(&a, &s);
+    s.preset = preset_for(&s);
+    join_path(s.checkpoint, sizeof s.checkpoint, s.out, "checkpoint.safetensors");
+    s.opt.checkpoint = s.checkpoint;
 
     struct stat st;
     if (stat(s.out, &st) == 0 && !S_ISDIR(st.st_mode))
         return cli_fail(EXIT_ERROR, "train", "--out %s: exists and is not a folder", s.out);
+    if (stat(s.checkpoint, &st) == 0)
+        return cli_fail(EXIT_ERROR, "train", "--out %s holds the checkpoint of an unfinished run: go on "
+                        "with aekit train --resume %s, or remove %s to start over", s.out, s.out,
+                        s.checkpoint);
 
     ae_model *m = NULL;
     ae_dataset *train = NULL, *test = NULL;
-    if ((rc = build_model(s.model, &m))) return rc;
-    s.opt.init_weights = 1;                 /* ae_train initialises from --seed */
+    if (s.model && (rc = build_model(&s, &m))) return rc;
+    if (s.init && (rc = load_init(&s, &m))) return rc;
+    if (s.model) {
+        snprintf(s.label, sizeof s.label, "%s", s.preset ? s.preset : s.model);
+    } else {
+        const char *was = ae_model_meta(m, "aekit.train.model");
+        snprintf(s.label, sizeof s.label, "%s", was && *was ? was : s.init);
+    }
+    if (s.recon >= 0) {
+        ae_error err = {{0}};
+        if (!ae_model_is_variational(m)) {
+            ae_model_free(m);
+            return cli_fail(EXIT_USAGE, "train", "--recon: only for VAEs (%s has no sample layer; "
+                            "its loss is the `loss` line of its description)",
+                            s.label);
+        }
+        if (ae_model_set_loss(m, s.recon == 0 ? AE_LOSS_SSE : AE_LOSS_BCE_SUM, &err) != 0) {
+            ae_model_free(m);
+            return cli_fail(EXIT_ERROR, "train", "--recon %s: %s", recon_names[s.recon], err.msg);
+        }
+    }
+    s.opt.init_weights = s.init ? 0 : 1;    /* ae_train initialises from --seed */
 
     if ((rc = open_split(s.data, AE_SPLIT_TRAIN, s.limit, m, &train)) == 0 &&
         (rc = open_split(s.data, AE_SPLIT_TEST, s.val_limit, m, &test)) == 0 &&
         (rc = store_settings(m, &s, train, test)) == 0 &&
-        (rc = make_dirs(s.out)) == 0) {
+        (rc = cli_make_dirs("train", s.out)) == 0 && (rc = check_writable(s.out)) == 0) {
         print_start(&s, m, train, test);
-        rc = run_training(m, train, test, &s);
+        rc = run_training(m, train, test, &s, NULL);
     }
     if (test) ae_dataset_free(test);
     if (train) ae_dataset_free(train);

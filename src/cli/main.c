@@ -1,6 +1,7 @@
 /* aekit: the dispatcher. Picks the subcommand and hands it the rest of argv. */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,17 @@ static const command commands[] = {
     { &eval_command,        cmd_eval },
     { &reconstruct_command, cmd_reconstruct },
     { &info_command,        cmd_info },
+    { &denoise_command,     cmd_denoise },
+    { &upscale_command,     cmd_upscale },
+    { &encode_command,      cmd_encode },
+    { &decode_command,      cmd_decode },
+    { &sample_command,      cmd_sample },
+    { &manifold_command,    cmd_manifold },
+    { &scatter_command,     cmd_scatter },
+    { &perturb_command,     cmd_perturb },
+    { &interpolate_command, cmd_interpolate },
+    { &pca_command,         cmd_pca },
+    { &compare_command,     cmd_compare },
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -55,7 +67,10 @@ static int command_names(char *buf, size_t size)
 
 int main(int argc, char **argv)
 {
-    char names[128];
+    /* a file over the size limit (ulimit -f) fails its write with EFBIG,
+     * reported like a full disk, instead of killing the process */
+    signal(SIGXFSZ, SIG_IGN);
+    char names[512];
     command_names(names, sizeof names);
     if (argc < 2)
         return cli_fail(EXIT_USAGE, NULL, "missing command (one of %s; see aekit --help)", names);

@@ -1,0 +1,94 @@
+/* aekit decode: latent codes from a .npy file decoded into a grid of
+ * images. */
+#include "cli/cli.h"
+#include "cli/pictures.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_IMAGES 1000
+
+static const arg_flag decode_flags[] = {
+    { "out",     "FILE", "decoded.png", "PNG to write", 0 },
+    { "n",       "N",    "all (at most 1000)", "decode the first N codes only", 0 },
+    { "cols",    "N",    "10", "images per row", 0 },
+    { "threads", "N",    "0 = all cores", "threads to use", 0 },
+    { NULL, NULL, NULL, NULL, 0 }
+};
+
+static void decode_more_help(FILE *out)
+{
+    fprintf(out, "CODES.npy holds float32 (or float64) codes, shape (N, latent) or (latent,),\n"
+                 "as aekit encode writes them; the width must be the model's latent size.\n");
+}
+
+const arg_command decode_command = {
+    .name = "decode",
+    .summary = "decode latent codes from a .npy file into a grid of images",
+    .usage = "aekit decode MODEL CODES.npy [--out FILE.png] [--n N] [--cols N]",
+    .positional = "MODEL CODES.npy",
+    .min_positional = 2,
+    .max_positional = 2,
+    .flags = decode_flags,
+    .examples = "  aekit encode runs/vae/model.safetensors --data mnist --limit 20 --out codes.npy\n"
+                "  aekit decode runs/vae/model.safetensors codes.npy --out decoded.png\n",
+    .more_help = decode_more_help,
+};
+
+int cmd_decode(int argc, char **argv)
+{
+    args a;
+    int rc = args_parse(&a, &decode_command, argc, argv);
+    if (rc) return rc;
+    if (a.help) { args_print_help(&decode_command, stdout); return EXIT_OK; }
+
+    const char *path = a.positional[0], *codes_path = a.positional[1], *out;
+    int n, cols, threads;
+    if ((rc = args_string(&a, "out", "decoded.png", &out)) ||
+        (rc = args_positive_int(&a, "n", 0, &n)) ||
+        (rc = args_positive_int(&a, "cols", 10, &cols)) ||
+        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        return rc;
+    if (n > MAX_IMAGES)
+        return cli_fail(EXIT_USAGE, "decode", "--n: at most %d images, got %d", MAX_IMAGES, n);
+    if ((rc = cli_check_out_file("decode", "--out", out))) return rc;
+
+    ae_model *m = NULL;
+    if ((rc = cli_load_model("decode", path, &m))) return rc;
+    float *codes = NULL, *images = NULL;
+    int ndim = 0;
+    long shape[4] = { 0 };
+    ae_error err = {{0}};
+    size_t L = ae_model_latent_size(m);
+    if (ae_npy_read_f32(codes_path, &codes, &ndim, shape, &err) != 0) {
+        rc = cli_fail(EXIT_ERROR, "decode", "%s", err.msg);
+    } else if (!((ndim == 2 && shape[1] == (long)L) || (ndim == 1 && shape[0] == (long)L))) {
+        char dims[96] = "";
+        for (int i = 0; i < ndim; i++) {
+            size_t used = strlen(dims);
+            snprintf(dims + used, sizeof dims - used, "%s%ld", i ? ", " : "", shape[i]);
+        }
+        long width = ndim >= 1 ? shape[ndim - 1] : 0;
+        rc = cli_fail(EXIT_ERROR, "decode", "%s: codes are %ld values wide (shape (%s)) but the model's "
+                      "latent has %zu values", codes_path, width, dims, L);
+    } else {
+        long count = ndim == 2 ? shape[0] : 1;
+        if (count < 1) {
+            rc = cli_fail(EXIT_ERROR, "decode", "%s: holds no codes (shape (0, %zu))", codes_path, L);
+        } else {
+            if (n == 0) n = count < MAX_IMAGES ? (int)count : MAX_IMAGES;
+            if (n > count) n = (int)count;
+            int c, h, w;
+            ae_model_output_shape(m, &c, &h, &w);
+            if ((rc = pic_decode("decode", m, codes, n, threads, &images)) == 0 &&
+                (rc = pic_grid("decode", out, images, n, cols, c, h, w, PIC_SCALE)) == 0)
+                printf("%s: %d of the %ld codes in %s decoded, %d per row\n", out, n, count,
+                       codes_path, cols < n ? cols : n);
+        }
+    }
+    free(codes);
+    free(images);
+    ae_model_free(m);
+    return rc;
+}

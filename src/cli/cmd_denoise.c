@@ -1,0 +1,82 @@
+/* aekit denoise: a denoising autoencoder on corrupted test images (a PNG of
+ * rows noisy / denoised / clean), or on one image file. */
+#include "cli/cli.h"
+#include "cli/image_command.h"
+#include "cli/pictures.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define DEFAULT_NOISE "gaussian:0.5,0.5"
+
+static const arg_flag denoise_flags[] = {
+    { "data",    "NAME|DIR", "the data set the model was trained on",
+      "data set name or folder; its test split is used", 0 },
+    { "noise",   "SPEC",     "the model's training noise, else " DEFAULT_NOISE " (files: none)",
+      "corruption: gaussian:MEAN,STD, saltpepper:P or none", 0 },
+    { "n",       "N",        "10", "number of test images (one column each)", 0 },
+    { "out",     "FILE",     "denoised.png", "PNG to write", 0 },
+    { "threads", "N",        "0 = all cores", "threads to use", 0 },
+    { NULL, NULL, NULL, NULL, 0 }
+};
+
+static void denoise_more_help(FILE *out)
+{
+    fprintf(out, "With IN.png OUT.png, denoises one image (PNG or JPEG of the model's input\n"
+                 "size) into OUT.png; --noise then corrupts it first (default: none, the file is\n"
+                 "taken as the noisy image). Without them, draws test images as rows: noisy\n"
+                 "(the model's input), denoised, clean.\n");
+}
+
+const arg_command denoise_command = {
+    .name = "denoise",
+    .summary = "denoise test images (rows: noisy, denoised, clean) or one image file",
+    .usage = "aekit denoise MODEL [--data NAME|DIR] [--noise SPEC] [--n N] [--out FILE.png] | "
+             "aekit denoise MODEL IN.png OUT.png",
+    .positional = "MODEL",
+    .min_positional = 1,
+    .max_positional = 3,
+    .flags = denoise_flags,
+    .examples = "  aekit denoise runs/denoise/model.safetensors --data mnist --out denoised.png\n"
+                "  aekit denoise runs/denoise/model.safetensors --data fashion-mnist --noise gaussian:0.5,0.5\n"
+                "  aekit denoise runs/denoise/model.safetensors noisy.png clean.png\n",
+    .more_help = denoise_more_help,
+};
+
+int cmd_denoise(int argc, char **argv)
+{
+    image_command_args o;
+    int rc = image_command_parse(&denoise_command, "denoised.png", argc, argv, &o);
+    if (!o.m) return rc;
+    if (o.in) {
+        rc = cli_apply_file("denoise", o.m, o.in, o.out_file, o.noise_text ? &o.nz : NULL,
+                            o.threads);
+        if (rc == 0) printf("%s: %s denoised by %s\n", o.out_file, o.in, o.model_path);
+        ae_model_free(o.m);
+        return rc;
+    }
+    if (!o.noise_text) {
+        cli_model_noise(o.m, &o.nz);
+        if (o.nz.kind == AE_NOISE_NONE) ae_noise_parse(&o.nz, DEFAULT_NOISE, NULL);
+    }
+    const char *data = o.data;
+    int n = o.n;
+    ae_dataset *test = NULL;
+    if ((rc = cli_data_for("denoise", data, o.m, o.model_path, &data)) == 0 &&
+        (rc = cli_open_test_set("denoise", data, 0, o.m, &test)) == 0) {
+        if (n > test->n) n = test->n;
+        int rows;
+        rc = pic_rows("denoise", o.m, test, 0, n, &o.nz, o.threads, o.out, &rows);
+        char spec[64];
+        cli_noise_text(&o.nz, spec, sizeof spec);
+        if (rc == 0 && rows == 3)
+            printf("%s: %d test images of %s, rows: noisy input (%s), %s, clean\n", o.out, n, data,
+                   spec, cli_is_upscaler(o.m) ? "denoised and upscaled" : "denoised");
+        else if (rc == 0)
+            printf("%s: %d test images of %s, rows: clean input, output (no noise)\n", o.out, n,
+                   data);
+    }
+    if (test) ae_dataset_free(test);
+    ae_model_free(o.m);
+    return rc;
+}

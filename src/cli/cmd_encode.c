@@ -1,0 +1,82 @@
+/* aekit encode: the latent codes of a data set's images as a NumPy .npy
+ * file (and their labels), so `numpy.load` reads them. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static const char *const split_names[] = { "train", "test", NULL };
+
+static const arg_flag encode_flags[] = {
+    { "data",    "NAME|DIR", "the data set the model was trained on", "data set name or folder", 0 },
+    { "out",     "FILE",     NULL,   "codes to write: .npy, float32, shape (N, latent)", 1 },
+    { "labels",  "FILE",     NULL,   "also write the labels: .npy, uint8, shape (N,)", 0 },
+    { "split",   "NAME",     "test", "test or train", 0 },
+    { "limit",   "N",        "all",  "the first N images of the split only", 0 },
+    { "threads", "N",        "0 = all cores", "threads to use", 0 },
+    { NULL, NULL, NULL, NULL, 0 }
+};
+
+const arg_command encode_command = {
+    .name = "encode",
+    .summary = "write the latent codes of a data set's images to a .npy file",
+    .usage = "aekit encode MODEL --out CODES.npy [--data NAME|DIR] [--labels LABELS.npy] [flags]",
+    .positional = "MODEL",
+    .flags = encode_flags,
+    .examples = "  aekit encode runs/vae/model.safetensors --data mnist --out codes.npy --labels labels.npy\n"
+                "  python3 -c 'import numpy; print(numpy.load(\"codes.npy\").shape)'\n",
+    .more_help = NULL,
+};
+
+int cmd_encode(int argc, char **argv)
+{
+    args a;
+    int rc = args_parse(&a, &encode_command, argc, argv);
+    if (rc) return rc;
+    if (a.help) { args_print_help(&encode_command, stdout); return EXIT_OK; }
+
+    const char *path = a.positional[0], *data, *out, *labels_out;
+    int split, limit, threads;
+    if ((rc = args_string(&a, "data", NULL, &data)) ||
+        (rc = args_required(&a, "out", &out)) ||
+        (rc = args_string(&a, "labels", NULL, &labels_out)) ||
+        (rc = args_choice(&a, "split", split_names, 1, &split)) ||
+        (rc = args_positive_int(&a, "limit", 0, &limit)) ||
+        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        return rc;
+    if ((rc = cli_check_out_file("encode", "--out", out)) ||
+        (labels_out && (rc = cli_check_out_file("encode", "--labels", labels_out))))
+        return rc;
+
+    ae_model *m = NULL;
+    if ((rc = cli_load_model("encode", path, &m))) return rc;
+    ae_dataset *ds = NULL;
+    float *codes = NULL;
+    ae_split which = split == 0 ? AE_SPLIT_TRAIN : AE_SPLIT_TEST;
+    if ((rc = cli_data_for("encode", data, m, path, &data)) == 0 &&
+        (rc = cli_open_data("encode", data, which, limit, m, NULL, &ds)) == 0) {
+        if (labels_out && !ds->labels)
+            rc = cli_fail(EXIT_ERROR, "encode", "--labels %s: --data %s has no labels", labels_out, data);
+    }
+    if (rc == 0 && !(codes = cli_encode_set("encode", m, ds, ds->n, threads))) rc = EXIT_ERROR;
+    if (rc == 0) {
+        ae_error err = {{0}};
+        long shape[2] = { ds->n, (long)ae_model_latent_size(m) };
+        if (ae_npy_write_f32(out, codes, 2, shape, &err) != 0)
+            rc = cli_fail(EXIT_ERROR, "encode", "%s", err.msg);
+        else if (labels_out && ae_npy_write_u8(labels_out, ds->labels, 1, shape, &err) != 0) {
+            unlink(out);   /* both files or neither */
+            rc = cli_fail(EXIT_ERROR, "encode", "%s", err.msg);
+        }
+        if (rc == 0) {
+            printf("%s: %ld codes of %ld values (float32) from the %s split of %s\n", out, shape[0],
+                   shape[1], split_names[split], data);
+            if (labels_out) printf("%s: their %ld labels (uint8)\n", labels_out, shape[0]);
+        }
+    }
+    free(codes);
+    if (ds) ae_dataset_free(ds);
+    ae_model_free(m);
+    return rc;
+}

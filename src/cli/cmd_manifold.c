@@ -1,0 +1,87 @@
+/* aekit manifold: a grid sweeping a 2-D latent plane, decoded (the lesson's
+ * 10x10 VAE figure). */
+#include "cli/cli.h"
+#include "cli/pictures.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_GRID 50
+
+static const arg_flag manifold_flags[] = {
+    { "grid",    "N",           "10", "images per side", 0 },
+    { "range",   "LO,HI|auto",  "-1,1 (VAE, AAE); auto (other models)",
+      "latent values swept on both axes; auto = mean +- 2 std of the codes (VAE/AAE: of the prior)", 0 },
+    { "out",     "FILE",        "manifold.png", "PNG to write", 0 },
+    { "threads", "N",           "0 = all cores", "threads to use", 0 },
+    { NULL, NULL, NULL, NULL, 0 }
+};
+
+static void manifold_more_help(FILE *out)
+{
+    fprintf(out, "Needs a model with a 2-D latent (--latent 2). Column j decodes\n"
+                 "z0 = linspace(LO, HI, N)[j], row i has z1 = linspace(LO, HI, N)[i]: z0 grows\n"
+                 "left to right and z1 top to bottom, as in the lesson's figure.\n");
+}
+
+const arg_command manifold_command = {
+    .name = "manifold",
+    .summary = "decode a grid over a 2-D latent plane",
+    .usage = "aekit manifold MODEL [--grid N] [--range LO,HI|auto] [--out FILE.png]",
+    .positional = "MODEL",
+    .flags = manifold_flags,
+    .examples = "  aekit manifold runs/vae/model.safetensors --grid 10 --range -1,1 --out manifold.png\n"
+                "  aekit manifold runs/vae/model.safetensors --grid 20 --range -3,3 --out wide.png\n",
+    .more_help = manifold_more_help,
+};
+
+int cmd_manifold(int argc, char **argv)
+{
+    args a;
+    int rc = args_parse(&a, &manifold_command, argc, argv);
+    if (rc) return rc;
+    if (a.help) { args_print_help(&manifold_command, stdout); return EXIT_OK; }
+
+    const char *path = a.positional[0], *range, *out;
+    int grid, threads;
+    if ((rc = args_positive_int(&a, "grid", 10, &grid)) ||
+        (rc = args_string(&a, "range", NULL, &range)) ||
+        (rc = args_string(&a, "out", "manifold.png", &out)) ||
+        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        return rc;
+    if (grid > MAX_GRID)
+        return cli_fail(EXIT_USAGE, "manifold", "--grid: at most %d, got %d", MAX_GRID, grid);
+    double lo[2], hi[2];
+    int automatic = range && strcmp(range, "auto") == 0;
+    if (range && !automatic) {
+        if ((rc = cli_parse_range("manifold", "--range", range, &lo[0], &hi[0]))) return rc;
+        lo[1] = lo[0];
+        hi[1] = hi[0];
+    }
+    if ((rc = cli_check_out_file("manifold", "--out", out))) return rc;
+
+    ae_model *m = NULL;
+    if ((rc = cli_load_model("manifold", path, &m))) return rc;
+    size_t L = ae_model_latent_size(m);
+    if (L != 2) {
+        ae_model_free(m);
+        return cli_fail(EXIT_ERROR, "manifold", "%s: the latent has %zu values, but a manifold sweeps "
+                        "a 2-D latent (train one with --latent 2; for other sizes see aekit scatter "
+                        "or aekit sample)", path, L);
+    }
+    if (!range) {
+        pic_manifold_range(m, lo, hi);
+    } else if (automatic) {
+        pic_manifold_range(m, lo, hi);
+        if (ae_model_is_variational(m) || ae_model_is_adversarial(m)) {
+            lo[0] = lo[1] = -2.0;   /* the prior N(0, I): mean +- 2 std */
+            hi[0] = hi[1] = 2.0;
+        }
+    }
+    rc = pic_manifold("manifold", m, grid, lo, hi, threads, out);
+    if (rc == 0)
+        printf("%s: %dx%d decoded latents, z0 from %.4g to %.4g (left to right), z1 from %.4g to %.4g "
+               "(top to bottom)\n", out, grid, grid, lo[0], hi[0], lo[1], hi[1]);
+    ae_model_free(m);
+    return rc;
+}

@@ -1,0 +1,168 @@
+/* aekit pca: the PCA baseline of the lesson's claim "autoencoders beat PCA":
+ * fits the top components of the training images and writes them, the
+ * test set's codes and pictures into a folder. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli/cli.h"
+#include "cli/pictures.h"
+#include "analysis/pca.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define RECON_COUNT     10
+#define MAX_COMPONENTS  64   /* drawn in components.png */
+
+static const arg_flag pca_flags[] = {
+    { "data",       "NAME|DIR", NULL,  "data set name or folder", 1 },
+    { "components", "K",        NULL,  "number of principal components (the code size)", 1 },
+    { "out",        "DIR",      NULL,  "folder to write, created if missing", 1 },
+    { "limit",      "N",        "all", "fit on the first N training images only", 0 },
+    { "shape",      "CxHxW",    "1x28x28", "image folders only: channels x height x width to read them at", 0 },
+    { "threads",    "N",        "0 = all cores", "threads to use", 0 },
+    { NULL, NULL, NULL, NULL, 0 }
+};
+
+static void pca_more_help(FILE *out)
+{
+    fprintf(out, "writes into DIR:\n"
+                 "  pca.safetensors      mean, components (K x pixels), variances\n"
+                 "  codes.npy            the test set's codes, float32, shape (N, K)\n"
+                 "  labels.npy           their labels, uint8 (when the data set has labels)\n"
+                 "  reconstructions.png  10 test images (top) over their PCA reconstructions\n"
+                 "  components.png       the top components (at most 64) as images, each\n"
+                 "                       min-max normalised\n");
+}
+
+const arg_command pca_command = {
+    .name = "pca",
+    .summary = "fit a PCA baseline: components, test codes, reconstructions",
+    .usage = "aekit pca --data NAME|DIR --components K --out DIR [--limit N]",
+    .positional = NULL,
+    .flags = pca_flags,
+    .examples = "  aekit pca --data mnist --components 2 --out runs/pca2\n"
+                "  aekit pca --data mnist --components 128 --limit 10000 --out runs/pca128\n",
+    .more_help = pca_more_help,
+};
+
+static int parse_shape(const char *text, int *shape)
+{
+    char tail;
+    if (sscanf(text, "%dx%dx%d%c", &shape[0], &shape[1], &shape[2], &tail) != 3) return -1;
+    if (shape[0] != 1 && shape[0] != 3) return -1;
+    if (shape[1] < 1 || shape[2] < 1 || shape[1] > 4096 || shape[2] > 4096) return -1;
+    return 0;
+}
+
+int cmd_pca(int argc, char **argv)
+{
+    args a;
+    int rc = args_parse(&a, &pca_command, argc, argv);
+    if (rc) return rc;
+    if (a.help) { args_print_help(&pca_command, stdout); return EXIT_OK; }
+
+    const char *data, *out, *shape_text;
+    int k, limit, threads, shape[3];
+    if ((rc = args_required(&a, "data", &data)) ||
+        (rc = args_required(&a, "components", &shape_text)) ||
+        (rc = args_positive_int(&a, "components", 0, &k)) ||
+        (rc = args_required(&a, "out", &out)) ||
+        (rc = args_positive_int(&a, "limit", 0, &limit)) ||
+        (rc = args_string(&a, "shape", "1x28x28", &shape_text)) ||
+        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        return rc;
+    if (parse_shape(shape_text, shape) != 0)
+        return cli_fail(EXIT_USAGE, "pca", "--shape: expected CxHxW with C 1 or 3 (e.g. 1x28x28), got '%s'",
+                        shape_text);
+    struct stat st;
+    if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode))
+        return cli_fail(EXIT_ERROR, "pca", "--out %s: exists and is not a folder", out);
+
+    ae_dataset *train = NULL, *test = NULL;
+    if ((rc = cli_open_data("pca", data, AE_SPLIT_TRAIN, limit, NULL, shape, &train)) ||
+        (rc = cli_open_data("pca", data, AE_SPLIT_TEST, 0, NULL, shape, &test))) {
+        if (train) ae_dataset_free(train);
+        return rc;
+    }
+    int d = train->c * train->h * train->w;
+    pca_model p = { 0 };
+    float *x = NULL, *codes = NULL, *tiles = NULL;
+    ae_error err = {{0}};
+    if (test->c != train->c || test->h != train->h || test->w != train->w)
+        rc = cli_fail(EXIT_ERROR, "pca", "--data %s: test images are %dx%dx%d but training images %dx%dx%d",
+                      data, test->c, test->h, test->w, train->c, train->h, train->w);
+    else if (k > d)
+        rc = cli_fail(EXIT_USAGE, "pca", "--components %d: at most the %d pixel values of an image", k, d);
+    else if (train->n < 2)
+        rc = cli_fail(EXIT_ERROR, "pca", "--data %s: PCA needs at least 2 training images, got %d", data, train->n);
+    if (rc == 0 && (rc = cli_make_dirs("pca", out)) == 0 &&
+        !(x = cli_images("pca", train, 0, train->n)))
+        rc = EXIT_ERROR;
+    double seconds = cli_now();
+    if (rc == 0 && pca_fit(&p, x, train->n, d, k, threads, &err) != 0)
+        rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
+    seconds = cli_now() - seconds;
+    free(x);
+    x = NULL;
+
+    char path[4096];
+    if (rc == 0) {
+        cli_join_path(path, sizeof path, out, "pca.safetensors");
+        if (pca_save(&p, path, &err) != 0) rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
+    }
+    /* the test set's codes (and labels) */
+    if (rc == 0 && (!(x = cli_images("pca", test, 0, test->n)) ||
+                    !(codes = malloc((size_t)test->n * k * sizeof *codes))))
+        rc = x ? cli_fail(EXIT_ERROR, "pca", "out of memory for %d codes", test->n) : EXIT_ERROR;
+    if (rc == 0) {
+        pca_encode(&p, x, test->n, codes);
+        long cshape[2] = { test->n, k };
+        cli_join_path(path, sizeof path, out, "codes.npy");
+        if (ae_npy_write_f32(path, codes, 2, cshape, &err) != 0)
+            rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
+        cli_join_path(path, sizeof path, out, "labels.npy");
+        if (rc == 0 && test->labels && ae_npy_write_u8(path, test->labels, 1, cshape, &err) != 0)
+            rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
+    }
+    /* pictures: reconstructions, components */
+    int n = test->n < RECON_COUNT ? test->n : RECON_COUNT;
+    int nc = k < MAX_COMPONENTS ? k : MAX_COMPONENTS;
+    size_t tiles_n = (size_t)(2 * n > nc ? 2 * n : nc);
+    if (rc == 0 && !(tiles = malloc(tiles_n * d * sizeof *tiles)))
+        rc = cli_fail(EXIT_ERROR, "pca", "out of memory");
+    if (rc == 0) {
+        memcpy(tiles, x, (size_t)n * d * sizeof *tiles);
+        pca_decode(&p, codes, n, tiles + (size_t)n * d);
+        cli_join_path(path, sizeof path, out, "reconstructions.png");
+        if (ae_png_write_grid(path, tiles, 2, n, test->c, test->h, test->w, PIC_SCALE, &err) != 0)
+            rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
+    }
+    if (rc == 0) {
+        memcpy(tiles, p.components, (size_t)nc * d * sizeof *tiles);
+        for (int i = 0; i < nc; i++) pic_minmax(tiles + (size_t)i * d, (size_t)d);
+        cli_join_path(path, sizeof path, out, "components.png");
+        rc = pic_grid("pca", path, tiles, nc, nc < 8 ? nc : 8, test->c, test->h, test->w, PIC_SCALE);
+    }
+    if (rc == 0) {
+        double kept = 0;
+        for (int i = 0; i < k; i++) kept += p.variance[i];
+        printf("PCA of %d training images of %s (%d values each): %d components keep %.2f%% of the "
+               "variance (%.1f s)\n", train->n, data, d, k,
+               p.total_variance > 0 ? 100.0 * kept / p.total_variance : NAN, seconds);
+        printf("folder: %s\n", out);
+        printf("  pca.safetensors      mean, components, variances\n");
+        printf("  codes.npy            codes of the %d test images, shape (%d, %d)\n", test->n, test->n, k);
+        if (test->labels) printf("  labels.npy           their labels\n");
+        printf("  reconstructions.png  %d test images (top) over their PCA reconstructions\n", n);
+        printf("  components.png       the top %d components as images (each min-max normalised)\n", nc);
+    }
+    free(x);
+    free(codes);
+    free(tiles);
+    pca_free(&p);
+    ae_dataset_free(train);
+    ae_dataset_free(test);
+    return rc;
+}

@@ -1,0 +1,49 @@
+/* The command line of denoise and upscale (cli/image_command.h). */
+#include "cli/image_command.h"
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int image_command_parse(const arg_command *cmd, const char *default_out, int argc, char **argv,
+                        image_command_args *o)
+{
+    const char *name = cmd->name;
+    memset(o, 0, sizeof *o);
+    args a;
+    int rc = args_parse(&a, cmd, argc, argv);
+    if (rc) return rc;
+    if (a.help) {
+        args_print_help(cmd, stdout);
+        return EXIT_OK;
+    }
+    /* args_parse allows 1 to 3 words: MODEL alone or MODEL IN.png OUT.png */
+    if (a.npositional == 2)
+        return cli_fail(EXIT_USAGE, name, "missing OUT.png (usage: %s)", cmd->usage);
+    int file_mode = a.npositional == 3;
+
+    o->model_path = a.positional[0];
+    if ((rc = args_string(&a, "data", NULL, &o->data)) ||
+        (rc = args_string(&a, "noise", NULL, &o->noise_text)) ||
+        (rc = args_positive_int(&a, "n", 10, &o->n)) ||
+        (rc = args_string(&a, "out", default_out, &o->out)) ||
+        (rc = args_nonnegative_int(&a, "threads", 0, &o->threads)))
+        return rc;
+    if (o->noise_text && (rc = cli_parse_noise(name, "--noise", o->noise_text, &o->nz))) return rc;
+    if (file_mode) {
+        const char *extra = args_given(&a, "data") ? "--data" : args_given(&a, "n") ? "--n"
+                          : args_given(&a, "out") ? "--out" : NULL;
+        if (extra)
+            return cli_fail(EXIT_USAGE, name, "%s: not used with IN.png OUT.png (one image in, "
+                            "one image out)", extra);
+        o->in = a.positional[1];
+        o->out_file = a.positional[2];
+    } else {
+        if (o->n > IMAGE_COMMAND_MAX_N)
+            return cli_fail(EXIT_USAGE, name, "--n: at most %d images, got %d",
+                            IMAGE_COMMAND_MAX_N, o->n);
+        if ((rc = cli_check_out_file(name, "--out", o->out))) return rc;
+    }
+    if ((rc = cli_load_model(name, o->model_path, &o->m))) o->m = NULL; /* "done" to the caller */
+    return rc;
+}

@@ -1,0 +1,441 @@
+/* Pictures shared by the commands and the run folder of aekit train. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli/pictures.h"
+#include "cli/cli.h"
+#include "analysis/pca.h"
+#include "format/scatter.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pic_resize_nearest(const float *in, int n, int c, int ih, int iw, int oh, int ow, float *out)
+{
+    for (long p = 0; p < (long)n * c; p++) {
+        const float *src = in + (size_t)p * ih * iw;
+        float *dst = out + (size_t)p * oh * ow;
+        for (int y = 0; y < oh; y++) {
+            int sy = (int)((long)y * ih / oh);
+            for (int x = 0; x < ow; x++) dst[(size_t)y * ow + x] = src[(size_t)sy * iw + (long)x * iw / ow];
+        }
+    }
+}
+
+void pic_minmax(float *x, size_t n)
+{
+    if (n == 0) return;
+    float lo = x[0], hi = x[0];
+    for (size_t i = 1; i < n; i++) {
+        if (x[i] < lo) lo = x[i];
+        if (x[i] > hi) hi = x[i];
+    }
+    for (size_t i = 0; i < n; i++) x[i] = hi > lo ? (x[i] - lo) / (hi - lo) : 0.5f;
+}
+
+int pic_grid(const char *cmd, const char *path, const float *images, int n, int cols,
+             int c, int h, int w, int scale)
+{
+    if (cols > n) cols = n;
+    if (cols < 1) cols = 1;
+    int rows = (n + cols - 1) / cols;
+    size_t chw = (size_t)c * h * w;
+    const float *tiles = images;
+    float *padded = NULL;
+    if ((size_t)rows * cols != (size_t)n) {
+        padded = calloc((size_t)rows * cols * chw, sizeof *padded);
+        if (!padded) return cli_fail(EXIT_ERROR, cmd, "%s: out of memory", path);
+        memcpy(padded, images, (size_t)n * chw * sizeof *padded);
+        tiles = padded;
+    }
+    ae_error err = {{0}};
+    int rc = ae_png_write_grid(path, tiles, rows, cols, c, h, w, scale, &err);
+    free(padded);
+    if (rc != 0) return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+    return 0;
+}
+
+int pic_rows(const char *cmd, ae_model *m, const ae_dataset *ds, int first, int n,
+             const ae_noise *nz, int threads, const char *path, int *nrows)
+{
+    int ic, ih, iw, c, h, w;
+    ae_model_input_shape(m, &ic, &ih, &iw);
+    ae_model_output_shape(m, &c, &h, &w);
+    size_t out_size = (size_t)c * h * w;
+    int show_input = cli_is_upscaler(m) || (nz && nz->kind != AE_NOISE_NONE);
+    int rows = show_input ? 3 : 2;
+    if (nrows) *nrows = rows;
+
+    float *images = cli_images(cmd, ds, first, n);
+    if (!images) return EXIT_ERROR;
+    float *x = cli_inputs(cmd, m, images, n, first, nz);
+    float *tiles = x ? malloc((size_t)rows * n * out_size * sizeof *tiles) : NULL;
+    if (!tiles) {
+        free(images);
+        free(x);
+        return x ? cli_fail(EXIT_ERROR, cmd, "out of memory for %d images", n) : EXIT_ERROR;
+    }
+    ae_error err = {{0}};
+    int rc;
+    if (show_input) {
+        /* input (at the output size), output, original */
+        pic_resize_nearest(x, n, ic, ih, iw, h, w, tiles);
+        rc = ae_model_reconstruct(m, x, n, tiles + (size_t)n * out_size, threads, &err);
+        memcpy(tiles + 2 * (size_t)n * out_size, images, (size_t)n * out_size * sizeof *tiles);
+    } else {
+        memcpy(tiles, images, (size_t)n * out_size * sizeof *tiles);
+        rc = ae_model_reconstruct(m, x, n, tiles + (size_t)n * out_size, threads, &err);
+    }
+    if (rc == 0) rc = ae_png_write_grid(path, tiles, rows, n, c, h, w, PIC_SCALE, &err);
+    free(tiles);
+    free(x);
+    free(images);
+    if (rc != 0) return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+    return 0;
+}
+
+int pic_decode(const char *cmd, ae_model *m, const float *codes, int n, int threads, float **out)
+{
+    int c, h, w;
+    ae_model_output_shape(m, &c, &h, &w);
+    float *y = malloc((size_t)(n > 0 ? n : 1) * c * h * w * sizeof *y);
+    if (!y) return cli_fail(EXIT_ERROR, cmd, "out of memory for %d images", n);
+    ae_error err = {{0}};
+    if (ae_model_decode(m, codes, n, y, threads, &err) != 0) {
+        free(y);
+        return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+    }
+    *out = y;
+    return 0;
+}
+
+int pic_samples(const char *cmd, ae_model *m, int n, int cols, uint64_t seed, int threads,
+                const char *path)
+{
+    int c, h, w;
+    ae_model_output_shape(m, &c, &h, &w);
+    float *y = malloc((size_t)n * c * h * w * sizeof *y);
+    if (!y) return cli_fail(EXIT_ERROR, cmd, "out of memory for %d images", n);
+    ae_error err = {{0}};
+    if (ae_model_sample(m, n, seed, y, threads, &err) != 0) {
+        free(y);
+        return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+    }
+    int rc = pic_grid(cmd, path, y, n, cols, c, h, w, PIC_SCALE);
+    free(y);
+    return rc;
+}
+
+void pic_manifold_range(const ae_model *m, double lo[2], double hi[2])
+{
+    lo[0] = lo[1] = -1.0;
+    hi[0] = hi[1] = 1.0;
+    if (ae_model_is_variational(m) || ae_model_is_adversarial(m) || ae_model_latent_size(m) != 2)
+        return;
+    float mean[2], std[2];
+    ae_error err;
+    if (ae_model_latent_gaussian(m, mean, std, &err) != 0) return;
+    for (int k = 0; k < 2; k++)
+        if (std[k] > 0 && isfinite(mean[k]) && isfinite(std[k])) {
+            lo[k] = mean[k] - 2.0 * std[k];
+            hi[k] = mean[k] + 2.0 * std[k];
+        }
+}
+
+int pic_manifold(const char *cmd, ae_model *m, int grid, const double lo[2], const double hi[2],
+                 int threads, const char *path)
+{
+    size_t L = ae_model_latent_size(m);
+    if (L != 2)
+        return cli_fail(EXIT_ERROR, cmd, "the manifold sweeps a 2-D latent, but this model's latent "
+                        "has %zu values (train one with --latent 2)", L);
+    float *codes = malloc((size_t)grid * grid * 2 * sizeof *codes);
+    if (!codes) return cli_fail(EXIT_ERROR, cmd, "out of memory");
+    for (int i = 0; i < grid; i++)
+        for (int j = 0; j < grid; j++) {
+            double t0 = grid > 1 ? (double)j / (grid - 1) : 0.5, t1 = grid > 1 ? (double)i / (grid - 1) : 0.5;
+            codes[((size_t)i * grid + j) * 2] = (float)(lo[0] + t0 * (hi[0] - lo[0]));
+            codes[((size_t)i * grid + j) * 2 + 1] = (float)(lo[1] + t1 * (hi[1] - lo[1]));
+        }
+    float *y = NULL;
+    int rc = pic_decode(cmd, m, codes, grid * grid, threads, &y);
+    free(codes);
+    if (rc) return rc;
+    int c, h, w;
+    ae_model_output_shape(m, &c, &h, &w);
+    rc = pic_grid(cmd, path, y, grid * grid, grid, c, h, w, grid > 16 ? 1 : 2);
+    free(y);
+    return rc;
+}
+
+/* ---- codes as images ------------------------------------------------------------ */
+
+void pic_latent_shape(const ae_model *m, int *c, int *h, int *w)
+{
+    size_t L = ae_model_latent_size(m);
+    *c = (int)L;
+    *h = *w = 1;
+    /* The summary's line before "latent:" is the last encoder layer, with
+     * its output shape in the third column (C x H x W). */
+    size_t want = ae_model_summary(m, NULL, 0);
+    char *text = malloc(want + 1);
+    if (!text) return;
+    ae_model_summary(m, text, want + 1);
+    char *mark = strstr(text, " latent: ");
+    if (mark) {
+        *mark = '\0';
+        char *prev_end = strrchr(text, '\n');
+        if (prev_end) {
+            *prev_end = '\0';
+            char *line = strrchr(text, '\n');
+            line = line ? line + 1 : text;
+            char name[64], kind[64];
+            int a, b, d;
+            if (sscanf(line, "%63s %63s %dx%dx%d", name, kind, &a, &b, &d) == 5 && a > 0 && b > 0 &&
+                d > 0 && (size_t)a * b * d == L) {
+                *c = a;
+                *h = b;
+                *w = d;
+            }
+        }
+    }
+    free(text);
+}
+
+/* A float canvas of c channels, filled with grey; tiles are drawn into it. */
+typedef struct {
+    int    c, h, w;
+    float *px;
+} canvas;
+
+static void canvas_put(canvas *cv, const float *img, int ic, int h, int w, int scale, int x0, int y0)
+{
+    for (int ch = 0; ch < cv->c; ch++) {
+        const float *src = img + (size_t)(ic == 1 ? 0 : ch) * h * w;
+        float *dst = cv->px + (size_t)ch * cv->h * cv->w;
+        for (int y = 0; y < h * scale; y++)
+            for (int x = 0; x < w * scale; x++)
+                if (y0 + y < cv->h && x0 + x < cv->w)
+                    dst[(size_t)(y0 + y) * cv->w + x0 + x] = src[(size_t)(y / scale) * w + x / scale];
+    }
+}
+
+int pic_codes(const char *cmd, ae_model *m, const ae_dataset *ds, int n, int threads,
+              const char *path)
+{
+    int c, h, w, lc, lh, lw;
+    ae_model_output_shape(m, &c, &h, &w);
+    pic_latent_shape(m, &lc, &lh, &lw);
+    size_t L = ae_model_latent_size(m);
+    /* a code image: lc tiles of lh x lw in gr rows x gc columns, 1-pixel
+     * gaps; a flat code (lh = lw = 1) is one near-square block instead */
+    int gc, gr, th, tw, tiles;
+    if (lh > 1 || lw > 1) {
+        tiles = lc;
+        th = lh;
+        tw = lw;
+        /* the divisor of lc nearest to a square block (8 channels: 2 x 4) */
+        gc = lc;
+        double best = 1e300;
+        for (int d = 1; d <= lc; d++) {
+            if (lc % d) continue;
+            int r = lc / d;
+            double aspect = (double)(d * lw) / (r * lh);
+            double score = fabs(log(aspect / 2.0));   /* a little wider than tall */
+            if (score < best) { best = score; gc = d; }
+        }
+        gr = lc / gc;
+    } else {
+        tiles = 1;
+        tw = (int)ceil(sqrt((double)L));
+        th = (int)((L + (size_t)tw - 1) / (size_t)tw);
+        gc = gr = 1;
+    }
+    int code_w = gc * tw + (gc - 1), code_h = gr * th + (gr - 1);
+    int cell = w * PIC_SCALE;                          /* the column width */
+    int cs = cell / (code_w > code_h ? code_w : code_h);
+    if (cs > 21) cs = 21;
+    if (cs < 1) cs = 1;
+    int gap = PIC_SCALE;
+    canvas cv = { c, h * PIC_SCALE + gap + code_h * cs, 0, NULL };
+    int col_w = cell > code_w * cs ? cell : code_w * cs;
+    cv.w = n * col_w + (n - 1) * gap;
+    cv.px = malloc((size_t)cv.c * cv.h * cv.w * sizeof *cv.px);
+    float *images = cli_images(cmd, ds, 0, n);
+    float *codes = images ? cli_encode_set(cmd, m, ds, n, threads) : NULL;
+    float *block = malloc(((size_t)code_h * code_w + L) * sizeof *block);
+    if (!cv.px || !codes || !block) {
+        int had = images && codes;
+        free(cv.px);
+        free(images);
+        free(codes);
+        free(block);
+        return had ? cli_fail(EXIT_ERROR, cmd, "%s: out of memory", path) : EXIT_ERROR;
+    }
+    for (size_t i = 0; i < (size_t)cv.c * cv.h * cv.w; i++) cv.px[i] = 0.5f;
+    /* one min-max over all the shown codes, so that they compare (a code
+     * of 2 values normalised on its own would always be black and white) */
+    pic_minmax(codes, (size_t)n * L);
+    for (int k = 0; k < n; k++) {
+        int x0 = k * (col_w + gap);
+        canvas_put(&cv, images + (size_t)k * c * h * w, c, h, w, PIC_SCALE, x0 + (col_w - cell) / 2, 0);
+        float *z = block + (size_t)code_h * code_w;
+        memcpy(z, codes + (size_t)k * L, L * sizeof *z);
+        for (int i = 0; i < code_h * code_w; i++) block[i] = 0.5f;
+        if (tiles > 1) {
+            for (int t = 0; t < tiles; t++) {
+                int r = t / gc, q = t % gc;
+                for (int y = 0; y < th; y++)
+                    for (int x = 0; x < tw; x++)
+                        block[(size_t)(r * (th + 1) + y) * code_w + q * (tw + 1) + x] = z[((size_t)t * th + y) * tw + x];
+            }
+        } else {
+            for (size_t j = 0; j < L; j++) block[j] = z[j];
+            for (size_t j = L; j < (size_t)th * tw; j++) block[j] = 0.0f;
+        }
+        canvas_put(&cv, block, 1, code_h, code_w, cs, x0 + (col_w - code_w * cs) / 2,
+                   h * PIC_SCALE + gap);
+    }
+    ae_error err = {{0}};
+    int rc = ae_png_write_grid(path, cv.px, 1, 1, cv.c, cv.h, cv.w, 1, &err);
+    free(cv.px);
+    free(images);
+    free(codes);
+    free(block);
+    if (rc != 0) return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+    return 0;
+}
+
+/* ---- the latent scatter plot ----------------------------------------------------- */
+
+#define SCATTER_W 800
+#define SCATTER_H 640
+/* Above rows x L x L multiply-adds for the covariance, the PCA is fitted on
+ * the first rows only (all rows are still projected). */
+#define PCA_FIT_WORK 4e9
+
+static int finite_row(const float *z, size_t L)
+{
+    for (size_t j = 0; j < L; j++)
+        if (!isfinite(z[j])) return 0;
+    return 1;
+}
+
+/* Projects the codes [n, L] on their first two principal components into
+ * xy [n, 2]; codes with a NaN or an infinity get NaN (not drawn). share[k]
+ * is the part of the codes' variance along component k (NaN when the codes
+ * have none). Fewer than 2 finite codes project to 0. */
+static int project_pca(const char *cmd, const float *codes, int n, size_t L, int threads,
+                       float *xy, double share[2])
+{
+    share[0] = share[1] = NAN;
+    float *rows = malloc((size_t)(n > 0 ? n : 1) * L * sizeof *rows);
+    int *at = malloc((size_t)(n > 0 ? n : 1) * sizeof *at);
+    float *proj = malloc((size_t)(n > 0 ? n : 1) * 2 * sizeof *proj);
+    if (!rows || !at || !proj) {
+        free(rows);
+        free(at);
+        free(proj);
+        return cli_fail(EXIT_ERROR, cmd, "out of memory for the PCA of %d codes", n);
+    }
+    int nf = 0;
+    for (int i = 0; i < n; i++) {
+        const float *z = codes + (size_t)i * L;
+        xy[2 * i] = xy[2 * i + 1] = NAN;
+        if (!finite_row(z, L)) continue;
+        memcpy(rows + (size_t)nf * L, z, L * sizeof *rows);
+        at[nf++] = i;
+    }
+    int rc = 0;
+    if (nf < 2) {
+        for (int k = 0; k < nf; k++) xy[2 * at[k]] = xy[2 * at[k] + 1] = 0.0f;
+    } else {
+        long fit = nf;
+        double cap = PCA_FIT_WORK / ((double)L * (double)L);
+        if ((double)fit > cap) fit = cap < 2 ? 2 : (long)cap;
+        pca_model p;
+        ae_error err = {{0}};
+        if (pca_fit(&p, rows, fit, (int)L, 2, threads, &err) != 0) {
+            rc = cli_fail(EXIT_ERROR, cmd, "PCA of the codes: %s", err.msg);
+        } else {
+            pca_encode(&p, rows, nf, proj);
+            for (int k = 0; k < nf; k++) {
+                xy[2 * at[k]] = proj[2 * k];
+                xy[2 * at[k] + 1] = proj[2 * k + 1];
+            }
+            if (p.total_variance > 0 && isfinite(p.total_variance))
+                for (int c = 0; c < 2; c++) share[c] = p.variance[c] / p.total_variance;
+        }
+        pca_free(&p);
+    }
+    free(rows);
+    free(at);
+    free(proj);
+    return rc;
+}
+
+int pic_scatter(const char *cmd, ae_model *m, const ae_dataset *ds, int n, int threads,
+                const char *path, const char *title)
+{
+    size_t L = ae_model_latent_size(m);
+    if (n > ds->n) n = ds->n;
+    if (n < 0) n = 0;
+    if (L < 1) return cli_fail(EXIT_ERROR, cmd, "%s: the model has an empty latent", path);
+    float *codes = cli_encode_set(cmd, m, ds, n, threads);
+    if (!codes) return EXIT_ERROR;
+    size_t cap = (size_t)(n > 0 ? n : 1);
+    float *xy = malloc(cap * 2 * sizeof *xy);
+    int *labels = ds->labels ? malloc(cap * sizeof *labels) : NULL;
+    if (!xy || (ds->labels && !labels)) {
+        free(codes);
+        free(xy);
+        free(labels);
+        return cli_fail(EXIT_ERROR, cmd, "%s: out of memory for %d points", path, n);
+    }
+    for (int i = 0; labels && i < n; i++) labels[i] = ds->labels[i];
+
+    char xlabel[96], ylabel[96], sub[256] = "", deflt[128];
+    int rc = 0;
+    if (L > 2) {
+        double share[2];
+        rc = project_pca(cmd, codes, n, L, threads, xy, share);
+        for (int k = 0; k < 2; k++) {
+            char *label = k ? ylabel : xlabel;
+            if (isfinite(share[k]))
+                snprintf(label, sizeof xlabel, "PC%d (%.1f%% of the variance)", k + 1, 100 * share[k]);
+            else
+                snprintf(label, sizeof xlabel, "PC%d", k + 1);
+        }
+        snprintf(sub, sizeof sub, "PCA projection of the %zu-D latent on its first two principal components", L);
+    } else if (L == 2) {
+        memcpy(xy, codes, (size_t)n * 2 * sizeof *xy);
+        snprintf(xlabel, sizeof xlabel, "z0");
+        snprintf(ylabel, sizeof ylabel, "z1");
+        if (ae_model_is_variational(m)) snprintf(sub, sizeof sub, "z0, z1: the VAE encoder's z_mean");
+    } else { /* a 1-D latent: z0 against the label (or the image's index) */
+        for (int i = 0; i < n; i++) {
+            xy[2 * i] = codes[i];
+            xy[2 * i + 1] = labels ? (float)labels[i] : (float)i;
+        }
+        snprintf(xlabel, sizeof xlabel, "z0");
+        snprintf(ylabel, sizeof ylabel, "%s", labels ? "label" : "test image");
+        snprintf(sub, sizeof sub, "1-D latent: z0 against the %s", labels ? "label" : "image's index");
+    }
+    int bad = 0;
+    for (int i = 0; i < n; i++) bad += !finite_row(codes + (size_t)i * L, L);
+    if (bad) {
+        size_t used = strlen(sub);
+        snprintf(sub + used, sizeof sub - used, "%s%d code%s with NaN or Inf not drawn", used ? "; " : "",
+                 bad, bad == 1 ? "" : "s");
+    }
+    snprintf(deflt, sizeof deflt, "latent codes of %d test image%s", n, n == 1 ? "" : "s");
+    if (rc == 0) {
+        scatter_options o = { title ? title : deflt, sub, xlabel, ylabel, SCATTER_W, SCATTER_H };
+        ae_error err = {{0}};
+        if (scatter_png(path, xy, n, labels, &o, &err) != 0) rc = cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+    }
+    free(codes);
+    free(xy);
+    free(labels);
+    return rc;
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Writes that fail during training (docs/failure-modes.md): a file size limit
+# (ulimit -f, standing in for a full disk) that the checkpoint or the model
+# does not fit, and a run folder that is read-only. Each gives one line on
+# stderr, exit 1, and leaves the previous checkpoint and outputs as they were
+# (no partial file, no temporary file).
+#
+# As root a read-only folder does not stop writes; that case then runs as
+# user nobody (setpriv), or is skipped with a note when that cannot work.
+#
+# usage: bash tests/cli_write_errors.sh /path/to/aekit
+set -u
+set -m
+
+if [[ $# -ne 1 || ! -x $1 ]]; then
+  echo "usage: bash $0 /path/to/aekit" >&2
+  exit 2
+fi
+AEKIT=$(realpath "$1")
+
+if [[ -n ${AEKIT_SOURCE_DIR:-} ]]; then
+  export AEKIT_DATA=$AEKIT_SOURCE_DIR/data
+elif [[ -z ${AEKIT_DATA:-} ]]; then
+  export AEKIT_DATA=$(cd "$(dirname "$0")/.." && pwd)/data
+fi
+mnist=$AEKIT_DATA/mnist
+if [[ ! -e $mnist/train-images-idx3-ubyte && ! -e $mnist/train-images-idx3-ubyte.gz ]]; then
+  echo "FAIL  MNIST not found in $mnist (run scripts/fetch-mnist.sh $mnist)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+tmp=$(mktemp -d)
+trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+passed=0
+failed=0
+check() {  # check NAME CONDITION-COMMAND...
+  local name=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); echo "ok    $name"
+  else failed=$((failed + 1)); echo "FAIL  $name"; fi
+}
+one_line() { [[ $(wc -l <"$1") -eq 1 ]]; }
+unchanged() { diff -r "$1" "$2" >/dev/null; }   # same files, same bytes
+
+TRAIN=(--model conv --data mnist --epochs 3 --limit 2000 --val-limit 200 --threads 2)
+
+# A run stopped by SIGTERM after its first checkpoint: the state to protect.
+run=$tmp/run
+"$AEKIT" train "${TRAIN[@]}" --checkpoint-every 4 --out "$run" >/dev/null 2>"$tmp/setup.err" </dev/null &
+pid=$!
+for _ in $(seq 300); do [[ -e $run/checkpoint.safetensors ]] && break; sleep 0.02; done
+kill -TERM "$pid"
+wait "$pid"
+check "setup: a stopped run with a checkpoint" test $? -eq 143 -a -f "$run/checkpoint.safetensors"
+cp -a "$run" "$tmp/before"
+ckpt_kb=$(( $(stat -c %s "$run/checkpoint.safetensors") / 1024 ))
+
+# ---- the checkpoint does not fit (ulimit -f, in KB) ------------------------------------
+( ulimit -f $((ckpt_kb / 2)); exec "$AEKIT" train --resume "$run" --checkpoint-every 1 ) \
+  >/dev/null 2>"$tmp/fsize.err" </dev/null
+rc=$?
+tail -n 1 "$tmp/fsize.err" >"$tmp/fsize.last"
+echo "  $(cat "$tmp/fsize.last")"
+check "checkpoint over the size limit: exit 1" test $rc -eq 1
+check "  ... one error line (after the resume line)" test "$(grep -c '^aekit train:' "$tmp/fsize.err")" -eq 1
+check "  ... naming the file and the cause" grep -q "checkpoint.safetensors: write failed: File too large" "$tmp/fsize.last"
+check "  ... the previous checkpoint is kept" grep -q "the last checkpoint is kept" "$tmp/fsize.last"
+check "  ... and the folder is as it was" unchanged "$tmp/before" "$run"
+"$AEKIT" train --resume "$run" >/dev/null 2>"$tmp/after.err" </dev/null
+check "  ... and the run resumes from it to the end" test $? -eq 0 -a -f "$run/model.safetensors"
+
+# ---- the model does not fit -------------------------------------------------------------
+# A finished VAE run (a 1.6 MB model), then a second run into the same folder
+# under a limit its metrics and plots fit but its model does not.
+vae=$tmp/vae
+VAE=(--model vae --data mnist --epochs 1 --limit 512 --val-limit 100 --threads 2)
+"$AEKIT" train "${VAE[@]}" --out "$vae" >/dev/null 2>"$tmp/vae.err" </dev/null
+check "setup: a finished VAE run" test $? -eq 0 -a -f "$vae/model.safetensors"
+cp "$vae/model.safetensors" "$tmp/vae-model.before"
+model_kb=$(( $(stat -c %s "$vae/model.safetensors") / 1024 ))
+( ulimit -f $((model_kb / 4)); exec "$AEKIT" train "${VAE[@]}" --seed 5 --checkpoint-every 0 --out "$vae" ) \
+  >/dev/null 2>"$tmp/model.err" </dev/null
+rc=$?
+grep '^aekit train:' "$tmp/model.err" >"$tmp/model.last"
+echo "  $(cat "$tmp/model.last")"
+check "model over the size limit: exit 1" test $rc -eq 1
+check "  ... one error line" one_line "$tmp/model.last"
+check "  ... naming the file and the cause" grep -q "model.safetensors: write failed: File too large" "$tmp/model.last"
+check "  ... the previous model is untouched" cmp -s "$tmp/vae-model.before" "$vae/model.safetensors"
+check "  ... no temporary file left" bash -c "! compgen -G '$vae/*.tmp.*' >/dev/null"
+
+# ---- read-only run folder ---------------------------------------------------------------
+"$AEKIT" train "${TRAIN[@]}" --out /proc/aekit-no-such-folder/run >/dev/null 2>"$tmp/proc.err" </dev/null
+rc=$?
+echo "  $(cat "$tmp/proc.err")"
+check "--out where no folder can be made: exit 1, one line" bash -c "[[ $rc -eq 1 ]] && [[ \$(wc -l <'$tmp/proc.err') -eq 1 ]]"
+
+# a checkpointed run whose folder became read-only
+rm -rf "$run"
+cp -a "$tmp/before" "$run"
+as=()
+chmod a-w "$run"
+if touch "$run/.probe" 2>/dev/null; then        # root: permissions do not apply
+  rm -f "$run/.probe"
+  chmod 755 "$tmp"                                # let user nobody reach the files
+  if command -v setpriv >/dev/null &&
+     setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$AEKIT" -a -r "$run/checkpoint.safetensors" \
+       -a -r "$mnist" 2>/dev/null; then
+    as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  else
+    as=(skip)
+  fi
+fi
+if [[ ${as[0]:-} == skip ]]; then
+  echo "note  read-only folder: skipped (running as root, and user nobody cannot reach $AEKIT or the data)"
+else
+  "${as[@]}" "$AEKIT" train --resume "$run" --checkpoint-every 1 >/dev/null 2>"$tmp/ro.err" </dev/null
+  rc=$?
+  echo "  $(cat "$tmp/ro.err")${as[0]:+ (as user nobody)}"
+  check "read-only folder: exit 1" test $rc -eq 1
+  check "  ... one line naming the folder" bash -c "[[ \$(wc -l <'$tmp/ro.err') -eq 1 ]] && grep -q 'cannot write into it: Permission denied' '$tmp/ro.err'"
+  check "  ... and the folder is as it was" unchanged "$tmp/before" "$run"
+fi
+chmod u+w "$run"
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
