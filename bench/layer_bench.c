@@ -3,7 +3,7 @@
  * threads), forward then backward, timed in thread CPU time (robust to
  * other load on a shared machine). AEKIT_SIMD picks the conv kernels.
  *
- *   bench/run.sh builds it; or by hand:
+ *   build by hand:
  *   cc -O2 -fopenmp -Iinclude -Isrc bench/layer_bench.c BUILD/libaekit.a -lm ... */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>

@@ -1,0 +1,395 @@
+"""The PyTorch side of bench/run.sh: the same models, data, batch size,
+optimiser and thread count as `aekit train`, timed the same way (the
+training loop of each epoch; validation and start-up not included).
+
+  /usr/bin/python3 bench/torch_models.py --model conv [--epochs 1] [--threads 2]
+      [--batch 128] [--data data/mnist] [--optimizer adam] [--seed 0]
+  /usr/bin/python3 bench/torch_models.py --model conv --flops    # FLOPs per image
+  /usr/bin/python3 bench/torch_models.py --model conv --params   # parameter count
+  /usr/bin/python3 bench/torch_models.py --model FILE.txt --flops  # any description
+
+The networks are built from aekit's own model description files
+(models/*.txt, docs/model-format.md) by build(), so the architecture is the
+same line for line, and the state-dict names are aekit's tensor names
+(encoder.N.weight ...): bench/torch_encode.py loads aekit's safetensors
+files into them. Models (keep in step with MODELS_TABLE in bench/run.sh):
+
+  conv      models/conv.txt: the lesson's conv AE, BCE from the logits
+            (4,385 parameters)
+  denoise   the same network, input clip(x + N(0.5, 0.5^2)) drawn once per
+            image (aekit --task denoise, noise gaussian:0.5,0.5), target x
+  sr        models/sr.txt: input the 2x2 average-pooled image (14x14),
+            target the 28x28 original, BCE (3,801 parameters)
+  conv-vae  models/conv-vae.txt: the conv AE's CNN with a 2-d Gaussian
+            latent, SSE summed per image + KL (5,285 parameters)
+  vae       models/vae.txt: dense 784-512-(2x2)-512-784, SSE + KL
+            (807,700 parameters)
+
+Losses are aekit's (src/model/forward.c): `bce` and `mse` are means over
+all pixels of the batch, `sse` and `bce_sum` sums over an image's pixels
+averaged over the images; a VAE adds the KL term -0.5 * sum(1 + lv - mu^2 -
+exp(lv)) (lv = the LOG-VARIANCE head) divided by the same denominator. The
+validation loss is computed like `aekit train`'s: over the 10,000 test
+images, with the final sigmoid, and (VAEs) with sampled z from a fixed
+seed, not z = mu.
+
+Prints one line per epoch:
+  epoch E SECONDS s IMAGES_PER_S img/s train TRAIN_LOSS val VAL_LOSS
+Debian's torch defaults to 1 thread, so the thread count is always set.
+"""
+import argparse
+import gzip
+import os
+import re
+import struct
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODELS_DIR = os.path.join(HERE, "..", "models")
+
+
+# ---- data -------------------------------------------------------------------
+
+def read_idx(path):
+    """An IDX file (raw, or PATH.gz when PATH is missing) as a numpy array."""
+    if not os.path.exists(path) and os.path.exists(path + ".gz"):
+        with gzip.open(path + ".gz", "rb") as f:
+            data = f.read()
+    else:
+        with open(path, "rb") as f:
+            data = f.read()
+    ndim = data[3]
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_images(path):
+    """IDX images as float32 in [0, 1], shape (N, 1, H, W) (aekit: v / 255)."""
+    x = torch.from_numpy(read_idx(path).copy())
+    return (x.float() / 255).unsqueeze(1)
+
+
+# ---- aekit model descriptions -> nn.Module ----------------------------------
+
+class Sample(nn.Module):
+    """aekit's `sample` layer: input = mean then LOG-VARIANCE; z = mu +
+    exp(lv / 2) * eps. Keeps the heads of the last call for the KL term.
+    eps: torch.randn_like when training; from self.generator when set
+    (repeatable evaluation); z = mu otherwise (encode)."""
+
+    def __init__(self, latent):
+        super().__init__()
+        self.latent = latent
+        self.generator = None
+        self.mu = self.lv = None
+
+    def forward(self, h):
+        L = self.latent
+        mu, lv = h[:, :L], h[:, L:]
+        self.mu, self.lv = mu, lv
+        if self.training:
+            eps = torch.randn_like(mu)
+        elif self.generator is not None:
+            eps = torch.randn(mu.shape, generator=self.generator)
+        else:
+            return mu
+        return mu + torch.exp(0.5 * lv) * eps
+
+
+def _out_len(n, k, stride, pad, ceil):
+    span = n + 2 * pad - k
+    if span < 0:
+        raise ValueError(f"window {k} larger than the input {n}")
+    return (-(-span // stride) if ceil else span // stride) + 1
+
+
+def parse_description(text, latent=None):
+    """aekit's model description format (docs/model-format.md) -> dict with
+    input, output, loss, encoder / decoder: lists of (kind, args, kwargs)."""
+    params, d = {}, {"loss": "bce", "encoder": [], "decoder": [], "output": None}
+    section = None
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if latent is not None:
+            params["latent"] = latent
+        if "latent" in params:
+            line = line.replace("{latent2}", str(2 * params["latent"]))
+            line = line.replace("{latent}", str(params["latent"]))
+        words = line.split()
+        kind, rest = words[0], words[1:]
+        if kind == "param":
+            if rest[0] == "latent" and latent is None:
+                params["latent"] = int(rest[1])
+        elif kind in ("input", "output"):
+            d[kind] = tuple(int(v) for v in rest)
+        elif kind == "loss":
+            d["loss"] = rest[0]
+        elif kind in ("encoder", "decoder"):
+            section = kind
+        elif kind == "discriminator":
+            break      # adversarial models: only the autoencoder is built here
+        else:
+            if section is None:
+                raise ValueError(f"line {lineno}: layer '{kind}' before 'encoder'")
+            args = [w for w in rest if "=" not in w]
+            kw = dict(w.split("=", 1) for w in rest if "=" in w)
+            d[section].append((kind, args, kw))
+    if d["output"] is None:
+        d["output"] = d["input"]
+    return d
+
+
+def build_section(layers, shape):
+    """(kind, args, kwargs) lines -> nn.Sequential and the output shape (C, H, W)."""
+    c, h, w = shape
+    mods = []
+    for kind, args, kw in layers:
+        if kind == "conv":
+            out, k = int(args[0]), int(kw.get("k", 3))
+            stride = int(kw.get("stride", 1))
+            p = kw.get("pad", "same")
+            pad = k // 2 if p == "same" else 0 if p == "valid" else int(p)
+            mods.append(nn.Conv2d(c, out, k, stride, pad, bias=kw.get("bias", "1") != "0"))
+            c, h, w = out, _out_len(h, k, stride, pad, False), _out_len(w, k, stride, pad, False)
+        elif kind in ("maxpool", "avgpool"):
+            k = int(args[0]) if args and args[0] != "ceil" else 2
+            ceil = "ceil" in args
+            mods.append(nn.MaxPool2d(k, ceil_mode=ceil) if kind == "maxpool"
+                        else nn.AvgPool2d(k, ceil_mode=ceil))
+            h, w = _out_len(h, k, k, 0, ceil), _out_len(w, k, k, 0, ceil)
+        elif kind == "upsample":
+            s = int(args[0]) if args else 2
+            mods.append(nn.Upsample(scale_factor=s))
+            h, w = h * s, w * s
+        elif kind == "flatten":
+            mods.append(nn.Flatten())
+            c, h, w = c * h * w, 1, 1
+        elif kind == "reshape":
+            c, h, w = (int(v) for v in args)
+            mods.append(nn.Unflatten(1, (c, h, w)))
+        elif kind == "dense":
+            out = int(args[0])
+            mods.append(nn.Linear(c * h * w, out, bias=kw.get("bias", "1") != "0"))
+            c, h, w = out, 1, 1
+        elif kind == "relu":
+            mods.append(nn.ReLU())
+        elif kind == "sigmoid":
+            mods.append(nn.Sigmoid())
+        elif kind == "tanh":
+            mods.append(nn.Tanh())
+        elif kind == "leaky_relu":
+            mods.append(nn.LeakyReLU(float(kw.get("slope", 0.2))))
+        elif kind == "sample":
+            mods.append(Sample(c // 2))
+            c = c // 2
+        else:
+            raise ValueError(f"layer '{kind}' not supported by the benchmark's builder")
+    return nn.Sequential(*mods), (c, h, w)
+
+
+class AekitNet(nn.Module):
+    """encoder + decoder as two nn.Sequential, named like aekit's tensors."""
+
+    def __init__(self, desc):
+        super().__init__()
+        self.desc = desc
+        self.encoder, zshape = build_section(desc["encoder"], desc["input"])
+        self.decoder, oshape = build_section(desc["decoder"], zshape)
+        if tuple(oshape) != tuple(desc["output"]):
+            raise ValueError(f"the decoder ends with {oshape}, expected {desc['output']}")
+        self.latent = zshape[0] * zshape[1] * zshape[2]
+        self.loss = desc["loss"]
+        self.__dict__["sample"] = next((m for m in self.encoder if isinstance(m, Sample)), None)
+        last_sigmoid = len(self.decoder) and isinstance(self.decoder[-1], nn.Sigmoid)
+        self.from_logits = self.loss in ("bce", "bce_sum")
+        if self.from_logits and not last_sigmoid:
+            raise ValueError("a BCE loss needs a final sigmoid")
+        # the decoder without its sigmoid (same modules; not registered, so
+        # the state dict keeps aekit's names only)
+        self.__dict__["decoder_logits"] = nn.Sequential(*list(self.decoder)[:-1]) \
+            if self.from_logits else self.decoder
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.xavier_uniform_(m.weight)   # Glorot uniform, as aekit / Keras
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        """The training output: logits for BCE losses, else the decoder's output."""
+        return self.decoder_logits(self.encoder(x))
+
+    def denominator(self, n):
+        out = self.desc["output"]
+        per = out[0] * out[1] * out[2]
+        return n * per if self.loss in ("bce", "mse") else n
+
+    def loss_sum(self, out, target):
+        """Summed reconstruction loss + KL of a batch, and the KL alone."""
+        if self.from_logits:
+            rec = F.binary_cross_entropy_with_logits(out, target, reduction="sum")
+        else:
+            rec = ((out - target) ** 2).sum()
+        kl = out.new_zeros(())
+        if self.sample is not None:
+            mu, lv = self.sample.mu, self.sample.lv
+            kl = -0.5 * (1 + lv - mu * mu - lv.exp()).sum()
+        return rec + kl, kl
+
+
+def build(model, latent=None):
+    """A MODELS name, or a path to a description file."""
+    path = os.path.join(MODELS_DIR, MODELS[model][0] + ".txt") if model in MODELS else model
+    with open(path) as f:
+        return AekitNet(parse_description(f.read(), latent))
+
+
+def state_dict_from_safetensors(path):
+    """aekit's model file (safetensors, F32 tensors) -> {name: tensor}, and
+    its metadata, with json + numpy only (Debian has no python3-safetensors)."""
+    import json
+    with open(path, "rb") as f:
+        data = f.read()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    base, sd = 8 + n, {}
+    for name, t in header.items():
+        if t["dtype"] != "F32":
+            raise ValueError(f"{path}: {name}: dtype {t['dtype']}, expected F32")
+        a, b = t["data_offsets"]
+        arr = np.frombuffer(data, dtype="<f4", count=(b - a) // 4, offset=base + a)
+        sd[name] = torch.from_numpy(arr.reshape(t["shape"]).copy())
+    return sd, meta
+
+
+# ---- training ---------------------------------------------------------------
+
+# name -> (description in models/, task: reconstruct | denoise | upscale)
+MODELS = {
+    "conv": ("conv", "reconstruct"),
+    "denoise": ("conv", "denoise"),
+    "sr": ("sr", "upscale"),
+    "conv-vae": ("conv-vae", "reconstruct"),
+    "vae": ("vae", "reconstruct"),
+}
+
+
+def train_flops(model):
+    """Multiply-adds x 2 of one training step per image, from the layer
+    shapes: forward, input gradient (not for the first layer) and weight
+    gradient each cost one forward's worth for conv and dense layers;
+    activations, pools, loss and optimiser are not counted."""
+    fwd = []
+
+    def hook(m, inp, out):
+        if isinstance(m, nn.Conv2d):
+            k = m.kernel_size[0] * m.kernel_size[1]
+            fwd.append(2.0 * out[0].numel() * m.in_channels * k)
+        elif isinstance(m, nn.Linear):
+            fwd.append(2.0 * m.in_features * m.out_features)
+    hs = [m.register_forward_hook(hook) for m in model.modules()
+          if isinstance(m, (nn.Conv2d, nn.Linear))]
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros((1,) + tuple(model.desc["input"])))
+    for h in hs:
+        h.remove()
+    return 3 * sum(fwd) - fwd[0]
+
+
+def noisy(x, g):
+    return (x + 0.5 + 0.5 * torch.randn(x.shape, generator=g)).clamp_(0, 1)
+
+
+def make_inputs(model, task, x, g):
+    if task == "denoise":
+        return noisy(x, g)
+    c, h, w = model.desc["input"]
+    if (h, w) != tuple(x.shape[2:]):
+        return F.avg_pool2d(x, x.shape[2] // h)   # super-resolution: pooled input
+    return x
+
+
+def evaluate(model, xin, x, seed):
+    model.eval()
+    if model.sample is not None:   # aekit samples z in validation, with fixed seeds
+        model.sample.generator = torch.Generator().manual_seed(seed)
+    total = 0.0
+    with torch.no_grad():
+        for i in range(0, x.shape[0], 1000):
+            total += model.loss_sum(model(xin[i:i + 1000]), x[i:i + 1000])[0].item()
+    if model.sample is not None:
+        model.sample.generator = None
+    return total / model.denominator(x.shape[0])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="conv",
+                    help=f"{', '.join(MODELS)}; or a description file (--flops, --params)")
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--data", default="data/mnist")
+    ap.add_argument("--limit", type=int, default=0, help="first N training images only")
+    ap.add_argument("--val-limit", type=int, default=0, help="first N test images only")
+    ap.add_argument("--optimizer", default="adam", choices=["adam", "rmsprop"])
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--flops", action="store_true",
+                    help="print the model's training FLOPs per image and exit")
+    ap.add_argument("--params", action="store_true", help="print the parameter count and exit")
+    a = ap.parse_args()
+    if a.model not in MODELS and not ((a.flops or a.params) and os.path.isfile(a.model)):
+        ap.error(f"--model: expected one of {', '.join(MODELS)}, got '{a.model}'")
+    if a.flops or a.params:
+        m = build(a.model)
+        print(f"{train_flops(m):.0f}" if a.flops else sum(p.numel() for p in m.parameters()))
+        return
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    task = MODELS[a.model][1]
+    xtr = load_images(f"{a.data}/train-images-idx3-ubyte")
+    xte = load_images(f"{a.data}/t10k-images-idx3-ubyte")
+    if a.limit:
+        xtr = xtr[:a.limit]
+    if a.val_limit:
+        xte = xte[:a.val_limit]
+    model = build(a.model)
+    g = torch.Generator().manual_seed(a.seed + 1)
+    # inputs made once per image (denoise: the same noise every epoch, as aekit)
+    xtr_in = make_inputs(model, task, xtr, g)
+    xte_in = make_inputs(model, task, xte, g)
+    if a.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    else:
+        opt = torch.optim.RMSprop(model.parameters(), lr=a.lr, alpha=0.99, eps=1e-8)
+    n = xtr.shape[0]
+    for epoch in range(1, a.epochs + 1):
+        perm = torch.randperm(n)
+        t0 = time.perf_counter()
+        total = 0.0
+        model.train()
+        for s in range(0, n, a.batch):
+            idx = perm[s:s + a.batch]
+            x, t = xtr_in[idx], xtr[idx]
+            loss = model.loss_sum(model(x), t)[0] / model.denominator(x.shape[0])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * x.shape[0]
+        sec = time.perf_counter() - t0
+        val = evaluate(model, xte_in, xte, a.seed + 2)
+        print(f"epoch {epoch} {sec:.3f} s {n / sec:.0f} img/s train {total / n:.5f} val {val:.5f}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
