@@ -285,9 +285,19 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 val = float(open(sys.argv[2]).read().splitlines()[1].split(",")[2])
 sys.exit(0 if abs(r["loss"] - val) < 1e-4 else 1)' eval-sr.json run-sr/metrics.csv
+# several data sets in one command: one result each, the same as one by one
+"$AEKIT" eval run-den/model.safetensors --data mnist,mnist --limit 500 --json --threads 2 >eval-two.json 2>cmd.err
+check "eval --data A,B --json: one object per data set, equal to single runs" "$PY" -c '
+import json, sys
+two, one = (json.load(open(f)) for f in sys.argv[1:3])
+sys.exit(0 if list(two) == ["mnist"] and two["mnist"] == one else 1)' eval-two.json eval-den.json
 if [[ -e $AEKIT_DATA/fashion-mnist || -e /usr/share/datasets/fashion-mnist ]]; then
-  run "eval the MNIST denoiser on Fashion-MNIST" eval run-den/model.safetensors --data fashion-mnist \
-    --noise gaussian:0.5,0.5 --limit 500 --threads 2
+  "$AEKIT" eval run-den/model.safetensors --data mnist,fashion-mnist --limit 500 --threads 2 >eval-fm.txt 2>cmd.err
+  check "eval the MNIST denoiser on MNIST and Fashion-MNIST: one line each" \
+    test "$(grep -c '^mnist .*psnr\|^fashion-mnist .*psnr' eval-fm.txt)" -eq 2
+  echo "      $(tr '\n' ' ' <eval-fm.txt)"
+else
+  echo "note  Fashion-MNIST not installed (Debian package dataset-fashion-mnist): its eval is skipped"
 fi
 
 echo "$passed passed, $failed failed"
