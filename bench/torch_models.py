@@ -21,7 +21,7 @@ files into them. Models (keep in step with MODELS_TABLE in bench/run.sh):
   sr        models/sr.txt: input the 2x2 average-pooled image (14x14),
             target the 28x28 original, BCE (3,801 parameters)
   conv-vae  models/conv-vae.txt: the conv AE's CNN with a 2-d Gaussian
-            latent, SSE summed per image + KL (5,285 parameters)
+            latent, SSE summed per image + KL (72,101 parameters)
   vae       models/vae.txt: dense 784-512-(2x2)-512-784, SSE + KL
             (807,700 parameters)
 
