@@ -216,12 +216,8 @@ typedef float SUF(vfu) __attribute__((vector_size(VW * 4), aligned(4), may_alias
 
 AI vf SUF(ld)(const float *p) { return *(const vfu *)p; }
 AI void SUF(st)(float *p, vf v) { *(vfu *)p = v; }
-AI vf SUF(splat)(float a)
-{
-    typedef int SUF(vi) __attribute__((vector_size(VW * 4)));
-    vf v = {a};
-    return __builtin_shuffle(v, (SUF(vi)){0});
-}
+/* scalar - vector broadcasts the scalar (GCC and clang alike) */
+AI vf SUF(splat)(float a) { return a - (vf){0}; }
 
 /* n < VW lanes; lanes past n read as zero, and are not written. */
 #if defined(AVX512_MASKS)

@@ -1,6 +1,7 @@
 /* The training loop: shuffled mini-batches, one chunk per thread, gradient
  * sum in fixed thread order, optimiser update, validation after each epoch.
  * Everything it needs is allocated before the first step. */
+#define _POSIX_C_SOURCE 200809L  /* clock_gettime */
 #include "model/model.h"
 #include "model/train_state.h"
 #include "core/error.h"
@@ -91,11 +92,16 @@ static void sum_thread_grads(ae_model *m, int threads)
     if (threads < 2) return;
     float *g0 = work_grad(m, 0);
     long n = (long)m->nparams;
-    #pragma omp parallel for schedule(static) num_threads(threads) if (n > 65536)
-    for (long i = 0; i < n; i++) {
-        float s = g0[i];
-        for (int t = 1; t < threads; t++) s += work_grad(m, t)[i];
-        g0[i] = s;
+    /* thread by thread over each element's slice, adding in thread order */
+    #pragma omp parallel num_threads(threads) if (n > 65536)
+    {
+        int k = omp_get_thread_num(), K = omp_get_num_threads();
+        long a = n * k / K, b = n * (k + 1) / K;
+        for (int t = 1; t < threads; t++) {
+            const float *restrict gt = work_grad(m, t);
+            float *restrict d = g0;
+            for (long i = a; i < b; i++) d[i] += gt[i];
+        }
     }
 }
 
