@@ -4,6 +4,16 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config zlib1g-dev libpng-dev libcairo2-dev
           libjansson-dev libjpeg-dev libopenblas-dev ca-certificates)
+# clang and its libFuzzer runtime for the fuzz harnesses (fuzz/, run by
+# scripts/test.sh). Debian ships the runtime (libclang_rt.fuzzer) in
+# libclang-rt-N-dev, which clang-N only recommends; N = 14 on Debian 12.
+clang_major=14
+command -v clang >/dev/null 2>&1 && clang_major=$(clang -dumpversion | cut -d. -f1)
+packages+=(clang "libclang-rt-$clang_major-dev")
+# valgrind: scripts/test.sh runs a short training under memcheck
+packages+=(valgrind)
+# Fashion-MNIST (--data fashion-mnist, gzipped IDX in /usr/share/datasets)
+packages+=(dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

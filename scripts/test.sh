@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds aekit and runs the whole test suite twice: an optimised build with
-# warnings as errors, then the same tests under AddressSanitizer and
-# UndefinedBehaviorSanitizer. Finally builds and runs the API example.
+# warnings as errors (its unit tests also on the portable and AVX2 kernels),
+# then the same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+# Then a short fuzzing run of every parser, the API example, and a training
+# under valgrind.
 # Installs missing Debian packages and fetches MNIST first (the end-to-end
 # tests train on it).
 set -euo pipefail
@@ -16,6 +18,12 @@ echo "== release build (-O3, -Werror)"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DAEKIT_WERROR=ON >/dev/null
 cmake --build build/release -j"$jobs"
 (cd build/release && ctest --output-on-failure -j"$jobs")
+# The kernels are chosen at run time (src/core/cpu.c): the unit tests
+# (gradient checks, PyTorch parity) again on each other path this CPU can run.
+for simd in portable avx2; do
+  echo "== unit tests on the $simd kernels (AEKIT_SIMD=$simd)"
+  (cd build/release && AEKIT_SIMD=$simd ctest --output-on-failure -j"$jobs" -R '^test_')
+done
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAEKIT_SANITIZE=ON -DAEKIT_WERROR=ON >/dev/null
@@ -24,8 +32,31 @@ cmake --build build/asan -j"$jobs"
    LSAN_OPTIONS=suppressions="$root/tests/lsan.supp":print_suppressions=0 \
    ctest --output-on-failure -j"$jobs")
 
+echo "== fuzzing: each libFuzzer harness 15 s on the committed corpus (fuzz/README.md)"
+AEKIT_FUZZ_BUILD="$root/build/fuzz" fuzz/run.sh 15
+
 echo "== example through the public API (shared library)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && AEKIT_DATA="$root/data" "$root/build/release/example_train" mnist 2000 1)
+
+echo "== valgrind: a short training, stopped by SIGTERM and resumed: no errors, no leaks"
+# The portable kernels: valgrind runs AVX2 code ten times slower (the ASan
+# build checks the SIMD kernels). tests/valgrind.supp: memory that
+# fontconfig and libgomp keep until exit.
+vg=(env AEKIT_DATA="$root/data" AEKIT_SIMD=portable OMP_WAIT_POLICY=passive
+    valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect,possible
+    --errors-for-leak-kinds=definite,indirect,possible --suppressions="$root/tests/valgrind.supp")
+aekit=$root/build/release/aekit
+"${vg[@]}" "$aekit" train --model conv --data mnist --limit 256 --val-limit 128 --epochs 1 \
+  --threads 2 --checkpoint-every 1 --out "$tmp/vg1" >/dev/null
+"${vg[@]}" "$aekit" train --model conv --data mnist --limit 256 --val-limit 128 --epochs 2 \
+  --threads 2 --checkpoint-every 1 --out "$tmp/vg2" >/dev/null 2>"$tmp/vg2.err" &
+pid=$!
+for _ in $(seq 600); do [[ -e $tmp/vg2/checkpoint.safetensors ]] && break; sleep 0.1; done
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+[[ $rc -eq 143 ]] || { cat "$tmp/vg2.err"; echo "valgrind: the stopped run exited $rc, not 143"; exit 1; }
+"${vg[@]}" "$aekit" train --resume "$tmp/vg2" >/dev/null
 echo "all tests passed"

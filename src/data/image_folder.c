@@ -87,9 +87,18 @@ static void on_png_warning(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
+/* Deflate compresses at most 1032:1 (a 258-byte match in 2 bits), so a PNG
+ * of w x h pixels of `bits` bits each needs at least this many bytes of
+ * image data: a smaller file is truncated or lying about its size, and is
+ * refused before the pixels are allocated. */
+static uint64_t png_min_bytes(uint32_t w, uint32_t h, unsigned bits)
+{
+    return (uint64_t)w * h * bits / 8 / 1032;
+}
+
 /* Everything libpng touches; returns 0, or -1 with ctx->msg set. ctx->px
  * and ctx->rows are the caller's to free either way. */
-static int png_decode_rows(FILE *fp, png_ctx *ctx)
+static int png_decode_rows(FILE *fp, uint64_t file_size, png_ctx *ctx)
 {
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, ctx, on_png_error, on_png_warning);
     if (!png) {
@@ -118,6 +127,14 @@ static int png_decode_rows(FILE *fp, png_ctx *ctx)
         return -1;
     }
     int color = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
+    uint64_t need = png_min_bytes(ctx->w, ctx->h, (unsigned)depth * png_get_channels(png, info));
+    if (file_size < need) {
+        snprintf(ctx->msg, sizeof ctx->msg, "PNG of %ux%u pixels cannot be stored in %llu bytes "
+                 "(at least %llu; truncated or corrupt)", ctx->w, ctx->h,
+                 (unsigned long long)file_size, (unsigned long long)need);
+        png_destroy_read_struct(&png, &info, NULL);
+        return -1;
+    }
     if (color == PNG_COLOR_TYPE_PALETTE)
         png_set_palette_to_rgb(png);
     if (color == PNG_COLOR_TYPE_GRAY && depth < 8)
@@ -194,7 +211,21 @@ static void on_jpeg_output(j_common_ptr cinfo)
     (void)cinfo; /* the library never prints */
 }
 
-static int jpeg_decode_rows(FILE *fp, jpeg_ctx *ctx)
+/* Huffman coding spends at least one bit on every 8x8 block of a scan (its
+ * DC code), so the first scan alone needs this many bytes: a smaller file is
+ * truncated or lying about its size, and is refused before libjpeg (whose
+ * progressive decoder holds the whole image's coefficients) or this code
+ * allocates anything for the pixels. */
+static uint64_t jpeg_min_bytes(const struct jpeg_decompress_struct *cinfo)
+{
+    uint64_t blocks = 0;
+    for (int i = 0; i < cinfo->comps_in_scan; i++)
+        blocks += (uint64_t)cinfo->cur_comp_info[i]->width_in_blocks *
+                  cinfo->cur_comp_info[i]->height_in_blocks;
+    return blocks / 8;
+}
+
+static int jpeg_decode_rows(FILE *fp, uint64_t file_size, jpeg_ctx *ctx)
 {
     struct jpeg_decompress_struct cinfo;
     cinfo.err = jpeg_std_error(&ctx->err.pub);
@@ -214,6 +245,14 @@ static int jpeg_decode_rows(FILE *fp, jpeg_ctx *ctx)
     if (ctx->w > IMAGE_MAX_SIDE || ctx->h > IMAGE_MAX_SIDE) {
         snprintf(ctx->msg, sizeof ctx->msg, "JPEG of %ux%u pixels is larger than the limit of %dx%d",
                  ctx->w, ctx->h, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    uint64_t need = jpeg_min_bytes(&cinfo);
+    if (file_size < need) {
+        snprintf(ctx->msg, sizeof ctx->msg, "JPEG of %ux%u pixels cannot be stored in %llu bytes "
+                 "(at least %llu; truncated or corrupt)", ctx->w, ctx->h,
+                 (unsigned long long)file_size, (unsigned long long)need);
         jpeg_destroy_decompress(&cinfo);
         return -1;
     }
@@ -285,6 +324,10 @@ int image_decode(image_buf *out, const char *path, int channels, ae_error *err)
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return ae_fail(err, "%s: %s", path, strerror(errno));
+    /* the size bounds what the header may claim (no bound for a pipe) */
+    struct stat st;
+    uint64_t file_size = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size
+                                                                            : UINT64_MAX;
     uint8_t magic[24];
     size_t got = fread(magic, 1, sizeof magic, fp);
     rewind(fp);
@@ -306,7 +349,7 @@ int image_decode(image_buf *out, const char *path, int channels, ae_error *err)
         }
         png_ctx ctx;
         memset(&ctx, 0, sizeof ctx);
-        rc = png_decode_rows(fp, &ctx);
+        rc = png_decode_rows(fp, file_size, &ctx);
         free(ctx.rows);
         if (rc == 0)
             rc = finish(out, ctx.px, ctx.w, ctx.h, ctx.ch, channels, path, err);
@@ -317,7 +360,7 @@ int image_decode(image_buf *out, const char *path, int channels, ae_error *err)
     } else if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff) {
         jpeg_ctx ctx;
         memset(&ctx, 0, sizeof ctx);
-        rc = jpeg_decode_rows(fp, &ctx);
+        rc = jpeg_decode_rows(fp, file_size, &ctx);
         if (rc == 0)
             rc = finish(out, ctx.px, ctx.w, ctx.h, ctx.ch, channels, path, err);
         else {

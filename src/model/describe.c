@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #define MAX_LAYERS 256
 #define MAX_DIM    65536
 #define MAX_PARAMS (1u << 28)  /* 256 M floats = 1 GiB: a typo, not a model */
+#define MAX_LAYER_VALUES ((size_t)1 << 26) /* a layer's input or output, per image */
+#define MAX_ACT    ((size_t)1 << 28)  /* all layers' outputs together, per image */
 
 typedef struct {
     const char *origin;
@@ -48,8 +51,8 @@ static int parse_float(parse_ctx *c, const char *what, const char *s, float *out
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || end == s || *end || v != v)
-        return ae_fail(c->err, "%s:%d: %s: expected a number, got '%s'", c->origin, c->line, what, s);
+    if (errno || end == s || *end || !(v >= -FLT_MAX && v <= FLT_MAX)) /* no NaN, no inf */
+        return ae_fail(c->err, "%s:%d: %s: expected a finite number, got '%s'", c->origin, c->line, what, s);
     *out = (float)v;
     return 0;
 }
@@ -140,6 +143,10 @@ static int parse_layer(parse_ctx *c, ae_layer *l, char **tok, int ntok)
 static int infer_shape(parse_ctx *c, ae_layer *l, int ic, int ih, int iw)
 {
     c->line = l->line;
+    /* the model's input (the first layer's) is not checked anywhere else */
+    if ((size_t)ic * ih * iw > MAX_LAYER_VALUES)
+        return ae_fail(c->err, "%s:%d: layer input of %dx%dx%d values per image is too large",
+                       c->origin, c->line, ic, ih, iw);
     l->in_c = ic; l->in_h = ih; l->in_w = iw;
     l->w_count = l->b_count = 0;
     switch (l->kind) {
@@ -204,7 +211,7 @@ static int infer_shape(parse_ctx *c, ae_layer *l, int ic, int ih, int iw)
     }
     l->in_size = (size_t)ic * ih * iw;
     l->out_size = (size_t)l->out_c * l->out_h * l->out_w;
-    if (l->out_size > ((size_t)1 << 26))
+    if (l->out_size > MAX_LAYER_VALUES)
         return ae_fail(c->err, "%s:%d: layer output of %zu values per image is too large",
                        c->origin, c->line, l->out_size);
     return 0;
@@ -240,9 +247,46 @@ static char *substitute_latent(const char *text, const char *origin, int latent,
     return out;
 }
 
+/* Length of the valid UTF-8 sequence at s (strict: no overlong forms,
+ * surrogates or values past U+10FFFF, as jansson checks), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n;
+    unsigned v, min;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) { n = 2; v = c & 0x1f; min = 0x80; }
+    else if (c >= 0xe0 && c <= 0xef) { n = 3; v = c & 0x0f; min = 0x800; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 4; v = c & 0x07; min = 0x10000; }
+    else return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;   /* also stops at the NUL */
+        v = v << 6 | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
+    return n;
+}
+
+/* The description is stored in model files as a JSON string, which must be
+ * UTF-8: reject anything else here, not when the trained model is saved. */
+static int check_utf8(const char *text, const char *origin, ae_error *err)
+{
+    int line = 1;
+    for (const unsigned char *s = (const unsigned char *)text; *s;) {
+        size_t n = utf8_seq(s);
+        if (n == 0)
+            return ae_fail(err, "%s:%d: byte 0x%02x is not UTF-8 (save the description as UTF-8)",
+                           origin, line, *s);
+        if (*s == '\n') line++;
+        s += n;
+    }
+    return 0;
+}
+
 int model_parse(ae_model *m, const char *src_text, const char *origin, int latent, ae_error *err)
 {
     parse_ctx c = { origin, 0, err };
+    if (check_utf8(src_text, origin, err)) return -1;
     char *text = substitute_latent(src_text, origin, latent, err);
     if (!text) return -1;
     char *copy = strdup(text);
@@ -342,6 +386,7 @@ int model_parse(ae_model *m, const char *src_text, const char *origin, int laten
         l->b_off = poff; poff += l->b_count;
         if (poff > MAX_PARAMS) { ae_fail(err, "%s:%d: more than %u parameters", origin, l->line, MAX_PARAMS); goto out; }
         l->act_off = aoff; aoff += l->out_size;
+        if (aoff > MAX_ACT) { ae_fail(err, "%s:%d: the layers' outputs add up to more than %zu values per image", origin, l->line, MAX_ACT); goto out; }
         if (l->out_size > max_act) max_act = l->out_size;
         ic = l->out_c; ih = l->out_h; iw = l->out_w;
     }

@@ -110,7 +110,7 @@ static int tensors_match(const ae_model *m, const st_file *f)
  * the first one that is missing or misshapen. Checked before the model's
  * parameters are allocated, so that a small file whose description claims a
  * huge model costs nothing (the tensors' data is in memory already, and is
- * at least as large as the parameters it holds). */
+ * at least half the size of the parameters it holds: F16 or BF16). */
 static int check_weights(const ae_model *m, const st_file *f, ae_error *err)
 {
     if (tensors_match(m, f)) return 0;
