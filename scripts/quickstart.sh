@@ -11,5 +11,5 @@ scripts/fetch-mnist.sh data/mnist
 out=runs/quickstart
 build/release/aekit train --model conv --data mnist --epochs 5 --out "$out" "$@"
 echo
-echo "Look at: $out/reconstructions.png (originals over reconstructions), $out/loss.png, $out/metrics.csv"
+echo "Look at: $out/index.html (the whole run on one page), or $out/reconstructions.png, $out/loss.png, $out/metrics.csv"
 echo "Then try: build/release/aekit eval $out/model.safetensors --data mnist"
