@@ -6,26 +6,13 @@
 #
 # usage: bash tests/cli_bad_input.sh /path/to/aekit
 #        (VERBOSE=1 also shows the error line of each passing case)
-set -u
+source "$(dirname "$0")/lib/cli_common.sh"
 
-if [[ $# -ne 1 || ! -x $1 ]]; then
-  echo "usage: bash $0 /path/to/aekit" >&2
-  exit 2
-fi
-AEKIT=$(realpath "$1")
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=$(command -v python3)
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 work=$tmp/work            # the folder every command runs in
 logs=$tmp/logs            # stdout/stderr of the command under test
 mkdir -p "$work" "$logs"
 # Nothing should be found through the environment or ./data.
 unset AEKIT_DATA
-
-passed=0
-failed=0
 
 ok()  { passed=$((passed + 1)); echo "ok    $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL  $1: $2"; sed 's/^/        stderr: /' "$logs/stderr"; }
@@ -88,7 +75,7 @@ EOF
 }
 
 small=$tmp/small
-make_idx "$small" 64 16 28 || { echo "FAIL  could not write the test data with $PY"; echo "0 passed, 1 failed"; exit 1; }
+make_idx "$small" 64 16 28 || fail_early "could not write the test data with $PY"
 make_idx "$tmp/wide" 16 8 32
 mkdir -p "$tmp/empty"
 cp -r "$small" "$tmp/truncated"
@@ -261,5 +248,4 @@ expect_error "compare: data of the wrong size" 1 "32"      - -- "$AEKIT" compare
 expect_error "compare: --k above the training images" 2 "--k" - -- "$AEKIT" compare "$model" --data "$small" --k 65
 expect_error "eval: bad --noise"               2 "--noise" - -- "$AEKIT" eval "$model" --data "$small" --noise saltpepper:x
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary

@@ -12,41 +12,10 @@
 # says which part differs: tensor layout, metadata or tensor data.
 #
 # usage: bash tests/cli_resume.sh /path/to/aekit
-set -u
+source "$(dirname "$0")/lib/cli_common.sh"
 set -m   # background jobs get their own process group and keep SIGINT
+need_mnist
 
-if [[ $# -ne 1 || ! -x $1 ]]; then
-  echo "usage: bash $0 /path/to/aekit" >&2
-  exit 2
-fi
-AEKIT=$(realpath "$1")
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=$(command -v python3)
-
-if [[ -n ${AEKIT_SOURCE_DIR:-} ]]; then
-  export AEKIT_DATA=$AEKIT_SOURCE_DIR/data
-elif [[ -z ${AEKIT_DATA:-} ]]; then
-  export AEKIT_DATA=$(cd "$(dirname "$0")/.." && pwd)/data
-fi
-mnist=$AEKIT_DATA/mnist
-if [[ ! -e $mnist/train-images-idx3-ubyte && ! -e $mnist/train-images-idx3-ubyte.gz ]]; then
-  echo "FAIL  MNIST not found in $mnist (run scripts/fetch-mnist.sh $mnist)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-passed=0
-failed=0
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); echo "ok    $name"
-  else failed=$((failed + 1)); echo "FAIL  $name"; fi
-}
-one_line() { [[ $(wc -l <"$1") -eq 1 ]]; }
 no_temps() { ! compgen -G "$1/*.tmp.*" >/dev/null; }
 quietly() { "$@" >/dev/null 2>&1; }
 
@@ -184,5 +153,4 @@ check "--clip-grad -1 is a usage error" test $? -eq 2
 "$AEKIT" train --model conv --data mnist --epochs 1 --limit 100 --checkpoint-every 2x --out "$tmp/x" >/dev/null 2>&1 </dev/null
 check "--checkpoint-every 2x is a usage error" test $? -eq 2
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary

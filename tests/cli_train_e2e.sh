@@ -6,50 +6,10 @@
 # MNIST is looked up in $AEKIT_SOURCE_DIR/data (set by ctest), else in
 # $AEKIT_DATA, else in the data folder next to this script
 # (fetch it with scripts/fetch-mnist.sh).
-set -u
+source "$(dirname "$0")/lib/cli_common.sh"
+need_mnist
 
-if [[ $# -ne 1 || ! -x $1 ]]; then
-  echo "usage: bash $0 /path/to/aekit" >&2
-  exit 2
-fi
-AEKIT=$(realpath "$1")
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=$(command -v python3)
-
-if [[ -n ${AEKIT_SOURCE_DIR:-} ]]; then
-  export AEKIT_DATA=$AEKIT_SOURCE_DIR/data
-elif [[ -z ${AEKIT_DATA:-} ]]; then
-  export AEKIT_DATA=$(cd "$(dirname "$0")/.." && pwd)/data
-fi
-mnist=$AEKIT_DATA/mnist
-if [[ ! -e $mnist/train-images-idx3-ubyte && ! -e $mnist/train-images-idx3-ubyte.gz ]]; then
-  echo "FAIL  MNIST not found in $mnist (run scripts/fetch-mnist.sh $mnist)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 run=$tmp/run
-
-passed=0
-failed=0
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); echo "ok    $name"
-  else failed=$((failed + 1)); echo "FAIL  $name"; fi
-}
-
-# png_size FILE: prints "WIDTH HEIGHT" from the IHDR chunk, or nothing when
-# the file does not start with the PNG signature and an IHDR chunk.
-png_size() {
-  local sig ihdr
-  sig=$(head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')
-  ihdr=$(head -c 16 "$1" 2>/dev/null | tail -c 4)
-  [[ $sig == 89504e470d0a1a0a && $ihdr == IHDR ]] || return 0
-  od -An -tu1 -j16 -N8 "$1" | awk '{ print $1*16777216 + $2*65536 + $3*256 + $4, $5*16777216 + $6*65536 + $7*256 + $8 }'
-}
 
 # ---- train -------------------------------------------------------------------------
 start_ns=$(date +%s%N)
@@ -134,5 +94,4 @@ check "index.html names the model and the data set" grep -q '<h1>[^<]*conv on mn
 check "reconstruct exits 0" test $? -eq 0
 check "reconstruct --n 4 writes a PNG of 345x171" test "$(png_size "$tmp/r4.png")" = "345 171"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary

@@ -9,39 +9,13 @@
 # user nobody (setpriv), or is skipped with a note when that cannot work.
 #
 # usage: bash tests/cli_write_errors.sh /path/to/aekit
-set -u
+source "$(dirname "$0")/lib/cli_common.sh"
 set -m
+need_mnist
 
-if [[ $# -ne 1 || ! -x $1 ]]; then
-  echo "usage: bash $0 /path/to/aekit" >&2
-  exit 2
-fi
-AEKIT=$(realpath "$1")
-
-if [[ -n ${AEKIT_SOURCE_DIR:-} ]]; then
-  export AEKIT_DATA=$AEKIT_SOURCE_DIR/data
-elif [[ -z ${AEKIT_DATA:-} ]]; then
-  export AEKIT_DATA=$(cd "$(dirname "$0")/.." && pwd)/data
-fi
-mnist=$AEKIT_DATA/mnist
-if [[ ! -e $mnist/train-images-idx3-ubyte && ! -e $mnist/train-images-idx3-ubyte.gz ]]; then
-  echo "FAIL  MNIST not found in $mnist (run scripts/fetch-mnist.sh $mnist)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-
-tmp=$(mktemp -d)
+# read-only folders are made writable again before removal
 trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-passed=0
-failed=0
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); echo "ok    $name"
-  else failed=$((failed + 1)); echo "FAIL  $name"; fi
-}
-one_line() { [[ $(wc -l <"$1") -eq 1 ]]; }
 unchanged() { diff -r "$1" "$2" >/dev/null; }   # same files, same bytes
 
 TRAIN=(--model conv --data mnist --epochs 3 --limit 2000 --val-limit 200 --threads 2)
@@ -125,5 +99,4 @@ else
 fi
 chmod u+w "$run"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary

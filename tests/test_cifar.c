@@ -13,21 +13,11 @@
 #include "aekit.h"
 #include "data/cifar.h"
 #include "test.h"
+#include "temp_dir.h"
 
 #ifndef AEKIT_SOURCE_DIR
 #define AEKIT_SOURCE_DIR "."
 #endif
-
-static char root[256];
-
-static const char *at(const char *name)
-{
-    static char paths[8][1024];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, sizeof paths[0], "%s/%s", root, name);
-    return p;
-}
 
 /* The pixel value of channel ch at (y, x) of record r in file f. */
 static uint8_t pixel(int f, int r, int ch, int y, int x)
@@ -276,35 +266,10 @@ static void test_real(void)
     ae_dataset_free(test);
 }
 
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        char sub[2048];
-        while (d && (e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                remove_tree(sub);
-            }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/aekit-test-cifar-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
+    if (temp_dir_open("cifar") != 0)
         return 2;
-    }
     test_read();
     test_errors();
     test_names();

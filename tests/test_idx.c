@@ -13,30 +13,11 @@
 #include "aekit.h"
 #include "data/idx.h"
 #include "test.h"
+#include "temp_dir.h"
 
 #ifndef AEKIT_SOURCE_DIR
 #define AEKIT_SOURCE_DIR "."
 #endif
-
-static char root[256]; /* the temp folder everything is written into */
-
-static const char *at(const char *name)
-{
-    static char paths[8][1024];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, sizeof paths[0], "%s/%s", root, name);
-    return p;
-}
-
-static void write_raw(const char *path, const void *bytes, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(bytes, 1, n, f) != n || fclose(f) != 0) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(2);
-    }
-}
 
 static void write_gz(const char *path, const void *bytes, size_t n)
 {
@@ -45,15 +26,6 @@ static void write_gz(const char *path, const void *bytes, size_t n)
         fprintf(stderr, "cannot write %s\n", path);
         exit(2);
     }
-}
-
-static size_t read_all(const char *path, uint8_t *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, cap, f) : 0;
-    if (f)
-        fclose(f);
-    return n;
 }
 
 /* Builds an IDX image of the given type and dims; data = (i * 7 + 1) mod 256.
@@ -366,35 +338,10 @@ static void test_real(const char *name, int first_train_label, int first_test_la
     ae_dataset_free(test);
 }
 
-/* Removes the temp folder (files and folders one level of nesting deep). */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(path);
-        else
-            unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/aekit_test_idx_XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
+    if (temp_dir_open("idx") != 0)
         return 2;
-    }
     test_idx_valid();
     test_idx_broken();
     test_dataset_folders();

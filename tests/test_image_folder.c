@@ -19,17 +19,7 @@
 #include "aekit.h"
 #include "data/image_folder.h"
 #include "test.h"
-
-static char root[256];
-
-static const char *at(const char *name)
-{
-    static char paths[16][1024];
-    static int next;
-    char *p = paths[next++ % 16];
-    snprintf(p, sizeof paths[0], "%s/%s", root, name);
-    return p;
-}
+#include "temp_dir.h"
 
 static void die(const char *what, const char *path)
 {
@@ -585,35 +575,10 @@ static void test_bad(void)
           strstr(err.msg, "1 to 4096"), "'%s'", err.msg);
 }
 
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        char sub[2048];
-        while (d && (e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                remove_tree(sub);
-            }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/aekit-test-images-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
+    if (temp_dir_open("images") != 0)
         return 2;
-    }
     test_decode();
     test_fit();
     test_flat();

@@ -12,45 +12,17 @@
 #include "aekit.h"
 #include "format/npy.h"
 #include "test.h"
+#include "temp_dir.h"
 
 #ifndef AEKIT_FIXTURES
 #define AEKIT_FIXTURES "tests/fixtures"
 #endif
-
-static char root[256];
-
-static const char *at(const char *name)
-{
-    static char paths[8][1024];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, sizeof paths[0], "%s/%s", root, name);
-    return p;
-}
 
 static const char *fixture(const char *name)
 {
     static char path[1024];
     snprintf(path, sizeof path, "%s/npy/%s", AEKIT_FIXTURES, name);
     return path;
-}
-
-static void write_raw(const char *path, const void *bytes, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(bytes, 1, n, f) != n || fclose(f) != 0) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(2);
-    }
-}
-
-static size_t read_all(const char *path, uint8_t *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, cap, f) : 0;
-    if (f)
-        fclose(f);
-    return n;
 }
 
 /* Expected headers, made with numpy 1.24.2 (Debian 12's python3-numpy):
@@ -363,24 +335,14 @@ static void test_writer_errors(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/aekit-test-npy-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
+    if (temp_dir_open("npy") != 0)
         return 2;
-    }
     test_writer_matches_numpy();
     test_round_trip();
     test_numpy_files();
     test_header_syntax();
     test_writer_errors();
 
-    DIR *d = opendir(root);
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (e->d_name[0] != '.')
-            remove(at(e->d_name));
-    if (d)
-        closedir(d);
-    rmdir(root);
+    remove_tree(root);
     TEST_DONE();
 }

@@ -17,59 +17,16 @@
 #include <string.h>
 
 #include "test.h"
+#include "parity.h"
 #include "aekit.h"
 #include "format/safetensors.h"
 #include "layers/layers.h"
 #include "model/model.h"
 
-#ifndef AEKIT_FIXTURES
-#define AEKIT_FIXTURES "tests/fixtures"
-#endif
-
 #define RTOL 1e-4
 #define LAYER_ATOL 1e-5   /* as test_parity_layers.c */
 #define MODEL_ATOL 1e-6   /* gradients and outputs of the models */
 #define GARBAGE 1234.5f
-
-static int open_fixture(st_file *f, const char *name)
-{
-    char path[1024];
-    ae_error err;
-    err.msg[0] = 0;
-    snprintf(path, sizeof path, "%s/%s.safetensors", AEKIT_FIXTURES, name);
-    memset(f, 0, sizeof *f);
-    int rc = st_read(f, path, &err);
-    CHECK(rc == 0, "missing or unreadable fixture: %s (regenerate: /usr/bin/python3 "
-          "tests/gen_fixtures.py)", err.msg);
-    return rc;
-}
-
-static int meta_int(const st_file *f, const char *key)
-{
-    const char *v = st_meta(f, key);
-    CHECK(v != NULL, "%s: no metadata key \"%s\"", f->path, key);
-    return v ? atoi(v) : -1;
-}
-
-static float *alloc_fill(size_t n, float v)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    if (!p) { fprintf(stderr, "out of memory\n"); exit(2); }
-    for (size_t i = 0; i < n; i++) p[i] = v;
-    return p;
-}
-
-/* Tensor `name` as float32 (count elements), or NULL after a failure. */
-static float *get(const st_file *f, const char *name, size_t count)
-{
-    ae_error err;
-    err.msg[0] = 0;
-    float *p = alloc_fill(count, 0.0f);
-    int rc = st_get_f32(f, name, p, count, &err);
-    CHECK(rc == 0, "%s", err.msg);
-    if (rc) { free(p); return NULL; }
-    return p;
-}
 
 static double get_f64(const st_file *f, const char *name)
 {

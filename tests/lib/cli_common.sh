@@ -1,0 +1,71 @@
+# Shared scaffolding of the command-line tests tests/cli_*.sh; each sources it
+# first:  source "$(dirname "$0")/lib/cli_common.sh"  (with "$@" unchanged).
+# It lives in tests/lib/ so that the tests/cli_*.sh glob of tests/CMakeLists.txt
+# does not register it as a test. It gives:
+#  - the usage check of $1, AEKIT (its real path) and PY (python3);
+#  - tmp, a temp folder removed on exit (a script may replace the trap);
+#  - passed/failed, check NAME COMMAND..., fail_early MESSAGE, summary;
+#  - need_mnist: finds the data folder (sets AEKIT_DATA and mnist) or fails;
+#  - helpers used by more than one script: one_line, png_size.
+set -u
+
+if [[ $# -ne 1 || ! -x $1 ]]; then
+  echo "usage: bash $0 /path/to/aekit" >&2
+  exit 2
+fi
+AEKIT=$(realpath "$1")
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY=$(command -v python3)
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+passed=0
+failed=0
+check() {  # check NAME CONDITION-COMMAND...
+  local name=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); echo "ok    $name"
+  else failed=$((failed + 1)); echo "FAIL  $name"; fi
+}
+
+# fail_early MESSAGE: the test cannot run; one failure, exit 1.
+fail_early() {
+  echo "FAIL  $1"
+  echo "0 passed, 1 failed"
+  exit 1
+}
+
+# The final line "N passed, M failed"; its status is the script's result.
+summary() {
+  echo "$passed passed, $failed failed"
+  [[ $failed -eq 0 ]]
+}
+
+# need_mnist: MNIST is looked up in $AEKIT_SOURCE_DIR/data (set by ctest),
+# else in $AEKIT_DATA, else in the data folder next to the tests folder
+# (fetch it with scripts/fetch-mnist.sh). Sets and exports AEKIT_DATA, sets
+# mnist; without MNIST the test fails at once.
+need_mnist() {
+  if [[ -n ${AEKIT_SOURCE_DIR:-} ]]; then
+    export AEKIT_DATA=$AEKIT_SOURCE_DIR/data
+  elif [[ -z ${AEKIT_DATA:-} ]]; then
+    export AEKIT_DATA=$(cd "$(dirname "$0")/.." && pwd)/data
+  fi
+  mnist=$AEKIT_DATA/mnist
+  if [[ ! -e $mnist/train-images-idx3-ubyte && ! -e $mnist/train-images-idx3-ubyte.gz ]]; then
+    fail_early "MNIST not found in $mnist (run scripts/fetch-mnist.sh $mnist)"
+  fi
+}
+
+one_line() { [[ $(wc -l <"$1") -eq 1 ]]; }
+
+# png_size FILE: prints "WIDTH HEIGHT" from the IHDR chunk, or nothing when
+# the file does not start with the PNG signature and an IHDR chunk.
+png_size() {
+  local sig ihdr
+  sig=$(head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')
+  ihdr=$(head -c 16 "$1" 2>/dev/null | tail -c 4)
+  [[ $sig == 89504e470d0a1a0a && $ihdr == IHDR ]] || return 0
+  od -An -tu1 -j16 -N8 "$1" | awk '{ print $1*16777216 + $2*65536 + $3*256 + $4, $5*16777216 + $6*65536 + $7*256 + $8 }'
+}
