@@ -53,6 +53,10 @@ void maxpool2d_forward(float *y, const float *x, int n, int c, int h, int w,
                        int k, int ceil_mode);
 void maxpool2d_backward(float *dx, const float *dy, const float *x,
                         int n, int c, int h, int w, int k, int ceil_mode);
+/* relu_backward then maxpool2d_backward in one pass, for a ReLU whose
+ * output x the max-pool reads: the same result, bit for bit. */
+void maxpool2d_relu_backward(float *dx, const float *dy, const float *x,
+                             int n, int c, int h, int w, int k, int ceil_mode);
 
 /* Average pool, same window rules; a partial window averages only the
  * pixels it covers (PyTorch count_include_pad=False with ceil_mode).     */

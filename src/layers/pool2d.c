@@ -34,7 +34,8 @@ static void maxpool2_forward(float *y, const float *x, long planes, int h, int w
 /* The same first-maximum-in-row-major-order rule as the generic backward:
  * the better of each row (first on ties), then row 1 only if strictly
  * greater. Every input pixel is in one window, so dx needs no zeroing. */
-static void maxpool2_backward(float *dx, const float *dy, const float *x, long planes, int h, int w)
+static void maxpool2_backward(float *dx, const float *dy, const float *x, long planes, int h, int w,
+                              int relu)
 {
     int ho = h / 2, wo = w / 2;
     for (long p = 0; p < planes; p++)
@@ -48,6 +49,7 @@ static void maxpool2_backward(float *dx, const float *dy, const float *x, long p
                 float m0 = pb ? b : a, m1 = pd ? d : c;
                 int row1 = m1 > m0;
                 float gv = g[ox];
+                if (relu && !((row1 ? m1 : m0) > 0.0f)) gv = 0.0f;
                 d0[2 * ox] = !row1 && !pb ? gv : 0.0f;
                 d0[2 * ox + 1] = !row1 && pb ? gv : 0.0f;
                 d1[2 * ox] = row1 && !pd ? gv : 0.0f;
@@ -85,7 +87,7 @@ void maxpool2d_backward(float *dx, const float *dy, const float *x,
                         int n, int c, int h, int w, int k, int ceil_mode)
 {
     if (pool2_even(h, w, k)) {
-        maxpool2_backward(dx, dy, x, (long)n * c, h, w);
+        maxpool2_backward(dx, dy, x, (long)n * c, h, w, 0);
         return;
     }
     int ho = pool2d_out(h, k, ceil_mode), wo = pool2d_out(w, k, ceil_mode);
@@ -148,4 +150,19 @@ void avgpool2d_backward(float *dx, const float *dy,
             }
         }
     }
+}
+
+/* ReLU's backward folded into the max-pool's that follows it: x is the
+ * ReLU's output, so the ReLU passes the pooled gradient on exactly where the
+ * window's maximum is positive. The same values as the two backwards one
+ * after the other, without a pass over the ReLU's output. */
+void maxpool2d_relu_backward(float *dx, const float *dy, const float *x,
+                             int n, int c, int h, int w, int k, int ceil_mode)
+{
+    if (pool2_even(h, w, k)) {
+        maxpool2_backward(dx, dy, x, (long)n * c, h, w, 1);
+        return;
+    }
+    maxpool2d_backward(dx, dy, x, n, c, h, w, k, ceil_mode);
+    relu_backward(dx, dx, x, (size_t)n * c * h * w);
 }

@@ -220,6 +220,16 @@ float *model_backward_range(ae_model *m, int t, const float *x, int n, int from,
         const ae_layer *l = &m->layers[i];
         const float *xin = i > from ? w->act[t] + m->layers[i - 1].act_off * n : x;
         const float *y = w->act[t] + l->act_off * n;
+        if (l->kind == L_MAXPOOL && i > from && m->layers[i - 1].kind == L_RELU) {
+            /* conv -> relu -> maxpool: both backwards in one pass over
+             * the ReLU's output (the pool's input) */
+            float *dx = (i - 1 > from || want_dx) ? g_next : NULL;
+            if (dx)
+                maxpool2d_relu_backward(dx, g, xin, n, l->in_c, l->in_h, l->in_w, l->k, l->ceil_mode);
+            float *tmp = g; g = g_next; g_next = tmp;
+            i--;   /* the ReLU is done */
+            continue;
+        }
         float *dx = (i > from || want_dx) ? g_next : NULL;
         layer_backward(m, l, dx, g, xin, y, n, w->grad[t], w->ws[t],
                        w->eps_used[t] ? w->eps[t] : NULL, kl_scale);
