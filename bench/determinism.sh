@@ -22,17 +22,10 @@ while [ $# -gt 0 ]; do
     *) echo "bench/determinism.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-OUT=${BENCH_OUT:-/tmp/aekit-bench}
-BDIR=${BENCH_BUILD:-$OUT/build}
-DATA=${AEKIT_DATA:-$ROOT/data}
+source "$ROOT/bench/lib.sh"
 D=$OUT/determinism
 mkdir -p "$D"
-if [ $BUILD = 1 ]; then
-    cmake -S "$ROOT" -B "$BDIR" -DCMAKE_BUILD_TYPE=Release -DAEKIT_TESTS=OFF \
-        -DAEKIT_EXAMPLES=OFF >"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log" >&2; exit 1; }
-    cmake --build "$BDIR" -j"$(nproc)" --target aekit >>"$OUT/cmake.log" 2>&1 ||
-        { tail -30 "$OUT/cmake.log" >&2; exit 1; }
-fi
+build_aekit bench/determinism.sh
 for run in t2a:2 t2b:2 t1:1; do
     AEKIT_DATA="$DATA" "$BDIR/aekit" train --model "$MODEL" --data mnist --epochs "$EPOCHS" \
         --limit "$LIMIT" --val-limit 1000 --seed 7 --threads "${run#*:}" --out "$D/${run%:*}" \

@@ -45,26 +45,12 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-OUT=${BENCH_OUT:-/tmp/aekit-bench}
-BDIR=${BENCH_BUILD:-$OUT/build}
-DATA=${AEKIT_DATA:-$ROOT/data}
-PY=/usr/bin/python3
-REF_BLAS=/usr/lib/x86_64-linux-gnu/blas
-OBLAS=/usr/lib/x86_64-linux-gnu/openblas-pthread
+source "$ROOT/bench/lib.sh"
 E=$OUT/encode
 mkdir -p "$E"
-[ -f "$DATA/mnist/t10k-images-idx3-ubyte" ] || [ -f "$DATA/mnist/t10k-images-idx3-ubyte.gz" ] ||
-    { echo "bench/encode.sh: no MNIST in $DATA/mnist (scripts/fetch-mnist.sh)" >&2; exit 1; }
+need_mnist bench/encode.sh t10k-images-idx3-ubyte
 
-if [ $BUILD = 1 ]; then
-    echo "building aekit (Release) in $BDIR ..." >&2
-    cmake -S "$ROOT" -B "$BDIR" -DCMAKE_BUILD_TYPE=Release -DAEKIT_TESTS=OFF \
-        -DAEKIT_EXAMPLES=OFF >"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log" >&2; exit 1; }
-    cmake --build "$BDIR" -j"$(nproc)" --target aekit >>"$OUT/cmake.log" 2>&1 ||
-        { tail -30 "$OUT/cmake.log" >&2; exit 1; }
-fi
-AEKIT=$BDIR/aekit
-[ -x "$AEKIT" ] || { echo "bench/encode.sh: no $AEKIT (drop --no-build)" >&2; exit 1; }
+build_aekit bench/encode.sh
 
 # the same flags as bench/run.sh's MODELS_TABLE
 aekit_flags() {

@@ -93,26 +93,11 @@ fi
 [ -z "$EPOCHS" ] && { [ $QUALITY = 1 ] && EPOCHS=5 || EPOCHS=1; }
 [ -z "$RUNNERS" ] && { [ $QUALITY = 1 ] && RUNNERS="aekit torch+openblas" || RUNNERS="aekit torch torch+openblas"; }
 
-OUT=${BENCH_OUT:-/tmp/aekit-bench}
-BDIR=${BENCH_BUILD:-$OUT/build}
-DATA=${AEKIT_DATA:-$ROOT/data}
-PY=/usr/bin/python3
-REF_BLAS=/usr/lib/x86_64-linux-gnu/blas
-OBLAS=/usr/lib/x86_64-linux-gnu/openblas-pthread
-mkdir -p "$OUT"
-[ -f "$DATA/mnist/train-images-idx3-ubyte" ] || [ -f "$DATA/mnist/train-images-idx3-ubyte.gz" ] ||
-    { echo "bench/run.sh: no MNIST in $DATA/mnist (scripts/fetch-mnist.sh)" >&2; exit 1; }
+source "$ROOT/bench/lib.sh"
+need_mnist bench/run.sh train-images-idx3-ubyte
 [ -x /usr/bin/time ] || { echo "bench/run.sh: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
 
-if [ $BUILD = 1 ]; then
-    echo "building aekit (Release) in $BDIR ..." >&2
-    cmake -S "$ROOT" -B "$BDIR" -DCMAKE_BUILD_TYPE=Release -DAEKIT_TESTS=OFF \
-        -DAEKIT_EXAMPLES=OFF >"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log" >&2; exit 1; }
-    cmake --build "$BDIR" -j"$(nproc)" --target aekit >>"$OUT/cmake.log" 2>&1 ||
-        { tail -30 "$OUT/cmake.log" >&2; exit 1; }
-fi
-AEKIT=$BDIR/aekit
-[ -x "$AEKIT" ] || { echo "bench/run.sh: no $AEKIT (drop --no-build)" >&2; exit 1; }
+build_aekit bench/run.sh
 
 # which runners can run here
 RUN_LIST=""

@@ -35,14 +35,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-OUT=${BENCH_OUT:-/tmp/aekit-bench}
-BDIR=${BENCH_BUILD:-$OUT/build}
-DATA=${AEKIT_DATA:-$ROOT/data}
-PY=/usr/bin/python3
+source "$ROOT/bench/lib.sh"
 S=$OUT/scaling
 mkdir -p "$S"
-[ -f "$DATA/mnist/train-images-idx3-ubyte" ] || [ -f "$DATA/mnist/train-images-idx3-ubyte.gz" ] ||
-    { echo "bench/scaling.sh: no MNIST in $DATA/mnist (scripts/fetch-mnist.sh)" >&2; exit 1; }
+need_mnist bench/scaling.sh train-images-idx3-ubyte
 
 # training images per point: MNIST (threads, batch) and per image size
 MNIST_LIMIT=0 VAL_LIMIT=1000
@@ -54,15 +50,7 @@ if [ $QUICK = 1 ]; then
     FOLDERS=$OUT/folders-quick
 fi
 
-if [ $BUILD = 1 ]; then
-    echo "building aekit (Release) in $BDIR ..." >&2
-    cmake -S "$ROOT" -B "$BDIR" -DCMAKE_BUILD_TYPE=Release -DAEKIT_TESTS=OFF \
-        -DAEKIT_EXAMPLES=OFF >"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log" >&2; exit 1; }
-    cmake --build "$BDIR" -j"$(nproc)" --target aekit >>"$OUT/cmake.log" 2>&1 ||
-        { tail -30 "$OUT/cmake.log" >&2; exit 1; }
-fi
-AEKIT=$BDIR/aekit
-[ -x "$AEKIT" ] || { echo "bench/scaling.sh: no $AEKIT (drop --no-build)" >&2; exit 1; }
+build_aekit bench/scaling.sh
 
 desc_for() { # desc_for SIZE: the model description file
     case $1 in
