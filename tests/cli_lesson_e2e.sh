@@ -252,6 +252,10 @@ check "eval --data A,B --json: one object per data set, equal to single runs" "$
 import json, sys
 two, one = (json.load(open(f)) for f in sys.argv[1:3])
 sys.exit(0 if list(two) == ["mnist"] and two["mnist"] == one else 1)' eval-two.json eval-den.json
+"$AEKIT" eval run-den/model.safetensors --data mnist,no-such-set --limit 500 --json --threads 2 >eval-bad.json 2>cmd.err
+rc=$?
+check "eval --data A,B with a bad B: exit 1, one error line, nothing on stdout" \
+  test "$rc" -eq 1 -a ! -s eval-bad.json -a "$(wc -l <cmd.err)" -eq 1
 if [[ -e $AEKIT_DATA/fashion-mnist || -e /usr/share/datasets/fashion-mnist ]]; then
   "$AEKIT" eval run-den/model.safetensors --data mnist,fashion-mnist --limit 500 --threads 2 >eval-fm.txt 2>cmd.err
   check "eval the MNIST denoiser on MNIST and Fashion-MNIST: one line each" \

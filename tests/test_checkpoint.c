@@ -138,6 +138,28 @@ static void poke(const char *path, const char *name, uint32_t value)
     st_free(&f);
 }
 
+/* Replaces the first `from` after `key` in the file's bytes with `to` (same
+ * length): edits a metadata value in place. */
+static int poke_text(const char *path, const char *key, const char *from, const char *to)
+{
+    FILE *fp = fopen(path, "r+b");
+    if (!fp) return -1;
+    static char buf[1 << 16];
+    size_t got = fread(buf, 1, sizeof buf - 1, fp);
+    buf[got] = '\0';
+    int rc = -1;
+    char *k = NULL;
+    for (size_t i = 8; i < got && !k; i++) k = strstr(buf + i, key);   /* skip the length */
+    char *v = k ? strstr(k, from) : NULL;
+    if (v && strlen(from) == strlen(to)) {
+        fseek(fp, (long)(v - buf), SEEK_SET);
+        fwrite(to, 1, strlen(to), fp);
+        rc = 0;
+    }
+    fclose(fp);
+    return rc;
+}
+
 static void check_corrupt(void)
 {
     ae_error err = {{0}};
@@ -162,6 +184,12 @@ static void check_corrupt(void)
     CHECK(back == NULL && st == NULL, "outputs set on failure");
     poke(ckpt, "aekit.checkpoint.order", 1000000);
     CHECK(ae_checkpoint_load(ckpt, &back, &lo, &st, &err) != 0, "out-of-range order accepted");
+    /* sizes in the metadata must be backed by the tensors before anything
+     * is allocated for them */
+    CHECK(poke_text(ckpt, "\"aekit.checkpoint.train_images\"", "\"50\"", "\"99\"") == 0,
+          "train_images not found in the checkpoint header");
+    CHECK(ae_checkpoint_load(ckpt, &back, &lo, &st, &err) != 0 && strstr(err.msg, "of its metadata"),
+          "train_images not matching the order tensor accepted: %s", err.msg);
     /* a plain model file is not a checkpoint */
     char model[300];
     snprintf(model, sizeof model, "%s/model.safetensors", dir);

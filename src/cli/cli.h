@@ -119,6 +119,8 @@ int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char
 int cli_make_dirs(const char *cmd, const char *dir);
 /* dir + "/" + name into buf. */
 void cli_join_path(char *buf, size_t size, const char *dir, const char *name);
+/* The model's ae_model_summary text (caller frees; NULL if out of memory). */
+char *cli_model_summary(const ae_model *m);
 
 /* Parses "LO,HI" (LO < HI, finite); a usage error naming `flag`. */
 int cli_parse_range(const char *cmd, const char *flag, const char *text, double *lo, double *hi);

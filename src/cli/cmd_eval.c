@@ -47,43 +47,57 @@ static void print_json_number(const char *key, double v, const char *after)
     else             printf("\"%s\": null%s", key, after);
 }
 
-/* Measures m on the test split of one data set and prints one line (or one
- * JSON object without the newline). */
+/* Measures m on the test split of one data set. */
 static int eval_one(ae_model *m, const char *data, int limit, int threads, const ae_noise *nz,
-                    int json)
+                    ae_eval_result *res)
 {
     ae_dataset *test = NULL;
-    ae_eval_result res;
     ae_error err = {{0}};
-    int rc, vae = ae_model_is_variational(m);
-    if ((rc = cli_open_test_set("eval", data, limit, m, &test)) == 0 &&
-        ae_evaluate_ex(m, test, nz, threads, &res, &err) != 0)
+    int rc = cli_open_test_set("eval", data, limit, m, &test);
+    if (rc == 0 && ae_evaluate_ex(m, test, nz, threads, res, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "eval", "%s", err.msg);
-    if (rc == 0) {
-        if (json) {
-            printf("{");
-            print_json_number("loss", res.loss, ", ");
-            if (vae) {
-                print_json_number("recon", res.recon, ", ");
-                print_json_number("kl", res.kl, ", ");
-            }
-            print_json_number("mse", res.mse, ", ");
-            print_json_number("psnr", res.psnr, "}");
-        } else {
-            char parts[96] = "", noise[64] = "";
-            if (vae) snprintf(parts, sizeof parts, " (recon %.4f + kl %.4f)", res.recon, res.kl);
-            if (nz->kind != AE_NOISE_NONE) {
-                char spec[48];
-                cli_noise_text(nz, spec, sizeof spec);
-                snprintf(noise, sizeof noise, "  (inputs %s)", spec);
-            }
-            printf("loss %.4f%s  mse %.4f  psnr %.2f dB%s\n", res.loss, parts, res.mse, res.psnr, noise);
-        }
-        fflush(stdout);
-    }
     if (test) ae_dataset_free(test);
     return rc;
 }
+
+static void print_json_result(const ae_eval_result *r, int vae)
+{
+    printf("{");
+    print_json_number("loss", r->loss, ", ");
+    if (vae) {
+        print_json_number("recon", r->recon, ", ");
+        print_json_number("kl", r->kl, ", ");
+    }
+    print_json_number("mse", r->mse, ", ");
+    print_json_number("psnr", r->psnr, "}");
+}
+
+static void print_text_result(const ae_eval_result *r, int vae, const ae_noise *nz)
+{
+    char parts[96] = "", noise[64] = "";
+    if (vae) snprintf(parts, sizeof parts, " (recon %.4f + kl %.4f)", r->recon, r->kl);
+    if (nz->kind != AE_NOISE_NONE) {
+        char spec[48];
+        cli_noise_text(nz, spec, sizeof spec);
+        snprintf(noise, sizeof noise, "  (inputs %s)", spec);
+    }
+    printf("loss %.4f%s  mse %.4f  psnr %.2f dB%s\n", r->loss, parts, r->mse, r->psnr, noise);
+}
+
+/* A data set name or folder as a JSON string. */
+static void print_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20) printf("\\u%04x", c);
+        else putchar(c);
+    }
+    putchar('"');
+}
+
+#define MAX_DATA_SETS 64
 
 int cmd_eval(int argc, char **argv)
 {
@@ -113,25 +127,45 @@ int cmd_eval(int argc, char **argv)
 
     if (!noise_text) cli_model_noise(m, &nz);
 
-    /* one data set, or a comma-separated list of them */
+    /* one data set, or a comma-separated list of them: all are measured
+     * before anything is printed, so a failure leaves no partial output */
     char list[4096];
     if (strlen(data) >= sizeof list) {
         ae_model_free(m);
         return cli_fail(EXIT_USAGE, "eval", "--data: the list is too long");
     }
     strcpy(list, data);
-    int multi = strchr(list, ',') != NULL, json = args_given(&a, "json");
-    if (multi && json) printf("{");
+    const char *names[MAX_DATA_SETS];
+    ae_eval_result res[MAX_DATA_SETS];
+    int count = 0;
     char *save = NULL;
-    int first = 1;
     for (char *name = strtok_r(list, ",", &save); name && rc == 0; name = strtok_r(NULL, ",", &save)) {
-        if (multi && json) printf("%s\"%s\": ", first ? "" : ", ", name);
-        else if (multi) printf("%-16s ", name);
-        rc = eval_one(m, name, limit, threads, &nz, json);
-        first = 0;
+        if (count == MAX_DATA_SETS) {
+            rc = cli_fail(EXIT_USAGE, "eval", "--data: more than %d data sets", MAX_DATA_SETS);
+            break;
+        }
+        names[count] = name;
+        rc = eval_one(m, name, limit, threads, &nz, &res[count]);
+        count++;
     }
-    if (multi && json && rc == 0) printf("}\n");
-    else if (!multi && json && rc == 0) printf("\n");
+    if (rc == 0 && count == 0) rc = cli_fail(EXIT_USAGE, "eval", "--data: no data set named");
+    if (rc == 0) {
+        int vae = ae_model_is_variational(m), multi = count > 1 || strchr(data, ',') != NULL;
+        int json = args_given(&a, "json");
+        if (json && multi) printf("{");
+        for (int i = 0; i < count; i++) {
+            if (json && multi) {
+                if (i) printf(", ");
+                print_json_string(names[i]);
+                printf(": ");
+            } else if (multi) {
+                printf("%-16s ", names[i]);
+            }
+            if (json) print_json_result(&res[i], vae);
+            else print_text_result(&res[i], vae, &nz);
+        }
+        if (json) printf(multi ? "}\n" : "\n");
+    }
     ae_model_free(m);
     return rc;
 }

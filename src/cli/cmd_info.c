@@ -46,12 +46,11 @@ static const char *const meta_keys[][2] = {
 
 static void print_summary(const ae_model *m)
 {
-    size_t want = ae_model_summary(m, NULL, 0);
-    char *buf = malloc(want + 1);
+    char *buf = cli_model_summary(m);
     if (!buf) return;
-    ae_model_summary(m, buf, want + 1);
+    size_t len = strlen(buf);
     fputs(buf, stdout);
-    if (want > 0 && buf[want - 1] != '\n') fputc('\n', stdout);
+    if (len > 0 && buf[len - 1] != '\n') fputc('\n', stdout);
     free(buf);
 }
 

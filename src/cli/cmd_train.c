@@ -124,16 +124,10 @@ static void on_sigint(int sig)
     interrupted = sig;
 }
 
-static void join_path(char *buf, size_t size, const char *dir, const char *name)
-{
-    size_t len = strlen(dir);
-    snprintf(buf, size, "%s%s%s", dir, (len && dir[len - 1] == '/') ? "" : "/", name);
-}
-
 static int write_metrics(const train_run *r, ae_error *err)
 {
     char path[4096];
-    join_path(path, sizeof path, r->out_dir, "metrics.csv");
+    cli_join_path(path, sizeof path, r->out_dir, "metrics.csv");
     ae_atomic_file af;
     if (ae_atomic_open(&af, path, err) != 0) return -1;
     fprintf(af.f, "epoch,train_loss,val_loss,val_mse,seconds,images_per_second,"
@@ -150,7 +144,7 @@ static int write_metrics(const train_run *r, ae_error *err)
 static int write_loss_plot(const train_run *r, ae_error *err)
 {
     char path[4096];
-    join_path(path, sizeof path, r->out_dir, "loss.png");
+    cli_join_path(path, sizeof path, r->out_dir, "loss.png");
     plot_series series[2] = {
         { "train",      r->train_loss, 0.12, 0.47, 0.71 },
         { "validation", r->val_loss,   1.00, 0.50, 0.05 },
@@ -408,14 +402,6 @@ static int build_model(const train_settings *s, ae_model **out)
 
 /* The model's summary text (layers, shapes, tensor names), for comparing
  * architectures; NULL when out of memory. */
-static char *summary_of(const ae_model *m)
-{
-    size_t want = ae_model_summary(m, NULL, 0);
-    char *text = malloc(want + 1);
-    if (text) ae_model_summary(m, text, want + 1);
-    return text;
-}
-
 /* --init: the trained model to continue from, checked against --model. */
 static int load_init(const train_settings *s, ae_model **m)
 {
@@ -429,7 +415,7 @@ static int load_init(const train_settings *s, ae_model **m)
     if (*m) {
         int same = strcmp(ae_model_description(*m), ae_model_description(init)) == 0;
         if (!same) {
-            char *a = summary_of(*m), *b = summary_of(init);
+            char *a = cli_model_summary(*m), *b = cli_model_summary(init);
             same = a && b && strcmp(a, b) == 0;
             free(a);
             free(b);
@@ -583,7 +569,7 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
     size_t L = ae_model_latent_size(m);
     const ae_noise *nz = s->task == TASK_DENOISE ? &s->noise : NULL;
 
-    join_path(path, sizeof path, s->out, "reconstructions.png");
+    cli_join_path(path, sizeof path, s->out, "reconstructions.png");
     if ((rc = pic_rows("train", m, test, 0, n, nz, threads, path, &rows))) return rc;
     pics[k].file = "reconstructions.png";
     if (cli_is_upscaler(m) && rows == 3)
@@ -596,7 +582,7 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
         snprintf(pics[k].caption, sizeof pics[k].caption, "%d test images (top) over their reconstructions", n);
     k++;
 
-    join_path(path, sizeof path, s->out, "samples.png");
+    cli_join_path(path, sizeof path, s->out, "samples.png");
     if ((rc = pic_samples("train", m, SAMPLE_COUNT, 8, s->opt.seed, threads, path))) return rc;
     pics[k].file = "samples.png";
     snprintf(pics[k].caption, sizeof pics[k].caption, "%d decoded random latents (%s)", SAMPLE_COUNT,
@@ -604,14 +590,14 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
                  ? "z from the prior N(0, I)" : "z from the Gaussian fitted to the training codes");
     k++;
 
-    join_path(path, sizeof path, s->out, "codes.png");
+    cli_join_path(path, sizeof path, s->out, "codes.png");
     if ((rc = pic_codes("train", m, test, n, threads, path))) return rc;
     pics[k].file = "codes.png";
     snprintf(pics[k].caption, sizeof pics[k].caption,
              "%d test images and their %zu-value latent codes drawn as images (min-max normalised over the shown codes)", n, L);
     k++;
 
-    join_path(path, sizeof path, s->out, "latent.png");
+    cli_join_path(path, sizeof path, s->out, "latent.png");
     if ((rc = pic_scatter("train", m, test, test->n, threads, path, NULL))) return rc;
     pics[k].file = "latent.png";
     snprintf(pics[k].caption, sizeof pics[k].caption, "codes of %d test images, %s%s", test->n,
@@ -622,7 +608,7 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
     if (L == 2) {
         double lo[2], hi[2];
         pic_manifold_range(m, lo, hi);
-        join_path(path, sizeof path, s->out, "manifold.png");
+        cli_join_path(path, sizeof path, s->out, "manifold.png");
         if ((rc = pic_manifold("train", m, MANIFOLD_GRID, lo, hi, threads, path))) return rc;
         pics[k].file = "manifold.png";
         snprintf(pics[k].caption, sizeof pics[k].caption,
@@ -692,7 +678,7 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
     size_t ncells = (size_t)(r->done > 0 ? r->done : 1) * ncol;
     char *text = malloc(ncells * CELL);
     const char **cells = malloc(ncells * sizeof *cells);
-    char *layers = summary_of(m);
+    char *layers = cli_model_summary(m);
     if (!text || !cells || !layers) {
         free(text);
         free(cells);
@@ -724,7 +710,7 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
         .details_title = "Layers", .details_text = layers,
         .footer = footer,
     };
-    join_path(path, sizeof path, s->out, "index.html");
+    cli_join_path(path, sizeof path, s->out, "index.html");
     ae_error err = {{0}};
     int rc = html_report_write(path, &page, &err);
     free(text);
@@ -835,7 +821,7 @@ static int run_training(ae_model *m, const ae_dataset *train, const ae_dataset *
         status = cli_fail(EXIT_ERROR, "train", "training finished without completing an epoch");
     if (status != EXIT_OK) { free(rows); return status; }
 
-    join_path(path, sizeof path, s->out, "model.safetensors");
+    cli_join_path(path, sizeof path, s->out, "model.safetensors");
     if (store_results(m, &r, seconds) != 0) { free(rows); return EXIT_ERROR; }
     if (ae_model_save(m, path, &err) != 0) {
         free(rows);
@@ -948,7 +934,7 @@ static void remove_stale_temps(const char *dir)
         if (*end || errno || pid <= 0) continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;   /* its writer may still run */
         char path[4096];
-        join_path(path, sizeof path, dir, e->d_name);
+        cli_join_path(path, sizeof path, dir, e->d_name);
         remove(path);
     }
     closedir(d);
@@ -959,7 +945,7 @@ static void remove_stale_temps(const char *dir)
 static int resume_training(const args *a, train_settings *given)
 {
     train_settings s = *given;
-    join_path(s.checkpoint, sizeof s.checkpoint, given->resume, "checkpoint.safetensors");
+    cli_join_path(s.checkpoint, sizeof s.checkpoint, given->resume, "checkpoint.safetensors");
     struct stat st;
     if (stat(s.checkpoint, &st) != 0)
         return cli_fail(EXIT_ERROR, "train", "--resume %s: no checkpoint to resume from (%s: %s)",
@@ -1032,7 +1018,7 @@ int cmd_train(int argc, char **argv)
     if ((rc = read_settings(&a, &s))) return rc;
     if (s.resume) return resume_training(&a, &s);
     s.preset = preset_for(&s);
-    join_path(s.checkpoint, sizeof s.checkpoint, s.out, "checkpoint.safetensors");
+    cli_join_path(s.checkpoint, sizeof s.checkpoint, s.out, "checkpoint.safetensors");
     s.opt.checkpoint = s.checkpoint;
 
     struct stat st;

@@ -306,6 +306,7 @@ int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char
 int cli_make_dirs(const char *cmd, const char *dir)
 {
     char path[4096];
+    if (!*dir) return cli_fail(EXIT_USAGE, cmd, "--out: empty folder name");
     if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
         return cli_fail(EXIT_ERROR, cmd, "--out %s: path too long", dir);
     for (char *p = path + 1; ; p++) {
@@ -321,6 +322,14 @@ int cli_make_dirs(const char *cmd, const char *dir)
         if (saved == '\0') break;
     }
     return 0;
+}
+
+char *cli_model_summary(const ae_model *m)
+{
+    size_t want = ae_model_summary(m, NULL, 0);
+    char *text = malloc(want + 1);
+    if (text) ae_model_summary(m, text, want + 1);
+    return text;
 }
 
 void cli_join_path(char *buf, size_t size, const char *dir, const char *name)

@@ -177,10 +177,8 @@ void pic_latent_shape(const ae_model *m, int *c, int *h, int *w)
     *h = *w = 1;
     /* The summary's line before "latent:" is the last encoder layer, with
      * its output shape in the third column (C x H x W). */
-    size_t want = ae_model_summary(m, NULL, 0);
-    char *text = malloc(want + 1);
+    char *text = cli_model_summary(m);
     if (!text) return;
-    ae_model_summary(m, text, want + 1);
     char *mark = strstr(text, " latent: ");
     if (mark) {
         *mark = '\0';

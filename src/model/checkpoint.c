@@ -365,6 +365,19 @@ int ae_checkpoint_load(const char *path, ae_model **model, ae_train_options *opt
         model_from_st(&f, path, &m, err))
         goto fail;
     o.checkpoint = path;
+    /* the sizes the state is allocated with must be backed by the file */
+    const st_tensor *order = st_find(&f, CK "order");
+    if (!order || order->numel != (size_t)n) {
+        ae_fail(err, "%s: checkpoint tensor \"" CK "order\" is missing or does not hold the "
+                "%ld training images of its metadata", path, n);
+        goto fail;
+    }
+    if (train_check_options(&o, err)) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        ae_fail(err, "%s: checkpoint options: %s", path, why);
+        goto fail;
+    }
     if (train_state_alloc(&s, m, &o, (uint32_t)n, err) || read_state(&f, s, err)) goto fail;
     s->threads = o.threads;
     st_free(&f);

@@ -43,6 +43,9 @@ static double now_seconds(void)
 int train_check_options(const ae_train_options *o, ae_error *err)
 {
     if (o->epochs < 1) return ae_fail(err, "epochs must be at least 1, got %d", o->epochs);
+    /* the per-epoch history is allocated up front: a typo, not a run */
+    if (o->epochs > AE_MAX_EPOCHS)
+        return ae_fail(err, "epochs must be at most %d, got %d", AE_MAX_EPOCHS, o->epochs);
     if (o->batch < 1) return ae_fail(err, "batch size must be at least 1, got %d", o->batch);
     if (!(o->lr > 0) || !isfinite(o->lr)) return ae_fail(err, "learning rate must be positive, got %g", o->lr);
     if (o->optimizer < AE_OPT_ADAM || o->optimizer > AE_OPT_SGD) return ae_fail(err, "unknown optimizer %d", (int)o->optimizer);
@@ -527,8 +530,9 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
             saved = 1;
         }
     }
-    if (stop) {
-        /* stopped by the callback: the checkpoint lets the run go on later */
+    if (stop && s->epoch <= opt->epochs) {
+        /* stopped by the callback before the end: the checkpoint lets the
+         * run go on later (a stop after the last epoch is a finished run) */
         if (ckpt && !saved && train_state_save(s, m, err)) return -1;
         if (ckpt) return 0;
     }
