@@ -57,10 +57,17 @@ run=$tmp/killed
 pid=$!
 kills=0
 for i in 1 2 3; do
-  if [[ $i -eq 1 ]]; then     # the first kill after a checkpoint exists
-    for _ in $(seq 200); do [[ -e $run/checkpoint.safetensors ]] && break; sleep 0.05; done
-  fi
-  sleep "0.$((RANDOM % 8 + 1))"
+  # Each kill comes after the run has written a new checkpoint (so it has
+  # made progress, and is in the middle of the run), then 10-49 ms later:
+  # a random point between two checkpoints, whatever the machine's speed.
+  before=$tmp/before.ckpt
+  rm -f "$before"
+  [[ -e $run/checkpoint.safetensors ]] && cp "$run/checkpoint.safetensors" "$before"
+  for _ in $(seq 500); do
+    [[ -e $run/checkpoint.safetensors ]] && ! cmp -s "$run/checkpoint.safetensors" "$before" && break
+    sleep 0.01
+  done
+  sleep "0.0$((RANDOM % 4 + 1))$((RANDOM % 10))"
   if kill -KILL "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
   wait "$pid" 2>/dev/null
   if [[ -e $run/checkpoint.safetensors ]]; then
