@@ -110,7 +110,8 @@ int  ae_model_from_text(ae_model **out, const char *text, const char *origin, ae
 int  ae_model_from_preset(ae_model **out, const char *name, ae_error *err);
 /* The same with a latent size: descriptions may write {latent} (and
  * {latent2} for twice it) where the latent size goes; 0 = the default of
- * their `param latent N` line. */
+ * their `param latent N` line. A latent size is 1 to AE_MAX_LATENT. */
+#define AE_MAX_LATENT (1 << 20)
 int  ae_model_from_preset_ex(ae_model **out, const char *name, int latent, ae_error *err);
 int  ae_model_from_text_ex(ae_model **out, const char *text, const char *origin, int latent, ae_error *err);
 /* Names of the shipped presets, NULL-terminated. */
@@ -119,6 +120,11 @@ const char *const *ae_model_presets(void);
  * defaults, which the lesson's reference numbers were made with).         */
 void ae_model_init(ae_model *m, uint64_t seed);
 void ae_model_free(ae_model *m);
+/* The parameter tensors holding a NaN or an infinity, by name
+ * ("encoder.0.weight, decoder.3.bias"; after the first few, "and N more"),
+ * into buf (always NUL-terminated when size > 0). Returns how many tensors
+ * are not finite: 0 when every weight is a number. */
+int  ae_model_nonfinite_tensors(const ae_model *m, char *buf, size_t size);
 
 /* Saves weights and the model description to a safetensors file (written to
  * a temporary name, then renamed: never a partial file). */
@@ -157,7 +163,7 @@ int         ae_model_meta_count(const ae_model *m);
 void        ae_model_meta_at(const ae_model *m, int i, const char **key, const char **value);
 
 /* Runs the whole autoencoder on n images: x [n,c,h,w] -> y [n,c,h,w] in [0,1].
- * Threads: 0 = all cores. Allocates working memory on first use. */
+ * Threads: 0 = all cores (at most AE_MAX_THREADS are used). Allocates working memory on first use. */
 int  ae_model_reconstruct(ae_model *m, const float *x, int n, float *y, int threads, ae_error *err);
 /* Encoder only: x [n,c,h,w] -> codes [n, latent]. A VAE gives z_mean. */
 int  ae_model_encode(ae_model *m, const float *x, int n, float *codes, int threads, ae_error *err);
@@ -196,6 +202,18 @@ void ae_noise_apply(const ae_noise *nz, float *x, int n, size_t size, uint64_t s
 
 typedef enum { AE_OPT_ADAM = 0, AE_OPT_RMSPROP = 1, AE_OPT_SGD = 2 } ae_optimizer;
 
+/* The ranges ae_train accepts (the command line's flags take the same):
+ *  epochs     1 to AE_MAX_EPOCHS: the per-epoch history is allocated up front;
+ *  lr         at least AE_MIN_LR (and finite): smaller steps vanish in the
+ *             float precision of the weights, the run would train nothing;
+ *  clip_grad  0 (off) or at least AE_MIN_CLIP_GRAD (and finite): the
+ *             clipping factor is a float, below it the gradient becomes 0;
+ *  threads    0 (all cores) to AE_MAX_THREADS.                              */
+#define AE_MAX_EPOCHS    1000000
+#define AE_MIN_LR        1e-10
+#define AE_MIN_CLIP_GRAD 1e-37
+#define AE_MAX_THREADS   256
+
 typedef struct {
     int          epochs;       /* 25 (the lesson)                              */
     int          batch;        /* 128                                          */
@@ -207,7 +225,7 @@ typedef struct {
     double       alpha;        /* RMSprop smoothing: 0.99 (PyTorch)            */
     double       momentum;     /* SGD: 0.9                                     */
     uint64_t     seed;         /* weights (as ae_model_init(m, seed)) and shuffling */
-    int          threads;      /* 0 = all cores                                */
+    int          threads;      /* 0 = all cores; at most AE_MAX_THREADS        */
     int          init_weights; /* 1: ae_model_init(m, seed) first; 0: keep the
                                   model's weights (fine-tuning, --init)        */
     double       clip_grad;    /* > 0: scale each step's gradient down to this
@@ -297,7 +315,10 @@ int  ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val
  * recon + KL, with sampling noise from fixed per-image seeds), MSE per pixel
  * and PSNR in dB (peak 1.0, from the mean MSE) of the output against the
  * clean images. `noise` (may be NULL) corrupts the inputs, as in training a
- * denoiser; super-resolution models get downscaled inputs. */
+ * denoiser; super-resolution models get downscaled inputs. Results that are
+ * not finite (NaN or infinite loss or MSE) are an error naming the weight
+ * tensors that hold NaN or infinities (or saying that none do: an overflow);
+ * *out still holds them. PSNR is infinite only for a perfect output. */
 typedef struct { double loss, mse, psnr, recon, kl; } ae_eval_result;
 int ae_evaluate(ae_model *m, const ae_dataset *ds, int threads, ae_eval_result *out, ae_error *err);
 int ae_evaluate_ex(ae_model *m, const ae_dataset *ds, const ae_noise *noise, int threads,

@@ -20,7 +20,7 @@
 static int resolve_threads(int requested)
 {
     int t = requested > 0 ? requested : omp_get_num_procs();
-    return t < 1 ? 1 : t > 256 ? 256 : t;
+    return t < 1 ? 1 : t > AE_MAX_THREADS ? AE_MAX_THREADS : t;
 }
 
 /* ---- MSE / PSNR ---------------------------------------------------------------- */

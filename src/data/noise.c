@@ -6,6 +6,7 @@
 #include "core/rng.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,9 @@ int ae_noise_parse(ae_noise *nz, const char *text, ae_error *err)
             return ae_fail(err, "noise '%s': expected gaussian:MEAN,STD (e.g. gaussian:0.5,0.5)", text);
         const char *s = end + 1;
         double std = strtod(s, &end);
-        if (errno || end == s || *end || !isfinite(mean) || !(std >= 0) || !isfinite(std))
-            return ae_fail(err, "noise '%s': expected gaussian:MEAN,STD with STD >= 0", text);
+        /* both are stored as floats: a larger number would become infinite */
+        if (errno || end == s || *end || !(fabs(mean) <= FLT_MAX) || !(std >= 0 && std <= FLT_MAX))
+            return ae_fail(err, "noise '%s': expected gaussian:MEAN,STD with STD >= 0 (both finite float numbers)", text);
         nz->kind = AE_NOISE_GAUSSIAN;
         nz->mean = (float)mean;
         nz->std = (float)std;

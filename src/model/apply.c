@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -84,8 +85,11 @@ int ae_model_latent_gaussian(const ae_model *m, float *mean, float *std, ae_erro
         for (size_t j = 0; j < L; j++) {
             char *end;
             double x = strtod(p, &end);
-            if (end == p || !isfinite(x) || (j + 1 < L && *end != ','))
-                return ae_fail(err, "metadata %s: expected %zu comma-separated numbers", keys[k], L);
+            if (end == p || !(fabs(x) <= FLT_MAX) || (j + 1 < L && *end != ',')) {
+                size_t len = strcspn(p, ",");
+                return ae_fail(err, "metadata %s: expected %zu comma-separated finite float numbers, "
+                               "number %zu is '%.*s'", keys[k], L, j + 1, (int)(len < 40 ? len : 40), p);
+            }
             dst[k][j] = (float)x;
             p = *end == ',' ? end + 1 : end;
         }
@@ -236,6 +240,15 @@ int ae_evaluate_ex(ae_model *m, const ae_dataset *ds, const ae_noise *noise, int
     res->kl = kl / denom;
     res->loss = res->recon + res->kl;
     res->mse = sse / ((double)n * out_size);
-    res->psnr = res->mse > 0 ? 10.0 * log10(1.0 / res->mse) : INFINITY;
-    return 0;
+    res->psnr = res->mse > 0 ? 10.0 * log10(1.0 / res->mse) : res->mse == 0 ? INFINITY : NAN;
+    if (isfinite(res->loss) && isfinite(res->mse)) return 0;   /* then recon, kl and psnr are too */
+    char bad[256];
+    int nbad = ae_model_nonfinite_tensors(m, bad, sizeof bad);
+    /* NaN as "nan" (a NaN's sign bit is noise) */
+    double loss = isnan(res->loss) ? NAN : res->loss, mse = isnan(res->mse) ? NAN : res->mse;
+    if (nbad)
+        return ae_fail(err, "%s: the model gives non-finite results (loss %g, mse %g): its weights "
+                       "hold NaN or infinite values in %s", ds->source, loss, mse, bad);
+    return ae_fail(err, "%s: the model gives non-finite results (loss %g, mse %g) although its weights "
+                   "are finite: a layer overflows the float range on these images", ds->source, loss, mse);
 }

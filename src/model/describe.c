@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "model/model.h"
 #include "core/error.h"
+#include "core/utf8.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -217,21 +218,48 @@ static int infer_shape(parse_ctx *c, ae_layer *l, int ic, int ih, int iw)
     return 0;
 }
 
+/* The N of the text's first `param latent N` line (0 when it has none),
+ * read as the parser reads lines (words split by blanks, '#' starts a
+ * comment) and range-checked: the default size of {latent}. */
+static int param_latent(const char *text, const char *origin, int *out, ae_error *err)
+{
+    parse_ctx c = { origin, 0, err };
+    *out = 0;
+    for (const char *line = text; line; ) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        c.line++;
+        const char *w = line + strspn(line, " \t\r");
+        if (strncmp(w, "param", 5) == 0 && (w[5] == ' ' || w[5] == '\t')) {
+            char *copy = strndup(line, len), *tok[MAX_TOKENS];
+            if (!copy) return ae_fail(err, "%s: out of memory", origin);
+            char *hash = strchr(copy, '#');
+            if (hash) *hash = 0;
+            int ntok = split_tokens(copy, tok);
+            int rc = ntok == 3 && strcmp(tok[1], "latent") == 0
+                         ? parse_int(&c, "param latent", tok[2], 1, AE_MAX_LATENT, out) : 0;
+            free(copy);
+            if (rc || *out) return rc;
+        }
+        line = eol ? eol + 1 : NULL;
+    }
+    return 0;
+}
+
 /* Replaces {latent} and {latent2} with the latent size (from the argument,
  * else the text's `param latent N` line). Returns a new string. */
 static char *substitute_latent(const char *text, const char *origin, int latent, ae_error *err)
 {
-    const char *p = strstr(text, "param latent ");
-    int deflt = 0;
-    if (p && (p == text || p[-1] == '\n')) deflt = atoi(p + 13);
+    int deflt;
+    if (param_latent(text, origin, &deflt, err)) return NULL;
     if (latent <= 0) latent = deflt;
     int uses = strstr(text, "{latent") != NULL;
     if (uses && latent <= 0) {
         ae_fail(err, "%s: uses {latent} but gives no size (add 'param latent N' or pass a latent size)", origin);
         return NULL;
     }
-    if (latent > (1 << 20)) {
-        ae_fail(err, "%s: latent size %d is too large", origin, latent);
+    if (latent > AE_MAX_LATENT) {
+        ae_fail(err, "%s: latent size %d is too large (at most %d)", origin, latent, AE_MAX_LATENT);
         return NULL;
     }
     size_t cap = strlen(text) * 2 + 64;
@@ -247,33 +275,14 @@ static char *substitute_latent(const char *text, const char *origin, int latent,
     return out;
 }
 
-/* Length of the valid UTF-8 sequence at s (strict: no overlong forms,
- * surrogates or values past U+10FFFF, as jansson checks), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    size_t n;
-    unsigned v, min;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf) { n = 2; v = c & 0x1f; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { n = 3; v = c & 0x0f; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { n = 4; v = c & 0x07; min = 0x10000; }
-    else return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;   /* also stops at the NUL */
-        v = v << 6 | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
-    return n;
-}
-
 /* The description is stored in model files as a JSON string, which must be
  * UTF-8: reject anything else here, not when the trained model is saved. */
 static int check_utf8(const char *text, const char *origin, ae_error *err)
 {
     int line = 1;
     for (const unsigned char *s = (const unsigned char *)text; *s;) {
-        size_t n = utf8_seq(s);
+        unsigned cp;
+        size_t n = utf8_decode(s, &cp);
         if (n == 0)
             return ae_fail(err, "%s:%d: byte 0x%02x is not UTF-8 (save the description as UTF-8)",
                            origin, line, *s);
@@ -325,7 +334,9 @@ int model_parse(ae_model *m, const char *src_text, const char *origin, int laten
             have_output = 1;
         } else if (strcmp(tok[0], "param") == 0) {
             /* `param latent N`: the default for {latent}, substituted above */
+            int unused;
             if (ntok != 3 || strcmp(tok[1], "latent")) { ae_fail(err, "%s:%d: expected 'param latent N'", origin, c.line); goto out; }
+            if (parse_int(&c, "param latent", tok[2], 1, AE_MAX_LATENT, &unused)) goto out;
         } else if (strcmp(tok[0], "loss") == 0) {
             static const char *const names[] = { "bce", "mse", "sse", "bce_sum" };
             int found = -1;

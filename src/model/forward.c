@@ -33,7 +33,7 @@ int resolve_threads(int requested)
 {
     int t = requested > 0 ? requested : omp_get_num_procs();
     if (t < 1) t = 1;
-    if (t > 256) t = 256;
+    if (t > AE_MAX_THREADS) t = AE_MAX_THREADS;
     return t;
 }
 

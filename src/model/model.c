@@ -85,6 +85,37 @@ void ae_model_init(ae_model *m, uint64_t seed)
     }
 }
 
+static int all_finite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+int ae_model_nonfinite_tensors(const ae_model *m, char *buf, size_t size)
+{
+    enum { NAMED = 4 };     /* names listed before "and N more" */
+    int count = 0;
+    size_t used = 0;
+    if (size) buf[0] = '\0';
+    for (int i = 0; i < m->nlayers; i++) {
+        const ae_layer *l = &m->layers[i];
+        const struct { const char *what; size_t off, count; } t[2] = {
+            { "weight", l->w_off, l->w_count }, { "bias", l->b_off, l->b_count } };
+        for (int k = 0; k < 2; k++) {
+            if (!t[k].count || all_finite(m->params + t[k].off, t[k].count)) continue;
+            if (++count > NAMED) continue;
+            char name[64];
+            model_tensor_name(l, t[k].what, name, sizeof name);
+            if (used < size)
+                used += (size_t)snprintf(buf + used, size - used, "%s%s", count > 1 ? ", " : "", name);
+        }
+    }
+    if (count > NAMED && used < size)
+        snprintf(buf + used, size - used, " and %d more", count - NAMED);
+    return count;
+}
+
 void ae_model_free(ae_model *m)
 {
     if (!m) return;

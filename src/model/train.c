@@ -47,15 +47,19 @@ int train_check_options(const ae_train_options *o, ae_error *err)
     if (o->epochs > AE_MAX_EPOCHS)
         return ae_fail(err, "epochs must be at most %d, got %d", AE_MAX_EPOCHS, o->epochs);
     if (o->batch < 1) return ae_fail(err, "batch size must be at least 1, got %d", o->batch);
-    if (!(o->lr > 0) || !isfinite(o->lr)) return ae_fail(err, "learning rate must be positive, got %g", o->lr);
+    if (!(o->lr >= AE_MIN_LR) || !isfinite(o->lr))
+        return ae_fail(err, "learning rate must be a finite number of at least %g, got %g", AE_MIN_LR, o->lr);
+    if (o->threads < 0 || o->threads > AE_MAX_THREADS)
+        return ae_fail(err, "threads must be 0 (all cores) to %d, got %d", AE_MAX_THREADS, o->threads);
     if (o->optimizer < AE_OPT_ADAM || o->optimizer > AE_OPT_SGD) return ae_fail(err, "unknown optimizer %d", (int)o->optimizer);
     if (!(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1))
         return ae_fail(err, "Adam betas must be in [0, 1)");
     if (!(o->eps > 0)) return ae_fail(err, "eps must be positive");
     if (!(o->alpha >= 0 && o->alpha < 1)) return ae_fail(err, "RMSprop alpha must be in [0, 1)");
     if (!(o->momentum >= 0 && o->momentum < 1)) return ae_fail(err, "momentum must be in [0, 1)");
-    if (!(o->clip_grad >= 0) || !isfinite(o->clip_grad))
-        return ae_fail(err, "gradient clipping norm must be positive (or 0 for none), got %g", o->clip_grad);
+    if (!(o->clip_grad == 0 || o->clip_grad >= AE_MIN_CLIP_GRAD) || !isfinite(o->clip_grad))
+        return ae_fail(err, "gradient clipping norm must be 0 (none) or a finite number of at least %g, got %g",
+                       AE_MIN_CLIP_GRAD, o->clip_grad);
     if (o->checkpoint_steps < 0 || o->checkpoint_epochs < 0)
         return ae_fail(err, "checkpoint intervals must not be negative");
     if ((o->checkpoint_steps || o->checkpoint_epochs) && (!o->checkpoint || !o->checkpoint[0]))
@@ -224,7 +228,7 @@ static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, int
     int logit = m->nlayers - 2;           /* the discriminator's pre-sigmoid value */
     int L = (int)m->layers[m->n_encoder - 1].out_size;
     float scale = 1.0f / (float)nb;
-    long correct[256] = { 0 };
+    long correct[AE_MAX_THREADS] = { 0 };
 
     /* discriminator: real = N(0, I) samples, fake = codes (no encoder gradient) */
     #pragma omp parallel num_threads(threads)
@@ -423,6 +427,12 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
     const ae_train_options *opt = &s->opt;
     int threads = s->threads;
     uint32_t n = s->n;
+    /* weights that are NaN before the first step are not a divergence to blame on the lr */
+    char bad[256];
+    int nbad = ae_model_nonfinite_tensors(m, bad, sizeof bad);
+    if (nbad)
+        return ae_fail(err, "the model's weights are not finite before training: %s hold%s NaN or "
+                       "infinite values", bad, nbad == 1 ? "s" : "");
     int B = opt->batch < (int)n ? opt->batch : (int)n;
     int per_thread = (B + threads - 1) / threads;
     if (work_reserve(m, per_thread, threads, err)) return -1;
@@ -431,7 +441,7 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
     aae_ctx aae = { &s->disc, &s->gen, 0 };
     int steps = s->steps;
     pass_mode mode = m->sample_layer >= 0 ? PASS_SAMPLE : PASS_MEAN;
-    double thread_loss[256], thread_kl[256];
+    double thread_loss[AE_MAX_THREADS], thread_kl[AE_MAX_THREADS];
     int ckpt = opt->checkpoint != NULL, stop = 0, saved = 0;
     double run_start = now_seconds(), seconds_before = s->seconds;
 

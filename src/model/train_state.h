@@ -4,8 +4,6 @@
 #ifndef AEKIT_MODEL_TRAIN_STATE_H
 #define AEKIT_MODEL_TRAIN_STATE_H
 
-#define AE_MAX_EPOCHS 1000000  /* ae_train_options.epochs, checked before allocating */
-
 #include <stddef.h>
 #include <stdint.h>
 #include "aekit.h"
