@@ -248,4 +248,136 @@ expect_error "compare: data of the wrong size" 1 "32"      - -- "$AEKIT" compare
 expect_error "compare: --k above the training images" 2 "--k" - -- "$AEKIT" compare "$model" --data "$small" --k 65
 expect_error "eval: bad --noise"               2 "--noise" - -- "$AEKIT" eval "$model" --data "$small" --noise saltpepper:x
 
+# ---- numbers out of range: refused as parsed (exit 2, before any folder is made),
+# naming the value as given and the range ---------------------------------------------
+expect_range() {  # expect_range NAME NEEDLE -- COMMAND...: exit 2, $run not created
+  local name=$1 needle=$2
+  shift 3
+  expect_error "$name" 2 "$needle" "$run" -- "$@"
+}
+expect_range "--epochs 1000001 (the library's cap)" "--epochs: expected an integer from 1 to 1000000, got '1000001'" -- \
+  "$AEKIT" train --model conv --data "$small" --epochs 1000001 --out "$run"
+expect_range "--lr 1e-300 (0 in float arithmetic)" "--lr: expected a finite number of at least 1e-10, got '1e-300'" -- \
+  "$AEKIT" train --model conv --data "$small" --lr 1e-300 --out "$run"
+expect_range "--lr 1e-400 (underflows a double)" "got '1e-400'" -- "$AEKIT" train --model conv --data "$small" --lr 1e-400 --out "$run"
+expect_range "--clip-grad 1e-300 (zeroes every gradient)" "--clip-grad: expected a finite number of at least 1e-37, got '1e-300'" -- \
+  "$AEKIT" train --model conv --data "$small" --clip-grad 1e-300 --out "$run"
+expect_range "--threads 257 (was cut to 256 quietly)" "--threads: expected an integer from 0 to 256, got '257'" -- \
+  "$AEKIT" train --model conv --data "$small" --threads 257 --out "$run"
+expect_range "--latent 2000000 (was exit 1 from the library)" "--latent: expected an integer from 1 to 1048576, got '2000000'" -- \
+  "$AEKIT" train --model vae --latent 2000000 --data "$small" --out "$run"
+expect_range "--batch 99999999999" "--batch: expected an integer from 1 to 2147483647, got '99999999999'" -- \
+  "$AEKIT" train --model conv --data "$small" --batch 99999999999 --out "$run"
+expect_range "--scale 02" "--scale: expected one of 2, 4, got '02'" -- \
+  "$AEKIT" train --model sr --scale 02 --data "$small" --out "$run"
+expect_range "--noise gaussian:1e300,0.5 (infinite as a float)" "gaussian:1e300,0.5" -- \
+  "$AEKIT" train --model conv --task denoise --noise gaussian:1e300,0.5 --data "$small" --out "$run"
+expect_error "eval --threads 1000"      2 "--threads: expected an integer from 0 to 256, got '1000'" - -- "$AEKIT" eval "$model" --data "$small" --threads 1000
+expect_error "eval --limit 99999999999" 2 "--limit: expected an integer from 1 to 2147483647, got '99999999999'" - -- "$AEKIT" eval "$model" --data "$small" --limit 99999999999
+expect_error "compare --k 10001"        2 "--k: expected an integer from 1 to 10000, got '10001'" - -- "$AEKIT" compare "$model" --data "$small" --k 10001
+expect_error "sample --cols 1001"       2 "--cols: expected an integer from 1 to 1000, got '1001'" "$work/s.png" -- "$AEKIT" sample "$model" --cols 1001 --out "$work/s.png"
+expect_error "interpolate --steps 101"  2 "--steps: expected an integer from 2 to 100, got '101'" "$work/i.png" -- "$AEKIT" interpolate "$model" --data "$small" --steps 101 --out "$work/i.png"
+expect_error "perturb --sigma 1e-300"   2 "--sigma: expected a number from 1e-6 to 1000000, got '1e-300'" "$work/p.png" -- "$AEKIT" perturb "$model" --data "$small" --sigma 1e-300 --out "$work/p.png"
+expect_error "manifold --range 0,1e-300 (one float)" 2 "--range" "$work/m.png" -- "$AEKIT" manifold "$model2" --range 0,1e-300 --out "$work/m.png"
+expect_error "manifold --range -1e300,1 (infinite as a float)" 2 "got '-1e300,1'" "$work/m.png" -- "$AEKIT" manifold "$model2" --range -1e300,1 --out "$work/m.png"
+expect_error "pca --shape 1x99999999999x28 (was wrapped by sscanf)" 2 "got '1x99999999999x28'" "$work/pca" -- \
+  "$AEKIT" pca --data "$small" --components 2 --shape 1x99999999999x28 --out "$work/pca"
+"$AEKIT" train --help >"$logs/help"
+check "train --help states the ranges" grep -q -- "--epochs N .*(1 to 1000000; default: 25)" "$logs/help"
+
+# ---- description numbers: checked where they are read, naming the line and the text --
+printf 'input 1 28 28\nparam latent 99999999999999\nencoder\nflatten\ndense {latent}\ndecoder\ndense 784\nreshape 1 28 28\nsigmoid\n' >"$tmp/huge-latent.txt"
+expect_error "param latent 99999999999999 (was reported wrapped)" 1 "huge-latent.txt:2: param latent: expected an integer from 1 to 1048576, got '99999999999999'" "$run" -- \
+  "$AEKIT" train --model "$tmp/huge-latent.txt" --data "$small" --out "$run"
+
+# ---- non-finite results: errors naming the tensors that hold NaN or infinities -------
+# set_tensors SRC DST VALUE NAME,...: a copy of a model file whose tensors are VALUE
+set_tensors() {
+  "$PY" - "$@" <<'PYEOF'
+import json, struct, sys
+src, dst, value, names = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4].split(",")
+data = bytearray(open(src, "rb").read())
+n = struct.unpack("<Q", data[:8])[0]
+header = json.loads(data[8:8 + n])
+for name in names:
+    a, b = header[name]["data_offsets"]
+    data[8 + n + a:8 + n + b] = struct.pack("<f", value) * ((b - a) // 4)
+open(dst, "wb").write(data)
+PYEOF
+}
+nan_model=$tmp/nan.safetensors
+set_tensors "$model" "$nan_model" nan decoder.9.bias
+cp -r "$small" "$tmp/small2"
+expect_error "eval: NaN output (was 'loss nan  psnr inf dB', exit 0)" 1 "nan.safetensors" - -- "$AEKIT" eval "$nan_model" --data "$small"
+check "  ... naming the tensor" grep -q "loss nan, mse nan.*its weights hold NaN or infinite values in decoder.9.bias" "$logs/stderr"
+check "  ... and printing no result" test ! -s "$logs/stdout"
+expect_error "eval --json: NaN output"       1 "decoder.9.bias" - -- "$AEKIT" eval "$nan_model" --data "$small" --json
+check "  ... and printing no JSON" test ! -s "$logs/stdout"
+expect_error "eval --data A,B: NaN output"   1 "decoder.9.bias" - -- "$AEKIT" eval "$nan_model" --data "$small,$tmp/small2"
+check "  ... and printing no line" test ! -s "$logs/stdout"
+expect_error "compare: NaN reconstructions"  1 "decoder.9.bias" - -- "$AEKIT" compare "$nan_model" --data "$small"
+check "  ... and printing no table" test ! -s "$logs/stdout"
+# the checkpoint a diverged run keeps: finite weights, NaN loss (was "loss -nan  mse 0.1019", exit 0)
+"$AEKIT" train --model conv --data "$small" --epochs 1 --batch 16 --threads 2 --optimizer sgd --lr 1e30 \
+  --checkpoint-every 1 --out "$tmp/diverged" >/dev/null 2>&1
+expect_error "eval: the checkpoint of a diverged run" 1 "although its weights are finite" - -- \
+  "$AEKIT" eval "$tmp/diverged/checkpoint.safetensors" --data "$small"
+expect_error "train --init: NaN weights (was 'try a lower --lr')" 1 "--init $nan_model: tensor decoder.9.bias holds NaN" "$run" -- \
+  "$AEKIT" train --init "$nan_model" --data "$small" --out "$run"
+"$AEKIT" info "$nan_model" >"$logs/stdout" 2>"$logs/stderr"
+check "info: a model with NaN weights (exit 0)" test $? -eq 0
+check "  ... reports them" grep -q '^warning .*tensor decoder.9.bias holds NaN or infinite values' "$logs/stdout"
+set_tensors "$model" "$tmp/inf.safetensors" inf encoder.0.weight,encoder.0.bias,encoder.3.weight,encoder.3.bias,encoder.6.weight,decoder.9.bias
+"$AEKIT" info "$tmp/inf.safetensors" >"$logs/stdout" 2>&1
+check "info: names four tensors, then a count" grep -q "tensors encoder.0.weight, encoder.0.bias, encoder.3.weight, encoder.3.bias and 2 more hold" "$logs/stdout"
+# a data set of one image repeated: PCA has no variance (was "keep nan% of the variance")
+"$PY" - "$tmp/flat" <<'PYEOF'
+import os, struct, sys
+d = sys.argv[1]
+os.makedirs(d)
+for prefix, n in (("train", 8), ("t10k", 4)):
+    open(os.path.join(d, prefix + "-images-idx3-ubyte"), "wb").write(struct.pack(">IIII", 0x803, n, 28, 28) + bytes([7]) * (n * 784))
+    open(os.path.join(d, prefix + "-labels-idx1-ubyte"), "wb").write(struct.pack(">II", 0x801, n) + bytes(n))
+PYEOF
+expect_error "pca: all training images the same" 1 "all the same" "$work/pca" -- "$AEKIT" pca --data "$tmp/flat" --components 2 --out "$work/pca"
+
+# ---- text from files is escaped on the terminal (no raw ESC, no forged lines) ----------
+# set_meta SRC DST KEY VALUE...: a copy of a model file with these metadata entries
+set_meta() {
+  "$PY" - "$@" <<'PYEOF'
+import json, struct, sys
+src, dst, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
+data = open(src, "rb").read()
+n = struct.unpack("<Q", data[:8])[0]
+header = json.loads(data[8:8 + n])
+for k, v in zip(pairs[::2], pairs[1::2]):
+    header["__metadata__"][k] = v
+h = json.dumps(header).encode()
+h += b" " * (-len(h) % 8)
+open(dst, "wb").write(struct.pack("<Q", len(h)) + h + data[8 + n:])
+PYEOF
+}
+esc=$'\e'
+set_meta "$model" "$tmp/forged.safetensors" "aekit.train.model" "conv${esc}[2J${esc}[31m" \
+  "aekit.train.data" $'nosuch\nforged line' "note${esc}]0;title"$'\a' $'value\r\x7f\xc2\x9b31m\u202egnp.exe'
+"$AEKIT" info "$tmp/forged.safetensors" >"$logs/stdout" 2>"$logs/stderr"
+check "info: metadata with control characters loads (exit 0)" test $? -eq 0
+# clean_text FILE: FILE holds no ESC, BEL, CR, DEL, C1 CSI or U+202E (bidi override) bytes
+clean_text() {
+  "$PY" -c 'import sys; d = open(sys.argv[1], "rb").read()
+sys.exit(1 if any(b in d for b in (b"\x1b", b"\x07", b"\r", b"\x7f", b"\xc2\x9b", b"\xe2\x80\xae")) else 0)' "$1"
+}
+check "  ... printed without raw control characters" clean_text "$logs/stdout"
+check "  ... shown escaped" grep -qF 'conv\e[2J\e[31m' "$logs/stdout"
+check "  ... a newline as \\n, no forged line" bash -c "grep -qF 'nosuch\\nforged line' '$logs/stdout' && ! grep -q '^forged line' '$logs/stdout'"
+check "  ... in keys too; BEL as \\x07" grep -qF 'note\e]0;title\x07' "$logs/stdout"
+check "  ... CR, DEL, C1 and bidirectional controls" grep -qF 'value\r\x7f\u009b31m\u202egnp.exe' "$logs/stdout"
+expect_error "eval: a data set name from the file, escaped" 1 'nosuch\nforged line' - -- "$AEKIT" eval "$tmp/forged.safetensors"
+expect_error "compare: a data set name from the file, escaped" 1 'nosuch\nforged line' - -- "$AEKIT" compare "$tmp/forged.safetensors"
+"$AEKIT" compare "$tmp/forged.safetensors" --data "$small" >"$logs/stdout" 2>"$logs/stderr"
+check "compare: the model name from the file, escaped" grep -qF 'conv\e[2J\e[31m (latent' "$logs/stdout"
+check "  ... and nothing raw" clean_text "$logs/stdout"
+mkdir -p "$tmp/odd"$'\e[1m'
+expect_error "an --out folder name with ESC, escaped in the error" 1 'odd\e[1m' - -- "$AEKIT" sample "$model" --out "$tmp/odd"$'\e[1m'
+
 summary

@@ -96,6 +96,44 @@ int args_parse(args *a, const arg_command *cmd, int argc, char **argv)
     return 0;
 }
 
+/* ---- number ranges ----------------------------------------------------------- */
+
+static int has_range(const arg_flag *f)
+{
+    return f->min != 0 || f->max != 0;
+}
+
+/* A bound as people write it: 1000000, 1e-6, 1e30 (not %g's 1e+06, 1e-06). */
+static void bound_text(double v, char *buf, size_t size)
+{
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(buf, size, "%.0f", v);
+        return;
+    }
+    char raw[32];
+    snprintf(raw, sizeof raw, "%g", v);
+    char *e = strchr(raw, 'e');
+    if (!e) { snprintf(buf, size, "%s", raw); return; }
+    const char *exp = e + 1, *sign = "";
+    if (*exp == '+') exp++;
+    else if (*exp == '-') { sign = "-"; exp++; }
+    while (exp[0] == '0' && exp[1]) exp++;
+    snprintf(buf, size, "%.*se%s%s", (int)(e - raw), raw, sign, exp);
+}
+
+/* "1 to 1000000", or "at least 1e-10" for a flag without a maximum. */
+static void range_text(const arg_flag *f, char *buf, size_t size)
+{
+    char lo[32], hi[32];
+    bound_text(f->min, lo, sizeof lo);
+    if (f->max == ARGS_NO_MAX || f->max >= INT_MAX) {
+        snprintf(buf, size, "at least %s", lo);
+        return;
+    }
+    bound_text(f->max, hi, sizeof hi);
+    snprintf(buf, size, "%s to %s", lo, hi);
+}
+
 /* ---- help ------------------------------------------------------------------ */
 
 void args_print_help(const arg_command *cmd, FILE *out)
@@ -115,8 +153,11 @@ void args_print_help(const arg_command *cmd, FILE *out)
             snprintf(left, sizeof left, "--%s%s%s", f->name, f->metavar ? " " : "",
                      f->metavar ? f->metavar : "");
             fprintf(out, "  %-*s  %s", width, left, f->help);
-            if (f->required) fprintf(out, " (required)");
-            else if (f->fallback) fprintf(out, " (default: %s)", f->fallback);
+            char range[96] = "";
+            if (has_range(f)) range_text(f, range, sizeof range);
+            if (f->required) fprintf(out, " (%s%srequired)", range, *range ? "; " : "");
+            else if (f->fallback) fprintf(out, " (%s%sdefault: %s)", range, *range ? "; " : "", f->fallback);
+            else if (*range) fprintf(out, " (%s)", range);
             fputc('\n', out);
         }
         fprintf(out, "  %-*s  %s\n", width, "--help", "show this help");
@@ -130,7 +171,7 @@ void args_print_help(const arg_command *cmd, FILE *out)
 
 /* ---- getters ---------------------------------------------------------------- */
 
-static const char *value_of(const args *a, const char *name)
+static int declared_flag(const args *a, const char *name)
 {
     int f = flag_index(a->cmd, name, strlen(name));
     if (f < 0) {
@@ -138,7 +179,24 @@ static const char *value_of(const args *a, const char *name)
         fprintf(stderr, "aekit %s: internal error: undeclared flag --%s\n", a->cmd->name, name);
         abort();
     }
-    return a->value[f];
+    return f;
+}
+
+static const char *value_of(const args *a, const char *name)
+{
+    return a->value[declared_flag(a, name)];
+}
+
+/* The table entry of a number flag; a flag without a range is a bug. */
+static const arg_flag *number_flag(const args *a, const char *name)
+{
+    const arg_flag *f = &a->cmd->flags[declared_flag(a, name)];
+    if (!has_range(f)) {
+        fprintf(stderr, "aekit %s: internal error: --%s has no range in the flag table\n",
+                a->cmd->name, name);
+        abort();
+    }
+    return f;
 }
 
 int args_given(const args *a, const char *name)
@@ -177,28 +235,44 @@ static int parse_long(const char *s, long long *out)
     return 0;
 }
 
-static int int_in_range(const args *a, const char *name, int fallback, int *out,
-                        long long lo, const char *what)
+int args_int(const args *a, const char *name, int fallback, int *out)
 {
+    const arg_flag *f = number_flag(a, name);
     const char *v = value_of(a, name);
     if (!v) { *out = fallback; return 0; }
     long long x;
-    if (parse_long(v, &x) != 0 || x < lo)
-        return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected %s, got '%s'", name, what, v);
-    if (x > INT_MAX)
-        return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: %s is too large (at most %d)", name, v, INT_MAX);
+    if (parse_long(v, &x) != 0 || x < f->min || x > f->max || x > INT_MAX) {
+        char lo[32], hi[32];
+        bound_text(f->min, lo, sizeof lo);
+        bound_text(f->max < INT_MAX ? f->max : INT_MAX, hi, sizeof hi);
+        return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected an integer from %s to %s, got '%s'",
+                        name, lo, hi, v);
+    }
     *out = (int)x;
     return 0;
 }
 
-int args_positive_int(const args *a, const char *name, int fallback, int *out)
+int args_number(const args *a, const char *name, double fallback, double *out)
 {
-    return int_in_range(a, name, fallback, out, 1, "a positive integer");
-}
-
-int args_nonnegative_int(const args *a, const char *name, int fallback, int *out)
-{
-    return int_in_range(a, name, fallback, out, 0, "an integer >= 0");
+    const arg_flag *f = number_flag(a, name);
+    const char *v = value_of(a, name);
+    if (!v) { *out = fallback; return 0; }
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    /* ERANGE: too small (1e-400) or too large for a double */
+    if (!*v || *end || errno || !isfinite(x) || x < f->min || x > f->max) {
+        char lo[32], hi[32];
+        bound_text(f->min, lo, sizeof lo);
+        bound_text(f->max, hi, sizeof hi);
+        if (f->max == ARGS_NO_MAX)
+            return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected a finite number of at least %s, got '%s'",
+                            name, lo, v);
+        return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected a number from %s to %s, got '%s'",
+                        name, lo, hi, v);
+    }
+    *out = x;
+    return 0;
 }
 
 int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out)
@@ -212,19 +286,6 @@ int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out)
         return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected an integer from 0 to %llu, got '%s'",
                         name, (unsigned long long)UINT64_MAX, v);
     *out = (uint64_t)x;
-    return 0;
-}
-
-int args_positive_number(const args *a, const char *name, double fallback, double *out)
-{
-    const char *v = value_of(a, name);
-    if (!v) { *out = fallback; return 0; }
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (!*v || *end || errno || !isfinite(x) || x <= 0)
-        return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected a positive number, got '%s'", name, v);
-    *out = x;
     return 0;
 }
 

@@ -9,6 +9,8 @@
 #ifndef AEKIT_CLI_ARGS_H
 #define AEKIT_CLI_ARGS_H
 
+#include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -21,7 +23,13 @@ typedef struct {
     const char *fallback; /* default shown in the help; NULL = none         */
     const char *help;     /* one line                                       */
     int         required; /* shown as "(required)"; see args_required       */
+    double      min, max; /* a number flag (args_int, args_number): the
+                             values it takes, shown in the help; max
+                             ARGS_NO_MAX: any finite number from min up.
+                             Both 0 for other flags.                       */
 } arg_flag;
+
+#define ARGS_NO_MAX HUGE_VAL
 
 typedef struct {
     const char     *name;        /* "train"                                  */
@@ -52,13 +60,15 @@ int  args_parse(args *a, const arg_command *cmd, int argc, char **argv);
 void args_print_help(const arg_command *cmd, FILE *out);
 
 /* Typed getters. Each returns 0 with *out set (to `fallback` when the flag
- * was not given), or 2 after printing which flag and value are wrong.    */
+ * was not given), or 2 after printing which flag and value are wrong.
+ * args_int and args_number check the value against the flag's min..max
+ * (a flag without a range is a bug: they abort), before anything is
+ * created, and the message gives the range and the value as written. */
 int args_string(const args *a, const char *name, const char *fallback, const char **out);
 int args_required(const args *a, const char *name, const char **out);
-int args_positive_int(const args *a, const char *name, int fallback, int *out);
-int args_nonnegative_int(const args *a, const char *name, int fallback, int *out);
+int args_int(const args *a, const char *name, int fallback, int *out);
+int args_number(const args *a, const char *name, double fallback, double *out);
 int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out);
-int args_positive_number(const args *a, const char *name, double fallback, double *out);
 /* choices is NULL-terminated; *out is the index of the chosen one. */
 int args_choice(const args *a, const char *name, const char *const *choices,
                 int fallback, int *out);

@@ -44,12 +44,33 @@ extern const arg_command train_command, eval_command, reconstruct_command, info_
 #endif
 
 /* Prints "aekit CMD: message" (or "aekit: message" when cmd is NULL) as one
- * line on stderr (any newline in the message becomes a space) and returns
- * `code`, so callers write `return cli_fail(EXIT_ERROR, "train", ...)`. */
+ * line on stderr (control characters in the message escaped, as cli_text
+ * does: file names and library messages may quote a file's text) and
+ * returns `code`, so callers write `return cli_fail(EXIT_ERROR, "train", ...)`. */
 int cli_fail(int code, const char *cmd, const char *fmt, ...) CLI_PRINTF(3, 4);
+
+/* Text from files (metadata, data set and class names, tensor names) or the
+ * command line, made safe to print on a terminal: control characters become
+ * \n, \r, \t, \e or \xNN, the C1 controls and the Unicode ones that move or
+ * reorder text (line separators, bidirectional overrides) \uNNNN, bytes that
+ * are not UTF-8 \xNN; printable UTF-8 is kept. So a file cannot move the
+ * cursor, recolour the terminal or forge lines of output.
+ * cli_escape writes into buf (cut with "..." when it does not fit);
+ * cli_text returns one of CLI_TEXT_SLOTS static buffers of CLI_TEXT_MAX
+ * bytes, reused in turn: at most that many calls in one printf.            */
+#define CLI_TEXT_SLOTS 8
+#define CLI_TEXT_MAX   8192
+void        cli_escape(char *buf, size_t size, const char *s);
+const char *cli_text(const char *s);
 
 /* Writes n with thousands separators ("12,345") into buf. */
 const char *cli_count(double n, char *buf, size_t size);
+
+/* For results of model_path's model that are not finite (`what`: "its codes
+ * hold NaN or infinite values"): prints the error naming the weight tensors
+ * that hold NaN or infinities, or saying that none do (an overflow), and
+ * returns 1. */
+int cli_fail_nonfinite(const char *cmd, const char *model_path, const ae_model *m, const char *what);
 
 /* Loads a model file; prints the error and returns 1 on failure. */
 int cli_load_model(const char *cmd, const char *path, ae_model **out);
@@ -122,7 +143,8 @@ void cli_join_path(char *buf, size_t size, const char *dir, const char *name);
 /* The model's ae_model_summary text (caller frees; NULL if out of memory). */
 char *cli_model_summary(const ae_model *m);
 
-/* Parses "LO,HI" (LO < HI, finite); a usage error naming `flag`. */
+/* Parses "LO,HI" (LO < HI, both finite as floats and distinct as floats);
+ * a usage error naming `flag`. */
 int cli_parse_range(const char *cmd, const char *flag, const char *text, double *lo, double *hi);
 
 /* Seconds on a monotonic clock. */

@@ -11,17 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_K 10000   /* neighbours in the k-NN vote */
+
 static const arg_flag compare_flags[] = {
     { "data",        "NAME|DIR", "the data set the model was trained on",
-      "data set name or folder; its training and test splits are used", 0 },
-    { "limit",       "N",        "all", "measure on the first N test images only", 0 },
+      "data set name or folder; its training and test splits are used", 0, 0, 0 },
+    { "limit",       "N",        "all", "measure on the first N test images only", 0, 1, INT_MAX },
     { "train-limit", "N",        "all",
-      "fit the PCA on the first N training images, and use their codes as the neighbours", 0 },
-    { "k",           "K",        "5",   "neighbours that vote in the k-NN classification", 0 },
-    { "threads",     "N",        "0 = all cores", "threads to use", 0 },
+      "fit the PCA on the first N training images, and use their codes as the neighbours", 0, 1, INT_MAX },
+    { "k",           "K",        "5",   "neighbours that vote in the k-NN classification", 0, 1, MAX_K },
+    { "threads",     "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
     { "json",        NULL,       NULL,
-      "print one JSON object {\"model\": {...}, \"pca\": {...}, \"latent\": N} instead", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+      "print one JSON object {\"model\": {...}, \"pca\": {...}, \"latent\": N} instead", 0, 0, 0 },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 static void compare_more_help(FILE *out)
@@ -141,6 +143,13 @@ static void print_verdict(const scores *ms, const scores *ps, int k)
     }
 }
 
+static int all_finite(const float *x, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
 /* PCA reconstructions are not bounded; the images are in [0, 1]. */
 static void clip01(float *x, size_t count)
 {
@@ -158,10 +167,10 @@ int cmd_compare(int argc, char **argv)
     const char *path = a.positional[0], *data;
     int limit, train_limit, k, threads;
     if ((rc = args_string(&a, "data", NULL, &data)) ||
-        (rc = args_positive_int(&a, "limit", 0, &limit)) ||
-        (rc = args_positive_int(&a, "train-limit", 0, &train_limit)) ||
-        (rc = args_positive_int(&a, "k", 5, &k)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_int(&a, "limit", 0, &limit)) ||
+        (rc = args_int(&a, "train-limit", 0, &train_limit)) ||
+        (rc = args_int(&a, "k", 5, &k)) ||
+        (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
     int json = args_given(&a, "json");
     double t_start = cli_now();
@@ -196,8 +205,6 @@ int cmd_compare(int argc, char **argv)
     else if (labelled && k > train->n)
         rc = cli_fail(EXIT_USAGE, "compare", "--k %d: more neighbours than the %d training images",
                       k, train->n);
-    else if (k > 10000)
-        rc = cli_fail(EXIT_USAGE, "compare", "--k %d: at most 10000 neighbours", k);
 
     float *x_train = NULL, *x_test = NULL, *recon = NULL;
     float *ae_train = NULL, *ae_test = NULL, *pca_train = NULL, *pca_test = NULL;
@@ -225,10 +232,17 @@ int cmd_compare(int argc, char **argv)
                     ae_model_decode(m, ae_test, test->n, recon, threads, &err) != 0))
         rc = cli_fail(EXIT_ERROR, "compare", "%s", err.msg);
     t_model = cli_now() - t0;
+    /* a NaN code or pixel would make every measure a made-up number */
+    if (rc == 0 && (!all_finite(ae_train, (size_t)train->n * L) || !all_finite(ae_test, (size_t)test->n * L)))
+        rc = cli_fail_nonfinite("compare", path, m, "its codes are not finite");
+    else if (rc == 0 && !all_finite(recon, test_count))
+        rc = cli_fail_nonfinite("compare", path, m, "its reconstructions are not finite");
     t0 = cli_now();
     if (rc == 0) {
         score_images(&ms, x_test, recon, test);
         rc = score_codes(&ms, "model", ae_train, train, ae_test, test, L, k, threads);
+        if (rc == 0 && (!isfinite(ms.mse) || !isfinite(ms.ssim)))
+            rc = cli_fail_nonfinite("compare", path, m, "its MSE or SSIM is not finite");
     }
     t_measure += cli_now() - t0;
 
@@ -259,11 +273,11 @@ int cmd_compare(int argc, char **argv)
         const char *label = ae_model_meta(m, "aekit.train.model");
         const char *task = ae_model_meta(m, "aekit.train.task");
         char name[128], pca_name[64], ntest[32], ntrain[32];
-        snprintf(name, sizeof name, "%s (latent %d)", label && *label ? label : "model", L);
+        snprintf(name, sizeof name, "%s (latent %d)", label && *label ? cli_text(label) : "model", L);
         snprintf(pca_name, sizeof pca_name, "PCA (%d component%s)", L, L == 1 ? "" : "s");
         int width = (int)(strlen(name) > strlen(pca_name) ? strlen(name) : strlen(pca_name));
         printf("%s on %s: %s test images; %s training images fit the PCA and are the "
-               "%d-NN references%s\n", path, data, cli_count(test->n, ntest, sizeof ntest),
+               "%d-NN references%s\n", cli_text(path), cli_text(data), cli_count(test->n, ntest, sizeof ntest),
                cli_count(train->n, ntrain, sizeof ntrain), k,
                task && strcmp(task, "denoise") == 0 ? "; the denoiser gets clean inputs" : "");
         char knn_head[32];
@@ -271,7 +285,7 @@ int cmd_compare(int argc, char **argv)
         printf("%-*s  %9s  %9s  %7s  %12s\n", width, "", "mse", "psnr", "ssim", knn_head);
         table_row(name, width, &ms);
         table_row(pca_name, width, &ps);
-        if (!labelled) printf("(no %d-NN accuracy: %s has no labels)\n", k, data);
+        if (!labelled) printf("(no %d-NN accuracy: %s has no labels)\n", k, cli_text(data));
         print_verdict(&ms, &ps, k);
         printf("time: %.1f s (model %.1f s, PCA fit and projections %.1f s, measures %.1f s)\n",
                cli_now() - t_start, t_model, t_pca, t_measure);

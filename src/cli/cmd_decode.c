@@ -10,11 +10,11 @@
 #define MAX_IMAGES 1000
 
 static const arg_flag decode_flags[] = {
-    { "out",     "FILE", "decoded.png", "PNG to write", 0 },
-    { "n",       "N",    "all (at most 1000)", "decode the first N codes only", 0 },
-    { "cols",    "N",    "10", "images per row", 0 },
-    { "threads", "N",    "0 = all cores", "threads to use", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+    { "out",     "FILE", "decoded.png", "PNG to write", 0, 0, 0 },
+    { "n",       "N",    "all, at most 1000", "decode the first N codes only", 0, 1, MAX_IMAGES },
+    { "cols",    "N",    "10", "images per row", 0, 1, MAX_IMAGES },
+    { "threads", "N",    "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 static void decode_more_help(FILE *out)
@@ -46,12 +46,10 @@ int cmd_decode(int argc, char **argv)
     const char *path = a.positional[0], *codes_path = a.positional[1], *out;
     int n, cols, threads;
     if ((rc = args_string(&a, "out", "decoded.png", &out)) ||
-        (rc = args_positive_int(&a, "n", 0, &n)) ||
-        (rc = args_positive_int(&a, "cols", 10, &cols)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_int(&a, "n", 0, &n)) ||
+        (rc = args_int(&a, "cols", 10, &cols)) ||
+        (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
-    if (n > MAX_IMAGES)
-        return cli_fail(EXIT_USAGE, "decode", "--n: at most %d images, got %d", MAX_IMAGES, n);
     if ((rc = cli_check_out_file("decode", "--out", out))) return rc;
 
     ae_model *m = NULL;
@@ -83,8 +81,8 @@ int cmd_decode(int argc, char **argv)
             ae_model_output_shape(m, &c, &h, &w);
             if ((rc = pic_decode("decode", m, codes, n, threads, &images)) == 0 &&
                 (rc = pic_grid("decode", out, images, n, cols, c, h, w, PIC_SCALE)) == 0)
-                printf("%s: %d of the %ld codes in %s decoded, %d per row\n", out, n, count,
-                       codes_path, cols < n ? cols : n);
+                printf("%s: %d of the %ld codes in %s decoded, %d per row\n", cli_text(out), n, count,
+                       cli_text(codes_path), cols < n ? cols : n);
         }
     }
     free(codes);

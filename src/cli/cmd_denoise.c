@@ -11,13 +11,13 @@
 
 static const arg_flag denoise_flags[] = {
     { "data",    "NAME|DIR", "the data set the model was trained on",
-      "data set name or folder; its test split is used", 0 },
+      "data set name or folder; its test split is used", 0, 0, 0 },
     { "noise",   "SPEC",     "the model's training noise, else " DEFAULT_NOISE " (files: none)",
-      "corruption: gaussian:MEAN,STD, saltpepper:P or none", 0 },
-    { "n",       "N",        "10", "number of test images (one column each)", 0 },
-    { "out",     "FILE",     "denoised.png", "PNG to write", 0 },
-    { "threads", "N",        "0 = all cores", "threads to use", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+      "corruption: gaussian:MEAN,STD, saltpepper:P or none", 0, 0, 0 },
+    { "n",       "N",        "10", "number of test images (one column each)", 0, 1, IMAGE_COMMAND_MAX_N },
+    { "out",     "FILE",     "denoised.png", "PNG to write", 0, 0, 0 },
+    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 static void denoise_more_help(FILE *out)
@@ -51,7 +51,8 @@ int cmd_denoise(int argc, char **argv)
     if (o.in) {
         rc = cli_apply_file("denoise", o.m, o.in, o.out_file, o.noise_text ? &o.nz : NULL,
                             o.threads);
-        if (rc == 0) printf("%s: %s denoised by %s\n", o.out_file, o.in, o.model_path);
+        if (rc == 0)
+            printf("%s: %s denoised by %s\n", cli_text(o.out_file), cli_text(o.in), cli_text(o.model_path));
         ae_model_free(o.m);
         return rc;
     }
@@ -70,11 +71,11 @@ int cmd_denoise(int argc, char **argv)
         char spec[64];
         cli_noise_text(&o.nz, spec, sizeof spec);
         if (rc == 0 && rows == 3)
-            printf("%s: %d test images of %s, rows: noisy input (%s), %s, clean\n", o.out, n, data,
+            printf("%s: %d test images of %s, rows: noisy input (%s), %s, clean\n", cli_text(o.out), n, cli_text(data),
                    spec, cli_is_upscaler(o.m) ? "denoised and upscaled" : "denoised");
         else if (rc == 0)
-            printf("%s: %d test images of %s, rows: clean input, output (no noise)\n", o.out, n,
-                   data);
+            printf("%s: %d test images of %s, rows: clean input, output (no noise)\n", cli_text(o.out), n,
+                   cli_text(data));
     }
     if (test) ae_dataset_free(test);
     ae_model_free(o.m);

@@ -9,13 +9,13 @@
 static const char *const split_names[] = { "train", "test", NULL };
 
 static const arg_flag encode_flags[] = {
-    { "data",    "NAME|DIR", "the data set the model was trained on", "data set name or folder", 0 },
-    { "out",     "FILE",     NULL,   "codes to write: .npy, float32, shape (N, latent)", 1 },
-    { "labels",  "FILE",     NULL,   "also write the labels: .npy, uint8, shape (N,)", 0 },
-    { "split",   "NAME",     "test", "test or train", 0 },
-    { "limit",   "N",        "all",  "the first N images of the split only", 0 },
-    { "threads", "N",        "0 = all cores", "threads to use", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+    { "data",    "NAME|DIR", "the data set the model was trained on", "data set name or folder", 0, 0, 0 },
+    { "out",     "FILE",     NULL,   "codes to write: .npy, float32, shape (N, latent)", 1, 0, 0 },
+    { "labels",  "FILE",     NULL,   "also write the labels: .npy, uint8, shape (N,)", 0, 0, 0 },
+    { "split",   "NAME",     "test", "test or train", 0, 0, 0 },
+    { "limit",   "N",        "all",  "the first N images of the split only", 0, 1, INT_MAX },
+    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 const arg_command encode_command = {
@@ -42,8 +42,8 @@ int cmd_encode(int argc, char **argv)
         (rc = args_required(&a, "out", &out)) ||
         (rc = args_string(&a, "labels", NULL, &labels_out)) ||
         (rc = args_choice(&a, "split", split_names, 1, &split)) ||
-        (rc = args_positive_int(&a, "limit", 0, &limit)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_int(&a, "limit", 0, &limit)) ||
+        (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
     if ((rc = cli_check_out_file("encode", "--out", out)) ||
         (labels_out && (rc = cli_check_out_file("encode", "--labels", labels_out))))
@@ -70,9 +70,9 @@ int cmd_encode(int argc, char **argv)
             rc = cli_fail(EXIT_ERROR, "encode", "%s", err.msg);
         }
         if (rc == 0) {
-            printf("%s: %ld codes of %ld values (float32) from the %s split of %s\n", out, shape[0],
-                   shape[1], split_names[split], data);
-            if (labels_out) printf("%s: their %ld labels (uint8)\n", labels_out, shape[0]);
+            printf("%s: %ld codes of %ld values (float32) from the %s split of %s\n", cli_text(out), shape[0],
+                   shape[1], split_names[split], cli_text(data));
+            if (labels_out) printf("%s: their %ld labels (uint8)\n", cli_text(labels_out), shape[0]);
         }
     }
     free(codes);

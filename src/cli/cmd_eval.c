@@ -1,5 +1,6 @@
 /* aekit eval: the loss, MSE and PSNR of a model on a data set's test split. */
 #include "cli/cli.h"
+#include "core/utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -7,13 +8,13 @@
 
 static const arg_flag eval_flags[] = {
     { "data",    "NAME|DIR[,...]", "the data set the model was trained on",
-      "data set name or folder of IDX files; its test split is used; a comma-separated list measures each", 0 },
-    { "limit",   "N",        "all", "evaluate on the first N test images only", 0 },
-    { "threads", "N",        "0 = all cores", "threads to use", 0 },
+      "data set name or folder of IDX files; its test split is used; a comma-separated list measures each", 0, 0, 0 },
+    { "limit",   "N",        "all", "evaluate on the first N test images only", 0, 1, INT_MAX },
+    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
     { "noise",   "SPEC",     "the model's training noise (none for most models)",
-      "corrupt the inputs: gaussian:MEAN,STD, saltpepper:P or none", 0 },
-    { "json",    NULL,       NULL,  "print one JSON object {\"loss\", \"mse\", \"psnr\"} instead", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+      "corrupt the inputs: gaussian:MEAN,STD, saltpepper:P or none", 0, 0, 0 },
+    { "json",    NULL,       NULL,  "print one JSON object {\"loss\", \"mse\", \"psnr\"} instead", 0, 0, 0 },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 static void eval_more_help(FILE *out)
@@ -47,15 +48,16 @@ static void print_json_number(const char *key, double v, const char *after)
     else             printf("\"%s\": null%s", key, after);
 }
 
-/* Measures m on the test split of one data set. */
-static int eval_one(ae_model *m, const char *data, int limit, int threads, const ae_noise *nz,
-                    ae_eval_result *res)
+/* Measures m (from file `path`) on the test split of one data set; results
+ * that are not finite are an error (ae_evaluate_ex names the weights). */
+static int eval_one(ae_model *m, const char *path, const char *data, int limit, int threads,
+                    const ae_noise *nz, ae_eval_result *res)
 {
     ae_dataset *test = NULL;
     ae_error err = {{0}};
     int rc = cli_open_test_set("eval", data, limit, m, &test);
     if (rc == 0 && ae_evaluate_ex(m, test, nz, threads, res, &err) != 0)
-        rc = cli_fail(EXIT_ERROR, "eval", "%s", err.msg);
+        rc = cli_fail(EXIT_ERROR, "eval", "%s: %s", path, err.msg);
     if (test) ae_dataset_free(test);
     return rc;
 }
@@ -84,15 +86,21 @@ static void print_text_result(const ae_eval_result *r, int vae, const ae_noise *
     printf("loss %.4f%s  mse %.4f  psnr %.2f dB%s\n", r->loss, parts, r->mse, r->psnr, noise);
 }
 
-/* A data set name or folder as a JSON string. */
-static void print_json_string(const char *s)
+/* A data set name or folder as a JSON string: control characters (C0, DEL,
+ * C1) as \\u escapes, so the JSON is also safe on a terminal; a byte that is
+ * not UTF-8 (which JSON cannot hold) becomes U+FFFD. */
+static void print_json_string(const char *text)
 {
+    const unsigned char *s = (const unsigned char *)text;
     putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') printf("\\%c", c);
-        else if (c < 0x20) printf("\\u%04x", c);
-        else putchar(c);
+    while (*s) {
+        unsigned cp;
+        size_t n = utf8_decode(s, &cp);
+        if (n == 0) { printf("\\ufffd"); s++; continue; }
+        if (cp == '"' || cp == '\\') printf("\\%c", (int)cp);
+        else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) printf("\\u%04x", cp);
+        else fwrite(s, 1, n, stdout);
+        s += n;
     }
     putchar('"');
 }
@@ -110,8 +118,8 @@ int cmd_eval(int argc, char **argv)
     int limit, threads;
     ae_noise nz = { 0 };
     if ((rc = args_string(&a, "data", NULL, &data)) ||
-        (rc = args_positive_int(&a, "limit", 0, &limit)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)) ||
+        (rc = args_int(&a, "limit", 0, &limit)) ||
+        (rc = args_int(&a, "threads", 0, &threads)) ||
         (rc = args_string(&a, "noise", NULL, &noise_text)))
         return rc;
     if (noise_text && (rc = cli_parse_noise("eval", "--noise", noise_text, &nz))) return rc;
@@ -145,7 +153,7 @@ int cmd_eval(int argc, char **argv)
             break;
         }
         names[count] = name;
-        rc = eval_one(m, name, limit, threads, &nz, &res[count]);
+        rc = eval_one(m, path, name, limit, threads, &nz, &res[count]);
         count++;
     }
     if (rc == 0 && count == 0) rc = cli_fail(EXIT_USAGE, "eval", "--data: no data set named");
@@ -159,7 +167,7 @@ int cmd_eval(int argc, char **argv)
                 print_json_string(names[i]);
                 printf(": ");
             } else if (multi) {
-                printf("%-16s ", names[i]);
+                printf("%-16s ", cli_text(names[i]));
             }
             if (json) print_json_result(&res[i], vae);
             else print_text_result(&res[i], vae, &nz);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const arg_flag info_flags[] = { { NULL, NULL, NULL, NULL, 0 } };
+static const arg_flag info_flags[] = { { NULL, NULL, NULL, NULL, 0, 0, 0 } };
 
 const arg_command info_command = {
     .name = "info",
@@ -67,8 +67,13 @@ int cmd_info(int argc, char **argv)
 
     int c, h, w;
     ae_model_input_shape(m, &c, &h, &w);
-    printf("file        %s\n", path);
+    printf("file        %s\n", cli_text(path));
     printf("parameters  %zu\n", ae_model_param_count(m));
+    char bad[256];
+    int nbad = ae_model_nonfinite_tensors(m, bad, sizeof bad);
+    if (nbad)
+        printf("warning     tensor%s %s hold%s NaN or infinite values\n", nbad == 1 ? "" : "s", bad,
+               nbad == 1 ? "s" : "");
     printf("input       %dx%dx%d (channels x height x width)\n", c, h, w);
     printf("latent      %zu floats per image\n", ae_model_latent_size(m));
     printf("\nlayers:\n");
@@ -79,7 +84,7 @@ int cmd_info(int argc, char **argv)
         const char *v = ae_model_meta(m, meta_keys[i][0]);
         if (!v) continue;
         if (!shown++) printf("\ntraining:\n");
-        printf("  %-18s %s\n", meta_keys[i][1], v);
+        printf("  %-18s %s\n", meta_keys[i][1], cli_text(v));
     }
     if (!shown) printf("\ntraining: not recorded in this file\n");
     /* anything else the file carries (written by other tools or later versions) */
@@ -92,7 +97,9 @@ int cmd_info(int argc, char **argv)
             if (strcmp(k, meta_keys[j][0]) == 0) known = 1;
         if (known) continue;
         if (!other++) printf("\nother metadata:\n");
-        printf("  %-18s %.200s\n", k, v);
+        char value[204];
+        cli_escape(value, sizeof value, v);     /* long values are cut: "..." */
+        printf("  %-18s %s\n", cli_text(k), value);
     }
     ae_model_free(m);
     return EXIT_OK;

@@ -10,13 +10,13 @@
 
 static const arg_flag interpolate_flags[] = {
     { "data",    "NAME|DIR", "the data set the model was trained on",
-      "data set name or folder; its test split is used", 0 },
-    { "from",    "I",        "0", "index of the first test image (0-based)", 0 },
-    { "to",      "J",        "1", "index of the last test image", 0 },
-    { "steps",   "N",        "10", "images from I to J, both ends included (at least 2)", 0 },
-    { "out",     "FILE",     "interpolation.png", "PNG to write", 0 },
-    { "threads", "N",        "0 = all cores", "threads to use", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+      "data set name or folder; its test split is used", 0, 0, 0 },
+    { "from",    "I",        "0", "index of the first test image (0-based)", 0, 0, INT_MAX },
+    { "to",      "J",        "1", "index of the last test image", 0, 0, INT_MAX },
+    { "steps",   "N",        "10", "images from I to J, both ends included", 0, 2, MAX_STEPS },
+    { "out",     "FILE",     "interpolation.png", "PNG to write", 0, 0, 0 },
+    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 static void interpolate_more_help(FILE *out)
@@ -45,14 +45,12 @@ int cmd_interpolate(int argc, char **argv)
     const char *path = a.positional[0], *data, *out;
     int from, to, steps, threads;
     if ((rc = args_string(&a, "data", NULL, &data)) ||
-        (rc = args_nonnegative_int(&a, "from", 0, &from)) ||
-        (rc = args_nonnegative_int(&a, "to", 1, &to)) ||
-        (rc = args_positive_int(&a, "steps", 10, &steps)) ||
+        (rc = args_int(&a, "from", 0, &from)) ||
+        (rc = args_int(&a, "to", 1, &to)) ||
+        (rc = args_int(&a, "steps", 10, &steps)) ||
         (rc = args_string(&a, "out", "interpolation.png", &out)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
-    if (steps < 2 || steps > MAX_STEPS)
-        return cli_fail(EXIT_USAGE, "interpolate", "--steps: expected 2 to %d, got %d", MAX_STEPS, steps);
     if ((rc = cli_check_out_file("interpolate", "--out", out))) return rc;
 
     ae_model *m = NULL;
@@ -81,8 +79,8 @@ int cmd_interpolate(int argc, char **argv)
         ae_model_output_shape(m, &c, &h, &w);
         if (rc == 0 && (rc = pic_decode("interpolate", m, line, steps, threads, &images)) == 0 &&
             (rc = pic_grid("interpolate", out, images, steps, steps, c, h, w, PIC_SCALE)) == 0)
-            printf("%s: %d decoded steps from the code of test image %d to that of %d (%s)\n", out,
-                   steps, from, to, data);
+            printf("%s: %d decoded steps from the code of test image %d to that of %d (%s)\n", cli_text(out),
+                   steps, from, to, cli_text(data));
     }
     free(codes);
     free(line);

@@ -9,12 +9,12 @@
 #define MAX_GRID 50
 
 static const arg_flag manifold_flags[] = {
-    { "grid",    "N",           "10", "images per side", 0 },
+    { "grid",    "N",           "10", "images per side", 0, 1, MAX_GRID },
     { "range",   "LO,HI|auto",  "-1,1 (VAE, AAE); auto (other models)",
-      "latent values swept on both axes; auto = mean +- 2 std of the codes (VAE/AAE: of the prior)", 0 },
-    { "out",     "FILE",        "manifold.png", "PNG to write", 0 },
-    { "threads", "N",           "0 = all cores", "threads to use", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+      "latent values swept on both axes; auto = mean +- 2 std of the codes (VAE/AAE: of the prior)", 0, 0, 0 },
+    { "out",     "FILE",        "manifold.png", "PNG to write", 0, 0, 0 },
+    { "threads", "N",           "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 static void manifold_more_help(FILE *out)
@@ -44,13 +44,11 @@ int cmd_manifold(int argc, char **argv)
 
     const char *path = a.positional[0], *range, *out;
     int grid, threads;
-    if ((rc = args_positive_int(&a, "grid", 10, &grid)) ||
+    if ((rc = args_int(&a, "grid", 10, &grid)) ||
         (rc = args_string(&a, "range", NULL, &range)) ||
         (rc = args_string(&a, "out", "manifold.png", &out)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
-    if (grid > MAX_GRID)
-        return cli_fail(EXIT_USAGE, "manifold", "--grid: at most %d, got %d", MAX_GRID, grid);
     double lo[2], hi[2];
     int automatic = range && strcmp(range, "auto") == 0;
     if (range && !automatic) {
@@ -81,7 +79,7 @@ int cmd_manifold(int argc, char **argv)
     rc = pic_manifold("manifold", m, grid, lo, hi, threads, out);
     if (rc == 0)
         printf("%s: %dx%d decoded latents, z0 from %.4g to %.4g (left to right), z1 from %.4g to %.4g "
-               "(top to bottom)\n", out, grid, grid, lo[0], hi[0], lo[1], hi[1]);
+               "(top to bottom)\n", cli_text(out), grid, grid, lo[0], hi[0], lo[1], hi[1]);
     ae_model_free(m);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include "cli/pictures.h"
 #include "analysis/pca.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +15,16 @@
 
 #define RECON_COUNT     10
 #define MAX_COMPONENTS  64   /* drawn in components.png */
+#define MAX_SIDE        4096 /* --shape height and width */
 
 static const arg_flag pca_flags[] = {
-    { "data",       "NAME|DIR", NULL,  "data set name or folder", 1 },
-    { "components", "K",        NULL,  "number of principal components (the code size)", 1 },
-    { "out",        "DIR",      NULL,  "folder to write, created if missing", 1 },
-    { "limit",      "N",        "all", "fit on the first N training images only", 0 },
-    { "shape",      "CxHxW",    "1x28x28", "image folders only: channels x height x width to read them at", 0 },
-    { "threads",    "N",        "0 = all cores", "threads to use", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+    { "data",       "NAME|DIR", NULL,  "data set name or folder", 1, 0, 0 },
+    { "components", "K",        NULL,  "number of principal components (the code size)", 1, 1, INT_MAX },
+    { "out",        "DIR",      NULL,  "folder to write, created if missing", 1, 0, 0 },
+    { "limit",      "N",        "all", "fit on the first N training images only", 0, 1, INT_MAX },
+    { "shape",      "CxHxW",    "1x28x28", "image folders only: channels x height x width to read them at", 0, 0, 0 },
+    { "threads",    "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 static void pca_more_help(FILE *out)
@@ -47,13 +49,31 @@ const arg_command pca_command = {
     .more_help = pca_more_help,
 };
 
+/* "CxHxW": three whole numbers (no sign, no blanks), each range-checked
+ * before it is converted to int. */
 static int parse_shape(const char *text, int *shape)
 {
-    char tail;
-    if (sscanf(text, "%dx%dx%d%c", &shape[0], &shape[1], &shape[2], &tail) != 3) return -1;
-    if (shape[0] != 1 && shape[0] != 3) return -1;
-    if (shape[1] < 1 || shape[2] < 1 || shape[1] > 4096 || shape[2] > 4096) return -1;
-    return 0;
+    const char *p = text;
+    for (int i = 0; i < 3; i++) {
+        if (*p < '0' || *p > '9') return -1;
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (errno || v < 1 || v > MAX_SIDE) return -1;
+        shape[i] = (int)v;
+        p = end;
+        if (i < 2 && *p++ != 'x') return -1;
+    }
+    return *p == '\0' && (shape[0] == 1 || shape[0] == 3) ? 0 : -1;
+}
+
+/* 1 when every image of ds equals the first: no variance for a PCA. */
+static int images_alike(const ae_dataset *ds)
+{
+    size_t size = (size_t)ds->c * ds->h * ds->w;
+    for (int i = 1; i < ds->n; i++)
+        if (memcmp(ds->pixels, ds->pixels + (size_t)i * size, size) != 0) return 0;
+    return 1;
 }
 
 int cmd_pca(int argc, char **argv)
@@ -67,15 +87,15 @@ int cmd_pca(int argc, char **argv)
     int k, limit, threads, shape[3];
     if ((rc = args_required(&a, "data", &data)) ||
         (rc = args_required(&a, "components", &shape_text)) ||
-        (rc = args_positive_int(&a, "components", 0, &k)) ||
+        (rc = args_int(&a, "components", 0, &k)) ||
         (rc = args_required(&a, "out", &out)) ||
-        (rc = args_positive_int(&a, "limit", 0, &limit)) ||
+        (rc = args_int(&a, "limit", 0, &limit)) ||
         (rc = args_string(&a, "shape", "1x28x28", &shape_text)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
     if (parse_shape(shape_text, shape) != 0)
-        return cli_fail(EXIT_USAGE, "pca", "--shape: expected CxHxW with C 1 or 3 (e.g. 1x28x28), got '%s'",
-                        shape_text);
+        return cli_fail(EXIT_USAGE, "pca", "--shape: expected CxHxW with C 1 or 3 and H, W from 1 to %d "
+                        "(e.g. 1x28x28), got '%s'", MAX_SIDE, shape_text);
     struct stat st;
     if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode))
         return cli_fail(EXIT_ERROR, "pca", "--out %s: exists and is not a folder", out);
@@ -97,6 +117,9 @@ int cmd_pca(int argc, char **argv)
         rc = cli_fail(EXIT_USAGE, "pca", "--components %d: at most the %d pixel values of an image", k, d);
     else if (train->n < 2)
         rc = cli_fail(EXIT_ERROR, "pca", "--data %s: PCA needs at least 2 training images, got %d", data, train->n);
+    else if (images_alike(train))
+        rc = cli_fail(EXIT_ERROR, "pca", "--data %s: the %d training images are all the same: they have "
+                      "no variance for components to keep", data, train->n);
     if (rc == 0 && (rc = cli_make_dirs("pca", out)) == 0 &&
         !(x = cli_images("pca", train, 0, train->n)))
         rc = EXIT_ERROR;
@@ -149,9 +172,9 @@ int cmd_pca(int argc, char **argv)
         double kept = 0;
         for (int i = 0; i < k; i++) kept += p.variance[i];
         printf("PCA of %d training images of %s (%d values each): %d components keep %.2f%% of the "
-               "variance (%.1f s)\n", train->n, data, d, k,
+               "variance (%.1f s)\n", train->n, cli_text(data), d, k,
                p.total_variance > 0 ? 100.0 * kept / p.total_variance : NAN, seconds);
-        printf("folder: %s\n", out);
+        printf("folder: %s\n", cli_text(out));
         printf("  pca.safetensors      mean, components, variances\n");
         printf("  codes.npy            codes of the %d test images, shape (%d, %d)\n", test->n, test->n, k);
         if (test->labels) printf("  labels.npy           their labels\n");

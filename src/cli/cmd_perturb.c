@@ -9,16 +9,21 @@
 #include <string.h>
 
 #define MAX_IMAGES 500
+/* Codes are floats of size about 1 to 100: noise under 1e-6 leaves them as
+ * they are (the pictures would show no perturbation), noise over 1e6
+ * drowns them (the decoder only shows saturated images). */
+#define MIN_SIGMA 1e-6
+#define MAX_SIGMA 1e6
 
 static const arg_flag perturb_flags[] = {
     { "data",    "NAME|DIR", "the data set the model was trained on",
-      "data set name or folder; its test split is used", 0 },
-    { "sigma",   "S",        NULL, "standard deviation of the noise added to each code value", 1 },
-    { "n",       "N",        "10", "number of test images (one column each)", 0 },
-    { "seed",    "N",        "0",  "seed of the noise", 0 },
-    { "out",     "FILE",     "perturbed.png", "PNG to write", 0 },
-    { "threads", "N",        "0 = all cores", "threads to use", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+      "data set name or folder; its test split is used", 0, 0, 0 },
+    { "sigma",   "S",        NULL, "standard deviation of the noise added to each code value", 1, MIN_SIGMA, MAX_SIGMA },
+    { "n",       "N",        "10", "number of test images (one column each)", 0, 1, MAX_IMAGES },
+    { "seed",    "N",        "0",  "seed of the noise", 0, 0, 0 },
+    { "out",     "FILE",     "perturbed.png", "PNG to write", 0, 0, 0 },
+    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 static void perturb_more_help(FILE *out)
@@ -66,14 +71,12 @@ int cmd_perturb(int argc, char **argv)
     uint64_t seed;
     if ((rc = args_string(&a, "data", NULL, &data)) ||
         (rc = args_required(&a, "sigma", &sigma_text)) ||
-        (rc = args_positive_number(&a, "sigma", 0, &sigma)) ||
-        (rc = args_positive_int(&a, "n", 10, &n)) ||
+        (rc = args_number(&a, "sigma", 0, &sigma)) ||
+        (rc = args_int(&a, "n", 10, &n)) ||
         (rc = args_u64(&a, "seed", 0, &seed)) ||
         (rc = args_string(&a, "out", "perturbed.png", &out)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
-    if (n > MAX_IMAGES)
-        return cli_fail(EXIT_USAGE, "perturb", "--n: at most %d images, got %d", MAX_IMAGES, n);
     if ((rc = cli_check_out_file("perturb", "--out", out))) return rc;
 
     ae_model *m = NULL;
@@ -111,7 +114,7 @@ int cmd_perturb(int argc, char **argv)
         free(images);
         if (rc == 0)
             printf("%s: %d test images of %s, rows: originals, reconstructions, codes + N(0, %g^2) "
-                   "decoded (latent %zu)\n", out, n, data, sigma, L);
+                   "decoded (latent %zu)\n", cli_text(out), n, cli_text(data), sigma, L);
     }
     free(tiles);
     free(codes);

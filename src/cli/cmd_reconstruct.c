@@ -10,11 +10,11 @@
 
 static const arg_flag reconstruct_flags[] = {
     { "data",    "NAME|DIR", "the data set the model was trained on",
-      "data set name or folder of IDX files; its test split is used", 0 },
-    { "n",       "N",        "10", "number of test images (one column each)", 0 },
-    { "out",     "FILE",     "reconstructions.png", "PNG to write", 0 },
-    { "threads", "N",        "0 = all cores", "threads to use", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+      "data set name or folder of IDX files; its test split is used", 0, 0, 0 },
+    { "n",       "N",        "10", "number of test images (one column each)", 0, 1, MAX_IMAGES },
+    { "out",     "FILE",     "reconstructions.png", "PNG to write", 0, 0, 0 },
+    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 const arg_command reconstruct_command = {
@@ -36,12 +36,10 @@ int cmd_reconstruct(int argc, char **argv)
     const char *path = a.positional[0], *data, *out;
     int n, threads;
     if ((rc = args_string(&a, "data", NULL, &data)) ||
-        (rc = args_positive_int(&a, "n", 10, &n)) ||
+        (rc = args_int(&a, "n", 10, &n)) ||
         (rc = args_string(&a, "out", "reconstructions.png", &out)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
-    if (n > MAX_IMAGES)
-        return cli_fail(EXIT_USAGE, "reconstruct", "--n: at most %d images, got %d", MAX_IMAGES, n);
     if ((rc = cli_check_out_file("reconstruct", "--out", out))) return rc;
 
     ae_model *m = NULL;
@@ -58,9 +56,11 @@ int cmd_reconstruct(int argc, char **argv)
         int rows;
         rc = pic_rows("reconstruct", m, test, 0, n, NULL, threads, out, &rows);
         if (rc == 0 && rows == 3)
-            printf("%s: %d test images of %s, rows: low-res input, upscaled, original\n", out, n, data);
+            printf("%s: %d test images of %s, rows: low-res input, upscaled, original\n", cli_text(out), n,
+                   cli_text(data));
         else if (rc == 0)
-            printf("%s: %d test images of %s (top) over their reconstructions (bottom)\n", out, n, data);
+            printf("%s: %d test images of %s (top) over their reconstructions (bottom)\n", cli_text(out), n,
+                   cli_text(data));
     }
     if (test) ae_dataset_free(test);
     ae_model_free(m);

@@ -8,12 +8,12 @@
 #define MAX_IMAGES 1000
 
 static const arg_flag sample_flags[] = {
-    { "n",       "N",    "64", "number of images", 0 },
-    { "seed",    "N",    "0",  "seed of the random latents", 0 },
-    { "cols",    "N",    "the square root of --n, rounded up", "images per row", 0 },
-    { "out",     "FILE", "samples.png", "PNG to write", 0 },
-    { "threads", "N",    "0 = all cores", "threads to use", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+    { "n",       "N",    "64", "number of images", 0, 1, MAX_IMAGES },
+    { "seed",    "N",    "0",  "seed of the random latents", 0, 0, 0 },
+    { "cols",    "N",    "the square root of --n, rounded up", "images per row", 0, 1, MAX_IMAGES },
+    { "out",     "FILE", "samples.png", "PNG to write", 0, 0, 0 },
+    { "threads", "N",    "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 static void sample_more_help(FILE *out)
@@ -43,14 +43,12 @@ int cmd_sample(int argc, char **argv)
     const char *path = a.positional[0], *out;
     int n, cols, threads;
     uint64_t seed;
-    if ((rc = args_positive_int(&a, "n", 64, &n)) ||
+    if ((rc = args_int(&a, "n", 64, &n)) ||
         (rc = args_u64(&a, "seed", 0, &seed)) ||
-        (rc = args_positive_int(&a, "cols", 0, &cols)) ||
+        (rc = args_int(&a, "cols", 0, &cols)) ||
         (rc = args_string(&a, "out", "samples.png", &out)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
-    if (n > MAX_IMAGES)
-        return cli_fail(EXIT_USAGE, "sample", "--n: at most %d images, got %d", MAX_IMAGES, n);
     if (cols == 0) cols = (int)ceil(sqrt((double)n));
     if ((rc = cli_check_out_file("sample", "--out", out))) return rc;
 
@@ -58,7 +56,7 @@ int cmd_sample(int argc, char **argv)
     if ((rc = cli_load_model("sample", path, &m))) return rc;
     rc = pic_samples("sample", m, n, cols, seed, threads, out);
     if (rc == 0)
-        printf("%s: %d decoded random latents (%s), %d per row\n", out, n,
+        printf("%s: %d decoded random latents (%s), %d per row\n", cli_text(out), n,
                ae_model_is_variational(m) || ae_model_is_adversarial(m)
                    ? "z ~ N(0, I), the prior" : "z from the Gaussian fitted to the training codes",
                cols < n ? cols : n);

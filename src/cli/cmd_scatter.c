@@ -7,11 +7,11 @@
 
 static const arg_flag scatter_flags[] = {
     { "data",    "NAME|DIR", "the data set the model was trained on",
-      "data set name or folder; its test split is used", 0 },
-    { "out",     "FILE",     "latent.png", "PNG to write", 0 },
-    { "limit",   "N",        "all", "the first N test images only", 0 },
-    { "threads", "N",        "0 = all cores", "threads to use", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+      "data set name or folder; its test split is used", 0, 0, 0 },
+    { "out",     "FILE",     "latent.png", "PNG to write", 0, 0, 0 },
+    { "limit",   "N",        "all", "the first N test images only", 0, 1, INT_MAX },
+    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 static void scatter_more_help(FILE *out)
@@ -42,8 +42,8 @@ int cmd_scatter(int argc, char **argv)
     int limit, threads;
     if ((rc = args_string(&a, "data", NULL, &data)) ||
         (rc = args_string(&a, "out", "latent.png", &out)) ||
-        (rc = args_positive_int(&a, "limit", 0, &limit)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_int(&a, "limit", 0, &limit)) ||
+        (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
     if ((rc = cli_check_out_file("scatter", "--out", out))) return rc;
 
@@ -61,8 +61,8 @@ int cmd_scatter(int argc, char **argv)
             rc = pic_scatter("scatter", m, test, test->n, threads, out, title);
         }
         if (rc == 0)
-            printf("%s: codes of %d test images of %s, x = %s, y = %s, coloured by %s\n", out, test->n,
-                   data, L > 2 ? "PC1" : "z0", L > 2 ? "PC2" : "z1", test->labels ? "label" : "nothing (no labels)");
+            printf("%s: codes of %d test images of %s, x = %s, y = %s, coloured by %s\n", cli_text(out), test->n,
+                   cli_text(data), L > 2 ? "PC1" : "z0", L > 2 ? "PC2" : "z1", test->labels ? "label" : "nothing (no labels)");
     }
     if (test) ae_dataset_free(test);
     ae_model_free(m);

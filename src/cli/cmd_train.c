@@ -29,31 +29,32 @@
 static const char *const optimizer_names[] = { "adam", "rmsprop", "sgd", NULL };
 static const char *const task_names[] = { "reconstruct", "denoise", NULL };
 static const char *const recon_names[] = { "sse", "bce", NULL };
+static const char *const scale_names[] = { "2", "4", NULL };
 enum { TASK_RECONSTRUCT = 0, TASK_DENOISE = 1 };
 #define DENOISE_NOISE "gaussian:0.5,0.5"
 
 static const arg_flag train_flags[] = {
-    { "model",     "NAME|FILE", "the --init model's", "model preset or model description file (required unless --init)", 0 },
-    { "data",      "NAME|DIR",  NULL, "data set name (mnist, fashion-mnist) or folder of IDX files", 1 },
-    { "out",       "DIR",       NULL, "run folder, created if missing", 1 },
-    { "epochs",    "N",         "25", "passes over the training set", 0 },
-    { "batch",     "N",         "128", "images per step", 0 },
-    { "lr",        "X",         "1e-3", "learning rate", 0 },
-    { "optimizer", "NAME",      "adam", "adam, rmsprop or sgd (momentum 0.9)", 0 },
-    { "seed",      "N",         "0", "seed for the initial weights and the shuffling", 0 },
-    { "threads",   "N",         "0 = all cores", "threads to use", 0 },
-    { "limit",     "N",         "all", "train on the first N training images only", 0 },
-    { "val-limit", "N",         "all", "validate on the first N test images only (faster epochs)", 0 },
-    { "task",      "NAME",      "reconstruct", "reconstruct, or denoise (noisy input, clean target)", 0 },
-    { "noise",     "SPEC",      DENOISE_NOISE " with --task denoise", "input corruption: gaussian:MEAN,STD, saltpepper:P or none", 0 },
-    { "scale",     "N",         "2",   "--model sr: upscaling factor, 2 (14->28) or 4 (7->28, preset sr4)", 0 },
-    { "latent",    "N",         "the model's", "latent size (presets vae, conv-vae, aae; --model conv becomes conv-latent)", 0 },
-    { "recon",     "NAME",      "the model's (vae: sse)", "VAE reconstruction loss: sse, or bce (summed per image)", 0 },
-    { "init",      "MODEL",     NULL,  "start from this trained model's weights (same architecture)", 0 },
-    { "clip-grad", "X",         "off", "clip each step's gradient to global L2 norm X (as torch clip_grad_norm_)", 0 },
-    { "checkpoint-every", "N|Ne", "1e", "write DIR/checkpoint.safetensors every N steps, or every N epochs (2e); 0: only when stopped", 0 },
-    { "resume",    "DIR",       NULL,  "continue the run in DIR from its checkpoint, with its stored settings", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+    { "model",     "NAME|FILE", "the --init model's", "model preset or model description file (required unless --init)", 0, 0, 0 },
+    { "data",      "NAME|DIR",  NULL, "data set name (mnist, fashion-mnist) or folder of IDX files", 1, 0, 0 },
+    { "out",       "DIR",       NULL, "run folder, created if missing", 1, 0, 0 },
+    { "epochs",    "N",         "25", "passes over the training set", 0, 1, AE_MAX_EPOCHS },
+    { "batch",     "N",         "128", "images per step", 0, 1, INT_MAX },
+    { "lr",        "X",         "1e-3", "learning rate", 0, AE_MIN_LR, ARGS_NO_MAX },
+    { "optimizer", "NAME",      "adam", "adam, rmsprop or sgd (momentum 0.9)", 0, 0, 0 },
+    { "seed",      "N",         "0", "seed for the initial weights and the shuffling", 0, 0, 0 },
+    { "threads",   "N",         "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    { "limit",     "N",         "all", "train on the first N training images only", 0, 1, INT_MAX },
+    { "val-limit", "N",         "all", "validate on the first N test images only (faster epochs)", 0, 1, INT_MAX },
+    { "task",      "NAME",      "reconstruct", "reconstruct, or denoise (noisy input, clean target)", 0, 0, 0 },
+    { "noise",     "SPEC",      DENOISE_NOISE " with --task denoise", "input corruption: gaussian:MEAN,STD, saltpepper:P or none", 0, 0, 0 },
+    { "scale",     "N",         "2",   "--model sr: upscaling factor, 2 (14->28) or 4 (7->28, preset sr4)", 0, 0, 0 },
+    { "latent",    "N",         "the model's", "latent size (presets vae, conv-vae, aae; --model conv becomes conv-latent)", 0, 1, AE_MAX_LATENT },
+    { "recon",     "NAME",      "the model's (vae: sse)", "VAE reconstruction loss: sse, or bce (summed per image)", 0, 0, 0 },
+    { "init",      "MODEL",     NULL,  "start from this trained model's weights (same architecture)", 0, 0, 0 },
+    { "clip-grad", "X",         "off", "clip each step's gradient to global L2 norm X (as torch clip_grad_norm_)", 0, AE_MIN_CLIP_GRAD, ARGS_NO_MAX },
+    { "checkpoint-every", "N|Ne", "1e", "write DIR/checkpoint.safetensors every N steps, or every N epochs (2e); 0: only when stopped", 0, 0, 0 },
+    { "resume",    "DIR",       NULL,  "continue the run in DIR from its checkpoint, with its stored settings", 0, 0, 0 },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 static void train_more_help(FILE *out)
@@ -302,12 +303,12 @@ static int parse_clip(const args *a, double *out)
 {
     *out = 0;
     if (!args_given(a, "clip-grad")) return 0;
-    return args_positive_number(a, "clip-grad", 0, out);
+    return args_number(a, "clip-grad", 0, out);
 }
 
 static int read_settings(const args *a, train_settings *s)
 {
-    int rc, optimizer;
+    int rc, optimizer, scale;
     const char *noise = NULL, *every = NULL;
     memset(s, 0, sizeof *s);
     ae_train_options_default(&s->opt);
@@ -315,18 +316,18 @@ static int read_settings(const args *a, train_settings *s)
         (rc = args_string(a, "model", NULL, &s->model)) ||
         (rc = (s->resume ? args_string(a, "data", NULL, &s->data) : args_required(a, "data", &s->data))) ||
         (rc = (s->resume ? args_string(a, "out", NULL, &s->out) : args_required(a, "out", &s->out))) ||
-        (rc = args_positive_int(a, "epochs", s->opt.epochs, &s->opt.epochs)) ||
-        (rc = args_positive_int(a, "batch", s->opt.batch, &s->opt.batch)) ||
-        (rc = args_positive_number(a, "lr", s->opt.lr, &s->opt.lr)) ||
+        (rc = args_int(a, "epochs", s->opt.epochs, &s->opt.epochs)) ||
+        (rc = args_int(a, "batch", s->opt.batch, &s->opt.batch)) ||
+        (rc = args_number(a, "lr", s->opt.lr, &s->opt.lr)) ||
         (rc = args_choice(a, "optimizer", optimizer_names, (int)s->opt.optimizer, &optimizer)) ||
         (rc = args_u64(a, "seed", s->opt.seed, &s->opt.seed)) ||
-        (rc = args_nonnegative_int(a, "threads", s->opt.threads, &s->opt.threads)) ||
-        (rc = args_positive_int(a, "limit", 0, &s->limit)) ||
-        (rc = args_positive_int(a, "val-limit", 0, &s->val_limit)) ||
+        (rc = args_int(a, "threads", s->opt.threads, &s->opt.threads)) ||
+        (rc = args_int(a, "limit", 0, &s->limit)) ||
+        (rc = args_int(a, "val-limit", 0, &s->val_limit)) ||
         (rc = args_choice(a, "task", task_names, TASK_RECONSTRUCT, &s->task)) ||
         (rc = args_string(a, "noise", NULL, &noise)) ||
-        (rc = args_positive_int(a, "scale", 0, &s->scale)) ||
-        (rc = args_positive_int(a, "latent", 0, &s->latent)) ||
+        (rc = args_choice(a, "scale", scale_names, -1, &scale)) ||
+        (rc = args_int(a, "latent", 0, &s->latent)) ||
         (rc = args_choice(a, "recon", recon_names, -1, &s->recon)) ||
         (rc = args_string(a, "init", NULL, &s->init)) ||
         (rc = args_string(a, "checkpoint-every", "1e", &every)) ||
@@ -334,12 +335,11 @@ static int read_settings(const args *a, train_settings *s)
         (rc = parse_every(every, &s->opt)))
         return rc;
     s->opt.optimizer = (ae_optimizer)optimizer;
+    s->scale = scale < 0 ? 0 : atoi(scale_names[scale]);
     if (s->resume) return 0;         /* the rest comes from the checkpoint */
     if (!s->model && !s->init)
         return cli_fail(EXIT_USAGE, "train", "--model NAME|FILE is required (a preset or a model "
                         "description file), unless --init MODEL gives the architecture");
-    if (s->scale && s->scale != 2 && s->scale != 4)
-        return cli_fail(EXIT_USAGE, "train", "--scale: expected 2 or 4, got '%d'", s->scale);
     if (s->scale && (!s->model || strcmp(s->model, "sr") != 0))
         return cli_fail(EXIT_USAGE, "train", "--scale: only with --model sr (the super-resolution preset)");
     if (noise && s->task != TASK_DENOISE)
@@ -411,6 +411,16 @@ static int load_init(const train_settings *s, ae_model **m)
         ae_model_free(*m);
         *m = NULL;
         return cli_fail(EXIT_ERROR, "train", "--init: %s", err.msg[0] ? err.msg : s->init);
+    }
+    char bad[256];
+    int nbad = ae_model_nonfinite_tensors(init, bad, sizeof bad);
+    if (nbad) {
+        ae_model_free(*m);
+        ae_model_free(init);
+        *m = NULL;
+        return cli_fail(EXIT_ERROR, "train", "--init %s: tensor%s %s hold%s NaN or infinite values "
+                        "(no training can start from them)", s->init, nbad == 1 ? "" : "s", bad,
+                        nbad == 1 ? "s" : "");
     }
     if (*m) {
         int same = strcmp(ae_model_description(*m), ae_model_description(init)) == 0;
@@ -539,12 +549,12 @@ static void print_start(const train_settings *s, const ae_model *m, const ae_dat
     }
     if (s->init) {
         size_t used = strlen(extra);
-        snprintf(extra + used, sizeof extra - used, ", from %s", s->init);
+        snprintf(extra + used, sizeof extra - used, ", from %s", cli_text(s->init));
     }
     fprintf(stderr, "training %s (%s parameters, latent %zu) on %s: %s training / %s validation images, "
                     "%d epoch%s, batch %d, %s lr %g, seed %llu, %s%s\n",
-            s->label, cli_count((double)ae_model_param_count(m), params, sizeof params),
-            ae_model_latent_size(m), s->data,
+            cli_text(s->label), cli_count((double)ae_model_param_count(m), params, sizeof params),
+            ae_model_latent_size(m), cli_text(s->data),
             cli_count(train->n, ntrain, sizeof ntrain), cli_count(test->n, ntest, sizeof ntest),
             s->opt.epochs, s->opt.epochs == 1 ? "" : "s", s->opt.batch,
             optimizer_names[s->opt.optimizer], s->opt.lr,
@@ -724,7 +734,7 @@ static void print_done(const train_run *r, double seconds, const run_picture *pi
 {
     printf("done: %d epoch%s in %.1f s, val loss %.4f, val mse %.4f\n", r->done,
            r->done == 1 ? "" : "s", seconds, r->val_loss[r->done - 1], r->val_mse[r->done - 1]);
-    printf("run folder: %s\n", r->out_dir);
+    printf("run folder: %s\n", cli_text(r->out_dir));
     if (have_index) printf("  %-20s one page showing the run (open it in a browser)\n", "index.html");
     printf("  model.safetensors    the trained model (aekit info / eval / reconstruct)\n");
     printf("  metrics.csv          losses and speed per epoch\n");
@@ -993,10 +1003,10 @@ static int resume_training(const args *a, train_settings *given)
             snprintf(threads, sizeof threads, " (with %d threads instead of %d: no longer bit-identical)",
                      s.opt.threads, stored_threads);
         if (pos.epoch > s.opt.epochs)
-            fprintf(stderr, "resuming %s in %s: all %d epochs were done%s\n", s.label, s.out,
+            fprintf(stderr, "resuming %s in %s: all %d epochs were done%s\n", cli_text(s.label), cli_text(s.out),
                     s.opt.epochs, threads);
         else
-            fprintf(stderr, "resuming %s in %s at epoch %d/%d, step %d/%d%s\n", s.label, s.out,
+            fprintf(stderr, "resuming %s in %s at epoch %d/%d, step %d/%d%s\n", cli_text(s.label), cli_text(s.out),
                     pos.epoch, s.opt.epochs, pos.step, pos.steps, threads);
         rc = run_training(m, train, test, &s, state);
     }

@@ -9,12 +9,12 @@
 
 static const arg_flag upscale_flags[] = {
     { "data",    "NAME|DIR", "the data set the model was trained on",
-      "data set name or folder; its test split is used (downscaled automatically)", 0 },
-    { "noise",   "SPEC",     "none", "also corrupt the low-res input: gaussian:MEAN,STD, saltpepper:P", 0 },
-    { "n",       "N",        "10", "number of test images (one column each)", 0 },
-    { "out",     "FILE",     "upscaled.png", "PNG to write", 0 },
-    { "threads", "N",        "0 = all cores", "threads to use", 0 },
-    { NULL, NULL, NULL, NULL, 0 }
+      "data set name or folder; its test split is used (downscaled automatically)", 0, 0, 0 },
+    { "noise",   "SPEC",     "none", "also corrupt the low-res input: gaussian:MEAN,STD, saltpepper:P", 0, 0, 0 },
+    { "n",       "N",        "10", "number of test images (one column each)", 0, 1, IMAGE_COMMAND_MAX_N },
+    { "out",     "FILE",     "upscaled.png", "PNG to write", 0, 0, 0 },
+    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 static void upscale_more_help(FILE *out)
@@ -57,7 +57,8 @@ int cmd_upscale(int argc, char **argv)
         if (rc == 0) {
             int c, h, w;
             ae_model_output_shape(o.m, &c, &h, &w);
-            printf("%s: %s upscaled to %dx%d by %s\n", o.out_file, o.in, w, h, o.model_path);
+            printf("%s: %s upscaled to %dx%d by %s\n", cli_text(o.out_file), cli_text(o.in), w, h,
+                   cli_text(o.model_path));
         }
         ae_model_free(o.m);
         return rc;
@@ -70,8 +71,8 @@ int cmd_upscale(int argc, char **argv)
         if (n > test->n) n = test->n;
         rc = pic_rows("upscale", o.m, test, 0, n, &o.nz, o.threads, o.out, NULL);
         if (rc == 0)
-            printf("%s: %d test images of %s, rows: low-res input%s, upscaled, original\n", o.out, n,
-                   data, o.nz.kind != AE_NOISE_NONE ? " (noisy)" : "");
+            printf("%s: %d test images of %s, rows: low-res input%s, upscaled, original\n", cli_text(o.out), n,
+                   cli_text(data), o.nz.kind != AE_NOISE_NONE ? " (noisy)" : "");
     }
     if (test) ae_dataset_free(test);
     ae_model_free(o.m);

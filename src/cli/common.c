@@ -2,9 +2,11 @@
  * a model and a test set. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cli.h"
+#include "core/utf8.h"
 #include "data/image_folder.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,18 +15,70 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* The escape for code point cp (of n bytes at s), or "" to keep it. */
+static void escape_one(unsigned cp, const unsigned char *s, size_t n, char *out, size_t size)
+{
+    static const char names[][3] = { ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t", [0x1b] = "\\e" };
+    out[0] = '\0';
+    if (n == 0)                                 /* not UTF-8: the raw byte */
+        snprintf(out, size, "\\x%02x", s[0]);
+    else if (cp < 0x20 && names[cp][0])
+        snprintf(out, size, "%s", names[cp]);
+    else if (cp < 0x20 || cp == 0x7f)
+        snprintf(out, size, "\\x%02x", cp);
+    else if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+             (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+        snprintf(out, size, "\\u%04x", cp);
+}
+
+void cli_escape(char *buf, size_t size, const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t used = 0;
+    if (size < 4) {                             /* no room for "...": nothing */
+        if (size) buf[0] = '\0';
+        return;
+    }
+    while (*s) {
+        unsigned cp = 0;
+        size_t n = utf8_decode(s, &cp), step = n ? n : 1;
+        char esc[16];
+        escape_one(cp, s, n, esc, sizeof esc);
+        size_t len = esc[0] ? strlen(esc) : n;
+        /* the text so far always leaves room for "..." and the NUL */
+        size_t need = used + len + (s[step] ? 3 : 0) + 1;
+        if (need > size) {
+            memcpy(buf + used, "...", 4);
+            return;
+        }
+        memcpy(buf + used, esc[0] ? esc : (const char *)s, len);
+        used += len;
+        s += step;
+    }
+    buf[used] = '\0';
+}
+
+const char *cli_text(const char *s)
+{
+    static char slots[CLI_TEXT_SLOTS][CLI_TEXT_MAX];
+    static int next;
+    char *buf = slots[next];
+    next = (next + 1) % CLI_TEXT_SLOTS;
+    cli_escape(buf, CLI_TEXT_MAX, s ? s : "(null)");
+    return buf;
+}
+
 int cli_fail(int code, const char *cmd, const char *fmt, ...)
 {
-    char msg[2048];
+    char msg[2048], shown[4 * sizeof msg];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    for (char *p = msg; *p; p++)
-        if (*p == '\n' || *p == '\r') *p = ' ';
+    cli_escape(shown, sizeof shown, msg);
     fflush(stdout);
-    if (cmd) fprintf(stderr, "aekit %s: %s\n", cmd, msg);
-    else     fprintf(stderr, "aekit: %s\n", msg);
+    if (cmd) fprintf(stderr, "aekit %s: %s\n", cmd, shown);
+    else     fprintf(stderr, "aekit: %s\n", shown);
     return code;
 }
 
@@ -51,6 +105,17 @@ int cli_load_model(const char *cmd, const char *path, ae_model **out)
     if (ae_model_load(out, path, &err) != 0)
         return cli_fail(EXIT_ERROR, cmd, "%s", err.msg[0] ? err.msg : path);
     return 0;
+}
+
+int cli_fail_nonfinite(const char *cmd, const char *model_path, const ae_model *m, const char *what)
+{
+    char bad[256];
+    int nbad = ae_model_nonfinite_tensors(m, bad, sizeof bad);
+    if (nbad)
+        return cli_fail(EXIT_ERROR, cmd, "%s: %s: its weights hold NaN or infinite values in %s",
+                        model_path, what, bad);
+    return cli_fail(EXIT_ERROR, cmd, "%s: %s although its weights are finite: a layer overflows the "
+                    "float range on these images", model_path, what);
 }
 
 int cli_is_upscaler(const ae_model *m)
@@ -180,8 +245,10 @@ int cli_parse_range(const char *cmd, const char *flag, const char *text, double 
         b = strtod(s, &end);
         ok = end != s && !*end && !errno;
     }
-    if (!ok || !isfinite(a) || !isfinite(b) || !(a < b))
-        return cli_fail(EXIT_USAGE, cmd, "%s: expected LO,HI with LO < HI (e.g. -1,1), got '%s'", flag, text);
+    /* latent codes are floats: both ends must be float numbers, apart as floats */
+    if (!ok || !(fabs(a) <= FLT_MAX) || !(fabs(b) <= FLT_MAX) || !((float)a < (float)b))
+        return cli_fail(EXIT_USAGE, cmd, "%s: expected LO,HI with LO < HI, finite float numbers "
+                        "(e.g. -1,1), got '%s'", flag, text);
     *lo = a;
     *hi = b;
     return 0;

@@ -25,9 +25,9 @@ int image_command_parse(const arg_command *cmd, const char *default_out, int arg
     o->model_path = a.positional[0];
     if ((rc = args_string(&a, "data", NULL, &o->data)) ||
         (rc = args_string(&a, "noise", NULL, &o->noise_text)) ||
-        (rc = args_positive_int(&a, "n", 10, &o->n)) ||
+        (rc = args_int(&a, "n", 10, &o->n)) ||
         (rc = args_string(&a, "out", default_out, &o->out)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &o->threads)))
+        (rc = args_int(&a, "threads", 0, &o->threads)))
         return rc;
     if (o->noise_text && (rc = cli_parse_noise(name, "--noise", o->noise_text, &o->nz))) return rc;
     if (file_mode) {
@@ -39,9 +39,6 @@ int image_command_parse(const arg_command *cmd, const char *default_out, int arg
         o->in = a.positional[1];
         o->out_file = a.positional[2];
     } else {
-        if (o->n > IMAGE_COMMAND_MAX_N)
-            return cli_fail(EXIT_USAGE, name, "--n: at most %d images, got %d",
-                            IMAGE_COMMAND_MAX_N, o->n);
         if ((rc = cli_check_out_file(name, "--out", o->out))) return rc;
     }
     if ((rc = cli_load_model(name, o->model_path, &o->m))) o->m = NULL; /* "done" to the caller */
