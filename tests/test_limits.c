@@ -160,6 +160,32 @@ static void test_train_nan_weights(void)
     ae_dataset_free(ds);
 }
 
+/* Validation results that are not finite stop training (they were printed
+ * and stored in the model as "val nan"): all-black training images leave
+ * the huge weights of a linear model alone, the validation images overflow. */
+static void test_validation_overflow(void)
+{
+    ae_error err = {{0}};
+    ae_dataset *train = make_data(4, 4), *val = make_data(4, 4);
+    memset(train->pixels, 0, 4 * 16);
+    ae_model *m = NULL;
+    CHECK(ae_model_from_text_ex(&m, "input 1 4 4\nencoder\nflatten\ndense 2 bias=0\ndecoder\n"
+                                "dense 16 bias=0\nreshape 1 4 4\nloss mse\n", "linear.txt", 0, &err) == 0,
+          "%s", err.msg);
+    for (size_t i = 0; i < m->nparams; i++) m->params[i] = 3e38f;
+    ae_train_options o;
+    ae_train_options_default(&o);
+    o.epochs = 1;
+    o.threads = 1;
+    o.init_weights = 0;
+    int rc = ae_train(m, train, val, &o, NULL, NULL, &err);
+    CHECK(rc == -1 && strstr(err.msg, "validation after epoch 1: synthetic: the model gives non-finite results") &&
+          strstr(err.msg, "although its weights are finite"), "rc %d, message '%s'", rc, err.msg);
+    ae_model_free(m);
+    ae_dataset_free(train);
+    ae_dataset_free(val);
+}
+
 static void expect_parse_error(const char *text, int latent, const char *needle)
 {
     ae_error err = {{0}};
@@ -219,6 +245,7 @@ int main(void)
     test_evaluate_nonfinite();
     test_train_limits();
     test_train_nan_weights();
+    test_validation_overflow();
     test_param_latent();
     test_float_ranges();
     TEST_DONE();

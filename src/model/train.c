@@ -523,7 +523,9 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
                           .end_of_epoch = 1 };
         if (val) {
             ae_eval_result r;
-            if (ae_evaluate_ex(m, val, &opt->noise, threads, &r, err)) return -1;
+            ae_error why = {{0}};
+            if (ae_evaluate_ex(m, val, &opt->noise, threads, &r, &why))
+                return ae_fail(err, "validation after epoch %d: %s", epoch, why.msg);
             p.val_loss = r.loss;
             p.val_mse = r.mse;
             p.val_recon = r.recon;
