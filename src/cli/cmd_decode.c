@@ -52,7 +52,10 @@ int cmd_decode(int argc, char **argv)
         return rc;
     if (n > MAX_IMAGES)
         return cli_fail(EXIT_USAGE, "decode", "--n: at most %d images, got %d", MAX_IMAGES, n);
-    if ((rc = cli_check_out_file("decode", "--out", out))) return rc;
+    cli_file in[] = { { "MODEL", path }, { "CODES.npy", codes_path } }, outs[] = { { "--out", out } };
+    if ((rc = cli_check_out_file("decode", "--out", out)) ||
+        (rc = cli_check_files("decode", in, 2, outs, 1)))
+        return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("decode", path, &m))) return rc;

@@ -52,7 +52,10 @@ int cmd_sample(int argc, char **argv)
     if (n > MAX_IMAGES)
         return cli_fail(EXIT_USAGE, "sample", "--n: at most %d images, got %d", MAX_IMAGES, n);
     if (cols == 0) cols = (int)ceil(sqrt((double)n));
-    if ((rc = cli_check_out_file("sample", "--out", out))) return rc;
+    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
+    if ((rc = cli_check_out_file("sample", "--out", out)) ||
+        (rc = cli_check_files("sample", in, 1, outs, 1)))
+        return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("sample", path, &m))) return rc;
