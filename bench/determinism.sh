@@ -27,6 +27,7 @@ D=$OUT/determinism
 mkdir -p "$D"
 build_aekit bench/determinism.sh
 for run in t2a:2 t2b:2 t1:1; do
+    rm -rf "$D/${run%:*}"                 # a new run refuses an earlier run's folder
     AEKIT_DATA="$DATA" "$BDIR/aekit" train --model "$MODEL" --data mnist --epochs "$EPOCHS" \
         --limit "$LIMIT" --val-limit 1000 --seed 7 --threads "${run#*:}" --out "$D/${run%:*}" \
         >"$D/${run%:*}.log" 2>&1 || { tail -5 "$D/${run%:*}.log" >&2; exit 1; }

@@ -61,15 +61,19 @@ for name in "${files[@]}"; do
   fi
 done
 
-# Stage every file under a temporary name first, then rename them all.
+# Stage every file under a temporary name first, then rename them all. The
+# temporary is a new file with a name no one can predict (mktemp creates it
+# with O_EXCL): a symlink planted at a guessable name cannot redirect the copy.
 mkdir -p "$dest"
+mode=$(printf '%o' $((0666 & ~0$(umask))))   # mktemp makes 0600; a plain file's mode
 for name in "${files[@]}"; do
-  tmp="$dest/.$name.tmp.$$"
+  tmp=$(mktemp "$dest/.$name.XXXXXX")
   staged+=("$tmp")
   cp "$work/package/data/$name" "$tmp"
+  chmod "$mode" "$tmp"
 done
-for name in "${files[@]}"; do
-  mv -f "$dest/.$name.tmp.$$" "$dest/$name"
+for i in "${!files[@]}"; do
+  mv -fT "${staged[$i]}" "$dest/${files[$i]}"
 done
 staged=()
 

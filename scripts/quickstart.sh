@@ -9,7 +9,8 @@ cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release -j"$(nproc)" --target aekit
 scripts/fetch-mnist.sh data/mnist
 out=runs/quickstart
-build/release/aekit train --model conv --data mnist --epochs 5 --out "$out" "$@"
+# --force: a second quickstart replaces the first one's run folder
+build/release/aekit train --model conv --data mnist --epochs 5 --out "$out" --force "$@"
 echo
 echo "Look at: $out/index.html (the whole run on one page), or $out/reconstructions.png, $out/loss.png, $out/metrics.csv"
 echo "Then try: build/release/aekit eval $out/model.safetensors --data mnist"

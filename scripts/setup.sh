@@ -12,6 +12,8 @@ command -v clang >/dev/null 2>&1 && clang_major=$(clang -dumpversion | cut -d. -
 packages+=(clang "libclang-rt-$clang_major-dev")
 # valgrind: scripts/test.sh runs a short training under memcheck
 packages+=(valgrind)
+# strace: tests/cli_outputs.sh checks how every command opens its outputs
+packages+=(strace)
 # Fashion-MNIST (--data fashion-mnist, gzipped IDX in /usr/share/datasets)
 packages+=(dataset-fashion-mnist)
 missing=()

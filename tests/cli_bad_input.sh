@@ -39,7 +39,7 @@ expect_error() {
     rm -rf "$absent"
   fi
   local leftovers
-  leftovers=$(find "$tmp" -name '*.tmp.*' -print)
+  leftovers=$(aekit_temps "$tmp")
   if [[ -n $leftovers ]]; then
     problems+=("temporary files left: $(echo $leftovers)")
     rm -f $leftovers
@@ -52,27 +52,6 @@ expect_error() {
 
 # ---- test data ---------------------------------------------------------------
 # A small valid data set: 64 training and 16 test images of 28x28 (IDX files).
-make_idx() {  # make_idx DIR N_TRAIN N_TEST SIDE
-  "$PY" - "$@" <<'EOF'
-import os, random, struct, sys
-d, ntrain, ntest, side = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-os.makedirs(d, exist_ok=True)
-rng = random.Random(0)
-def images(n):
-    out = bytearray()
-    for _ in range(n):
-        cx, cy, r = rng.randrange(side), rng.randrange(side), rng.randrange(3, side // 2)
-        for y in range(side):
-            for x in range(side):
-                out.append(255 if (x - cx) ** 2 + (y - cy) ** 2 < r * r else 0)
-    return bytes(out)
-for prefix, n in (("train", ntrain), ("t10k", ntest)):
-    with open(os.path.join(d, prefix + "-images-idx3-ubyte"), "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, n, side, side) + images(n))
-    with open(os.path.join(d, prefix + "-labels-idx1-ubyte"), "wb") as f:
-        f.write(struct.pack(">II", 0x801, n) + bytes(rng.randrange(10) for _ in range(n)))
-EOF
-}
 
 small=$tmp/small
 make_idx "$small" 64 16 28 || fail_early "could not write the test data with $PY"

@@ -59,7 +59,7 @@ sys.exit(0 if math.isfinite(v) and 0 < v < float(sys.argv[2]) else 1)' "${val:-n
   check "$name: model.safetensors written" test -s "run-$name/model.safetensors"
   check "$name: index.html links the pictures" grep -q 'reconstructions.png' "run-$name/index.html"
   check "$name: index.html shows metrics.csv and every picture" "$PY" "$here/check_run_index.py" "run-$name"
-  check "$name: no temporary files left" test -z "$(find "run-$name" -name '*.tmp.*')"
+  check "$name: no temporary files left" no_temps "run-$name"
 }
 
 # Untrained levels: BCE per pixel about 0.69; the VAE's SSE + KL about 190 per

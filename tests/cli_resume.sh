@@ -16,7 +16,6 @@ source "$(dirname "$0")/lib/cli_common.sh"
 set -m   # background jobs get their own process group and keep SIGINT
 need_mnist
 
-no_temps() { ! compgen -G "$1/*.tmp.*" >/dev/null; }
 quietly() { "$@" >/dev/null 2>&1; }
 
 # same_model A B: byte-identical files; otherwise name what differs.

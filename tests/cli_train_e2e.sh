@@ -24,7 +24,7 @@ check "train exits 0" test $rc -eq 0
 for f in model.safetensors metrics.csv loss.png reconstructions.png samples.png codes.png latent.png index.html; do
   check "run folder has $f" test -s "$run/$f"
 done
-check "no temporary files left in the run folder" test -z "$(find "$run" -name '*.tmp.*' 2>/dev/null)"
+check "no temporary files left in the run folder" no_temps "$run"
 check "train prints the run folder" grep -qF "$run" "$tmp/train.out"
 
 # Non-tty progress: exactly one plain line per epoch, no carriage returns.

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Writes that fail during training (docs/failure-modes.md): a file size limit
 # (ulimit -f, standing in for a full disk) that the checkpoint or the model
-# does not fit, and a run folder that is read-only. Each gives one line on
-# stderr, exit 1, and leaves the previous checkpoint and outputs as they were
-# (no partial file, no temporary file).
+# does not fit, a picture that cannot be written, and a run folder that is
+# read-only. Each gives one line on stderr, exit 1, and leaves the previous
+# checkpoint and outputs as they were (no partial file, no temporary file);
+# a run whose model is saved but not its pictures is finished by --resume.
 #
 # As root a read-only folder does not stop writes; that case then runs as
 # user nobody (setpriv), or is skipped with a note when that cannot work.
@@ -45,25 +46,43 @@ check "  ... and the folder is as it was" unchanged "$tmp/before" "$run"
 "$AEKIT" train --resume "$run" >/dev/null 2>"$tmp/after.err" </dev/null
 check "  ... and the run resumes from it to the end" test $? -eq 0 -a -f "$run/model.safetensors"
 
-# ---- the model does not fit -------------------------------------------------------------
-# A finished VAE run (a 1.6 MB model), then a second run into the same folder
-# under a limit its metrics and plots fit but its model does not.
-vae=$tmp/vae
-VAE=(--model vae --data mnist --epochs 1 --limit 512 --val-limit 100 --threads 2)
-"$AEKIT" train "${VAE[@]}" --out "$vae" >/dev/null 2>"$tmp/vae.err" </dev/null
-check "setup: a finished VAE run" test $? -eq 0 -a -f "$vae/model.safetensors"
-cp "$vae/model.safetensors" "$tmp/vae-model.before"
-model_kb=$(( $(stat -c %s "$vae/model.safetensors") / 1024 ))
-( ulimit -f $((model_kb / 4)); exec "$AEKIT" train "${VAE[@]}" --seed 5 --checkpoint-every 0 --out "$vae" ) \
-  >/dev/null 2>"$tmp/model.err" </dev/null
+# ---- a picture cannot be written; then the model does not fit ----------------------------
+# The stopped run resumed to its end while samples.png cannot be written (a
+# folder holds its name): the model is saved, the pictures are not all, and
+# the checkpoint of the finished run stays, so --resume can finish the
+# folder without training again. That finishing run first meets a size limit
+# its model does not fit.
+fin=$tmp/finish
+cp -a "$tmp/before" "$fin"
+mkdir -p "$fin/samples.png/blocker"
+"$AEKIT" train --resume "$fin" >/dev/null 2>"$tmp/pic.err" </dev/null
+rc=$?
+grep '^aekit train:' "$tmp/pic.err" >"$tmp/pic.last"
+echo "  $(cat "$tmp/pic.last")"
+check "a picture that cannot be written: exit 1" test $rc -eq 1
+check "  ... one error line naming it" bash -c "[[ \$(wc -l <'$tmp/pic.last') -eq 1 ]] && grep -q 'samples.png: write failed: Is a directory' '$tmp/pic.last'"
+check "  ... the model is saved, the checkpoint kept, no index.html" \
+  test -f "$fin/model.safetensors" -a -f "$fin/checkpoint.safetensors" -a ! -e "$fin/index.html"
+check "  ... no temporary file left" no_temps "$fin"
+rm -r "$fin/samples.png"
+cp -a "$fin" "$tmp/fin-before"
+model_kb=$(( $(stat -c %s "$fin/model.safetensors") / 1024 ))
+( ulimit -f $((model_kb / 2)); exec "$AEKIT" train --resume "$fin" ) >/dev/null 2>"$tmp/model.err" </dev/null
 rc=$?
 grep '^aekit train:' "$tmp/model.err" >"$tmp/model.last"
 echo "  $(cat "$tmp/model.last")"
 check "model over the size limit: exit 1" test $rc -eq 1
 check "  ... one error line" one_line "$tmp/model.last"
 check "  ... naming the file and the cause" grep -q "model.safetensors: write failed: File too large" "$tmp/model.last"
-check "  ... the previous model is untouched" cmp -s "$tmp/vae-model.before" "$vae/model.safetensors"
-check "  ... no temporary file left" bash -c "! compgen -G '$vae/*.tmp.*' >/dev/null"
+check "  ... and the kept checkpoint" grep -q "the checkpoint is kept: $fin/checkpoint.safetensors" "$tmp/model.last"
+check "  ... the previous model is untouched, the folder as it was" unchanged "$tmp/fin-before" "$fin"
+check "  ... no temporary file left" no_temps "$fin"
+"$AEKIT" train --resume "$fin" >/dev/null 2>"$tmp/finish.err" </dev/null
+rc=$?
+check "--resume then finishes the folder: exit 0" test $rc -eq 0
+check "  ... without training again" bash -c "grep -q 'all 3 epochs were done' '$tmp/finish.err' && ! grep -q '^epoch' '$tmp/finish.err'"
+check "  ... the same model" cmp -s "$tmp/fin-before/model.safetensors" "$fin/model.safetensors"
+check "  ... every picture and index.html, no checkpoint" bash -c "cd '$fin' && [[ -f samples.png && -f codes.png && -f latent.png && -f index.html && ! -e checkpoint.safetensors ]]"
 
 # ---- read-only run folder ---------------------------------------------------------------
 "$AEKIT" train "${TRAIN[@]}" --out /proc/aekit-no-such-folder/run >/dev/null 2>"$tmp/proc.err" </dev/null

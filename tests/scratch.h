@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
+
 static char scratch_dir[64];
 
 /* 0, or -1 after printing why the folder could not be made. */
@@ -40,8 +42,8 @@ static void scratch_close(void)
     DIR *d = opendir(scratch_dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        if (strstr(e->d_name, ".tmp.")) tmps++;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        if (ae_atomic_is_temp(e->d_name)) tmps++;
         if (!getenv("AEKIT_KEEP_TEST_FILES")) remove(tmp_path(e->d_name));
     }
     if (d) closedir(d);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "aekit.h"
+#include "core/atomic_file.h"
 #include "format/npy.h"
 #include "test.h"
 #include "temp_dir.h"
@@ -123,7 +124,7 @@ static void test_round_trip(void)
     struct dirent *e;
     int tmp = 0;
     while (d && (e = readdir(d)))
-        tmp += strstr(e->d_name, ".tmp.") != NULL;
+        tmp += ae_atomic_is_temp(e->d_name);
     if (d)
         closedir(d);
     CHECK(tmp == 0, "%d temporary files left", tmp);

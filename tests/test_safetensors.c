@@ -375,7 +375,7 @@ static void test_write_errors(void)
     struct dirent *e;
     int tmps = 0;
     while (d && (e = readdir(d)))
-        if (strstr(e->d_name, ".tmp.")) tmps++;
+        if (ae_atomic_is_temp(e->d_name)) tmps++;
     if (d) closedir(d);
     CHECK(tmps == 0, "%d temporary files left", tmps);
 }

@@ -103,6 +103,23 @@ int cli_data_for(const char *cmd, const char *given, const ae_model *m, const ch
  * `what` names it in the message ("--out", or NULL for an argument). */
 int cli_check_out_file(const char *cmd, const char *what, const char *path);
 
+/* A file a command reads or writes, for the checks below: the flag or
+ * argument naming it ("--out", "MODEL") and its path (NULL: none). */
+typedef struct {
+    const char *what;
+    const char *path;
+} cli_file;
+
+/* Refuses (exit 1), before any work, an output that would replace an
+ * input (the same file by device and inode, or the input's symlink) and two
+ * outputs naming one file. */
+int cli_check_files(const char *cmd, const cli_file *inputs, int nin, const cli_file *outputs, int nout);
+/* Refuses outputs inside the folder of data set `data` (a name or a path;
+ * exit 1): aekit only reads data sets, and an output there could replace
+ * or add a data file. Nothing is refused when `data` is not found (opening
+ * it reports that). */
+int cli_check_data_outputs(const char *cmd, const char *data, const cli_file *outputs, int nout);
+
 /* Parses a --noise value (gaussian:MEAN,STD, saltpepper:P, none); a bad
  * one is a usage error naming `flag`. */
 int cli_parse_noise(const char *cmd, const char *flag, const char *text, ae_noise *nz);

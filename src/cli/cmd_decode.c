@@ -50,7 +50,10 @@ int cmd_decode(int argc, char **argv)
         (rc = args_int(&a, "cols", 10, &cols)) ||
         (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
-    if ((rc = cli_check_out_file("decode", "--out", out))) return rc;
+    cli_file in[] = { { "MODEL", path }, { "CODES.npy", codes_path } }, outs[] = { { "--out", out } };
+    if ((rc = cli_check_out_file("decode", "--out", out)) ||
+        (rc = cli_check_files("decode", in, 2, outs, 1)))
+        return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("decode", path, &m))) return rc;

@@ -1,10 +1,10 @@
 /* aekit encode: the latent codes of a data set's images as a NumPy .npy
  * file (and their labels), so `numpy.load` reads them. */
 #include "cli/cli.h"
+#include "core/atomic_file.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 static const char *const split_names[] = { "train", "test", NULL };
 
@@ -45,8 +45,10 @@ int cmd_encode(int argc, char **argv)
         (rc = args_int(&a, "limit", 0, &limit)) ||
         (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
+    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out }, { "--labels", labels_out } };
     if ((rc = cli_check_out_file("encode", "--out", out)) ||
-        (labels_out && (rc = cli_check_out_file("encode", "--labels", labels_out))))
+        (labels_out && (rc = cli_check_out_file("encode", "--labels", labels_out))) ||
+        (rc = cli_check_files("encode", in, 1, outs, 2)))
         return rc;
 
     ae_model *m = NULL;
@@ -55,6 +57,7 @@ int cmd_encode(int argc, char **argv)
     float *codes = NULL;
     ae_split which = split == 0 ? AE_SPLIT_TRAIN : AE_SPLIT_TEST;
     if ((rc = cli_data_for("encode", data, m, path, &data)) == 0 &&
+        (rc = cli_check_data_outputs("encode", data, outs, 2)) == 0 &&
         (rc = cli_open_data("encode", data, which, limit, m, NULL, &ds)) == 0) {
         if (labels_out && !ds->labels)
             rc = cli_fail(EXIT_ERROR, "encode", "--labels %s: --data %s has no labels", labels_out, data);
@@ -63,10 +66,13 @@ int cmd_encode(int argc, char **argv)
     if (rc == 0) {
         ae_error err = {{0}};
         long shape[2] = { ds->n, (long)ae_model_latent_size(m) };
-        if (ae_npy_write_f32(out, codes, 2, shape, &err) != 0)
+        ae_atomic_group both;          /* both files replaced, or neither */
+        ae_atomic_group_begin(&both);
+        if (ae_npy_write_f32(out, codes, 2, shape, &err) != 0 ||
+            (labels_out && ae_npy_write_u8(labels_out, ds->labels, 1, shape, &err) != 0)) {
+            ae_atomic_group_abort(&both);
             rc = cli_fail(EXIT_ERROR, "encode", "%s", err.msg);
-        else if (labels_out && ae_npy_write_u8(labels_out, ds->labels, 1, shape, &err) != 0) {
-            unlink(out);   /* both files or neither */
+        } else if (ae_atomic_group_commit(&both, &err) != 0) {
             rc = cli_fail(EXIT_ERROR, "encode", "%s", err.msg);
         }
         if (rc == 0) {

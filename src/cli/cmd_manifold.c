@@ -56,7 +56,10 @@ int cmd_manifold(int argc, char **argv)
         lo[1] = lo[0];
         hi[1] = hi[0];
     }
-    if ((rc = cli_check_out_file("manifold", "--out", out))) return rc;
+    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
+    if ((rc = cli_check_out_file("manifold", "--out", out)) ||
+        (rc = cli_check_files("manifold", in, 1, outs, 1)))
+        return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("manifold", path, &m))) return rc;

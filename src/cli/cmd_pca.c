@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/pictures.h"
 #include "analysis/pca.h"
+#include "core/atomic_file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -100,6 +101,11 @@ int cmd_pca(int argc, char **argv)
     if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode))
         return cli_fail(EXIT_ERROR, "pca", "--out %s: exists and is not a folder", out);
 
+    char path[4096];
+    cli_join_path(path, sizeof path, out, "");    /* "DIR/": the folder counts */
+    cli_file outs[] = { { "--out", path } };
+    if ((rc = cli_check_data_outputs("pca", data, outs, 1))) return rc;
+
     ae_dataset *train = NULL, *test = NULL;
     if ((rc = cli_open_data("pca", data, AE_SPLIT_TRAIN, limit, NULL, shape, &train)) ||
         (rc = cli_open_data("pca", data, AE_SPLIT_TEST, 0, NULL, shape, &test))) {
@@ -130,7 +136,10 @@ int cmd_pca(int argc, char **argv)
     free(x);
     x = NULL;
 
-    char path[4096];
+    /* the files replace those of an earlier PCA in the folder all together,
+     * or (on an error) not at all */
+    ae_atomic_group files;
+    ae_atomic_group_begin(&files);
     if (rc == 0) {
         cli_join_path(path, sizeof path, out, "pca.safetensors");
         if (pca_save(&p, path, &err) != 0) rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
@@ -167,6 +176,14 @@ int cmd_pca(int argc, char **argv)
         for (int i = 0; i < nc; i++) pic_minmax(tiles + (size_t)i * d, (size_t)d);
         cli_join_path(path, sizeof path, out, "components.png");
         rc = pic_grid("pca", path, tiles, nc, nc < 8 ? nc : 8, test->c, test->h, test->w, PIC_SCALE);
+    }
+    if (rc == 0 && ae_atomic_group_commit(&files, &err) != 0)
+        rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
+    else if (rc != 0)
+        ae_atomic_group_abort(&files);
+    if (rc == 0 && !test->labels) {       /* an earlier set's labels would not be these codes' */
+        cli_join_path(path, sizeof path, out, "labels.npy");
+        remove(path);
     }
     if (rc == 0) {
         double kept = 0;

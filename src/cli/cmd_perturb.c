@@ -77,13 +77,17 @@ int cmd_perturb(int argc, char **argv)
         (rc = args_string(&a, "out", "perturbed.png", &out)) ||
         (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
-    if ((rc = cli_check_out_file("perturb", "--out", out))) return rc;
+    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
+    if ((rc = cli_check_out_file("perturb", "--out", out)) ||
+        (rc = cli_check_files("perturb", in, 1, outs, 1)))
+        return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("perturb", path, &m))) return rc;
     ae_dataset *test = NULL;
     float *tiles = NULL, *codes = NULL, *recon = NULL, *noisy = NULL;
     if ((rc = cli_data_for("perturb", data, m, path, &data)) == 0 &&
+        (rc = cli_check_data_outputs("perturb", data, outs, 1)) == 0 &&
         (rc = cli_open_test_set("perturb", data, 0, m, &test)) == 0) {
         if (n > test->n) n = test->n;
         size_t L = ae_model_latent_size(m);

@@ -40,7 +40,10 @@ int cmd_reconstruct(int argc, char **argv)
         (rc = args_string(&a, "out", "reconstructions.png", &out)) ||
         (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
-    if ((rc = cli_check_out_file("reconstruct", "--out", out))) return rc;
+    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
+    if ((rc = cli_check_out_file("reconstruct", "--out", out)) ||
+        (rc = cli_check_files("reconstruct", in, 1, outs, 1)))
+        return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("reconstruct", path, &m))) return rc;
@@ -51,7 +54,8 @@ int cmd_reconstruct(int argc, char **argv)
                         "record the data set it was trained on)", path);
     }
     ae_dataset *test = NULL;
-    if ((rc = cli_open_test_set("reconstruct", data, 0, m, &test)) == 0) {
+    if ((rc = cli_check_data_outputs("reconstruct", data, outs, 1)) == 0 &&
+        (rc = cli_open_test_set("reconstruct", data, 0, m, &test)) == 0) {
         if (n > test->n) n = test->n;
         int rows;
         rc = pic_rows("reconstruct", m, test, 0, n, NULL, threads, out, &rows);

@@ -50,7 +50,10 @@ int cmd_sample(int argc, char **argv)
         (rc = args_int(&a, "threads", 0, &threads)))
         return rc;
     if (cols == 0) cols = (int)ceil(sqrt((double)n));
-    if ((rc = cli_check_out_file("sample", "--out", out))) return rc;
+    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
+    if ((rc = cli_check_out_file("sample", "--out", out)) ||
+        (rc = cli_check_files("sample", in, 1, outs, 1)))
+        return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("sample", path, &m))) return rc;

@@ -4,11 +4,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cli.h"
 #include "cli/pictures.h"
+#include "cli/run_folder.h"
 #include "core/atomic_file.h"
 #include "format/html_report.h"
 #include "format/plot.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -54,6 +54,7 @@ static const arg_flag train_flags[] = {
     { "clip-grad", "X",         "off", "clip each step's gradient to global L2 norm X (as torch clip_grad_norm_)", 0, AE_MIN_CLIP_GRAD, ARGS_NO_MAX },
     { "checkpoint-every", "N|Ne", "1e", "write DIR/checkpoint.safetensors every N steps, or every N epochs (2e); 0: only when stopped", 0, 0, 0 },
     { "resume",    "DIR",       NULL,  "continue the run in DIR from its checkpoint, with its stored settings", 0, 0, 0 },
+    { "force",     NULL,        NULL,  "start over in a --out folder holding an earlier run: its files are removed first", 0, 0, 0 },
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
@@ -74,10 +75,15 @@ static void train_more_help(FILE *out)
                  "  manifold.png         2-D latents only: a 10x10 sweep of the latent plane\n"
                  "  index.html           one page showing all of the above\n"
                  "  checkpoint.safetensors  while training: the state to resume from (removed\n"
-                 "                       when the run finishes)\n"
+                 "                       when the run finishes, after index.html)\n"
                  "metrics.csv and loss.png are rewritten after every epoch. Ctrl-C or SIGTERM\n"
                  "stops after the current step, writes the checkpoint and exits 130 (143 for\n"
                  "SIGTERM); aekit train --resume DIR goes on, bit-identical to an unbroken run.\n"
+                 "Stopped (or failing) after training, with the model saved but not all the\n"
+                 "pictures, a run is finished by aekit train --resume DIR (no more training).\n"
+                 "One aekit train at a time uses a folder (DIR/.aekit.lock while it runs); a\n"
+                 "new run refuses a folder holding files of an earlier run unless --force,\n"
+                 "which removes the earlier run's files above (and nothing else) first.\n"
                  "The lesson trains the VAE with RMSprop: --optimizer rmsprop.\n");
 }
 
@@ -226,7 +232,11 @@ static int on_progress(const ae_progress *p, void *user)
         r->write_failed = 1;
         return 1;
     }
-    return interrupted;
+    /* a stop after the last epoch makes the library write the checkpoint
+     * of the finished run, whatever --checkpoint-every says: it stays until
+     * the folder is complete, so that a run stopped while writing its
+     * pictures is finished by --resume without training again */
+    return p->epoch >= p->epochs ? 1 : interrupted;
 }
 
 /* ---- setting up --------------------------------------------------------------- */
@@ -568,8 +578,10 @@ typedef struct {
 } run_picture;
 
 #define MAX_PICTURES 8
+#define PICTURES_STOPPED (-1)   /* write_pictures: a signal came; nothing printed */
 
-/* Writes the lesson's pictures for the model kind; fills pics. */
+/* Writes the lesson's pictures for the model kind; fills pics. Stops
+ * between two pictures when a signal came. */
 static int write_pictures(ae_model *m, const ae_dataset *test, const train_settings *s,
                           run_picture *pics, int *npics)
 {
@@ -579,6 +591,7 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
     size_t L = ae_model_latent_size(m);
     const ae_noise *nz = s->task == TASK_DENOISE ? &s->noise : NULL;
 
+    if (interrupted) return PICTURES_STOPPED;
     cli_join_path(path, sizeof path, s->out, "reconstructions.png");
     if ((rc = pic_rows("train", m, test, 0, n, nz, threads, path, &rows))) return rc;
     pics[k].file = "reconstructions.png";
@@ -592,6 +605,7 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
         snprintf(pics[k].caption, sizeof pics[k].caption, "%d test images (top) over their reconstructions", n);
     k++;
 
+    if (interrupted) return PICTURES_STOPPED;
     cli_join_path(path, sizeof path, s->out, "samples.png");
     if ((rc = pic_samples("train", m, SAMPLE_COUNT, 8, s->opt.seed, threads, path))) return rc;
     pics[k].file = "samples.png";
@@ -600,6 +614,7 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
                  ? "z from the prior N(0, I)" : "z from the Gaussian fitted to the training codes");
     k++;
 
+    if (interrupted) return PICTURES_STOPPED;
     cli_join_path(path, sizeof path, s->out, "codes.png");
     if ((rc = pic_codes("train", m, test, n, threads, path))) return rc;
     pics[k].file = "codes.png";
@@ -607,6 +622,7 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
              "%d test images and their %zu-value latent codes drawn as images (min-max normalised over the shown codes)", n, L);
     k++;
 
+    if (interrupted) return PICTURES_STOPPED;
     cli_join_path(path, sizeof path, s->out, "latent.png");
     if ((rc = pic_scatter("train", m, test, test->n, threads, path, NULL))) return rc;
     pics[k].file = "latent.png";
@@ -618,6 +634,7 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
     if (L == 2) {
         double lo[2], hi[2];
         pic_manifold_range(m, lo, hi);
+        if (interrupted) return PICTURES_STOPPED;
         cli_join_path(path, sizeof path, s->out, "manifold.png");
         if ((rc = pic_manifold("train", m, MANIFOLD_GRID, lo, hi, threads, path))) return rc;
         pics[k].file = "manifold.png";
@@ -807,7 +824,6 @@ static int run_training(ae_model *m, const ae_dataset *train, const ae_dataset *
     int rc = resume ? ae_train_resume(m, train, test, &s->opt, resume, on_progress, &r, &err)
                     : ae_train(m, train, test, &s->opt, on_progress, &r, &err);
     double seconds = seconds_before + (cli_now() - start);
-    for (int i = 0; i < 2; i++) sigaction(sigs[i], &old_sa[i], NULL);
     clear_bar(&r);
 
     int status = EXIT_OK;
@@ -829,22 +845,28 @@ static int run_training(ae_model *m, const ae_dataset *train, const ae_dataset *
                           r.last_step, r.steps, s->out);
     else if (r.done == 0)
         status = cli_fail(EXIT_ERROR, "train", "training finished without completing an epoch");
-    if (status != EXIT_OK) { free(rows); return status; }
-
-    cli_join_path(path, sizeof path, s->out, "model.safetensors");
-    if (store_results(m, &r, seconds) != 0) { free(rows); return EXIT_ERROR; }
-    if (ae_model_save(m, path, &err) != 0) {
-        free(rows);
-        return cli_fail(EXIT_ERROR, "train", "%s%s%s", err.msg,
-                        have_ckpt ? "; the checkpoint is kept: " : "", have_ckpt ? s->checkpoint : "");
-    }
-    remove(s->checkpoint);                  /* finished: nothing left to resume */
+    /* the model, then the pictures and index.html; the signals still stop
+     * the run, and the checkpoint (of the finished run: on_progress) stays
+     * until index.html is written, so a run stopped or failing on the way
+     * is finished by aekit train --resume */
     run_picture pics[MAX_PICTURES];
     int npics = 0, have_index = 0;
-    if ((status = write_pictures(m, test, s, pics, &npics)) == 0 &&
-        (status = write_index(&r, m, s, pics, npics)) == 0)
+    cli_join_path(path, sizeof path, s->out, "model.safetensors");
+    if (status == EXIT_OK && store_results(m, &r, seconds) != 0) status = EXIT_ERROR;
+    if (status == EXIT_OK && ae_model_save(m, path, &err) != 0)
+        status = cli_fail(EXIT_ERROR, "train", "%s%s%s", err.msg,
+                          have_ckpt ? "; the checkpoint is kept: " : "", have_ckpt ? s->checkpoint : "");
+    else if (status == EXIT_OK && (status = write_pictures(m, test, s, pics, &npics)) == EXIT_OK &&
+             !interrupted && (status = write_index(&r, m, s, pics, npics)) == EXIT_OK)
         have_index = 1;
-    if (status == 0) print_done(&r, seconds, pics, npics, have_index);
+    if (have_index) remove(s->checkpoint);  /* finished: nothing left to resume */
+    for (int i = 0; i < 2; i++) sigaction(sigs[i], &old_sa[i], NULL);
+    if (have_index)
+        print_done(&r, seconds, pics, npics, have_index);
+    else if (status == EXIT_OK || status == PICTURES_STOPPED)
+        status = cli_fail(128 + interrupted, "train", "%s: stopped after training: the model is saved (%s), "
+                          "not all the pictures are; aekit train --resume %s writes them",
+                          interrupted == SIGTERM ? "SIGTERM" : "Ctrl-C", path, s->out);
     free(rows);
     return status;
 }
@@ -915,52 +937,81 @@ static int check_resume_flags(const args *a, const train_settings *given, const 
     return 0;
 }
 
-/* Fails early (before any training) when nothing can be written into dir. */
+/* Fails early (before any training) when nothing can be written into dir:
+ * creates (and removes) the temporary file a write of metrics.csv makes. */
 static int check_writable(const char *dir)
 {
     char probe[4200];
-    snprintf(probe, sizeof probe, "%s%s.aekit-write-test.%ld", dir,
-             dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/", (long)getpid());
-    FILE *f = fopen(probe, "wb");
-    if (!f) return cli_fail(EXIT_ERROR, "train", "--out %s: cannot write into it: %s", dir, strerror(errno));
-    fclose(f);
-    remove(probe);
+    cli_join_path(probe, sizeof probe, dir, "metrics.csv");
+    ae_atomic_file af;
+    ae_error err = {{0}};
+    if (ae_atomic_open(&af, probe, &err) != 0)
+        return cli_fail(EXIT_ERROR, "train", "--out %s: cannot write into it: %s", dir, strerror(errno));
+    ae_atomic_abort(&af);
     return 0;
 }
 
-/* Removes the temporary files (NAME.tmp.PID) that a killed run left in dir:
- * those whose process is gone. */
-static void remove_stale_temps(const char *dir)
+/* Takes the --out folder of a new run: its lock, then a look at what it
+ * holds. An unfinished run, or files of an earlier run (which would be
+ * left mixed with the new run's: a 2-D model's manifold.png next to a
+ * model without one), are replaced only with --force. */
+static int claim_out_folder(const train_settings *s, int force, run_lock *lock)
 {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        const char *t = strstr(e->d_name, ".tmp.");
-        if (!t || t[5] < '1' || t[5] > '9') continue;
-        char *end;
-        errno = 0;
-        long pid = strtol(t + 5, &end, 10);
-        if (*end || errno || pid <= 0) continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;   /* its writer may still run */
-        char path[4096];
-        cli_join_path(path, sizeof path, dir, e->d_name);
-        remove(path);
+    int rc;
+    if (lock->fd < 0 && (rc = run_lock_take(lock, "--out", s->out))) return rc;
+    struct stat st;
+    char files[512];
+    if (force) return 0;
+    if (stat(s->checkpoint, &st) == 0)
+        return cli_fail(EXIT_ERROR, "train", "--out %s holds the checkpoint of an unfinished run: go on "
+                        "with aekit train --resume %s, or remove %s (or add --force) to start over", s->out,
+                        s->out, s->checkpoint);
+    if (run_files_present(s->out, files, sizeof files) > 0)
+        return cli_fail(EXIT_ERROR, "train", "--out %s holds files of an earlier run (%s): give another "
+                        "folder, or add --force to remove them and start over", s->out, files);
+    return 0;
+}
+
+/* Refuses a run whose --out lies inside its data set's folder. */
+static int check_run_data(const train_settings *s)
+{
+    char path[4200];
+    cli_join_path(path, sizeof path, s->out, "");   /* "DIR/": the folder counts */
+    cli_file out[] = { { "--out", path } };
+    return cli_check_data_outputs("train", s->data, out, 1);
+}
+
+/* Refuses a --model file or an --init model that is one of the files the
+ * run writes into --out (it would be replaced). */
+static int check_run_inputs(const train_settings *s)
+{
+    enum { MAX_FILES = 16 };
+    char paths[MAX_FILES][4200];
+    cli_file outs[MAX_FILES];
+    int n = 0;
+    for (const char *const *f = run_files; *f && n < MAX_FILES; f++, n++) {
+        cli_join_path(paths[n], sizeof paths[n], s->out, *f);
+        outs[n] = (cli_file){ "--out", paths[n] };
     }
-    closedir(d);
+    cli_file in[] = { { "--model", s->preset ? NULL : s->model }, { "--init", s->init } };
+    return cli_check_files("train", in, 2, outs, n);
 }
 
 /* aekit train --resume DIR: the run's settings from its checkpoint; the
  * flags given may only repeat them (but --threads and --checkpoint-every). */
-static int resume_training(const args *a, train_settings *given)
+static int resume_training(const args *a, train_settings *given, run_lock *lock)
 {
     train_settings s = *given;
     cli_join_path(s.checkpoint, sizeof s.checkpoint, given->resume, "checkpoint.safetensors");
     struct stat st;
+    int rc;
+    if (stat(given->resume, &st) == 0 && S_ISDIR(st.st_mode) &&
+        (rc = run_lock_take(lock, "--resume", given->resume)))
+        return rc;
     if (stat(s.checkpoint, &st) != 0)
         return cli_fail(EXIT_ERROR, "train", "--resume %s: no checkpoint to resume from (%s: %s)",
                         given->resume, s.checkpoint, strerror(errno));
-    remove_stale_temps(given->resume);
+    run_remove_temps(given->resume);        /* the lock says no one is writing them */
     ae_model *m = NULL;
     ae_train_state *state = NULL;
     ae_error err = {{0}};
@@ -968,7 +1019,6 @@ static int resume_training(const args *a, train_settings *given)
         return cli_fail(EXIT_ERROR, "train", "--resume %s: %s", given->resume, err.msg);
     const char *data = ae_model_meta(m, "aekit.train.data"), *label = ae_model_meta(m, "aekit.train.model");
     const char *task = ae_model_meta(m, "aekit.train.task"), *init = ae_model_meta(m, "aekit.train.init");
-    int rc;
     if (!data || !label || !task || !init) {
         rc = cli_fail(EXIT_ERROR, "train", "--resume %s: %s lacks the aekit.train.* settings "
                       "(not written by aekit train)", given->resume, s.checkpoint);
@@ -991,7 +1041,7 @@ static int resume_training(const args *a, train_settings *given)
         s.opt.checkpoint_epochs = given->opt.checkpoint_epochs;
     }
     s.opt.checkpoint = s.checkpoint;
-    if ((rc = check_writable(s.out))) goto done;
+    if ((rc = check_writable(s.out)) || (rc = check_run_data(&s))) goto done;
     s.limit = args_given(a, "limit") ? given->limit : pos.train_images;
     s.val_limit = args_given(a, "val-limit") ? given->val_limit : pos.val_images;
 
@@ -1018,26 +1068,20 @@ done:
     return rc;
 }
 
-int cmd_train(int argc, char **argv)
+static int new_training(const args *a, train_settings *given, run_lock *lock)
 {
-    args a;
-    int rc = args_parse(&a, &train_command, argc, argv);
-    if (rc) return rc;
-    if (a.help) { args_print_help(&train_command, stdout); return EXIT_OK; }
-    train_settings s;
-    if ((rc = read_settings(&a, &s))) return rc;
-    if (s.resume) return resume_training(&a, &s);
+    train_settings s = *given;
+    int rc, force = args_given(a, "force");
     s.preset = preset_for(&s);
     cli_join_path(s.checkpoint, sizeof s.checkpoint, s.out, "checkpoint.safetensors");
     s.opt.checkpoint = s.checkpoint;
 
     struct stat st;
-    if (stat(s.out, &st) == 0 && !S_ISDIR(st.st_mode))
+    int have_dir = stat(s.out, &st) == 0;
+    if (have_dir && !S_ISDIR(st.st_mode))
         return cli_fail(EXIT_ERROR, "train", "--out %s: exists and is not a folder", s.out);
-    if (stat(s.checkpoint, &st) == 0)
-        return cli_fail(EXIT_ERROR, "train", "--out %s holds the checkpoint of an unfinished run: go on "
-                        "with aekit train --resume %s, or remove %s to start over", s.out, s.out,
-                        s.checkpoint);
+    if ((rc = check_run_inputs(&s)) || (rc = check_run_data(&s))) return rc;
+    if (have_dir && (rc = claim_out_folder(&s, force, lock))) return rc;
 
     ae_model *m = NULL;
     ae_dataset *train = NULL, *test = NULL;
@@ -1067,12 +1111,31 @@ int cmd_train(int argc, char **argv)
     if ((rc = open_split(s.data, AE_SPLIT_TRAIN, s.limit, m, &train)) == 0 &&
         (rc = open_split(s.data, AE_SPLIT_TEST, s.val_limit, m, &test)) == 0 &&
         (rc = store_settings(m, &s, train, test)) == 0 &&
-        (rc = cli_make_dirs("train", s.out)) == 0 && (rc = check_writable(s.out)) == 0) {
+        (rc = cli_make_dirs("train", s.out)) == 0 && (rc = claim_out_folder(&s, force, lock)) == 0 &&
+        (!force || (rc = run_files_remove(s.out)) == 0) && (rc = check_writable(s.out)) == 0) {
+        run_remove_temps(s.out);            /* a killed run's; the lock says no one is writing them */
         print_start(&s, m, train, test);
         rc = run_training(m, train, test, &s, NULL);
     }
     if (test) ae_dataset_free(test);
     if (train) ae_dataset_free(train);
     ae_model_free(m);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    args a;
+    int rc = args_parse(&a, &train_command, argc, argv);
+    if (rc) return rc;
+    if (a.help) { args_print_help(&train_command, stdout); return EXIT_OK; }
+    train_settings s;
+    if ((rc = read_settings(&a, &s))) return rc;
+    if (s.resume && args_given(&a, "force"))
+        return cli_fail(EXIT_USAGE, "train", "--force: only for a new run (--resume goes on with the run "
+                        "in its folder)");
+    run_lock lock = RUN_LOCK_NONE;
+    rc = s.resume ? resume_training(&a, &s, &lock) : new_training(&a, &s, &lock);
+    run_lock_release(&lock);
     return rc;
 }

@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cli.h"
 #include "core/utf8.h"
+#include "data/dataset.h"
 #include "data/image_folder.h"
 
 #include <errno.h>
@@ -206,6 +207,97 @@ int cli_check_out_file(const char *cmd, const char *what, const char *path)
         return cli_fail(EXIT_ERROR, cmd, "%s%s%s: folder %s: %s", label, sep, path, dir, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return cli_fail(EXIT_ERROR, cmd, "%s%s%s: %s is not a folder", label, sep, path, dir);
+    return 0;
+}
+
+/* The folder holding path's entry and the entry's name. */
+static const char *split_path(const char *path, char *dir, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(dir, size, ".");
+        return path;
+    }
+    snprintf(dir, size, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return slash + 1;
+}
+
+static int same_inode(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+int cli_check_files(const char *cmd, const cli_file *inputs, int nin, const cli_file *outputs, int nout)
+{
+    for (int i = 0; i < nout; i++) {
+        const cli_file *o = &outputs[i];
+        struct stat out;
+        if (!o->path || lstat(o->path, &out) != 0) continue;
+        /* the rename replaces the entry o->path: the file it names now,
+         * or the symlink (the file behind a symlink stays) */
+        for (int k = 0; k < nin; k++) {
+            struct stat in, in_link;
+            const cli_file *f = &inputs[k];
+            if (!f->path) continue;
+            if ((stat(f->path, &in) == 0 && same_inode(&out, &in)) ||
+                (lstat(f->path, &in_link) == 0 && same_inode(&out, &in_link)))
+                return cli_fail(EXIT_ERROR, cmd, "%s %s: is %s %s (the output would replace that input)",
+                                o->what, o->path, f->what, f->path);
+        }
+    }
+    for (int i = 0; i < nout; i++)
+        for (int k = i + 1; k < nout; k++) {
+            const cli_file *a = &outputs[i], *b = &outputs[k];
+            if (!a->path || !b->path) continue;
+            char da[4096], db[4096];
+            const char *na = split_path(a->path, da, sizeof da), *nb = split_path(b->path, db, sizeof db);
+            struct stat sa, sb;
+            if (strcmp(na, nb) == 0 && stat(da, &sa) == 0 && stat(db, &sb) == 0 && same_inode(&sa, &sb))
+                return cli_fail(EXIT_ERROR, cmd, "%s %s and %s %s: the same file (each output needs its own)",
+                                a->what, a->path, b->what, b->path);
+        }
+    return 0;
+}
+
+/* 1 when folder `dir` (which may not exist yet: its nearest existing
+ * ancestor counts) is `root` or lies inside it. */
+static int inside_folder(const char *dir, const struct stat *root)
+{
+    char p[8192];
+    struct stat st, up;
+    snprintf(p, sizeof p, "%s", dir);
+    while (stat(p, &st) != 0) {                    /* nearest existing folder */
+        char *slash = strrchr(p, '/');
+        if (!slash) { snprintf(p, sizeof p, "."); break; }
+        if (slash == p) slash[1] = '\0'; else *slash = '\0';
+    }
+    for (int depth = 0; depth < 512 && stat(p, &st) == 0; depth++) {
+        if (same_inode(&st, root)) return 1;
+        size_t len = strlen(p);
+        if (len + 4 >= sizeof p) break;
+        memcpy(p + len, "/..", 4);
+        if (stat(p, &up) != 0 || same_inode(&up, &st)) break;   /* reached / */
+    }
+    return 0;
+}
+
+int cli_check_data_outputs(const char *cmd, const char *data, const cli_file *outputs, int nout)
+{
+    char folder[DATASET_PATH_SIZE], dir[4096];
+    struct stat root;
+    ae_error err = {{0}};
+    if (!data || dataset_folder(folder, data, &err) != 0 || stat(folder, &root) != 0)
+        return 0;                       /* opening the data set will say what is wrong */
+    for (int i = 0; i < nout; i++) {
+        const cli_file *o = &outputs[i];
+        if (!o->path) continue;
+        split_path(o->path, dir, sizeof dir);
+        int named = strcmp(data, folder) != 0;    /* a name: say where it is */
+        if (inside_folder(dir, &root))
+            return cli_fail(EXIT_ERROR, cmd, "%s %s: inside the folder of data set %s%s%s%s, which aekit "
+                            "only reads: write it elsewhere", o->what, o->path, data,
+                            named ? " (" : "", named ? folder : "", named ? ")" : "");
+    }
     return 0;
 }
 

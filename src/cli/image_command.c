@@ -41,6 +41,9 @@ int image_command_parse(const arg_command *cmd, const char *default_out, int arg
     } else {
         if ((rc = cli_check_out_file(name, "--out", o->out))) return rc;
     }
+    cli_file in[] = { { "MODEL", o->model_path }, { "IN.png", o->in } };
+    cli_file out[] = { file_mode ? (cli_file){ "OUT.png", o->out_file } : (cli_file){ "--out", o->out } };
+    if ((rc = cli_check_files(name, in, 2, out, 1))) return rc;
     if ((rc = cli_load_model(name, o->model_path, &o->m))) o->m = NULL; /* "done" to the caller */
     return rc;
 }

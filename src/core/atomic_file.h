@@ -1,7 +1,21 @@
 /* Writing files so that a crash, a full disk or an error never leaves a
- * partial file under the final name: write "<path>.tmp.<pid>", flush, fsync,
- * rename over <path>, fsync the folder. On any error the temporary file is
- * removed and <path> is untouched.                                        */
+ * partial file under the final name: write a new temporary file next to
+ * <path>, flush, fsync, rename over <path>, fsync the folder. On any error
+ * the temporary file is removed and <path> is untouched.
+ *
+ * The temporary is ".<name>.aekit-tmp-XXXXXX" in <path>'s folder (six
+ * random letters or digits), created with O_CREAT|O_EXCL|O_NOFOLLOW: a name
+ * no one can predict, and always a new file, never an existing file or a
+ * symlink planted at that name (which would redirect the write). Its mode is
+ * 0666 less the umask, as for any new file. The rename replaces the entry
+ * <path> itself: a symlink there is replaced, not written through.
+ *
+ * Groups, for commands that write several files: between
+ * ae_atomic_group_begin and ae_atomic_group_commit, ae_atomic_commit on the
+ * same thread only finishes the temporary (written, synced, closed) and
+ * keeps it in the group; the group's commit then renames all of them into
+ * place, or, when one rename fails, none: the files it already replaced get
+ * their previous contents back.                                            */
 #ifndef AEKIT_CORE_ATOMIC_FILE_H
 #define AEKIT_CORE_ATOMIC_FILE_H
 
@@ -14,11 +28,36 @@ typedef struct {
     char  tmp[4200];
 } ae_atomic_file;
 
-/* Opens the temporary file for binary writing. */
+/* Creates the temporary file and opens it for binary writing. On failure
+ * errno tells why (EACCES, ENOENT, ...). */
 int  ae_atomic_open(ae_atomic_file *af, const char *path, ae_error *err);
-/* Checks for write errors, syncs and renames into place. Always closes. */
+/* Checks for write errors, syncs and renames into place (or, in a group,
+ * leaves the finished temporary to the group). Always closes. */
 int  ae_atomic_commit(ae_atomic_file *af, ae_error *err);
 /* Closes and removes the temporary file (for error paths). */
 void ae_atomic_abort(ae_atomic_file *af);
+
+/* 1 when `name` (a file name, no folder) is a temporary that ae_atomic_open
+ * makes for a file named `target`: ".<target>.aekit-tmp-XXXXXX". */
+int  ae_atomic_is_temp_of(const char *name, const char *target);
+/* 1 when `name` is any temporary file of this module: a temporary, or a
+ * group's copy of a file it replaces (".<name>.aekit-old-XXXXXX"). */
+int  ae_atomic_is_temp(const char *name);
+
+#define AE_ATOMIC_GROUP_MAX 8
+
+typedef struct {
+    int   n;
+    char *path[AE_ATOMIC_GROUP_MAX], *tmp[AE_ATOMIC_GROUP_MAX];
+    int   failed;          /* a commit could not join the group (it was full) */
+} ae_atomic_group;
+
+/* Starts holding this thread's commits in g (groups do not nest). */
+void ae_atomic_group_begin(ae_atomic_group *g);
+/* Renames every file of the group into place, or none of them; ends the
+ * group either way. */
+int  ae_atomic_group_commit(ae_atomic_group *g, ae_error *err);
+/* Removes the group's temporaries and ends it (for error paths). */
+void ae_atomic_group_abort(ae_atomic_group *g);
 
 #endif

@@ -12,10 +12,11 @@
 #include "aekit.h"
 #include "core/error.h"
 #include "data/cifar.h"
+#include "data/dataset.h"
 #include "data/idx.h"
 #include "data/image_folder.h"
 
-#define PATH_SIZE sizeof(((ae_dataset *)0)->source)
+#define PATH_SIZE DATASET_PATH_SIZE
 
 static int is_dir(const char *path)
 {
@@ -88,6 +89,11 @@ static int find_folder(char *dir, const char *name, ae_error *err)
                    name, name, cifar ? " or 'cifar-10-batches-bin' holding CIFAR-10 files" : "",
                    env ? "$AEKIT_DATA (" : "", env ? env : "", env ? "), " : "",
                    SYSTEM_DATA_DIR, install_hint(name));
+}
+
+int dataset_folder(char *dir, const char *name, ae_error *err)
+{
+    return find_folder(dir, name, err);
 }
 
 /* 1 when any of the four IDX files (raw or gzipped) is in dir. */

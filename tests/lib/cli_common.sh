@@ -6,7 +6,8 @@
 #  - tmp, a temp folder removed on exit (a script may replace the trap);
 #  - passed/failed, check NAME COMMAND..., fail_early MESSAGE, summary;
 #  - need_mnist: finds the data folder (sets AEKIT_DATA and mnist) or fails;
-#  - helpers used by more than one script: one_line, png_size.
+#  - helpers used by more than one script: one_line, png_size, make_idx,
+#    aekit_temps, no_temps.
 set -u
 
 if [[ $# -ne 1 || ! -x $1 ]]; then
@@ -69,3 +70,33 @@ png_size() {
   [[ $sig == 89504e470d0a1a0a && $ihdr == IHDR ]] || return 0
   od -An -tu1 -j16 -N8 "$1" | awk '{ print $1*16777216 + $2*65536 + $3*256 + $4, $5*16777216 + $6*65536 + $7*256 + $8 }'
 }
+
+# make_idx DIR N_TRAIN N_TEST SIDE: a small IDX data set of discs (MNIST's
+# four files) in DIR, from a fixed seed.
+make_idx() {
+  "$PY" - "$@" <<'EOF'
+import os, random, struct, sys
+d, ntrain, ntest, side = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+os.makedirs(d, exist_ok=True)
+rng = random.Random(0)
+def images(n):
+    out = bytearray()
+    for _ in range(n):
+        cx, cy, r = rng.randrange(side), rng.randrange(side), rng.randrange(3, side // 2)
+        for y in range(side):
+            for x in range(side):
+                out.append(255 if (x - cx) ** 2 + (y - cy) ** 2 < r * r else 0)
+    return bytes(out)
+for prefix, n in (("train", ntrain), ("t10k", ntest)):
+    with open(os.path.join(d, prefix + "-images-idx3-ubyte"), "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, n, side, side) + images(n))
+    with open(os.path.join(d, prefix + "-labels-idx1-ubyte"), "wb") as f:
+        f.write(struct.pack(">II", 0x801, n) + bytes(rng.randrange(10) for _ in range(n)))
+EOF
+}
+
+# aekit_temps DIR: the temporary files aekit left anywhere under DIR
+# (.NAME.aekit-tmp-XXXXXX; .NAME.aekit-old-XXXXXX, a file kept while
+# several outputs are replaced together), one a line.
+aekit_temps() { find "$1" \( -name '.*.aekit-tmp-*' -o -name '.*.aekit-old-*' \) -print 2>/dev/null; }
+no_temps() { [[ -z $(aekit_temps "$1") ]]; }

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# The run folder of aekit train (docs/failure-modes.md, docs/cli.md):
+#  - one process at a time: a second run or --resume into a folder in use
+#    is refused at once, naming the other process, which goes on to the end;
+#    the lock of a killed run does not block;
+#  - a new run into a folder holding an earlier run is refused, unless
+#    --force, which removes that run's files (a 2-D VAE's manifold.png does
+#    not stay next to a conv model) and nothing else;
+#  - --resume removes only the temporary files aekit made for its run files
+#    (a user's notes.tmp.999999 stays);
+#  - SIGTERM after the model is saved, while the pictures are written: exit
+#    143 with a message, and --resume finishes the folder without training.
+#
+# usage: bash tests/cli_run_folder.sh /path/to/aekit
+source "$(dirname "$0")/lib/cli_common.sh"
+set -m   # background jobs get their own process group
+need_mnist
+
+unchanged() { diff -r "$1" "$2" >/dev/null; }
+
+QUICK=(--data mnist --epochs 1 --limit 512 --val-limit 100 --threads 2)
+# a run to stop after its first checkpoint
+LONGER=(--model conv --data mnist --epochs 3 --limit 2000 --val-limit 200 --threads 2 --checkpoint-every 4)
+
+# ---- one process at a time -------------------------------------------------------------
+run=$tmp/busy
+"$AEKIT" train --model conv --data mnist --epochs 2 --limit 6000 --val-limit 500 --threads 2 \
+  --out "$run" >"$tmp/first.out" 2>"$tmp/first.err" </dev/null &
+first=$!
+for _ in $(seq 500); do [[ -e $run/.aekit.lock ]] && break; sleep 0.01; done
+"$AEKIT" train --model vae "${QUICK[@]}" --out "$run" >/dev/null 2>"$tmp/second.err" </dev/null
+rc_second=$?
+"$AEKIT" train --resume "$run" >/dev/null 2>"$tmp/resume.err" </dev/null
+rc_resume=$?
+running=0
+kill -0 "$first" 2>/dev/null && running=1
+wait "$first"
+rc_first=$?
+echo "  $(cat "$tmp/second.err")"
+check "the first run was still running" test $running -eq 1
+check "a second run into a folder in use: exit 1" test $rc_second -eq 1
+check "  ... in one line" one_line "$tmp/second.err"
+check "  ... naming the folder and the other process" \
+  grep -q -- "--out $run is in use by another aekit train (pid $first)" "$tmp/second.err"
+check "--resume into it: exit 1, naming the process" \
+  bash -c "[[ $rc_resume -eq 1 ]] && grep -q -- '--resume $run is in use by another aekit train (pid $first)' '$tmp/resume.err'"
+check "the first run finishes normally" bash -c "[[ $rc_first -eq 0 ]] && grep -q '^done:' '$tmp/first.out'"
+check "  ... with its own model (conv, not the VAE)" \
+  bash -c "'$AEKIT' info '$run/model.safetensors' | grep -q '^  model  *conv$'"
+check "  ... and leaves no lock file" test ! -e "$run/.aekit.lock"
+
+# SIGKILL leaves the lock file; the kernel released the lock itself
+run=$tmp/killed
+"$AEKIT" train "${LONGER[@]}" --out "$run" >/dev/null 2>&1 </dev/null &
+pid=$!
+for _ in $(seq 500); do [[ -e $run/checkpoint.safetensors ]] && break; sleep 0.01; done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+check "setup: a run killed after a checkpoint, its lock file left" \
+  test -e "$run/.aekit.lock" -a -e "$run/checkpoint.safetensors"
+"$AEKIT" train --resume "$run" >/dev/null 2>"$tmp/killed.err" </dev/null
+check "the lock of a killed run does not block --resume" test $? -eq 0 -a -f "$run/index.html"
+
+# ---- an earlier run in the folder -------------------------------------------------------
+run=$tmp/mixed
+"$AEKIT" train --model vae --latent 2 "${QUICK[@]}" --out "$run" >/dev/null 2>"$tmp/vae.err" </dev/null
+check "setup: a 2-D VAE run with a manifold.png" test $? -eq 0 -a -f "$run/manifold.png"
+echo "my notes" >"$run/notes.txt"
+cp -a "$run" "$tmp/mixed-before"
+"$AEKIT" train --model conv "${QUICK[@]}" --out "$run" >/dev/null 2>"$tmp/again.err" </dev/null
+rc=$?
+echo "  $(cat "$tmp/again.err")"
+check "a new run into a finished run's folder: exit 1" test $rc -eq 1
+check "  ... one line naming the earlier run's files and --force" \
+  bash -c "[[ \$(wc -l <'$tmp/again.err') -eq 1 ]] && grep -q 'holds files of an earlier run (model.safetensors, .*manifold.png.*--force' '$tmp/again.err'"
+check "  ... and the folder is as it was" unchanged "$tmp/mixed-before" "$run"
+"$AEKIT" train --model conv "${QUICK[@]}" --out "$run" --force >/dev/null 2>"$tmp/force.err" </dev/null
+check "with --force: exit 0" test $? -eq 0
+check "  ... no manifold.png of the earlier run" test ! -e "$run/manifold.png"
+check "  ... the conv run's files only" \
+  bash -c "[[ \"\$(cd '$run' && ls -A | sort | tr '\n' ' ')\" == 'codes.png index.html latent.png loss.png metrics.csv model.safetensors notes.txt reconstructions.png samples.png ' ]]"
+check "  ... the user's own file kept" cmp -s "$tmp/mixed-before/notes.txt" "$run/notes.txt"
+check "  ... every run file is new" \
+  bash -c "for f in model.safetensors metrics.csv loss.png latent.png index.html; do ! cmp -s '$tmp/mixed-before/'\$f '$run/'\$f || exit 1; done"
+"$AEKIT" train --resume "$run" --force >/dev/null 2>"$tmp/rforce.err" </dev/null
+check "--force with --resume: a usage error" test $? -eq 2
+
+# ---- --resume removes aekit's own temporary files only ------------------------------------
+run=$tmp/temps
+"$AEKIT" train "${LONGER[@]}" --out "$run" >/dev/null 2>&1 </dev/null &
+pid=$!
+for _ in $(seq 500); do [[ -e $run/checkpoint.safetensors ]] && break; sleep 0.01; done
+kill -TERM "$pid"
+wait "$pid"
+check "setup: a stopped run" test $? -eq 143 -a -f "$run/checkpoint.safetensors"
+echo "mine" >"$run/notes.tmp.999999"                       # a user's files
+echo "mine" >"$run/.notes.txt.aekit-tmp-Ab12Cd"
+echo "mine" >"$run/model.safetensors.tmp.1"
+echo "left" >"$run/.checkpoint.safetensors.aekit-tmp-Xy34Zw"  # what a killed run leaves
+echo "left" >"$run/.metrics.csv.aekit-tmp-Qr56St"
+"$AEKIT" train --resume "$run" >/dev/null 2>"$tmp/temps.err" </dev/null
+check "resume: exit 0" test $? -eq 0
+check "  ... the user's notes.tmp.999999 and look-alikes stay" \
+  test -f "$run/notes.tmp.999999" -a -f "$run/.notes.txt.aekit-tmp-Ab12Cd" -a -f "$run/model.safetensors.tmp.1"
+check "  ... the temporary files of its run files are gone" \
+  test ! -e "$run/.checkpoint.safetensors.aekit-tmp-Xy34Zw" -a ! -e "$run/.metrics.csv.aekit-tmp-Qr56St"
+
+# ---- SIGTERM while the pictures are written ------------------------------------------------
+# The window between the saved model and index.html is the time the
+# pictures take (the latent scatter encodes all 10,000 test images); a kill
+# that comes too late (index.html written) is tried again, a few times.
+run=$tmp/late
+hit=0
+for attempt in 1 2 3 4 5 6; do
+  rm -rf "$run"
+  "$AEKIT" train --model conv --data mnist --epochs 1 --limit 256 --threads 2 --checkpoint-every 0 \
+    --out "$run" >/dev/null 2>"$tmp/late.err" </dev/null &
+  pid=$!
+  for _ in $(seq 3000); do [[ -e $run/model.safetensors ]] && break; sleep 0.005; done
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid"
+  rc=$?
+  if [[ -f $run/model.safetensors && ! -e $run/index.html ]]; then hit=1; break; fi
+done
+echo "  SIGTERM after the model, before index.html: attempt $attempt; $(tail -n 1 "$tmp/late.err")"
+check "SIGTERM while the pictures are written (within 6 attempts)" test $hit -eq 1
+if [[ $hit -eq 1 ]]; then
+  check "  ... exits 143" test $rc -eq 143
+  check "  ... saying the model is saved and how to finish" \
+    grep -q "SIGTERM: stopped after training: the model is saved (.*), not all the pictures are; aekit train --resume $run writes them" "$tmp/late.err"
+  check "  ... keeping the checkpoint, leaving no temporary file" \
+    bash -c "[[ -f '$run/checkpoint.safetensors' ]] && [[ -z \$(find '$run' -name '.*.aekit-tmp-*') ]]"
+  cp "$run/model.safetensors" "$tmp/late-model"
+  "$AEKIT" train --resume "$run" >/dev/null 2>"$tmp/late-resume.err" </dev/null
+  check "--resume finishes the folder: exit 0" test $? -eq 0
+  check "  ... without training again" bash -c "! grep -q '^epoch' '$tmp/late-resume.err'"
+  check "  ... the same model, every picture, index.html, no checkpoint" \
+    bash -c "cmp -s '$tmp/late-model' '$run/model.safetensors' && cd '$run' && [[ -f latent.png && -f samples.png && -f index.html && ! -e checkpoint.safetensors ]]"
+fi
+
+summary

@@ -1,0 +1,139 @@
+/* Atomic writes (core/atomic_file.h): temporaries are new files with
+ * unique names next to the target, with the mode of any new file; a
+ * symlink at the target is replaced, not written through; a group of
+ * files is replaced all together or not at all. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/atomic_file.h"
+#include "test.h"
+#include "temp_dir.h"
+
+static int temps_left(void)
+{
+    int n = 0;
+    DIR *d = opendir(root);
+    struct dirent *e;
+    while (d && (e = readdir(d))) n += ae_atomic_is_temp(e->d_name);
+    if (d) closedir(d);
+    return n;
+}
+
+static int has_content(const char *path, const char *text)
+{
+    uint8_t buf[256];
+    size_t n = read_all(path, buf, sizeof buf - 1);
+    return n == strlen(text) && memcmp(buf, text, n) == 0;
+}
+
+static int write_text(const char *path, const char *text, ae_error *err)
+{
+    ae_atomic_file af;
+    if (ae_atomic_open(&af, path, err) != 0) return -1;
+    fputs(text, af.f);
+    return ae_atomic_commit(&af, err);
+}
+
+static void test_names(void)
+{
+    CHECK(ae_atomic_is_temp_of(".metrics.csv.aekit-tmp-Ab12Cd", "metrics.csv"), "a temporary of metrics.csv");
+    CHECK(!ae_atomic_is_temp_of(".metrics.csv.aekit-tmp-Ab12Cd", "loss.png"), "not one of loss.png");
+    CHECK(!ae_atomic_is_temp_of(".metrics.csv.aekit-tmp-Ab12C", "metrics.csv"), "five letters");
+    CHECK(!ae_atomic_is_temp_of(".metrics.csv.aekit-tmp-Ab12C!", "metrics.csv"), "not a letter");
+    CHECK(!ae_atomic_is_temp_of("metrics.csv.tmp.999", "metrics.csv"), "the old pattern");
+    CHECK(ae_atomic_is_temp(".x.aekit-tmp-aaaaaa") && ae_atomic_is_temp(".x.aekit-old-Zz0099"), "any temporary");
+    CHECK(!ae_atomic_is_temp("notes.tmp.999999") && !ae_atomic_is_temp(".aekit-tmp-aaaaaa") &&
+          !ae_atomic_is_temp("x.aekit-tmp-aaaaaa"), "not temporaries");
+}
+
+static void test_temporary(void)
+{
+    ae_error err = {{0}};
+    ae_atomic_file a, b;
+    const char *path = at("out.bin");
+    mode_t old = umask(022);
+    CHECK(ae_atomic_open(&a, path, &err) == 0, "%s", err.msg);
+    CHECK(ae_atomic_open(&b, path, &err) == 0, "%s", err.msg);
+    CHECK(strcmp(a.tmp, b.tmp) != 0, "two temporaries of one file have one name: %s", a.tmp);
+    const char *slash = strrchr(a.tmp, '/');
+    CHECK(slash && strncmp(a.tmp, root, strlen(root)) == 0 && slash == a.tmp + strlen(root) &&
+          ae_atomic_is_temp_of(slash + 1, "out.bin"), "temporary %s: not .out.bin.aekit-tmp-XXXXXX next to it", a.tmp);
+    struct stat st;
+    CHECK(lstat(a.tmp, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0644,
+          "temporary mode %o, expected 0644 (0666 less the umask)", (unsigned)(st.st_mode & 0777));
+    ae_atomic_abort(&b);
+    fputs("new", a.f);
+    CHECK(ae_atomic_commit(&a, &err) == 0, "%s", err.msg);
+    CHECK(has_content(path, "new"), "committed content");
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644, "file mode %o", (unsigned)(st.st_mode & 0777));
+    umask(077);
+    CHECK(write_text(at("private.bin"), "x", &err) == 0, "%s", err.msg);
+    CHECK(stat(at("private.bin"), &st) == 0 && (st.st_mode & 0777) == 0600, "umask 077: mode %o",
+          (unsigned)(st.st_mode & 0777));
+    umask(old);
+
+    /* a symlink at the final name is replaced; its target stays */
+    write_raw(at("victim"), "victim", 6);
+    CHECK(symlink(at("victim"), at("link.bin")) == 0, "symlink");
+    CHECK(write_text(at("link.bin"), "new", &err) == 0, "%s", err.msg);
+    CHECK(lstat(at("link.bin"), &st) == 0 && S_ISREG(st.st_mode), "the link is now a plain file");
+    CHECK(has_content(at("victim"), "victim"), "the link's target was written through");
+
+    errno = 0;
+    CHECK(ae_atomic_open(&a, at("no/such/out.bin"), &err) != 0 && errno == ENOENT &&
+          strstr(err.msg, "no/such/out.bin: cannot create"), "missing folder: %s", err.msg);
+    CHECK(temps_left() == 0, "%d temporaries left", temps_left());
+}
+
+static void test_group(void)
+{
+    ae_error err = {{0}};
+    ae_atomic_group g;
+
+    /* all replaced */
+    write_raw(at("a"), "old a", 5);
+    ae_atomic_group_begin(&g);
+    CHECK(write_text(at("a"), "new a", &err) == 0 && write_text(at("c"), "new c", &err) == 0, "%s", err.msg);
+    CHECK(has_content(at("a"), "old a") && access(at("c"), F_OK) != 0, "a group's file replaced before its commit");
+    CHECK(ae_atomic_group_commit(&g, &err) == 0, "%s", err.msg);
+    CHECK(has_content(at("a"), "new a") && has_content(at("c"), "new c"), "group commit");
+    CHECK(temps_left() == 0, "%d temporaries left after a group commit", temps_left());
+
+    /* the third cannot be renamed (a folder has its name): the first two
+     * are put back, the one that did not exist is removed */
+    unlink(at("c"));
+    write_raw(at("a"), "old a", 5);
+    CHECK(mkdir(at("b"), 0777) == 0 && mkdir(at("b/x"), 0777) == 0, "mkdir");
+    ae_atomic_group_begin(&g);
+    CHECK(write_text(at("a"), "new a", &err) == 0 && write_text(at("c"), "new c", &err) == 0 &&
+          write_text(at("b"), "new b", &err) == 0, "%s", err.msg);
+    CHECK(ae_atomic_group_commit(&g, &err) != 0 && strstr(err.msg, "/b: write failed"), "failed commit: %s", err.msg);
+    CHECK(has_content(at("a"), "old a"), "a is not as it was");
+    CHECK(access(at("c"), F_OK) != 0, "c, new, was left");
+    struct stat st;
+    CHECK(stat(at("b"), &st) == 0 && S_ISDIR(st.st_mode) && access(at("b/x"), F_OK) == 0, "the folder b changed");
+    CHECK(temps_left() == 0, "%d temporaries left after a failed group commit", temps_left());
+
+    /* abort */
+    ae_atomic_group_begin(&g);
+    CHECK(write_text(at("a"), "new a", &err) == 0, "%s", err.msg);
+    ae_atomic_group_abort(&g);
+    CHECK(has_content(at("a"), "old a") && temps_left() == 0, "abort changed a or left its temporary");
+
+    /* after the group, commits rename at once again */
+    CHECK(write_text(at("a"), "after", &err) == 0 && has_content(at("a"), "after"), "commit after a group");
+}
+
+int main(void)
+{
+    if (temp_dir_open("atomic") != 0) return 2;
+    test_names();
+    test_temporary();
+    test_group();
+    remove_tree(root);
+    TEST_DONE();
+}
