@@ -75,11 +75,16 @@ typedef enum { AE_FIT_RESIZE = 0, AE_FIT_CROP = 1 } ae_fit;
 typedef struct {
     int    c, h, w;   /* wanted channels (1 or 3) and size; 0 = as stored (data sets of fixed size) */
     ae_fit fit;
+    int    refuse_mismatch; /* 1: a data set of fixed size (IDX, CIFAR) whose images are not
+                               c x h x w is refused from its file headers, before its pixels
+                               are read; 0: it is returned as stored, for the caller to compare */
 } ae_image_options;
 /* Like ae_dataset_open, and also opens image folders (PNG/JPEG, converted to
  * img's channels and size) and CIFAR-10 binary folders. `name` may also be
  * "cifar10" (a folder cifar10/ or cifar-10-batches-bin/ in the search path).
- * img may be NULL for data sets of fixed size (IDX, CIFAR). */
+ * img may be NULL for data sets of fixed size (IDX, CIFAR). The image and
+ * label counts of IDX files are compared from their headers, before either
+ * file's data is read. */
 int  ae_dataset_open_ex(ae_dataset **out, const char *name, ae_split split,
                         const ae_image_options *img, ae_error *err);
 

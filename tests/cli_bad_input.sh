@@ -14,19 +14,39 @@ mkdir -p "$work" "$logs"
 # Nothing should be found through the environment or ./data.
 unset AEKIT_DATA
 
+# Runs argv[2:], writes its peak resident memory in MiB to argv[1] and exits
+# with its exit code.
+peak_rss_py='
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+with open(sys.argv[1], "w") as f:
+    f.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024))
+sys.exit(rc if rc >= 0 else 128 - rc)
+'
+
 ok()  { passed=$((passed + 1)); echo "ok    $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL  $1: $2"; sed 's/^/        stderr: /' "$logs/stderr"; }
 
 # expect_error NAME CODE NEEDLE MUST_NOT_EXIST -- COMMAND...
 #   CODE: expected exit code; NEEDLE: text stderr must contain (the flag or
 #   file at fault); MUST_NOT_EXIST: a path the command must not create ("-"
-#   for none).
+#   for none). With MAX_RSS_MB=N in the environment, the command's peak
+#   resident memory must also stay within N MiB (a refusal must cost no more
+#   than the bytes needed to decide it).
 expect_error() {
   local name=$1 code=$2 needle=$3 absent=$4
   shift 5
-  (cd "$work" && "$@" >"$logs/stdout" 2>"$logs/stderr")
+  local measure=()
+  [[ -n ${MAX_RSS_MB:-} ]] && measure=("$PY" -c "$peak_rss_py" "$logs/rss")
+  rm -f "$logs/rss"
+  (cd "$work" && "${measure[@]}" "$@" >"$logs/stdout" 2>"$logs/stderr")
   local rc=$? problems=()
   [[ $rc -eq $code ]] || problems+=("exit code $rc, expected $code")
+  if [[ -n ${MAX_RSS_MB:-} ]]; then
+    local rss
+    rss=$(cat "$logs/rss" 2>/dev/null)
+    [[ -n $rss && $rss -le $MAX_RSS_MB ]] || problems+=("peak RSS ${rss:-unknown} MiB, the bound is $MAX_RSS_MB MiB")
+  fi
   local lines
   lines=$(wc -l <"$logs/stderr")
   if [[ $lines -ne 1 || -n $(tail -c1 "$logs/stderr") ]]; then
@@ -80,6 +100,42 @@ make_idx "$tmp/wide" 16 8 32
 mkdir -p "$tmp/empty"
 cp -r "$small" "$tmp/truncated"
 truncate -s 5000 "$tmp/truncated/train-images-idx3-ubyte"   # header says 64 images
+# Data sets whose headers already decide the refusal, in gzip files of a few
+# hundred KB that inflate to hundreds of MiB: images of 28x29 (the models
+# take 28x28), and images of 28x28 with one label fewer than images.
+# Refusing them must not inflate the pixels. One compressed MiB of zeros is
+# repeated (after a full flush each copy stands alone).
+"$PY" - "$tmp" <<'EOF'
+import gzip, os, struct, sys, zlib
+def gz_zeros(path, head, mib):
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = c.compress(head) + c.flush(zlib.Z_FULL_FLUSH)
+    zeros = bytes(1 << 20)
+    chunk = c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH)
+    crc = zlib.crc32(head)
+    for _ in range(mib):
+        crc = zlib.crc32(zeros, crc)
+    with open(path, "wb") as f:
+        f.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + body + chunk * mib + c.flush()
+                + struct.pack("<II", crc, (len(head) + (mib << 20)) & 0xffffffff))
+def split(d, n_images, h, w, n_labels):
+    os.makedirs(d, exist_ok=True)
+    gz_zeros(d + "/train-images-idx3-ubyte.gz", struct.pack(">IIII", 0x803, n_images, h, w),
+             n_images * h * w >> 20)
+    with open(d + "/train-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(gzip.compress(struct.pack(">II", 0x801, n_labels) + bytes(n_labels)))
+split(sys.argv[1] + "/wide-bomb", 262144, 28, 29, 262144)      # 203 MiB of pixels
+split(sys.argv[1] + "/label-bomb", 262144, 28, 28, 262143)     # 196 MiB of pixels
+EOF
+# 1,560 images of 28x28 (1.2 MB, more than one read of the gzip stream),
+# gzipped, and copies with the training images cut inside their 8-byte
+# trailer (CRC-32, length): a partial download.
+make_idx "$tmp/gz-whole" 1560 16 28 && gzip "$tmp/gz-whole"/*
+for cut in 1 2 3 4 5 6 7 8; do
+  cp -r "$tmp/gz-whole" "$tmp/gz-cut$cut"
+  f=$tmp/gz-cut$cut/train-images-idx3-ubyte.gz
+  truncate -s $(( $(stat -c %s "$f") - cut )) "$f"
+done
 
 printf 'input 1 28 28\nencoder\nconv 16 k=3 pad=same\nfrobnicate 3\ndecoder\nconv 1 k=3 pad=same\nsigmoid\n' >"$tmp/bad-model.txt"
 head -c 4096 /dev/urandom >"$tmp/random.safetensors"
@@ -132,6 +188,14 @@ expect_error "--data unknown name"               1 "nosuchdata"         "$run" -
 expect_error "--data truncated IDX file"         1 "train-images-idx3-ubyte" "$run" -- "$AEKIT" train --model conv --data "$tmp/truncated" --out "$run"
 expect_error "--data images of the wrong size"   1 "32"                 "$run" -- "$AEKIT" train --model conv --data "$tmp/wide" --out "$run"
 expect_error "--out is a file"                   1 "a-file"             -      -- "$AEKIT" train --model conv --data "$small" --out "$tmp/a-file"
+MAX_RSS_MB=100 expect_error "--data images of 28x29 in a 200 KB gzip of 203 MiB: refused from the header" 1 \
+  "wide-bomb/train-images-idx3-ubyte.gz: images are 1x28x29" "$run" -- "$AEKIT" train --model conv --data "$tmp/wide-bomb" --out "$run"
+MAX_RSS_MB=100 expect_error "--data one label fewer than images in a gzip of 196 MiB: refused from the headers" 1 \
+  "has 262143 labels" "$run" -- "$AEKIT" train --model conv --data "$tmp/label-bomb" --out "$run"
+for cut in 1 2 3 4 5 6 7 8; do
+  expect_error "--data gzip cut $cut bytes into its 8-byte trailer" 1 "gz-cut$cut/train-images-idx3-ubyte.gz: truncated" \
+    "$run" -- "$AEKIT" train --model conv --data "$tmp/gz-cut$cut" --batch 16 --threads 2 --epochs 1 --out "$run"
+done
 
 # ---- eval, info, reconstruct --------------------------------------------------------
 expect_error "eval without MODEL"          2 "MODEL"                  - -- "$AEKIT" eval --data "$small"
