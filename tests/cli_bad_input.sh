@@ -143,6 +143,14 @@ head -c 4096 /dev/urandom >"$tmp/random.safetensors"
 "$PY" -c 'import struct,sys; h=b"{\"w\": {\"dtype\": \"F32\", \"sha\x00\xff garbage]]"; sys.stdout.buffer.write(struct.pack("<Q", len(h)) + h + bytes(64))' >"$tmp/garbage.safetensors"
 # A plausible header length (1 MB) beyond the end of the file.
 "$PY" -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<Q", 1 << 20) + b"{}")' >"$tmp/huge-header.safetensors"
+# Headers of millions of entries (26 MB and 13 MB), to be refused before a
+# JSON tree of them is built.
+"$PY" -c 'import struct,sys
+h = b"{\"__metadata__\":{" + b",".join(b"\"k%07d\":\"\"" % i for i in range(2000000)) + b"}}"
+sys.stdout.buffer.write(struct.pack("<Q", len(h)) + h)' >"$tmp/many-meta.safetensors"
+"$PY" -c 'import struct,sys
+h = b"{" + b",".join(b"\"t%07d\":{}" % i for i in range(1000000)) + b"}"
+sys.stdout.buffer.write(struct.pack("<Q", len(h)) + h)' >"$tmp/many-tensors.safetensors"
 echo "not a folder" >"$tmp/a-file"
 
 # ---- control: the small data set trains, giving a model for the later cases ----
@@ -203,6 +211,10 @@ expect_error "eval missing model file"     1 "nosuch.safetensors"     - -- "$AEK
 expect_error "eval random bytes"           1 "random.safetensors"     - -- "$AEKIT" eval "$tmp/random.safetensors" --data "$small"
 expect_error "eval garbage JSON header"    1 "garbage.safetensors"    - -- "$AEKIT" eval "$tmp/garbage.safetensors" --data "$small"
 expect_error "eval header beyond the file" 1 "huge-header.safetensors" - -- "$AEKIT" eval "$tmp/huge-header.safetensors" --data "$small"
+MAX_RSS_MB=100 expect_error "info: 2 million metadata entries" 1 "many-meta.safetensors: header entry \"__metadata__\" has more than 4096 keys" - -- \
+  "$AEKIT" info "$tmp/many-meta.safetensors"
+MAX_RSS_MB=100 expect_error "eval: a million tensors" 1 "many-tensors.safetensors: header lists more than 16384 tensors" - -- \
+  "$AEKIT" eval "$tmp/many-tensors.safetensors" --data "$small"
 expect_error "eval --limit abc"            2 "--limit"                - -- "$AEKIT" eval "$model" --limit abc
 expect_error "eval --json=1"               2 "--json"                 - -- "$AEKIT" eval "$model" --json=1
 expect_error "eval data of the wrong size" 1 "32"                     - -- "$AEKIT" eval "$model" --data "$tmp/wide"

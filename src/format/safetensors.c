@@ -176,10 +176,74 @@ static int check_overlap(const st_file *f, const char *path, ae_error *err)
     return rc;
 }
 
+/* Counts the header's entries before jansson builds a node for each: a
+ * header of a few dozen MB holding millions of tiny entries would take
+ * gigabytes as a JSON tree. Only the structure is looked at (strings are
+ * skipped, escapes included); jansson checks the JSON itself afterwards.
+ * Refused: more top-level keys than ST_MAX_TENSORS tensors and
+ * __metadata__, a second-level object (a tensor's fields, or the metadata)
+ * of more than ST_MAX_META keys, and more values in all than that many
+ * tensors and metadata entries can hold (ST_MAX_VALUES: a tensor entry is
+ * at most a dozen values, a metadata entry two). */
+static int prescan_header(const char *buf, size_t len, const char *path, ae_error *err)
+{
+    size_t depth = 0, top_keys = 0, inner_keys = 0, values = 1;
+    size_t key_at = 0, key_len = 0;     /* the last top-level key, raw */
+    size_t str_at = 0, str_len = 0;     /* the last string */
+    for (size_t i = 0; i < len; i++) {
+        switch (buf[i]) {
+        case '"':
+            str_at = i + 1;
+            for (i++; i < len && buf[i] != '"'; i++)
+                if (buf[i] == '\\') i++;
+            str_len = (i < len ? i : len) - str_at;
+            break;
+        case '{':
+        case '[':
+            depth++;
+            values++;
+            if (depth == 2) inner_keys = 0;
+            break;
+        case '}':
+        case ']':
+            if (depth > 0) depth--;
+            break;
+        case ',':
+            values++;
+            break;
+        case ':':
+            if (depth == 1) {
+                key_at = str_at;
+                key_len = str_len;
+                if (++top_keys > ST_MAX_TENSORS + 1)
+                    return ae_fail(err, "%s: header lists more than %d tensors (the limit)", path,
+                                   ST_MAX_TENSORS);
+            } else if (depth == 2 && ++inner_keys > ST_MAX_META) {
+                char key[64]; /* as written, control bytes shown as '?' */
+                size_t n = key_len < sizeof key - 1 ? key_len : sizeof key - 1;
+                for (size_t k = 0; k < n; k++)
+                    key[k] = (unsigned char)buf[key_at + k] < 0x20 ? '?' : buf[key_at + k];
+                key[n] = '\0';
+                return ae_fail(err, "%s: header entry \"%s\" has more than %d keys (at most %d "
+                               "metadata entries)", path, key, ST_MAX_META, ST_MAX_META);
+            }
+            break;
+        default:
+            break;
+        }
+        if (values > ST_MAX_VALUES)
+            return ae_fail(err, "%s: header holds more than %d JSON values (more than %d tensors "
+                           "and %d metadata entries need)", path, ST_MAX_VALUES, ST_MAX_TENSORS,
+                           ST_MAX_META);
+    }
+    return 0;
+}
+
 /* Parses and checks the JSON header; fills tensors and metadata. */
 static int parse_header(st_file *f, const char *buf, size_t len, size_t data_size,
                         const char *path, ae_error *err)
 {
+    if (prescan_header(buf, len, path, err) != 0) return -1;
     json_error_t jerr;
     /* JSON_REJECT_DUPLICATES: jansson would otherwise keep the last of two
      * equal keys silently. */
@@ -193,6 +257,10 @@ static int parse_header(st_file *f, const char *buf, size_t len, size_t data_siz
         goto done;
     }
     size_t n = json_object_size(root);
+    if (n - (json_object_get(root, "__metadata__") != NULL) > ST_MAX_TENSORS) {
+        rc = ae_fail(err, "%s: header lists more than %d tensors (the limit)", path, ST_MAX_TENSORS);
+        goto done;
+    }
     if (n > 0) {
         f->tensors = calloc(n, sizeof *f->tensors);
         if (!f->tensors) {
@@ -520,6 +588,11 @@ int st_write(const char *path, const st_out_tensor *t, int count, const char *co
 {
     if (count < 0 || nmeta < 0 || (count > 0 && !t) || (nmeta > 0 && !meta))
         return ae_fail(err, "%s: invalid tensor or metadata list", path);
+    /* what st_read would refuse */
+    if (count > ST_MAX_TENSORS)
+        return ae_fail(err, "%s: %d tensors (at most %d)", path, count, ST_MAX_TENSORS);
+    if (nmeta > ST_MAX_META)
+        return ae_fail(err, "%s: %d metadata entries (at most %d)", path, nmeta, ST_MAX_META);
     size_t *bytes = calloc(count ? (size_t)count : 1, sizeof *bytes);
     if (!bytes) return ae_fail(err, "%s: out of memory", path);
     size_t total = 0;

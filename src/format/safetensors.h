@@ -12,6 +12,16 @@
 #include "aekit.h"
 
 #define ST_MAX_DIMS 8
+/* Limits of a file's header, enforced while it is read (before a JSON tree
+ * is built) and when writing: far above what aekit writes (a model has a
+ * few dozen tensors, a checkpoint three times that, a few dozen metadata
+ * entries), far below what would cost memory out of proportion. */
+#define ST_MAX_TENSORS 16384
+#define ST_MAX_META    4096
+/* JSON values (array elements and object members) in a header: a tensor
+ * entry has at most 16 (its object, dtype, ST_MAX_DIMS sizes, 2 offsets,
+ * the arrays), a metadata entry 1. */
+#define ST_MAX_VALUES  (16 * ST_MAX_TENSORS + ST_MAX_META + 16)
 
 typedef enum { ST_F32, ST_F64, ST_F16, ST_BF16, ST_U8, ST_I8, ST_I32, ST_I64 } st_dtype;
 

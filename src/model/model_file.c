@@ -13,8 +13,6 @@
 
 #define META_DESCRIPTION "aekit.description"
 #define META_VERSION "aekit.version"
-/* More metadata entries than this is not a model file of ours. */
-#define MAX_META 4096
 
 /* generated from the files in models/ (the same order as ae_model_presets()) */
 extern const char *const ae_preset_texts[];
@@ -184,11 +182,8 @@ int model_from_st(const st_file *fp, const char *path, ae_model **out, ae_error 
     const st_file f = *fp;   /* a shallow copy, read only */
     *out = NULL;
     ae_model *m = NULL;
-    /* ae_model_set_meta is linear in the number of keys: bound the total */
-    if (f.nmeta > MAX_META) {
-        ae_fail(err, "%s: %d metadata entries (at most %d)", path, f.nmeta, MAX_META);
-        goto fail;
-    }
+    /* ae_model_set_meta is linear in the number of keys: st_read bounds the
+     * total (ST_MAX_META). */
     const char *desc = st_meta(&f, META_DESCRIPTION);
     if (desc) {
         char origin[1100];
