@@ -254,8 +254,8 @@ fi
 model2=$tmp/good2/model.safetensors
 "$PY" - "$tmp" <<'EOF'
 import struct, sys, zlib
-def png(path, w, h):
-    raw = b"".join(b"\0" + bytes(w) for _ in range(h))
+def png(path, w, h, raw=None):
+    raw = raw or b"".join(b"\0" + bytes(w) for _ in range(h))
     def chunk(t, d):
         return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
     open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
@@ -269,6 +269,15 @@ def npy(path, rows, cols):
 npy(sys.argv[1] + "/codes3.npy", 5, 3)
 npy(sys.argv[1] + "/codes2.npy", 5, 2)
 open(sys.argv[1] + "/not.npy", "wb").write(b"hello, not numpy")
+# 18 training and 4 test images of noise, for a PCA of few large images
+import os, random
+rng = random.Random(1)
+for split, n in (("train", 18), ("test", 4)):
+    os.makedirs(sys.argv[1] + "/few/" + split)
+    for i in range(n):
+        path = "%s/few/%s/%02d.png" % (sys.argv[1], split, i)
+        raw = b"".join(b"\0" + bytes(rng.randrange(256) for _ in range(32)) for _ in range(32))
+        png(path, 32, 32, raw)
 EOF
 
 for cmd in denoise upscale encode sample manifold scatter perturb interpolate compare; do
@@ -320,6 +329,17 @@ expect_error "pca: --components 0"             2 "--components" "$work/pca" -- "
 expect_error "pca: more components than pixels" 2 "--components" "$work/pca" -- "$AEKIT" pca --data "$small" --components 785 --out "$work/pca"
 expect_error "pca: --out is a file"            1 "a-file"  - -- "$AEKIT" pca --data "$small" --components 2 --out "$tmp/a-file"
 expect_error "pca: --shape 2x28x28"            2 "--shape" "$work/pca" -- "$AEKIT" pca --data "$small" --components 2 --shape 2x28x28 --out "$work/pca"
+# 18 images read at 80x80: the 18 x 18 Gram matrix, not a 6400 x 6400
+# covariance (330 MB); memory bounded, as for a refusal.
+rm -f "$logs/rss"
+if (cd "$work" && "$PY" -c "$peak_rss_py" "$logs/rss" "$AEKIT" pca --data "$tmp/few" --shape 1x80x80 \
+      --components 4 --out "$work/pca-few" >"$logs/stdout" 2>"$logs/stderr") &&
+   [[ -s $work/pca-few/pca.safetensors && $(cat "$logs/rss") -le 100 ]]; then
+  ok "pca: 18 images of 80x80 fit in bounded memory"
+else
+  bad "pca: 18 images of 80x80 fit in bounded memory" "exit code, files or peak RSS $(cat "$logs/rss" 2>/dev/null) MiB (bound 100)"
+fi
+rm -rf "$work/pca-few"
 expect_error "compare: data of the wrong size" 1 "32"      - -- "$AEKIT" compare "$model" --data "$tmp/wide"
 expect_error "compare: --k above the training images" 2 "--k" - -- "$AEKIT" compare "$model" --data "$small" --k 65
 expect_error "eval: bad --noise"               2 "--noise" - -- "$AEKIT" eval "$model" --data "$small" --noise saltpepper:x

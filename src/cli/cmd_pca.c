@@ -97,6 +97,8 @@ int cmd_pca(int argc, char **argv)
         rc = cli_fail(EXIT_USAGE, "pca", "--components %d: at most the %d pixel values of an image", k, d);
     else if (train->n < 2)
         rc = cli_fail(EXIT_ERROR, "pca", "--data %s: PCA needs at least 2 training images, got %d", data, train->n);
+    else if (pca_fit_check(train->n, d, k, &err) != 0) /* before the images are gathered */
+        rc = cli_fail(EXIT_ERROR, "pca", "--data %s: %s", data, err.msg);
     if (rc == 0 && (rc = cli_make_dirs("pca", out)) == 0 &&
         !(x = cli_images("pca", train, 0, train->n)))
         rc = EXIT_ERROR;
