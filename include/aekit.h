@@ -181,6 +181,20 @@ int  ae_model_fit_latent(ae_model *m, const ae_dataset *ds, int threads, ae_erro
 /* Reads that Gaussian back: mean and std, latent-size floats each. */
 int  ae_model_latent_gaussian(const ae_model *m, float *mean, float *std, ae_error *err);
 
+/* ---- threads ------------------------------------------------------------------
+ * Every `threads` argument and option: 0 = all cores (the processors this
+ * process may run on), N = N threads, lowered to ae_threads_max(): at most
+ * AE_THREADS_PER_CORE threads per core and AE_MAX_THREADS in all. More
+ * threads than that only cost memory (each has its own working buffers:
+ * 256 of them took 5.5 GB on 2 cores). Counts up to the cap run exactly as
+ * asked: results are bit-identical per thread count. ae_train_resume keeps
+ * the thread count of the checkpoint's run even above the cap. */
+#define AE_MAX_THREADS      256
+#define AE_THREADS_PER_CORE 4
+int  ae_threads_max(void);
+/* The thread count a request runs with. */
+int  ae_threads_resolve(int requested);
+
 /* ---- corruption (denoising) --------------------------------------------------- */
 
 typedef enum { AE_NOISE_NONE = 0, AE_NOISE_GAUSSIAN = 1, AE_NOISE_SALT_PEPPER = 2 } ae_noise_kind;
@@ -212,7 +226,7 @@ typedef struct {
     double       alpha;        /* RMSprop smoothing: 0.99 (PyTorch)            */
     double       momentum;     /* SGD: 0.9                                     */
     uint64_t     seed;         /* weights (as ae_model_init(m, seed)) and shuffling */
-    int          threads;      /* 0 = all cores                                */
+    int          threads;      /* 0 = all cores; capped (ae_threads_resolve)   */
     int          init_weights; /* 1: ae_model_init(m, seed) first; 0: keep the
                                   model's weights (fine-tuning, --init)        */
     double       clip_grad;    /* > 0: scale each step's gradient down to this

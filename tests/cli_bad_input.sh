@@ -165,6 +165,28 @@ else
 fi
 model=$tmp/good/model.safetensors
 
+# ---- --threads beyond the machine: capped at 4 per core, with a note ------------
+# On one core (taskset), whatever the machine: at most 4 threads, so the
+# working memory of 256 threads (5.4 GB for eval) is never taken.
+capped() {  # capped NAME COMMAND...: succeeds, notes the cap, bounded memory
+  local name=$1
+  shift
+  rm -f "$logs/rss"
+  (cd "$work" && taskset -c 0 "$PY" -c "$peak_rss_py" "$logs/rss" "$@" >"$logs/stdout" 2>"$logs/stderr")
+  local rc=$? rss
+  rss=$(cat "$logs/rss" 2>/dev/null)
+  if [[ $rc -eq 0 && -n $rss && $rss -le 200 ]] &&
+     grep -q -- "--threads 100000: capped at 4 (4 x the 1 core)" "$logs/stderr"; then
+    ok "$name"
+  else
+    bad "$name" "exit code $rc, peak RSS ${rss:-unknown} MiB (bound 200) or no note of the cap"
+  fi
+}
+capped "eval --threads 100000: capped at 4 threads on 1 core" "$AEKIT" eval "$model" --data "$small" --threads 100000
+capped "train --threads 100000: capped at 4 threads on 1 core" "$AEKIT" train --model conv --data "$small" \
+  --batch 16 --epochs 1 --threads 100000 --out "$work/capped"
+rm -rf "$work/capped"
+
 # ---- the dispatcher -------------------------------------------------------------
 expect_error "no command"           2 "command"     - -- "$AEKIT"
 expect_error "unknown command"      2 "frobnicate"  - -- "$AEKIT" frobnicate

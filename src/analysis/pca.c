@@ -37,12 +37,6 @@
 #define MB 128  /* output block side (multiple of MR)      */
 #define KC 256  /* steps per packed panel                  */
 
-static int resolve_threads(int requested)
-{
-    int t = requested > 0 ? requested : omp_get_num_procs();
-    return t < 1 ? 1 : t > 256 ? 256 : t;
-}
-
 static long lmin(long a, long b) { return a < b ? a : b; }
 
 /* ---- blocked matrix product ------------------------------------------------ */
@@ -584,7 +578,7 @@ int pca_eig_top(const double *c, int d, int k, pca_eig_method method, int thread
         if (!isfinite(c[i]))
             return ae_fail(err, "eigenvectors: matrix entry (%zu, %zu) is not finite",
                            i / (size_t)d, i % (size_t)d);
-    threads = resolve_threads(threads);
+    threads = ae_threads_resolve(threads);
     int rc = 1;
     if (method == PCA_EIG_SUBSPACE) {
         rc = eig_subspace(c, d, k, SUBSPACE_MAX_ITER, threads, values, vectors);
@@ -762,7 +756,7 @@ int pca_fit(pca_model *p, const float *x, long n, int d, int k, int threads, ae_
     memset(p, 0, sizeof *p);
     if (!x) return ae_fail(err, "pca: no data");
     if (pca_fit_check(n, d, k, err) != 0) return -1;
-    threads = resolve_threads(threads);
+    threads = ae_threads_resolve(threads);
 
     /* Mean in double; one thread per column block (fixed summation order). */
     int gram = n < d;
@@ -844,7 +838,7 @@ void pca_encode(const pca_model *p, const float *x, long n, float *codes)
         const operand X = {.f = x, .mean = mean, .ld = (size_t)d, .wide = 1};
         const operand P = {.f = p->components, .ld = (size_t)d, .wide = 1};
         product_out o = {.of = codes, .ld = (size_t)k, .alpha = 1};
-        int rc = product(n, k, d, &X, &P, 0, &o, resolve_threads(0));
+        int rc = product(n, k, d, &X, &P, 0, &o, ae_threads_resolve(0));
         free(mean);
         if (rc == 0) return;
     }
@@ -870,7 +864,7 @@ void pca_decode(const pca_model *p, const float *codes, long n, float *x)
         const operand Z = {.f = codes, .ld = (size_t)k, .wide = 1};
         const operand P = {.f = p->components, .ld = (size_t)d, .wide = 0};
         product_out o = {.of = x, .ld = (size_t)d, .alpha = 1, .bias = mean};
-        int rc = product(n, d, k, &Z, &P, 0, &o, resolve_threads(0));
+        int rc = product(n, d, k, &Z, &P, 0, &o, ae_threads_resolve(0));
         free(mean);
         if (rc == 0) return;
     }

@@ -57,6 +57,10 @@ int args_string(const args *a, const char *name, const char *fallback, const cha
 int args_required(const args *a, const char *name, const char **out);
 int args_positive_int(const args *a, const char *name, int fallback, int *out);
 int args_nonnegative_int(const args *a, const char *name, int fallback, int *out);
+/* --threads N (0 = all cores): a count above ae_threads_max() is lowered to
+ * it, with a one-line note on stderr ("--threads 100000: capped at 8 (4 x
+ * the 2 cores)"). */
+int args_threads(const args *a, int fallback, int *out);
 int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out);
 int args_positive_number(const args *a, const char *name, double fallback, double *out);
 /* choices is NULL-terminated; *out is the index of the chosen one. */

@@ -161,7 +161,7 @@ int cmd_compare(int argc, char **argv)
         (rc = args_positive_int(&a, "limit", 0, &limit)) ||
         (rc = args_positive_int(&a, "train-limit", 0, &train_limit)) ||
         (rc = args_positive_int(&a, "k", 5, &k)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     int json = args_given(&a, "json");
     double t_start = cli_now();

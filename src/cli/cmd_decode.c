@@ -48,7 +48,7 @@ int cmd_decode(int argc, char **argv)
     if ((rc = args_string(&a, "out", "decoded.png", &out)) ||
         (rc = args_positive_int(&a, "n", 0, &n)) ||
         (rc = args_positive_int(&a, "cols", 10, &cols)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     if (n > MAX_IMAGES)
         return cli_fail(EXIT_USAGE, "decode", "--n: at most %d images, got %d", MAX_IMAGES, n);

@@ -43,7 +43,7 @@ int cmd_encode(int argc, char **argv)
         (rc = args_string(&a, "labels", NULL, &labels_out)) ||
         (rc = args_choice(&a, "split", split_names, 1, &split)) ||
         (rc = args_positive_int(&a, "limit", 0, &limit)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     if ((rc = cli_check_out_file("encode", "--out", out)) ||
         (labels_out && (rc = cli_check_out_file("encode", "--labels", labels_out))))

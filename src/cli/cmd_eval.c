@@ -111,7 +111,7 @@ int cmd_eval(int argc, char **argv)
     ae_noise nz = { 0 };
     if ((rc = args_string(&a, "data", NULL, &data)) ||
         (rc = args_positive_int(&a, "limit", 0, &limit)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)) ||
+        (rc = args_threads(&a, 0, &threads)) ||
         (rc = args_string(&a, "noise", NULL, &noise_text)))
         return rc;
     if (noise_text && (rc = cli_parse_noise("eval", "--noise", noise_text, &nz))) return rc;

@@ -49,7 +49,7 @@ int cmd_interpolate(int argc, char **argv)
         (rc = args_nonnegative_int(&a, "to", 1, &to)) ||
         (rc = args_positive_int(&a, "steps", 10, &steps)) ||
         (rc = args_string(&a, "out", "interpolation.png", &out)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     if (steps < 2 || steps > MAX_STEPS)
         return cli_fail(EXIT_USAGE, "interpolate", "--steps: expected 2 to %d, got %d", MAX_STEPS, steps);

@@ -47,7 +47,7 @@ int cmd_manifold(int argc, char **argv)
     if ((rc = args_positive_int(&a, "grid", 10, &grid)) ||
         (rc = args_string(&a, "range", NULL, &range)) ||
         (rc = args_string(&a, "out", "manifold.png", &out)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     if (grid > MAX_GRID)
         return cli_fail(EXIT_USAGE, "manifold", "--grid: at most %d, got %d", MAX_GRID, grid);

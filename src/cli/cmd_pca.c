@@ -71,7 +71,7 @@ int cmd_pca(int argc, char **argv)
         (rc = args_required(&a, "out", &out)) ||
         (rc = args_positive_int(&a, "limit", 0, &limit)) ||
         (rc = args_string(&a, "shape", "1x28x28", &shape_text)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     if (parse_shape(shape_text, shape) != 0)
         return cli_fail(EXIT_USAGE, "pca", "--shape: expected CxHxW with C 1 or 3 (e.g. 1x28x28), got '%s'",

@@ -70,7 +70,7 @@ int cmd_perturb(int argc, char **argv)
         (rc = args_positive_int(&a, "n", 10, &n)) ||
         (rc = args_u64(&a, "seed", 0, &seed)) ||
         (rc = args_string(&a, "out", "perturbed.png", &out)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     if (n > MAX_IMAGES)
         return cli_fail(EXIT_USAGE, "perturb", "--n: at most %d images, got %d", MAX_IMAGES, n);

@@ -38,7 +38,7 @@ int cmd_reconstruct(int argc, char **argv)
     if ((rc = args_string(&a, "data", NULL, &data)) ||
         (rc = args_positive_int(&a, "n", 10, &n)) ||
         (rc = args_string(&a, "out", "reconstructions.png", &out)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     if (n > MAX_IMAGES)
         return cli_fail(EXIT_USAGE, "reconstruct", "--n: at most %d images, got %d", MAX_IMAGES, n);

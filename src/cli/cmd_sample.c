@@ -47,7 +47,7 @@ int cmd_sample(int argc, char **argv)
         (rc = args_u64(&a, "seed", 0, &seed)) ||
         (rc = args_positive_int(&a, "cols", 0, &cols)) ||
         (rc = args_string(&a, "out", "samples.png", &out)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     if (n > MAX_IMAGES)
         return cli_fail(EXIT_USAGE, "sample", "--n: at most %d images, got %d", MAX_IMAGES, n);

@@ -43,7 +43,7 @@ int cmd_scatter(int argc, char **argv)
     if ((rc = args_string(&a, "data", NULL, &data)) ||
         (rc = args_string(&a, "out", "latent.png", &out)) ||
         (rc = args_positive_int(&a, "limit", 0, &limit)) ||
-        (rc = args_nonnegative_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     if ((rc = cli_check_out_file("scatter", "--out", out))) return rc;
 

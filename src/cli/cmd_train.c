@@ -320,7 +320,7 @@ static int read_settings(const args *a, train_settings *s)
         (rc = args_positive_number(a, "lr", s->opt.lr, &s->opt.lr)) ||
         (rc = args_choice(a, "optimizer", optimizer_names, (int)s->opt.optimizer, &optimizer)) ||
         (rc = args_u64(a, "seed", s->opt.seed, &s->opt.seed)) ||
-        (rc = args_nonnegative_int(a, "threads", s->opt.threads, &s->opt.threads)) ||
+        (rc = args_threads(a, s->opt.threads, &s->opt.threads)) ||
         (rc = args_positive_int(a, "limit", 0, &s->limit)) ||
         (rc = args_positive_int(a, "val-limit", 0, &s->val_limit)) ||
         (rc = args_choice(a, "task", task_names, TASK_RECONSTRUCT, &s->task)) ||

@@ -252,7 +252,7 @@ static int read_options(const st_file *f, ae_train_options *o, ae_error *err)
         get_int(f, CK "opt.init_weights", 0, 1, &o->init_weights, err) ||
         get_int(f, CK "opt.checkpoint_steps", 0, INT_MAX, &o->checkpoint_steps, err) ||
         get_int(f, CK "opt.checkpoint_epochs", 0, INT_MAX, &o->checkpoint_epochs, err) ||
-        get_int(f, CK "threads", 1, 256, &o->threads, err))
+        get_int(f, CK "threads", 1, AE_MAX_THREADS, &o->threads, err))
         return -1;
     o->checkpoint = f->path;
     ae_error why = {{0}};

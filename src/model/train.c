@@ -224,7 +224,7 @@ static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, int
     int logit = m->nlayers - 2;           /* the discriminator's pre-sigmoid value */
     int L = (int)m->layers[m->n_encoder - 1].out_size;
     float scale = 1.0f / (float)nb;
-    long correct[256] = { 0 };
+    long correct[AE_MAX_THREADS] = { 0 };
 
     /* discriminator: real = N(0, I) samples, fake = codes (no encoder gradient) */
     #pragma omp parallel num_threads(threads)
@@ -335,7 +335,7 @@ int train_state_alloc(ae_train_state **out, const ae_model *m, const ae_train_op
         snprintf(s->path, sizeof s->path, "%s", opt->checkpoint);
         s->opt.checkpoint = s->path;
     }
-    s->threads = resolve_threads(opt->threads);
+    s->threads = ae_threads_resolve(opt->threads);
     s->n = n;
     s->nparams = m->nparams;
     s->adversarial = ae_model_is_adversarial(m);
@@ -431,7 +431,7 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
     aae_ctx aae = { &s->disc, &s->gen, 0 };
     int steps = s->steps;
     pass_mode mode = m->sample_layer >= 0 ? PASS_SAMPLE : PASS_MEAN;
-    double thread_loss[256], thread_kl[256];
+    double thread_loss[AE_MAX_THREADS], thread_kl[AE_MAX_THREADS];
     int ckpt = opt->checkpoint != NULL, stop = 0, saved = 0;
     double run_start = now_seconds(), seconds_before = s->seconds;
 
@@ -601,8 +601,10 @@ int ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val,
     if (train_data_hash(val) != s->val_hash)
         return ae_fail(err, "%s: the validation images are not the checkpoint's run's "
                        "(same count, other pixels)", val->source);
-    /* what may change: the thread count and where / how often to checkpoint */
-    s->threads = resolve_threads(opt->threads);
+    /* what may change: the thread count and where / how often to checkpoint.
+     * The run's own count is kept even above this machine's cap, so that
+     * the resumed run stays bit-identical. */
+    if (opt->threads != s->threads) s->threads = ae_threads_resolve(opt->threads);
     s->opt.threads = opt->threads;
     s->opt.checkpoint_steps = opt->checkpoint_steps;
     s->opt.checkpoint_epochs = opt->checkpoint_epochs;
