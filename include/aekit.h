@@ -96,6 +96,11 @@ int  ae_dataset_open_ex(ae_dataset **out, const char *name, ae_split split,
 int  ae_npy_write_f32(const char *path, const float *data, int ndim, const long *shape, ae_error *err);
 int  ae_npy_write_u8(const char *path, const uint8_t *data, int ndim, const long *shape, ae_error *err);
 int  ae_npy_read_f32(const char *path, float **data, int *ndim, long *shape /* [4] */, ae_error *err);
+/* The shape alone, checked as ae_npy_read_f32 checks the file (dtype, order,
+ * dimensions, the file's size against the header), without reading the
+ * data: a caller can refuse an array of the wrong shape for the cost of its
+ * header. */
+int  ae_npy_read_shape(const char *path, int *ndim, long *shape /* [4] */, ae_error *err);
 
 /* ---- models ---------------------------------------------------------------- */
 

@@ -290,6 +290,12 @@ def npy(path, rows, cols):
     open(path, "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode() + bytes(4 * rows * cols))
 npy(sys.argv[1] + "/codes3.npy", 5, 3)
 npy(sys.argv[1] + "/codes2.npy", 5, 2)
+# 240 MB of codes 3 wide (a sparse file: the zeros take no disk)
+h = "{'descr': '<f4', 'fortran_order': False, 'shape': (20000000, 3), }"
+h += " " * (63 - (10 + len(h)) % 64) + "\n"
+with open(sys.argv[1] + "/many-codes3.npy", "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode())
+    f.truncate(10 + len(h) + 4 * 20000000 * 3)
 open(sys.argv[1] + "/not.npy", "wb").write(b"hello, not numpy")
 # 18 training and 4 test images of noise, for a PCA of few large images
 import os, random
@@ -324,6 +330,8 @@ expect_error "manifold: --grid 0"              2 "--grid"  "$work/m.png" -- "$AE
 expect_error "decode: codes 3 wide for a 2-D latent" 1 "codes3.npy" "$work/d.png" -- "$AEKIT" decode "$model2" "$tmp/codes3.npy" --out "$work/d.png"
 if grep -q "3 values wide" "$logs/stderr" && grep -q "latent has 2" "$logs/stderr"; then ok "decode: names both sizes"
 else bad "decode: names both sizes" "message lacks '3 values wide' or 'latent has 2'"; fi
+MAX_RSS_MB=100 expect_error "decode: 240 MB of codes 3 wide for a 2-D latent: refused from the header" 1 \
+  "many-codes3.npy: codes are 3 values wide" "$work/d.png" -- "$AEKIT" decode "$model2" "$tmp/many-codes3.npy" --out "$work/d.png"
 expect_error "decode: codes 2 wide for a 128 latent" 1 "128" "$work/d.png" -- "$AEKIT" decode "$model" "$tmp/codes2.npy" --out "$work/d.png"
 expect_error "decode: not a .npy file"         1 "not.npy" "$work/d.png" -- "$AEKIT" decode "$model2" "$tmp/not.npy" --out "$work/d.png"
 expect_error "decode: missing codes file"      1 "nosuch.npy" "$work/d.png" -- "$AEKIT" decode "$model2" "$tmp/nosuch.npy" --out "$work/d.png"
