@@ -233,6 +233,33 @@ expect_error "eval missing model file"     1 "nosuch.safetensors"     - -- "$AEK
 expect_error "eval random bytes"           1 "random.safetensors"     - -- "$AEKIT" eval "$tmp/random.safetensors" --data "$small"
 expect_error "eval garbage JSON header"    1 "garbage.safetensors"    - -- "$AEKIT" eval "$tmp/garbage.safetensors" --data "$small"
 expect_error "eval header beyond the file" 1 "huge-header.safetensors" - -- "$AEKIT" eval "$tmp/huge-header.safetensors" --data "$small"
+# The trained model with a 500 MB tensor in place of encoder.0.weight, and
+# with 500 MB after its last tensor (sparse files: the zeros take no disk).
+"$PY" - "$model" "$tmp" <<'EOF'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h, data = json.loads(b[8:8 + n]), b[8 + n:]
+end = max(v["data_offsets"][1] for k, v in h.items() if k != "__metadata__")
+def write(path, header, extra):
+    hb = json.dumps(header).encode()
+    hb += b" " * (-len(hb) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hb)) + hb + data[:end])
+        f.truncate(8 + len(hb) + end + extra)
+write(sys.argv[2] + "/big-tail.safetensors", h, 500000000)
+h["encoder.0.weight"] = {"dtype": "F32", "shape": [125000000], "data_offsets": [end, end + 500000000]}
+write(sys.argv[2] + "/big-tensor.safetensors", h, 500000000)
+EOF
+MAX_RSS_MB=100 expect_error "info: a 500 MB tensor the model cannot take: refused from the header" 1 \
+  "big-tensor.safetensors: tensor 'encoder.0.weight' has 125000000 values, the model needs" - -- "$AEKIT" info "$tmp/big-tensor.safetensors"
+rm -f "$logs/rss"
+if "$PY" -c "$peak_rss_py" "$logs/rss" "$AEKIT" info "$tmp/big-tail.safetensors" >"$logs/stdout" 2>"$logs/stderr" &&
+   [[ $(cat "$logs/rss") -le 100 ]]; then
+  ok "info: 500 MB after the last tensor are not read"
+else
+  bad "info: 500 MB after the last tensor are not read" "exit code or peak RSS $(cat "$logs/rss" 2>/dev/null) MiB (bound 100)"
+fi
 MAX_RSS_MB=100 expect_error "info: 2 million metadata entries" 1 "many-meta.safetensors: header entry \"__metadata__\" has more than 4096 keys" - -- \
   "$AEKIT" info "$tmp/many-meta.safetensors"
 MAX_RSS_MB=100 expect_error "eval: a million tensors" 1 "many-tensors.safetensors: header lists more than 16384 tensors" - -- \

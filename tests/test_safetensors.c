@@ -465,10 +465,45 @@ static void test_header_counts(void)
                       "4097 metadata entries");
 }
 
+/* ---- reading in two steps; bytes after the last tensor ------------------------ */
+
+/* Bytes after the last tensor are allowed and not read: 500 MB of them (a
+ * sparse file) cost nothing. The header alone gives the tensors before the
+ * data is read. */
+static void test_two_steps(void)
+{
+    const char *p = tmp_path("tail.safetensors");
+    put_st(p, "{\"__metadata__\":{\"k\":\"v\"}," T("w", "U8", "[4]", "[0,4]") "}", "abcd", 4);
+    FILE *fp = fopen(p, "r+b");
+    CHECK(fp && fseek(fp, 0, SEEK_END) == 0 && ftruncate(fileno(fp), ftell(fp) + 500000000L) == 0,
+          "sparse tail");
+    if (fp) fclose(fp);
+    long peak = 0;
+    char msg[1024];
+    int rc = run_measured(read_measured, (void *)p, &peak, msg, sizeof msg);
+    CHECK(rc == 0 && strstr(msg, "1 tensors, 1 metadata"), "500 MB after the last tensor: %s", msg);
+    CHECK(peak < 100 * 1024, "not read: peak RSS %ld KiB (bound 100 MiB)", peak);
+
+    st_file f;
+    ae_error err = {{0}};
+    CHECK(st_read_header(&f, p, &err) == 0 && f.count == 1 && f.nmeta == 1 && f.data == NULL,
+          "header only: %s", err.msg);
+    CHECK(st_find(&f, "w") && st_find(&f, "w")->numel == 4, "tensor known from the header");
+    CHECK(st_read_data(&f, &err) == 0 && f.data && f.data_size == 4 && memcmp(f.data, "abcd", 4) == 0,
+          "data up to the last tensor's end: %s", err.msg);
+    CHECK(st_read_data(&f, &err) == 0, "a second st_read_data is a no-op");
+    st_free(&f);
+    CHECK(st_read_header(&f, p, &err) == 0, "%s", err.msg);
+    st_free(&f); /* without the data: closes the file */
+    CHECK(f.fp == NULL && f.tensors == NULL, "st_free after the header only");
+    unlink(p);
+}
+
 int main(void)
 {
     if (scratch_open("test_st") != 0) return 2;
     test_header_counts(); /* first: the children's peak RSS includes ours */
+    test_two_steps();
     test_round_trip();
     test_byte_exact();
     test_conversions();

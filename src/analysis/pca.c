@@ -903,7 +903,7 @@ int pca_load(pca_model *p, const char *path, ae_error *err)
     memset(p, 0, sizeof *p);
     if (!path) return ae_fail(err, "pca: no input path");
     st_file f;
-    if (st_read(&f, path, err) != 0) return -1;
+    if (st_read_header(&f, path, err) != 0) return -1; /* the data once kind and shape fit */
     int rc = -1;
     const char *kind = st_meta(&f, "aekit.kind");
     const st_tensor *comp = st_find(&f, "components");
@@ -919,6 +919,7 @@ int pca_load(pca_model *p, const char *path, ae_error *err)
         goto done;
     }
     int k = (int)comp->shape[0], d = (int)comp->shape[1];
+    if (st_read_data(&f, err) != 0) goto done;
     if (alloc_model(p, d, k) != 0) {
         ae_fail(err, "%s: out of memory for %d components of dimension %d", path, k, d);
         goto done;

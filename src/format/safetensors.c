@@ -291,7 +291,8 @@ static int read_exact(FILE *fp, void *buf, size_t n, const char *path, ae_error 
     return 0;
 }
 
-static int read_file(st_file *f, FILE *fp, const char *path, ae_error *err)
+/* Reads and checks the header; fp is then at the data section. */
+static int read_header(st_file *f, FILE *fp, const char *path, ae_error *err)
 {
     struct stat st;
     if (fstat(fileno(fp), &st) != 0)
@@ -323,26 +324,50 @@ static int read_file(st_file *f, FILE *fp, const char *path, ae_error *err)
     int rc = read_exact(fp, hdr, (size_t)hlen, path, err);
     if (rc == 0) rc = parse_header(f, hdr, (size_t)hlen, data_size, path, err);
     free(hdr);
-    if (rc != 0) return -1;
-
-    /* Only now, with every tensor checked, allocate the data section. */
-    f->data = malloc(data_size ? data_size : 1);
-    if (!f->data)
-        return ae_fail(err, "%s: out of memory for the %zu-byte data section", path, data_size);
-    f->data_size = data_size;
-    return read_exact(fp, f->data, data_size, path, err);
+    return rc;
 }
 
-int st_read(st_file *f, const char *path, ae_error *err)
+int st_read_header(st_file *f, const char *path, ae_error *err)
 {
     memset(f, 0, sizeof *f);
     snprintf(f->path, sizeof f->path, "%s", path);
     FILE *fp = fopen(path, "rb");
     if (!fp) return ae_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    int rc = read_file(f, fp, path, err);
-    fclose(fp);
-    if (rc != 0) st_free(f);
+    if (read_header(f, fp, path, err) != 0) {
+        fclose(fp);
+        st_free(f);
+        return -1;
+    }
+    f->fp = fp;
+    return 0;
+}
+
+int st_read_data(st_file *f, ae_error *err)
+{
+    if (f->data) return 0;
+    if (!f->fp) return ae_fail(err, "%s: the file is not open for its data", f->path);
+    /* Only now, with every tensor checked, allocate the data section, up to
+     * the last tensor's end: bytes after it are allowed, and not read. */
+    size_t need = 0;
+    for (int i = 0; i < f->count; i++)
+        if (f->tensors[i].end > need) need = f->tensors[i].end;
+    f->data = malloc(need ? need : 1);
+    int rc = f->data ? read_exact(f->fp, f->data, need, f->path, err)
+                     : ae_fail(err, "%s: out of memory for the %zu-byte data section", f->path, need);
+    f->data_size = need;
+    fclose(f->fp);
+    f->fp = NULL;
     return rc;
+}
+
+int st_read(st_file *f, const char *path, ae_error *err)
+{
+    if (st_read_header(f, path, err) != 0) return -1;
+    if (st_read_data(f, err) != 0) {
+        st_free(f);
+        return -1;
+    }
+    return 0;
 }
 
 void st_free(st_file *f)
@@ -356,6 +381,7 @@ void st_free(st_file *f)
     free(f->meta_vals);
     free(f->tensors);
     free(f->data);
+    if (f->fp) fclose(f->fp);
     memset(f, 0, sizeof *f);
 }
 

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "aekit.h"
 
 #define ST_MAX_DIMS 8
@@ -40,12 +41,22 @@ typedef struct {
     char     **meta_keys;    /* __metadata__, count nmeta */
     char     **meta_vals;
     int        nmeta;
-    uint8_t   *data;         /* data section (owned) */
+    uint8_t   *data;         /* data section up to the last tensor's end (owned) */
     size_t     data_size;
     char       path[1024];
+    FILE      *fp;           /* open from st_read_header to st_read_data */
 } st_file;
 
+/* Reads and checks the header, then the data section. On failure *f is
+ * left empty (st_free on it is harmless). */
 int  st_read(st_file *f, const char *path, ae_error *err);
+/* st_read in two steps, so that a caller can refuse a file from its tensors'
+ * names, dtypes and shapes before their data is read: st_read_header
+ * fills tensors and metadata (data stays NULL, the file stays open),
+ * st_read_data reads the data section (a no-op when it is read already).
+ * st_free releases either stage. */
+int  st_read_header(st_file *f, const char *path, ae_error *err);
+int  st_read_data(st_file *f, ae_error *err);
 void st_free(st_file *f);
 const st_tensor *st_find(const st_file *f, const char *name);
 const char *st_meta(const st_file *f, const char *key);
