@@ -666,7 +666,7 @@ int pca_fit_check(long n, int d, int k, ae_error *err)
         return ae_fail(err, "pca: %ld x %d values overflow the address space", n, d);
     long m = matrix_side(n, d);
     if (eig_bytes(m) > PCA_MAX_BYTES) {
-        long most = (long)sqrt(PCA_MAX_BYTES / 44.0);
+        long most = (long)sqrt(PCA_MAX_BYTES / eig_bytes(1));
         return ae_fail(err, "pca: %ld vectors of %d values: the %ld x %ld %s and its "
                        "eigenvectors would take %.1f GiB, more than the %.0f GiB limit (a side "
                        "of at most %ld: fewer values per vector, or fewer vectors than values)",

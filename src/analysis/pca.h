@@ -1,6 +1,7 @@
 /* Principal component analysis of n vectors of dimension d (e.g. 60,000
  * MNIST images as 784 floats): the mean, the covariance (sample covariance,
- * divided by n - 1, summed in double) and its top-k eigenvectors.
+ * divided by n - 1, summed in double) and its top-k eigenvectors; with fewer
+ * vectors than dimensions, the same from the n x n Gram matrix.
  *
  * The eigenvectors come from a dense symmetric solver (Householder
  * tridiagonalisation + implicit QL) for moderate d, and from block subspace

@@ -210,8 +210,9 @@ int ae_dataset_open_ex(ae_dataset **out, const char *name, ae_split split,
     if (!ds)
         return ae_fail(err, "%s: out of memory", dir);
     int rc;
-    /* Data sets of fixed size are returned as stored, whatever img asks,
-     * unless img->refuse_mismatch: the caller compares shapes. */
+    /* Data sets of fixed size are returned as stored, whatever img asks
+     * (the caller compares shapes), or with img->refuse_mismatch refused
+     * from their headers when they do not fit. */
     if (has_idx(dir))
         rc = open_idx(ds, dir, split, img, err);
     else if (cifar_detect(dir) && wrong_shape(img, 3, CIFAR_SIDE, CIFAR_SIDE))

@@ -183,8 +183,8 @@ static int check_overlap(const st_file *f, const char *path, ae_error *err)
  * Refused: more top-level keys than ST_MAX_TENSORS tensors and
  * __metadata__, a second-level object (a tensor's fields, or the metadata)
  * of more than ST_MAX_META keys, and more values in all than that many
- * tensors and metadata entries can hold (ST_MAX_VALUES: a tensor entry is
- * at most a dozen values, a metadata entry two). */
+ * tensors and metadata entries can hold (ST_MAX_VALUES; values counted as
+ * containers plus commas). */
 static int prescan_header(const char *buf, size_t len, const char *path, ae_error *err)
 {
     size_t depth = 0, top_keys = 0, inner_keys = 0, values = 1;
