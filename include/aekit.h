@@ -75,11 +75,16 @@ typedef enum { AE_FIT_RESIZE = 0, AE_FIT_CROP = 1 } ae_fit;
 typedef struct {
     int    c, h, w;   /* wanted channels (1 or 3) and size; 0 = as stored (data sets of fixed size) */
     ae_fit fit;
+    int    refuse_mismatch; /* 1: a data set of fixed size (IDX, CIFAR) whose images are not
+                               c x h x w is refused from its file headers, before its pixels
+                               are read; 0: it is returned as stored, for the caller to compare */
 } ae_image_options;
 /* Like ae_dataset_open, and also opens image folders (PNG/JPEG, converted to
  * img's channels and size) and CIFAR-10 binary folders. `name` may also be
  * "cifar10" (a folder cifar10/ or cifar-10-batches-bin/ in the search path).
- * img may be NULL for data sets of fixed size (IDX, CIFAR). */
+ * img may be NULL for data sets of fixed size (IDX, CIFAR). The image and
+ * label counts of IDX files are compared from their headers, before either
+ * file's data is read. */
 int  ae_dataset_open_ex(ae_dataset **out, const char *name, ae_split split,
                         const ae_image_options *img, ae_error *err);
 
@@ -91,6 +96,11 @@ int  ae_dataset_open_ex(ae_dataset **out, const char *name, ae_split split,
 int  ae_npy_write_f32(const char *path, const float *data, int ndim, const long *shape, ae_error *err);
 int  ae_npy_write_u8(const char *path, const uint8_t *data, int ndim, const long *shape, ae_error *err);
 int  ae_npy_read_f32(const char *path, float **data, int *ndim, long *shape /* [4] */, ae_error *err);
+/* The shape alone, checked as ae_npy_read_f32 checks the file (dtype, order,
+ * dimensions, the file's size against the header), without reading the
+ * data: a caller can refuse an array of the wrong shape for the cost of its
+ * header. */
+int  ae_npy_read_shape(const char *path, int *ndim, long *shape /* [4] */, ae_error *err);
 
 /* ---- models ---------------------------------------------------------------- */
 
@@ -163,7 +173,7 @@ int         ae_model_meta_count(const ae_model *m);
 void        ae_model_meta_at(const ae_model *m, int i, const char **key, const char **value);
 
 /* Runs the whole autoencoder on n images: x [n,c,h,w] -> y [n,c,h,w] in [0,1].
- * Threads: 0 = all cores (at most AE_MAX_THREADS are used). Allocates working memory on first use. */
+ * Threads: 0 = all cores (ae_threads_resolve). Allocates working memory on first use. */
 int  ae_model_reconstruct(ae_model *m, const float *x, int n, float *y, int threads, ae_error *err);
 /* Encoder only: x [n,c,h,w] -> codes [n, latent]. A VAE gives z_mean. */
 int  ae_model_encode(ae_model *m, const float *x, int n, float *codes, int threads, ae_error *err);
@@ -181,6 +191,20 @@ int  ae_model_sample(ae_model *m, int n, uint64_t seed, float *images, int threa
 int  ae_model_fit_latent(ae_model *m, const ae_dataset *ds, int threads, ae_error *err);
 /* Reads that Gaussian back: mean and std, latent-size floats each. */
 int  ae_model_latent_gaussian(const ae_model *m, float *mean, float *std, ae_error *err);
+
+/* ---- threads ------------------------------------------------------------------
+ * Every `threads` argument and option: 0 = all cores (the processors this
+ * process may run on), N = N threads, lowered to ae_threads_max(): at most
+ * AE_THREADS_PER_CORE threads per core and AE_MAX_THREADS in all. More
+ * threads than that only cost memory (each has its own working buffers:
+ * 256 of them took 5.5 GB on 2 cores). Counts up to the cap run exactly as
+ * asked: results are bit-identical per thread count. ae_train_resume keeps
+ * the thread count of the checkpoint's run even above the cap. */
+#define AE_MAX_THREADS      256
+#define AE_THREADS_PER_CORE 4
+int  ae_threads_max(void);
+/* The thread count a request runs with. */
+int  ae_threads_resolve(int requested);
 
 /* ---- corruption (denoising) --------------------------------------------------- */
 
@@ -208,11 +232,11 @@ typedef enum { AE_OPT_ADAM = 0, AE_OPT_RMSPROP = 1, AE_OPT_SGD = 2 } ae_optimize
  *             float precision of the weights, the run would train nothing;
  *  clip_grad  0 (off) or at least AE_MIN_CLIP_GRAD (and finite): the
  *             clipping factor is a float, below it the gradient becomes 0;
- *  threads    0 (all cores) to AE_MAX_THREADS.                              */
+ *  threads    0 (all cores) to AE_MAX_THREADS (more than ae_threads_max()
+ *             run as that many).                                         */
 #define AE_MAX_EPOCHS    1000000
 #define AE_MIN_LR        1e-10
 #define AE_MIN_CLIP_GRAD 1e-37
-#define AE_MAX_THREADS   256
 
 typedef struct {
     int          epochs;       /* 25 (the lesson)                              */
@@ -225,7 +249,7 @@ typedef struct {
     double       alpha;        /* RMSprop smoothing: 0.99 (PyTorch)            */
     double       momentum;     /* SGD: 0.9                                     */
     uint64_t     seed;         /* weights (as ae_model_init(m, seed)) and shuffling */
-    int          threads;      /* 0 = all cores; at most AE_MAX_THREADS        */
+    int          threads;      /* 0 = all cores; capped (ae_threads_resolve)   */
     int          init_weights; /* 1: ae_model_init(m, seed) first; 0: keep the
                                   model's weights (fine-tuning, --init)        */
     double       clip_grad;    /* > 0: scale each step's gradient down to this

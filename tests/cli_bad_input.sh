@@ -14,19 +14,39 @@ mkdir -p "$work" "$logs"
 # Nothing should be found through the environment or ./data.
 unset AEKIT_DATA
 
+# Runs argv[2:], writes its peak resident memory in MiB to argv[1] and exits
+# with its exit code.
+peak_rss_py='
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+with open(sys.argv[1], "w") as f:
+    f.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024))
+sys.exit(rc if rc >= 0 else 128 - rc)
+'
+
 ok()  { passed=$((passed + 1)); echo "ok    $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL  $1: $2"; sed 's/^/        stderr: /' "$logs/stderr"; }
 
 # expect_error NAME CODE NEEDLE MUST_NOT_EXIST -- COMMAND...
 #   CODE: expected exit code; NEEDLE: text stderr must contain (the flag or
 #   file at fault); MUST_NOT_EXIST: a path the command must not create ("-"
-#   for none).
+#   for none). With MAX_RSS_MB=N in the environment, the command's peak
+#   resident memory must also stay within N MiB (a refusal must cost no more
+#   than the bytes needed to decide it).
 expect_error() {
   local name=$1 code=$2 needle=$3 absent=$4
   shift 5
-  (cd "$work" && "$@" >"$logs/stdout" 2>"$logs/stderr")
+  local measure=()
+  [[ -n ${MAX_RSS_MB:-} ]] && measure=("$PY" -c "$peak_rss_py" "$logs/rss")
+  rm -f "$logs/rss"
+  (cd "$work" && "${measure[@]}" "$@" >"$logs/stdout" 2>"$logs/stderr")
   local rc=$? problems=()
   [[ $rc -eq $code ]] || problems+=("exit code $rc, expected $code")
+  if [[ -n ${MAX_RSS_MB:-} ]]; then
+    local rss
+    rss=$(cat "$logs/rss" 2>/dev/null)
+    [[ -n $rss && $rss -le $MAX_RSS_MB ]] || problems+=("peak RSS ${rss:-unknown} MiB, the bound is $MAX_RSS_MB MiB")
+  fi
   local lines
   lines=$(wc -l <"$logs/stderr")
   if [[ $lines -ne 1 || -n $(tail -c1 "$logs/stderr") ]]; then
@@ -59,6 +79,42 @@ make_idx "$tmp/wide" 16 8 32
 mkdir -p "$tmp/empty"
 cp -r "$small" "$tmp/truncated"
 truncate -s 5000 "$tmp/truncated/train-images-idx3-ubyte"   # header says 64 images
+# Data sets whose headers already decide the refusal, in gzip files of a few
+# hundred KB that inflate to hundreds of MiB: images of 28x29 (the models
+# take 28x28), and images of 28x28 with one label fewer than images.
+# Refusing them must not inflate the pixels. One compressed MiB of zeros is
+# repeated (after a full flush each copy stands alone).
+"$PY" - "$tmp" <<'EOF'
+import gzip, os, struct, sys, zlib
+def gz_zeros(path, head, mib):
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = c.compress(head) + c.flush(zlib.Z_FULL_FLUSH)
+    zeros = bytes(1 << 20)
+    chunk = c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH)
+    crc = zlib.crc32(head)
+    for _ in range(mib):
+        crc = zlib.crc32(zeros, crc)
+    with open(path, "wb") as f:
+        f.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + body + chunk * mib + c.flush()
+                + struct.pack("<II", crc, (len(head) + (mib << 20)) & 0xffffffff))
+def split(d, n_images, h, w, n_labels):
+    os.makedirs(d, exist_ok=True)
+    gz_zeros(d + "/train-images-idx3-ubyte.gz", struct.pack(">IIII", 0x803, n_images, h, w),
+             n_images * h * w >> 20)
+    with open(d + "/train-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(gzip.compress(struct.pack(">II", 0x801, n_labels) + bytes(n_labels)))
+split(sys.argv[1] + "/wide-bomb", 262144, 28, 29, 262144)      # 203 MiB of pixels
+split(sys.argv[1] + "/label-bomb", 262144, 28, 28, 262143)     # 196 MiB of pixels
+EOF
+# 1,560 images of 28x28 (1.2 MB, more than one read of the gzip stream),
+# gzipped, and copies with the training images cut inside their 8-byte
+# trailer (CRC-32, length): a partial download.
+make_idx "$tmp/gz-whole" 1560 16 28 && gzip "$tmp/gz-whole"/*
+for cut in 1 2 3 4 5 6 7 8; do
+  cp -r "$tmp/gz-whole" "$tmp/gz-cut$cut"
+  f=$tmp/gz-cut$cut/train-images-idx3-ubyte.gz
+  truncate -s $(( $(stat -c %s "$f") - cut )) "$f"
+done
 
 printf 'input 1 28 28\nencoder\nconv 16 k=3 pad=same\nfrobnicate 3\ndecoder\nconv 1 k=3 pad=same\nsigmoid\n' >"$tmp/bad-model.txt"
 head -c 4096 /dev/urandom >"$tmp/random.safetensors"
@@ -66,6 +122,14 @@ head -c 4096 /dev/urandom >"$tmp/random.safetensors"
 "$PY" -c 'import struct,sys; h=b"{\"w\": {\"dtype\": \"F32\", \"sha\x00\xff garbage]]"; sys.stdout.buffer.write(struct.pack("<Q", len(h)) + h + bytes(64))' >"$tmp/garbage.safetensors"
 # A plausible header length (1 MB) beyond the end of the file.
 "$PY" -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<Q", 1 << 20) + b"{}")' >"$tmp/huge-header.safetensors"
+# Headers of millions of entries (26 MB and 13 MB), to be refused before a
+# JSON tree of them is built.
+"$PY" -c 'import struct,sys
+h = b"{\"__metadata__\":{" + b",".join(b"\"k%07d\":\"\"" % i for i in range(2000000)) + b"}}"
+sys.stdout.buffer.write(struct.pack("<Q", len(h)) + h)' >"$tmp/many-meta.safetensors"
+"$PY" -c 'import struct,sys
+h = b"{" + b",".join(b"\"t%07d\":{}" % i for i in range(1000000)) + b"}"
+sys.stdout.buffer.write(struct.pack("<Q", len(h)) + h)' >"$tmp/many-tensors.safetensors"
 echo "not a folder" >"$tmp/a-file"
 
 # ---- control: the small data set trains, giving a model for the later cases ----
@@ -79,6 +143,28 @@ else
   bad "control: training on a small valid data set works" "exit code or run files wrong"
 fi
 model=$tmp/good/model.safetensors
+
+# ---- --threads beyond the machine: capped at 4 per core, with a note ------------
+# On one core (taskset), whatever the machine: at most 4 threads, so the
+# working memory of 256 threads (5.4 GB for eval) is never taken.
+capped() {  # capped NAME COMMAND...: succeeds, notes the cap, bounded memory
+  local name=$1
+  shift
+  rm -f "$logs/rss"
+  (cd "$work" && taskset -c 0 "$PY" -c "$peak_rss_py" "$logs/rss" "$@" >"$logs/stdout" 2>"$logs/stderr")
+  local rc=$? rss
+  rss=$(cat "$logs/rss" 2>/dev/null)
+  if [[ $rc -eq 0 && -n $rss && $rss -le 200 ]] &&
+     grep -q -- "--threads 100000: capped at 4 (4 x the 1 core)" "$logs/stderr"; then
+    ok "$name"
+  else
+    bad "$name" "exit code $rc, peak RSS ${rss:-unknown} MiB (bound 200) or no note of the cap"
+  fi
+}
+capped "eval --threads 100000: capped at 4 threads on 1 core" "$AEKIT" eval "$model" --data "$small" --threads 100000
+capped "train --threads 100000: capped at 4 threads on 1 core" "$AEKIT" train --model conv --data "$small" \
+  --batch 16 --epochs 1 --threads 100000 --out "$work/capped"
+rm -rf "$work/capped"
 
 # ---- the dispatcher -------------------------------------------------------------
 expect_error "no command"           2 "command"     - -- "$AEKIT"
@@ -111,6 +197,14 @@ expect_error "--data unknown name"               1 "nosuchdata"         "$run" -
 expect_error "--data truncated IDX file"         1 "train-images-idx3-ubyte" "$run" -- "$AEKIT" train --model conv --data "$tmp/truncated" --out "$run"
 expect_error "--data images of the wrong size"   1 "32"                 "$run" -- "$AEKIT" train --model conv --data "$tmp/wide" --out "$run"
 expect_error "--out is a file"                   1 "a-file"             -      -- "$AEKIT" train --model conv --data "$small" --out "$tmp/a-file"
+MAX_RSS_MB=100 expect_error "--data images of 28x29 in a 200 KB gzip of 203 MiB: refused from the header" 1 \
+  "wide-bomb/train-images-idx3-ubyte.gz: images are 1x28x29" "$run" -- "$AEKIT" train --model conv --data "$tmp/wide-bomb" --out "$run"
+MAX_RSS_MB=100 expect_error "--data one label fewer than images in a gzip of 196 MiB: refused from the headers" 1 \
+  "has 262143 labels" "$run" -- "$AEKIT" train --model conv --data "$tmp/label-bomb" --out "$run"
+for cut in 1 2 3 4 5 6 7 8; do
+  expect_error "--data gzip cut $cut bytes into its 8-byte trailer" 1 "gz-cut$cut/train-images-idx3-ubyte.gz: truncated" \
+    "$run" -- "$AEKIT" train --model conv --data "$tmp/gz-cut$cut" --batch 16 --threads 2 --epochs 1 --out "$run"
+done
 
 # ---- eval, info, reconstruct --------------------------------------------------------
 expect_error "eval without MODEL"          2 "MODEL"                  - -- "$AEKIT" eval --data "$small"
@@ -118,6 +212,37 @@ expect_error "eval missing model file"     1 "nosuch.safetensors"     - -- "$AEK
 expect_error "eval random bytes"           1 "random.safetensors"     - -- "$AEKIT" eval "$tmp/random.safetensors" --data "$small"
 expect_error "eval garbage JSON header"    1 "garbage.safetensors"    - -- "$AEKIT" eval "$tmp/garbage.safetensors" --data "$small"
 expect_error "eval header beyond the file" 1 "huge-header.safetensors" - -- "$AEKIT" eval "$tmp/huge-header.safetensors" --data "$small"
+# The trained model with a 500 MB tensor in place of encoder.0.weight, and
+# with 500 MB after its last tensor (sparse files: the zeros take no disk).
+"$PY" - "$model" "$tmp" <<'EOF'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h, data = json.loads(b[8:8 + n]), b[8 + n:]
+end = max(v["data_offsets"][1] for k, v in h.items() if k != "__metadata__")
+def write(path, header, extra):
+    hb = json.dumps(header).encode()
+    hb += b" " * (-len(hb) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hb)) + hb + data[:end])
+        f.truncate(8 + len(hb) + end + extra)
+write(sys.argv[2] + "/big-tail.safetensors", h, 500000000)
+h["encoder.0.weight"] = {"dtype": "F32", "shape": [125000000], "data_offsets": [end, end + 500000000]}
+write(sys.argv[2] + "/big-tensor.safetensors", h, 500000000)
+EOF
+MAX_RSS_MB=100 expect_error "info: a 500 MB tensor the model cannot take: refused from the header" 1 \
+  "big-tensor.safetensors: tensor 'encoder.0.weight' has 125000000 values, the model needs" - -- "$AEKIT" info "$tmp/big-tensor.safetensors"
+rm -f "$logs/rss"
+if "$PY" -c "$peak_rss_py" "$logs/rss" "$AEKIT" info "$tmp/big-tail.safetensors" >"$logs/stdout" 2>"$logs/stderr" &&
+   [[ $(cat "$logs/rss") -le 100 ]]; then
+  ok "info: 500 MB after the last tensor are not read"
+else
+  bad "info: 500 MB after the last tensor are not read" "exit code or peak RSS $(cat "$logs/rss" 2>/dev/null) MiB (bound 100)"
+fi
+MAX_RSS_MB=100 expect_error "info: 2 million metadata entries" 1 "many-meta.safetensors: header entry \"__metadata__\" has more than 4096 keys" - -- \
+  "$AEKIT" info "$tmp/many-meta.safetensors"
+MAX_RSS_MB=100 expect_error "eval: a million tensors" 1 "many-tensors.safetensors: header lists more than 16384 tensors" - -- \
+  "$AEKIT" eval "$tmp/many-tensors.safetensors" --data "$small"
 expect_error "eval --limit abc"            2 "--limit"                - -- "$AEKIT" eval "$model" --limit abc
 expect_error "eval --json=1"               2 "--json"                 - -- "$AEKIT" eval "$model" --json=1
 expect_error "eval data of the wrong size" 1 "32"                     - -- "$AEKIT" eval "$model" --data "$tmp/wide"
@@ -157,8 +282,8 @@ fi
 model2=$tmp/good2/model.safetensors
 "$PY" - "$tmp" <<'EOF'
 import struct, sys, zlib
-def png(path, w, h):
-    raw = b"".join(b"\0" + bytes(w) for _ in range(h))
+def png(path, w, h, raw=None):
+    raw = raw or b"".join(b"\0" + bytes(w) for _ in range(h))
     def chunk(t, d):
         return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
     open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
@@ -171,7 +296,22 @@ def npy(path, rows, cols):
     open(path, "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode() + bytes(4 * rows * cols))
 npy(sys.argv[1] + "/codes3.npy", 5, 3)
 npy(sys.argv[1] + "/codes2.npy", 5, 2)
+# 240 MB of codes 3 wide (a sparse file: the zeros take no disk)
+h = "{'descr': '<f4', 'fortran_order': False, 'shape': (20000000, 3), }"
+h += " " * (63 - (10 + len(h)) % 64) + "\n"
+with open(sys.argv[1] + "/many-codes3.npy", "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode())
+    f.truncate(10 + len(h) + 4 * 20000000 * 3)
 open(sys.argv[1] + "/not.npy", "wb").write(b"hello, not numpy")
+# 18 training and 4 test images of noise, for a PCA of few large images
+import os, random
+rng = random.Random(1)
+for split, n in (("train", 18), ("test", 4)):
+    os.makedirs(sys.argv[1] + "/few/" + split)
+    for i in range(n):
+        path = "%s/few/%s/%02d.png" % (sys.argv[1], split, i)
+        raw = b"".join(b"\0" + bytes(rng.randrange(256) for _ in range(32)) for _ in range(32))
+        png(path, 32, 32, raw)
 EOF
 
 for cmd in denoise upscale encode sample manifold scatter perturb interpolate compare; do
@@ -196,6 +336,8 @@ expect_error "manifold: --grid 0"              2 "--grid"  "$work/m.png" -- "$AE
 expect_error "decode: codes 3 wide for a 2-D latent" 1 "codes3.npy" "$work/d.png" -- "$AEKIT" decode "$model2" "$tmp/codes3.npy" --out "$work/d.png"
 if grep -q "3 values wide" "$logs/stderr" && grep -q "latent has 2" "$logs/stderr"; then ok "decode: names both sizes"
 else bad "decode: names both sizes" "message lacks '3 values wide' or 'latent has 2'"; fi
+MAX_RSS_MB=100 expect_error "decode: 240 MB of codes 3 wide for a 2-D latent: refused from the header" 1 \
+  "many-codes3.npy: codes are 3 values wide" "$work/d.png" -- "$AEKIT" decode "$model2" "$tmp/many-codes3.npy" --out "$work/d.png"
 expect_error "decode: codes 2 wide for a 128 latent" 1 "128" "$work/d.png" -- "$AEKIT" decode "$model" "$tmp/codes2.npy" --out "$work/d.png"
 expect_error "decode: not a .npy file"         1 "not.npy" "$work/d.png" -- "$AEKIT" decode "$model2" "$tmp/not.npy" --out "$work/d.png"
 expect_error "decode: missing codes file"      1 "nosuch.npy" "$work/d.png" -- "$AEKIT" decode "$model2" "$tmp/nosuch.npy" --out "$work/d.png"
@@ -223,6 +365,17 @@ expect_error "pca: --components 0"             2 "--components" "$work/pca" -- "
 expect_error "pca: more components than pixels" 2 "--components" "$work/pca" -- "$AEKIT" pca --data "$small" --components 785 --out "$work/pca"
 expect_error "pca: --out is a file"            1 "a-file"  - -- "$AEKIT" pca --data "$small" --components 2 --out "$tmp/a-file"
 expect_error "pca: --shape 2x28x28"            2 "--shape" "$work/pca" -- "$AEKIT" pca --data "$small" --components 2 --shape 2x28x28 --out "$work/pca"
+# 18 images read at 80x80: the 18 x 18 Gram matrix, not a 6400 x 6400
+# covariance (330 MB); memory bounded, as for a refusal.
+rm -f "$logs/rss"
+if (cd "$work" && "$PY" -c "$peak_rss_py" "$logs/rss" "$AEKIT" pca --data "$tmp/few" --shape 1x80x80 \
+      --components 4 --out "$work/pca-few" >"$logs/stdout" 2>"$logs/stderr") &&
+   [[ -s $work/pca-few/pca.safetensors && $(cat "$logs/rss") -le 100 ]]; then
+  ok "pca: 18 images of 80x80 fit in bounded memory"
+else
+  bad "pca: 18 images of 80x80 fit in bounded memory" "exit code, files or peak RSS $(cat "$logs/rss" 2>/dev/null) MiB (bound 100)"
+fi
+rm -rf "$work/pca-few"
 expect_error "compare: data of the wrong size" 1 "32"      - -- "$AEKIT" compare "$model" --data "$tmp/wide"
 expect_error "compare: --k above the training images" 2 "--k" - -- "$AEKIT" compare "$model" --data "$small" --k 65
 expect_error "eval: bad --noise"               2 "--noise" - -- "$AEKIT" eval "$model" --data "$small" --noise saltpepper:x
@@ -241,8 +394,8 @@ expect_range "--lr 1e-300 (0 in float arithmetic)" "--lr: expected a finite numb
 expect_range "--lr 1e-400 (underflows a double)" "got '1e-400'" -- "$AEKIT" train --model conv --data "$small" --lr 1e-400 --out "$run"
 expect_range "--clip-grad 1e-300 (zeroes every gradient)" "--clip-grad: expected a finite number of at least 1e-37, got '1e-300'" -- \
   "$AEKIT" train --model conv --data "$small" --clip-grad 1e-300 --out "$run"
-expect_range "--threads 257 (was cut to 256 quietly)" "--threads: expected an integer from 0 to 256, got '257'" -- \
-  "$AEKIT" train --model conv --data "$small" --threads 257 --out "$run"
+expect_range "--threads 99999999999 (beyond an int; smaller counts are capped, above)" "--threads: expected an integer from 0 to 2147483647, got '99999999999'" -- \
+  "$AEKIT" train --model conv --data "$small" --threads 99999999999 --out "$run"
 expect_range "--latent 2000000 (was exit 1 from the library)" "--latent: expected an integer from 1 to 1048576, got '2000000'" -- \
   "$AEKIT" train --model vae --latent 2000000 --data "$small" --out "$run"
 expect_range "--batch 99999999999" "--batch: expected an integer from 1 to 2147483647, got '99999999999'" -- \
@@ -251,7 +404,7 @@ expect_range "--scale 02" "--scale: expected one of 2, 4, got '02'" -- \
   "$AEKIT" train --model sr --scale 02 --data "$small" --out "$run"
 expect_range "--noise gaussian:1e300,0.5 (infinite as a float)" "gaussian:1e300,0.5" -- \
   "$AEKIT" train --model conv --task denoise --noise gaussian:1e300,0.5 --data "$small" --out "$run"
-expect_error "eval --threads 1000"      2 "--threads: expected an integer from 0 to 256, got '1000'" - -- "$AEKIT" eval "$model" --data "$small" --threads 1000
+expect_error "eval --threads -1"        2 "--threads: expected an integer from 0 to 2147483647, got '-1'" - -- "$AEKIT" eval "$model" --data "$small" --threads -1
 expect_error "eval --limit 99999999999" 2 "--limit: expected an integer from 1 to 2147483647, got '99999999999'" - -- "$AEKIT" eval "$model" --data "$small" --limit 99999999999
 expect_error "compare --k 10001"        2 "--k: expected an integer from 1 to 10000, got '10001'" - -- "$AEKIT" compare "$model" --data "$small" --k 10001
 expect_error "sample --cols 1001"       2 "--cols: expected an integer from 1 to 1000, got '1001'" "$work/s.png" -- "$AEKIT" sample "$model" --cols 1001 --out "$work/s.png"

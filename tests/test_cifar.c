@@ -127,9 +127,20 @@ static void test_read(void)
     ds = NULL;
 
     /* a fixed-size data set is not resized: the caller reports a mismatch */
-    ae_image_options img = { 1, 28, 28, AE_FIT_CROP };
+    ae_image_options img = { 1, 28, 28, AE_FIT_CROP, 0 };
     CHECK(ae_dataset_open_ex(&ds, at("c"), AE_SPLIT_TEST, &img, &err) == 0, "%s", err.msg);
     CHECK(ds && ds->c == 3 && ds->h == 32 && ds->w == 32, "CIFAR stays 3x32x32");
+    ae_dataset_free(ds);
+    ds = NULL;
+    /* ... or, asked to, refuses it before reading any file */
+    img.refuse_mismatch = 1;
+    CHECK(ae_dataset_open_ex(&ds, at("c"), AE_SPLIT_TEST, &img, &err) == -1 && !ds,
+          "CIFAR refused for a 1x28x28 model");
+    CHECK(strstr(err.msg, at("c")) && strstr(err.msg, "images are 3x32x32") &&
+          strstr(err.msg, "1x28x28 are needed"), "names folder and both shapes: %s", err.msg);
+    ae_image_options same = { 3, 32, 32, AE_FIT_CROP, 1 };
+    CHECK(ae_dataset_open_ex(&ds, at("c"), AE_SPLIT_TEST, &same, &err) == 0 && ds && ds->c == 3,
+          "CIFAR accepted for a 3x32x32 model: %s", err.msg);
     ae_dataset_free(ds);
     ds = NULL;
 

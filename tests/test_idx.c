@@ -12,6 +12,7 @@
 
 #include "aekit.h"
 #include "data/idx.h"
+#include "peak_rss.h"
 #include "test.h"
 #include "temp_dir.h"
 
@@ -171,6 +172,196 @@ static void test_idx_broken(void)
 
     expect_idx_failure(at("no-such-file.idx"), "No such file");
     expect_idx_failure(root, "not a regular file");
+}
+
+/* A gzip IDX of over 1 MiB of data, so that reads reach the end of the
+ * data in the middle of a large request (where zlib's gzread let a cut
+ * trailer pass): cut at every byte of its 8-byte trailer (CRC-32, length),
+ * each trailer field corrupted, several members, bytes after the end. */
+static void test_gzip_trailer(void)
+{
+    const uint32_t dims[3] = { 3, 600, 700 }; /* 1,260,000 bytes */
+    size_t data = 3 * 600 * 700, n = 16 + data;
+    uint8_t *idx = malloc(n), *gz = malloc(2 * n + 64);
+    if (!idx || !gz) {
+        CHECK(0, "out of memory");
+        free(idx);
+        free(gz);
+        return;
+    }
+    make_idx(idx, 0x08, 3, dims);
+    uint32_t state = 1;
+    for (size_t i = 0; i < data; i++) { /* some entropy, but compressible */
+        state = state * 1103515245u + 12345u;
+        idx[16 + i] = (uint8_t)((state >> 24) & 0x0f);
+    }
+    write_gz(at("trailer.idx.gz"), idx, n);
+    size_t gz_n = read_all(at("trailer.idx.gz"), gz, 2 * n + 64);
+    CHECK(gz_n > 8 && gz_n < n, "gzip written: %zu bytes", gz_n);
+
+    ae_error err = { "" };
+    idx_array a;
+    CHECK(idx_read(&a, at("trailer.idx.gz"), &err) == 0 && a.size == data &&
+          memcmp(a.data, idx + 16, data) == 0, "whole file reads: %s", err.msg);
+    idx_free(&a);
+
+    for (size_t cut = 1; cut <= 8; cut++) {
+        write_raw(at("cut-trailer.idx.gz"), gz, gz_n - cut);
+        expect_idx_failure(at("cut-trailer.idx.gz"), "truncated");
+    }
+    /* CRC-32 (first 4 bytes of the trailer), then the length */
+    gz[gz_n - 8] ^= 0x01;
+    write_raw(at("crc.idx.gz"), gz, gz_n);
+    expect_idx_failure(at("crc.idx.gz"), "corrupt gzip data: incorrect data check (CRC mismatch)");
+    gz[gz_n - 8] ^= 0x01;
+    gz[gz_n - 1] ^= 0x80;
+    write_raw(at("isize.idx.gz"), gz, gz_n);
+    expect_idx_failure(at("isize.idx.gz"), "corrupt gzip data: incorrect length check");
+    gz[gz_n - 1] ^= 0x80;
+
+    /* bytes after the last member: refused, not ignored as gzread does */
+    memset(gz + gz_n, 0, 4);
+    write_raw(at("zeros-after.idx.gz"), gz, gz_n + 4);
+    expect_idx_failure(at("zeros-after.idx.gz"), "trailing garbage");
+    write_raw(at("byte-after.idx.gz"), gz, gz_n + 1);
+    expect_idx_failure(at("byte-after.idx.gz"), "trailing garbage");
+
+    /* two members (cat a.gz b.gz) are one stream, as gzip -d reads them */
+    write_gz(at("part1.gz"), idx, 1000);
+    write_gz(at("part2.gz"), idx + 1000, n - 1000);
+    size_t p1 = read_all(at("part1.gz"), gz, 2 * n + 64);
+    size_t p2 = read_all(at("part2.gz"), gz + p1, 2 * n + 64 - p1);
+    write_raw(at("members.idx.gz"), gz, p1 + p2);
+    CHECK(idx_read(&a, at("members.idx.gz"), &err) == 0 && a.size == data &&
+          memcmp(a.data, idx + 16, data) == 0, "two gzip members read as one: %s", err.msg);
+    idx_free(&a);
+    write_raw(at("members-cut.idx.gz"), gz, p1 + p2 - 3);
+    expect_idx_failure(at("members-cut.idx.gz"), "truncated");
+    free(idx);
+    free(gz);
+}
+
+/* Writes a gzip file of `head` followed by mib MiB of zeros, as one
+ * compressed MiB repeated (after a full flush each copy stands alone), so
+ * that a file inflating to hundreds of MiB takes a moment to write. */
+static void write_gz_zeros(const char *path, const uint8_t *head, size_t head_len, unsigned mib)
+{
+    static uint8_t zeros[1 << 20], chunk[1 << 16], out[1 << 16];
+    static const uint8_t gz_header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    FILE *f = fopen(path, "wb");
+    if (!f || deflateInit2(&zs, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(2);
+    }
+    fwrite(gz_header, 1, sizeof gz_header, f);
+    zs.next_in = (uint8_t *)head;
+    zs.avail_in = (uInt)head_len;
+    zs.next_out = out;
+    zs.avail_out = sizeof out;
+    deflate(&zs, Z_FULL_FLUSH);
+    fwrite(out, 1, sizeof out - zs.avail_out, f);
+    zs.next_in = zeros;
+    zs.avail_in = sizeof zeros;
+    zs.next_out = chunk;
+    zs.avail_out = sizeof chunk;
+    deflate(&zs, Z_FULL_FLUSH);
+    size_t chunk_n = sizeof chunk - zs.avail_out;
+    for (unsigned i = 0; i < mib; i++)
+        fwrite(chunk, 1, chunk_n, f);
+    zs.next_out = out;
+    zs.avail_out = sizeof out;
+    deflate(&zs, Z_FINISH);
+    fwrite(out, 1, sizeof out - zs.avail_out, f);
+    deflateEnd(&zs);
+    uLong crc = crc32(0L, head, (uInt)head_len), crc_mib = crc32(0L, zeros, sizeof zeros);
+    for (unsigned i = 0; i < mib; i++)
+        crc = crc32_combine(crc, crc_mib, (z_off_t)sizeof zeros);
+    uint32_t isize = (uint32_t)(head_len + ((uint64_t)mib << 20));
+    uint8_t trailer[8];
+    for (int i = 0; i < 4; i++) {
+        trailer[i] = (uint8_t)(crc >> (8 * i));
+        trailer[4 + i] = (uint8_t)(isize >> (8 * i));
+    }
+    fwrite(trailer, 1, 8, f);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(2);
+    }
+}
+
+/* A split of n_images zero images h x w and n_labels zero labels, gzipped:
+ * half a MiB of files inflating to hundreds of MiB. */
+static void write_zero_split(const char *dir, uint32_t n_images, uint32_t h, uint32_t w, uint32_t n_labels)
+{
+    char path[1024];
+    uint8_t head[16];
+    const uint32_t dims[3] = { n_images, h, w };
+    make_idx(head, 0x08, 3, dims); /* only the 16-byte header: count >= 4096 */
+    uint64_t bytes = (uint64_t)n_images * h * w;
+    CHECK(bytes % (1u << 20) == 0, "whole MiB of images");
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", dir);
+    write_gz_zeros(path, head, 16, (unsigned)(bytes >> 20));
+    make_idx(head, 0x08, 1, &n_labels);
+    uint8_t *labels = calloc(8 + (size_t)n_labels, 1);
+    memcpy(labels, head, 8);
+    snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte.gz", dir);
+    write_gz(path, labels, 8 + (size_t)n_labels);
+    free(labels);
+}
+
+typedef struct {
+    const char      *dir;
+    ae_image_options img;
+} open_job;
+
+static int open_measured(void *arg, char *msg, size_t size)
+{
+    const open_job *job = arg;
+    ae_error err = { "" };
+    ae_dataset *ds = NULL;
+    int rc = ae_dataset_open_ex(&ds, job->dir, AE_SPLIT_TRAIN, &job->img, &err);
+    snprintf(msg, size, "%s", err.msg);
+    ae_dataset_free(ds);
+    return rc == 0 ? 0 : 1;
+}
+
+/* A data set whose headers already decide the refusal is refused from
+ * them: neither file's hundreds of MiB of pixels are inflated. The bound
+ * is on memory (the pixels would take 600 MiB), never on time. */
+static void test_refused_from_headers(void)
+{
+    enum { MAX_PEAK_KIB = 100 * 1024 };
+    char msg[1024];
+    long peak = 0;
+
+    /* 786,432 images of 28x29 (609 MiB) for a model of 1x28x28 */
+    write_zero_split(at("wide-bomb"), 786432, 28, 29, 786432);
+    open_job job = { at("wide-bomb"), { 1, 28, 28, AE_FIT_RESIZE, 1 } };
+    int rc = run_measured(open_measured, &job, &peak, msg, sizeof msg);
+    CHECK(rc == 1, "images of 28x29 refused for 1x28x28 (exit %d): %s", rc, msg);
+    CHECK(strstr(msg, "wide-bomb/train-images-idx3-ubyte.gz: images are 1x28x29") &&
+          strstr(msg, "1x28x28 are needed"), "names the file and both shapes: %s", msg);
+    CHECK(peak < MAX_PEAK_KIB, "refused from the header: memory %ld KiB (bound %d)", peak, MAX_PEAK_KIB);
+
+    /* 3-channel images asked of a 1-channel IDX file: refused too */
+    open_job rgb = { at("wide-bomb"), { 3, 28, 29, AE_FIT_RESIZE, 1 } };
+    rc = run_measured(open_measured, &rgb, &peak, msg, sizeof msg);
+    CHECK(rc == 1 && strstr(msg, "3x28x29 are needed"), "1 channel refused for 3: %s", msg);
+    CHECK(peak < MAX_PEAK_KIB, "memory %ld KiB (bound %d)", peak, MAX_PEAK_KIB);
+    remove_tree(at("wide-bomb"));
+
+    /* 786,432 images of 28x28 (588 MiB) but one label fewer */
+    write_zero_split(at("label-bomb"), 786432, 28, 28, 786431);
+    open_job labels = { at("label-bomb"), { 1, 28, 28, AE_FIT_RESIZE, 0 } };
+    rc = run_measured(open_measured, &labels, &peak, msg, sizeof msg);
+    CHECK(rc == 1 && strstr(msg, "has 786431 labels but") && strstr(msg, "has 786432 images"),
+          "label count refused: %s", msg);
+    CHECK(peak < MAX_PEAK_KIB, "refused from the headers: memory %ld KiB (bound %d)", peak,
+          MAX_PEAK_KIB);
+    remove_tree(at("label-bomb"));
 }
 
 /* Writes a split into folder `dir`: n images h x w with pixel (i, j) =
@@ -342,6 +533,8 @@ int main(void)
 {
     if (temp_dir_open("idx") != 0)
         return 2;
+    test_refused_from_headers(); /* first, while this process is small */
+    test_gzip_trailer();
     test_idx_valid();
     test_idx_broken();
     test_dataset_folders();

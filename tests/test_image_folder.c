@@ -326,7 +326,7 @@ static ae_dataset *open_ok(const char *dir, ae_split split, int c, int h, int w,
 {
     ae_error err = { "" };
     ae_dataset *ds = NULL;
-    ae_image_options img = { c, h, w, fit };
+    ae_image_options img = { c, h, w, fit, 0 };
     CHECK(ae_dataset_open_ex(&ds, dir, split, &img, &err) == 0, "open %s: %s", dir, err.msg);
     return ds;
 }
@@ -337,7 +337,7 @@ static void expect_open_failure(const char *dir, ae_split split, int c, const ch
     ae_error err = { "" };
     static ae_dataset dummy;
     ae_dataset *ds = &dummy;
-    ae_image_options img = { c, 4, 4, AE_FIT_RESIZE };
+    ae_image_options img = { c, 4, 4, AE_FIT_RESIZE, 0 };
     CHECK(ae_dataset_open_ex(&ds, dir, split, c ? &img : NULL, &err) == -1, "%s should fail", dir);
     CHECK(ds == NULL, "%s: out is NULL after failure", dir);
     CHECK(strstr(err.msg, what) != NULL, "message has '%s': '%s'", what, err.msg);
@@ -570,7 +570,7 @@ static void test_bad(void)
     expect_open_failure(at("flat"), AE_SPLIT_TRAIN, 2, "1 or 3 channels", NULL);
     ae_error err = { "" };
     ae_dataset *ds = NULL;
-    ae_image_options big = { 1, 5000, 4, AE_FIT_RESIZE };
+    ae_image_options big = { 1, 5000, 4, AE_FIT_RESIZE, 0 };
     CHECK(ae_dataset_open_ex(&ds, at("flat"), AE_SPLIT_TRAIN, &big, &err) == -1 &&
           strstr(err.msg, "1 to 4096"), "'%s'", err.msg);
 }

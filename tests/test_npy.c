@@ -12,6 +12,7 @@
 #include "aekit.h"
 #include "core/atomic_file.h"
 #include "format/npy.h"
+#include "peak_rss.h"
 #include "test.h"
 #include "temp_dir.h"
 
@@ -215,6 +216,10 @@ static void expect_reject(const char *path, const char *what)
     CHECK(strncmp(err.msg, path, strlen(path)) == 0 && strstr(err.msg, what) && !strchr(err.msg, '\n'),
           "message '%s' should name %s and say '%s'", err.msg, path, what);
     free(y);
+    /* the header alone is refused the same way */
+    ae_error err2 = { "" };
+    CHECK(ae_npy_read_shape(path, &ndim, shape, &err2) == -1 && strcmp(err.msg, err2.msg) == 0,
+          "shape only: '%s', full read: '%s'", err2.msg, err.msg);
 }
 
 static void expect_dict_reject(const char *dict, size_t n_data, const char *what)
@@ -233,6 +238,40 @@ static void expect_dict_accept(const char *dict, size_t n_data, int want_ndim, l
     CHECK(ae_npy_read_f32(at("ok.npy"), &y, &ndim, shape, &err) == 0, "%s: %s", dict, err.msg);
     CHECK(ndim == want_ndim && shape[0] == want0, "%s: %d dims, first %ld", dict, ndim, shape[0]);
     free(y);
+    long only[4] = { 0 };
+    CHECK(ae_npy_read_shape(at("ok.npy"), &ndim, only, &err) == 0 && ndim == want_ndim &&
+          memcmp(only, shape, sizeof only) == 0, "%s: shape only: %s", dict, err.msg);
+}
+
+static int shape_measured(void *path, char *msg, size_t size)
+{
+    ae_error err = { "" };
+    int ndim = 0;
+    long shape[4] = { 0 };
+    int rc = ae_npy_read_shape(path, &ndim, shape, &err);
+    snprintf(msg, size, "%s", rc == 0 ? "" : err.msg);
+    if (rc == 0) snprintf(msg, size, "%d dims, %ld x %ld", ndim, shape[0], shape[1]);
+    return rc == 0 ? 0 : 1;
+}
+
+/* The shape of 240 MB of codes (a sparse file) is read from the header:
+ * the memory bound is far below the data's size. */
+static void test_shape_only(void)
+{
+    const char *dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (20000000, 3), }";
+    write_npy(at("big.npy"), dict, 0);
+    struct stat st;
+    CHECK(stat(at("big.npy"), &st) == 0 && truncate(at("big.npy"), st.st_size + 240000000) == 0,
+          "sparse file");
+    long peak = 0;
+    char msg[1024];
+    int rc = run_measured(shape_measured, (void *)at("big.npy"), &peak, msg, sizeof msg);
+    CHECK(rc == 0 && strcmp(msg, "2 dims, 20000000 x 3") == 0, "shape of 240 MB: %s", msg);
+    CHECK(peak < 100 * 1024, "shape only: memory %ld KiB (bound 100 MiB)", peak);
+    truncate(at("big.npy"), st.st_size + 240000000 - 4);
+    rc = run_measured(shape_measured, (void *)at("big.npy"), &peak, msg, sizeof msg);
+    CHECK(rc == 1 && strstr(msg, "truncated"), "the file's size is checked too: %s", msg);
+    unlink(at("big.npy"));
 }
 
 static void test_header_syntax(void)
@@ -338,6 +377,7 @@ int main(void)
 {
     if (temp_dir_open("npy") != 0)
         return 2;
+    test_shape_only(); /* first, while this process is small */
     test_writer_matches_numpy();
     test_round_trip();
     test_numpy_files();

@@ -10,6 +10,7 @@
 #include "analysis/pca.h"
 #include "core/rng.h"
 #include "format/safetensors.h"
+#include "peak_rss.h"
 #include "test.h"
 
 #include <string.h>
@@ -420,6 +421,132 @@ static void test_determinism(void)
     free(x);
 }
 
+/* ---- fewer vectors than dimensions: the Gram matrix ------------------------------ */
+
+/* n vectors of dimension d, of decreasing spread along random directions. */
+static float *wide_data(long n, int d, uint64_t seed)
+{
+    float *x = malloc(sizeof(float) * (size_t)n * d);
+    ae_rng r;
+    ae_rng_seed(&r, seed);
+    for (long i = 0; i < n; i++)
+        for (int l = 0; l < d; l++)
+            x[(size_t)i * d + l] = (float)(0.3 + ae_rng_normal(&r) * (1.0 + (l % 7)) / (1.0 + i));
+    return x;
+}
+
+/* pca_fit with n < d (the Gram path) against the covariance's dense
+ * eigenvectors computed here: the same variances and components (same
+ * sign rule), components beyond the rank of zero variance, orthonormal and
+ * orthogonal to the data. */
+static void test_gram(void)
+{
+    enum { GN = 6, GD = 40 };
+    float *x = wide_data(GN, GD, 7);
+    double mean[GD] = {0}, *cov = calloc(GD * GD, sizeof(double));
+    for (int i = 0; i < GN; i++)
+        for (int l = 0; l < GD; l++) mean[l] += x[i * GD + l] / (double)GN;
+    for (int i = 0; i < GN; i++)
+        for (int a = 0; a < GD; a++)
+            for (int b = 0; b < GD; b++)
+                cov[a * GD + b] += (x[i * GD + a] - mean[a]) * (x[i * GD + b] - mean[b]) / (GN - 1);
+    double ref_val[GD], *ref_vec = malloc(sizeof(double) * GD * GD);
+    ae_error err = {{0}};
+    CHECK(pca_eig_top(cov, GD, GD, PCA_EIG_DENSE, 1, ref_val, ref_vec, &err) == 0, "%s", err.msg);
+
+    const int ks[] = {4, GN - 1, 8, GD};
+    for (int t = 0; t < 4; t++) {
+        int k = ks[t];
+        pca_model p;
+        CHECK(pca_fit(&p, x, GN, GD, k, 2, &err) == 0, "k %d: %s", k, err.msg);
+        if (!p.components) continue;
+        double worst_vec = 0, worst_val = 0, worst_span = 0;
+        for (int i = 0; i < k; i++) {
+            const float *v = p.components + (size_t)i * GD;
+            if (i < GN - 1) { /* the data's rank: n - 1 after centring */
+                worst_val = fmax(worst_val, fabs(p.variance[i] - ref_val[i]) / ref_val[0]);
+                for (int l = 0; l < GD; l++)
+                    worst_vec = fmax(worst_vec, fabs(v[l] - ref_vec[(size_t)i * GD + l]));
+            } else {
+                worst_val = fmax(worst_val, fabs(p.variance[i]));
+                for (int n = 0; n < GN; n++) { /* orthogonal to every centred vector */
+                    double s = 0;
+                    for (int l = 0; l < GD; l++) s += (x[n * GD + l] - mean[l]) * v[l];
+                    worst_span = fmax(worst_span, fabs(s));
+                }
+            }
+            CHECK(sign_ok(v, GD), "k %d: sign of component %d", k, i);
+        }
+        CHECK(worst_val < 1e-9, "k %d: variances off by %.3g of the largest", k, worst_val);
+        CHECK(worst_vec < 1e-5, "k %d: components off by %.3g", k, worst_vec);
+        CHECK(worst_span < 1e-4, "k %d: zero-variance components meet the data (%.3g)", k, worst_span);
+        CHECK(orthonormality_error(p.components, k, GD) < 1e-6, "k %d: orthonormal (%.3g)", k,
+              orthonormality_error(p.components, k, GD));
+        double trace = 0;
+        for (int l = 0; l < GD; l++) trace += cov[l * GD + l];
+        CHECK_CLOSE(p.total_variance, trace, 1e-9, 0, "k %d: total variance %g vs %g", k,
+                    p.total_variance, trace);
+        if (k >= GN - 1) { /* the whole span kept: exact reconstruction */
+            float codes[GN * GD], y[GN * GD];
+            pca_encode(&p, x, GN, codes);
+            pca_decode(&p, codes, GN, y);
+            CHECK(test_max_rel(y, x, GN * GD, 1e-3) < 1e-4, "k %d: reconstruction", k);
+        }
+        pca_free(&p);
+    }
+    free(x);
+    free(cov);
+    free(ref_vec);
+}
+
+typedef struct {
+    long  n;
+    int   d, k;
+    float *x;
+} fit_job;
+
+static int fit_measured(void *arg, char *msg, size_t size)
+{
+    fit_job *job = arg;
+    pca_model p;
+    ae_error err = {{0}};
+    int rc = pca_fit(&p, job->x, job->n, job->d, job->k, 1, &err);
+    snprintf(msg, size, "%s", err.msg);
+    pca_free(&p);
+    return rc == 0 ? 0 : 1;
+}
+
+/* Memory: 18 images of 80 x 80 pixels take an 18 x 18 Gram matrix, not a
+ * 6400 x 6400 covariance (330 MB); a matrix beyond PCA_MAX_BYTES is refused
+ * from the sizes alone, before the data is read. Bounds on memory, never
+ * on time. */
+static void test_memory(void)
+{
+    enum { MAX_PEAK_KIB = 100 * 1024 };
+    long peak = 0;
+    char msg[1024];
+    fit_job job = {18, 80 * 80, 4, wide_data(18, 80 * 80, 3)};
+    int rc = run_measured(fit_measured, &job, &peak, msg, sizeof msg);
+    CHECK(rc == 0, "18 images of 6400 pixels: %s", msg);
+    CHECK(peak < MAX_PEAK_KIB, "18 x 6400: memory %ld KiB (bound %d)", peak, MAX_PEAK_KIB);
+    free(job.x);
+
+    ae_error err = {{0}};
+    CHECK(pca_fit_check(60000, 784, 16, &err) == 0, "MNIST's size: %s", err.msg);
+    CHECK(pca_fit_check(18, 40000, 16, &err) == 0, "18 images of 200 x 200: %s", err.msg);
+    CHECK(pca_fit_check(60000, 40000, 16, &err) == -1 && strstr(err.msg, "40000 x 40000 covariance") &&
+              strstr(err.msg, "GiB"), "a 40000 x 40000 covariance refused: %s", err.msg);
+    CHECK(pca_fit_check(30000, 40000, 16, &err) == -1 && strstr(err.msg, "30000 x 30000 Gram matrix"),
+          "a 30000 x 30000 Gram matrix refused: %s", err.msg);
+    /* refused before x is read: 16 values stand for 20000 x 20000 */
+    float tiny[16] = {0};
+    fit_job huge = {20000, 20000, 2, tiny};
+    rc = run_measured(fit_measured, &huge, &peak, msg, sizeof msg);
+    CHECK(rc == 1 && strstr(msg, "20000 x 20000 covariance"), "20000 x 20000 refused up front "
+          "(exit %d): %s", rc, msg);
+    CHECK(peak < MAX_PEAK_KIB, "refusal: memory %ld KiB (bound %d)", peak, MAX_PEAK_KIB);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/aekit_test_pca_XXXXXX");
@@ -427,7 +554,9 @@ int main(void)
         perror("mkdtemp");
         return 2;
     }
+    test_memory(); /* first, while this process is small */
     test_known_directions();
+    test_gram();
     test_bad_input();
     test_eigensolvers();
     test_determinism();

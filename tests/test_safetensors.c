@@ -2,6 +2,7 @@
  * of hostile files that must each be rejected with a message naming them. */
 #define _POSIX_C_SOURCE 200809L
 #include "format/safetensors.h"
+#include "peak_rss.h"
 #include "test.h"
 #include "scratch.h"
 
@@ -380,9 +381,129 @@ static void test_write_errors(void)
     CHECK(tmps == 0, "%d temporary files left", tmps);
 }
 
+/* ---- header counts ----------------------------------------------------------- */
+
+/* A header of `count` entries: open, then each entry printed with fmt and its
+ * index (comma-separated), then close. */
+static void put_counted(const char *path, const char *open, const char *fmt, long count,
+                        const char *close)
+{
+    size_t cap = strlen(open) + strlen(close) + (size_t)count * (strlen(fmt) + 24) + 1, n = 0;
+    char *json = malloc(cap);
+    if (!json) { fprintf(stderr, "out of memory\n"); exit(2); }
+    n += (size_t)snprintf(json + n, cap - n, "%s", open);
+    for (long i = 0; i < count; i++) {
+        if (i) json[n++] = ',';
+        n += (size_t)snprintf(json + n, cap - n, fmt, i);
+    }
+    snprintf(json + n, cap - n, "%s", close);
+    put_st(path, json, NULL, 0);
+    free(json);
+}
+
+static int read_measured(void *path, char *msg, size_t size)
+{
+    st_file f;
+    ae_error err = {{0}};
+    int rc = st_read(&f, path, &err);
+    snprintf(msg, size, "%s", rc == 0 ? "" : err.msg);
+    if (rc == 0) snprintf(msg, size, "read: %d tensors, %d metadata entries", f.count, f.nmeta);
+    st_free(&f);
+    return rc == 0 ? 0 : 1;
+}
+
+/* Headers of millions of entries are refused while the header is scanned,
+ * before a JSON tree is built: the memory bound is a few times the header's
+ * own size (the headers below take 8 to 26 MB; as JSON trees they took
+ * hundreds of MB to GBs). Never timed. */
+static void test_header_counts(void)
+{
+    enum { MAX_PEAK_KIB = 100 * 1024 };
+    const char *p = tmp_path("counts.safetensors");
+    char msg[1024];
+    long peak = 0;
+
+    put_counted(p, "{\"__metadata__\":{", "\"k%07ld\":\"\"", 2000000, "}}");
+    int rc = run_measured(read_measured, (void *)p, &peak, msg, sizeof msg);
+    CHECK(rc == 1 && strstr(msg, p) && strstr(msg, "\"__metadata__\" has more than 4096 keys"),
+          "2 million metadata entries refused: %s", msg);
+    CHECK(peak < MAX_PEAK_KIB, "metadata: memory %ld KiB (bound %d)", peak, MAX_PEAK_KIB);
+
+    put_counted(p, "{", "\"t%07ld\":0", 1000000, "}");
+    rc = run_measured(read_measured, (void *)p, &peak, msg, sizeof msg);
+    CHECK(rc == 1 && strstr(msg, p) && strstr(msg, "more than 16384 tensors"),
+          "a million tensors refused: %s", msg);
+    CHECK(peak < MAX_PEAK_KIB, "tensors: memory %ld KiB (bound %d)", peak, MAX_PEAK_KIB);
+
+    put_counted(p, "{\"w\":{\"dtype\":\"U8\",\"data_offsets\":[0,0],\"shape\":[", "%ld", 4000000, "]}}");
+    rc = run_measured(read_measured, (void *)p, &peak, msg, sizeof msg);
+    CHECK(rc == 1 && strstr(msg, p) && strstr(msg, "JSON values"), "4 million sizes refused: %s", msg);
+    CHECK(peak < MAX_PEAK_KIB, "sizes: memory %ld KiB (bound %d)", peak, MAX_PEAK_KIB);
+
+    /* at the limits: read, within the same bound */
+    put_counted(p, "{\"__metadata__\":{\"k\":\"v\"},", "\"t%05ld\":{\"dtype\":\"U8\",\"shape\":[0],"
+                "\"data_offsets\":[0,0]}", ST_MAX_TENSORS, "}");
+    rc = run_measured(read_measured, (void *)p, &peak, msg, sizeof msg);
+    CHECK(rc == 0 && strstr(msg, "16384 tensors, 1 metadata"), "16384 tensors read: %s", msg);
+    CHECK(peak < MAX_PEAK_KIB, "16384 tensors: memory %ld KiB (bound %d)", peak, MAX_PEAK_KIB);
+    put_counted(p, "{\"__metadata__\":{", "\"k%04ld\":\"v\"", ST_MAX_META, "}}");
+    rc = run_measured(read_measured, (void *)p, &peak, msg, sizeof msg);
+    CHECK(rc == 0 && strstr(msg, "0 tensors, 4096 metadata"), "4096 metadata entries read: %s", msg);
+    /* one more than the limits */
+    put_counted(p, "{", "\"t%05ld\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}",
+                ST_MAX_TENSORS + 1, "}");
+    expect_reject(p, "more than 16384 tensors", "16385 tensors");
+    put_counted(p, "{\"__metadata__\":{", "\"k%04ld\":\"v\"", ST_MAX_META + 1, "}}");
+    expect_reject(p, "more than 4096 keys", "4097 metadata entries");
+
+    /* the writer refuses what the reader would */
+    static st_out_tensor many[ST_MAX_TENSORS + 1];
+    expect_write_fail(tmp_path("many.safetensors"), many, ST_MAX_TENSORS + 1, NULL, 0,
+                      "16385 tensors");
+    static const char *meta[2 * (ST_MAX_META + 1)];
+    expect_write_fail(tmp_path("many.safetensors"), NULL, 0, meta, ST_MAX_META + 1,
+                      "4097 metadata entries");
+}
+
+/* ---- reading in two steps; bytes after the last tensor ------------------------ */
+
+/* Bytes after the last tensor are allowed and not read: 500 MB of them (a
+ * sparse file) cost nothing. The header alone gives the tensors before the
+ * data is read. */
+static void test_two_steps(void)
+{
+    const char *p = tmp_path("tail.safetensors");
+    put_st(p, "{\"__metadata__\":{\"k\":\"v\"}," T("w", "U8", "[4]", "[0,4]") "}", "abcd", 4);
+    FILE *fp = fopen(p, "r+b");
+    CHECK(fp && fseek(fp, 0, SEEK_END) == 0 && ftruncate(fileno(fp), ftell(fp) + 500000000L) == 0,
+          "sparse tail");
+    if (fp) fclose(fp);
+    long peak = 0;
+    char msg[1024];
+    int rc = run_measured(read_measured, (void *)p, &peak, msg, sizeof msg);
+    CHECK(rc == 0 && strstr(msg, "1 tensors, 1 metadata"), "500 MB after the last tensor: %s", msg);
+    CHECK(peak < 100 * 1024, "not read: memory %ld KiB (bound 100 MiB)", peak);
+
+    st_file f;
+    ae_error err = {{0}};
+    CHECK(st_read_header(&f, p, &err) == 0 && f.count == 1 && f.nmeta == 1 && f.data == NULL,
+          "header only: %s", err.msg);
+    CHECK(st_find(&f, "w") && st_find(&f, "w")->numel == 4, "tensor known from the header");
+    CHECK(st_read_data(&f, &err) == 0 && f.data && f.data_size == 4 && memcmp(f.data, "abcd", 4) == 0,
+          "data up to the last tensor's end: %s", err.msg);
+    CHECK(st_read_data(&f, &err) == 0, "a second st_read_data is a no-op");
+    st_free(&f);
+    CHECK(st_read_header(&f, p, &err) == 0, "%s", err.msg);
+    st_free(&f); /* without the data: closes the file */
+    CHECK(f.fp == NULL && f.tensors == NULL, "st_free after the header only");
+    unlink(p);
+}
+
 int main(void)
 {
     if (scratch_open("test_st") != 0) return 2;
+    test_header_counts(); /* first, while this process is small */
+    test_two_steps();
     test_round_trip();
     test_byte_exact();
     test_conversions();

@@ -17,12 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int resolve_threads(int requested)
-{
-    int t = requested > 0 ? requested : omp_get_num_procs();
-    return t < 1 ? 1 : t > AE_MAX_THREADS ? AE_MAX_THREADS : t;
-}
-
 /* ---- MSE / PSNR ---------------------------------------------------------------- */
 
 #define MSE_PARTS 256 /* fixed split: the sum does not depend on the threads */
@@ -230,7 +224,7 @@ int knn_accuracy(const float *train, const uint8_t *train_labels, long ntrain,
                        bad % dim);
     if ((bad = find_nonfinite(test, (size_t)ntest * dim)) >= 0)
         return ae_fail(err, "knn: test vector %ld, index %ld is not finite", bad / dim, bad % dim);
-    threads = resolve_threads(threads);
+    threads = ae_threads_resolve(threads);
 
     /* Test block size: enough blocks for the threads, at most 256. */
     long tb = ntest / (4L * threads);

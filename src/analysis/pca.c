@@ -37,12 +37,6 @@
 #define MB 128  /* output block side (multiple of MR)      */
 #define KC 256  /* steps per packed panel                  */
 
-static int resolve_threads(int requested)
-{
-    int t = requested > 0 ? requested : omp_get_num_procs();
-    return t < 1 ? 1 : t > AE_MAX_THREADS ? AE_MAX_THREADS : t;
-}
-
 static long lmin(long a, long b) { return a < b ? a : b; }
 
 /* ---- blocked matrix product ------------------------------------------------ */
@@ -584,7 +578,7 @@ int pca_eig_top(const double *c, int d, int k, pca_eig_method method, int thread
         if (!isfinite(c[i]))
             return ae_fail(err, "eigenvectors: matrix entry (%zu, %zu) is not finite",
                            i / (size_t)d, i % (size_t)d);
-    threads = resolve_threads(threads);
+    threads = ae_threads_resolve(threads);
     int rc = 1;
     if (method == PCA_EIG_SUBSPACE) {
         rc = eig_subspace(c, d, k, SUBSPACE_MAX_ITER, threads, values, vectors);
@@ -645,11 +639,24 @@ static int alloc_model(pca_model *p, int d, int k)
     return 0;
 }
 
-int pca_fit(pca_model *p, const float *x, long n, int d, int k, int threads, ae_error *err)
+/* Bytes the eigenproblem of an m x m matrix takes at most: the matrix, the
+ * dense solver's copy of it, its Householder vectors (half a matrix) and
+ * its rotation buffer (24-byte entries, one per matrix entry). */
+static double eig_bytes(long m)
 {
-    if (!p) return ae_fail(err, "pca: no model to fill");
-    memset(p, 0, sizeof *p);
-    if (!x) return ae_fail(err, "pca: no data");
+    return 44.0 * (double)m * (double)m;
+}
+
+/* The side of the matrix pca_fit decomposes: the d x d covariance, or the
+ * n x n Gram matrix of the centred vectors when there are fewer vectors
+ * than dimensions (their covariance has rank at most n - 1). */
+static long matrix_side(long n, int d)
+{
+    return n < d ? n : d;
+}
+
+int pca_fit_check(long n, int d, int k, ae_error *err)
+{
     if (d < 1) return ae_fail(err, "pca: dimension %d (must be at least 1)", d);
     if (n < 2) return ae_fail(err, "pca: %ld vectors (at least 2 needed)", n);
     if (k < 1 || k > d)
@@ -657,15 +664,108 @@ int pca_fit(pca_model *p, const float *x, long n, int d, int k, int threads, ae_
                        k, d, d);
     if ((size_t)n > SIZE_MAX / sizeof(float) / (size_t)d)
         return ae_fail(err, "pca: %ld x %d values overflow the address space", n, d);
-    threads = resolve_threads(threads);
+    long m = matrix_side(n, d);
+    if (eig_bytes(m) > PCA_MAX_BYTES) {
+        long most = (long)sqrt(PCA_MAX_BYTES / eig_bytes(1));
+        return ae_fail(err, "pca: %ld vectors of %d values: the %ld x %ld %s and its "
+                       "eigenvectors would take %.1f GiB, more than the %.0f GiB limit (a side "
+                       "of at most %ld: fewer values per vector, or fewer vectors than values)",
+                       n, d, m, m, n < d ? "Gram matrix" : "covariance",
+                       eig_bytes(m) / (1 << 30), PCA_MAX_BYTES / (1 << 30), most);
+    }
+    return 0;
+}
+
+/* Rows r..k-1 of v (k x d) become unit vectors orthogonal to all earlier
+ * rows: directions of zero variance, which any orthonormal completion
+ * represents (drawn from a fixed seed, so results are reproducible). */
+static void complete_basis(double *v, int r, int k, int d)
+{
+    ae_rng rng;
+    ae_rng_seed(&rng, SUBSPACE_SEED);
+    for (int j = r; j < k; j++) {
+        double *vj = v + (size_t)j * d;
+        for (double nrm = 0; !(nrm > 1e-6);) {
+            for (int l = 0; l < d; l++) vj[l] = ae_rng_normal(&rng);
+            for (int rep = 0; rep < 2; rep++)
+                for (int i = 0; i < j; i++) {
+                    const double *vi = v + (size_t)i * d;
+                    axpy(-dot(vi, vj, d), vi, vj, d);
+                }
+            nrm = sqrt(dot(vj, vj, d));
+            if (nrm > 1e-6)
+                for (int l = 0; l < d; l++) vj[l] /= nrm;
+        }
+    }
+}
+
+/* Fewer vectors than dimensions: the eigenvectors u of the n x n Gram
+ * matrix G = Xc Xc^T / (n - 1) give the covariance's, v = Xc^T u / |Xc^T u|,
+ * with the same eigenvalues; the n x n problem replaces a d x d one (18
+ * images of 200 x 200 pixels: 18 x 18 instead of 40,000 x 40,000). Rows
+ * beyond the rank (eigenvalue 0) are completed to an orthonormal set. */
+static int top_from_gram(const float *x, const double *mean, long n, int d, int k, int threads,
+                         double *values, double *vecs, double *total, ae_error *err)
+{
+    size_t N = (size_t)n;
+    int kg = k < n ? k : (int)n; /* eigenpairs G has */
+    double *g = malloc(sizeof(double) * N * N), *u = malloc(sizeof(double) * (size_t)kg * N);
+    int rc = -1;
+    if (!g || !u) {
+        ae_fail(err, "pca: out of memory for a %ld x %ld Gram matrix", n, n);
+        goto done;
+    }
+    const operand Xw = {.f = x, .mean = mean, .ld = (size_t)d, .wide = 1};
+    product_out og = {.od = g, .ld = N, .alpha = 1.0 / (double)(n - 1)};
+    if (product(n, n, d, &Xw, &Xw, 1, &og, threads) != 0) {
+        ae_fail(err, "pca: out of memory");
+        goto done;
+    }
+    *total = 0;
+    for (size_t i = 0; i < N; i++) *total += g[i * N + i];
+    if (pca_eig_top(g, (int)n, kg, PCA_EIG_AUTO, threads, values, u, err) != 0) goto done;
+
+    const operand U = {.d = u, .ld = N, .wide = 1};
+    const operand Xt = {.f = x, .mean = mean, .ld = (size_t)d, .wide = 0};
+    product_out ov = {.od = vecs, .ld = (size_t)d, .alpha = 1};
+    if (product(kg, d, n, &U, &Xt, 0, &ov, threads) != 0) {
+        ae_fail(err, "pca: out of memory");
+        goto done;
+    }
+    /* Eigenvalues at rounding level (the centring's zero among them) have
+     * no direction worth the name: completed like those beyond n. */
+    int r = 0;
+    while (r < kg && values[r] > 1e-12 * values[0]) r++;
+    for (int i = 0; i < r; i++) {
+        double *v = vecs + (size_t)i * d, nrm = sqrt(dot(v, v, d));
+        for (int l = 0; l < d; l++) v[l] /= nrm;
+    }
+    for (int i = r; i < k; i++) values[i] = 0;
+    complete_basis(vecs, r, k, d);
+    for (int i = 0; i < k; i++) fix_sign(vecs + (size_t)i * d, d);
+    rc = 0;
+done:
+    free(g);
+    free(u);
+    return rc;
+}
+
+int pca_fit(pca_model *p, const float *x, long n, int d, int k, int threads, ae_error *err)
+{
+    if (!p) return ae_fail(err, "pca: no model to fill");
+    memset(p, 0, sizeof *p);
+    if (!x) return ae_fail(err, "pca: no data");
+    if (pca_fit_check(n, d, k, err) != 0) return -1;
+    threads = ae_threads_resolve(threads);
 
     /* Mean in double; one thread per column block (fixed summation order). */
+    int gram = n < d;
     double *mean = calloc((size_t)d, sizeof(double));
-    double *cov = malloc(sizeof(double) * (size_t)d * d);
+    double *cov = gram ? NULL : malloc(sizeof(double) * (size_t)d * d);
     double *vecs = malloc(sizeof(double) * (size_t)k * d);
     long bad = -1;
     int rc = -1;
-    if (!mean || !cov || !vecs) {
+    if (!mean || (!gram && !cov) || !vecs) {
         ae_fail(err, "pca: out of memory for a %d x %d covariance", d, d);
         goto done;
     }
@@ -689,22 +789,29 @@ int pca_fit(pca_model *p, const float *x, long n, int d, int k, int threads, ae_
         mean[c] /= (double)n;
     }
 
-    const operand X = {.f = x, .mean = mean, .ld = (size_t)d, .wide = 0};
-    product_out oc = {.od = cov, .ld = (size_t)d, .alpha = 1.0 / (double)(n - 1)};
-    if (product(d, d, n, &X, &X, 1, &oc, threads) != 0) {
-        ae_fail(err, "pca: out of memory");
-        goto done;
-    }
-    double total = 0;
-    for (int c = 0; c < d; c++) total += cov[(size_t)c * d + c];
-
     if (alloc_model(p, d, k) != 0) {
         ae_fail(err, "pca: out of memory for %d components of dimension %d", k, d);
         goto done;
     }
-    if (pca_eig_top(cov, d, k, PCA_EIG_AUTO, threads, p->variance, vecs, err) != 0) {
-        pca_free(p);
-        goto done;
+    double total = 0;
+    if (gram) {
+        if (top_from_gram(x, mean, n, d, k, threads, p->variance, vecs, &total, err) != 0) {
+            pca_free(p);
+            goto done;
+        }
+    } else {
+        const operand X = {.f = x, .mean = mean, .ld = (size_t)d, .wide = 0};
+        product_out oc = {.od = cov, .ld = (size_t)d, .alpha = 1.0 / (double)(n - 1)};
+        if (product(d, d, n, &X, &X, 1, &oc, threads) != 0) {
+            ae_fail(err, "pca: out of memory");
+            pca_free(p);
+            goto done;
+        }
+        for (int c = 0; c < d; c++) total += cov[(size_t)c * d + c];
+        if (pca_eig_top(cov, d, k, PCA_EIG_AUTO, threads, p->variance, vecs, err) != 0) {
+            pca_free(p);
+            goto done;
+        }
     }
     for (int c = 0; c < d; c++) p->mean[c] = (float)mean[c];
     for (size_t i = 0; i < (size_t)k * d; i++) p->components[i] = (float)vecs[i];
@@ -731,7 +838,7 @@ void pca_encode(const pca_model *p, const float *x, long n, float *codes)
         const operand X = {.f = x, .mean = mean, .ld = (size_t)d, .wide = 1};
         const operand P = {.f = p->components, .ld = (size_t)d, .wide = 1};
         product_out o = {.of = codes, .ld = (size_t)k, .alpha = 1};
-        int rc = product(n, k, d, &X, &P, 0, &o, resolve_threads(0));
+        int rc = product(n, k, d, &X, &P, 0, &o, ae_threads_resolve(0));
         free(mean);
         if (rc == 0) return;
     }
@@ -757,7 +864,7 @@ void pca_decode(const pca_model *p, const float *codes, long n, float *x)
         const operand Z = {.f = codes, .ld = (size_t)k, .wide = 1};
         const operand P = {.f = p->components, .ld = (size_t)d, .wide = 0};
         product_out o = {.of = x, .ld = (size_t)d, .alpha = 1, .bias = mean};
-        int rc = product(n, d, k, &Z, &P, 0, &o, resolve_threads(0));
+        int rc = product(n, d, k, &Z, &P, 0, &o, ae_threads_resolve(0));
         free(mean);
         if (rc == 0) return;
     }
@@ -796,7 +903,7 @@ int pca_load(pca_model *p, const char *path, ae_error *err)
     memset(p, 0, sizeof *p);
     if (!path) return ae_fail(err, "pca: no input path");
     st_file f;
-    if (st_read(&f, path, err) != 0) return -1;
+    if (st_read_header(&f, path, err) != 0) return -1; /* the data once kind and shape fit */
     int rc = -1;
     const char *kind = st_meta(&f, "aekit.kind");
     const st_tensor *comp = st_find(&f, "components");
@@ -812,6 +919,7 @@ int pca_load(pca_model *p, const char *path, ae_error *err)
         goto done;
     }
     int k = (int)comp->shape[0], d = (int)comp->shape[1];
+    if (st_read_data(&f, err) != 0) goto done;
     if (alloc_model(p, d, k) != 0) {
         ae_fail(err, "%s: out of memory for %d components of dimension %d", path, k, d);
         goto done;

@@ -1,6 +1,7 @@
 /* Principal component analysis of n vectors of dimension d (e.g. 60,000
  * MNIST images as 784 floats): the mean, the covariance (sample covariance,
- * divided by n - 1, summed in double) and its top-k eigenvectors.
+ * divided by n - 1, summed in double) and its top-k eigenvectors; with fewer
+ * vectors than dimensions, the same from the n x n Gram matrix.
  *
  * The eigenvectors come from a dense symmetric solver (Householder
  * tridiagonalisation + implicit QL) for moderate d, and from block subspace
@@ -25,8 +26,18 @@ typedef struct {
 
 /* Fits mean and top-k components of x [n, d] (row-major). Needs n >= 2 and
  * 1 <= k <= d; all values finite. threads: 0 = all cores. On failure *p is
- * left zeroed (pca_free on it is harmless). */
+ * left zeroed (pca_free on it is harmless). With fewer vectors than
+ * dimensions (n < d) the n x n Gram matrix is decomposed instead of the
+ * d x d covariance: the same components (directions of zero variance,
+ * beyond the rank, completed to an orthonormal set). */
 int  pca_fit(pca_model *p, const float *x, long n, int d, int k, int threads, ae_error *err);
+/* Memory pca_fit may take for the eigenproblem of its min(n, d) side matrix:
+ * at most this, refused up front (about 9,880 x 9,880). */
+#define PCA_MAX_BYTES (4.0 * 1024 * 1024 * 1024)
+/* pca_fit's argument checks and its memory limit, without the data: 0, or
+ * -1 with the reason (the matrix and the memory it would take). Callers
+ * check before they gather the data. */
+int  pca_fit_check(long n, int d, int k, ae_error *err);
 void pca_free(pca_model *p);
 
 /* codes [n, k] = (x - mean) . components^T */

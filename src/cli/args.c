@@ -275,6 +275,22 @@ int args_number(const args *a, const char *name, double fallback, double *out)
     return 0;
 }
 
+int args_threads(const args *a, int fallback, int *out)
+{
+    int rc = args_int(a, "threads", fallback, out);
+    int cap = ae_threads_max();
+    if (rc != 0 || *out <= cap) return rc;
+    int cores = cap / AE_THREADS_PER_CORE;
+    if (cap == AE_MAX_THREADS) /* the overall limit, not the cores */
+        fprintf(stderr, "aekit %s: --threads %d: capped at %d (the most aekit runs)\n",
+                a->cmd->name, *out, cap);
+    else
+        fprintf(stderr, "aekit %s: --threads %d: capped at %d (%d x the %d core%s)\n", a->cmd->name,
+                *out, cap, AE_THREADS_PER_CORE, cores, cores == 1 ? "" : "s");
+    *out = cap;
+    return 0;
+}
+
 int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out)
 {
     const char *v = value_of(a, name);

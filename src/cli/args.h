@@ -31,6 +31,10 @@ typedef struct {
 
 #define ARGS_NO_MAX HUGE_VAL
 
+/* The --threads row every threaded command shares (read with args_threads). */
+#define ARGS_FLAG_THREADS \
+    { "threads", "N", "0 = all cores", "threads to use (more than 4 per core are capped)", 0, 0, INT_MAX }
+
 typedef struct {
     const char     *name;        /* "train"                                  */
     const char     *summary;     /* one line: what the command does          */
@@ -68,6 +72,10 @@ int args_string(const args *a, const char *name, const char *fallback, const cha
 int args_required(const args *a, const char *name, const char **out);
 int args_int(const args *a, const char *name, int fallback, int *out);
 int args_number(const args *a, const char *name, double fallback, double *out);
+/* --threads N (0 = all cores): a count above ae_threads_max() is lowered to
+ * it, with a one-line note on stderr ("--threads 100000: capped at 8 (4 x
+ * the 2 cores)"). The flag's table range is 0 to INT_MAX. */
+int args_threads(const args *a, int fallback, int *out);
 int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out);
 /* choices is NULL-terminated; *out is the index of the chosen one. */
 int args_choice(const args *a, const char *name, const char *const *choices,

@@ -20,7 +20,7 @@ static const arg_flag compare_flags[] = {
     { "train-limit", "N",        "all",
       "fit the PCA on the first N training images, and use their codes as the neighbours", 0, 1, INT_MAX },
     { "k",           "K",        "5",   "neighbours that vote in the k-NN classification", 0, 1, MAX_K },
-    { "threads",     "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    ARGS_FLAG_THREADS,
     { "json",        NULL,       NULL,
       "print one JSON object {\"model\": {...}, \"pca\": {...}, \"latent\": N} instead", 0, 0, 0 },
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
@@ -170,7 +170,7 @@ int cmd_compare(int argc, char **argv)
         (rc = args_int(&a, "limit", 0, &limit)) ||
         (rc = args_int(&a, "train-limit", 0, &train_limit)) ||
         (rc = args_int(&a, "k", 5, &k)) ||
-        (rc = args_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     int json = args_given(&a, "json");
     double t_start = cli_now();

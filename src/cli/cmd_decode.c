@@ -13,7 +13,7 @@ static const arg_flag decode_flags[] = {
     { "out",     "FILE", "decoded.png", "PNG to write", 0, 0, 0 },
     { "n",       "N",    "all, at most 1000", "decode the first N codes only", 0, 1, MAX_IMAGES },
     { "cols",    "N",    "10", "images per row", 0, 1, MAX_IMAGES },
-    { "threads", "N",    "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
@@ -48,7 +48,7 @@ int cmd_decode(int argc, char **argv)
     if ((rc = args_string(&a, "out", "decoded.png", &out)) ||
         (rc = args_int(&a, "n", 0, &n)) ||
         (rc = args_int(&a, "cols", 10, &cols)) ||
-        (rc = args_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     cli_file in[] = { { "MODEL", path }, { "CODES.npy", codes_path } }, outs[] = { { "--out", out } };
     if ((rc = cli_check_out_file("decode", "--out", out)) ||
@@ -59,10 +59,12 @@ int cmd_decode(int argc, char **argv)
     if ((rc = cli_load_model("decode", path, &m))) return rc;
     float *codes = NULL, *images = NULL;
     int ndim = 0;
-    long shape[4] = { 0 };
+    long shape[4] = { 0 }, read_shape[4] = { 0 };
     ae_error err = {{0}};
     size_t L = ae_model_latent_size(m);
-    if (ae_npy_read_f32(codes_path, &codes, &ndim, shape, &err) != 0) {
+    /* the shape from the header first: codes of the wrong width are refused
+     * before they are read */
+    if (ae_npy_read_shape(codes_path, &ndim, shape, &err) != 0) {
         rc = cli_fail(EXIT_ERROR, "decode", "%s", err.msg);
     } else if (!((ndim == 2 && shape[1] == (long)L) || (ndim == 1 && shape[0] == (long)L))) {
         char dims[96] = "";
@@ -77,6 +79,10 @@ int cmd_decode(int argc, char **argv)
         long count = ndim == 2 ? shape[0] : 1;
         if (count < 1) {
             rc = cli_fail(EXIT_ERROR, "decode", "%s: holds no codes (shape (0, %zu))", codes_path, L);
+        } else if (ae_npy_read_f32(codes_path, &codes, &ndim, read_shape, &err) != 0) {
+            rc = cli_fail(EXIT_ERROR, "decode", "%s", err.msg);
+        } else if (memcmp(read_shape, shape, sizeof shape) != 0) {
+            rc = cli_fail(EXIT_ERROR, "decode", "%s: changed while being read", codes_path);
         } else {
             if (n == 0) n = count < MAX_IMAGES ? (int)count : MAX_IMAGES;
             if (n > count) n = (int)count;

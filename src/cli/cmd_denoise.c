@@ -16,7 +16,7 @@ static const arg_flag denoise_flags[] = {
       "corruption: gaussian:MEAN,STD, saltpepper:P or none", 0, 0, 0 },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, IMAGE_COMMAND_MAX_N },
     { "out",     "FILE",     "denoised.png", "PNG to write", 0, 0, 0 },
-    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 

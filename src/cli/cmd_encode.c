@@ -14,7 +14,7 @@ static const arg_flag encode_flags[] = {
     { "labels",  "FILE",     NULL,   "also write the labels: .npy, uint8, shape (N,)", 0, 0, 0 },
     { "split",   "NAME",     "test", "test or train", 0, 0, 0 },
     { "limit",   "N",        "all",  "the first N images of the split only", 0, 1, INT_MAX },
-    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
@@ -43,7 +43,7 @@ int cmd_encode(int argc, char **argv)
         (rc = args_string(&a, "labels", NULL, &labels_out)) ||
         (rc = args_choice(&a, "split", split_names, 1, &split)) ||
         (rc = args_int(&a, "limit", 0, &limit)) ||
-        (rc = args_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out }, { "--labels", labels_out } };
     if ((rc = cli_check_out_file("encode", "--out", out)) ||

@@ -10,7 +10,7 @@ static const arg_flag eval_flags[] = {
     { "data",    "NAME|DIR[,...]", "the data set the model was trained on",
       "data set name or folder of IDX files; its test split is used; a comma-separated list measures each", 0, 0, 0 },
     { "limit",   "N",        "all", "evaluate on the first N test images only", 0, 1, INT_MAX },
-    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    ARGS_FLAG_THREADS,
     { "noise",   "SPEC",     "the model's training noise (none for most models)",
       "corrupt the inputs: gaussian:MEAN,STD, saltpepper:P or none", 0, 0, 0 },
     { "json",    NULL,       NULL,  "print one JSON object {\"loss\", \"mse\", \"psnr\"} instead", 0, 0, 0 },
@@ -119,7 +119,7 @@ int cmd_eval(int argc, char **argv)
     ae_noise nz = { 0 };
     if ((rc = args_string(&a, "data", NULL, &data)) ||
         (rc = args_int(&a, "limit", 0, &limit)) ||
-        (rc = args_int(&a, "threads", 0, &threads)) ||
+        (rc = args_threads(&a, 0, &threads)) ||
         (rc = args_string(&a, "noise", NULL, &noise_text)))
         return rc;
     if (noise_text && (rc = cli_parse_noise("eval", "--noise", noise_text, &nz))) return rc;

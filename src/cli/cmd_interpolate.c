@@ -15,7 +15,7 @@ static const arg_flag interpolate_flags[] = {
     { "to",      "J",        "1", "index of the last test image", 0, 0, INT_MAX },
     { "steps",   "N",        "10", "images from I to J, both ends included", 0, 2, MAX_STEPS },
     { "out",     "FILE",     "interpolation.png", "PNG to write", 0, 0, 0 },
-    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
@@ -49,7 +49,7 @@ int cmd_interpolate(int argc, char **argv)
         (rc = args_int(&a, "to", 1, &to)) ||
         (rc = args_int(&a, "steps", 10, &steps)) ||
         (rc = args_string(&a, "out", "interpolation.png", &out)) ||
-        (rc = args_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
     if ((rc = cli_check_out_file("interpolate", "--out", out)) ||

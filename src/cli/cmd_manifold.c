@@ -13,7 +13,7 @@ static const arg_flag manifold_flags[] = {
     { "range",   "LO,HI|auto",  "-1,1 (VAE, AAE); auto (other models)",
       "latent values swept on both axes; auto = mean +- 2 std of the codes (VAE/AAE: of the prior)", 0, 0, 0 },
     { "out",     "FILE",        "manifold.png", "PNG to write", 0, 0, 0 },
-    { "threads", "N",           "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
@@ -47,7 +47,7 @@ int cmd_manifold(int argc, char **argv)
     if ((rc = args_int(&a, "grid", 10, &grid)) ||
         (rc = args_string(&a, "range", NULL, &range)) ||
         (rc = args_string(&a, "out", "manifold.png", &out)) ||
-        (rc = args_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     double lo[2], hi[2];
     int automatic = range && strcmp(range, "auto") == 0;

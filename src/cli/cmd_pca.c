@@ -24,7 +24,7 @@ static const arg_flag pca_flags[] = {
     { "out",        "DIR",      NULL,  "folder to write, created if missing", 1, 0, 0 },
     { "limit",      "N",        "all", "fit on the first N training images only", 0, 1, INT_MAX },
     { "shape",      "CxHxW",    "1x28x28", "image folders only: channels x height x width to read them at", 0, 0, 0 },
-    { "threads",    "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
@@ -92,7 +92,7 @@ int cmd_pca(int argc, char **argv)
         (rc = args_required(&a, "out", &out)) ||
         (rc = args_int(&a, "limit", 0, &limit)) ||
         (rc = args_string(&a, "shape", "1x28x28", &shape_text)) ||
-        (rc = args_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     if (parse_shape(shape_text, shape) != 0)
         return cli_fail(EXIT_USAGE, "pca", "--shape: expected CxHxW with C 1 or 3 and H, W from 1 to %d "

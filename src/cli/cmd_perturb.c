@@ -22,7 +22,7 @@ static const arg_flag perturb_flags[] = {
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, MAX_IMAGES },
     { "seed",    "N",        "0",  "seed of the noise", 0, 0, 0 },
     { "out",     "FILE",     "perturbed.png", "PNG to write", 0, 0, 0 },
-    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
@@ -75,7 +75,7 @@ int cmd_perturb(int argc, char **argv)
         (rc = args_int(&a, "n", 10, &n)) ||
         (rc = args_u64(&a, "seed", 0, &seed)) ||
         (rc = args_string(&a, "out", "perturbed.png", &out)) ||
-        (rc = args_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
     if ((rc = cli_check_out_file("perturb", "--out", out)) ||

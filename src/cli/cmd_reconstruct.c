@@ -13,7 +13,7 @@ static const arg_flag reconstruct_flags[] = {
       "data set name or folder of IDX files; its test split is used", 0, 0, 0 },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, MAX_IMAGES },
     { "out",     "FILE",     "reconstructions.png", "PNG to write", 0, 0, 0 },
-    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
@@ -38,7 +38,7 @@ int cmd_reconstruct(int argc, char **argv)
     if ((rc = args_string(&a, "data", NULL, &data)) ||
         (rc = args_int(&a, "n", 10, &n)) ||
         (rc = args_string(&a, "out", "reconstructions.png", &out)) ||
-        (rc = args_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
     if ((rc = cli_check_out_file("reconstruct", "--out", out)) ||

@@ -12,7 +12,7 @@ static const arg_flag sample_flags[] = {
     { "seed",    "N",    "0",  "seed of the random latents", 0, 0, 0 },
     { "cols",    "N",    "the square root of --n, rounded up", "images per row", 0, 1, MAX_IMAGES },
     { "out",     "FILE", "samples.png", "PNG to write", 0, 0, 0 },
-    { "threads", "N",    "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
@@ -47,7 +47,7 @@ int cmd_sample(int argc, char **argv)
         (rc = args_u64(&a, "seed", 0, &seed)) ||
         (rc = args_int(&a, "cols", 0, &cols)) ||
         (rc = args_string(&a, "out", "samples.png", &out)) ||
-        (rc = args_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     if (cols == 0) cols = (int)ceil(sqrt((double)n));
     cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };

@@ -10,7 +10,7 @@ static const arg_flag scatter_flags[] = {
       "data set name or folder; its test split is used", 0, 0, 0 },
     { "out",     "FILE",     "latent.png", "PNG to write", 0, 0, 0 },
     { "limit",   "N",        "all", "the first N test images only", 0, 1, INT_MAX },
-    { "threads", "N",        "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
@@ -43,7 +43,7 @@ int cmd_scatter(int argc, char **argv)
     if ((rc = args_string(&a, "data", NULL, &data)) ||
         (rc = args_string(&a, "out", "latent.png", &out)) ||
         (rc = args_int(&a, "limit", 0, &limit)) ||
-        (rc = args_int(&a, "threads", 0, &threads)))
+        (rc = args_threads(&a, 0, &threads)))
         return rc;
     cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
     if ((rc = cli_check_out_file("scatter", "--out", out)) ||

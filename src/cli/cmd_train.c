@@ -42,7 +42,7 @@ static const arg_flag train_flags[] = {
     { "lr",        "X",         "1e-3", "learning rate", 0, AE_MIN_LR, ARGS_NO_MAX },
     { "optimizer", "NAME",      "adam", "adam, rmsprop or sgd (momentum 0.9)", 0, 0, 0 },
     { "seed",      "N",         "0", "seed for the initial weights and the shuffling", 0, 0, 0 },
-    { "threads",   "N",         "0 = all cores", "threads to use", 0, 0, AE_MAX_THREADS },
+    ARGS_FLAG_THREADS,
     { "limit",     "N",         "all", "train on the first N training images only", 0, 1, INT_MAX },
     { "val-limit", "N",         "all", "validate on the first N test images only (faster epochs)", 0, 1, INT_MAX },
     { "task",      "NAME",      "reconstruct", "reconstruct, or denoise (noisy input, clean target)", 0, 0, 0 },
@@ -331,7 +331,7 @@ static int read_settings(const args *a, train_settings *s)
         (rc = args_number(a, "lr", s->opt.lr, &s->opt.lr)) ||
         (rc = args_choice(a, "optimizer", optimizer_names, (int)s->opt.optimizer, &optimizer)) ||
         (rc = args_u64(a, "seed", s->opt.seed, &s->opt.seed)) ||
-        (rc = args_int(a, "threads", s->opt.threads, &s->opt.threads)) ||
+        (rc = args_threads(a, s->opt.threads, &s->opt.threads)) ||
         (rc = args_int(a, "limit", 0, &s->limit)) ||
         (rc = args_int(a, "val-limit", 0, &s->val_limit)) ||
         (rc = args_choice(a, "task", task_names, TASK_RECONSTRUCT, &s->task)) ||

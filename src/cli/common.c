@@ -148,8 +148,11 @@ int cli_open_data(const char *cmd, const char *data, ae_split split, int limit,
 {
     ae_error err = {{0}};
     ae_dataset *ds = NULL;
-    ae_image_options img = { 1, 28, 28, AE_FIT_RESIZE };
-    if (m) ae_model_output_shape(m, &img.c, &img.h, &img.w);
+    ae_image_options img = { 1, 28, 28, AE_FIT_RESIZE, 0 };
+    if (m) { /* a data set of another size is refused from its headers */
+        ae_model_output_shape(m, &img.c, &img.h, &img.w);
+        img.refuse_mismatch = 1;
+    }
     else if (size) { img.c = size[0]; img.h = size[1]; img.w = size[2]; }
     if (ae_dataset_open_ex(&ds, data, split, &img, &err) != 0)
         return cli_fail(EXIT_ERROR, cmd, "%s", err.msg[0] ? err.msg : data);

@@ -27,7 +27,7 @@ int image_command_parse(const arg_command *cmd, const char *default_out, int arg
         (rc = args_string(&a, "noise", NULL, &o->noise_text)) ||
         (rc = args_int(&a, "n", 10, &o->n)) ||
         (rc = args_string(&a, "out", default_out, &o->out)) ||
-        (rc = args_int(&a, "threads", 0, &o->threads)))
+        (rc = args_threads(&a, 0, &o->threads)))
         return rc;
     if (o->noise_text && (rc = cli_parse_noise(name, "--noise", o->noise_text, &o->nz))) return rc;
     if (file_mode) {

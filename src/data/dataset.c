@@ -127,36 +127,43 @@ static int find_file(char *path, const char *dir, const char *base, ae_error *er
     return ae_fail(err, "%s: not found (also tried %s.gz)", path, path);
 }
 
-/* Takes the arrays' data into ds once their shapes agree. */
-static int adopt(ae_dataset *ds, idx_array *images, idx_array *labels,
-                 const char *images_path, const char *labels_path, ae_error *err)
+/* 1 when img refuses data sets of fixed size whose images are not c x h x w. */
+static int wrong_shape(const ae_image_options *img, int c, int h, int w)
+{
+    return img && img->refuse_mismatch && img->c > 0 && img->h > 0 && img->w > 0 &&
+           (img->c != c || img->h != h || img->w != w);
+}
+
+static int fail_shape(const char *what, int c, int h, int w, const ae_image_options *img, ae_error *err)
+{
+    return ae_fail(err, "%s: images are %dx%dx%d (channels x height x width) but %dx%dx%d are "
+                   "needed", what, c, h, w, img->c, img->h, img->w);
+}
+
+/* Checks the two headers against each other and against img, before any
+ * data is read. */
+static int check_headers(const idx_array *images, const idx_array *labels, const char *images_path,
+                         const char *labels_path, const ae_image_options *img, ae_error *err)
 {
     if (images->ndim != 3)
         return ae_fail(err, "%s: expected images of 3 dimensions [n, height, width], file has %d",
                        images_path, images->ndim);
+    if (images->dims[0] > INT_MAX || images->dims[1] > INT_MAX || images->dims[2] > INT_MAX)
+        return ae_fail(err, "%s: too many images or too large images", images_path);
+    if (wrong_shape(img, 1, (int)images->dims[1], (int)images->dims[2]))
+        return fail_shape(images_path, 1, (int)images->dims[1], (int)images->dims[2], img, err);
     if (labels->ndim != 1)
         return ae_fail(err, "%s: expected labels of 1 dimension [n], file has %d",
                        labels_path, labels->ndim);
     if (labels->dims[0] != images->dims[0])
         return ae_fail(err, "%s has %u labels but %s has %u images",
                        labels_path, labels->dims[0], images_path, images->dims[0]);
-    if (images->dims[0] > INT_MAX || images->dims[1] > INT_MAX || images->dims[2] > INT_MAX)
-        return ae_fail(err, "%s: too many images or too large images", images_path);
-
-    ds->n = (int)images->dims[0];
-    ds->c = 1;
-    ds->h = (int)images->dims[1];
-    ds->w = (int)images->dims[2];
-    ds->pixels = images->data;
-    ds->labels = labels->data;
-    images->data = NULL;
-    labels->data = NULL;
-    snprintf(ds->source, sizeof ds->source, "%s", images_path);
     return 0;
 }
 
-/* Reads the IDX split of dir into ds. */
-static int open_idx(ae_dataset *ds, const char *dir, ae_split split, ae_error *err)
+/* Reads the IDX split of dir into ds: both headers first, then the data. */
+static int open_idx(ae_dataset *ds, const char *dir, ae_split split, const ae_image_options *img,
+                    ae_error *err)
 {
     const char *prefix = split == AE_SPLIT_TEST ? "t10k" : "train";
     char base[64], images_path[PATH_SIZE], labels_path[PATH_SIZE];
@@ -168,13 +175,27 @@ static int open_idx(ae_dataset *ds, const char *dir, ae_split split, ae_error *e
         return -1;
 
     idx_array images, labels;
+    idx_file *fi = NULL, *fl = NULL;
     int rc = -1;
-    if (idx_read(&images, images_path, err) == 0) {
-        if (idx_read(&labels, labels_path, err) == 0)
-            rc = adopt(ds, &images, &labels, images_path, labels_path, err);
-        idx_free(&images);
-        idx_free(&labels);
+    memset(&labels, 0, sizeof labels);
+    if (idx_open(&fi, &images, images_path, err) == 0 &&
+        idx_open(&fl, &labels, labels_path, err) == 0 &&
+        check_headers(&images, &labels, images_path, labels_path, img, err) == 0 &&
+        idx_load(fi, &images, err) == 0 && idx_load(fl, &labels, err) == 0) {
+        ds->n = (int)images.dims[0];
+        ds->c = 1;
+        ds->h = (int)images.dims[1];
+        ds->w = (int)images.dims[2];
+        ds->pixels = images.data;
+        ds->labels = labels.data;
+        images.data = labels.data = NULL;
+        snprintf(ds->source, sizeof ds->source, "%s", images_path);
+        rc = 0;
     }
+    idx_close(fi);
+    idx_close(fl);
+    idx_free(&images);
+    idx_free(&labels);
     return rc;
 }
 
@@ -195,10 +216,13 @@ int ae_dataset_open_ex(ae_dataset **out, const char *name, ae_split split,
     if (!ds)
         return ae_fail(err, "%s: out of memory", dir);
     int rc;
-    /* Data sets of fixed size are returned as stored, whatever img asks:
-     * the caller compares shapes and reports a mismatch. */
+    /* Data sets of fixed size are returned as stored, whatever img asks
+     * (the caller compares shapes), or with img->refuse_mismatch refused
+     * from their headers when they do not fit. */
     if (has_idx(dir))
-        rc = open_idx(ds, dir, split, err);
+        rc = open_idx(ds, dir, split, img, err);
+    else if (cifar_detect(dir) && wrong_shape(img, 3, CIFAR_SIDE, CIFAR_SIDE))
+        rc = fail_shape(dir, 3, CIFAR_SIDE, CIFAR_SIDE, img, err);
     else if (cifar_detect(dir))
         rc = cifar_read(ds, dir, split, err);
     else if (!img || img->c <= 0 || img->h <= 0 || img->w <= 0)

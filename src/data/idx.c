@@ -1,12 +1,18 @@
-/* IDX reader. Raw files: the header is checked against the file's size
- * before the data is allocated. Gzipped files: the uncompressed size is not
- * known up front, so the buffer grows as data actually arrives (never past
- * the header's size) and a tiny file claiming gigabytes costs nothing.   */
+/* IDX reader. A file is opened and its header read first (idx_open), so a
+ * caller can refuse it from the header alone; then the data (idx_load).
+ * Raw files: the header is checked against the file's size before the data
+ * is allocated. Gzipped files: the uncompressed size is not known up front,
+ * so the buffer grows as data actually arrives (never past the header's
+ * size) and a tiny file claiming gigabytes costs nothing. gzip is inflated
+ * here rather than through gzread, which accepts a file cut inside its
+ * 8-byte trailer (CRC and length) when the cut falls at the end of a read:
+ * a stream counts as whole only when inflate has checked its trailer. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "data/idx.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +24,22 @@
 #define IDX_TYPE_UBYTE 0x08
 /* Anything larger is a corrupt header, not a data set we could train on. */
 #define IDX_MAX_BYTES ((uint64_t)1 << 31)
-/* gzread size per call, and the first size of the growing buffer */
+/* The first size of the growing buffer of gzipped data */
 #define GZ_CHUNK ((size_t)1 << 20)
+/* Compressed bytes read from the file at a time */
+#define GZ_INPUT ((size_t)1 << 16)
+
+struct idx_file {
+    const char *path;    /* the caller's, for messages              */
+    FILE       *f;
+    int         gz;      /* 1: gzip members, inflated as read       */
+    /* gzip only */
+    z_stream    zs;
+    int         zs_live; /* inflateInit2 done                       */
+    int         done;    /* every member ended with a checked trailer and no input follows */
+    int         cut;     /* the file ended inside a member          */
+    uint8_t     in[GZ_INPUT];
+};
 
 /* Parses the 4-byte magic; returns the number of dimensions or -1. */
 static int parse_magic(const uint8_t m[4], const char *path, ae_error *err)
@@ -56,152 +76,241 @@ static int parse_dims(idx_array *out, const uint8_t *raw, const char *path, ae_e
     return 0;
 }
 
-static int read_raw(idx_array *out, FILE *f, const char *path, ae_error *err)
+/* Makes at least `want` compressed bytes available when the file has them
+ * (keeping the unread ones); returns how many are available, or -1 after
+ * failing on a read error. */
+static long long gz_fill(idx_file *r, size_t want, ae_error *err)
 {
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0)
-        return ae_fail(err, "%s: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return ae_fail(err, "%s: not a regular file", path);
+    if (r->zs.avail_in >= want)
+        return r->zs.avail_in;
+    if (r->zs.avail_in > 0)
+        memmove(r->in, r->zs.next_in, r->zs.avail_in);
+    r->zs.next_in = r->in;
+    size_t k = fread(r->in + r->zs.avail_in, 1, sizeof r->in - r->zs.avail_in, r->f);
+    if (k == 0 && ferror(r->f))
+        return ae_fail(err, "%s: read error: %s", r->path, strerror(errno));
+    r->zs.avail_in += (uInt)k;
+    return r->zs.avail_in;
+}
 
-    uint8_t magic[4], dims[4 * IDX_MAX_DIMS];
-    if (fread(magic, 1, 4, f) != 4)
-        return ae_fail(err, "%s: truncated: file is shorter than the 4-byte IDX magic", path);
-    int ndim = parse_magic(magic, path, err);
-    if (ndim < 0)
+/* After a member's trailer: the file ends, or another member follows (a
+ * concatenation of gzip files is one gzip file, as gzip -d reads it). */
+static int gz_next_member(idx_file *r, ae_error *err)
+{
+    long long have = gz_fill(r, 2, err);
+    if (have < 0)
         return -1;
-    out->ndim = ndim;
-    if (fread(dims, 4, (size_t)ndim, f) != (size_t)ndim)
-        return ae_fail(err, "%s: truncated: IDX header of %d dimensions is incomplete", path, ndim);
-    if (parse_dims(out, dims, path, err) != 0)
-        return -1;
-
-    long long have = (long long)st.st_size - (4 + 4 * ndim);
-    if (have < (long long)out->size)
-        return ae_fail(err, "%s: truncated: header says %zu bytes of data, file has %lld",
-                       path, out->size, have);
-    if (have > (long long)out->size)
-        return ae_fail(err, "%s: %lld trailing bytes after the %zu bytes of data the header describes",
-                       path, have - (long long)out->size, out->size);
-
-    out->data = malloc(out->size);
-    if (!out->data)
-        return ae_fail(err, "%s: out of memory for %zu bytes", path, out->size);
-    if (fread(out->data, 1, out->size, f) != out->size)
-        return ae_fail(err, "%s: read error: %s", path, ferror(f) ? strerror(errno) : "file shrank");
+    if (have == 0) {
+        r->done = 1;
+        return 0;
+    }
+    if (have < 2 || r->zs.next_in[0] != 0x1f || r->zs.next_in[1] != 0x8b)
+        return ae_fail(err, "%s: bytes after the end of the gzip data are not another gzip "
+                       "member (trailing garbage)", r->path);
+    if (inflateReset(&r->zs) != Z_OK)
+        return ae_fail(err, "%s: zlib cannot restart inflating", r->path);
     return 0;
 }
 
-/* Reads up to n bytes; returns the count, or -1 after failing with zlib's
- * message (corrupt data, bad CRC). A short count means the stream ended. */
-static long long gz_read_full(gzFile gz, void *buf, size_t n, const char *path, ae_error *err)
+/* Reads up to n bytes; returns the count, or -1 after failing. A short
+ * count means the data ended: whole (r->done) or cut short (r->cut). */
+static long long src_read(idx_file *r, uint8_t *buf, size_t n, ae_error *err)
 {
+    if (!r->gz) {
+        size_t got = fread(buf, 1, n, r->f);
+        if (got < n && ferror(r->f))
+            return ae_fail(err, "%s: read error: %s", r->path, strerror(errno));
+        return (long long)got;
+    }
     size_t got = 0;
-    while (got < n) {
-        size_t want = n - got;
-        if (want > GZ_CHUNK)
-            want = GZ_CHUNK; /* gzread takes an unsigned int */
-        int r = gzread(gz, (uint8_t *)buf + got, (unsigned)want);
-        if (r < 0) {
-            int code;
-            const char *msg = gzerror(gz, &code);
-            /* zlib reports a cut-off stream as an error; callers say "truncated" */
-            if (code == Z_BUF_ERROR)
-                break;
-            size_t len = strlen(path); /* zlib's message starts "<path>: " */
-            if (strncmp(msg, path, len) == 0 && strncmp(msg + len, ": ", 2) == 0)
-                msg += len + 2;
-            return ae_fail(err, "%s: corrupt gzip data: %s", path, msg);
-        }
-        if (r == 0)
+    while (got < n && !r->done && !r->cut) {
+        long long have = gz_fill(r, 1, err);
+        if (have < 0)
+            return -1;
+        if (have == 0) {
+            r->cut = 1; /* inside a member: its trailer was never checked */
             break;
-        got += (size_t)r;
+        }
+        size_t want = n - got > UINT_MAX ? UINT_MAX : n - got;
+        uInt in_before = r->zs.avail_in;
+        r->zs.next_out = buf + got;
+        r->zs.avail_out = (uInt)want;
+        int z = inflate(&r->zs, Z_NO_FLUSH);
+        got += want - r->zs.avail_out;
+        if (z == Z_BUF_ERROR && r->zs.avail_in == in_before && r->zs.avail_out == want)
+            return ae_fail(err, "%s: corrupt gzip data: inflate makes no progress", r->path);
+        if (z == Z_STREAM_END) { /* the trailer's CRC-32 and length matched */
+            if (gz_next_member(r, err) != 0)
+                return -1;
+        } else if (z == Z_MEM_ERROR) {
+            return ae_fail(err, "%s: out of memory inflating gzip data", r->path);
+        } else if (z != Z_OK && z != Z_BUF_ERROR) {
+            const char *what = r->zs.msg ? r->zs.msg : "inflate failed";
+            const char *why = strcmp(what, "incorrect data check") == 0 ? " (CRC mismatch)"
+                              : strcmp(what, "incorrect length check") == 0 ? " (length mismatch)" : "";
+            return ae_fail(err, "%s: corrupt gzip data: %s%s", r->path, what, why);
+        }
     }
     return (long long)got;
 }
 
-/* Reads header and data from an open gzip stream into out. */
-static int read_gz_stream(idx_array *out, gzFile gz, const char *path, ae_error *err)
+/* Reads exactly n header bytes; `what` names them when the file is shorter. */
+static int read_header_bytes(idx_file *r, uint8_t *buf, size_t n, const char *what, ae_error *err)
 {
-    uint8_t magic[4], dims[4 * IDX_MAX_DIMS], extra;
-    long long r = gz_read_full(gz, magic, 4, path, err);
-    if (r < 0)
+    long long got = src_read(r, buf, n, err);
+    if (got < 0)
         return -1;
-    if (r < 4)
-        return ae_fail(err, "%s: truncated: gzip data is shorter than the 4-byte IDX magic", path);
-    int ndim = parse_magic(magic, path, err);
-    if (ndim < 0)
-        return -1;
-    out->ndim = ndim;
-    if ((r = gz_read_full(gz, dims, 4 * (size_t)ndim, path, err)) < 0)
-        return -1;
-    if (r < 4 * ndim)
-        return ae_fail(err, "%s: truncated: IDX header of %d dimensions is incomplete", path, ndim);
-    if (parse_dims(out, dims, path, err) != 0)
-        return -1;
-
-    /* Grow by doubling as data arrives, capped at the header's size. */
-    size_t cap = 0, have = 0;
-    while (have < out->size) {
-        size_t next = cap ? 2 * cap : GZ_CHUNK;
-        if (next > out->size)
-            next = out->size;
-        uint8_t *grown = realloc(out->data, next);
-        if (!grown)
-            return ae_fail(err, "%s: out of memory for %zu bytes", path, next);
-        out->data = grown;
-        cap = next;
-        if ((r = gz_read_full(gz, out->data + have, cap - have, path, err)) < 0)
-            return -1;
-        have += (size_t)r;
-        if (have < cap)
-            return ae_fail(err, "%s: truncated: header says %zu bytes of data, gzip stream has %zu",
-                           path, out->size, have);
-    }
-
-    /* One more byte must not exist; reading for it also checks the CRC. */
-    if ((r = gz_read_full(gz, &extra, 1, path, err)) < 0)
-        return -1;
-    if (r > 0)
-        return ae_fail(err, "%s: trailing bytes after the %zu bytes of data the header describes",
-                       path, out->size);
-    int code;
-    gzerror(gz, &code);
-    if (code == Z_BUF_ERROR)
-        return ae_fail(err, "%s: truncated: gzip stream ends before its checksum", path);
+    if ((size_t)got < n)
+        return ae_fail(err, "%s: truncated: %s is shorter than %s", r->path,
+                       r->gz ? "the gzip data" : "the file", what);
     return 0;
 }
 
-static int read_gz(idx_array *out, const char *path, ae_error *err)
+static int open_file(idx_file *r, idx_array *hdr, ae_error *err)
 {
-    errno = 0;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz)
-        return ae_fail(err, "%s: %s", path, errno ? strerror(errno) : "cannot open gzip file");
-    int rc = read_gz_stream(out, gz, path, err);
-    gzclose(gz);
+    const char *path = r->path;
+    struct stat st;
+    if (fstat(fileno(r->f), &st) != 0)
+        return ae_fail(err, "%s: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ae_fail(err, "%s: not a regular file", path);
+
+    /* gzip magic 1f 8b; an IDX file starts with 00 00 */
+    uint8_t head[2];
+    r->gz = fread(head, 1, 2, r->f) == 2 && head[0] == 0x1f && head[1] == 0x8b;
+    rewind(r->f);
+    if (r->gz) {
+        if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK) /* 16: gzip wrapper only */
+            return ae_fail(err, "%s: out of memory for zlib", path);
+        r->zs_live = 1;
+    }
+
+    uint8_t magic[4], dims[4 * IDX_MAX_DIMS];
+    if (read_header_bytes(r, magic, 4, "the 4-byte IDX magic", err) != 0)
+        return -1;
+    int ndim = parse_magic(magic, path, err);
+    if (ndim < 0)
+        return -1;
+    hdr->ndim = ndim;
+    char what[64];
+    snprintf(what, sizeof what, "an IDX header of %d dimensions", ndim);
+    if (read_header_bytes(r, dims, 4 * (size_t)ndim, what, err) != 0)
+        return -1;
+    if (parse_dims(hdr, dims, path, err) != 0)
+        return -1;
+    if (r->gz)
+        return 0;
+
+    long long have = (long long)st.st_size - (4 + 4 * ndim);
+    if (have < (long long)hdr->size)
+        return ae_fail(err, "%s: truncated: header says %zu bytes of data, file has %lld",
+                       path, hdr->size, have);
+    if (have > (long long)hdr->size)
+        return ae_fail(err, "%s: %lld trailing bytes after the %zu bytes of data the header describes",
+                       path, have - (long long)hdr->size, hdr->size);
+    return 0;
+}
+
+int idx_open(idx_file **out, idx_array *hdr, const char *path, ae_error *err)
+{
+    *out = NULL;
+    memset(hdr, 0, sizeof *hdr);
+    idx_file *r = calloc(1, sizeof *r);
+    if (!r)
+        return ae_fail(err, "%s: out of memory", path);
+    r->path = path;
+    r->f = fopen(path, "rb");
+    if (!r->f) {
+        ae_fail(err, "%s: %s", path, strerror(errno));
+        free(r);
+        return -1;
+    }
+    if (open_file(r, hdr, err) != 0) {
+        idx_close(r);
+        memset(hdr, 0, sizeof *hdr);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+/* Raw: the size was checked against the header when opening. */
+static int load_raw(idx_file *r, idx_array *a, ae_error *err)
+{
+    a->data = malloc(a->size);
+    if (!a->data)
+        return ae_fail(err, "%s: out of memory for %zu bytes", r->path, a->size);
+    long long got = src_read(r, a->data, a->size, err);
+    if (got < 0)
+        return -1;
+    if ((size_t)got != a->size)
+        return ae_fail(err, "%s: read error: file shrank", r->path);
+    return 0;
+}
+
+static int load_gz(idx_file *r, idx_array *a, ae_error *err)
+{
+    /* Grow by doubling as data arrives, capped at the header's size. */
+    size_t cap = 0, have = 0;
+    while (have < a->size) {
+        size_t next = cap ? 2 * cap : GZ_CHUNK;
+        if (next > a->size)
+            next = a->size;
+        uint8_t *grown = realloc(a->data, next);
+        if (!grown)
+            return ae_fail(err, "%s: out of memory for %zu bytes", r->path, next);
+        a->data = grown;
+        cap = next;
+        long long got = src_read(r, a->data + have, cap - have, err);
+        if (got < 0)
+            return -1;
+        have += (size_t)got;
+        if (have < cap)
+            return ae_fail(err, "%s: truncated: header says %zu bytes of data, gzip stream has %zu",
+                           r->path, a->size, have);
+    }
+
+    /* One more byte must not exist; reading for it also checks the trailer. */
+    uint8_t extra;
+    long long got = src_read(r, &extra, 1, err);
+    if (got < 0)
+        return -1;
+    if (got > 0)
+        return ae_fail(err, "%s: trailing bytes after the %zu bytes of data the header describes",
+                       r->path, a->size);
+    if (r->cut)
+        return ae_fail(err, "%s: truncated: gzip stream ends before its checksum", r->path);
+    return 0;
+}
+
+int idx_load(idx_file *r, idx_array *a, ae_error *err)
+{
+    int rc = r->gz ? load_gz(r, a, err) : load_raw(r, a, err);
+    if (rc != 0) {
+        free(a->data);
+        a->data = NULL;
+    }
     return rc;
+}
+
+void idx_close(idx_file *r)
+{
+    if (!r)
+        return;
+    if (r->zs_live)
+        inflateEnd(&r->zs);
+    if (r->f)
+        fclose(r->f);
+    free(r);
 }
 
 int idx_read(idx_array *out, const char *path, ae_error *err)
 {
-    memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ae_fail(err, "%s: %s", path, strerror(errno));
-
-    /* gzip magic 1f 8b; an IDX file starts with 00 00 */
-    uint8_t head[2];
-    int is_gz = fread(head, 1, 2, f) == 2 && head[0] == 0x1f && head[1] == 0x8b;
-    int rc;
-    if (is_gz) {
-        fclose(f);
-        rc = read_gz(out, path, err);
-    } else {
-        rewind(f);
-        rc = read_raw(out, f, path, err);
-        fclose(f);
-    }
+    idx_file *r;
+    if (idx_open(&r, out, path, err) != 0)
+        return -1;
+    int rc = idx_load(r, out, err);
+    idx_close(r);
     if (rc != 0)
         idx_free(out);
     return rc;

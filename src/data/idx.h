@@ -22,4 +22,15 @@ typedef struct {
 int  idx_read(idx_array *out, const char *path, ae_error *err);
 void idx_free(idx_array *a);
 
+/* The same in two steps, so that a caller can refuse a file from its header
+ * before its data is read: idx_open reads the header into hdr (ndim, dims,
+ * size; data stays NULL) and, for a raw file, checks the file's size
+ * against it; idx_load then reads the data into hdr->data (checking a
+ * gzip stream's end: CRC-32, length, nothing after the data). `path` must
+ * outlive the idx_file; idx_close(NULL) is harmless. */
+typedef struct idx_file idx_file;
+int  idx_open(idx_file **out, idx_array *hdr, const char *path, ae_error *err);
+int  idx_load(idx_file *f, idx_array *hdr, ae_error *err);
+void idx_close(idx_file *f);
+
 #endif

@@ -386,7 +386,10 @@ static int read_exact(FILE *f, void *buf, size_t n, const char *path, ae_error *
     return 0;
 }
 
-static int read_file(FILE *f, const char *path, float **data, int *ndim, long *shape, ae_error *err)
+/* Reads and checks everything before the data: magic, version, header,
+ * dtype (*isize: its bytes), order, dimensions, and the file's size against
+ * the header. The file is then positioned at the data. */
+static int read_header(FILE *f, const char *path, npy_header *hp, size_t *isize_out, ae_error *err)
 {
     struct stat st;
     if (fstat(fileno(f), &st) != 0)
@@ -459,7 +462,17 @@ static int read_file(FILE *f, const char *path, float **data, int *ndim, long *s
                        path, (unsigned long long)(have - want), (unsigned long long)want);
     if (h.count > SIZE_MAX / sizeof(float))
         return ae_fail(err, "%s: array too large for this machine", path);
+    *hp = h;
+    *isize_out = isize;
+    return 0;
+}
 
+static int read_file(FILE *f, const char *path, float **data, int *ndim, long *shape, ae_error *err)
+{
+    npy_header h;
+    size_t isize;
+    if (read_header(f, path, &h, &isize, err) != 0)
+        return -1;
     float *out = malloc(h.count ? (size_t)h.count * sizeof(float) : 1);
     if (!out)
         return ae_fail(err, "%s: out of memory for %llu floats", path, (unsigned long long)h.count);
@@ -509,4 +522,22 @@ int ae_npy_read_f32(const char *path, float **data, int *ndim, long *shape, ae_e
     int rc = read_file(f, path, data, ndim, shape, err);
     fclose(f);
     return rc;
+}
+
+int ae_npy_read_shape(const char *path, int *ndim, long *shape, ae_error *err)
+{
+    *ndim = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ae_fail(err, "%s: %s", path, strerror(errno));
+    npy_header h;
+    size_t isize;
+    int rc = read_header(f, path, &h, &isize, err);
+    fclose(f);
+    if (rc != 0)
+        return -1;
+    *ndim = h.ndim;
+    for (int i = 0; i < h.ndim; i++)
+        shape[i] = (long)h.shape[i];
+    return 0;
 }

@@ -176,10 +176,74 @@ static int check_overlap(const st_file *f, const char *path, ae_error *err)
     return rc;
 }
 
+/* Counts the header's entries before jansson builds a node for each: a
+ * header of a few dozen MB holding millions of tiny entries would take
+ * gigabytes as a JSON tree. Only the structure is looked at (strings are
+ * skipped, escapes included); jansson checks the JSON itself afterwards.
+ * Refused: more top-level keys than ST_MAX_TENSORS tensors and
+ * __metadata__, a second-level object (a tensor's fields, or the metadata)
+ * of more than ST_MAX_META keys, and more values in all than that many
+ * tensors and metadata entries can hold (ST_MAX_VALUES; values counted as
+ * containers plus commas). */
+static int prescan_header(const char *buf, size_t len, const char *path, ae_error *err)
+{
+    size_t depth = 0, top_keys = 0, inner_keys = 0, values = 1;
+    size_t key_at = 0, key_len = 0;     /* the last top-level key, raw */
+    size_t str_at = 0, str_len = 0;     /* the last string */
+    for (size_t i = 0; i < len; i++) {
+        switch (buf[i]) {
+        case '"':
+            str_at = i + 1;
+            for (i++; i < len && buf[i] != '"'; i++)
+                if (buf[i] == '\\') i++;
+            str_len = (i < len ? i : len) - str_at;
+            break;
+        case '{':
+        case '[':
+            depth++;
+            values++;
+            if (depth == 2) inner_keys = 0;
+            break;
+        case '}':
+        case ']':
+            if (depth > 0) depth--;
+            break;
+        case ',':
+            values++;
+            break;
+        case ':':
+            if (depth == 1) {
+                key_at = str_at;
+                key_len = str_len;
+                if (++top_keys > ST_MAX_TENSORS + 1)
+                    return ae_fail(err, "%s: header lists more than %d tensors (the limit)", path,
+                                   ST_MAX_TENSORS);
+            } else if (depth == 2 && ++inner_keys > ST_MAX_META) {
+                char key[64]; /* as written, control bytes shown as '?' */
+                size_t n = key_len < sizeof key - 1 ? key_len : sizeof key - 1;
+                for (size_t k = 0; k < n; k++)
+                    key[k] = (unsigned char)buf[key_at + k] < 0x20 ? '?' : buf[key_at + k];
+                key[n] = '\0';
+                return ae_fail(err, "%s: header entry \"%s\" has more than %d keys (at most %d "
+                               "metadata entries)", path, key, ST_MAX_META, ST_MAX_META);
+            }
+            break;
+        default:
+            break;
+        }
+        if (values > ST_MAX_VALUES)
+            return ae_fail(err, "%s: header holds more than %d JSON values (more than %d tensors "
+                           "and %d metadata entries need)", path, ST_MAX_VALUES, ST_MAX_TENSORS,
+                           ST_MAX_META);
+    }
+    return 0;
+}
+
 /* Parses and checks the JSON header; fills tensors and metadata. */
 static int parse_header(st_file *f, const char *buf, size_t len, size_t data_size,
                         const char *path, ae_error *err)
 {
+    if (prescan_header(buf, len, path, err) != 0) return -1;
     json_error_t jerr;
     /* JSON_REJECT_DUPLICATES: jansson would otherwise keep the last of two
      * equal keys silently. */
@@ -193,6 +257,10 @@ static int parse_header(st_file *f, const char *buf, size_t len, size_t data_siz
         goto done;
     }
     size_t n = json_object_size(root);
+    if (n - (json_object_get(root, "__metadata__") != NULL) > ST_MAX_TENSORS) {
+        rc = ae_fail(err, "%s: header lists more than %d tensors (the limit)", path, ST_MAX_TENSORS);
+        goto done;
+    }
     if (n > 0) {
         f->tensors = calloc(n, sizeof *f->tensors);
         if (!f->tensors) {
@@ -223,7 +291,8 @@ static int read_exact(FILE *fp, void *buf, size_t n, const char *path, ae_error 
     return 0;
 }
 
-static int read_file(st_file *f, FILE *fp, const char *path, ae_error *err)
+/* Reads and checks the header; fp is then at the data section. */
+static int read_header(st_file *f, FILE *fp, const char *path, ae_error *err)
 {
     struct stat st;
     if (fstat(fileno(fp), &st) != 0)
@@ -255,26 +324,50 @@ static int read_file(st_file *f, FILE *fp, const char *path, ae_error *err)
     int rc = read_exact(fp, hdr, (size_t)hlen, path, err);
     if (rc == 0) rc = parse_header(f, hdr, (size_t)hlen, data_size, path, err);
     free(hdr);
-    if (rc != 0) return -1;
-
-    /* Only now, with every tensor checked, allocate the data section. */
-    f->data = malloc(data_size ? data_size : 1);
-    if (!f->data)
-        return ae_fail(err, "%s: out of memory for the %zu-byte data section", path, data_size);
-    f->data_size = data_size;
-    return read_exact(fp, f->data, data_size, path, err);
+    return rc;
 }
 
-int st_read(st_file *f, const char *path, ae_error *err)
+int st_read_header(st_file *f, const char *path, ae_error *err)
 {
     memset(f, 0, sizeof *f);
     snprintf(f->path, sizeof f->path, "%s", path);
     FILE *fp = fopen(path, "rb");
     if (!fp) return ae_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    int rc = read_file(f, fp, path, err);
-    fclose(fp);
-    if (rc != 0) st_free(f);
+    if (read_header(f, fp, path, err) != 0) {
+        fclose(fp);
+        st_free(f);
+        return -1;
+    }
+    f->fp = fp;
+    return 0;
+}
+
+int st_read_data(st_file *f, ae_error *err)
+{
+    if (f->data) return 0;
+    if (!f->fp) return ae_fail(err, "%s: the file is not open for its data", f->path);
+    /* Only now, with every tensor checked, allocate the data section, up to
+     * the last tensor's end: bytes after it are allowed, and not read. */
+    size_t need = 0;
+    for (int i = 0; i < f->count; i++)
+        if (f->tensors[i].end > need) need = f->tensors[i].end;
+    f->data = malloc(need ? need : 1);
+    int rc = f->data ? read_exact(f->fp, f->data, need, f->path, err)
+                     : ae_fail(err, "%s: out of memory for the %zu-byte data section", f->path, need);
+    f->data_size = need;
+    fclose(f->fp);
+    f->fp = NULL;
     return rc;
+}
+
+int st_read(st_file *f, const char *path, ae_error *err)
+{
+    if (st_read_header(f, path, err) != 0) return -1;
+    if (st_read_data(f, err) != 0) {
+        st_free(f);
+        return -1;
+    }
+    return 0;
 }
 
 void st_free(st_file *f)
@@ -288,6 +381,7 @@ void st_free(st_file *f)
     free(f->meta_vals);
     free(f->tensors);
     free(f->data);
+    if (f->fp) fclose(f->fp);
     memset(f, 0, sizeof *f);
 }
 
@@ -520,6 +614,11 @@ int st_write(const char *path, const st_out_tensor *t, int count, const char *co
 {
     if (count < 0 || nmeta < 0 || (count > 0 && !t) || (nmeta > 0 && !meta))
         return ae_fail(err, "%s: invalid tensor or metadata list", path);
+    /* what st_read would refuse */
+    if (count > ST_MAX_TENSORS)
+        return ae_fail(err, "%s: %d tensors (at most %d)", path, count, ST_MAX_TENSORS);
+    if (nmeta > ST_MAX_META)
+        return ae_fail(err, "%s: %d metadata entries (at most %d)", path, nmeta, ST_MAX_META);
     size_t *bytes = calloc(count ? (size_t)count : 1, sizeof *bytes);
     if (!bytes) return ae_fail(err, "%s: out of memory", path);
     size_t total = 0;

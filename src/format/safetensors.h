@@ -9,9 +9,20 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "aekit.h"
 
 #define ST_MAX_DIMS 8
+/* Limits of a file's header, enforced while it is read (before a JSON tree
+ * is built) and when writing: far above what aekit writes (a model has a
+ * few dozen tensors, a checkpoint three times that, a few dozen metadata
+ * entries), far below what would cost memory out of proportion. */
+#define ST_MAX_TENSORS 16384
+#define ST_MAX_META    4096
+/* JSON values (array elements and object members) in a header: a tensor
+ * entry has at most 16 (its object, dtype, ST_MAX_DIMS sizes, 2 offsets,
+ * the arrays), a metadata entry 1. */
+#define ST_MAX_VALUES  (16 * ST_MAX_TENSORS + ST_MAX_META + 16)
 
 typedef enum { ST_F32, ST_F64, ST_F16, ST_BF16, ST_U8, ST_I8, ST_I32, ST_I64 } st_dtype;
 
@@ -30,12 +41,22 @@ typedef struct {
     char     **meta_keys;    /* __metadata__, count nmeta */
     char     **meta_vals;
     int        nmeta;
-    uint8_t   *data;         /* data section (owned) */
+    uint8_t   *data;         /* data section up to the last tensor's end (owned) */
     size_t     data_size;
     char       path[1024];
+    FILE      *fp;           /* open from st_read_header to st_read_data */
 } st_file;
 
+/* Reads and checks the header, then the data section. On failure *f is
+ * left empty (st_free on it is harmless). */
 int  st_read(st_file *f, const char *path, ae_error *err);
+/* st_read in two steps, so that a caller can refuse a file from its tensors'
+ * names, dtypes and shapes before their data is read: st_read_header
+ * fills tensors and metadata (data stays NULL, the file stays open),
+ * st_read_data reads the data section (a no-op when it is read already).
+ * st_free releases either stage. */
+int  st_read_header(st_file *f, const char *path, ae_error *err);
+int  st_read_data(st_file *f, ae_error *err);
 void st_free(st_file *f);
 const st_tensor *st_find(const st_file *f, const char *name);
 const char *st_meta(const st_file *f, const char *key);

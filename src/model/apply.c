@@ -21,7 +21,7 @@
 static int prepare(ae_model *m, int n, int threads, ae_error *err)
 {
     if (n < 0) return ae_fail(err, "negative image count %d", n);
-    return work_reserve(m, APPLY_CHUNK, resolve_threads(threads), err);
+    return work_reserve(m, APPLY_CHUNK, ae_threads_resolve(threads), err);
 }
 
 /* Runs layers [from, to) over n inputs of in_size floats and copies layer

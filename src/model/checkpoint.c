@@ -347,7 +347,7 @@ int ae_checkpoint_load(const char *path, ae_model **model, ae_train_options *opt
     *model = NULL;
     *state = NULL;
     st_file f;
-    if (st_read(&f, path, err)) return -1;
+    if (st_read_header(&f, path, err)) return -1; /* model_from_st reads the data */
     ae_model *m = NULL;
     ae_train_state *s = NULL;
     ae_train_options o;

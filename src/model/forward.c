@@ -29,14 +29,6 @@ struct ae_work {
     float **grad;        /* per thread: parameter gradients (nparams)    */
 };
 
-int resolve_threads(int requested)
-{
-    int t = requested > 0 ? requested : omp_get_num_procs();
-    if (t < 1) t = 1;
-    if (t > AE_MAX_THREADS) t = AE_MAX_THREADS;
-    return t;
-}
-
 void work_free(ae_work *w)
 {
     if (!w) return;

@@ -96,8 +96,6 @@ float *work_input(ae_model *m, int t);
 float *work_target(ae_model *m, int t);
 /* Thread t's latent-sized scratch (per_thread x latent): VAE noise, AAE prior samples. */
 float *work_eps(ae_model *m, int t);
-/* Number of threads to use for a request (0 = all cores). */
-int  resolve_threads(int requested);
 
 /* Seeds for the VAE sampling noise of the next forward pass on thread t:
  * image i of the chunk draws its eps from (seed, first_id + i), so results

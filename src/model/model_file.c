@@ -13,8 +13,6 @@
 
 #define META_DESCRIPTION "aekit.description"
 #define META_VERSION "aekit.version"
-/* More metadata entries than this is not a model file of ours. */
-#define MAX_META 4096
 
 /* generated from the files in models/ (the same order as ae_model_presets()) */
 extern const char *const ae_preset_texts[];
@@ -108,9 +106,11 @@ static int tensors_match(const ae_model *m, const st_file *f)
 
 /* Is every tensor the model needs in f, with its element count? Fails naming
  * the first one that is missing or misshapen. Checked before the model's
- * parameters are allocated, so that a small file whose description claims a
- * huge model costs nothing (the tensors' data is in memory already, and is
- * at least half the size of the parameters it holds: F16 or BF16). */
+ * parameters are allocated and before the tensors' data is read, so that a
+ * small file whose description claims a huge model costs nothing, and a file
+ * of huge tensors that fit no model costs its header (data that fits is at
+ * least half the size of the parameters it holds, F16 or BF16, and no
+ * larger than the file). */
 static int check_weights(const ae_model *m, const st_file *f, ae_error *err)
 {
     if (tensors_match(m, f)) return 0;
@@ -173,22 +173,19 @@ int ae_model_load(ae_model **out, const char *path, ae_error *err)
 {
     *out = NULL;
     st_file f;
-    if (st_read(&f, path, err)) return -1;
+    if (st_read_header(&f, path, err)) return -1; /* the data once the tensors fit */
     int rc = model_from_st(&f, path, out, err);
     st_free(&f);
     return rc;
 }
 
-int model_from_st(const st_file *fp, const char *path, ae_model **out, ae_error *err)
+int model_from_st(st_file *fp, const char *path, ae_model **out, ae_error *err)
 {
-    const st_file f = *fp;   /* a shallow copy, read only */
+    const st_file f = *fp;   /* a shallow copy, read only (fp gets the data below) */
     *out = NULL;
     ae_model *m = NULL;
-    /* ae_model_set_meta is linear in the number of keys: bound the total */
-    if (f.nmeta > MAX_META) {
-        ae_fail(err, "%s: %d metadata entries (at most %d)", path, f.nmeta, MAX_META);
-        goto fail;
-    }
+    /* ae_model_set_meta is linear in the number of keys: st_read bounds the
+     * total (ST_MAX_META). */
     const char *desc = st_meta(&f, META_DESCRIPTION);
     if (desc) {
         char origin[1100];
@@ -210,7 +207,7 @@ int model_from_st(const st_file *fp, const char *path, ae_model **out, ae_error 
             goto fail;
         }
     }
-    if (load_weights(m, &f, err)) goto fail;
+    if (st_read_data(fp, err) || load_weights(m, fp, err)) goto fail;
     for (int i = 0; i < f.nmeta; i++) {
         if (!strcmp(f.meta_keys[i], META_DESCRIPTION) || is_checkpoint_name(f.meta_keys[i])) continue;
         if (ae_model_set_meta(m, f.meta_keys[i], f.meta_vals[i], err)) goto fail;

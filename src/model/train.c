@@ -339,7 +339,7 @@ int train_state_alloc(ae_train_state **out, const ae_model *m, const ae_train_op
         snprintf(s->path, sizeof s->path, "%s", opt->checkpoint);
         s->opt.checkpoint = s->path;
     }
-    s->threads = resolve_threads(opt->threads);
+    s->threads = ae_threads_resolve(opt->threads);
     s->n = n;
     s->nparams = m->nparams;
     s->adversarial = ae_model_is_adversarial(m);
@@ -613,8 +613,10 @@ int ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val,
     if (train_data_hash(val) != s->val_hash)
         return ae_fail(err, "%s: the validation images are not the checkpoint's run's "
                        "(same count, other pixels)", val->source);
-    /* what may change: the thread count and where / how often to checkpoint */
-    s->threads = resolve_threads(opt->threads);
+    /* what may change: the thread count and where / how often to checkpoint.
+     * The run's own count is kept even above this machine's cap, so that
+     * the resumed run stays bit-identical. */
+    if (opt->threads != s->threads) s->threads = ae_threads_resolve(opt->threads);
     s->opt.threads = opt->threads;
     s->opt.checkpoint_steps = opt->checkpoint_steps;
     s->opt.checkpoint_epochs = opt->checkpoint_epochs;

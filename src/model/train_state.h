@@ -71,8 +71,9 @@ int  train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err)
 int  model_save_with(const ae_model *m, const char *path, const st_out_tensor *extra, int nextra,
                      const char *const *extra_meta, int nextra_meta, ae_error *err);
 /* Builds the model a read file holds (tensors and metadata whose names
- * start with CHECKPOINT_PREFIX are not the model's). */
-int  model_from_st(const st_file *f, const char *path, ae_model **out, ae_error *err);
+ * start with CHECKPOINT_PREFIX are not the model's). f may hold only its
+ * header (st_read_header): the data is read once the tensors fit. */
+int  model_from_st(st_file *f, const char *path, ae_model **out, ae_error *err);
 
 #define CHECKPOINT_PREFIX "aekit.checkpoint."
 
