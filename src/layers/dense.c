@@ -11,8 +11,10 @@
  * the default) and on a CPU with a SIMD path (core/cpu.h), the three
  * products are single-threaded sgemm calls instead: OpenBLAS picks its
  * kernels for the CPU at run time and is 3-4x faster on the VAE's 784x512
- * layer (bench/dense_bench.c). aekit threads over the batch itself, so
- * OpenBLAS is told to use one thread per call. */
+ * layer (bench/dense_bench.c). aekit threads over the batch itself and
+ * links OpenBLAS's serial build (CMakeLists.txt), which runs each call on
+ * the calling thread: no thread count is set here, which in a host program
+ * would change its own BLAS calls too. */
 #include "layers/layers.h"
 #include "core/cpu.h"
 
@@ -21,16 +23,7 @@
 
 static int use_blas(void)
 {
-    static int ready = 0;
-    if (ae_simd() == AE_SIMD_PORTABLE) return 0;
-    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
-#pragma omp critical(aekit_blas_init)
-        if (!__atomic_load_n(&ready, __ATOMIC_RELAXED)) {
-            openblas_set_num_threads(1);
-            __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
-        }
-    }
-    return 1;
+    return ae_simd() != AE_SIMD_PORTABLE;
 }
 #endif
 
