@@ -2,7 +2,8 @@
 # Under an address-space limit (ulimit -v, as containers and batch schedulers
 # set) every command ends: the OpenBLAS aekit links starts no thread pool
 # (a threaded OpenBLAS's workers spun retrying a 128 MB buffer allocation,
-# and every command, even aekit --version, hung at exit joining them). Each
+# and every command, even aekit --version, hung at exit joining them), and
+# dense layers do not call it (its own thread spun the same way). Each
 # command runs under `timeout`, so a hang fails the test instead of stopping
 # it. The CLI (libaekit.a) and the API example (libaekit.so) are both run.
 #
@@ -48,6 +49,11 @@ check "setup: a small conv model" test -f "$tmp/conv/model.safetensors"
 limited "aekit info ends" 0 "$AEKIT" info "$tmp/conv/model.safetensors"
 
 limited "aekit eval ends" 0 "$AEKIT" eval "$tmp/conv/model.safetensors" --data mnist --limit 64 --threads 2
+
+# dense layers: OpenBLAS retries a failed buffer allocation forever, so
+# under the limit they run the portable path (src/layers/dense.c)
+limited "aekit train of a VAE (dense layers) ends" "0 1" "$AEKIT" train --model vae --data mnist \
+  --limit 200 --val-limit 100 --epochs 1 --threads 2 --out "$tmp/vae"
 
 example=$build/example_train
 if [[ -x $example ]]; then

@@ -14,16 +14,37 @@
  * layer (bench/dense_bench.c). aekit threads over the batch itself and
  * links OpenBLAS's serial build (CMakeLists.txt), which runs each call on
  * the calling thread: no thread count is set here, which in a host program
- * would change its own BLAS calls too. */
+ * would change its own BLAS calls too.
+ *
+ * OpenBLAS takes a 128 MB buffer for each thread calling it and retries a
+ * failed allocation forever, so under an address-space limit (RLIMIT_AS,
+ * ulimit -v) an sgemm call could spin instead of failing: with a limit
+ * set, the portable path runs. */
+#define _POSIX_C_SOURCE 200809L  /* getrlimit */
 #include "layers/layers.h"
 #include "core/cpu.h"
 
 #ifdef AEKIT_HAVE_BLAS
 #include <cblas.h>
+#include <sys/resource.h>
+
+static int decide_blas(void)
+{
+    struct rlimit as;
+    if (ae_simd() == AE_SIMD_PORTABLE) return 0;
+    return getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur == RLIM_INFINITY;
+}
 
 static int use_blas(void)
 {
-    return ae_simd() != AE_SIMD_PORTABLE;
+    /* -1: not decided yet. Racing first calls all compute the same value. */
+    static int blas = -1;
+    int b = __atomic_load_n(&blas, __ATOMIC_RELAXED);
+    if (b < 0) {
+        b = decide_blas();
+        __atomic_store_n(&blas, b, __ATOMIC_RELAXED);
+    }
+    return b;
 }
 #endif
 
