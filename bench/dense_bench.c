@@ -5,8 +5,11 @@
  *
  *   AEKIT_SIMD=portable ./dense_bench ; ./dense_bench
  *
+ * linked, as aekit is, with OpenBLAS's serial build (CMakeLists.txt):
+ *
+ *   S=/usr/lib/x86_64-linux-gnu/openblas-serial
  *   cc -O2 -fopenmp -Iinclude -Isrc bench/dense_bench.c BUILD/libaekit.a \
- *      $(pkg-config --libs openblas) -lm */
+ *      -L$S -Wl,-rpath,$S -lopenblas -lm */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>

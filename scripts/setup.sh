@@ -3,7 +3,9 @@
 # through sudo). Packages already present are left alone.
 set -euo pipefail
 packages=(build-essential cmake pkg-config zlib1g-dev libpng-dev libcairo2-dev
-          libjansson-dev libjpeg-dev libopenblas-dev ca-certificates)
+          libjansson-dev libjpeg-dev ca-certificates)
+# OpenBLAS's serial build: no thread pool (docs/architecture.md, Threads)
+packages+=(libopenblas-serial-dev)
 # clang and its libFuzzer runtime for the fuzz harnesses (fuzz/, run by
 # scripts/test.sh). Debian ships the runtime (libclang_rt.fuzzer) in
 # libclang-rt-N-dev, which clang-N only recommends; N = 14 on Debian 12.

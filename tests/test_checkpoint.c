@@ -3,13 +3,18 @@
  * unbroken one (plain, denoising with SGD, VAE with RMSprop); a checkpoint
  * loads as a model; corrupt or mismatched checkpoints are refused; gradient
  * clipping scales the step to the given norm; a NaN stops training naming
- * the layer. */
+ * the layer. A checkpoint holding values no run writes (an all-zero random
+ * state, counters that disagree with the position, negative times, bad
+ * optimiser moments or weights) is refused naming the field, never resumed
+ * into a hang (an alarm turns one into a failure). */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
 #include "aekit.h"
 #include "model/model.h"
 #include "format/safetensors.h"
 
+#include <jansson.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -201,6 +206,226 @@ static void check_corrupt(void)
     ae_dataset_free(train);
 }
 
+/* ---- degenerate checkpoints -------------------------------------------------- */
+
+typedef struct {
+    uint8_t *b;
+    size_t   n;
+} blob;
+
+static blob read_blob(const char *path)
+{
+    blob x = { NULL, 0 };
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return x;
+    fseek(fp, 0, SEEK_END);
+    x.n = (size_t)ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    x.b = malloc(x.n);
+    if (fread(x.b, 1, x.n, fp) != x.n) x.n = 0;
+    fclose(fp);
+    return x;
+}
+
+static void write_blob(const char *path, blob x)
+{
+    FILE *fp = fopen(path, "wb");
+    if (!fp) return;
+    fwrite(x.b, 1, x.n, fp);
+    fclose(fp);
+}
+
+static size_t header_size(blob x)
+{
+    uint64_t h = 0;
+    for (int i = 0; i < 8; i++) h |= (uint64_t)x.b[i] << (8 * i);
+    return (size_t)h;
+}
+
+static json_t *header_json(blob x)
+{
+    return json_loadb((const char *)x.b + 8, header_size(x), 0, NULL);
+}
+
+/* A copy of safetensors file x with metadata `key` set to `value`. */
+static blob with_meta(blob x, const char *key, const char *value)
+{
+    size_t h = header_size(x);
+    json_t *root = header_json(x);
+    json_object_set_new(json_object_get(root, "__metadata__"), key, json_string(value));
+    char *text = json_dumps(root, JSON_COMPACT);
+    size_t len = strlen(text);
+    blob y = { malloc(8 + len + (x.n - 8 - h)), 8 + len + (x.n - 8 - h) };
+    for (int i = 0; i < 8; i++) y.b[i] = (uint8_t)((uint64_t)len >> (8 * i));
+    memcpy(y.b + 8, text, len);
+    memcpy(y.b + 8 + len, x.b + 8 + h, x.n - 8 - h);
+    free(text);
+    json_decref(root);
+    return y;
+}
+
+/* A copy of x with `len` bytes at byte `at` of tensor `name` replaced. */
+static blob with_bytes(blob x, const char *name, size_t at, const void *data, size_t len)
+{
+    blob y = { malloc(x.n), x.n };
+    memcpy(y.b, x.b, x.n);
+    json_t *root = header_json(x);
+    json_t *offsets = json_object_get(json_object_get(root, name), "data_offsets");
+    CHECK(offsets != NULL, "tensor %s not in the checkpoint", name);
+    if (offsets) {
+        size_t begin = (size_t)json_integer_value(json_array_get(offsets, 0));
+        memcpy(y.b + 8 + header_size(x) + begin + at, data, len);
+    }
+    json_decref(root);
+    return y;
+}
+
+static blob with_float(blob x, const char *name, size_t index, float v)
+{
+    return with_bytes(x, name, index * sizeof v, &v, sizeof v);
+}
+
+static blob with_double(blob x, const char *name, size_t index, double v)
+{
+    return with_bytes(x, name, index * sizeof v, &v, sizeof v);
+}
+
+static const char *resuming;   /* the case being resumed, for on_alarm */
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char head[] = "FAIL: resuming a checkpoint with ", tail[] = " hangs (no end in 60 s)\n";
+    if (write(STDERR_FILENO, head, sizeof head - 1) < 0 ||
+        write(STDERR_FILENO, resuming, strlen(resuming)) < 0 ||
+        write(STDERR_FILENO, tail, sizeof tail - 1) < 0) { /* exiting anyway */ }
+    _exit(1);
+}
+
+/* Checkpoint file x (consumed) must be refused with a message naming the
+ * file and `field`; accepted, it is resumed under an alarm so that a hang
+ * fails the test instead of stopping it. */
+static void refused(blob x, const char *what, const char *field, const ae_dataset *train)
+{
+    write_blob(ckpt, x);
+    free(x.b);
+    ae_error err = {{0}};
+    ae_model *m = NULL;
+    ae_train_options o;
+    ae_train_state *st = NULL;
+    int loaded = ae_checkpoint_load(ckpt, &m, &o, &st, &err) == 0;
+    CHECK(!loaded, "checkpoint with %s accepted", what);
+    if (loaded) {
+        resuming = what;
+        alarm(60);
+        ae_train_resume(m, train, NULL, &o, st, NULL, NULL, &err);
+        alarm(0);
+    } else {
+        CHECK(strstr(err.msg, ckpt) && strstr(err.msg, field), "%s: message does not name %s: %s", what,
+              field, err.msg);
+    }
+    ae_train_state_free(st);
+    ae_model_free(m);
+}
+
+/* A checkpoint of conv trained with `optimizer` on 50 images in batches of
+ * 16 (4 steps an epoch) stopped at epoch 2, step 1: global step 5, 16 images
+ * seen this epoch, one history row; epoch 3 still to shuffle. */
+static blob stopped_run(ae_optimizer optimizer, const ae_dataset *train)
+{
+    ae_error err = {{0}};
+    ae_model *m = NULL;
+    ae_train_options o;
+    ae_train_options_default(&o);
+    o.epochs = 3;
+    o.batch = 16;
+    o.optimizer = optimizer;
+    o.threads = 1;
+    o.checkpoint = ckpt;
+    o.checkpoint_steps = 1;
+    stop_at at = { 2, 1 };
+    unlink(ckpt);
+    ae_model_from_preset(&m, "conv", &err);
+    CHECK(ae_train(m, train, NULL, &o, stop_cb, &at, &err) == 0, "%s", err.msg);
+    ae_model_free(m);
+    return read_blob(ckpt);
+}
+
+static void check_degenerate(void)
+{
+    signal(SIGALRM, on_alarm);
+    ae_dataset *train = make_data(50, 1);
+    blob good = stopped_run(AE_OPT_ADAM, train);
+    CHECK(good.n > 0, "no checkpoint written");
+    if (!good.n) goto out;
+    const char *rng = "aekit.checkpoint.rng";
+    uint8_t zeros[32] = { 0 };
+
+    /* the random streams: xoshiro256** never reaches the all-zero state (the
+     * shuffling stream's would spin in the next epoch's shuffle) */
+    refused(with_bytes(good, rng, 0, zeros, 32), "an all-zero shuffling state", rng, train);
+    refused(with_bytes(good, rng, 32, zeros, 32), "an all-zero step-stream state", rng, train);
+    /* counters the position fixes */
+    refused(with_meta(good, "aekit.checkpoint.global_step", "6"), "global_step 6 at step 5",
+            "\"aekit.checkpoint.global_step\"", train);
+    refused(with_meta(good, "aekit.checkpoint.global_step", "9223372036854775807"),
+            "global_step LONG_MAX", "\"aekit.checkpoint.global_step\"", train);
+    refused(with_meta(good, "aekit.checkpoint.optim_t", "0"), "Adam step count 0 after 5 steps",
+            "\"aekit.checkpoint.optim_t\"", train);
+    refused(with_meta(good, "aekit.checkpoint.optim_disc_t", "3"), "a discriminator step count (not an AAE)",
+            "\"aekit.checkpoint.optim_disc_t\"", train);
+    refused(with_meta(good, "aekit.checkpoint.optim_gen_t", "3"), "a generator step count (not an AAE)",
+            "\"aekit.checkpoint.optim_gen_t\"", train);
+    refused(with_meta(good, "aekit.checkpoint.seen", "15"), "15 images seen after a step of 16",
+            "\"aekit.checkpoint.seen\"", train);
+    refused(with_meta(good, "aekit.checkpoint.disc_correct", "1"), "discriminator decisions (not an AAE)",
+            "\"aekit.checkpoint.disc_correct\"", train);
+    /* times, noise settings */
+    refused(with_meta(good, "aekit.checkpoint.seconds", "-1"), "negative seconds",
+            "\"aekit.checkpoint.seconds\"", train);
+    refused(with_meta(good, "aekit.checkpoint.epoch_seconds", "-0.5"), "negative epoch seconds",
+            "\"aekit.checkpoint.epoch_seconds\"", train);
+    refused(with_meta(good, "aekit.checkpoint.opt.noise", "2 0 0 1.5"), "salt-and-pepper P 1.5",
+            "\"aekit.checkpoint.opt.noise\"", train);
+    refused(with_meta(good, "aekit.checkpoint.opt.noise", "1 0.5 -0.5 0"), "Gaussian noise STD -0.5",
+            "\"aekit.checkpoint.opt.noise\"", train);
+    /* optimiser moments, weights, the history */
+    const char *v = "aekit.checkpoint.optim.exp_avg_sq", *mom = "aekit.checkpoint.optim.exp_avg";
+    refused(with_float(good, v, 0, -1.0f), "a negative Adam second moment", v, train);
+    refused(with_float(good, v, 7, NAN), "a NaN Adam second moment", v, train);
+    refused(with_float(good, mom, 3, INFINITY), "an infinite Adam first moment", "optim.exp_avg\"", train);
+    refused(with_float(good, "encoder.0.weight", 5, NAN), "a NaN weight", "\"encoder.0.weight\"", train);
+    refused(with_double(good, "aekit.checkpoint.history", 6, -1.0), "a history row with -1 seconds",
+            "\"aekit.checkpoint.history\"", train);
+    refused(with_double(good, "aekit.checkpoint.history", 0, INFINITY), "a history row with an infinite loss",
+            "\"aekit.checkpoint.history\"", train);
+
+    /* a second moment overflows to +inf on a huge gradient (that parameter
+     * then stays put) and a run goes on: such a checkpoint is valid */
+    blob inf = with_float(good, v, 2, INFINITY);
+    write_blob(ckpt, inf);
+    free(inf.b);
+    ae_error err = {{0}};
+    ae_model *m = NULL;
+    ae_train_options o;
+    ae_train_state *st = NULL;
+    CHECK(ae_checkpoint_load(ckpt, &m, &o, &st, &err) == 0, "an overflowed second moment refused: %s",
+          err.msg);
+    ae_train_state_free(st);
+    ae_model_free(m);
+
+    blob rms = stopped_run(AE_OPT_RMSPROP, train), sgd = stopped_run(AE_OPT_SGD, train);
+    if (rms.n) refused(with_float(rms, "aekit.checkpoint.optim.square_avg", 1, -2.0f),
+                       "a negative RMSprop mean square", "optim.square_avg", train);
+    if (sgd.n) refused(with_float(sgd, "aekit.checkpoint.optim.momentum_buffer", 1, -INFINITY),
+                       "an infinite SGD momentum", "optim.momentum_buffer", train);
+    free(rms.b);
+    free(sgd.b);
+out:
+    free(good.b);
+    ae_dataset_free(train);
+}
+
 /* SGD without momentum, one step, clip 1e-3: the update is lr * 1e-3 long. */
 static void check_clip(void)
 {
@@ -264,6 +489,7 @@ int main(void)
     check_resume("conv", 0, AE_OPT_SGD, &sp, 0, (stop_at){ 1, 7 });    /* last step of epoch 1 */
     check_resume("vae", 2, AE_OPT_RMSPROP, NULL, 2, (stop_at){ 3, 1 });
     check_corrupt();
+    check_degenerate();
     check_clip();
     check_nan();
     unlink(ckpt);

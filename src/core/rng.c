@@ -10,6 +10,9 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
+/* splitmix64 is a bijection of its counter, so the four words come from four
+ * distinct counters and are distinct: at most one is zero, and the state is
+ * never the all-zero one xoshiro256** would stay in (ae_rng_valid). */
 void ae_rng_seed(ae_rng *r, uint64_t seed)
 {
     uint64_t x = seed;
@@ -44,6 +47,18 @@ float ae_rng_uniform(ae_rng *r)
     return (float)(ae_rng_u64(r) >> 40) * (1.0f / 16777216.0f);
 }
 
+int ae_rng_valid(const ae_rng *r)
+{
+    return (r->s[0] | r->s[1] | r->s[2] | r->s[3]) != 0;
+}
+
+/* Redraws of ae_rng_below. A draw is rejected with probability
+ * (2^32 mod n) / 2^32 < 1/2, so a valid stream uses them all with
+ * probability below 2^-64 per call: the cap changes no result in practice,
+ * but bounds the loop whatever the state (the all-zero state rejects every
+ * draw for any n but a power of two). */
+#define BELOW_MAX_REDRAWS 64
+
 uint32_t ae_rng_below(ae_rng *r, uint32_t n)
 {
     /* Lemire's multiply-shift with rejection. */
@@ -51,12 +66,12 @@ uint32_t ae_rng_below(ae_rng *r, uint32_t n)
     uint32_t lo = (uint32_t)m;
     if (lo < n) {
         uint32_t thresh = (uint32_t)(-n) % n;
-        while (lo < thresh) {
+        for (int k = 0; k < BELOW_MAX_REDRAWS && lo < thresh; k++) {
             m = (ae_rng_u64(r) >> 32) * (uint64_t)n;
             lo = (uint32_t)m;
         }
     }
-    return (uint32_t)(m >> 32);
+    return (uint32_t)(m >> 32);   /* after the cap: the last draw, still < n */
 }
 
 float ae_rng_normal(ae_rng *r)

@@ -8,13 +8,17 @@
 
 typedef struct { uint64_t s[4]; } ae_rng;
 
+/* Never the all-zero state (see ae_rng_valid). */
 void     ae_rng_seed(ae_rng *r, uint64_t seed);
+/* 0 for the all-zero state: xoshiro256** stays in it (every draw 0) and
+ * never reaches it from any other, so only a corrupt stored state has it. */
+int      ae_rng_valid(const ae_rng *r);
 /* A new generator whose stream does not overlap r's in practice; advances r. */
 ae_rng   ae_rng_split(ae_rng *r);
 uint64_t ae_rng_u64(ae_rng *r);
 /* Uniform in [0, 1) with 24 random bits. */
 float    ae_rng_uniform(ae_rng *r);
-/* Uniform integer in [0, n) without modulo bias. */
+/* Uniform integer in [0, n) without modulo bias; at most 65 draws. */
 uint32_t ae_rng_below(ae_rng *r, uint32_t n);
 /* Standard normal (Box-Muller, one value per call). */
 float    ae_rng_normal(ae_rng *r);

@@ -11,26 +11,40 @@
  * the default) and on a CPU with a SIMD path (core/cpu.h), the three
  * products are single-threaded sgemm calls instead: OpenBLAS picks its
  * kernels for the CPU at run time and is 3-4x faster on the VAE's 784x512
- * layer (bench/dense_bench.c). aekit threads over the batch itself, so
- * OpenBLAS is told to use one thread per call. */
+ * layer (bench/dense_bench.c). aekit threads over the batch itself and
+ * links OpenBLAS's serial build (CMakeLists.txt), which runs each call on
+ * the calling thread: no thread count is set here, which in a host program
+ * would change its own BLAS calls too.
+ *
+ * OpenBLAS takes a 128 MB buffer for each thread calling it and retries a
+ * failed allocation forever, so under an address-space limit (RLIMIT_AS,
+ * ulimit -v) an sgemm call could spin instead of failing: with a limit
+ * set, the portable path runs. */
+#define _POSIX_C_SOURCE 200809L  /* getrlimit */
 #include "layers/layers.h"
 #include "core/cpu.h"
 
 #ifdef AEKIT_HAVE_BLAS
 #include <cblas.h>
+#include <sys/resource.h>
+
+static int decide_blas(void)
+{
+    struct rlimit as;
+    if (ae_simd() == AE_SIMD_PORTABLE) return 0;
+    return getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur == RLIM_INFINITY;
+}
 
 static int use_blas(void)
 {
-    static int ready = 0;
-    if (ae_simd() == AE_SIMD_PORTABLE) return 0;
-    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
-#pragma omp critical(aekit_blas_init)
-        if (!__atomic_load_n(&ready, __ATOMIC_RELAXED)) {
-            openblas_set_num_threads(1);
-            __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
-        }
+    /* -1: not decided yet. Racing first calls all compute the same value. */
+    static int blas = -1;
+    int b = __atomic_load_n(&blas, __ATOMIC_RELAXED);
+    if (b < 0) {
+        b = decide_blas();
+        __atomic_store_n(&blas, b, __ATOMIC_RELAXED);
     }
-    return 1;
+    return b;
 }
 #endif
 

@@ -234,10 +234,12 @@ static int read_options(const st_file *f, ae_train_options *o, ae_error *err)
     int nk;
     float mean, std, p;
     char extra;
+    /* the ranges ae_noise_parse allows */
     if (sscanf(nz, "%d %g %g %g %c", &nk, &mean, &std, &p, &extra) != 4 || nk < AE_NOISE_NONE ||
-        nk > AE_NOISE_SALT_PEPPER || !isfinite(mean) || !isfinite(std) || !isfinite(p))
+        nk > AE_NOISE_SALT_PEPPER || !isfinite(mean) || !(std >= 0) || !isfinite(std) ||
+        !(p >= 0 && p <= 1))
         return ae_fail(err, "%s: checkpoint metadata \"" CK "opt.noise\" is '%.40s', expected "
-                       "\"KIND MEAN STD P\"", f->path, nz);
+                       "\"KIND MEAN STD P\" with STD >= 0 and P in [0, 1]", f->path, nz);
     o->noise = (ae_noise){ (ae_noise_kind)nk, mean, std, p };
     if (get_int(f, CK "opt.epochs", 1, INT_MAX, &o->epochs, err) ||
         get_int(f, CK "opt.batch", 1, INT_MAX, &o->batch, err) ||
@@ -261,6 +263,59 @@ static int read_options(const st_file *f, ae_train_options *o, ae_error *err)
     return 0;
 }
 
+static int get_seconds(const st_file *f, const char *key, double *out, ae_error *err)
+{
+    if (get_double(f, key, out, err)) return -1;
+    if (!(*out >= 0))
+        return ae_fail(err, "%s: checkpoint metadata \"%s\" is %.17g, expected a time >= 0 seconds",
+                       f->path, key, *out);
+    return 0;
+}
+
+/* A counter the position fixes: `value` must be `expected`. */
+static int counter_is(const st_file *f, const char *key, long value, long expected, const char *why,
+                      ae_error *err)
+{
+    if (value == expected) return 0;
+    return ae_fail(err, "%s: checkpoint metadata \"%s\" is %ld, expected %ld (%s)", f->path, key,
+                   value, expected, why);
+}
+
+/* What a run can write into an optimiser buffer: finite values (one that
+ * is not makes the parameter non-finite, and the run stops unsaved), but a
+ * mean of squares (Adam's exp_avg_sq, RMSprop's square_avg; its square root
+ * divides the step) holds values >= 0, and +inf once a square overflowed
+ * (that parameter then stays put). */
+static int check_buffer(const st_file *f, const char *name, const float *x, size_t n, int squares,
+                        ae_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (squares ? !(x[i] >= 0) : !isfinite(x[i]))
+            return ae_fail(err, "%s: checkpoint tensor \"%s\" holds %g at index %zu, expected %s",
+                           f->path, name, (double)x[i], i,
+                           squares ? "values >= 0 (a mean of squares)" : "finite values");
+    return 0;
+}
+
+/* Training stops before it writes a non-finite weight. */
+static int check_weights(const ae_model *m, const char *path, ae_error *err)
+{
+    for (int k = 0; k < m->nlayers; k++) {
+        const ae_layer *l = &m->layers[k];
+        for (int bias = 0; bias < 2; bias++) {
+            size_t off = bias ? l->b_off : l->w_off, count = bias ? l->b_count : l->w_count;
+            for (size_t i = 0; i < count; i++)
+                if (!isfinite(m->params[off + i])) {
+                    char name[64];
+                    model_tensor_name(l, bias ? "bias" : "weight", name, sizeof name);
+                    return ae_fail(err, "%s: checkpoint tensor \"%s\" holds %g at index %zu, expected "
+                                   "finite weights", path, name, (double)m->params[off + i], i);
+                }
+        }
+    }
+    return 0;
+}
+
 static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
 {
     long n;
@@ -271,8 +326,8 @@ static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
         get_double(f, CK "loss_sum", &s->loss_sum, err) ||
         get_long(f, CK "seen", 0, (long)s->n, &s->seen, err) ||
         get_long(f, CK "disc_correct", 0, 2 * (long)s->n, &s->disc_correct, err) ||
-        get_double(f, CK "epoch_seconds", &s->epoch_seconds, err) ||
-        get_double(f, CK "seconds", &s->seconds, err) ||
+        get_seconds(f, CK "epoch_seconds", &s->epoch_seconds, err) ||
+        get_seconds(f, CK "seconds", &s->seconds, err) ||
         get_long(f, CK "optim_t", 0, LONG_MAX, &s->main.t, err) ||
         get_long(f, CK "optim_disc_t", 0, LONG_MAX, &s->disc.t, err) ||
         get_long(f, CK "optim_gen_t", 0, LONG_MAX, &s->gen.t, err) ||
@@ -287,6 +342,24 @@ static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
     if (s->epoch == epochs + 1 && s->step != 0)
         return ae_fail(err, "%s: checkpoint position (epoch %d, step %d) is past the last epoch",
                        f->path, s->epoch, s->step);
+    /* the counters a run writes follow from its position: one optimiser
+     * update per step (and per AAE phase); `seen` counts this epoch's images
+     * (at step 0 the loop resets it and the sums) */
+    long done = (long)(s->epoch - 1) * s->steps + s->step;
+    uint32_t B = (uint32_t)s->opt.batch < s->n ? (uint32_t)s->opt.batch : s->n;
+    long images = (uint64_t)s->step * B < s->n ? (long)s->step * B : (long)s->n;
+    if (counter_is(f, CK "global_step", s->global_step, done, "the steps done by its position", err) ||
+        counter_is(f, CK "optim_t", s->main.t, done, "one update per step done", err) ||
+        counter_is(f, CK "optim_disc_t", s->disc.t, s->adversarial ? done : 0,
+                   s->adversarial ? "one update per step done" : "not an adversarial model", err) ||
+        counter_is(f, CK "optim_gen_t", s->gen.t, s->adversarial ? done : 0,
+                   s->adversarial ? "one update per step done" : "not an adversarial model", err) ||
+        (s->step > 0 && counter_is(f, CK "seen", s->seen, images, "the images of its steps this epoch", err)))
+        return -1;
+    if (s->disc_correct > (s->adversarial ? 2 * s->seen : 0))
+        return ae_fail(err, "%s: checkpoint metadata \"" CK "disc_correct\" is %ld, more than the %ld "
+                       "discriminator decisions on %ld images", f->path, s->disc_correct,
+                       s->adversarial ? 2 * s->seen : 0, s->seen);
 
     uint64_t rng[9];
     if (get_tensor(f, CK "order", ST_I32, s->order, s->n, 4, err) ||
@@ -295,6 +368,11 @@ static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
     memcpy(s->shuffle_rng.s, rng, 4 * sizeof(uint64_t));
     memcpy(s->step_rng.s, rng + 4, 4 * sizeof(uint64_t));
     s->noise_seed = rng[8];
+    for (int i = 0; i < 2; i++)
+        if (!ae_rng_valid(i ? &s->step_rng : &s->shuffle_rng))
+            return ae_fail(err, "%s: checkpoint tensor \"" CK "rng\" holds an all-zero %s state "
+                           "(values %d-%d), which xoshiro256** never reaches", f->path,
+                           i ? "step stream" : "shuffling", 4 * i, 4 * i + 3);
     /* the order indexes the data set: it must be a permutation of 0..n-1 */
     uint8_t *seen = calloc(s->n, 1);
     if (!seen) return ae_fail(err, "%s: out of memory", f->path);
@@ -318,7 +396,10 @@ static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
         for (int j = 0; j < (b ? 2 : 1); j++) {
             char name[96];
             snprintf(name, sizeof name, CK "%s.%s", prefixes[i], j ? b : a);
-            if (get_tensor(f, name, ST_F32, (j ? st->s2 : st->s1) + st->lo, st->hi - st->lo, 4, err))
+            float *buf = (j ? st->s2 : st->s1) + st->lo;
+            int squares = j == 1 || s->opt.optimizer == AE_OPT_RMSPROP;
+            if (get_tensor(f, name, ST_F32, buf, st->hi - st->lo, 4, err) ||
+                check_buffer(f, name, buf, st->hi - st->lo, squares, err))
                 return -1;
         }
     }
@@ -332,6 +413,13 @@ static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
     for (int e = 0; e < s->epochs_done; e++) {
         double row[HIST_COLS];
         memcpy(row, f->data + h->begin + (size_t)e * sizeof row, sizeof row);
+        /* what an epoch's report always has (the validation columns may be
+         * anything: NaN without a validation set) */
+        if (!isfinite(row[0]) || !((row[5] >= 0 && row[5] <= 1) || isnan(row[5])) ||
+            !(row[6] >= 0) || !isfinite(row[6]) || !(row[7] >= 0) || !isfinite(row[7]))
+            return ae_fail(err, "%s: checkpoint tensor \"" CK "history\" row %d (epoch %d) is not an "
+                           "epoch's report: train loss %g, discriminator accuracy %g, %g seconds, "
+                           "%g images/s", f->path, e, e + 1, row[0], row[5], row[6], row[7]);
         s->history[e] = (ae_progress){ .epoch = e + 1, .epochs = epochs, .step = s->steps,
                                        .steps = s->steps, .train_loss = row[0], .val_loss = row[1],
                                        .val_mse = row[2], .val_recon = row[3], .val_kl = row[4],
@@ -362,7 +450,7 @@ int ae_checkpoint_load(const char *path, ae_model **model, ae_train_options *opt
         goto fail;
     }
     if (read_options(&f, &o, err) || get_long(&f, CK "train_images", 1, INT_MAX, &n, err) ||
-        model_from_st(&f, path, &m, err))
+        model_from_st(&f, path, &m, err) || check_weights(m, path, err))
         goto fail;
     o.checkpoint = path;
     /* the sizes the state is allocated with must be backed by the file */
