@@ -1,15 +1,15 @@
 /* Cost of the dense VAE's widest layer (784 -> 512) in one training step:
  * forward, dx and dW on a chunk of 64 images (batch 128 over 2 threads),
  * in one thread. Run it once per path to compare the portable C code with
- * the OpenBLAS sgemm path the library uses on SIMD CPUs:
+ * the BLIS sgemm path the library uses on SIMD CPUs:
  *
  *   AEKIT_SIMD=portable ./dense_bench ; ./dense_bench
  *
- * linked, as aekit is, with OpenBLAS's serial build (CMakeLists.txt):
+ * linked, as aekit is, with BLIS's serial build (CMakeLists.txt):
  *
- *   S=/usr/lib/x86_64-linux-gnu/openblas-serial
+ *   S=/usr/lib/x86_64-linux-gnu/blis-serial
  *   cc -O2 -fopenmp -Iinclude -Isrc bench/dense_bench.c BUILD/libaekit.a \
- *      -L$S -Wl,-rpath,$S -lopenblas -lm */
+ *      -L$S -Wl,-rpath,$S -lblis -lm */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,8 +4,9 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config zlib1g-dev libpng-dev libcairo2-dev
           libjansson-dev libjpeg-dev ca-certificates)
-# OpenBLAS's serial build: no thread pool (docs/architecture.md, Threads)
-packages+=(libopenblas-serial-dev)
+# BLIS's serial build for the dense layers: safe to call from aekit's
+# threads at once, no thread pool (docs/architecture.md, Threads)
+packages+=(libblis-serial-dev)
 # clang and its libFuzzer runtime for the fuzz harnesses (fuzz/, run by
 # scripts/test.sh). Debian ships the runtime (libclang_rt.fuzzer) in
 # libclang-rt-N-dev, which clang-N only recommends; N = 14 on Debian 12.

@@ -7,44 +7,40 @@
  * partial sums so the compiler can vectorise them without -ffast-math, and
  * four rows are handled together so each loaded row is used four times.
  *
- * That plain C code is the portable path. Built with OpenBLAS (AEKIT_BLAS,
+ * That plain C code is the portable path. Built with BLIS (AEKIT_BLAS,
  * the default) and on a CPU with a SIMD path (core/cpu.h), the three
- * products are single-threaded sgemm calls instead: OpenBLAS picks its
- * kernels for the CPU at run time and is 3-4x faster on the VAE's 784x512
- * layer (bench/dense_bench.c). aekit threads over the batch itself and
- * links OpenBLAS's serial build (CMakeLists.txt), which runs each call on
- * the calling thread: no thread count is set here, which in a host program
- * would change its own BLAS calls too.
- *
- * OpenBLAS takes a 128 MB buffer for each thread calling it and retries a
- * failed allocation forever, so under an address-space limit (RLIMIT_AS,
- * ulimit -v) an sgemm call could spin instead of failing: with a limit
- * set, the portable path runs. */
-#define _POSIX_C_SOURCE 200809L  /* getrlimit */
+ * products are sgemm calls instead: BLIS picks its kernels for the CPU at
+ * run time and is several times faster on the VAE's 784x512 layer
+ * (bench/dense_bench.c). aekit threads over the batch itself, so each call
+ * asks BLIS for one thread through its own run-time object (rntm): no
+ * thread pool, and nothing global is set, which in a host program would
+ * change its own BLIS calls too. Threads call BLIS at the same time; BLIS
+ * is safe to call so (OpenBLAS's serial build is not: tests/test_dense_threads.c).
+ * Its typed API (bli_sgemm_ex) takes strides, so the row-major products
+ * need no transposed copies. */
+#define _POSIX_C_SOURCE 200809L  /* blis.h: pthread barriers */
 #include "layers/layers.h"
 #include "core/cpu.h"
 
 #ifdef AEKIT_HAVE_BLAS
-#include <cblas.h>
-#include <sys/resource.h>
+#include <blis.h>
 
-static int decide_blas(void)
-{
-    struct rlimit as;
-    if (ae_simd() == AE_SIMD_PORTABLE) return 0;
-    return getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur == RLIM_INFINITY;
-}
+static int use_blas(void) { return ae_simd() != AE_SIMD_PORTABLE; }
 
-static int use_blas(void)
+/* Row-major c[m x n] = a[m x k] b[k x n] + beta c, where a and b are each
+ * stored as given or transposed (trans_a, trans_b), with row lengths lda,
+ * ldb, ldc. */
+static void sgemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda,
+                  const float *b, int ldb, float beta, float *c, int ldc)
 {
-    /* -1: not decided yet. Racing first calls all compute the same value. */
-    static int blas = -1;
-    int b = __atomic_load_n(&blas, __ATOMIC_RELAXED);
-    if (b < 0) {
-        b = decide_blas();
-        __atomic_store_n(&blas, b, __ATOMIC_RELAXED);
-    }
-    return b;
+    float one = 1.0f;
+    rntm_t rntm;
+    bli_rntm_init(&rntm);
+    bli_rntm_set_num_threads(1, &rntm);
+    /* BLIS reads but never writes a and b */
+    bli_sgemm_ex(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                 trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, m, n, k, &one, (float *)a, lda, 1,
+                 (float *)b, ldb, 1, &beta, c, ldc, 1, NULL, &rntm);
 }
 #endif
 
@@ -100,8 +96,7 @@ void dense_forward(float *y, const float *x, const float *weight, const float *b
     if (use_blas()) {
         for (int r = 0; r < n; r++)
             for (int o = 0; o < out; o++) y[(long)r * out + o] = bias ? bias[o] : 0.0f;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, x, in, weight, in,
-                    1.0f, y, out);
+        sgemm(0, 1, n, out, in, x, in, weight, in, 1.0f, y, out);
         return;
     }
 #endif
@@ -141,10 +136,8 @@ void dense_backward(float *dx, float *dweight, float *dbias, const float *dy,
 #ifdef AEKIT_HAVE_BLAS
     if (use_blas()) {
         if (dx)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out,
-                        weight, in, 0.0f, dx, in);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in,
-                    1.0f, dweight, in);
+            sgemm(0, 0, n, in, out, dy, out, weight, in, 0.0f, dx, in);
+        sgemm(1, 0, out, in, n, dy, out, x, in, 1.0f, dweight, in);
         if (dbias)
             for (int o = 0; o < out; o++) {
                 float s = 0.0f;
