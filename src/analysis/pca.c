@@ -426,13 +426,34 @@ static void axpy(double alpha, const double *x, double *y, int n)
     for (int i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
+#define RANDOM_DIRECTION_TRIES 8
+
+int pca_random_direction(double *v, const double *rows, int j, int d, ae_rng *rng)
+{
+    for (int tries = 0; tries < RANDOM_DIRECTION_TRIES; tries++) {
+        for (int l = 0; l < d; l++) v[l] = ae_rng_normal(rng);
+        for (int rep = 0; rep < 2; rep++)
+            for (int i = 0; i < j; i++) {
+                const double *ri = rows + (size_t)i * d;
+                axpy(-dot(ri, v, d), ri, v, d);
+            }
+        double nrm = sqrt(dot(v, v, d));
+        if (nrm > 1e-6 && isfinite(nrm)) {
+            for (int l = 0; l < d; l++) v[l] /= nrm;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* Orthonormalises the p rows of q (length d) by modified Gram-Schmidt, two
  * passes. A row that is (numerically) in the span of the earlier ones is
- * replaced by a random vector orthogonalised against them. Rows are taken
- * in blocks of 32: inside a block serially, then the block's projections
- * are removed from all later rows in parallel (each row in the same order
- * as plain MGS, so the arithmetic is the same). */
-static void orthonormalize(double *q, int p, int d, double *norms, ae_rng *rng, int threads)
+ * replaced by a random unit vector orthogonal to them. Rows are taken in
+ * blocks of 32: inside a block serially, then the block's projections are
+ * removed from all later rows in parallel (each row in the same order as
+ * plain MGS, so the arithmetic is the same). -1: no random direction found
+ * (pca_random_direction). */
+static int orthonormalize(double *q, int p, int d, double *norms, ae_rng *rng, int threads)
 {
     for (int pass = 0; pass < 2; pass++) {
         #pragma omp parallel for schedule(static) num_threads(threads) if ((long)p * d > 100000)
@@ -443,15 +464,10 @@ static void orthonormalize(double *q, int p, int d, double *norms, ae_rng *rng, 
                 double *qj = q + (size_t)j * d;
                 double nrm = sqrt(dot(qj, qj, d));
                 if (!(nrm > 1e-10 * norms[j]) || !(nrm > 0) || !isfinite(nrm)) {
-                    for (int l = 0; l < d; l++) qj[l] = ae_rng_normal(rng);
-                    for (int rep = 0; rep < 2; rep++)
-                        for (int i = 0; i < j; i++) {
-                            const double *qi = q + (size_t)i * d;
-                            axpy(-dot(qi, qj, d), qi, qj, d);
-                        }
-                    nrm = sqrt(dot(qj, qj, d));
+                    if (pca_random_direction(qj, q, j, d, rng) != 0) return -1;
+                } else {
+                    for (int l = 0; l < d; l++) qj[l] /= nrm;
                 }
-                for (int l = 0; l < d; l++) qj[l] /= nrm;
                 for (int i = j + 1; i < b1; i++) {
                     double *qi = q + (size_t)i * d;
                     axpy(-dot(qj, qi, d), qj, qi, d);
@@ -467,10 +483,12 @@ static void orthonormalize(double *q, int p, int d, double *norms, ae_rng *rng, 
             }
         }
     }
+    return 0;
 }
 
 /* 0: converged; 1: not converged within max_iter (values and vectors hold
- * the last Ritz pairs); -1: out of memory; -2: the small solver failed. */
+ * the last Ritz pairs); -1: out of memory; -2: the small solver failed;
+ * -3: no random direction to replace a dependent vector. */
 static int eig_subspace(const double *c, int d, int k, int max_iter, int threads,
                         double *values, double *vectors)
 {
@@ -486,7 +504,10 @@ static int eig_subspace(const double *c, int d, int k, int max_iter, int threads
     ae_rng rng;
     ae_rng_seed(&rng, SUBSPACE_SEED);
     for (size_t i = 0; i < pd; i++) q[i] = ae_rng_normal(&rng);
-    orthonormalize(q, p, d, norms, &rng, threads);
+    if (orthonormalize(q, p, d, norms, &rng, threads) != 0) {
+        rc = -3;
+        goto done;
+    }
 
     const operand Ct = {.d = c, .ld = (size_t)d, .wide = 0};
     for (int iter = 1;; iter++) {
@@ -531,7 +552,6 @@ static int eig_subspace(const double *c, int d, int k, int max_iter, int threads
             }
             worst = fmax(worst, sqrt(r));
         }
-        if (getenv("PCA_DEBUG")) fprintf(stderr, "iter %d worst %.3g\n", iter, worst / scale); /* DEBUG */
         if (worst <= SUBSPACE_TOL * scale || iter >= max_iter) {
             memcpy(values, theta, sizeof(double) * (size_t)k);
             memcpy(vectors, t, sizeof(double) * (size_t)k * d);
@@ -541,7 +561,10 @@ static int eig_subspace(const double *c, int d, int k, int max_iter, int threads
         double *swap = q; /* next block: C times the Ritz vectors */
         q = yt;
         yt = swap;
-        orthonormalize(q, p, d, norms, &rng, threads);
+        if (orthonormalize(q, p, d, norms, &rng, threads) != 0) {
+            rc = -3;
+            goto done;
+        }
     }
 done:
     free(q);
@@ -608,6 +631,9 @@ int pca_eig_top(const double *c, int d, int k, pca_eig_method method, int thread
         free(w);
     }
     if (rc == -2) return ae_fail(err, "eigenvectors: QL iteration did not converge (d = %d)", d);
+    if (rc == -3)
+        return ae_fail(err, "eigenvectors: no direction orthogonal to the subspace found in %d "
+                       "random draws (d = %d)", RANDOM_DIRECTION_TRIES, d);
     if (rc != 0) return ae_fail(err, "eigenvectors: out of memory (d = %d, k = %d)", d, k);
     for (int i = 0; i < k; i++) fix_sign(vectors + (size_t)i * d, d);
     return 0;
@@ -647,6 +673,12 @@ static double eig_bytes(long m)
     return 44.0 * (double)m * (double)m;
 }
 
+/* Bytes of k components of dimension d: computed in double, kept in float. */
+static double component_bytes(int k, int d)
+{
+    return (double)k * (double)d * (sizeof(double) + sizeof(float));
+}
+
 /* The side of the matrix pca_fit decomposes: the d x d covariance, or the
  * n x n Gram matrix of the centred vectors when there are fewer vectors
  * than dimensions (their covariance has rank at most n - 1). */
@@ -662,41 +694,45 @@ int pca_fit_check(long n, int d, int k, ae_error *err)
     if (k < 1 || k > d)
         return ae_fail(err, "pca: %d components requested for dimension %d (1 to %d possible)",
                        k, d, d);
+    /* Centred, n vectors span at most n - 1 directions: components beyond
+     * would be arbitrary directions of zero variance (and cost k x d). */
+    if (k > n - 1)
+        return ae_fail(err, "pca: %d components requested from %ld vectors, whose variance lies "
+                       "in at most %ld direction%s (n - 1 after centring): 1 to %ld possible",
+                       k, n, n - 1, n == 2 ? "" : "s", n - 1);
     if ((size_t)n > SIZE_MAX / sizeof(float) / (size_t)d)
         return ae_fail(err, "pca: %ld x %d values overflow the address space", n, d);
     long m = matrix_side(n, d);
+    const char *matrix = n < d ? "Gram matrix" : "covariance";
     if (eig_bytes(m) > PCA_MAX_BYTES) {
         long most = (long)sqrt(PCA_MAX_BYTES / eig_bytes(1));
         return ae_fail(err, "pca: %ld vectors of %d values: the %ld x %ld %s and its "
                        "eigenvectors would take %.1f GiB, more than the %.0f GiB limit (a side "
                        "of at most %ld: fewer values per vector, or fewer vectors than values)",
-                       n, d, m, m, n < d ? "Gram matrix" : "covariance",
-                       eig_bytes(m) / (1 << 30), PCA_MAX_BYTES / (1 << 30), most);
+                       n, d, m, m, matrix, eig_bytes(m) / (1 << 30), PCA_MAX_BYTES / (1 << 30),
+                       most);
     }
+    double bytes = eig_bytes(m) + component_bytes(k, d);
+    if (bytes > PCA_MAX_BYTES)
+        return ae_fail(err, "pca: %d components of %d values (%.1f GiB) and the %ld x %ld %s "
+                       "would take %.1f GiB, more than the %.0f GiB limit (fewer components, or "
+                       "fewer values per vector)", k, d, component_bytes(k, d) / (1 << 30), m, m,
+                       matrix, bytes / (1 << 30), PCA_MAX_BYTES / (1 << 30));
     return 0;
 }
 
 /* Rows r..k-1 of v (k x d) become unit vectors orthogonal to all earlier
  * rows: directions of zero variance, which any orthonormal completion
- * represents (drawn from a fixed seed, so results are reproducible). */
-static void complete_basis(double *v, int r, int k, int d)
+ * represents (drawn from a fixed seed, so results are reproducible). k is
+ * below n (pca_fit_check), so this costs at most what the Gram matrix did.
+ * -1: no random direction found (pca_random_direction). */
+static int complete_basis(double *v, int r, int k, int d)
 {
     ae_rng rng;
     ae_rng_seed(&rng, SUBSPACE_SEED);
-    for (int j = r; j < k; j++) {
-        double *vj = v + (size_t)j * d;
-        for (double nrm = 0; !(nrm > 1e-6);) {
-            for (int l = 0; l < d; l++) vj[l] = ae_rng_normal(&rng);
-            for (int rep = 0; rep < 2; rep++)
-                for (int i = 0; i < j; i++) {
-                    const double *vi = v + (size_t)i * d;
-                    axpy(-dot(vi, vj, d), vi, vj, d);
-                }
-            nrm = sqrt(dot(vj, vj, d));
-            if (nrm > 1e-6)
-                for (int l = 0; l < d; l++) vj[l] /= nrm;
-        }
-    }
+    for (int j = r; j < k; j++)
+        if (pca_random_direction(v + (size_t)j * d, v, j, d, &rng) != 0) return -1;
+    return 0;
 }
 
 /* Fewer vectors than dimensions: the eigenvectors u of the n x n Gram
@@ -741,7 +777,11 @@ static int top_from_gram(const float *x, const double *mean, long n, int d, int 
         for (int l = 0; l < d; l++) v[l] /= nrm;
     }
     for (int i = r; i < k; i++) values[i] = 0;
-    complete_basis(vecs, r, k, d);
+    if (complete_basis(vecs, r, k, d) != 0) {
+        ae_fail(err, "pca: no direction orthogonal to the components found in %d random draws "
+                "(dimension %d)", RANDOM_DIRECTION_TRIES, d);
+        goto done;
+    }
     for (int i = 0; i < k; i++) fix_sign(vecs + (size_t)i * d, d);
     rc = 0;
 done:

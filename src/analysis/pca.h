@@ -15,6 +15,7 @@
 #define AEKIT_ANALYSIS_PCA_H
 
 #include "aekit.h"
+#include "core/rng.h"
 
 typedef struct {
     int     d, k;
@@ -25,18 +26,21 @@ typedef struct {
 } pca_model;
 
 /* Fits mean and top-k components of x [n, d] (row-major). Needs n >= 2 and
- * 1 <= k <= d; all values finite. threads: 0 = all cores. On failure *p is
+ * 1 <= k <= min(d, n - 1): centred, n vectors have at most n - 1 directions
+ * of variance. All values finite. threads: 0 = all cores. On failure *p is
  * left zeroed (pca_free on it is harmless). With fewer vectors than
  * dimensions (n < d) the n x n Gram matrix is decomposed instead of the
- * d x d covariance: the same components (directions of zero variance,
- * beyond the rank, completed to an orthonormal set). */
+ * d x d covariance: the same components (when the data has fewer than k
+ * directions of variance, e.g. repeated vectors, the rest are directions of
+ * zero variance completing an orthonormal set). */
 int  pca_fit(pca_model *p, const float *x, long n, int d, int k, int threads, ae_error *err);
-/* Memory pca_fit may take for the eigenproblem of its min(n, d) side matrix:
- * at most this, refused up front (about 9,880 x 9,880). */
+/* Memory pca_fit may take for the eigenproblem of its min(n, d) side matrix
+ * (about 9,880 x 9,880 at most) and its k x d components: at most this,
+ * refused up front. */
 #define PCA_MAX_BYTES (4.0 * 1024 * 1024 * 1024)
 /* pca_fit's argument checks and its memory limit, without the data: 0, or
- * -1 with the reason (the matrix and the memory it would take). Callers
- * check before they gather the data. */
+ * -1 with the reason (the components possible, or the matrix and the memory
+ * it would take). Callers check before they gather the data. */
 int  pca_fit_check(long n, int d, int k, ae_error *err);
 void pca_free(pca_model *p);
 
@@ -61,5 +65,10 @@ typedef enum { PCA_EIG_AUTO = 0, PCA_EIG_DENSE = 1, PCA_EIG_SUBSPACE = 2 } pca_e
  * c is not modified. */
 int pca_eig_top(const double *c, int d, int k, pca_eig_method method, int threads,
                 double *values, double *vectors, ae_error *err);
+
+/* v [d] = a random unit vector orthogonal to the j rows [j x d] of rows
+ * (orthonormal), drawn from rng: 0, or -1 when a fixed number of draws
+ * found none (j >= d, or rows not finite). Every draw is bounded. */
+int pca_random_direction(double *v, const double *rows, int j, int d, ae_rng *rng);
 
 #endif

@@ -205,6 +205,9 @@ int cmd_compare(int argc, char **argv)
     else if (labelled && k > train->n)
         rc = cli_fail(EXIT_USAGE, "compare", "--k %d: more neighbours than the %d training images",
                       k, train->n);
+    ae_error why = {{0}};
+    if (rc == 0 && pca_fit_check(train->n, d, L, &why) != 0) /* before any image is encoded */
+        rc = cli_fail(EXIT_ERROR, "compare", "--data %s: a PCA of the latent's %d values: %s", data, L, why.msg);
 
     float *x_train = NULL, *x_test = NULL, *recon = NULL;
     float *ae_train = NULL, *ae_test = NULL, *pca_train = NULL, *pca_test = NULL;

@@ -126,6 +126,8 @@ int cmd_pca(int argc, char **argv)
     else if (images_alike(train))
         rc = cli_fail(EXIT_ERROR, "pca", "--data %s: the %d training images are all the same: they have "
                       "no variance for components to keep", data, train->n);
+    else if (pca_fit_check(train->n, d, k, &err) != 0) /* before the images are converted */
+        rc = cli_fail(EXIT_ERROR, "pca", "--data %s: %s", data, err.msg);
     if (rc == 0 && (rc = cli_make_dirs("pca", out)) == 0 &&
         !(x = cli_images("pca", train, 0, train->n)))
         rc = EXIT_ERROR;

@@ -353,16 +353,17 @@ static int project_pca(const char *cmd, const float *codes, int n, size_t L, int
         if ((double)fit > cap) fit = cap < 2 ? 2 : (long)cap;
         pca_model p;
         ae_error err = {{0}};
-        if (pca_fit(&p, rows, fit, (int)L, 2, threads, &err) != 0) {
+        int comps = fit > 2 ? 2 : 1; /* two codes differ along one direction only: y = 0 */
+        if (pca_fit(&p, rows, fit, (int)L, comps, threads, &err) != 0) {
             rc = cli_fail(EXIT_ERROR, cmd, "PCA of the codes: %s", err.msg);
         } else {
             pca_encode(&p, rows, nf, proj);
             for (int k = 0; k < nf; k++) {
-                xy[2 * at[k]] = proj[2 * k];
-                xy[2 * at[k] + 1] = proj[2 * k + 1];
+                xy[2 * at[k]] = proj[comps * k];
+                xy[2 * at[k] + 1] = comps > 1 ? proj[2 * k + 1] : 0.0f;
             }
             if (p.total_variance > 0 && isfinite(p.total_variance))
-                for (int c = 0; c < 2; c++) share[c] = p.variance[c] / p.total_variance;
+                for (int c = 0; c < comps; c++) share[c] = p.variance[c] / p.total_variance;
         }
         pca_free(&p);
     }
