@@ -1,7 +1,9 @@
 /* A checkpoint whose model tensors the description cannot take is refused
  * from its header, before the data section is read: a 500 MB tensor in
  * place of encoder.0.weight (a sparse file) costs a few MB, with the peak
- * RSS of a forked child bounded (never timed). */
+ * RSS of a forked child bounded (never timed). So is one whose shuffled
+ * order does not hold its training images (the check once came after the
+ * model's data, and with it all 500 MB, were read). */
 #define _POSIX_C_SOURCE 200809L
 #include "aekit.h"
 #include "peak_rss.h"
@@ -16,9 +18,10 @@ static int stop_at_step_2(const ae_progress *p, void *user)
     return !p->end_of_epoch && p->epoch == 1 && p->step == 2;
 }
 
-/* Rewrites the checkpoint at `from` into `to` with encoder.0.weight
- * replaced by a tensor of 125,000,000 floats after the data section. */
-static int swap_in_big_tensor(const char *from, const char *to)
+/* Rewrites the checkpoint at `from` into `to` with tensor `name` replaced
+ * by one of 125,000,000 4-byte values (dtype F32 or I32) after the data
+ * section. */
+static int swap_in_big_tensor(const char *from, const char *to, const char *name, const char *dtype)
 {
     static uint8_t buf[1 << 22];
     size_t n = read_all(from, buf, sizeof buf);
@@ -29,15 +32,17 @@ static int swap_in_big_tensor(const char *from, const char *to)
     size_t data = n - 8 - (size_t)hlen;
     char *json = calloc((size_t)hlen + 256, 1);
     memcpy(json, buf + 8, (size_t)hlen);
-    char *entry = strstr(json, "\"encoder.0.weight\":{");
+    char key[96];
+    snprintf(key, sizeof key, "\"%s\":{", name);
+    char *entry = strstr(json, key);
     char *end = entry ? strchr(entry, '}') : NULL;
     if (!end) {
         free(json);
         return -1;
     }
-    char repl[160];
-    snprintf(repl, sizeof repl, "\"encoder.0.weight\":{\"dtype\":\"F32\",\"shape\":[125000000],"
-             "\"data_offsets\":[%zu,%zu]}", data, data + 500000000);
+    char repl[200];
+    snprintf(repl, sizeof repl, "\"%s\":{\"dtype\":\"%s\",\"shape\":[125000000],"
+             "\"data_offsets\":[%zu,%zu]}", name, dtype, data, data + 500000000);
     size_t head = (size_t)(entry - json), tail_at = (size_t)(end + 1 - json);
     size_t tail = strlen(json + tail_at), len = head + strlen(repl) + tail;
     char *out = malloc(len + 8);
@@ -92,10 +97,18 @@ int main(void)
     long peak = 0;
     int rc = run_measured(load_measured, (void *)at("checkpoint.safetensors"), &peak, msg, sizeof msg);
     CHECK(rc == 0, "the checkpoint loads: %s", msg);
-    CHECK(swap_in_big_tensor(at("checkpoint.safetensors"), at("big.safetensors")) == 0, "big tensor written");
+    CHECK(swap_in_big_tensor(at("checkpoint.safetensors"), at("big.safetensors"), "encoder.0.weight",
+                             "F32") == 0, "big tensor written");
     rc = run_measured(load_measured, (void *)at("big.safetensors"), &peak, msg, sizeof msg);
     CHECK(rc == 1 && strstr(msg, "tensor 'encoder.0.weight' has 125000000 values"), "refused: %s", msg);
     CHECK(peak < 100 * 1024, "from the header: memory %ld KiB (bound 100 MiB)", peak);
+
+    CHECK(swap_in_big_tensor(at("checkpoint.safetensors"), at("big-order.safetensors"),
+                             "aekit.checkpoint.order", "I32") == 0, "big order written");
+    rc = run_measured(load_measured, (void *)at("big-order.safetensors"), &peak, msg, sizeof msg);
+    CHECK(rc == 1 && strstr(msg, "\"aekit.checkpoint.order\" is missing or does not hold the 48 "
+                                 "training images"), "order refused: %s", msg);
+    CHECK(peak < 100 * 1024, "order from the header: memory %ld KiB (bound 100 MiB)", peak);
     remove_tree(root);
     TEST_DONE();
 }

@@ -449,23 +449,19 @@ int ae_checkpoint_load(const char *path, ae_model **model, ae_train_options *opt
         ae_fail(err, "%s: checkpoint format '%.20s'; this aekit reads format " FORMAT, path, format);
         goto fail;
     }
-    if (read_options(&f, &o, err) || get_long(&f, CK "train_images", 1, INT_MAX, &n, err) ||
-        model_from_st(&f, path, &m, err) || check_weights(m, path, err))
+    /* what the header decides comes before model_from_st reads the data:
+     * the options (read_options checks them) and the sizes the state is
+     * allocated with, which the file must back */
+    if (read_options(&f, &o, err) || get_long(&f, CK "train_images", 1, INT_MAX, &n, err))
         goto fail;
-    o.checkpoint = path;
-    /* the sizes the state is allocated with must be backed by the file */
     const st_tensor *order = st_find(&f, CK "order");
     if (!order || order->numel != (size_t)n) {
         ae_fail(err, "%s: checkpoint tensor \"" CK "order\" is missing or does not hold the "
                 "%ld training images of its metadata", path, n);
         goto fail;
     }
-    if (train_check_options(&o, err)) {
-        char why[sizeof err->msg];
-        snprintf(why, sizeof why, "%s", err->msg);
-        ae_fail(err, "%s: checkpoint options: %s", path, why);
-        goto fail;
-    }
+    if (model_from_st(&f, path, &m, err) || check_weights(m, path, err)) goto fail;
+    o.checkpoint = path;
     if (train_state_alloc(&s, m, &o, (uint32_t)n, err) || read_state(&f, s, err)) goto fail;
     s->threads = o.threads;
     st_free(&f);
