@@ -395,6 +395,8 @@ static void check_degenerate(void)
     refused(with_float(good, v, 7, NAN), "a NaN Adam second moment", v, train);
     refused(with_float(good, mom, 3, INFINITY), "an infinite Adam first moment", "optim.exp_avg\"", train);
     refused(with_float(good, "encoder.0.weight", 5, NAN), "a NaN weight", "\"encoder.0.weight\"", train);
+    refused(with_float(good, "decoder.3.bias", 2, -INFINITY), "an infinite bias",
+            "\"decoder.3.bias\" holds -inf at index 2, expected finite weights", train);
     refused(with_double(good, "aekit.checkpoint.history", 6, -1.0), "a history row with -1 seconds",
             "\"aekit.checkpoint.history\"", train);
     refused(with_double(good, "aekit.checkpoint.history", 0, INFINITY), "a history row with an infinite loss",

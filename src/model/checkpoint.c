@@ -298,22 +298,14 @@ static int check_buffer(const st_file *f, const char *name, const float *x, size
 }
 
 /* Training stops before it writes a non-finite weight. */
-static int check_weights(const ae_model *m, const char *path, ae_error *err)
+static int check_finite_weights(const ae_model *m, const char *path, ae_error *err)
 {
-    for (int k = 0; k < m->nlayers; k++) {
-        const ae_layer *l = &m->layers[k];
-        for (int bias = 0; bias < 2; bias++) {
-            size_t off = bias ? l->b_off : l->w_off, count = bias ? l->b_count : l->w_count;
-            for (size_t i = 0; i < count; i++)
-                if (!isfinite(m->params[off + i])) {
-                    char name[64];
-                    model_tensor_name(l, bias ? "bias" : "weight", name, sizeof name);
-                    return ae_fail(err, "%s: checkpoint tensor \"%s\" holds %g at index %zu, expected "
-                                   "finite weights", path, name, (double)m->params[off + i], i);
-                }
-        }
-    }
-    return 0;
+    size_t bad = model_first_nonfinite(m->params, 0, m->nparams), at = 0;
+    if (bad == m->nparams) return 0;
+    char name[64] = "?";
+    model_param_tensor(m, bad, name, sizeof name, &at);
+    return ae_fail(err, "%s: checkpoint tensor \"%s\" holds %g at index %zu, expected finite weights",
+                   path, name, (double)m->params[bad], at);
 }
 
 static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
@@ -460,7 +452,7 @@ int ae_checkpoint_load(const char *path, ae_model **model, ae_train_options *opt
                 "%ld training images of its metadata", path, n);
         goto fail;
     }
-    if (model_from_st(&f, path, &m, err) || check_weights(m, path, err)) goto fail;
+    if (model_from_st(&f, path, &m, err) || check_finite_weights(m, path, err)) goto fail;
     o.checkpoint = path;
     if (train_state_alloc(&s, m, &o, (uint32_t)n, err) || read_state(&f, s, err)) goto fail;
     s->threads = o.threads;

@@ -85,11 +85,34 @@ void ae_model_init(ae_model *m, uint64_t seed)
     }
 }
 
-static int all_finite(const float *x, size_t n)
+size_t model_first_nonfinite(const float *x, size_t lo, size_t hi)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i])) return 0;
-    return 1;
+    uint32_t any = 0;   /* integer test of the exponent bits: vectorises */
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t b;
+        memcpy(&b, x + i, sizeof b);
+        any |= (uint32_t)((b & 0x7f800000u) == 0x7f800000u);
+    }
+    if (!any) return hi;
+    for (size_t i = lo; i < hi; i++)
+        if (!isfinite(x[i])) return i;
+    return hi;
+}
+
+int model_param_tensor(const ae_model *m, size_t i, char *buf, size_t size, size_t *at)
+{
+    for (int k = 0; k < m->nlayers; k++) {
+        const ae_layer *l = &m->layers[k];
+        for (int bias = 0; bias < 2; bias++) {
+            size_t off = bias ? l->b_off : l->w_off, count = bias ? l->b_count : l->w_count;
+            if (count && i >= off && i < off + count) {
+                model_tensor_name(l, bias ? "bias" : "weight", buf, size);
+                *at = i - off;
+                return k;
+            }
+        }
+    }
+    return -1;
 }
 
 int ae_model_nonfinite_tensors(const ae_model *m, char *buf, size_t size)
@@ -103,7 +126,8 @@ int ae_model_nonfinite_tensors(const ae_model *m, char *buf, size_t size)
         const struct { const char *what; size_t off, count; } t[2] = {
             { "weight", l->w_off, l->w_count }, { "bias", l->b_off, l->b_count } };
         for (int k = 0; k < 2; k++) {
-            if (!t[k].count || all_finite(m->params + t[k].off, t[k].count)) continue;
+            size_t end = t[k].off + t[k].count;
+            if (model_first_nonfinite(m->params, t[k].off, end) == end) continue;
             if (++count > NAMED) continue;
             char name[64];
             model_tensor_name(l, t[k].what, name, sizeof name);

@@ -79,6 +79,12 @@ struct ae_model {
 int  model_parse(ae_model *m, const char *text, const char *origin, int latent, ae_error *err);
 /* PyTorch-style tensor name of a layer's weight or bias. */
 void model_tensor_name(const ae_layer *l, const char *what, char *buf, size_t size);
+/* Index of the first NaN or infinity in x[lo, hi), or hi when all are
+ * finite: the one test of "is every weight (or gradient) a number". */
+size_t model_first_nonfinite(const float *x, size_t lo, size_t hi);
+/* The layer whose weight or bias holds parameter i, or -1: that tensor's
+ * name into buf and i's index in it into *at. */
+int  model_param_tensor(const ae_model *m, size_t i, char *buf, size_t size, size_t *at);
 /* Index of the model's output logits layer when the model ends in sigmoid
  * and trains with BCE (the loss is then computed from logits), else -1. */
 int  model_logits_layer(const ae_model *m);

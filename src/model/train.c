@@ -128,37 +128,16 @@ static void part_bounds(const ae_model *m, size_t *enc, size_t *ae)
 
 /* ---- divergence and gradient clipping ---------------------------------------- */
 
-/* Index of the first NaN or infinity in x[lo, hi), or hi when all are finite. */
-static size_t first_nonfinite(const float *x, size_t lo, size_t hi)
-{
-    uint32_t any = 0;   /* integer test of the exponent bits: vectorises */
-    for (size_t i = lo; i < hi; i++) {
-        uint32_t b;
-        memcpy(&b, x + i, sizeof b);
-        any |= (uint32_t)((b & 0x7f800000u) == 0x7f800000u);
-    }
-    if (!any) return hi;
-    for (size_t i = lo; i < hi; i++)
-        if (!isfinite(x[i])) return i;
-    return hi;
-}
-
 /* Names the tensor holding parameter i: "encoder.3.weight (line 5 of the model)". */
 static void param_name(const ae_model *m, size_t i, char *buf, size_t size)
 {
-    for (int k = 0; k < m->nlayers; k++) {
-        const ae_layer *l = &m->layers[k];
-        const char *what = NULL;
-        if (l->w_count && i >= l->w_off && i < l->w_off + l->w_count) what = "weight";
-        else if (l->b_count && i >= l->b_off && i < l->b_off + l->b_count) what = "bias";
-        if (!what) continue;
-        char name[64];
-        model_tensor_name(l, what, name, sizeof name);
-        if (l->line > 0) snprintf(buf, size, "%s (line %d of the model description)", name, l->line);
-        else             snprintf(buf, size, "%s", name);
-        return;
-    }
-    snprintf(buf, size, "parameter %zu", i);
+    char name[64];
+    size_t at;
+    int k = model_param_tensor(m, i, name, sizeof name, &at);
+    if (k < 0) snprintf(buf, size, "parameter %zu", i);
+    else if (m->layers[k].line > 0)
+        snprintf(buf, size, "%s (line %d of the model description)", name, m->layers[k].line);
+    else snprintf(buf, size, "%s", name);
 }
 
 static const char *value_text(double x)
@@ -176,7 +155,7 @@ typedef struct {
 static int guard_gradient(const ae_model *m, const ae_train_options *opt, float *g, size_t lo,
                           size_t hi, double loss, where_t w, ae_error *err)
 {
-    size_t bad = first_nonfinite(g, lo, hi);
+    size_t bad = model_first_nonfinite(g, lo, hi);
     if (bad < hi || !isfinite(loss)) {
         char what[512] = "", name[200], lossbuf[64] = "";
         if (bad < hi) {
@@ -203,7 +182,7 @@ static int guard_gradient(const ae_model *m, const ae_train_options *opt, float 
 /* Stops training when an update made parameters [lo, hi) non-finite. */
 static int guard_params(const ae_model *m, size_t lo, size_t hi, where_t w, ae_error *err)
 {
-    size_t bad = first_nonfinite(m->params, lo, hi);
+    size_t bad = model_first_nonfinite(m->params, lo, hi);
     if (bad == hi) return 0;
     char name[200];
     param_name(m, bad, name, sizeof name);
