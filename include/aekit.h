@@ -194,16 +194,18 @@ int  ae_model_latent_gaussian(const ae_model *m, float *mean, float *std, ae_err
 
 /* ---- threads ------------------------------------------------------------------
  * Every `threads` argument and option: 0 = all cores (the processors this
- * process may run on), N = N threads, lowered to ae_threads_max(): at most
- * AE_THREADS_PER_CORE threads per core and AE_MAX_THREADS in all. More
- * threads than that only cost memory (each has its own working buffers:
- * 256 of them took 5.5 GB on 2 cores). Counts up to the cap run exactly as
- * asked: results are bit-identical per thread count. ae_train_resume keeps
- * the thread count of the checkpoint's run even above the cap. */
+ * process may run on, at most AE_MAX_THREADS), N from 1 to AE_MAX_THREADS =
+ * exactly N threads on any machine, so that the same seed and thread count
+ * give the same bits everywhere; anything else is refused ("threads must be
+ * 0 (all cores) to 256, got 257"). Each thread has its own working buffers:
+ * many more threads than cores only cost memory (256 took 5.5 GB).
+ * ae_threads_max() is the command line's cap for --threads (AE_THREADS_PER_CORE
+ * per core, at most AE_MAX_THREADS), which it applies with a note before
+ * calling the library. */
 #define AE_MAX_THREADS      256
 #define AE_THREADS_PER_CORE 4
 int  ae_threads_max(void);
-/* The thread count a request runs with. */
+/* The thread count a request runs with, or -1 when it is out of range. */
 int  ae_threads_resolve(int requested);
 
 /* ---- corruption (denoising) --------------------------------------------------- */
@@ -232,8 +234,7 @@ typedef enum { AE_OPT_ADAM = 0, AE_OPT_RMSPROP = 1, AE_OPT_SGD = 2 } ae_optimize
  *             float precision of the weights, the run would train nothing;
  *  clip_grad  0 (off) or at least AE_MIN_CLIP_GRAD (and finite): the
  *             clipping factor is a float, below it the gradient becomes 0;
- *  threads    0 (all cores) to AE_MAX_THREADS (more than ae_threads_max()
- *             run as that many).                                         */
+ *  threads    0 (all cores) to AE_MAX_THREADS, run as asked (above).   */
 #define AE_MAX_EPOCHS    1000000
 #define AE_MIN_LR        1e-10
 #define AE_MIN_CLIP_GRAD 1e-37
@@ -249,7 +250,7 @@ typedef struct {
     double       alpha;        /* RMSprop smoothing: 0.99 (PyTorch)            */
     double       momentum;     /* SGD: 0.9                                     */
     uint64_t     seed;         /* weights (as ae_model_init(m, seed)) and shuffling */
-    int          threads;      /* 0 = all cores; capped (ae_threads_resolve)   */
+    int          threads;      /* 0 = all cores (ae_threads_resolve)           */
     int          init_weights; /* 1: ae_model_init(m, seed) first; 0: keep the
                                   model's weights (fine-tuning, --init)        */
     double       clip_grad;    /* > 0: scale each step's gradient down to this

@@ -11,6 +11,7 @@
  * kernel, then keeps each test vector's k nearest in a sorted list. */
 #include "analysis/metrics.h"
 #include "core/error.h"
+#include "core/threads.h"
 
 #include <math.h>
 #include <omp.h>
@@ -224,7 +225,7 @@ int knn_accuracy(const float *train, const uint8_t *train_labels, long ntrain,
                        bad % dim);
     if ((bad = find_nonfinite(test, (size_t)ntest * dim)) >= 0)
         return ae_fail(err, "knn: test vector %ld, index %ld is not finite", bad / dim, bad % dim);
-    threads = ae_threads_resolve(threads);
+    if ((threads = threads_resolve(threads, err)) < 0) return -1;
 
     /* Test block size: enough blocks for the threads, at most 256. */
     long tb = ntest / (4L * threads);

@@ -24,6 +24,7 @@
 #include "analysis/pca.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/threads.h"
 #include "format/safetensors.h"
 
 #include <float.h>
@@ -601,7 +602,7 @@ int pca_eig_top(const double *c, int d, int k, pca_eig_method method, int thread
         if (!isfinite(c[i]))
             return ae_fail(err, "eigenvectors: matrix entry (%zu, %zu) is not finite",
                            i / (size_t)d, i % (size_t)d);
-    threads = ae_threads_resolve(threads);
+    if ((threads = threads_resolve(threads, err)) < 0) return -1;
     int rc = 1;
     if (method == PCA_EIG_SUBSPACE) {
         rc = eig_subspace(c, d, k, SUBSPACE_MAX_ITER, threads, values, vectors);
@@ -796,7 +797,7 @@ int pca_fit(pca_model *p, const float *x, long n, int d, int k, int threads, ae_
     memset(p, 0, sizeof *p);
     if (!x) return ae_fail(err, "pca: no data");
     if (pca_fit_check(n, d, k, err) != 0) return -1;
-    threads = ae_threads_resolve(threads);
+    if ((threads = threads_resolve(threads, err)) < 0) return -1;
 
     /* Mean in double; one thread per column block (fixed summation order). */
     int gram = n < d;

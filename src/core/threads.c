@@ -1,6 +1,9 @@
 /* Thread counts: the one rule behind every `threads` argument and option of
- * the library (include/aekit.h, ae_threads_resolve). */
+ * the library (include/aekit.h, ae_threads_resolve), and the command line's
+ * cap (ae_threads_max). */
 #include "aekit.h"
+#include "core/error.h"
+#include "core/threads.h"
 
 #include <omp.h>
 
@@ -19,7 +22,15 @@ int ae_threads_max(void)
 
 int ae_threads_resolve(int requested)
 {
-    int cap = ae_threads_max();
-    int t = requested > 0 ? requested : cores();
-    return t > cap ? cap : t;
+    if (requested < 0 || requested > AE_MAX_THREADS) return -1;
+    if (requested > 0) return requested; /* as asked, on any machine: the same bits */
+    return cores() > AE_MAX_THREADS ? AE_MAX_THREADS : cores();
+}
+
+int threads_resolve(int requested, ae_error *err)
+{
+    int t = ae_threads_resolve(requested);
+    if (t < 0)
+        return ae_fail(err, "threads must be 0 (all cores) to %d, got %d", AE_MAX_THREADS, requested);
+    return t;
 }

@@ -3,6 +3,7 @@
  * chunk order so results do not depend on the thread count. */
 #include "model/model.h"
 #include "core/error.h"
+#include "core/threads.h"
 #include "core/rng.h"
 
 #include <float.h>
@@ -21,7 +22,8 @@
 static int prepare(ae_model *m, int n, int threads, ae_error *err)
 {
     if (n < 0) return ae_fail(err, "negative image count %d", n);
-    return work_reserve(m, APPLY_CHUNK, ae_threads_resolve(threads), err);
+    int t = threads_resolve(threads, err);
+    return t < 0 ? -1 : work_reserve(m, APPLY_CHUNK, t, err);
 }
 
 /* Runs layers [from, to) over n inputs of in_size floats and copies layer

@@ -5,6 +5,7 @@
 #include "model/model.h"
 #include "model/train_state.h"
 #include "core/error.h"
+#include "core/threads.h"
 #include "core/rng.h"
 #include "optim/optim.h"
 #include "loss/loss.h"
@@ -49,8 +50,7 @@ int train_check_options(const ae_train_options *o, ae_error *err)
     if (o->batch < 1) return ae_fail(err, "batch size must be at least 1, got %d", o->batch);
     if (!(o->lr >= AE_MIN_LR) || !isfinite(o->lr))
         return ae_fail(err, "learning rate must be a finite number of at least %g, got %g", AE_MIN_LR, o->lr);
-    if (o->threads < 0 || o->threads > AE_MAX_THREADS)
-        return ae_fail(err, "threads must be 0 (all cores) to %d, got %d", AE_MAX_THREADS, o->threads);
+    if (threads_resolve(o->threads, err) < 0) return -1;
     if (o->optimizer < AE_OPT_ADAM || o->optimizer > AE_OPT_SGD) return ae_fail(err, "unknown optimizer %d", (int)o->optimizer);
     if (!(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1))
         return ae_fail(err, "Adam betas must be in [0, 1)");
