@@ -128,12 +128,52 @@ static void test_group(void)
     CHECK(write_text(at("a"), "after", &err) == 0 && has_content(at("a"), "after"), "commit after a group");
 }
 
+/* Legal names up to 255 bytes are written, alone and in a group that
+ * replaces them (their temporaries and backups once took 18 bytes more and
+ * failed "File name too long" above 237); the temporary of a long name is
+ * still recognised as its own, and not as one of a name that shares its
+ * first bytes. */
+static void test_long_names(void)
+{
+    ae_error err = {{0}};
+    char name[256], other[256], path[4096];
+    for (int len = 237; len <= 255; len += 18) {
+        name[0] = 'x';                  /* then "é" (2 bytes): the cut falls inside one */
+        for (int i = 1; i < len; i++) name[i] = i % 2 ? '\xc3' : '\xa9';
+        name[len] = '\0';
+        snprintf(path, sizeof path, "%s", at(name));
+        CHECK(write_text(path, "first", &err) == 0 && has_content(path, "first"), "%d-byte name: %s", len,
+              err.msg);
+        ae_atomic_group g;
+        ae_atomic_group_begin(&g);
+        CHECK(write_text(path, "second", &err) == 0 && ae_atomic_group_commit(&g, &err) == 0 &&
+                  has_content(path, "second"), "%d-byte name replaced in a group: %s", len, err.msg);
+        ae_atomic_file af;
+        CHECK(ae_atomic_open(&af, path, &err) == 0, "%d-byte name: %s", len, err.msg);
+        const char *slash = strrchr(af.tmp, '/'), *tmp = slash ? slash + 1 : "";
+        CHECK(strlen(tmp) <= 255 && ae_atomic_is_temp_of(tmp, name) && ae_atomic_is_temp(tmp),
+              "%d-byte name: temporary %s (%zu bytes) is not its own", len, tmp, strlen(tmp));
+        int whole = 1;                  /* every "é" kept whole */
+        for (const char *c = tmp; *c; c++)
+            if (*c == '\xc3' && c[1] != '\xa9') whole = 0;
+        CHECK(whole, "%d-byte name: temporary %s cuts a UTF-8 character", len, tmp);
+        memcpy(other, name, (size_t)len + 1);
+        other[len - 1] = 'm';            /* the same but for the last byte */
+        CHECK(len <= 237 || !ae_atomic_is_temp_of(tmp, other), "%d-byte name: its temporary is taken for "
+              "one of a name that differs in the last byte", len);
+        ae_atomic_abort(&af);
+        unlink(path);
+    }
+    CHECK(temps_left() == 0, "%d temporaries left", temps_left());
+}
+
 int main(void)
 {
     if (temp_dir_open("atomic") != 0) return 2;
     test_names();
     test_temporary();
     test_group();
+    test_long_names();
     remove_tree(root);
     TEST_DONE();
 }

@@ -15,8 +15,14 @@
 
 #define TEMP_MARK   ".aekit-tmp-"   /* a file being written */
 #define BACKUP_MARK ".aekit-old-"   /* a group's copy of a file it replaces (as long) */
+#define MARK_LEN    11              /* both marks */
+_Static_assert(sizeof TEMP_MARK - 1 == MARK_LEN && sizeof BACKUP_MARK - 1 == MARK_LEN, "mark length");
 #define UNIQUE_LEN  6
 #define TRIES       100             /* names tried before giving up (EEXIST) */
+#define NAME_LIMIT  255             /* bytes in a file name (NAME_MAX of ext4, xfs, btrfs, tmpfs) */
+/* the longest name a temporary keeps whole: "." + name + mark + suffix fit */
+#define STEM_MAX    (NAME_LIMIT - 1 - MARK_LEN - UNIQUE_LEN)
+#define HASH_LEN    9               /* "~" and 8 hex digits */
 
 static _Thread_local ae_atomic_group *current_group;
 
@@ -41,14 +47,35 @@ static void random_suffix(char *out)
     out[UNIQUE_LEN] = '\0';
 }
 
-/* "<folder>/.<name><mark>XXXXXX" for path "<folder>/<name>"; -1 if too long. */
+/* The part of a temporary's name that stands for the file name `name`: the
+ * name itself when the temporary's name stays within NAME_LIMIT, else its
+ * first bytes (whole UTF-8 characters), "~" and 8 hex digits of a hash of
+ * the whole name: still recognisable, and distinct from the temporaries of
+ * names that only share those first bytes. out holds STEM_MAX + 1 bytes. */
+static void temp_stem(const char *name, char *out)
+{
+    size_t len = strlen(name);
+    if (len <= STEM_MAX) {
+        memcpy(out, name, len + 1);
+        return;
+    }
+    uint32_t h = 0x811c9dc5u;                       /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) h = (h ^ *c) * 0x01000193u;
+    size_t keep = STEM_MAX - HASH_LEN;
+    while (keep > 0 && ((unsigned char)name[keep] & 0xc0) == 0x80) keep--; /* not inside a character */
+    memcpy(out, name, keep);
+    snprintf(out + keep, HASH_LEN + 1, "~%08x", (unsigned)h);
+}
+
+/* "<folder>/.<stem><mark>XXXXXX" for path "<folder>/<name>"; -1 if too long. */
 static int sibling_name(char *buf, size_t size, const char *path, const char *mark)
 {
     const char *slash = strrchr(path, '/');
     int dir_len = slash ? (int)(slash - path + 1) : 0;
-    char suffix[UNIQUE_LEN + 1];
+    char suffix[UNIQUE_LEN + 1], stem[STEM_MAX + 1];
     random_suffix(suffix);
-    int n = snprintf(buf, size, "%.*s.%s%s%s", dir_len, path, path + dir_len, mark, suffix);
+    temp_stem(path + dir_len, stem);
+    int n = snprintf(buf, size, "%.*s.%s%s%s", dir_len, path, stem, mark, suffix);
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
@@ -63,18 +90,20 @@ static int is_suffix(const char *s)
 
 int ae_atomic_is_temp_of(const char *name, const char *target)
 {
-    size_t t = strlen(target), m = strlen(TEMP_MARK);
-    return name[0] == '.' && strncmp(name + 1, target, t) == 0 &&
-           strncmp(name + 1 + t, TEMP_MARK, m) == 0 && is_suffix(name + 1 + t + m);
+    char stem[STEM_MAX + 1];
+    temp_stem(target, stem);
+    size_t t = strlen(stem);
+    return name[0] == '.' && strncmp(name + 1, stem, t) == 0 &&
+           strncmp(name + 1 + t, TEMP_MARK, MARK_LEN) == 0 && is_suffix(name + 1 + t + MARK_LEN);
 }
 
 int ae_atomic_is_temp(const char *name)
 {
-    size_t len = strlen(name), m = strlen(TEMP_MARK);  /* both marks are as long */
-    if (name[0] != '.' || len < 1 + m + UNIQUE_LEN) return 0;
-    const char *mark = name + len - UNIQUE_LEN - m;
-    return (strncmp(mark, TEMP_MARK, m) == 0 || strncmp(mark, BACKUP_MARK, m) == 0) &&
-           is_suffix(mark + m);
+    size_t len = strlen(name);
+    if (name[0] != '.' || len < 1 + MARK_LEN + UNIQUE_LEN) return 0;
+    const char *mark = name + len - UNIQUE_LEN - MARK_LEN;
+    return (strncmp(mark, TEMP_MARK, MARK_LEN) == 0 || strncmp(mark, BACKUP_MARK, MARK_LEN) == 0) &&
+           is_suffix(mark + MARK_LEN);
 }
 
 int ae_atomic_open(ae_atomic_file *af, const char *path, ae_error *err)

@@ -4,11 +4,14 @@
  * the temporary file is removed and <path> is untouched.
  *
  * The temporary is ".<name>.aekit-tmp-XXXXXX" in <path>'s folder (six
- * random letters or digits), created with O_CREAT|O_EXCL|O_NOFOLLOW: a name
- * no one can predict, and always a new file, never an existing file or a
- * symlink planted at that name (which would redirect the write). Its mode is
- * 0666 less the umask, as for any new file. The rename replaces the entry
- * <path> itself: a symlink there is replaced, not written through.
+ * random letters or digits; a name above 237 bytes, too long for that, is
+ * cut to its first bytes, "~" and a hash of the whole name, so that every
+ * name up to 255 bytes can be written), created with
+ * O_CREAT|O_EXCL|O_NOFOLLOW: a name no one can predict, and always a new
+ * file, never an existing file or a symlink planted at that name (which
+ * would redirect the write). Its mode is 0666 less the umask, as for any
+ * new file. The rename replaces the entry <path> itself: a symlink there is
+ * replaced, not written through.
  *
  * Groups, for commands that write several files: between
  * ae_atomic_group_begin and ae_atomic_group_commit, ae_atomic_commit on the
@@ -38,7 +41,8 @@ int  ae_atomic_commit(ae_atomic_file *af, ae_error *err);
 void ae_atomic_abort(ae_atomic_file *af);
 
 /* 1 when `name` (a file name, no folder) is a temporary that ae_atomic_open
- * makes for a file named `target`: ".<target>.aekit-tmp-XXXXXX". */
+ * makes for a file named `target`: ".<target>.aekit-tmp-XXXXXX" (target
+ * shortened as above when it is long). */
 int  ae_atomic_is_temp_of(const char *name, const char *target);
 /* 1 when `name` is any temporary file of this module: a temporary, or a
  * group's copy of a file it replaces (".<name>.aekit-old-XXXXXX"). */
