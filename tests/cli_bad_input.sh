@@ -447,7 +447,11 @@ expect_error "eval --json: NaN output"       1 "decoder.9.bias" - -- "$AEKIT" ev
 check "  ... and printing no JSON" test ! -s "$logs/stdout"
 expect_error "eval --data A,B: NaN output"   1 "decoder.9.bias" - -- "$AEKIT" eval "$nan_model" --data "$small,$tmp/small2"
 check "  ... and printing no line" test ! -s "$logs/stdout"
-expect_error "compare: NaN reconstructions"  1 "decoder.9.bias" - -- "$AEKIT" compare "$nan_model" --data "$small"
+# compare's PCA of the latent's 128 values needs more than 128 training images
+make_idx "$tmp/small160" 160 16 28
+expect_error "compare: no more training images than the latent's values" 1 "1 to 63 possible" - -- \
+  "$AEKIT" compare "$model" --data "$small"
+expect_error "compare: NaN reconstructions"  1 "decoder.9.bias" - -- "$AEKIT" compare "$nan_model" --data "$tmp/small160"
 check "  ... and printing no table" test ! -s "$logs/stdout"
 # the checkpoint a diverged run keeps: finite weights, NaN loss (was "loss -nan  mse 0.1019", exit 0)
 "$AEKIT" train --model conv --data "$small" --epochs 1 --batch 16 --threads 2 --optimizer sgd --lr 1e30 \
@@ -506,7 +510,7 @@ check "  ... in keys too; BEL as \\x07" grep -qF 'note\e]0;title\x07' "$logs/std
 check "  ... CR, DEL, C1 and bidirectional controls" grep -qF 'value\r\x7f\u009b31m\u202egnp.exe' "$logs/stdout"
 expect_error "eval: a data set name from the file, escaped" 1 'nosuch\nforged line' - -- "$AEKIT" eval "$tmp/forged.safetensors"
 expect_error "compare: a data set name from the file, escaped" 1 'nosuch\nforged line' - -- "$AEKIT" compare "$tmp/forged.safetensors"
-"$AEKIT" compare "$tmp/forged.safetensors" --data "$small" >"$logs/stdout" 2>"$logs/stderr"
+"$AEKIT" compare "$tmp/forged.safetensors" --data "$tmp/small160" >"$logs/stdout" 2>"$logs/stderr"
 check "compare: the model name from the file, escaped" grep -qF 'conv\e[2J\e[31m (latent' "$logs/stdout"
 check "  ... and nothing raw" clean_text "$logs/stdout"
 mkdir -p "$tmp/odd"$'\e[1m'
