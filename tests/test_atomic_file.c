@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/atomic_file.h"
@@ -167,6 +168,56 @@ static void test_long_names(void)
     CHECK(temps_left() == 0, "%d temporaries left", temps_left());
 }
 
+/* Leftovers: what a killed writer leaves (a temporary; inside a group's
+ * commit, a kept copy ".<name>.aekit-old-XXXXXX") is removed when the next
+ * write of that name in the folder commits, alone or in a group; a live
+ * writer's temporary (locked) stays, and so do other names' leftovers and
+ * files that only look alike. */
+static void test_leftovers(void)
+{
+    ae_error err = {{0}};
+    write_raw(at("a"), "old a", 5);
+    /* a writer killed after writing its temporary: its lock dies with it */
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        ae_atomic_file af;
+        if (ae_atomic_open(&af, at("a"), &err) != 0) _exit(1);
+        fputs("killed", af.f);
+        fflush(af.f);
+        _exit(0);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 && temps_left() == 1, "a killed writer's temporary");
+    write_raw(at(".a.aekit-old-AbC123"), "old a", 5);   /* a commit killed midway */
+    write_raw(at(".a.aekit-tmp-XyZ789"), "x", 1);
+    write_raw(at(".d.aekit-tmp-XyZ789"), "b", 1);       /* another name's */
+    write_raw(at(".a.aekit-tmp-notes"), "n", 1);        /* not a temporary */
+    /* a live writer of a: its temporary is locked */
+    ae_atomic_file live;
+    CHECK(ae_atomic_open(&live, at("a"), &err) == 0, "%s", err.msg);
+
+    ae_atomic_group g;
+    ae_atomic_group_begin(&g);
+    CHECK(write_text(at("a"), "new a", &err) == 0 && ae_atomic_group_commit(&g, &err) == 0, "%s", err.msg);
+    CHECK(has_content(at("a"), "new a"), "group commit");
+    CHECK(temps_left() == 2 && access(live.tmp, F_OK) == 0 && access(at(".d.aekit-tmp-XyZ789"), F_OK) == 0 &&
+              access(at(".a.aekit-tmp-notes"), F_OK) == 0,
+          "after a's group commit: %d temporaries left (expected the live writer's and d's), or a "
+          "file that only looks like one removed", temps_left());
+    fputs("live", live.f);
+    CHECK(ae_atomic_commit(&live, &err) == 0 && has_content(at("a"), "live"), "the live writer: %s", err.msg);
+
+    /* a single commit cleans as well */
+    write_raw(at(".d.aekit-old-Qq0000"), "b", 1);
+    CHECK(write_text(at("d"), "new d", &err) == 0 && temps_left() == 0, "after d's commit: %d temporaries left",
+          temps_left());
+    unlink(at(".a.aekit-tmp-notes"));
+    unlink(at("a"));
+    unlink(at("d"));
+}
+
 int main(void)
 {
     if (temp_dir_open("atomic") != 0) return 2;
@@ -174,6 +225,7 @@ int main(void)
     test_temporary();
     test_group();
     test_long_names();
+    test_leftovers();
     remove_tree(root);
     TEST_DONE();
 }

@@ -2,12 +2,14 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -88,13 +90,19 @@ static int is_suffix(const char *s)
     return 1;
 }
 
-int ae_atomic_is_temp_of(const char *name, const char *target)
+/* 1 when name is ".<stem of target><mark>XXXXXX". */
+static int is_sibling_of(const char *name, const char *target, const char *mark)
 {
     char stem[STEM_MAX + 1];
     temp_stem(target, stem);
     size_t t = strlen(stem);
     return name[0] == '.' && strncmp(name + 1, stem, t) == 0 &&
-           strncmp(name + 1 + t, TEMP_MARK, MARK_LEN) == 0 && is_suffix(name + 1 + t + MARK_LEN);
+           strncmp(name + 1 + t, mark, MARK_LEN) == 0 && is_suffix(name + 1 + t + MARK_LEN);
+}
+
+int ae_atomic_is_temp_of(const char *name, const char *target)
+{
+    return is_sibling_of(name, target, TEMP_MARK);
 }
 
 int ae_atomic_is_temp(const char *name)
@@ -106,9 +114,28 @@ int ae_atomic_is_temp(const char *name)
            is_suffix(mark + MARK_LEN);
 }
 
+/* 1 when fd is the file named path (not a file put there since). */
+static int same_file(int fd, int dir_fd, const char *path)
+{
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && fstatat(dir_fd, path, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Locks the file fd (opened as path) for this writer: 0, or -1 when it is
+ * no longer at path (a cleaner took it between its creation and the lock)
+ * or a cleaner holds it now. Where the file system has no flock, 0 without
+ * a lock (cleaners cannot lock there either, so they leave it). */
+static int claim(int fd, const char *path)
+{
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) return errno == EWOULDBLOCK ? -1 : 0;
+    return same_file(fd, AT_FDCWD, path) ? 0 : -1;
+}
+
 int ae_atomic_open(ae_atomic_file *af, const char *path, ae_error *err)
 {
     memset(af, 0, sizeof *af);
+    af->lock = -1;
     if (strlen(path) >= sizeof af->path) {
         ae_fail(err, "%s: path too long", path);
         errno = ENAMETOOLONG;
@@ -123,12 +150,22 @@ int ae_atomic_open(ae_atomic_file *af, const char *path, ae_error *err)
         }
         fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         e = fd < 0 ? errno : 0;
+        if (fd >= 0 && claim(fd, af->tmp) != 0) { /* a cleaner has it: another name */
+            close(fd);
+            fd = -1;
+            e = EEXIST;
+        }
     }
-    if (fd >= 0 && !(af->f = fdopen(fd, "wb"))) {
+    /* the stream writes through a copy of fd: fd keeps the lock after fclose */
+    int wfd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+    if (fd >= 0 && (wfd < 0 || !(af->f = fdopen(wfd, "wb")))) {
         e = errno;
-        close(fd);
+        if (wfd >= 0) close(wfd);
         remove(af->tmp);
+        close(fd);
+        fd = -1;
     }
+    af->lock = fd;
     if (!af->f) {
         af->tmp[0] = '\0';
         ae_fail(err, "%s: cannot create: %s", path, strerror(e));
@@ -136,6 +173,43 @@ int ae_atomic_open(ae_atomic_file *af, const char *path, ae_error *err)
         return -1;
     }
     return 0;
+}
+
+static void release(int *lock)
+{
+    if (*lock >= 0) close(*lock);
+    *lock = -1;
+}
+
+/* Removes the leftovers of path's name in its folder: temporaries and kept
+ * files (".<name>.aekit-tmp-" / "-old-" + XXXXXX) that no process holds
+ * locked. Only regular files, and only the one that was locked: a name
+ * taken over meanwhile is left. */
+static void remove_leftovers(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+    const char *dir = slash ? dirname(buf) : ".";
+    int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = dir_fd >= 0 ? fdopendir(dir_fd) : NULL;
+    if (!d) {
+        if (dir_fd >= 0) close(dir_fd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!is_sibling_of(e->d_name, name, TEMP_MARK) && !is_sibling_of(e->d_name, name, BACKUP_MARK))
+            continue;
+        int fd = openat(dir_fd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) continue;
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+            same_file(fd, dir_fd, e->d_name))
+            unlinkat(dir_fd, e->d_name, 0);
+        close(fd);
+    }
+    closedir(d);
 }
 
 static void sync_parent_dir(const char *path)
@@ -160,6 +234,7 @@ static int finish(ae_atomic_file *af, ae_error *err)
     if (bad) {
         remove(af->tmp);
         af->tmp[0] = '\0';
+        release(&af->lock);
         return ae_fail(err, "%s: write failed: %s", af->path, strerror(e ? e : EIO));
     }
     return 0;
@@ -176,12 +251,15 @@ static int hold_in_group(ae_atomic_group *g, ae_atomic_file *af, ae_error *err)
         free(path);
         free(tmp);
         remove(af->tmp);
+        release(&af->lock);
         g->failed = 1;
         return ae_fail(err, "%s: %s", af->path, g->n < AE_ATOMIC_GROUP_MAX ? "out of memory"
                                                                            : "too many files written together");
     }
     g->path[g->n] = path;
     g->tmp[g->n] = tmp;
+    g->lock[g->n] = af->lock;
+    af->lock = -1;
     g->n++;
     return 0;
 }
@@ -193,9 +271,12 @@ int ae_atomic_commit(ae_atomic_file *af, ae_error *err)
     if (rename(af->tmp, af->path) != 0) {
         int e = errno;
         remove(af->tmp);
+        release(&af->lock);
         return ae_fail(err, "%s: write failed: %s", af->path, strerror(e));
     }
+    release(&af->lock);
     sync_parent_dir(af->path);
+    remove_leftovers(af->path);
     return 0;
 }
 
@@ -205,6 +286,7 @@ void ae_atomic_abort(ae_atomic_file *af)
     af->f = NULL;
     if (af->tmp[0]) remove(af->tmp);
     af->tmp[0] = '\0';
+    release(&af->lock);
 }
 
 void ae_atomic_group_begin(ae_atomic_group *g)
@@ -218,6 +300,7 @@ static void group_end(ae_atomic_group *g)
     for (int i = 0; i < g->n; i++) {
         free(g->path[i]);
         free(g->tmp[i]);
+        release(&g->lock[i]);
     }
     g->n = 0;
     if (current_group == g) current_group = NULL;
@@ -235,13 +318,23 @@ enum { KEPT_NOTHING, KEPT_LINK, KEPT_MOVED };
 /* Keeps the file at path (if any) under a new backup name: a second hard
  * link, so that path stays in place until the rename; where the file system
  * has no hard links, the file is moved aside. A folder at path is left
- * where it is (the rename onto it fails). */
-static int keep_previous(const char *path, char *backup, size_t size, int *how)
+ * where it is (the rename onto it fails). The file is locked (*lock, or -1
+ * when it cannot be: no read permission, a symlink, another holder) before
+ * it gets the backup name, so that no other writer's cleaning
+ * (remove_leftovers) takes the backup while this group needs it. */
+static int keep_previous(const char *path, char *backup, size_t size, int *how, int *lock)
 {
     struct stat st;
     *how = KEPT_NOTHING;
+    *lock = -1;
     if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
     if (S_ISDIR(st.st_mode)) return 0;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0 && (flock(fd, LOCK_EX | LOCK_NB) != 0 || !same_file(fd, AT_FDCWD, path))) {
+        close(fd);
+        fd = -1;
+    }
+    *lock = fd;
     for (int i = 0; i < TRIES; i++) {
         if (sibling_name(backup, size, path, BACKUP_MARK) != 0) {
             errno = ENAMETOOLONG;
@@ -266,17 +359,20 @@ int ae_atomic_group_commit(ae_atomic_group *g, ae_error *err)
         return ae_fail(err, "a file of the group could not be written");
     }
     char backup[AE_ATOMIC_GROUP_MAX][4200];
-    int how[AE_ATOMIC_GROUP_MAX];
+    int how[AE_ATOMIC_GROUP_MAX], kept_lock[AE_ATOMIC_GROUP_MAX];
     int done = 0, e = 0;
     for (; done < g->n; done++) {
-        if (keep_previous(g->path[done], backup[done], sizeof backup[done], &how[done]) != 0) {
+        if (keep_previous(g->path[done], backup[done], sizeof backup[done], &how[done],
+                          &kept_lock[done]) != 0) {
             e = errno;
+            release(&kept_lock[done]);
             break;
         }
         if (rename(g->tmp[done], g->path[done]) != 0) {
             e = errno;
             if (how[done] == KEPT_LINK) unlink(backup[done]);
             if (how[done] == KEPT_MOVED) rename(backup[done], g->path[done]);
+            release(&kept_lock[done]);
             break;
         }
     }
@@ -287,6 +383,7 @@ int ae_atomic_group_commit(ae_atomic_group *g, ae_error *err)
         for (int i = done - 1; i >= 0; i--) {
             if (how[i] == KEPT_NOTHING) unlink(g->path[i]);
             else rename(backup[i], g->path[i]);
+            release(&kept_lock[i]);
         }
         for (int i = done; i < g->n; i++) remove(g->tmp[i]);
         group_end(g);
@@ -294,8 +391,11 @@ int ae_atomic_group_commit(ae_atomic_group *g, ae_error *err)
     }
     for (int i = 0; i < g->n; i++) {
         if (how[i] != KEPT_NOTHING) unlink(backup[i]);
+        release(&kept_lock[i]);
         sync_parent_dir(g->path[i]);
     }
+    for (int i = 0; i < g->n; i++) release(&g->lock[i]);
+    for (int i = 0; i < g->n; i++) remove_leftovers(g->path[i]);
     group_end(g);
     return 0;
 }

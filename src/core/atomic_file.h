@@ -18,7 +18,17 @@
  * same thread only finishes the temporary (written, synced, closed) and
  * keeps it in the group; the group's commit then renames all of them into
  * place, or, when one rename fails, none: the files it already replaced get
- * their previous contents back.                                            */
+ * their previous contents back. While it renames, the group keeps each
+ * replaced file under a second name, ".<name>.aekit-old-XXXXXX", removed
+ * once all are in place.
+ *
+ * Leftovers: a process killed while writing leaves its temporary, and one
+ * killed inside a group's commit its ".aekit-old-" names. Each writer holds
+ * an flock on its temporary until the rename, and a group on each file it
+ * keeps; after every commit, the temporaries and kept files of the same
+ * name in that folder that no process holds locked (their writer is gone:
+ * the kernel released the lock) are removed. A file system without flock
+ * keeps its leftovers (nothing can tell them from a live writer's).     */
 #ifndef AEKIT_CORE_ATOMIC_FILE_H
 #define AEKIT_CORE_ATOMIC_FILE_H
 
@@ -29,6 +39,7 @@ typedef struct {
     FILE *f;
     char  path[4096];
     char  tmp[4200];
+    int   lock;            /* fd holding the temporary's flock until it is renamed, or -1 */
 } ae_atomic_file;
 
 /* Creates the temporary file and opens it for binary writing. On failure
@@ -53,6 +64,7 @@ int  ae_atomic_is_temp(const char *name);
 typedef struct {
     int   n;
     char *path[AE_ATOMIC_GROUP_MAX], *tmp[AE_ATOMIC_GROUP_MAX];
+    int   lock[AE_ATOMIC_GROUP_MAX]; /* the temporaries' locks (ae_atomic_file.lock) */
     int   failed;          /* a commit could not join the group (it was full) */
 } ae_atomic_group;
 
