@@ -199,11 +199,12 @@ static void remove_leftovers(const char *path)
     }
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (!is_sibling_of(e->d_name, name, TEMP_MARK) && !is_sibling_of(e->d_name, name, BACKUP_MARK))
+        struct stat st;
+        if ((!is_sibling_of(e->d_name, name, TEMP_MARK) && !is_sibling_of(e->d_name, name, BACKUP_MARK)) ||
+            fstatat(dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
         int fd = openat(dir_fd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) continue;
-        struct stat st;
         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
             same_file(fd, dir_fd, e->d_name))
             unlinkat(dir_fd, e->d_name, 0);
@@ -319,9 +320,9 @@ enum { KEPT_NOTHING, KEPT_LINK, KEPT_MOVED };
  * link, so that path stays in place until the rename; where the file system
  * has no hard links, the file is moved aside. A folder at path is left
  * where it is (the rename onto it fails). The file is locked (*lock, or -1
- * when it cannot be: no read permission, a symlink, another holder) before
- * it gets the backup name, so that no other writer's cleaning
- * (remove_leftovers) takes the backup while this group needs it. */
+ * when it cannot be: not a regular file, no read permission, another
+ * holder) before it gets the backup name, so that no other writer's
+ * cleaning (remove_leftovers) takes the backup while this group needs it. */
 static int keep_previous(const char *path, char *backup, size_t size, int *how, int *lock)
 {
     struct stat st;
@@ -329,7 +330,7 @@ static int keep_previous(const char *path, char *backup, size_t size, int *how, 
     *lock = -1;
     if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
     if (S_ISDIR(st.st_mode)) return 0;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = S_ISREG(st.st_mode) ? open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
     if (fd >= 0 && (flock(fd, LOCK_EX | LOCK_NB) != 0 || !same_file(fd, AT_FDCWD, path))) {
         close(fd);
         fd = -1;
