@@ -8,67 +8,10 @@
 #        (VERBOSE=1 also shows the error line of each passing case)
 source "$(dirname "$0")/lib/cli_common.sh"
 
-work=$tmp/work            # the folder every command runs in
-logs=$tmp/logs            # stdout/stderr of the command under test
-mkdir -p "$work" "$logs"
+work=$tmp/work            # the folder every command runs in (expect_error)
+mkdir -p "$work"
 # Nothing should be found through the environment or ./data.
 unset AEKIT_DATA
-
-# Runs argv[2:], writes its peak resident memory in MiB to argv[1] and exits
-# with its exit code.
-peak_rss_py='
-import resource, subprocess, sys
-rc = subprocess.call(sys.argv[2:])
-with open(sys.argv[1], "w") as f:
-    f.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024))
-sys.exit(rc if rc >= 0 else 128 - rc)
-'
-
-ok()  { passed=$((passed + 1)); echo "ok    $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL  $1: $2"; sed 's/^/        stderr: /' "$logs/stderr"; }
-
-# expect_error NAME CODE NEEDLE MUST_NOT_EXIST -- COMMAND...
-#   CODE: expected exit code; NEEDLE: text stderr must contain (the flag or
-#   file at fault); MUST_NOT_EXIST: a path the command must not create ("-"
-#   for none). With MAX_RSS_MB=N in the environment, the command's peak
-#   resident memory must also stay within N MiB (a refusal must cost no more
-#   than the bytes needed to decide it).
-expect_error() {
-  local name=$1 code=$2 needle=$3 absent=$4
-  shift 5
-  local measure=()
-  [[ -n ${MAX_RSS_MB:-} ]] && measure=("$PY" -c "$peak_rss_py" "$logs/rss")
-  rm -f "$logs/rss"
-  (cd "$work" && "${measure[@]}" "$@" >"$logs/stdout" 2>"$logs/stderr")
-  local rc=$? problems=()
-  [[ $rc -eq $code ]] || problems+=("exit code $rc, expected $code")
-  if [[ -n ${MAX_RSS_MB:-} ]]; then
-    local rss
-    rss=$(cat "$logs/rss" 2>/dev/null)
-    [[ -n $rss && $rss -le $MAX_RSS_MB ]] || problems+=("peak RSS ${rss:-unknown} MiB, the bound is $MAX_RSS_MB MiB")
-  fi
-  local lines
-  lines=$(wc -l <"$logs/stderr")
-  if [[ $lines -ne 1 || -n $(tail -c1 "$logs/stderr") ]]; then
-    problems+=("stderr is not exactly one line ($lines newlines)")
-  fi
-  head -n1 "$logs/stderr" | grep -q '^aekit' || problems+=("stderr does not start with 'aekit'")
-  grep -qF -- "$needle" "$logs/stderr" || problems+=("stderr does not name '$needle'")
-  if [[ $absent != - && -e $absent ]]; then
-    problems+=("$absent was created")
-    rm -rf "$absent"
-  fi
-  local leftovers
-  leftovers=$(aekit_temps "$tmp")
-  if [[ -n $leftovers ]]; then
-    problems+=("temporary files left: $(echo $leftovers)")
-    rm -f $leftovers
-  fi
-  if [[ ${#problems[@]} -eq 0 ]]; then
-    ok "$name"
-    [[ -n ${VERBOSE:-} ]] && sed 's/^/        stderr: /' "$logs/stderr"
-  else bad "$name" "$(IFS=';'; echo "${problems[*]}")"; fi
-}
 
 # ---- test data ---------------------------------------------------------------
 # A small valid data set: 64 training and 16 test images of 28x28 (IDX files).

@@ -20,17 +20,6 @@ work=$tmp/work
 mkdir -p "$work"
 cd "$work" || exit 1
 
-# refused NAME CODE NEEDLE COMMAND...: exit CODE, one line naming NEEDLE.
-refused() {
-  local name=$1 code=$2 needle=$3
-  shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  echo "  $(head -n 1 "$tmp/err")"
-  check "$name: exit $code, one line naming $needle" \
-    bash -c "[[ $rc -eq $code && \$(wc -l <'$tmp/err') -eq 1 ]] && grep -qF -- '$needle' '$tmp/err'"
-}
-
 "$AEKIT" train --model conv --latent 2 --data mnist --epochs 1 --limit 512 --val-limit 100 --threads 2 \
   --out "$tmp/run" >/dev/null 2>"$tmp/setup.err" </dev/null
 check "setup: a model with a 2-D latent" test $? -eq 0 -a -f "$tmp/run/model.safetensors"
@@ -133,41 +122,41 @@ else
 fi
 
 # ---- an output that is an input ----------------------------------------------------------------
-refused "reconstruct MODEL --out MODEL" 1 "--out $model" "$AEKIT" reconstruct "$model" --out "$model"
+expect_error "reconstruct MODEL --out MODEL" 1 "--out $model" - -- "$AEKIT" reconstruct "$model" --out "$model"
 check "  ... the model untouched" cmp -s "$tmp/model.before" "$model"
 ln -s "$model" "$work/model-link.safetensors"
-refused "reconstruct LINK --out the file it links to" 1 "model.safetensors" \
+expect_error "reconstruct LINK --out the file it links to" 1 "model.safetensors" - -- \
   "$AEKIT" reconstruct "$work/model-link.safetensors" --out "$model"
 ln "$model" "$work/model-hard.safetensors"
-refused "sample MODEL --out a hard link to it" 1 "model-hard.safetensors" \
+expect_error "sample MODEL --out a hard link to it" 1 "model-hard.safetensors" - -- \
   "$AEKIT" sample "$model" --out "$work/model-hard.safetensors"
 check "  ... the model untouched" cmp -s "$tmp/model.before" "$model"
-refused "manifold MODEL --out ./MODEL" 1 "--out ./model.safetensors" "$AEKIT" manifold "$model" --out ./model.safetensors
+expect_error "manifold MODEL --out ./MODEL" 1 "--out ./model.safetensors" - -- "$AEKIT" manifold "$model" --out ./model.safetensors
 cp codes.npy "$tmp/codes.before"
-refused "decode MODEL CODES --out CODES" 1 "CODES.npy" "$AEKIT" decode "$model" codes.npy --out codes.npy
+expect_error "decode MODEL CODES --out CODES" 1 "CODES.npy" - -- "$AEKIT" decode "$model" codes.npy --out codes.npy
 check "  ... the codes untouched" cmp -s "$tmp/codes.before" codes.npy
 cp in.png "$tmp/in.before"
-refused "denoise MODEL IN.png IN.png" 1 "IN.png" "$AEKIT" denoise "$model" in.png "$work/in.png"
+expect_error "denoise MODEL IN.png IN.png" 1 "IN.png" - -- "$AEKIT" denoise "$model" in.png "$work/in.png"
 check "  ... the image untouched" cmp -s "$tmp/in.before" in.png
-refused "encode --out S --labels ./S" 1 "the same file" "$AEKIT" encode "$model" --out s.npy --labels ./s.npy
+expect_error "encode --out S --labels ./S" 1 "the same file" - -- "$AEKIT" encode "$model" --out s.npy --labels ./s.npy
 check "  ... writing nothing" test ! -e s.npy
-refused "encode --labels MODEL" 1 "--labels" "$AEKIT" encode "$model" --out e.npy --labels "$model"
+expect_error "encode --labels MODEL" 1 "--labels" - -- "$AEKIT" encode "$model" --out e.npy --labels "$model"
 mkdir -p "$tmp/finetune"
 cp "$model" "$tmp/finetune/model.safetensors"
-refused "train --init DIR/model.safetensors --out DIR" 1 "--init $tmp/finetune/model.safetensors" \
+expect_error "train --init DIR/model.safetensors --out DIR" 1 "--init $tmp/finetune/model.safetensors" - -- \
   "$AEKIT" train --init "$tmp/finetune/model.safetensors" --data mnist --epochs 1 --limit 256 --out "$tmp/finetune" --force
 check "  ... the model untouched" cmp -s "$tmp/model.before" "$tmp/finetune/model.safetensors"
 
 # ---- an output inside the data set's folder --------------------------------------------------
 make_idx "$tmp/small" 64 16 28
 cp -a "$tmp/small" "$tmp/small.before"
-refused "reconstruct --out into the --data folder" 1 "inside the folder of data set" \
+expect_error "reconstruct --out into the --data folder" 1 "inside the folder of data set" - -- \
   "$AEKIT" reconstruct "$model" --data "$tmp/small" --out "$tmp/small/r.png"
-refused "encode --labels into the --data folder" 1 "--labels $tmp/small/t10k-labels-idx1-ubyte" \
+expect_error "encode --labels into the --data folder" 1 "--labels $tmp/small/t10k-labels-idx1-ubyte" - -- \
   "$AEKIT" encode "$model" --data "$tmp/small" --out e.npy --labels "$tmp/small/t10k-labels-idx1-ubyte"
-refused "train --out in a subfolder of the --data folder" 1 "inside the folder of data set" \
+expect_error "train --out in a subfolder of the --data folder" 1 "inside the folder of data set" - -- \
   "$AEKIT" train --model conv --data "$tmp/small" --epochs 1 --out "$tmp/small/runs/one"
-refused "pca --out the --data folder" 1 "inside the folder of data set" \
+expect_error "pca --out the --data folder" 1 "inside the folder of data set" - -- \
   "$AEKIT" pca --data "$tmp/small" --components 2 --out "$tmp/small"
 check "  ... the data set untouched" diff -r "$tmp/small.before" "$tmp/small"
 

@@ -16,7 +16,6 @@ source "$(dirname "$0")/lib/cli_common.sh"
 set -m   # background jobs get their own process group
 need_mnist
 
-unchanged() { diff -r "$1" "$2" >/dev/null; }
 
 QUICK=(--data mnist --epochs 1 --limit 512 --val-limit 100 --threads 2)
 # a run to stop after its first checkpoint

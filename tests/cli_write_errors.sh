@@ -17,7 +17,6 @@ need_mnist
 # read-only folders are made writable again before removal
 trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-unchanged() { diff -r "$1" "$2" >/dev/null; }   # same files, same bytes
 
 TRAIN=(--model conv --data mnist --epochs 3 --limit 2000 --val-limit 200 --threads 2)
 
