@@ -134,7 +134,7 @@ static void on_sigint(int sig)
 static int write_metrics(const train_run *r, ae_error *err)
 {
     char path[4096];
-    cli_join_path(path, sizeof path, r->out_dir, "metrics.csv");
+    run_path(path, sizeof path, r->out_dir, RUN_METRICS);
     ae_atomic_file af;
     if (ae_atomic_open(&af, path, err) != 0) return -1;
     fprintf(af.f, "epoch,train_loss,val_loss,val_mse,seconds,images_per_second,"
@@ -151,7 +151,7 @@ static int write_metrics(const train_run *r, ae_error *err)
 static int write_loss_plot(const train_run *r, ae_error *err)
 {
     char path[4096];
-    cli_join_path(path, sizeof path, r->out_dir, "loss.png");
+    run_path(path, sizeof path, r->out_dir, RUN_LOSS_PLOT);
     plot_series series[2] = {
         { "train",      r->train_loss, 0.12, 0.47, 0.71 },
         { "validation", r->val_loss,   1.00, 0.50, 0.05 },
@@ -592,9 +592,9 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
     const ae_noise *nz = s->task == TASK_DENOISE ? &s->noise : NULL;
 
     if (interrupted) return PICTURES_STOPPED;
-    cli_join_path(path, sizeof path, s->out, "reconstructions.png");
+    run_path(path, sizeof path, s->out, RUN_RECONSTRUCTIONS);
     if ((rc = pic_rows("train", m, test, 0, n, nz, threads, path, &rows))) return rc;
-    pics[k].file = "reconstructions.png";
+    pics[k].file = run_files[RUN_RECONSTRUCTIONS];
     if (cli_is_upscaler(m) && rows == 3)
         snprintf(pics[k].caption, sizeof pics[k].caption,
                  "%d test images: %s (top, drawn at full size), upscaled x%d, original",
@@ -606,26 +606,26 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
     k++;
 
     if (interrupted) return PICTURES_STOPPED;
-    cli_join_path(path, sizeof path, s->out, "samples.png");
+    run_path(path, sizeof path, s->out, RUN_SAMPLES);
     if ((rc = pic_samples("train", m, SAMPLE_COUNT, 8, s->opt.seed, threads, path))) return rc;
-    pics[k].file = "samples.png";
+    pics[k].file = run_files[RUN_SAMPLES];
     snprintf(pics[k].caption, sizeof pics[k].caption, "%d decoded random latents (%s)", SAMPLE_COUNT,
              ae_model_is_variational(m) || ae_model_is_adversarial(m)
                  ? "z from the prior N(0, I)" : "z from the Gaussian fitted to the training codes");
     k++;
 
     if (interrupted) return PICTURES_STOPPED;
-    cli_join_path(path, sizeof path, s->out, "codes.png");
+    run_path(path, sizeof path, s->out, RUN_CODES);
     if ((rc = pic_codes("train", m, test, n, threads, path))) return rc;
-    pics[k].file = "codes.png";
+    pics[k].file = run_files[RUN_CODES];
     snprintf(pics[k].caption, sizeof pics[k].caption,
              "%d test images and their %zu-value latent codes drawn as images (min-max normalised over the shown codes)", n, L);
     k++;
 
     if (interrupted) return PICTURES_STOPPED;
-    cli_join_path(path, sizeof path, s->out, "latent.png");
+    run_path(path, sizeof path, s->out, RUN_LATENT);
     if ((rc = pic_scatter("train", m, test, test->n, threads, path, NULL))) return rc;
-    pics[k].file = "latent.png";
+    pics[k].file = run_files[RUN_LATENT];
     snprintf(pics[k].caption, sizeof pics[k].caption, "codes of %d test images, %s%s", test->n,
              test->labels ? "coloured by label" : "in one colour (the data set has no labels)",
              L > 2 ? ", projected on their first two principal components" : "");
@@ -635,9 +635,9 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
         double lo[2], hi[2];
         pic_manifold_range(m, lo, hi);
         if (interrupted) return PICTURES_STOPPED;
-        cli_join_path(path, sizeof path, s->out, "manifold.png");
+        run_path(path, sizeof path, s->out, RUN_MANIFOLD);
         if ((rc = pic_manifold("train", m, MANIFOLD_GRID, lo, hi, threads, path))) return rc;
-        pics[k].file = "manifold.png";
+        pics[k].file = run_files[RUN_MANIFOLD];
         snprintf(pics[k].caption, sizeof pics[k].caption,
                  "decoded %dx%d grid: z0 from %.3g to %.3g (left to right), z1 from %.3g to %.3g (top to bottom)",
                  MANIFOLD_GRID, MANIFOLD_GRID, lo[0], hi[0], lo[1], hi[1]);
@@ -687,7 +687,7 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
     char loss_caption[256];
     snprintf(loss_caption, sizeof loss_caption, "training and validation %s per epoch", r->loss_label);
     int np = 0;
-    hp[np++] = (html_picture){ "loss.png", loss_caption };
+    hp[np++] = (html_picture){ run_files[RUN_LOSS_PLOT], loss_caption };
     for (int i = 0; i < npics && np < MAX_PICTURES + 1; i++) hp[np++] = (html_picture){ pics[i].file, pics[i].caption };
 
     /* the metrics table: metrics.csv's columns, the VAE's and the AAE's when they apply */
@@ -726,8 +726,8 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
     snprintf(subtitle, sizeof subtitle, "%d epoch%s; after the last, validation %s %.6f, mse %.6f",
              r->done, r->done == 1 ? "" : "s", r->loss_label, r->val_loss[r->done - 1],
              r->val_mse[r->done - 1]);
-    snprintf(footer, sizeof footer, "written by aekit %s; the run folder %s also holds "
-             "model.safetensors and metrics.csv", AEKIT_VERSION, s->out);
+    snprintf(footer, sizeof footer, "written by aekit %s; the run folder %s also holds %s and %s",
+             AEKIT_VERSION, s->out, run_files[RUN_MODEL], run_files[RUN_METRICS]);
     html_report page = {
         .title = title, .subtitle = subtitle,
         .settings = set, .nsettings = ns,
@@ -737,7 +737,7 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
         .details_title = "Layers", .details_text = layers,
         .footer = footer,
     };
-    cli_join_path(path, sizeof path, s->out, "index.html");
+    run_path(path, sizeof path, s->out, RUN_INDEX);
     ae_error err = {{0}};
     int rc = html_report_write(path, &page, &err);
     free(text);
@@ -752,10 +752,10 @@ static void print_done(const train_run *r, double seconds, const run_picture *pi
     printf("done: %d epoch%s in %.1f s, val loss %.4f, val mse %.4f\n", r->done,
            r->done == 1 ? "" : "s", seconds, r->val_loss[r->done - 1], r->val_mse[r->done - 1]);
     printf("run folder: %s\n", cli_text(r->out_dir));
-    if (have_index) printf("  %-20s one page showing the run (open it in a browser)\n", "index.html");
-    printf("  model.safetensors    the trained model (aekit info / eval / reconstruct)\n");
-    printf("  metrics.csv          losses and speed per epoch\n");
-    printf("  loss.png             training and validation loss per epoch\n");
+    if (have_index) printf("  %-20s one page showing the run (open it in a browser)\n", run_files[RUN_INDEX]);
+    printf("  %-20s the trained model (aekit info / eval / reconstruct)\n", run_files[RUN_MODEL]);
+    printf("  %-20s losses and speed per epoch\n", run_files[RUN_METRICS]);
+    printf("  %-20s training and validation loss per epoch\n", run_files[RUN_LOSS_PLOT]);
     for (int i = 0; i < npics; i++) printf("  %-20s %s\n", pics[i].file, pics[i].caption);
 }
 
@@ -851,7 +851,7 @@ static int run_training(ae_model *m, const ae_dataset *train, const ae_dataset *
      * is finished by aekit train --resume */
     run_picture pics[MAX_PICTURES];
     int npics = 0, have_index = 0;
-    cli_join_path(path, sizeof path, s->out, "model.safetensors");
+    run_path(path, sizeof path, s->out, RUN_MODEL);
     if (status == EXIT_OK && store_results(m, &r, seconds) != 0) status = EXIT_ERROR;
     if (status == EXIT_OK && ae_model_save(m, path, &err) != 0)
         status = cli_fail(EXIT_ERROR, "train", "%s%s%s", err.msg,
@@ -942,7 +942,7 @@ static int check_resume_flags(const args *a, const train_settings *given, const 
 static int check_writable(const char *dir)
 {
     char probe[4200];
-    cli_join_path(probe, sizeof probe, dir, "metrics.csv");
+    run_path(probe, sizeof probe, dir, RUN_METRICS);
     ae_atomic_file af;
     ae_error err = {{0}};
     if (ae_atomic_open(&af, probe, &err) != 0)
@@ -985,12 +985,11 @@ static int check_run_data(const train_settings *s)
  * run writes into --out (it would be replaced). */
 static int check_run_inputs(const train_settings *s)
 {
-    enum { MAX_FILES = 16 };
-    char paths[MAX_FILES][4200];
-    cli_file outs[MAX_FILES];
+    char paths[RUN_FILES][4200];
+    cli_file outs[RUN_FILES];
     int n = 0;
-    for (const char *const *f = run_files; *f && n < MAX_FILES; f++, n++) {
-        cli_join_path(paths[n], sizeof paths[n], s->out, *f);
+    for (; n < RUN_FILES; n++) {
+        run_path(paths[n], sizeof paths[n], s->out, n);
         outs[n] = (cli_file){ "--out", paths[n] };
     }
     cli_file in[] = { { "--model", s->preset ? NULL : s->model }, { "--init", s->init } };
@@ -1002,7 +1001,7 @@ static int check_run_inputs(const train_settings *s)
 static int resume_training(const args *a, train_settings *given, run_lock *lock)
 {
     train_settings s = *given;
-    cli_join_path(s.checkpoint, sizeof s.checkpoint, given->resume, "checkpoint.safetensors");
+    run_path(s.checkpoint, sizeof s.checkpoint, given->resume, RUN_CHECKPOINT);
     struct stat st;
     int rc;
     if (stat(given->resume, &st) == 0 && S_ISDIR(st.st_mode) &&
@@ -1073,7 +1072,7 @@ static int new_training(const args *a, train_settings *given, run_lock *lock)
     train_settings s = *given;
     int rc, force = args_given(a, "force");
     s.preset = preset_for(&s);
-    cli_join_path(s.checkpoint, sizeof s.checkpoint, s.out, "checkpoint.safetensors");
+    run_path(s.checkpoint, sizeof s.checkpoint, s.out, RUN_CHECKPOINT);
     s.opt.checkpoint = s.checkpoint;
 
     struct stat st;
