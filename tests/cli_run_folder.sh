@@ -127,12 +127,13 @@ if [[ $hit -eq 1 ]]; then
   check "  ... exits 143" test $rc -eq 143
   check "  ... saying the model is saved and how to finish" \
     grep -q "SIGTERM: stopped after training: the model is saved (.*), not all the pictures are; aekit train --resume $run writes them" "$tmp/late.err"
-  check "  ... keeping the checkpoint, leaving no temporary file" \
-    bash -c "[[ -f '$run/checkpoint.safetensors' ]] && [[ -z \$(find '$run' -name '.*.aekit-tmp-*') ]]"
+  check "  ... the model saved, no checkpoint, no temporary file" \
+    bash -c "[[ -f '$run/model.safetensors' && ! -e '$run/checkpoint.safetensors' ]]" && no_temps "$run"
   cp "$run/model.safetensors" "$tmp/late-model"
   "$AEKIT" train --resume "$run" >/dev/null 2>"$tmp/late-resume.err" </dev/null
   check "--resume finishes the folder: exit 0" test $? -eq 0
-  check "  ... without training again" bash -c "! grep -q '^epoch' '$tmp/late-resume.err'"
+  check "  ... without training again" \
+    bash -c "grep -q 'all 1 epochs were done and the model is saved' '$tmp/late-resume.err' && ! grep -q '^epoch' '$tmp/late-resume.err'"
   check "  ... the same model, every picture, index.html, no checkpoint" \
     bash -c "cmp -s '$tmp/late-model' '$run/model.safetensors' && cd '$run' && [[ -f latent.png && -f samples.png && -f index.html && ! -e checkpoint.safetensors ]]"
 fi

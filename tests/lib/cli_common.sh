@@ -165,3 +165,34 @@ expect_error() {
     [[ -n ${VERBOSE:-} ]] && sed 's/^/        stderr: /' "$logs/stderr"
   else bad "$name" "$(IFS=';'; echo "${problems[*]}")"; fi
 }
+
+# ---- stopping aekit at an exact point (strace) -------------------------------
+# A test that needs aekit stopped at a given moment (SIGTERM after the first
+# checkpoint or while the pictures are drawn, SIGKILL, a disk that fills at
+# the model) injects the signal or the error into one of its renames with
+# strace: every file aekit writes is renamed into place, in the same order
+# for the same command and files, so no timing is involved. Without strace
+# (or where ptrace is not allowed) such a test is skipped with a note.
+# (LeakSanitizer cannot run under ptrace: an ASan build checks leaks elsewhere.)
+can_strace() { strace -f -qq -o /dev/null -e trace=rename true 2>/dev/null; }
+traced() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq "$@"; }
+
+# renames_until NAME COMMAND...: runs COMMAND (output discarded) and prints
+# the number of its renames up to and including the first one onto a file
+# named NAME; nothing when there is none.
+renames_until() {
+  local name=$1
+  shift
+  traced -o "$tmp/renames.trace" -e trace=rename "$@" >/dev/null 2>&1 </dev/null
+  awk -v name="/$name\")" '/ rename\(/ { n++; if (index($0, name)) { print n; exit } }' "$tmp/renames.trace"
+}
+
+# at_rename N ACTION COMMAND...: runs COMMAND with ACTION injected into its
+# Nth rename: signal=SIGTERM (delivered as the rename starts, which still
+# happens), signal=SIGKILL (the rename does not happen), error=ENOSPC (the
+# rename fails as on a full disk).
+at_rename() {
+  local n=$1 action=$2
+  shift 2
+  traced -o /dev/null -e trace=rename -e "inject=rename:$action:when=$n" "$@"
+}
