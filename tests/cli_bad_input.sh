@@ -332,11 +332,17 @@ expect_range() {  # expect_range NAME NEEDLE -- COMMAND...: exit 2, $run not cre
 }
 expect_range "--epochs 1000001 (the library's cap)" "--epochs: expected an integer from 1 to 1000000, got '1000001'" -- \
   "$AEKIT" train --model conv --data "$small" --epochs 1000001 --out "$run"
-expect_range "--lr 1e-300 (0 in float arithmetic)" "--lr: expected a finite number of at least 1e-10, got '1e-300'" -- \
+expect_range "--lr 1e-300 (0 in float arithmetic)" "--lr: expected a number from 1e-10 to 1000, got '1e-300'" -- \
   "$AEKIT" train --model conv --data "$small" --lr 1e-300 --out "$run"
+expect_range "--lr 1e300 (infinite as a float; was a run that diverged)" "--lr: expected a number from 1e-10 to 1000, got '1e300'" -- \
+  "$AEKIT" train --model conv --data "$small" --lr 1e300 --out "$run"
+expect_range "--lr 1001 (steps no run learns from)" "--lr: expected a number from 1e-10 to 1000, got '1001'" -- \
+  "$AEKIT" train --model conv --data "$small" --lr 1001 --out "$run"
 expect_range "--lr 1e-400 (underflows a double)" "got '1e-400'" -- "$AEKIT" train --model conv --data "$small" --lr 1e-400 --out "$run"
-expect_range "--clip-grad 1e-300 (zeroes every gradient)" "--clip-grad: expected a finite number of at least 1e-37, got '1e-300'" -- \
+expect_range "--clip-grad 1e-300 (zeroes every gradient)" "--clip-grad: expected a number from 1e-37 to 1e38, got '1e-300'" -- \
   "$AEKIT" train --model conv --data "$small" --clip-grad 1e-300 --out "$run"
+expect_range "--clip-grad 1e300 (infinite as a float: silently no clipping)" "--clip-grad: expected a number from 1e-37 to 1e38, got '1e300'" -- \
+  "$AEKIT" train --model conv --data "$small" --clip-grad 1e300 --out "$run"
 expect_range "--threads 99999999999 (beyond an int; smaller counts are capped, above)" "--threads: expected an integer from 0 to 2147483647, got '99999999999'" -- \
   "$AEKIT" train --model conv --data "$small" --threads 99999999999 --out "$run"
 expect_range "--latent 2000000 (was exit 1 from the library)" "--latent: expected an integer from 1 to 1048576, got '2000000'" -- \
@@ -358,7 +364,9 @@ expect_error "manifold --range -1e300,1 (infinite as a float)" 2 "got '-1e300,1'
 expect_error "pca --shape 1x99999999999x28 (was wrapped by sscanf)" 2 "got '1x99999999999x28'" "$work/pca" -- \
   "$AEKIT" pca --data "$small" --components 2 --shape 1x99999999999x28 --out "$work/pca"
 "$AEKIT" train --help >"$logs/help"
-check "train --help states the ranges" grep -q -- "--epochs N .*(1 to 1000000; default: 25)" "$logs/help"
+check "train --help states the ranges" \
+  bash -c "grep -q -- '--epochs N .*(1 to 1000000; default: 25)' '$logs/help' && grep -q -- '--lr X .*(1e-10 to 1000; default: 1e-3)' '$logs/help' &&
+           grep -q -- '--clip-grad X .*(1e-37 to 1e38; default: off)' '$logs/help'"
 
 # ---- description numbers: checked where they are read, naming the line and the text --
 printf 'input 1 28 28\nparam latent 99999999999999\nencoder\nflatten\ndense {latent}\ndecoder\ndense 784\nreshape 1 28 28\nsigmoid\n' >"$tmp/huge-latent.txt"
@@ -393,7 +401,7 @@ check "  ... and printing no line" test ! -s "$logs/stdout"
 expect_error "compare: NaN reconstructions"  1 "decoder.9.bias" - -- "$AEKIT" compare "$nan_model" --data "$small"
 check "  ... and printing no table" test ! -s "$logs/stdout"
 # the checkpoint a diverged run keeps: finite weights, NaN loss (was "loss -nan  mse 0.1019", exit 0)
-"$AEKIT" train --model conv --data "$small" --epochs 1 --batch 16 --threads 2 --optimizer sgd --lr 1e30 \
+"$AEKIT" train --model vae --data "$small" --epochs 1 --batch 16 --threads 2 --optimizer sgd --lr 1000 \
   --checkpoint-every 1 --out "$tmp/diverged" >/dev/null 2>&1
 expect_error "eval: the checkpoint of a diverged run" 1 "although its weights are finite" - -- \
   "$AEKIT" eval "$tmp/diverged/checkpoint.safetensors" --data "$small"

@@ -121,12 +121,13 @@ static void bound_text(double v, char *buf, size_t size)
     snprintf(buf, size, "%.*se%s%s", (int)(e - raw), raw, sign, exp);
 }
 
-/* "1 to 1000000", or "at least 1e-10" for a flag without a maximum. */
+/* "1 to 1000000", or "at least 1" for an int flag whose maximum is the
+ * int's. */
 static void range_text(const arg_flag *f, char *buf, size_t size)
 {
     char lo[32], hi[32];
     bound_text(f->min, lo, sizeof lo);
-    if (f->max == ARGS_NO_MAX || f->max >= INT_MAX) {
+    if (f->max == INT_MAX) {
         snprintf(buf, size, "at least %s", lo);
         return;
     }
@@ -265,9 +266,6 @@ int args_number(const args *a, const char *name, double fallback, double *out)
         char lo[32], hi[32];
         bound_text(f->min, lo, sizeof lo);
         bound_text(f->max, hi, sizeof hi);
-        if (f->max == ARGS_NO_MAX)
-            return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected a finite number of at least %s, got '%s'",
-                            name, lo, v);
         return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected a number from %s to %s, got '%s'",
                         name, lo, hi, v);
     }

@@ -24,12 +24,9 @@ typedef struct {
     const char *help;     /* one line                                       */
     int         required; /* shown as "(required)"; see args_required       */
     double      min, max; /* a number flag (args_int, args_number): the
-                             values it takes, shown in the help; max
-                             ARGS_NO_MAX: any finite number from min up.
-                             Both 0 for other flags.                       */
+                             values it takes, shown in the help. Both 0
+                             for other flags.                              */
 } arg_flag;
-
-#define ARGS_NO_MAX HUGE_VAL
 
 /* The --threads row every threaded command shares (read with args_threads). */
 #define ARGS_FLAG_THREADS \
