@@ -186,7 +186,7 @@ int cmd_compare(int argc, char **argv)
     }
 
     ae_dataset *train = NULL, *test = NULL;
-    if ((rc = cli_data_for("compare", data, m, path, &data)) ||
+    if ((rc = cli_data_for("compare", data, m, path, NULL, 0, &data)) ||
         (rc = cli_open_test_set("compare", data, limit, m, &test)) ||
         (rc = cli_open_data("compare", data, AE_SPLIT_TRAIN, train_limit, m, NULL, &train))) {
         if (test) ae_dataset_free(test);

@@ -77,17 +77,14 @@ int cmd_perturb(int argc, char **argv)
         (rc = args_string(&a, "out", "perturbed.png", &out)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
-    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
-    if ((rc = cli_check_out_file("perturb", "--out", out)) ||
-        (rc = cli_check_files("perturb", in, 1, outs, 1)))
-        return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 } };
+    if ((rc = cli_check_io("perturb", in, 1, outs, 1, data))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("perturb", path, &m))) return rc;
     ae_dataset *test = NULL;
     float *tiles = NULL, *codes = NULL, *recon = NULL, *noisy = NULL;
-    if ((rc = cli_data_for("perturb", data, m, path, &data)) == 0 &&
-        (rc = cli_check_data_outputs("perturb", data, outs, 1)) == 0 &&
+    if ((rc = cli_data_for("perturb", data, m, path, outs, 1, &data)) == 0 &&
         (rc = cli_open_test_set("perturb", data, 0, m, &test)) == 0) {
         if (n > test->n) n = test->n;
         size_t L = ae_model_latent_size(m);

@@ -50,10 +50,8 @@ int cmd_sample(int argc, char **argv)
         (rc = args_threads(&a, 0, &threads)))
         return rc;
     if (cols == 0) cols = (int)ceil(sqrt((double)n));
-    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
-    if ((rc = cli_check_out_file("sample", "--out", out)) ||
-        (rc = cli_check_files("sample", in, 1, outs, 1)))
-        return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 } };
+    if ((rc = cli_check_io("sample", in, 1, outs, 1, NULL))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("sample", path, &m))) return rc;

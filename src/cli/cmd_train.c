@@ -1023,28 +1023,23 @@ static int claim_out_folder(const train_settings *s, int force, run_lock *lock)
     return 0;
 }
 
-/* Refuses a run whose --out lies inside its data set's folder. */
-static int check_run_data(const train_settings *s)
-{
-    char path[4200];
-    cli_join_path(path, sizeof path, s->out, "");   /* "DIR/": the folder counts */
-    cli_file out[] = { { "--out", path } };
-    return cli_check_data_outputs("train", s->data, out, 1);
-}
-
-/* Refuses a --model file or an --init model that is one of the files the
- * run writes into --out (it would be replaced). */
-static int check_run_inputs(const train_settings *s)
+/* The checks of cli_check_io for the run folder named by `flag`: it is not
+ * inside the data set's folder, and (once it exists) each run file in it
+ * may be replaced (not a folder, device, FIFO...) and is no --model file
+ * or --init model. */
+static int check_run_files(const train_settings *s, const char *flag)
 {
     char paths[RUN_FILES][4200];
-    cli_file outs[RUN_FILES];
-    int n = 0;
-    for (; n < RUN_FILES; n++) {
-        run_path(paths[n], sizeof paths[n], s->out, n);
-        outs[n] = (cli_file){ "--out", paths[n] };
-    }
-    cli_file in[] = { { "--model", s->preset ? NULL : s->model }, { "--init", s->init } };
-    return cli_check_files("train", in, 2, outs, n);
+    cli_file outs[RUN_FILES + 1] = { { flag, s->out, 1 } };
+    struct stat st;
+    int n = 1;
+    if (stat(s->out, &st) == 0 && S_ISDIR(st.st_mode))
+        for (int f = 0; f < RUN_FILES; f++, n++) {
+            run_path(paths[f], sizeof paths[f], s->out, f);
+            outs[n] = (cli_file){ flag, paths[f], 0 };
+        }
+    cli_file in[] = { { "--model", s->preset ? NULL : s->model, 0 }, { "--init", s->init, 0 } };
+    return cli_check_io("train", in, 2, outs, n, s->data);
 }
 
 /* The run's settings a model or checkpoint written by aekit train records
@@ -1161,7 +1156,7 @@ static int finish_run(const args *a, const train_settings *given)
         rc = conflict(given, a, "val-limit", val_images);
         goto done;
     }
-    if ((rc = check_writable(s.out)) || (rc = check_run_data(&s))) goto done;
+    if ((rc = check_writable(s.out)) || (rc = check_run_files(&s, "--resume"))) goto done;
 
     train_run r;
     double *rows = run_start(&r, &s, m, atoi(epochs), title, sizeof title);
@@ -1246,7 +1241,7 @@ static int resume_training(const args *a, train_settings *given, run_lock *lock)
         s.opt.checkpoint_epochs = given->opt.checkpoint_epochs;
     }
     s.opt.checkpoint = s.checkpoint;
-    if ((rc = check_writable(s.out)) || (rc = check_run_data(&s))) goto done;
+    if ((rc = check_writable(s.out)) || (rc = check_run_files(&s, "--resume"))) goto done;
     s.limit = args_given(a, "limit") ? given->limit : pos.train_images;
     s.val_limit = args_given(a, "val-limit") ? given->val_limit : pos.val_images;
 
@@ -1285,7 +1280,7 @@ static int new_training(const args *a, train_settings *given, run_lock *lock)
     int have_dir = stat(s.out, &st) == 0;
     if (have_dir && !S_ISDIR(st.st_mode))
         return cli_fail(EXIT_ERROR, "train", "--out %s: exists and is not a folder", s.out);
-    if ((rc = check_run_inputs(&s)) || (rc = check_run_data(&s))) return rc;
+    if ((rc = check_run_files(&s, "--out"))) return rc;
     if (have_dir && (rc = claim_out_folder(&s, force, lock))) return rc;
 
     ae_model *m = NULL;
