@@ -197,9 +197,9 @@ expect_error "reconstruct --out into the --data folder" 1 "inside the folder of 
   "$AEKIT" reconstruct "$model" --data "$tmp/small" --out "$tmp/small/r.png"
 expect_error "encode --labels into the --data folder" 1 "--labels $tmp/small/t10k-labels-idx1-ubyte" - -- \
   "$AEKIT" encode "$model" --data "$tmp/small" --out e.npy --labels "$tmp/small/t10k-labels-idx1-ubyte"
-expect_error "train --out in a subfolder of the --data folder" 1 "inside the folder of data set" - -- \
+expect_error "train --out in a subfolder of the --data folder, named as given" 1 "--out $tmp/small/runs/one: inside the folder of data set" - -- \
   "$AEKIT" train --model conv --data "$tmp/small" --epochs 1 --out "$tmp/small/runs/one"
-expect_error "pca --out the --data folder" 1 "inside the folder of data set" - -- \
+expect_error "pca --out the --data folder, named as given" 1 "--out $tmp/small: inside the folder of data set" - -- \
   "$AEKIT" pca --data "$tmp/small" --components 2 --out "$tmp/small"
 check "  ... the data set untouched" diff -r "$tmp/small.before" "$tmp/small"
 

@@ -50,6 +50,7 @@ typedef struct {
     int   n;
     char *path[AE_ATOMIC_GROUP_MAX], *tmp[AE_ATOMIC_GROUP_MAX];
     int   failed;          /* a commit could not join the group (it was full) */
+    char  failed_msg[4200]; /* why, naming that file */
 } ae_atomic_group;
 
 /* Starts holding this thread's commits in g (groups do not nest). */
