@@ -75,6 +75,10 @@ ln -s "$victim" "$work/link.png"
 "$AEKIT" sample "$model" --n 4 --out "$work/link.png" >/dev/null 2>&1
 check "sample --out SYMLINK: the link is replaced by the PNG, its target untouched" \
   bash -c "[[ -f '$work/link.png' && ! -L '$work/link.png' ]] && cmp -s '$tmp/victim.before' '$victim'"
+ln -s "$model" "$work/to-model.png"
+"$AEKIT" reconstruct "$model" --n 2 --out "$work/to-model.png" >/dev/null 2>&1
+check "reconstruct MODEL --out a symlink to MODEL: the link is replaced, the model untouched" \
+  bash -c "[[ $? -eq 0 && -f '$work/to-model.png' && ! -L '$work/to-model.png' ]] && cmp -s '$tmp/model.before' '$model'"
 
 # ---- an output that is not a file: refused, left as it is ------------------------------------
 # The rename would put a regular file in place of a device node, a FIFO or
