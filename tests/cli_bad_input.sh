@@ -424,6 +424,44 @@ for prefix, n in (("train", 8), ("t10k", 4)):
 PYEOF
 expect_error "pca: all training images the same" 1 "all the same" "$work/pca" -- "$AEKIT" pca --data "$tmp/flat" --components 2 --out "$work/pca"
 
+# ---- a FIFO (or a device) given as an input: refused at once --------------------------------
+# Opening a FIFO for reading waits for a writer: every command hung on one
+# (timeout turns a hang into exit 124, a failure). Each reader: model files
+# and checkpoints (safetensors), codes (.npy), model descriptions, IDX,
+# CIFAR-10 and image files, and a finished run's metrics.csv.
+mkfifo "$tmp/fifo"
+T=(timeout 20)
+expect_error "info FIFO" 1 "$tmp/fifo: is a FIFO, not a regular file" - -- "${T[@]}" "$AEKIT" info "$tmp/fifo"
+expect_error "eval FIFO" 1 "$tmp/fifo: is a FIFO" - -- "${T[@]}" "$AEKIT" eval "$tmp/fifo" --data "$small"
+expect_error "decode MODEL FIFO (the codes)" 1 "$tmp/fifo: is a FIFO" "$work/d.png" -- \
+  "${T[@]}" "$AEKIT" decode "$model2" "$tmp/fifo" --out "$work/d.png"
+expect_error "train --model FIFO (a description)" 1 "--model $tmp/fifo: is a FIFO" "$run" -- \
+  "${T[@]}" "$AEKIT" train --model "$tmp/fifo" --data "$small" --out "$run"
+expect_error "train --init FIFO" 1 "$tmp/fifo: is a FIFO" "$run" -- \
+  "${T[@]}" "$AEKIT" train --init "$tmp/fifo" --data "$small" --out "$run"
+expect_error "denoise MODEL FIFO OUT.png (an image)" 1 "$tmp/fifo: is a FIFO" "$work/o.png" -- \
+  "${T[@]}" "$AEKIT" denoise "$model" "$tmp/fifo" "$work/o.png"
+expect_error "info /dev/zero (a device read without end)" 1 "/dev/zero: is a character device" - -- \
+  "${T[@]}" "$AEKIT" info /dev/zero
+cp -r "$small" "$tmp/fifo-idx"
+rm "$tmp/fifo-idx/t10k-images-idx3-ubyte" && mkfifo "$tmp/fifo-idx/t10k-images-idx3-ubyte"
+expect_error "eval --data: an IDX file that is a FIFO" 1 "t10k-images-idx3-ubyte: is a FIFO" - -- \
+  "${T[@]}" "$AEKIT" eval "$model" --data "$tmp/fifo-idx"
+mkdir -p "$tmp/fifo-cifar"
+for f in data_batch_1 data_batch_2 data_batch_3 data_batch_4 data_batch_5; do head -c 3073 /dev/zero >"$tmp/fifo-cifar/$f.bin"; done
+mkfifo "$tmp/fifo-cifar/test_batch.bin"
+expect_error "pca --data: a CIFAR-10 file that is a FIFO" 1 "test_batch.bin" "$work/pca" -- \
+  "${T[@]}" "$AEKIT" pca --data "$tmp/fifo-cifar" --components 2 --shape 3x32x32 --out "$work/pca"
+# a run folder: its checkpoint, or (model saved, pictures missing) its metrics.csv
+mkdir -p "$tmp/fifo-run"
+mkfifo "$tmp/fifo-run/checkpoint.safetensors"
+expect_error "train --resume: the checkpoint a FIFO" 1 "checkpoint.safetensors: is a FIFO" - -- \
+  "${T[@]}" "$AEKIT" train --resume "$tmp/fifo-run"
+rm -r "$tmp/fifo-run" && cp -r "$tmp/good" "$tmp/fifo-run" && rm "$tmp/fifo-run/index.html" "$tmp/fifo-run/metrics.csv"
+mkfifo "$tmp/fifo-run/metrics.csv"
+expect_error "train --resume: a finished run's metrics.csv a FIFO" 1 "metrics.csv: is a FIFO" - -- \
+  "${T[@]}" "$AEKIT" train --resume "$tmp/fifo-run"
+
 # ---- text from files is escaped on the terminal (no raw ESC, no forged lines) ----------
 # set_meta SRC DST KEY VALUE...: a copy of a model file with these metadata entries
 set_meta() {

@@ -6,6 +6,7 @@
 #include "cli/pictures.h"
 #include "cli/run_folder.h"
 #include "core/atomic_file.h"
+#include "core/file_open.h"
 #include "format/html_report.h"
 #include "format/plot.h"
 
@@ -253,9 +254,10 @@ static int is_preset(const char *name)
 
 static int read_text_file(const char *path, char **out, ae_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    ae_error why = {{0}};
+    FILE *f = ae_open_file(path, &why);
     if (!f) {
-        snprintf(err->msg, sizeof err->msg, "--model %s: cannot open: %s", path, strerror(errno));
+        snprintf(err->msg, sizeof err->msg, "--model %.*s", (int)sizeof err->msg - 9, why.msg);
         return -1;
     }
     char *text = malloc(MODEL_TEXT_MAX + 1);
@@ -1064,8 +1066,9 @@ static int settings_from_meta(train_settings *s, const ae_model *m, const char *
 static int read_metrics(const char *path, train_run *r)
 {
     enum { LINE_MAX_LEN = 1024 };
-    FILE *f = fopen(path, "rb");
-    if (!f) return cli_fail(EXIT_ERROR, "train", "%s: cannot open: %s", path, strerror(errno));
+    ae_error err = {{0}};
+    FILE *f = ae_open_file(path, &err);
+    if (!f) return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
     double *cols[METRICS_COLUMNS - 1] = { r->train_loss, r->val_loss, r->val_mse, r->seconds, r->ips,
                                           r->val_recon, r->val_kl, r->disc_acc };
     char line[LINE_MAX_LEN];

@@ -2,6 +2,7 @@
  * a model and a test set. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cli.h"
+#include "core/file_open.h"
 #include "core/utf8.h"
 #include "data/dataset.h"
 #include "data/image_folder.h"
@@ -199,13 +200,6 @@ static int same_inode(const struct stat *a, const struct stat *b)
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-/* What a file that is not a regular file is, for messages. */
-static const char *file_kind(mode_t mode)
-{
-    return S_ISDIR(mode) ? "a folder" : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
-         : S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket" : "something other than a file";
-}
-
 /* An output file can take the place of the entry at its path: none, a
  * regular file, or a symlink (the rename replaces the link, not its
  * target) to a regular file or to nothing. A folder, a device, FIFO or
@@ -223,7 +217,7 @@ static int check_out_file(const char *cmd, const cli_file *o)
         if (link && !dangling) st = target;
         if (!dangling && !S_ISREG(st.st_mode))
             return cli_fail(EXIT_ERROR, cmd, "%s %s: %s%s, not a regular file (aekit writes regular files "
-                            "only)", what, path, link ? "a symbolic link to " : "is ", file_kind(st.st_mode));
+                            "only)", what, path, link ? "a symbolic link to " : "is ", ae_file_kind(st.st_mode));
     }
     split_path(path, dir, sizeof dir);
     if (stat(dir, &st) != 0)
