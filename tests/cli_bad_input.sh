@@ -483,10 +483,10 @@ set_meta "$model" "$tmp/forged.safetensors" "aekit.train.model" "conv${esc}[2J${
   "aekit.train.data" $'nosuch\nforged line' "note${esc}]0;title"$'\a' $'value\r\x7f\xc2\x9b31m\u202egnp.exe'
 "$AEKIT" info "$tmp/forged.safetensors" >"$logs/stdout" 2>"$logs/stderr"
 check "info: metadata with control characters loads (exit 0)" test $? -eq 0
-# clean_text FILE: FILE holds no ESC, BEL, CR, DEL, C1 CSI or U+202E (bidi override) bytes
+# clean_text FILE: FILE holds no ESC, BEL, CR, DEL, C1 CSI, U+202E (bidi override) or U+2028 (line separator) bytes
 clean_text() {
   "$PY" -c 'import sys; d = open(sys.argv[1], "rb").read()
-sys.exit(1 if any(b in d for b in (b"\x1b", b"\x07", b"\r", b"\x7f", b"\xc2\x9b", b"\xe2\x80\xae")) else 0)' "$1"
+sys.exit(1 if any(b in d for b in (b"\x1b", b"\x07", b"\r", b"\x7f", b"\xc2\x9b", b"\xe2\x80\xae", b"\xe2\x80\xa8")) else 0)' "$1"
 }
 check "  ... printed without raw control characters" clean_text "$logs/stdout"
 check "  ... shown escaped" grep -qF 'conv\e[2J\e[31m' "$logs/stdout"
@@ -498,6 +498,16 @@ expect_error "compare: a data set name from the file, escaped" 1 'nosuch\nforged
 "$AEKIT" compare "$tmp/forged.safetensors" --data "$small" >"$logs/stdout" 2>"$logs/stderr"
 check "compare: the model name from the file, escaped" grep -qF 'conv\e[2J\e[31m (latent' "$logs/stdout"
 check "  ... and nothing raw" clean_text "$logs/stdout"
+# eval --json: data set names with a bidirectional override (U+202E), a
+# line separator (U+2028) and ESC, as \u escapes in the JSON (were raw)
+ln -s small "$tmp/sm"$'\xe2\x80\xae'"evil"
+ln -s small "$tmp/sm"$'\xe2\x80\xa8'"line"$'\e'"[1m"
+"$AEKIT" eval "$model" --data "$small,$tmp/sm"$'\xe2\x80\xae'"evil,$tmp/sm"$'\xe2\x80\xa8'"line"$'\e'"[1m" --json \
+  >"$logs/stdout" 2>"$logs/stderr"
+check "eval --json: names with bidi, line-separator and control characters (exit 0)" test $? -eq 0
+check "  ... printed without them raw" clean_text "$logs/stdout"
+check "  ... as \\u escapes, in valid JSON" \
+  "$PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if any(k.endswith("sm\u202eevil") for k in d) and any(k.endswith("sm\u2028line\x1b[1m") for k in d) and "\\u202e" in open(sys.argv[1]).read() else 1)' "$logs/stdout"
 mkdir -p "$tmp/odd"$'\e[1m'
 expect_error "an --out folder name with ESC, escaped in the error" 1 'odd\e[1m' - -- "$AEKIT" sample "$model" --out "$tmp/odd"$'\e[1m'
 

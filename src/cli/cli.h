@@ -62,6 +62,10 @@ int cli_fail(int code, const char *cmd, const char *fmt, ...) CLI_PRINTF(3, 4);
 #define CLI_TEXT_MAX   8192
 void        cli_escape(char *buf, size_t size, const char *s);
 const char *cli_text(const char *s);
+/* 1 for the code points cli_escape and eval --json print escaped: the C0
+ * and C1 controls, DEL, and the characters that move or reorder text
+ * (U+061C, U+200E, U+200F, U+2028 to U+202E, U+2066 to U+2069). */
+int cli_char_escaped(unsigned cp);
 
 /* Writes n with thousands separators ("12,345") into buf. */
 const char *cli_count(double n, char *buf, size_t size);

@@ -17,6 +17,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
+int cli_char_escaped(unsigned cp)
+{
+    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e ||
+           cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 /* The escape for code point cp (of n bytes at s), or "" to keep it. */
 static void escape_one(unsigned cp, const unsigned char *s, size_t n, char *out, size_t size)
 {
@@ -24,12 +30,13 @@ static void escape_one(unsigned cp, const unsigned char *s, size_t n, char *out,
     out[0] = '\0';
     if (n == 0)                                 /* not UTF-8: the raw byte */
         snprintf(out, size, "\\x%02x", s[0]);
+    else if (!cli_char_escaped(cp))
+        return;
     else if (cp < 0x20 && names[cp][0])
         snprintf(out, size, "%s", names[cp]);
     else if (cp < 0x20 || cp == 0x7f)
         snprintf(out, size, "\\x%02x", cp);
-    else if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
-             (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+    else
         snprintf(out, size, "\\u%04x", cp);
 }
 
