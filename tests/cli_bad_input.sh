@@ -108,6 +108,13 @@ capped "eval --threads 100000: capped at 4 threads on 1 core" "$AEKIT" eval "$mo
 capped "train --threads 100000: capped at 4 threads on 1 core" "$AEKIT" train --model conv --data "$small" \
   --batch 16 --epochs 1 --threads 100000 --out "$work/capped"
 rm -rf "$work/capped"
+# the note waits for the checks: a refusal after --threads 100000 is one line
+expect_error "--threads 100000 then a bad --limit: only the error" 2 "--limit" "$work/capped" -- \
+  "$AEKIT" train --model conv --data "$small" --threads 100000 --limit 0 --out "$work/capped"
+expect_error "--threads 100000 and a missing model: only the error" 1 "nosuch.safetensors" - -- \
+  "$AEKIT" eval "$tmp/nosuch.safetensors" --data "$small" --threads 100000
+expect_error "--threads 100000 and data of the wrong size: only the error" 1 "32" "$work/capped" -- \
+  "$AEKIT" train --model conv --data "$tmp/wide" --threads 100000 --out "$work/capped"
 
 # ---- the dispatcher -------------------------------------------------------------
 expect_error "no command"           2 "command"     - -- "$AEKIT"

@@ -273,6 +273,20 @@ int args_number(const args *a, const char *name, double fallback, double *out)
     return 0;
 }
 
+/* A note held back until the command's checks are done (args_print_notes). */
+static char held_note[256];
+
+void args_print_notes(void)
+{
+    if (held_note[0]) fputs(held_note, stderr);
+    held_note[0] = '\0';
+}
+
+void args_drop_notes(void)
+{
+    held_note[0] = '\0';
+}
+
 int args_threads(const args *a, int fallback, int *out)
 {
     int rc = args_int(a, "threads", fallback, out);
@@ -280,11 +294,11 @@ int args_threads(const args *a, int fallback, int *out)
     if (rc != 0 || *out <= cap) return rc;
     int cores = cap / AE_THREADS_PER_CORE;
     if (cap == AE_MAX_THREADS) /* the overall limit, not the cores */
-        fprintf(stderr, "aekit %s: --threads %d: capped at %d (the most aekit runs)\n",
-                a->cmd->name, *out, cap);
+        snprintf(held_note, sizeof held_note, "aekit %s: --threads %d: capped at %d (the most aekit runs)\n",
+                 a->cmd->name, *out, cap);
     else
-        fprintf(stderr, "aekit %s: --threads %d: capped at %d (%d x the %d core%s)\n", a->cmd->name,
-                *out, cap, AE_THREADS_PER_CORE, cores, cores == 1 ? "" : "s");
+        snprintf(held_note, sizeof held_note, "aekit %s: --threads %d: capped at %d (%d x the %d core%s)\n",
+                 a->cmd->name, *out, cap, AE_THREADS_PER_CORE, cores, cores == 1 ? "" : "s");
     *out = cap;
     return 0;
 }

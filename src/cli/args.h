@@ -70,9 +70,16 @@ int args_required(const args *a, const char *name, const char **out);
 int args_int(const args *a, const char *name, int fallback, int *out);
 int args_number(const args *a, const char *name, double fallback, double *out);
 /* --threads N (0 = all cores): a count above ae_threads_max() is lowered to
- * it, with a one-line note on stderr ("--threads 100000: capped at 8 (4 x
- * the 2 cores)"). The flag's table range is 0 to INT_MAX. */
+ * it, with a one-line note ("--threads 100000: capped at 8 (4 x the 2
+ * cores)") held back for args_print_notes. The flag's table range is 0 to
+ * INT_MAX. */
 int args_threads(const args *a, int fallback, int *out);
+/* Prints the notes the getters held back: a command calls it when its
+ * checks are done, just before its work (main prints what is left after a
+ * command that succeeded). An error (cli_fail) drops them, so that a
+ * refusal stays one line. */
+void args_print_notes(void);
+void args_drop_notes(void);
 int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out);
 /* choices is NULL-terminated; *out is the index of the chosen one. */
 int args_choice(const args *a, const char *name, const char *const *choices,

@@ -248,6 +248,7 @@ int cmd_compare(int argc, char **argv)
 
     /* PCA with L components, fitted on the same training images */
     t0 = cli_now();
+    if (rc == 0) args_print_notes();
     if (rc == 0 && pca_fit(&p, x_train, train->n, d, L, threads, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "compare", "PCA: %s", err.msg);
     if (rc == 0) {

@@ -86,6 +86,7 @@ int cmd_decode(int argc, char **argv)
             if (n > count) n = (int)count;
             int c, h, w;
             ae_model_output_shape(m, &c, &h, &w);
+            args_print_notes();
             if ((rc = pic_decode("decode", m, codes, n, threads, &images)) == 0 &&
                 (rc = pic_grid("decode", out, images, n, cols, c, h, w, PIC_SCALE)) == 0)
                 printf("%s: %d of the %ld codes in %s decoded, %d per row\n", cli_text(out), n, count,

@@ -68,6 +68,7 @@ int cmd_denoise(int argc, char **argv)
         (rc = cli_open_test_set("denoise", data, 0, o.m, &test)) == 0) {
         if (n > test->n) n = test->n;
         int rows;
+        args_print_notes();
         rc = pic_rows("denoise", o.m, test, 0, n, &o.nz, o.threads, o.out, &rows);
         char spec[64];
         cli_noise_text(&o.nz, spec, sizeof spec);

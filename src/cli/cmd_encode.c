@@ -58,6 +58,7 @@ int cmd_encode(int argc, char **argv)
         if (labels_out && !ds->labels)
             rc = cli_fail(EXIT_ERROR, "encode", "--labels %s: --data %s has no labels", labels_out, data);
     }
+    if (rc == 0) args_print_notes();
     if (rc == 0 && !(codes = cli_encode_set("encode", m, ds, ds->n, threads))) rc = EXIT_ERROR;
     if (rc == 0) {
         ae_error err = {{0}};

@@ -56,6 +56,7 @@ static int eval_one(ae_model *m, const char *path, const char *data, int limit, 
     ae_dataset *test = NULL;
     ae_error err = {{0}};
     int rc = cli_open_test_set("eval", data, limit, m, &test);
+    if (rc == 0) args_print_notes();
     if (rc == 0 && ae_evaluate_ex(m, test, nz, threads, res, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "eval", "%s: %s", path, err.msg);
     if (test) ae_dataset_free(test);

@@ -64,8 +64,10 @@ int cmd_interpolate(int argc, char **argv)
         if (last >= test->n)
             rc = cli_fail(EXIT_ERROR, "interpolate", "--%s %d: the test set of %s has %d images (0 to %d)",
                           from > to ? "from" : "to", last, data, test->n, test->n - 1);
-        else if (!(codes = cli_encode_set("interpolate", m, test, last + 1, threads)))
-            rc = EXIT_ERROR;
+        else {
+            args_print_notes();
+            if (!(codes = cli_encode_set("interpolate", m, test, last + 1, threads))) rc = EXIT_ERROR;
+        }
     }
     if (rc == 0) {
         size_t L = ae_model_latent_size(m);

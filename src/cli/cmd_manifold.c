@@ -77,6 +77,7 @@ int cmd_manifold(int argc, char **argv)
             hi[0] = hi[1] = 2.0;
         }
     }
+    args_print_notes();
     rc = pic_manifold("manifold", m, grid, lo, hi, threads, out);
     if (rc == 0)
         printf("%s: %dx%d decoded latents, z0 from %.4g to %.4g (left to right), z1 from %.4g to %.4g "

@@ -143,6 +143,7 @@ int cmd_pca(int argc, char **argv)
         !(x = cli_images("pca", train, 0, train->n)))
         rc = EXIT_ERROR;
     double seconds = cli_now();
+    if (rc == 0) args_print_notes();
     if (rc == 0 && pca_fit(&p, x, train->n, d, k, threads, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
     seconds = cli_now() - seconds;

@@ -92,6 +92,7 @@ int cmd_perturb(int argc, char **argv)
         ae_model_output_shape(m, &c, &h, &w);
         size_t size = (size_t)c * h * w;
         float *images = NULL;
+        args_print_notes();
         if (!(tiles = malloc(3 * (size_t)n * size * sizeof *tiles)))
             rc = cli_fail(EXIT_ERROR, "perturb", "out of memory for %d images", n);
         else if (!(codes = cli_encode_set("perturb", m, test, n, threads)) ||

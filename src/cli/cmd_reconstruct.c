@@ -50,6 +50,7 @@ int cmd_reconstruct(int argc, char **argv)
         (rc = cli_open_test_set("reconstruct", data, 0, m, &test)) == 0) {
         if (n > test->n) n = test->n;
         int rows;
+        args_print_notes();
         rc = pic_rows("reconstruct", m, test, 0, n, NULL, threads, out, &rows);
         if (rc == 0 && rows == 3)
             printf("%s: %d test images of %s, rows: low-res input, upscaled, original\n", cli_text(out), n,

@@ -55,6 +55,7 @@ int cmd_sample(int argc, char **argv)
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("sample", path, &m))) return rc;
+    args_print_notes();
     rc = pic_samples("sample", m, n, cols, seed, threads, out);
     if (rc == 0)
         printf("%s: %d decoded random latents (%s), %d per row\n", cli_text(out), n,

@@ -59,6 +59,7 @@ int cmd_scatter(int argc, char **argv)
         } else {
             char title[256];
             snprintf(title, sizeof title, "%s: latent codes of %d test images", data, test->n);
+            args_print_notes();
             rc = pic_scatter("scatter", m, test, test->n, threads, out, title);
         }
         if (rc == 0)

@@ -1179,6 +1179,7 @@ static int finish_run(const args *a, const train_settings *given)
     if (rc == 0) {
         double seconds = 0;
         for (int e = 0; e < r.done; e++) seconds += r.seconds[e];
+        args_print_notes();
         fprintf(stderr, "finishing %s in %s: all %d epochs were done and the model is saved; drawing the "
                 "pictures\n", cli_text(s.label), cli_text(s.out), r.done);
         struct sigaction old_sa[2];
@@ -1255,6 +1256,7 @@ static int resume_training(const args *a, train_settings *given, run_lock *lock)
         if (s.opt.threads != stored_threads)
             snprintf(threads, sizeof threads, " (with %d threads instead of %d: no longer bit-identical)",
                      s.opt.threads, stored_threads);
+        args_print_notes();
         if (pos.epoch > s.opt.epochs)
             fprintf(stderr, "resuming %s in %s: all %d epochs were done%s\n", cli_text(s.label), cli_text(s.out),
                     s.opt.epochs, threads);
@@ -1317,6 +1319,7 @@ static int new_training(const args *a, train_settings *given, run_lock *lock)
         (rc = cli_make_dirs("train", s.out)) == 0 && (rc = claim_out_folder(&s, force, lock)) == 0 &&
         (!force || (rc = run_files_remove(s.out)) == 0) && (rc = check_writable(s.out)) == 0) {
         run_remove_temps(s.out);            /* a killed run's; the lock says no one is writing them */
+        args_print_notes();
         print_start(&s, m, train, test);
         rc = run_training(m, train, test, &s, NULL);
     }

@@ -70,6 +70,7 @@ int cmd_upscale(int argc, char **argv)
     if ((rc = cli_data_for("upscale", data, o.m, o.model_path, outs, 1, &data)) == 0 &&
         (rc = cli_open_test_set("upscale", data, 0, o.m, &test)) == 0) {
         if (n > test->n) n = test->n;
+        args_print_notes();
         rc = pic_rows("upscale", o.m, test, 0, n, &o.nz, o.threads, o.out, NULL);
         if (rc == 0)
             printf("%s: %d test images of %s, rows: low-res input%s, upscaled, original\n", cli_text(o.out), n,

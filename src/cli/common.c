@@ -85,6 +85,7 @@ int cli_fail(int code, const char *cmd, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     cli_escape(shown, sizeof shown, msg);
+    args_drop_notes();
     fflush(stdout);
     if (cmd) fprintf(stderr, "aekit %s: %s\n", cmd, shown);
     else     fprintf(stderr, "aekit: %s\n", shown);
@@ -488,6 +489,7 @@ int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char
     float *y = malloc((size_t)c * h * w * sizeof *y);
     ae_error err = {{0}};
     rc = !y ? cli_fail(EXIT_ERROR, cmd, "%s: out of memory", in_path) : 0;
+    if (rc == 0) args_print_notes();
     if (rc == 0 && (ae_model_reconstruct(m, x, 1, y, threads, &err) != 0 ||
                     ae_png_write_grid(out_path, y, 1, 1, c, h, w, 1, &err) != 0))
         rc = cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
