@@ -370,10 +370,30 @@ expect_error "manifold --range 0,1e-300 (one float)" 2 "--range" "$work/m.png" -
 expect_error "manifold --range -1e300,1 (infinite as a float)" 2 "got '-1e300,1'" "$work/m.png" -- "$AEKIT" manifold "$model2" --range -1e300,1 --out "$work/m.png"
 expect_error "pca --shape 1x99999999999x28 (was wrapped by sscanf)" 2 "got '1x99999999999x28'" "$work/pca" -- \
   "$AEKIT" pca --data "$small" --components 2 --shape 1x99999999999x28 --out "$work/pca"
+# one integer syntax for every flag: digits after an optional '-' (strtoll
+# took " 3" and "+3" for --threads, --seed refused them)
+expect_error "--threads ' 3'"  2 "--threads: expected an integer from 0 to 2147483647, got ' 3'" - -- "$AEKIT" eval "$model" --data "$small" --threads " 3"
+expect_error "--threads +3"    2 "--threads: expected an integer from 0 to 2147483647, got '+3'" - -- "$AEKIT" eval "$model" --data "$small" --threads +3
+expect_error "--limit 1e3"     2 "--limit: expected an integer from 1 to 2147483647, got '1e3'" - -- "$AEKIT" eval "$model" --data "$small" --limit 1e3
+expect_error "--seed ' 5'"     2 "--seed: expected an integer from 0 to 18446744073709551615, got ' 5'" "$work/s.png" -- "$AEKIT" sample "$model" --seed " 5" --out "$work/s.png"
+expect_error "--seed 18446744073709551616" 2 "--seed: expected an integer from 0 to 18446744073709551615" "$work/s.png" -- \
+  "$AEKIT" sample "$model" --seed 18446744073709551616 --out "$work/s.png"
+expect_range "--checkpoint-every 99999999999: the limit stated" "--checkpoint-every: expected N (steps) or Ne (epochs, as in 2e), N from 0 (only when stopped) to 1000000000, got '99999999999'" -- \
+  "$AEKIT" train --model conv --data "$small" --checkpoint-every 99999999999 --out "$run"
+expect_range "--checkpoint-every +3" "got '+3'" -- "$AEKIT" train --model conv --data "$small" --checkpoint-every +3 --out "$run"
+"$AEKIT" train --model conv --data "$small" --epochs 1 --batch 16 --threads 2 --checkpoint-every 0e --out "$run" >/dev/null 2>&1
+check "--checkpoint-every 0e: 0, only when stopped (exit 0, no checkpoint left)" test $? -eq 0 -a -f "$run/index.html" -a ! -e "$run/checkpoint.safetensors"
+rm -rf "$run"
 "$AEKIT" train --help >"$logs/help"
 check "train --help states the ranges" \
   bash -c "grep -q -- '--epochs N .*(1 to 1000000; default: 25)' '$logs/help' && grep -q -- '--lr X .*(1e-10 to 1000; default: 1e-3)' '$logs/help' &&
-           grep -q -- '--clip-grad X .*(1e-37 to 1e38; default: off)' '$logs/help'"
+           grep -q -- '--clip-grad X .*(1e-37 to 1e38; default: off)' '$logs/help' &&
+           grep -q -- '--seed N .*(0 to 18446744073709551615; default: 0)' '$logs/help' &&
+           grep -q -- '--checkpoint-every N|Ne .*(0 to 1000000000; default: 1e)' '$logs/help'"
+for cmd in sample perturb; do
+  "$AEKIT" $cmd --help >"$logs/help"
+  check "$cmd --help states the range of --seed" grep -q -- "--seed N .*(0 to 18446744073709551615; default: 0)" "$logs/help"
+done
 
 # ---- description numbers: checked where they are read, naming the line and the text --
 printf 'input 1 28 28\nparam latent 99999999999999\nencoder\nflatten\ndense {latent}\ndecoder\ndense 784\nreshape 1 28 28\nsigmoid\n' >"$tmp/huge-latent.txt"

@@ -28,6 +28,10 @@ typedef struct {
                              for other flags.                              */
 } arg_flag;
 
+/* The maximum of a flag read with args_u64 (0 to UINT64_MAX; as a double
+ * it is 2^64, shown as UINT64_MAX). */
+#define ARGS_MAX_U64 18446744073709551615.0
+
 /* The --threads row every threaded command shares (read with args_threads). */
 #define ARGS_FLAG_THREADS \
     { "threads", "N", "0 = all cores", "threads to use (more than 4 per core are capped)", 0, 0, INT_MAX }
@@ -80,7 +84,13 @@ int args_threads(const args *a, int fallback, int *out);
  * refusal stays one line. */
 void args_print_notes(void);
 void args_drop_notes(void);
+/* A 64-bit integer flag (--seed), its range 0 to ARGS_MAX_U64. */
 int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out);
+/* The one integer syntax of every flag: decimal digits, after an optional
+ * '-' (no spaces, '+', hex or exponent). Reads it at the start of s into
+ * *out (its magnitude, up to UINT64_MAX; *negative for '-') and returns
+ * where it ends, or NULL when s does not start with one or it is larger. */
+const char *args_scan_integer(const char *s, int *negative, uint64_t *out);
 /* choices is NULL-terminated; *out is the index of the chosen one. */
 int args_choice(const args *a, const char *name, const char *const *choices,
                 int fallback, int *out);

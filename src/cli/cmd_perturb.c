@@ -20,7 +20,7 @@ static const arg_flag perturb_flags[] = {
       "data set name or folder; its test split is used", 0, 0, 0 },
     { "sigma",   "S",        NULL, "standard deviation of the noise added to each code value", 1, MIN_SIGMA, MAX_SIGMA },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, MAX_IMAGES },
-    { "seed",    "N",        "0",  "seed of the noise", 0, 0, 0 },
+    { "seed",    "N",        "0",  "seed of the noise", 0, 0, ARGS_MAX_U64 },
     { "out",     "FILE",     "perturbed.png", "PNG to write", 0, 0, 0 },
     ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }

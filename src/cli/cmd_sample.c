@@ -9,7 +9,7 @@
 
 static const arg_flag sample_flags[] = {
     { "n",       "N",    "64", "number of images", 0, 1, MAX_IMAGES },
-    { "seed",    "N",    "0",  "seed of the random latents", 0, 0, 0 },
+    { "seed",    "N",    "0",  "seed of the random latents", 0, 0, ARGS_MAX_U64 },
     { "cols",    "N",    "the square root of --n, rounded up", "images per row", 0, 1, MAX_IMAGES },
     { "out",     "FILE", "samples.png", "PNG to write", 0, 0, 0 },
     ARGS_FLAG_THREADS,

@@ -33,6 +33,7 @@ static const char *const recon_names[] = { "sse", "bce", NULL };
 static const char *const scale_names[] = { "2", "4", NULL };
 enum { TASK_RECONSTRUCT = 0, TASK_DENOISE = 1 };
 #define DENOISE_NOISE "gaussian:0.5,0.5"
+#define CHECKPOINT_EVERY_MAX 1000000000   /* steps or epochs between checkpoints */
 
 static const arg_flag train_flags[] = {
     { "model",     "NAME|FILE", "the --init model's", "model preset or model description file (required unless --init)", 0, 0, 0 },
@@ -42,7 +43,7 @@ static const arg_flag train_flags[] = {
     { "batch",     "N",         "128", "images per step", 0, 1, INT_MAX },
     { "lr",        "X",         "1e-3", "learning rate", 0, AE_MIN_LR, AE_MAX_LR },
     { "optimizer", "NAME",      "adam", "adam, rmsprop or sgd (momentum 0.9)", 0, 0, 0 },
-    { "seed",      "N",         "0", "seed for the initial weights and the shuffling", 0, 0, 0 },
+    { "seed",      "N",         "0", "seed for the initial weights and the shuffling", 0, 0, ARGS_MAX_U64 },
     ARGS_FLAG_THREADS,
     { "limit",     "N",         "all", "train on the first N training images only", 0, 1, INT_MAX },
     { "val-limit", "N",         "all", "validate on the first N test images only (faster epochs)", 0, 1, INT_MAX },
@@ -53,7 +54,7 @@ static const arg_flag train_flags[] = {
     { "recon",     "NAME",      "the model's (vae: sse)", "VAE reconstruction loss: sse, or bce (summed per image)", 0, 0, 0 },
     { "init",      "MODEL",     NULL,  "start from this trained model's weights (same architecture)", 0, 0, 0 },
     { "clip-grad", "X",         "off", "clip each step's gradient to global L2 norm X (as torch clip_grad_norm_)", 0, AE_MIN_CLIP_GRAD, AE_MAX_CLIP_GRAD },
-    { "checkpoint-every", "N|Ne", "1e", "write DIR/checkpoint.safetensors every N steps, or every N epochs (2e); 0: only when stopped", 0, 0, 0 },
+    { "checkpoint-every", "N|Ne", "1e", "write DIR/checkpoint.safetensors every N steps, or every N epochs (2e); 0: only when stopped", 0, 0, CHECKPOINT_EVERY_MAX },
     { "resume",    "DIR",       NULL,  "continue the run in DIR from its checkpoint, with its stored settings", 0, 0, 0 },
     { "force",     NULL,        NULL,  "start over in a --out folder holding an earlier run: its files are removed first", 0, 0, 0 },
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
@@ -295,20 +296,18 @@ typedef struct {
     ae_train_options opt;
 } train_settings;
 
-/* --checkpoint-every: N steps, or Ne / Nepochs epochs; 0 = only when stopped. */
+/* --checkpoint-every: N steps (also Nsteps), or Ne / Nepochs epochs; 0 (or
+ * 0e) = only when stopped. N in the integer syntax of every flag. */
 static int parse_every(const char *text, ae_train_options *o)
 {
-    char *end;
-    errno = 0;
-    long n = strtol(text, &end, 10);
-    int epochs = 0;
-    if (end != text && (strcmp(end, "e") == 0 || strcmp(end, "epoch") == 0 || strcmp(end, "epochs") == 0))
-        epochs = 1;
-    else if (end != text && (strcmp(end, "steps") == 0 || strcmp(end, "step") == 0))
-        end += strlen(end);
-    if (errno || end == text || (*end && !epochs) || n < 0 || n > 1000000000 || !(text[0] >= '0' && text[0] <= '9'))
-        return cli_fail(EXIT_USAGE, "train", "--checkpoint-every: expected N (steps), Ne (epochs, as in 2e) "
-                        "or 0 (only when stopped), got '%s'", text);
+    int negative;
+    uint64_t n = 0;
+    const char *end = args_scan_integer(text, &negative, &n);
+    int epochs = end && (strcmp(end, "e") == 0 || strcmp(end, "epoch") == 0 || strcmp(end, "epochs") == 0);
+    int steps = end && (!*end || strcmp(end, "steps") == 0 || strcmp(end, "step") == 0);
+    if ((negative && n) || !(epochs || steps) || n > CHECKPOINT_EVERY_MAX)
+        return cli_fail(EXIT_USAGE, "train", "--checkpoint-every: expected N (steps) or Ne (epochs, as in 2e), "
+                        "N from 0 (only when stopped) to %d, got '%s'", CHECKPOINT_EVERY_MAX, text);
     o->checkpoint_steps = epochs ? 0 : (int)n;
     o->checkpoint_epochs = epochs ? (int)n : 0;
     return 0;
