@@ -18,6 +18,18 @@ need_mnist
 # read-only folders are made writable again before removal
 trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 
+# train_failed NAME RC NEEDLE ERR: aekit train exited RC, 1 is expected,
+# with one error line in ERR (after any progress), naming NEEDLE; the line
+# is left in ERR.last
+train_failed() {
+  local name=$1 rc=$2 needle=$3 err=$4
+  grep '^aekit train:' "$err" >"$err.last"
+  echo "  $(cat "$err.last")"
+  check "$name: exit 1" test "$rc" -eq 1
+  check "  ... one error line naming the file and the cause" \
+    bash -c "[[ \$(wc -l <'$err.last') -eq 1 ]] && grep -qF -- '$needle' '$err.last'"
+}
+
 # ---- a checkpoint would not fit, the model does: --checkpoint-every 0 -----------------
 # A new 2-D VAE run (a 3.2 MB model; its checkpoint, with the optimiser's
 # moments, is 3 times as large) under a limit between the two: nothing
@@ -40,12 +52,7 @@ check "  ... the model, every picture and index.html, no checkpoint, no temporar
 # do): one line naming the model; no partial model.
 ( ulimit -f $((vae_kb / 2)); exec "$AEKIT" train "${VAE[@]}" --checkpoint-every 0 --out "$tmp/vae-big" ) \
   >/dev/null 2>"$tmp/big.err" </dev/null
-rc=$?
-grep '^aekit train:' "$tmp/big.err" >"$tmp/big.last"
-echo "  $(cat "$tmp/big.last")"
-check "model over the size limit: exit 1" test $rc -eq 1
-check "  ... one error line naming the file and the cause" \
-  bash -c "[[ \$(wc -l <'$tmp/big.last') -eq 1 ]] && grep -q 'model.safetensors: write failed: File too large' '$tmp/big.last'"
+train_failed "model over the size limit" $? "model.safetensors: write failed: File too large" "$tmp/big.err"
 check "  ... no model, no temporary file" bash -c "[[ ! -e '$tmp/vae-big/model.safetensors' ]]" && no_temps "$tmp/vae-big"
 
 if ! can_strace; then
@@ -91,13 +98,8 @@ cp -a "$tmp/before" "$run"
 cp -a "$tmp/before" "$tmp/probe2"
 n=$(renames_until model.safetensors "$AEKIT" train --resume "$tmp/probe2" --checkpoint-every 0)
 at_rename "$n" error=ENOSPC "$AEKIT" train --resume "$run" --checkpoint-every 0 >/dev/null 2>"$tmp/model.err" </dev/null
-rc=$?
-grep '^aekit train:' "$tmp/model.err" >"$tmp/model.last"
-echo "  $(cat "$tmp/model.last")"
-check "disk full at the model: exit 1" test $rc -eq 1
-check "  ... one error line" one_line "$tmp/model.last"
-check "  ... naming the file and the cause" grep -q "model.safetensors: write failed: No space left on device" "$tmp/model.last"
-check "  ... and the kept checkpoint" grep -q "the checkpoint is kept: $run/checkpoint.safetensors" "$tmp/model.last"
+train_failed "disk full at the model" $? "model.safetensors: write failed: No space left on device" "$tmp/model.err"
+check "  ... and the kept checkpoint" grep -q "the checkpoint is kept: $run/checkpoint.safetensors" "$tmp/model.err.last"
 check "  ... the checkpoint as it was, no model, no temporary file" \
   bash -c "cmp -s '$tmp/before/checkpoint.safetensors' '$run/checkpoint.safetensors' && [[ ! -e '$run/model.safetensors' ]]" &&
   no_temps "$run"
@@ -114,12 +116,7 @@ cp -a "$tmp/before" "$fin"
 cp -a "$tmp/before" "$tmp/probe3"
 n=$(renames_until samples.png "$AEKIT" train --resume "$tmp/probe3")
 at_rename "$n" error=ENOSPC "$AEKIT" train --resume "$fin" >/dev/null 2>"$tmp/pic.err" </dev/null
-rc=$?
-grep '^aekit train:' "$tmp/pic.err" >"$tmp/pic.last"
-echo "  $(cat "$tmp/pic.last")"
-check "disk full at a picture: exit 1" test $rc -eq 1
-check "  ... one error line naming it" \
-  bash -c "[[ \$(wc -l <'$tmp/pic.last') -eq 1 ]] && grep -q 'samples.png: write failed: No space left on device' '$tmp/pic.last'"
+train_failed "disk full at a picture" $? "samples.png: write failed: No space left on device" "$tmp/pic.err"
 check "  ... the model is saved, no checkpoint, no index.html" \
   test -f "$fin/model.safetensors" -a ! -e "$fin/checkpoint.safetensors" -a ! -e "$fin/index.html"
 check "  ... no temporary file left" no_temps "$fin"
