@@ -61,14 +61,14 @@ if can_strace; then
     kill -0 "$tracer" 2>/dev/null || break               # ended without stopping: a failure below
     sleep 0.05
   done
-  first=$(cat "$run/.aekit.lock" 2>/dev/null)
-  check "setup: the first run stopped, holding the lock" \
-    bash -c "grep -q 'stopped by SIGSTOP' '$tmp/first.trace' && [[ -n '$first' && \$(cat /proc/$first/comm) == aekit ]]"
+  first=$(awk '/stopped by SIGSTOP/ { print $1; exit }' "$tmp/first.trace")   # the stopped process
+  check "setup: the first run stopped, holding the lock (its pid in the lock file)" \
+    bash -c "[[ -n '$first' && \$(cat '$run/.aekit.lock' 2>/dev/null) == '$first' ]]"
   "$AEKIT" train --model vae "${QUICK[@]}" --out "$run" >/dev/null 2>"$tmp/second.err" </dev/null
   rc_second=$?
   "$AEKIT" train --resume "$run" >/dev/null 2>"$tmp/resume.err" </dev/null
   rc_resume=$?
-  kill -CONT "$first"
+  [[ -n $first ]] && kill -CONT "$first"
   wait "$tracer"
   rc_first=$?
   echo "  $(cat "$tmp/second.err")"
