@@ -230,14 +230,19 @@ typedef enum { AE_OPT_ADAM = 0, AE_OPT_RMSPROP = 1, AE_OPT_SGD = 2 } ae_optimize
 
 /* The ranges ae_train accepts (the command line's flags take the same):
  *  epochs     1 to AE_MAX_EPOCHS: the per-epoch history is allocated up front;
- *  lr         at least AE_MIN_LR (and finite): smaller steps vanish in the
- *             float precision of the weights, the run would train nothing;
- *  clip_grad  0 (off) or at least AE_MIN_CLIP_GRAD (and finite): the
- *             clipping factor is a float, below it the gradient becomes 0;
+ *  lr         AE_MIN_LR to AE_MAX_LR: smaller steps vanish in the float
+ *             precision of the weights, the run would train nothing; Adam
+ *             and RMSprop move each weight by about lr a step, and weights
+ *             moved by more than a thousand a step learn nothing either;
+ *  clip_grad  0 (off) or AE_MIN_CLIP_GRAD to AE_MAX_CLIP_GRAD: the clipping
+ *             factor is a float, below the minimum the gradient becomes 0;
+ *             the norm is compared as a float (at most about 3.4e38);
  *  threads    0 (all cores) to AE_MAX_THREADS, run as asked (above).   */
 #define AE_MAX_EPOCHS    1000000
 #define AE_MIN_LR        1e-10
+#define AE_MAX_LR        1000
 #define AE_MIN_CLIP_GRAD 1e-37
+#define AE_MAX_CLIP_GRAD 1e38
 
 typedef struct {
     int          epochs;       /* 25 (the lesson)                              */

@@ -1,36 +1,79 @@
 #!/usr/bin/env bash
 # Writes that fail during training (docs/failure-modes.md): a file size limit
 # (ulimit -f, standing in for a full disk) that the checkpoint or the model
-# does not fit, a picture that cannot be written, and a run folder that is
-# read-only. Each gives one line on stderr, exit 1, and leaves the previous
-# checkpoint and outputs as they were (no partial file, no temporary file);
-# a run whose model is saved but not its pictures is finished by --resume.
+# does not fit, a full disk at the model or a picture (ENOSPC injected with
+# strace), and a run folder that is read-only. Each gives one line on
+# stderr, exit 1, and leaves the previous checkpoint and outputs as they were
+# (no partial file, no temporary file); a run whose model is saved but not
+# all its pictures is finished by --resume. A limit that a checkpoint would
+# pass but the model fits costs nothing with --checkpoint-every 0.
 #
 # As root a read-only folder does not stop writes; that case then runs as
 # user nobody (setpriv), or is skipped with a note when that cannot work.
 #
 # usage: bash tests/cli_write_errors.sh /path/to/aekit
 source "$(dirname "$0")/lib/cli_common.sh"
-set -m
 need_mnist
 
 # read-only folders are made writable again before removal
 trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-unchanged() { diff -r "$1" "$2" >/dev/null; }   # same files, same bytes
+# train_failed NAME RC NEEDLE ERR: aekit train exited RC, 1 is expected,
+# with one error line in ERR (after any progress), naming NEEDLE; the line
+# is left in ERR.last
+train_failed() {
+  local name=$1 rc=$2 needle=$3 err=$4
+  grep '^aekit train:' "$err" >"$err.last"
+  echo "  $(cat "$err.last")"
+  check "$name: exit 1" test "$rc" -eq 1
+  check "  ... one error line naming the file and the cause" \
+    bash -c "[[ \$(wc -l <'$err.last') -eq 1 ]] && grep -qF -- '$needle' '$err.last'"
+}
 
-TRAIN=(--model conv --data mnist --epochs 3 --limit 2000 --val-limit 200 --threads 2)
+# ---- a checkpoint would not fit, the model does: --checkpoint-every 0 -----------------
+# A new 2-D VAE run (a 3.2 MB model; its checkpoint, with the optimiser's
+# moments, is 3 times as large) under a limit between the two: nothing
+# forces a checkpoint after the last epoch, and the model is saved first,
+# so the run ends whole.
+VAE=(--model vae --latent 2 --data mnist --epochs 1 --limit 256 --val-limit 128 --threads 2)
+"$AEKIT" train "${VAE[@]}" --out "$tmp/vae-size" >/dev/null 2>&1 </dev/null
+vae_kb=$(( $(stat -c %s "$tmp/vae-size/model.safetensors") / 1024 ))
+( ulimit -f $((vae_kb * 3 / 2)); exec "$AEKIT" train "${VAE[@]}" --checkpoint-every 0 --out "$tmp/vae" ) \
+  >/dev/null 2>"$tmp/vae.err" </dev/null
+rc=$?
+echo "  $(tail -n 1 "$tmp/vae.err")"
+check "--checkpoint-every 0, room for the model but not a checkpoint: exit 0" test $rc -eq 0
+check "  ... the model, every picture and index.html, no checkpoint, no temporary file" \
+  bash -c "cd '$tmp/vae' && [[ -f model.safetensors && -f manifold.png && -f index.html && ! -e checkpoint.safetensors ]]" &&
+  no_temps "$tmp/vae"
 
-# A run stopped by SIGTERM after its first checkpoint: the state to protect.
+# ---- the model does not fit ------------------------------------------------------------
+# The same run under a limit its model does not fit (its metrics and plots
+# do): one line naming the model; no partial model.
+( ulimit -f $((vae_kb / 2)); exec "$AEKIT" train "${VAE[@]}" --checkpoint-every 0 --out "$tmp/vae-big" ) \
+  >/dev/null 2>"$tmp/big.err" </dev/null
+train_failed "model over the size limit" $? "model.safetensors: write failed: File too large" "$tmp/big.err"
+check "  ... no model, no temporary file" bash -c "[[ ! -e '$tmp/vae-big/model.safetensors' ]]" && no_temps "$tmp/vae-big"
+
+if ! can_strace; then
+  echo "note  strace cannot trace here: the cases of a run stopped at a checkpoint, a full disk at"
+  echo "      the model or a picture, and a read-only run folder are skipped"
+  summary
+  exit
+fi
+
+# ---- a run stopped by SIGTERM after its first checkpoint: the state to protect -------------
+TRAIN=(--model conv --data mnist --epochs 3 --limit 2000 --val-limit 200 --threads 2 --checkpoint-every 4)
+n=$(renames_until checkpoint.safetensors "$AEKIT" train "${TRAIN[@]}" --out "$tmp/probe")
 run=$tmp/run
-"$AEKIT" train "${TRAIN[@]}" --checkpoint-every 4 --out "$run" >/dev/null 2>"$tmp/setup.err" </dev/null &
-pid=$!
-for _ in $(seq 300); do [[ -e $run/checkpoint.safetensors ]] && break; sleep 0.02; done
-kill -TERM "$pid"
-wait "$pid"
-check "setup: a stopped run with a checkpoint" test $? -eq 143 -a -f "$run/checkpoint.safetensors"
+at_rename "$n" signal=SIGTERM "$AEKIT" train "${TRAIN[@]}" --out "$run" >/dev/null 2>"$tmp/setup.err" </dev/null
+check "setup: a run stopped by SIGTERM after its first checkpoint" test $? -eq 143 -a -f "$run/checkpoint.safetensors"
 cp -a "$run" "$tmp/before"
 ckpt_kb=$(( $(stat -c %s "$run/checkpoint.safetensors") / 1024 ))
+# the same run resumed to its end: the model and pictures to expect
+cp -a "$tmp/before" "$tmp/whole"
+"$AEKIT" train --resume "$tmp/whole" >/dev/null 2>&1 </dev/null
+check "setup: the stopped run resumes to its end" test $? -eq 0 -a -f "$tmp/whole/index.html"
 
 # ---- the checkpoint does not fit (ulimit -f, in KB) ------------------------------------
 ( ulimit -f $((ckpt_kb / 2)); exec "$AEKIT" train --resume "$run" --checkpoint-every 1 ) \
@@ -46,43 +89,47 @@ check "  ... and the folder is as it was" unchanged "$tmp/before" "$run"
 "$AEKIT" train --resume "$run" >/dev/null 2>"$tmp/after.err" </dev/null
 check "  ... and the run resumes from it to the end" test $? -eq 0 -a -f "$run/model.safetensors"
 
-# ---- a picture cannot be written; then the model does not fit ----------------------------
-# The stopped run resumed to its end while samples.png cannot be written (a
-# folder holds its name): the model is saved, the pictures are not all, and
-# the checkpoint of the finished run stays, so --resume can finish the
-# folder without training again. That finishing run first meets a size limit
-# its model does not fit.
+# ---- the disk fills at the model ----------------------------------------------------------
+# The stopped run resumed with --checkpoint-every 0; the model's rename
+# fails with ENOSPC: the error names the model, and the checkpoint it
+# resumed from stays, so the run goes on once there is room.
+run=$tmp/nomodel
+cp -a "$tmp/before" "$run"
+cp -a "$tmp/before" "$tmp/probe2"
+n=$(renames_until model.safetensors "$AEKIT" train --resume "$tmp/probe2" --checkpoint-every 0)
+at_rename "$n" error=ENOSPC "$AEKIT" train --resume "$run" --checkpoint-every 0 >/dev/null 2>"$tmp/model.err" </dev/null
+train_failed "disk full at the model" $? "model.safetensors: write failed: No space left on device" "$tmp/model.err"
+check "  ... and the kept checkpoint" grep -q "the checkpoint is kept: $run/checkpoint.safetensors" "$tmp/model.err.last"
+check "  ... the checkpoint as it was, no model, no temporary file" \
+  bash -c "cmp -s '$tmp/before/checkpoint.safetensors' '$run/checkpoint.safetensors' && [[ ! -e '$run/model.safetensors' ]]" &&
+  no_temps "$run"
+"$AEKIT" train --resume "$run" >/dev/null 2>"$tmp/again.err" </dev/null
+check "  ... --resume then ends the run: exit 0, the model of the unbroken run" \
+  bash -c "[[ $? -eq 0 && -f '$run/index.html' ]] && cmp -s '$tmp/whole/model.safetensors' '$run/model.safetensors'"
+
+# ---- the disk fills at a picture -----------------------------------------------------------
+# The model is saved first and the checkpoint removed; the pictures are
+# not all written. --resume then finishes the folder from the model and
+# metrics.csv, without training again and without touching the model.
 fin=$tmp/finish
 cp -a "$tmp/before" "$fin"
-mkdir -p "$fin/samples.png/blocker"
-"$AEKIT" train --resume "$fin" >/dev/null 2>"$tmp/pic.err" </dev/null
-rc=$?
-grep '^aekit train:' "$tmp/pic.err" >"$tmp/pic.last"
-echo "  $(cat "$tmp/pic.last")"
-check "a picture that cannot be written: exit 1" test $rc -eq 1
-check "  ... one error line naming it" bash -c "[[ \$(wc -l <'$tmp/pic.last') -eq 1 ]] && grep -q 'samples.png: write failed: Is a directory' '$tmp/pic.last'"
-check "  ... the model is saved, the checkpoint kept, no index.html" \
-  test -f "$fin/model.safetensors" -a -f "$fin/checkpoint.safetensors" -a ! -e "$fin/index.html"
+cp -a "$tmp/before" "$tmp/probe3"
+n=$(renames_until samples.png "$AEKIT" train --resume "$tmp/probe3")
+at_rename "$n" error=ENOSPC "$AEKIT" train --resume "$fin" >/dev/null 2>"$tmp/pic.err" </dev/null
+train_failed "disk full at a picture" $? "samples.png: write failed: No space left on device" "$tmp/pic.err"
+check "  ... the model is saved, no checkpoint, no index.html" \
+  test -f "$fin/model.safetensors" -a ! -e "$fin/checkpoint.safetensors" -a ! -e "$fin/index.html"
 check "  ... no temporary file left" no_temps "$fin"
-rm -r "$fin/samples.png"
 cp -a "$fin" "$tmp/fin-before"
-model_kb=$(( $(stat -c %s "$fin/model.safetensors") / 1024 ))
-( ulimit -f $((model_kb / 2)); exec "$AEKIT" train --resume "$fin" ) >/dev/null 2>"$tmp/model.err" </dev/null
-rc=$?
-grep '^aekit train:' "$tmp/model.err" >"$tmp/model.last"
-echo "  $(cat "$tmp/model.last")"
-check "model over the size limit: exit 1" test $rc -eq 1
-check "  ... one error line" one_line "$tmp/model.last"
-check "  ... naming the file and the cause" grep -q "model.safetensors: write failed: File too large" "$tmp/model.last"
-check "  ... and the kept checkpoint" grep -q "the checkpoint is kept: $fin/checkpoint.safetensors" "$tmp/model.last"
-check "  ... the previous model is untouched, the folder as it was" unchanged "$tmp/fin-before" "$fin"
-check "  ... no temporary file left" no_temps "$fin"
 "$AEKIT" train --resume "$fin" >/dev/null 2>"$tmp/finish.err" </dev/null
 rc=$?
 check "--resume then finishes the folder: exit 0" test $rc -eq 0
-check "  ... without training again" bash -c "grep -q 'all 3 epochs were done' '$tmp/finish.err' && ! grep -q '^epoch' '$tmp/finish.err'"
-check "  ... the same model" cmp -s "$tmp/fin-before/model.safetensors" "$fin/model.safetensors"
-check "  ... every picture and index.html, no checkpoint" bash -c "cd '$fin' && [[ -f samples.png && -f codes.png && -f latent.png && -f index.html && ! -e checkpoint.safetensors ]]"
+check "  ... without training again" \
+  bash -c "grep -q 'all 3 epochs were done and the model is saved' '$tmp/finish.err' && ! grep -q '^epoch' '$tmp/finish.err'"
+check "  ... the model and metrics.csv untouched" \
+  bash -c "cmp -s '$tmp/fin-before/model.safetensors' '$fin/model.safetensors' && cmp -s '$tmp/fin-before/metrics.csv' '$fin/metrics.csv'"
+check "  ... the model and the pictures of the unbroken run, no checkpoint" \
+  bash -c "cd '$fin' && for f in model.safetensors reconstructions.png samples.png codes.png latent.png loss.png; do cmp -s \$f '$tmp/whole/'\$f || exit 1; done && [[ -f index.html && ! -e checkpoint.safetensors ]]"
 
 # ---- read-only run folder ---------------------------------------------------------------
 "$AEKIT" train "${TRAIN[@]}" --out /proc/aekit-no-such-folder/run >/dev/null 2>"$tmp/proc.err" </dev/null

@@ -125,6 +125,18 @@ static void test_group(void)
     ae_atomic_group_abort(&g);
     CHECK(has_content(at("a"), "old a") && temps_left() == 0, "abort changed a or left its temporary");
 
+    /* one file more than a group holds: the group's commit names it (it
+     * said "a file of the group could not be written") and writes none */
+    ae_atomic_group_begin(&g);
+    char name[32], nth[32];
+    for (int i = 0; i <= AE_ATOMIC_GROUP_MAX; i++) {
+        snprintf(name, sizeof name, "g%d", i);
+        write_text(at(name), "new", &err);
+    }
+    snprintf(nth, sizeof nth, "/g%d: too many files", AE_ATOMIC_GROUP_MAX);
+    CHECK(ae_atomic_group_commit(&g, &err) != 0 && strstr(err.msg, nth), "full group's commit: %s", err.msg);
+    CHECK(access(at("g0"), F_OK) != 0 && temps_left() == 0, "a full group wrote a file or left a temporary");
+
     /* after the group, commits rename at once again */
     CHECK(write_text(at("a"), "after", &err) == 0 && has_content(at("a"), "after"), "commit after a group");
 }

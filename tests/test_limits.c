@@ -125,12 +125,16 @@ static void test_train_limits(void)
     o.epochs = 1;
     o.threads = 1;
     o.lr = 1e-300;                               /* 0 in float arithmetic */
-    expect_train_error(&o, "learning rate must be a finite number of at least 1e-10, got 1e-300");
+    expect_train_error(&o, "learning rate must be 1e-10 to 1000, got 1e-300");
     o.lr = INFINITY;
     expect_train_error(&o, "learning rate");
+    o.lr = 1e300;                                /* infinite as a float: diverged */
+    expect_train_error(&o, "learning rate must be 1e-10 to 1000, got 1e+300");
     o.lr = 1e-3;
     o.clip_grad = 1e-300;                        /* would zero every gradient */
-    expect_train_error(&o, "gradient clipping norm must be 0 (none) or a finite number of at least 1e-37");
+    expect_train_error(&o, "gradient clipping norm must be 0 (none) or 1e-37 to 1e+38, got 1e-300");
+    o.clip_grad = 1e300;                         /* infinite as a float: clipped nothing */
+    expect_train_error(&o, "gradient clipping norm must be 0 (none) or 1e-37 to 1e+38, got 1e+300");
     o.clip_grad = 0;
     o.threads = AE_MAX_THREADS + 1;              /* was quietly cut to 256 */
     expect_train_error(&o, "threads must be 0 (all cores) to 256, got 257");

@@ -121,16 +121,24 @@ static void bound_text(double v, char *buf, size_t size)
     snprintf(buf, size, "%.*se%s%s", (int)(e - raw), raw, sign, exp);
 }
 
-/* "1 to 1000000", or "at least 1e-10" for a flag without a maximum. */
+/* A flag's maximum as people write it: ARGS_MAX_U64 is UINT64_MAX. */
+static void max_text(const arg_flag *f, char *buf, size_t size)
+{
+    if (f->max == ARGS_MAX_U64) snprintf(buf, size, "%llu", (unsigned long long)UINT64_MAX);
+    else                        bound_text(f->max, buf, size);
+}
+
+/* "1 to 1000000", or "at least 1" for an int flag whose maximum is the
+ * int's. */
 static void range_text(const arg_flag *f, char *buf, size_t size)
 {
     char lo[32], hi[32];
     bound_text(f->min, lo, sizeof lo);
-    if (f->max == ARGS_NO_MAX || f->max >= INT_MAX) {
+    if (f->max == INT_MAX) {
         snprintf(buf, size, "at least %s", lo);
         return;
     }
-    bound_text(f->max, hi, sizeof hi);
+    max_text(f, hi, sizeof hi);
     snprintf(buf, size, "%s to %s", lo, hi);
 }
 
@@ -223,16 +231,41 @@ int args_required(const args *a, const char *name, const char **out)
     return 0;
 }
 
-/* Parses a whole decimal integer into *out; 0 on success. */
-static int parse_long(const char *s, long long *out)
+const char *args_scan_integer(const char *s, int *negative, uint64_t *out)
 {
-    if (!*s) return -1;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end) return -1;
+    *negative = *s == '-';
+    if (*negative) s++;
+    if (!(*s >= '0' && *s <= '9')) return NULL;
+    uint64_t v = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10) return NULL;
+        v = v * 10 + d;
+    }
     *out = v;
+    return s;
+}
+
+/* A whole value in the integer syntax, as a double (exact up to 2^53,
+ * enough to compare with any flag's range), with its magnitude in *u;
+ * -1 when it is not one. */
+static int whole_integer(const char *s, double *x, uint64_t *u)
+{
+    int negative;
+    const char *end = args_scan_integer(s, &negative, u);
+    if (!end || *end) return -1;
+    *x = negative ? -(double)*u : (double)*u;
     return 0;
+}
+
+/* The usage error of an integer flag: its range and the value as given. */
+static int integer_error(const args *a, const arg_flag *f, const char *v)
+{
+    char lo[32], hi[32];
+    bound_text(f->min, lo, sizeof lo);
+    max_text(f, hi, sizeof hi);
+    return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected an integer from %s to %s, got '%s'",
+                    f->name, lo, hi, v);
 }
 
 int args_int(const args *a, const char *name, int fallback, int *out)
@@ -240,14 +273,13 @@ int args_int(const args *a, const char *name, int fallback, int *out)
     const arg_flag *f = number_flag(a, name);
     const char *v = value_of(a, name);
     if (!v) { *out = fallback; return 0; }
-    long long x;
-    if (parse_long(v, &x) != 0 || x < f->min || x > f->max || x > INT_MAX) {
-        char lo[32], hi[32];
-        bound_text(f->min, lo, sizeof lo);
-        bound_text(f->max < INT_MAX ? f->max : INT_MAX, hi, sizeof hi);
-        return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected an integer from %s to %s, got '%s'",
-                        name, lo, hi, v);
+    double x;
+    uint64_t u;
+    if (f->max > INT_MAX) {
+        fprintf(stderr, "aekit %s: internal error: --%s is an int, its range goes beyond\n", a->cmd->name, name);
+        abort();
     }
+    if (whole_integer(v, &x, &u) != 0 || x < f->min || x > f->max) return integer_error(a, f, v);
     *out = (int)x;
     return 0;
 }
@@ -265,14 +297,25 @@ int args_number(const args *a, const char *name, double fallback, double *out)
         char lo[32], hi[32];
         bound_text(f->min, lo, sizeof lo);
         bound_text(f->max, hi, sizeof hi);
-        if (f->max == ARGS_NO_MAX)
-            return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected a finite number of at least %s, got '%s'",
-                            name, lo, v);
         return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected a number from %s to %s, got '%s'",
                         name, lo, hi, v);
     }
     *out = x;
     return 0;
+}
+
+/* A note held back until the command's checks are done (args_print_notes). */
+static char held_note[256];
+
+void args_print_notes(void)
+{
+    if (held_note[0]) fputs(held_note, stderr);
+    held_note[0] = '\0';
+}
+
+void args_drop_notes(void)
+{
+    held_note[0] = '\0';
 }
 
 int args_threads(const args *a, int fallback, int *out)
@@ -282,26 +325,28 @@ int args_threads(const args *a, int fallback, int *out)
     if (rc != 0 || *out <= cap) return rc;
     int cores = cap / AE_THREADS_PER_CORE;
     if (cap == AE_MAX_THREADS) /* the overall limit, not the cores */
-        fprintf(stderr, "aekit %s: --threads %d: capped at %d (the most aekit runs)\n",
-                a->cmd->name, *out, cap);
+        snprintf(held_note, sizeof held_note, "aekit %s: --threads %d: capped at %d (the most aekit runs)\n",
+                 a->cmd->name, *out, cap);
     else
-        fprintf(stderr, "aekit %s: --threads %d: capped at %d (%d x the %d core%s)\n", a->cmd->name,
-                *out, cap, AE_THREADS_PER_CORE, cores, cores == 1 ? "" : "s");
+        snprintf(held_note, sizeof held_note, "aekit %s: --threads %d: capped at %d (%d x the %d core%s)\n",
+                 a->cmd->name, *out, cap, AE_THREADS_PER_CORE, cores, cores == 1 ? "" : "s");
     *out = cap;
     return 0;
 }
 
 int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out)
 {
+    const arg_flag *f = number_flag(a, name);
     const char *v = value_of(a, name);
     if (!v) { *out = fallback; return 0; }
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (!*v || v[0] == '-' || v[0] == '+' || v[0] == ' ' || errno || *end)
-        return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected an integer from 0 to %llu, got '%s'",
-                        name, (unsigned long long)UINT64_MAX, v);
-    *out = (uint64_t)x;
+    double x;
+    uint64_t u;
+    if (f->min != 0 || f->max != ARGS_MAX_U64) {
+        fprintf(stderr, "aekit %s: internal error: --%s takes 0 to ARGS_MAX_U64\n", a->cmd->name, name);
+        abort();
+    }
+    if (whole_integer(v, &x, &u) != 0 || x < 0) return integer_error(a, f, v);
+    *out = u;
     return 0;
 }
 

@@ -24,12 +24,13 @@ typedef struct {
     const char *help;     /* one line                                       */
     int         required; /* shown as "(required)"; see args_required       */
     double      min, max; /* a number flag (args_int, args_number): the
-                             values it takes, shown in the help; max
-                             ARGS_NO_MAX: any finite number from min up.
-                             Both 0 for other flags.                       */
+                             values it takes, shown in the help. Both 0
+                             for other flags.                              */
 } arg_flag;
 
-#define ARGS_NO_MAX HUGE_VAL
+/* The maximum of a flag read with args_u64 (0 to UINT64_MAX; as a double
+ * it is 2^64, shown as UINT64_MAX). */
+#define ARGS_MAX_U64 18446744073709551615.0
 
 /* The --threads row every threaded command shares (read with args_threads). */
 #define ARGS_FLAG_THREADS \
@@ -73,10 +74,23 @@ int args_required(const args *a, const char *name, const char **out);
 int args_int(const args *a, const char *name, int fallback, int *out);
 int args_number(const args *a, const char *name, double fallback, double *out);
 /* --threads N (0 = all cores): a count above ae_threads_max() is lowered to
- * it, with a one-line note on stderr ("--threads 100000: capped at 8 (4 x
- * the 2 cores)"). The flag's table range is 0 to INT_MAX. */
+ * it, with a one-line note ("--threads 100000: capped at 8 (4 x the 2
+ * cores)") held back for args_print_notes. The flag's table range is 0 to
+ * INT_MAX. */
 int args_threads(const args *a, int fallback, int *out);
+/* Prints the notes the getters held back: a command calls it when its
+ * checks are done, just before its work (main prints what is left after a
+ * command that succeeded). An error (cli_fail) drops them, so that a
+ * refusal stays one line. */
+void args_print_notes(void);
+void args_drop_notes(void);
+/* A 64-bit integer flag (--seed), its range 0 to ARGS_MAX_U64. */
 int args_u64(const args *a, const char *name, uint64_t fallback, uint64_t *out);
+/* The one integer syntax of every flag: decimal digits, after an optional
+ * '-' (no spaces, '+', hex or exponent). Reads it at the start of s into
+ * *out (its magnitude, up to UINT64_MAX; *negative for '-') and returns
+ * where it ends, or NULL when s does not start with one or it is larger. */
+const char *args_scan_integer(const char *s, int *negative, uint64_t *out);
 /* choices is NULL-terminated; *out is the index of the chosen one. */
 int args_choice(const args *a, const char *name, const char *const *choices,
                 int fallback, int *out);

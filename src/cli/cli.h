@@ -62,6 +62,10 @@ int cli_fail(int code, const char *cmd, const char *fmt, ...) CLI_PRINTF(3, 4);
 #define CLI_TEXT_MAX   8192
 void        cli_escape(char *buf, size_t size, const char *s);
 const char *cli_text(const char *s);
+/* 1 for the code points cli_escape and eval --json print escaped: the C0
+ * and C1 controls, DEL, and the characters that move or reorder text
+ * (U+061C, U+200E, U+200F, U+2028 to U+202E, U+2066 to U+2069). */
+int cli_char_escaped(unsigned cp);
 
 /* Writes n with thousands separators ("12,345") into buf. */
 const char *cli_count(double n, char *buf, size_t size);
@@ -92,33 +96,35 @@ int cli_open_data(const char *cmd, const char *data, ae_split split, int limit,
 int cli_check_shape(const char *cmd, const char *data, const ae_dataset *ds,
                     const ae_model *m);
 
-/* The data set a model was trained on (its metadata), or NULL. */
-const char *cli_model_data(const ae_model *m);
-/* --data when given, else the model's training data set; a usage error
- * naming model_path when neither is known. */
-int cli_data_for(const char *cmd, const char *given, const ae_model *m, const char *model_path,
-                 const char **out);
-
-/* Fails (exit 1) when the folder that would hold `path` does not exist;
- * `what` names it in the message ("--out", or NULL for an argument). */
-int cli_check_out_file(const char *cmd, const char *what, const char *path);
-
-/* A file a command reads or writes, for the checks below: the flag or
- * argument naming it ("--out", "MODEL") and its path (NULL: none). */
+/* A file a command reads or writes, for cli_check_io: the flag or argument
+ * naming it ("--out", "MODEL"), its path (NULL: none) and, for an output
+ * folder (train --out, pca --out), folder = 1. */
 typedef struct {
     const char *what;
     const char *path;
+    int         folder;
 } cli_file;
 
-/* Refuses (exit 1), before any work, an output that would replace an
- * input (the same file by device and inode, or the input's symlink) and two
- * outputs naming one file. */
-int cli_check_files(const char *cmd, const cli_file *inputs, int nin, const cli_file *outputs, int nout);
-/* Refuses outputs inside the folder of data set `data` (a name or a path;
- * exit 1): aekit only reads data sets, and an output there could replace
- * or add a data file. Nothing is refused when `data` is not found (opening
- * it reports that). */
-int cli_check_data_outputs(const char *cmd, const char *data, const cli_file *outputs, int nout);
+/* The checks of a command's files, before any work; exit 1 on a refusal,
+ * naming the file as given:
+ *  - an output file's folder exists, and the output may replace what is at
+ *    its path: nothing, a file, or a symlink to a file or to nothing (not a
+ *    folder, device, FIFO or socket, or a link to one);
+ *  - no output is an input (the same file by device and inode, or the
+ *    input's symlink), no two outputs are one file;
+ *  - no output lies inside the folder of data set `data` (a name or a
+ *    path), which aekit only reads; NULL when not known yet (cli_data_for
+ *    checks the data set a model names). */
+int cli_check_io(const char *cmd, const cli_file *inputs, int nin, const cli_file *outputs, int nout,
+                 const char *data);
+
+/* The data set a model was trained on (its metadata), or NULL. */
+const char *cli_model_data(const ae_model *m);
+/* --data when given, else the model's training data set (a usage error
+ * naming model_path when neither is known), whose folder then must not
+ * hold any of the outputs (as in cli_check_io). */
+int cli_data_for(const char *cmd, const char *given, const ae_model *m, const char *model_path,
+                 const cli_file *outputs, int nout, const char **out);
 
 /* Parses a --noise value (gaussian:MEAN,STD, saltpepper:P, none); a bad
  * one is a usage error naming `flag`. */

@@ -186,7 +186,7 @@ int cmd_compare(int argc, char **argv)
     }
 
     ae_dataset *train = NULL, *test = NULL;
-    if ((rc = cli_data_for("compare", data, m, path, &data)) ||
+    if ((rc = cli_data_for("compare", data, m, path, NULL, 0, &data)) ||
         (rc = cli_open_test_set("compare", data, limit, m, &test)) ||
         (rc = cli_open_data("compare", data, AE_SPLIT_TRAIN, train_limit, m, NULL, &train))) {
         if (test) ae_dataset_free(test);
@@ -251,6 +251,7 @@ int cmd_compare(int argc, char **argv)
 
     /* PCA with L components, fitted on the same training images */
     t0 = cli_now();
+    if (rc == 0) args_print_notes();
     if (rc == 0 && pca_fit(&p, x_train, train->n, d, L, threads, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "compare", "PCA: %s", err.msg);
     if (rc == 0) {

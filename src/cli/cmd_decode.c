@@ -50,10 +50,8 @@ int cmd_decode(int argc, char **argv)
         (rc = args_int(&a, "cols", 10, &cols)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
-    cli_file in[] = { { "MODEL", path }, { "CODES.npy", codes_path } }, outs[] = { { "--out", out } };
-    if ((rc = cli_check_out_file("decode", "--out", out)) ||
-        (rc = cli_check_files("decode", in, 2, outs, 1)))
-        return rc;
+    cli_file in[] = { { "MODEL", path, 0 }, { "CODES.npy", codes_path, 0 } }, outs[] = { { "--out", out, 0 } };
+    if ((rc = cli_check_io("decode", in, 2, outs, 1, NULL))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("decode", path, &m))) return rc;
@@ -88,6 +86,7 @@ int cmd_decode(int argc, char **argv)
             if (n > count) n = (int)count;
             int c, h, w;
             ae_model_output_shape(m, &c, &h, &w);
+            args_print_notes();
             if ((rc = pic_decode("decode", m, codes, n, threads, &images)) == 0 &&
                 (rc = pic_grid("decode", out, images, n, cols, c, h, w, PIC_SCALE)) == 0)
                 printf("%s: %d of the %ld codes in %s decoded, %d per row\n", cli_text(out), n, count,

@@ -63,12 +63,12 @@ int cmd_denoise(int argc, char **argv)
     const char *data = o.data;
     int n = o.n;
     ae_dataset *test = NULL;
-    cli_file outs[] = { { "--out", o.out } };
-    if ((rc = cli_data_for("denoise", data, o.m, o.model_path, &data)) == 0 &&
-        (rc = cli_check_data_outputs("denoise", data, outs, 1)) == 0 &&
+    cli_file outs[] = { { "--out", o.out, 0 } };
+    if ((rc = cli_data_for("denoise", data, o.m, o.model_path, outs, 1, &data)) == 0 &&
         (rc = cli_open_test_set("denoise", data, 0, o.m, &test)) == 0) {
         if (n > test->n) n = test->n;
         int rows;
+        args_print_notes();
         rc = pic_rows("denoise", o.m, test, 0, n, &o.nz, o.threads, o.out, &rows);
         char spec[64];
         cli_noise_text(&o.nz, spec, sizeof spec);

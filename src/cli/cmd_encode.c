@@ -45,23 +45,20 @@ int cmd_encode(int argc, char **argv)
         (rc = args_int(&a, "limit", 0, &limit)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
-    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out }, { "--labels", labels_out } };
-    if ((rc = cli_check_out_file("encode", "--out", out)) ||
-        (labels_out && (rc = cli_check_out_file("encode", "--labels", labels_out))) ||
-        (rc = cli_check_files("encode", in, 1, outs, 2)))
-        return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 }, { "--labels", labels_out, 0 } };
+    if ((rc = cli_check_io("encode", in, 1, outs, 2, data))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("encode", path, &m))) return rc;
     ae_dataset *ds = NULL;
     float *codes = NULL;
     ae_split which = split == 0 ? AE_SPLIT_TRAIN : AE_SPLIT_TEST;
-    if ((rc = cli_data_for("encode", data, m, path, &data)) == 0 &&
-        (rc = cli_check_data_outputs("encode", data, outs, 2)) == 0 &&
+    if ((rc = cli_data_for("encode", data, m, path, outs, 2, &data)) == 0 &&
         (rc = cli_open_data("encode", data, which, limit, m, NULL, &ds)) == 0) {
         if (labels_out && !ds->labels)
             rc = cli_fail(EXIT_ERROR, "encode", "--labels %s: --data %s has no labels", labels_out, data);
     }
+    if (rc == 0) args_print_notes();
     if (rc == 0 && !(codes = cli_encode_set("encode", m, ds, ds->n, threads))) rc = EXIT_ERROR;
     if (rc == 0) {
         ae_error err = {{0}};

@@ -56,6 +56,7 @@ static int eval_one(ae_model *m, const char *path, const char *data, int limit, 
     ae_dataset *test = NULL;
     ae_error err = {{0}};
     int rc = cli_open_test_set("eval", data, limit, m, &test);
+    if (rc == 0) args_print_notes();
     if (rc == 0 && ae_evaluate_ex(m, test, nz, threads, res, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "eval", "%s: %s", path, err.msg);
     if (test) ae_dataset_free(test);
@@ -86,9 +87,11 @@ static void print_text_result(const ae_eval_result *r, int vae, const ae_noise *
     printf("loss %.4f%s  mse %.4f  psnr %.2f dB%s\n", r->loss, parts, r->mse, r->psnr, noise);
 }
 
-/* A data set name or folder as a JSON string: control characters (C0, DEL,
- * C1) as \\u escapes, so the JSON is also safe on a terminal; a byte that is
- * not UTF-8 (which JSON cannot hold) becomes U+FFFD. */
+/* A data set name or folder as a JSON string: the characters the CLI
+ * prints escaped (controls, and those that move or reorder text:
+ * cli_char_escaped) as \\u escapes, so the JSON is also safe on a
+ * terminal; a byte that is not UTF-8 (which JSON cannot hold) becomes
+ * U+FFFD. */
 static void print_json_string(const char *text)
 {
     const unsigned char *s = (const unsigned char *)text;
@@ -98,7 +101,7 @@ static void print_json_string(const char *text)
         size_t n = utf8_decode(s, &cp);
         if (n == 0) { printf("\\ufffd"); s++; continue; }
         if (cp == '"' || cp == '\\') printf("\\%c", (int)cp);
-        else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) printf("\\u%04x", cp);
+        else if (cli_char_escaped(cp)) printf("\\u%04x", cp);
         else fwrite(s, 1, n, stdout);
         s += n;
     }

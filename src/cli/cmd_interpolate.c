@@ -51,24 +51,23 @@ int cmd_interpolate(int argc, char **argv)
         (rc = args_string(&a, "out", "interpolation.png", &out)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
-    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
-    if ((rc = cli_check_out_file("interpolate", "--out", out)) ||
-        (rc = cli_check_files("interpolate", in, 1, outs, 1)))
-        return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 } };
+    if ((rc = cli_check_io("interpolate", in, 1, outs, 1, data))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("interpolate", path, &m))) return rc;
     ae_dataset *test = NULL;
     float *codes = NULL, *line = NULL, *images = NULL;
-    if ((rc = cli_data_for("interpolate", data, m, path, &data)) == 0 &&
-        (rc = cli_check_data_outputs("interpolate", data, outs, 1)) == 0 &&
+    if ((rc = cli_data_for("interpolate", data, m, path, outs, 1, &data)) == 0 &&
         (rc = cli_open_test_set("interpolate", data, 0, m, &test)) == 0) {
         int last = from > to ? from : to;
         if (last >= test->n)
             rc = cli_fail(EXIT_ERROR, "interpolate", "--%s %d: the test set of %s has %d images (0 to %d)",
                           from > to ? "from" : "to", last, data, test->n, test->n - 1);
-        else if (!(codes = cli_encode_set("interpolate", m, test, last + 1, threads)))
-            rc = EXIT_ERROR;
+        else {
+            args_print_notes();
+            if (!(codes = cli_encode_set("interpolate", m, test, last + 1, threads))) rc = EXIT_ERROR;
+        }
     }
     if (rc == 0) {
         size_t L = ae_model_latent_size(m);

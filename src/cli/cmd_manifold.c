@@ -56,10 +56,8 @@ int cmd_manifold(int argc, char **argv)
         lo[1] = lo[0];
         hi[1] = hi[0];
     }
-    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
-    if ((rc = cli_check_out_file("manifold", "--out", out)) ||
-        (rc = cli_check_files("manifold", in, 1, outs, 1)))
-        return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 } };
+    if ((rc = cli_check_io("manifold", in, 1, outs, 1, NULL))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("manifold", path, &m))) return rc;
@@ -79,6 +77,7 @@ int cmd_manifold(int argc, char **argv)
             hi[0] = hi[1] = 2.0;
         }
     }
+    args_print_notes();
     rc = pic_manifold("manifold", m, grid, lo, hi, threads, out);
     if (rc == 0)
         printf("%s: %dx%d decoded latents, z0 from %.4g to %.4g (left to right), z1 from %.4g to %.4g "

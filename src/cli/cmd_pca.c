@@ -77,6 +77,13 @@ static int images_alike(const ae_dataset *ds)
     return 1;
 }
 
+/* The files pca writes into --out. */
+enum { PCA_MODEL, PCA_CODES, PCA_LABELS, PCA_RECONSTRUCTIONS, PCA_COMPONENTS, PCA_FILES };
+static const char *const pca_files[PCA_FILES] = {
+    [PCA_MODEL] = "pca.safetensors", [PCA_CODES] = "codes.npy", [PCA_LABELS] = "labels.npy",
+    [PCA_RECONSTRUCTIONS] = "reconstructions.png", [PCA_COMPONENTS] = "components.png",
+};
+
 int cmd_pca(int argc, char **argv)
 {
     args a;
@@ -101,10 +108,16 @@ int cmd_pca(int argc, char **argv)
     if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode))
         return cli_fail(EXIT_ERROR, "pca", "--out %s: exists and is not a folder", out);
 
-    char path[4096];
-    cli_join_path(path, sizeof path, out, "");    /* "DIR/": the folder counts */
-    cli_file outs[] = { { "--out", path } };
-    if ((rc = cli_check_data_outputs("pca", data, outs, 1))) return rc;
+    /* the folder, and (once it exists) the files it gets */
+    char path[4096], paths[PCA_FILES][4096];
+    cli_file outs[PCA_FILES + 1] = { { "--out", out, 1 } };
+    int nout = 1;
+    if (stat(out, &st) == 0)
+        for (int f = 0; f < PCA_FILES; f++, nout++) {
+            cli_join_path(paths[f], sizeof paths[f], out, pca_files[f]);
+            outs[nout] = (cli_file){ "--out", paths[f], 0 };
+        }
+    if ((rc = cli_check_io("pca", NULL, 0, outs, nout, data))) return rc;
 
     ae_dataset *train = NULL, *test = NULL;
     if ((rc = cli_open_data("pca", data, AE_SPLIT_TRAIN, limit, NULL, shape, &train)) ||
@@ -132,6 +145,7 @@ int cmd_pca(int argc, char **argv)
         !(x = cli_images("pca", train, 0, train->n)))
         rc = EXIT_ERROR;
     double seconds = cli_now();
+    if (rc == 0) args_print_notes();
     if (rc == 0 && pca_fit(&p, x, train->n, d, k, threads, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
     seconds = cli_now() - seconds;
@@ -143,7 +157,7 @@ int cmd_pca(int argc, char **argv)
     ae_atomic_group files;
     ae_atomic_group_begin(&files);
     if (rc == 0) {
-        cli_join_path(path, sizeof path, out, "pca.safetensors");
+        cli_join_path(path, sizeof path, out, pca_files[PCA_MODEL]);
         if (pca_save(&p, path, &err) != 0) rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
     }
     /* the test set's codes (and labels) */
@@ -153,10 +167,10 @@ int cmd_pca(int argc, char **argv)
     if (rc == 0) {
         pca_encode(&p, x, test->n, codes);
         long cshape[2] = { test->n, k };
-        cli_join_path(path, sizeof path, out, "codes.npy");
+        cli_join_path(path, sizeof path, out, pca_files[PCA_CODES]);
         if (ae_npy_write_f32(path, codes, 2, cshape, &err) != 0)
             rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
-        cli_join_path(path, sizeof path, out, "labels.npy");
+        cli_join_path(path, sizeof path, out, pca_files[PCA_LABELS]);
         if (rc == 0 && test->labels && ae_npy_write_u8(path, test->labels, 1, cshape, &err) != 0)
             rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
     }
@@ -169,14 +183,14 @@ int cmd_pca(int argc, char **argv)
     if (rc == 0) {
         memcpy(tiles, x, (size_t)n * d * sizeof *tiles);
         pca_decode(&p, codes, n, tiles + (size_t)n * d);
-        cli_join_path(path, sizeof path, out, "reconstructions.png");
+        cli_join_path(path, sizeof path, out, pca_files[PCA_RECONSTRUCTIONS]);
         if (ae_png_write_grid(path, tiles, 2, n, test->c, test->h, test->w, PIC_SCALE, &err) != 0)
             rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
     }
     if (rc == 0) {
         memcpy(tiles, p.components, (size_t)nc * d * sizeof *tiles);
         for (int i = 0; i < nc; i++) pic_minmax(tiles + (size_t)i * d, (size_t)d);
-        cli_join_path(path, sizeof path, out, "components.png");
+        cli_join_path(path, sizeof path, out, pca_files[PCA_COMPONENTS]);
         rc = pic_grid("pca", path, tiles, nc, nc < 8 ? nc : 8, test->c, test->h, test->w, PIC_SCALE);
     }
     if (rc == 0 && ae_atomic_group_commit(&files, &err) != 0)
@@ -184,7 +198,7 @@ int cmd_pca(int argc, char **argv)
     else if (rc != 0)
         ae_atomic_group_abort(&files);
     if (rc == 0 && !test->labels) {       /* an earlier set's labels would not be these codes' */
-        cli_join_path(path, sizeof path, out, "labels.npy");
+        cli_join_path(path, sizeof path, out, pca_files[PCA_LABELS]);
         remove(path);
     }
     if (rc == 0) {

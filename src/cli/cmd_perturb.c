@@ -20,7 +20,7 @@ static const arg_flag perturb_flags[] = {
       "data set name or folder; its test split is used", 0, 0, 0 },
     { "sigma",   "S",        NULL, "standard deviation of the noise added to each code value", 1, MIN_SIGMA, MAX_SIGMA },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, MAX_IMAGES },
-    { "seed",    "N",        "0",  "seed of the noise", 0, 0, 0 },
+    { "seed",    "N",        "0",  "seed of the noise", 0, 0, ARGS_MAX_U64 },
     { "out",     "FILE",     "perturbed.png", "PNG to write", 0, 0, 0 },
     ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
@@ -77,17 +77,14 @@ int cmd_perturb(int argc, char **argv)
         (rc = args_string(&a, "out", "perturbed.png", &out)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
-    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
-    if ((rc = cli_check_out_file("perturb", "--out", out)) ||
-        (rc = cli_check_files("perturb", in, 1, outs, 1)))
-        return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 } };
+    if ((rc = cli_check_io("perturb", in, 1, outs, 1, data))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("perturb", path, &m))) return rc;
     ae_dataset *test = NULL;
     float *tiles = NULL, *codes = NULL, *recon = NULL, *noisy = NULL;
-    if ((rc = cli_data_for("perturb", data, m, path, &data)) == 0 &&
-        (rc = cli_check_data_outputs("perturb", data, outs, 1)) == 0 &&
+    if ((rc = cli_data_for("perturb", data, m, path, outs, 1, &data)) == 0 &&
         (rc = cli_open_test_set("perturb", data, 0, m, &test)) == 0) {
         if (n > test->n) n = test->n;
         size_t L = ae_model_latent_size(m);
@@ -95,6 +92,7 @@ int cmd_perturb(int argc, char **argv)
         ae_model_output_shape(m, &c, &h, &w);
         size_t size = (size_t)c * h * w;
         float *images = NULL;
+        args_print_notes();
         if (!(tiles = malloc(3 * (size_t)n * size * sizeof *tiles)))
             rc = cli_fail(EXIT_ERROR, "perturb", "out of memory for %d images", n);
         else if (!(codes = cli_encode_set("perturb", m, test, n, threads)) ||

@@ -40,24 +40,17 @@ int cmd_reconstruct(int argc, char **argv)
         (rc = args_string(&a, "out", "reconstructions.png", &out)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
-    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
-    if ((rc = cli_check_out_file("reconstruct", "--out", out)) ||
-        (rc = cli_check_files("reconstruct", in, 1, outs, 1)))
-        return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 } };
+    if ((rc = cli_check_io("reconstruct", in, 1, outs, 1, data))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("reconstruct", path, &m))) return rc;
-    if (!data) data = cli_model_data(m);
-    if (!data) {
-        ae_model_free(m);
-        return cli_fail(EXIT_USAGE, "reconstruct", "--data NAME|DIR is required (%s does not "
-                        "record the data set it was trained on)", path);
-    }
     ae_dataset *test = NULL;
-    if ((rc = cli_check_data_outputs("reconstruct", data, outs, 1)) == 0 &&
+    if ((rc = cli_data_for("reconstruct", data, m, path, outs, 1, &data)) == 0 &&
         (rc = cli_open_test_set("reconstruct", data, 0, m, &test)) == 0) {
         if (n > test->n) n = test->n;
         int rows;
+        args_print_notes();
         rc = pic_rows("reconstruct", m, test, 0, n, NULL, threads, out, &rows);
         if (rc == 0 && rows == 3)
             printf("%s: %d test images of %s, rows: low-res input, upscaled, original\n", cli_text(out), n,

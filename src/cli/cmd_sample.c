@@ -9,7 +9,7 @@
 
 static const arg_flag sample_flags[] = {
     { "n",       "N",    "64", "number of images", 0, 1, MAX_IMAGES },
-    { "seed",    "N",    "0",  "seed of the random latents", 0, 0, 0 },
+    { "seed",    "N",    "0",  "seed of the random latents", 0, 0, ARGS_MAX_U64 },
     { "cols",    "N",    "the square root of --n, rounded up", "images per row", 0, 1, MAX_IMAGES },
     { "out",     "FILE", "samples.png", "PNG to write", 0, 0, 0 },
     ARGS_FLAG_THREADS,
@@ -50,13 +50,12 @@ int cmd_sample(int argc, char **argv)
         (rc = args_threads(&a, 0, &threads)))
         return rc;
     if (cols == 0) cols = (int)ceil(sqrt((double)n));
-    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
-    if ((rc = cli_check_out_file("sample", "--out", out)) ||
-        (rc = cli_check_files("sample", in, 1, outs, 1)))
-        return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 } };
+    if ((rc = cli_check_io("sample", in, 1, outs, 1, NULL))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("sample", path, &m))) return rc;
+    args_print_notes();
     rc = pic_samples("sample", m, n, cols, seed, threads, out);
     if (rc == 0)
         printf("%s: %d decoded random latents (%s), %d per row\n", cli_text(out), n,

@@ -45,16 +45,13 @@ int cmd_scatter(int argc, char **argv)
         (rc = args_int(&a, "limit", 0, &limit)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
-    cli_file in[] = { { "MODEL", path } }, outs[] = { { "--out", out } };
-    if ((rc = cli_check_out_file("scatter", "--out", out)) ||
-        (rc = cli_check_files("scatter", in, 1, outs, 1)))
-        return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 } };
+    if ((rc = cli_check_io("scatter", in, 1, outs, 1, data))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("scatter", path, &m))) return rc;
     ae_dataset *test = NULL;
-    if ((rc = cli_data_for("scatter", data, m, path, &data)) == 0 &&
-        (rc = cli_check_data_outputs("scatter", data, outs, 1)) == 0 &&
+    if ((rc = cli_data_for("scatter", data, m, path, outs, 1, &data)) == 0 &&
         (rc = cli_open_test_set("scatter", data, limit, m, &test)) == 0) {
         size_t L = ae_model_latent_size(m);
         if (L < 2) {
@@ -62,6 +59,7 @@ int cmd_scatter(int argc, char **argv)
         } else {
             char title[256];
             snprintf(title, sizeof title, "%s: latent codes of %d test images", data, test->n);
+            args_print_notes();
             rc = pic_scatter("scatter", m, test, test->n, threads, out, title);
         }
         if (rc == 0)

@@ -6,6 +6,7 @@
 #include "cli/pictures.h"
 #include "cli/run_folder.h"
 #include "core/atomic_file.h"
+#include "core/file_open.h"
 #include "format/html_report.h"
 #include "format/plot.h"
 
@@ -32,6 +33,7 @@ static const char *const recon_names[] = { "sse", "bce", NULL };
 static const char *const scale_names[] = { "2", "4", NULL };
 enum { TASK_RECONSTRUCT = 0, TASK_DENOISE = 1 };
 #define DENOISE_NOISE "gaussian:0.5,0.5"
+#define CHECKPOINT_EVERY_MAX 1000000000   /* steps or epochs between checkpoints */
 
 static const arg_flag train_flags[] = {
     { "model",     "NAME|FILE", "the --init model's", "model preset or model description file (required unless --init)", 0, 0, 0 },
@@ -39,9 +41,9 @@ static const arg_flag train_flags[] = {
     { "out",       "DIR",       NULL, "run folder, created if missing", 1, 0, 0 },
     { "epochs",    "N",         "25", "passes over the training set", 0, 1, AE_MAX_EPOCHS },
     { "batch",     "N",         "128", "images per step", 0, 1, INT_MAX },
-    { "lr",        "X",         "1e-3", "learning rate", 0, AE_MIN_LR, ARGS_NO_MAX },
+    { "lr",        "X",         "1e-3", "learning rate", 0, AE_MIN_LR, AE_MAX_LR },
     { "optimizer", "NAME",      "adam", "adam, rmsprop or sgd (momentum 0.9)", 0, 0, 0 },
-    { "seed",      "N",         "0", "seed for the initial weights and the shuffling", 0, 0, 0 },
+    { "seed",      "N",         "0", "seed for the initial weights and the shuffling", 0, 0, ARGS_MAX_U64 },
     ARGS_FLAG_THREADS,
     { "limit",     "N",         "all", "train on the first N training images only", 0, 1, INT_MAX },
     { "val-limit", "N",         "all", "validate on the first N test images only (faster epochs)", 0, 1, INT_MAX },
@@ -51,8 +53,8 @@ static const arg_flag train_flags[] = {
     { "latent",    "N",         "the model's", "latent size (presets vae, conv-vae, aae; --model conv becomes conv-latent)", 0, 1, AE_MAX_LATENT },
     { "recon",     "NAME",      "the model's (vae: sse)", "VAE reconstruction loss: sse, or bce (summed per image)", 0, 0, 0 },
     { "init",      "MODEL",     NULL,  "start from this trained model's weights (same architecture)", 0, 0, 0 },
-    { "clip-grad", "X",         "off", "clip each step's gradient to global L2 norm X (as torch clip_grad_norm_)", 0, AE_MIN_CLIP_GRAD, ARGS_NO_MAX },
-    { "checkpoint-every", "N|Ne", "1e", "write DIR/checkpoint.safetensors every N steps, or every N epochs (2e); 0: only when stopped", 0, 0, 0 },
+    { "clip-grad", "X",         "off", "clip each step's gradient to global L2 norm X (as torch clip_grad_norm_)", 0, AE_MIN_CLIP_GRAD, AE_MAX_CLIP_GRAD },
+    { "checkpoint-every", "N|Ne", "1e", "write DIR/checkpoint.safetensors every N steps, or every N epochs (2e); 0: only when stopped", 0, 0, CHECKPOINT_EVERY_MAX },
     { "resume",    "DIR",       NULL,  "continue the run in DIR from its checkpoint, with its stored settings", 0, 0, 0 },
     { "force",     NULL,        NULL,  "start over in a --out folder holding an earlier run: its files are removed first", 0, 0, 0 },
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
@@ -75,12 +77,13 @@ static void train_more_help(FILE *out)
                  "  manifold.png         2-D latents only: a 10x10 sweep of the latent plane\n"
                  "  index.html           one page showing all of the above\n"
                  "  checkpoint.safetensors  while training: the state to resume from (removed\n"
-                 "                       when the run finishes, after index.html)\n"
+                 "                       once the model is saved)\n"
                  "metrics.csv and loss.png are rewritten after every epoch. Ctrl-C or SIGTERM\n"
                  "stops after the current step, writes the checkpoint and exits 130 (143 for\n"
                  "SIGTERM); aekit train --resume DIR goes on, bit-identical to an unbroken run.\n"
-                 "Stopped (or failing) after training, with the model saved but not all the\n"
-                 "pictures, a run is finished by aekit train --resume DIR (no more training).\n"
+                 "The model is saved first after training. Stopped (or failing) after that,\n"
+                 "without all the pictures, a run is finished by aekit train --resume DIR from\n"
+                 "model.safetensors and metrics.csv (no more training).\n"
                  "One aekit train at a time uses a folder (DIR/.aekit.lock while it runs); a\n"
                  "new run refuses a folder holding files of an earlier run unless --force,\n"
                  "which removes the earlier run's files above (and nothing else) first.\n"
@@ -131,14 +134,17 @@ static void on_sigint(int sig)
     interrupted = sig;
 }
 
+/* metrics.csv: the header, then one row per finished epoch */
+#define METRICS_HEADER "epoch,train_loss,val_loss,val_mse,seconds,images_per_second,val_recon,val_kl,disc_accuracy"
+#define METRICS_COLUMNS 9
+
 static int write_metrics(const train_run *r, ae_error *err)
 {
     char path[4096];
-    cli_join_path(path, sizeof path, r->out_dir, "metrics.csv");
+    run_path(path, sizeof path, r->out_dir, RUN_METRICS);
     ae_atomic_file af;
     if (ae_atomic_open(&af, path, err) != 0) return -1;
-    fprintf(af.f, "epoch,train_loss,val_loss,val_mse,seconds,images_per_second,"
-                  "val_recon,val_kl,disc_accuracy\n");
+    fprintf(af.f, "%s\n", METRICS_HEADER);
     for (int e = 0; e < r->done; e++) {
         fprintf(af.f, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,", e + 1, r->train_loss[e], r->val_loss[e],
                 r->val_mse[e], r->seconds[e], r->ips[e], r->val_recon[e], r->val_kl[e]);
@@ -151,7 +157,7 @@ static int write_metrics(const train_run *r, ae_error *err)
 static int write_loss_plot(const train_run *r, ae_error *err)
 {
     char path[4096];
-    cli_join_path(path, sizeof path, r->out_dir, "loss.png");
+    run_path(path, sizeof path, r->out_dir, RUN_LOSS_PLOT);
     plot_series series[2] = {
         { "train",      r->train_loss, 0.12, 0.47, 0.71 },
         { "validation", r->val_loss,   1.00, 0.50, 0.05 },
@@ -232,11 +238,10 @@ static int on_progress(const ae_progress *p, void *user)
         r->write_failed = 1;
         return 1;
     }
-    /* a stop after the last epoch makes the library write the checkpoint
-     * of the finished run, whatever --checkpoint-every says: it stays until
-     * the folder is complete, so that a run stopped while writing its
-     * pictures is finished by --resume without training again */
-    return p->epoch >= p->epochs ? 1 : interrupted;
+    /* after the last epoch a stop would only write a checkpoint (the disk
+     * the model may need): the model is saved next, and a signal then
+     * stops the pictures */
+    return p->epoch >= p->epochs ? 0 : interrupted;
 }
 
 /* ---- setting up --------------------------------------------------------------- */
@@ -250,9 +255,10 @@ static int is_preset(const char *name)
 
 static int read_text_file(const char *path, char **out, ae_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    ae_error why = {{0}};
+    FILE *f = ae_open_file(path, &why);
     if (!f) {
-        snprintf(err->msg, sizeof err->msg, "--model %s: cannot open: %s", path, strerror(errno));
+        snprintf(err->msg, sizeof err->msg, "--model %.*s", (int)sizeof err->msg - 9, why.msg);
         return -1;
     }
     char *text = malloc(MODEL_TEXT_MAX + 1);
@@ -290,20 +296,18 @@ typedef struct {
     ae_train_options opt;
 } train_settings;
 
-/* --checkpoint-every: N steps, or Ne / Nepochs epochs; 0 = only when stopped. */
+/* --checkpoint-every: N steps (also Nsteps), or Ne / Nepochs epochs; 0 (or
+ * 0e) = only when stopped. N in the integer syntax of every flag. */
 static int parse_every(const char *text, ae_train_options *o)
 {
-    char *end;
-    errno = 0;
-    long n = strtol(text, &end, 10);
-    int epochs = 0;
-    if (end != text && (strcmp(end, "e") == 0 || strcmp(end, "epoch") == 0 || strcmp(end, "epochs") == 0))
-        epochs = 1;
-    else if (end != text && (strcmp(end, "steps") == 0 || strcmp(end, "step") == 0))
-        end += strlen(end);
-    if (errno || end == text || (*end && !epochs) || n < 0 || n > 1000000000 || !(text[0] >= '0' && text[0] <= '9'))
-        return cli_fail(EXIT_USAGE, "train", "--checkpoint-every: expected N (steps), Ne (epochs, as in 2e) "
-                        "or 0 (only when stopped), got '%s'", text);
+    int negative;
+    uint64_t n = 0;
+    const char *end = args_scan_integer(text, &negative, &n);
+    int epochs = end && (strcmp(end, "e") == 0 || strcmp(end, "epoch") == 0 || strcmp(end, "epochs") == 0);
+    int steps = end && (!*end || strcmp(end, "steps") == 0 || strcmp(end, "step") == 0);
+    if ((negative && n) || !(epochs || steps) || n > CHECKPOINT_EVERY_MAX)
+        return cli_fail(EXIT_USAGE, "train", "--checkpoint-every: expected N (steps) or Ne (epochs, as in 2e), "
+                        "N from 0 (only when stopped) to %d, got '%s'", CHECKPOINT_EVERY_MAX, text);
     o->checkpoint_steps = epochs ? 0 : (int)n;
     o->checkpoint_epochs = epochs ? (int)n : 0;
     return 0;
@@ -525,6 +529,8 @@ static int store_settings(ae_model *m, const train_settings *s, const ae_dataset
            set_meta(m, "aekit.train.scale", "%d", upscale_factor(m)) ||
            set_meta(m, "aekit.train.latent", "%zu", ae_model_latent_size(m)) ||
            set_meta(m, "aekit.train.loss", "%s", loss_name(ae_model_loss(m))) ||
+           set_meta(m, "aekit.train.clip_grad", "%g", o->clip_grad) ||
+           set_meta(m, "aekit.train.threads", "%d", o->threads) ||
            set_meta(m, "aekit.train.init", "%s", s->init ? s->init : "none");
 }
 
@@ -592,9 +598,9 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
     const ae_noise *nz = s->task == TASK_DENOISE ? &s->noise : NULL;
 
     if (interrupted) return PICTURES_STOPPED;
-    cli_join_path(path, sizeof path, s->out, "reconstructions.png");
+    run_path(path, sizeof path, s->out, RUN_RECONSTRUCTIONS);
     if ((rc = pic_rows("train", m, test, 0, n, nz, threads, path, &rows))) return rc;
-    pics[k].file = "reconstructions.png";
+    pics[k].file = run_files[RUN_RECONSTRUCTIONS];
     if (cli_is_upscaler(m) && rows == 3)
         snprintf(pics[k].caption, sizeof pics[k].caption,
                  "%d test images: %s (top, drawn at full size), upscaled x%d, original",
@@ -606,26 +612,26 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
     k++;
 
     if (interrupted) return PICTURES_STOPPED;
-    cli_join_path(path, sizeof path, s->out, "samples.png");
+    run_path(path, sizeof path, s->out, RUN_SAMPLES);
     if ((rc = pic_samples("train", m, SAMPLE_COUNT, 8, s->opt.seed, threads, path))) return rc;
-    pics[k].file = "samples.png";
+    pics[k].file = run_files[RUN_SAMPLES];
     snprintf(pics[k].caption, sizeof pics[k].caption, "%d decoded random latents (%s)", SAMPLE_COUNT,
              ae_model_is_variational(m) || ae_model_is_adversarial(m)
                  ? "z from the prior N(0, I)" : "z from the Gaussian fitted to the training codes");
     k++;
 
     if (interrupted) return PICTURES_STOPPED;
-    cli_join_path(path, sizeof path, s->out, "codes.png");
+    run_path(path, sizeof path, s->out, RUN_CODES);
     if ((rc = pic_codes("train", m, test, n, threads, path))) return rc;
-    pics[k].file = "codes.png";
+    pics[k].file = run_files[RUN_CODES];
     snprintf(pics[k].caption, sizeof pics[k].caption,
              "%d test images and their %zu-value latent codes drawn as images (min-max normalised over the shown codes)", n, L);
     k++;
 
     if (interrupted) return PICTURES_STOPPED;
-    cli_join_path(path, sizeof path, s->out, "latent.png");
+    run_path(path, sizeof path, s->out, RUN_LATENT);
     if ((rc = pic_scatter("train", m, test, test->n, threads, path, NULL))) return rc;
-    pics[k].file = "latent.png";
+    pics[k].file = run_files[RUN_LATENT];
     snprintf(pics[k].caption, sizeof pics[k].caption, "codes of %d test images, %s%s", test->n,
              test->labels ? "coloured by label" : "in one colour (the data set has no labels)",
              L > 2 ? ", projected on their first two principal components" : "");
@@ -635,9 +641,9 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
         double lo[2], hi[2];
         pic_manifold_range(m, lo, hi);
         if (interrupted) return PICTURES_STOPPED;
-        cli_join_path(path, sizeof path, s->out, "manifold.png");
+        run_path(path, sizeof path, s->out, RUN_MANIFOLD);
         if ((rc = pic_manifold("train", m, MANIFOLD_GRID, lo, hi, threads, path))) return rc;
-        pics[k].file = "manifold.png";
+        pics[k].file = run_files[RUN_MANIFOLD];
         snprintf(pics[k].caption, sizeof pics[k].caption,
                  "decoded %dx%d grid: z0 from %.3g to %.3g (left to right), z1 from %.3g to %.3g (top to bottom)",
                  MANIFOLD_GRID, MANIFOLD_GRID, lo[0], hi[0], lo[1], hi[1]);
@@ -687,7 +693,7 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
     char loss_caption[256];
     snprintf(loss_caption, sizeof loss_caption, "training and validation %s per epoch", r->loss_label);
     int np = 0;
-    hp[np++] = (html_picture){ "loss.png", loss_caption };
+    hp[np++] = (html_picture){ run_files[RUN_LOSS_PLOT], loss_caption };
     for (int i = 0; i < npics && np < MAX_PICTURES + 1; i++) hp[np++] = (html_picture){ pics[i].file, pics[i].caption };
 
     /* the metrics table: metrics.csv's columns, the VAE's and the AAE's when they apply */
@@ -726,8 +732,8 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
     snprintf(subtitle, sizeof subtitle, "%d epoch%s; after the last, validation %s %.6f, mse %.6f",
              r->done, r->done == 1 ? "" : "s", r->loss_label, r->val_loss[r->done - 1],
              r->val_mse[r->done - 1]);
-    snprintf(footer, sizeof footer, "written by aekit %s; the run folder %s also holds "
-             "model.safetensors and metrics.csv", AEKIT_VERSION, s->out);
+    snprintf(footer, sizeof footer, "written by aekit %s; the run folder %s also holds %s and %s",
+             AEKIT_VERSION, s->out, run_files[RUN_MODEL], run_files[RUN_METRICS]);
     html_report page = {
         .title = title, .subtitle = subtitle,
         .settings = set, .nsettings = ns,
@@ -737,7 +743,7 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
         .details_title = "Layers", .details_text = layers,
         .footer = footer,
     };
-    cli_join_path(path, sizeof path, s->out, "index.html");
+    run_path(path, sizeof path, s->out, RUN_INDEX);
     ae_error err = {{0}};
     int rc = html_report_write(path, &page, &err);
     free(text);
@@ -746,16 +752,15 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
     return rc == 0 ? 0 : cli_fail(EXIT_ERROR, "train", "%s", err.msg);
 }
 
-static void print_done(const train_run *r, double seconds, const run_picture *pics, int npics,
-                       int have_index)
+static void print_done(const train_run *r, double seconds, const run_picture *pics, int npics)
 {
     printf("done: %d epoch%s in %.1f s, val loss %.4f, val mse %.4f\n", r->done,
            r->done == 1 ? "" : "s", seconds, r->val_loss[r->done - 1], r->val_mse[r->done - 1]);
     printf("run folder: %s\n", cli_text(r->out_dir));
-    if (have_index) printf("  %-20s one page showing the run (open it in a browser)\n", "index.html");
-    printf("  model.safetensors    the trained model (aekit info / eval / reconstruct)\n");
-    printf("  metrics.csv          losses and speed per epoch\n");
-    printf("  loss.png             training and validation loss per epoch\n");
+    printf("  %-20s one page showing the run (open it in a browser)\n", run_files[RUN_INDEX]);
+    printf("  %-20s the trained model (aekit info / eval / reconstruct)\n", run_files[RUN_MODEL]);
+    printf("  %-20s losses and speed per epoch\n", run_files[RUN_METRICS]);
+    printf("  %-20s training and validation loss per epoch\n", run_files[RUN_LOSS_PLOT]);
     for (int i = 0; i < npics; i++) printf("  %-20s %s\n", pics[i].file, pics[i].caption);
 }
 
@@ -771,24 +776,86 @@ static const char *loss_label(const ae_model *m)
     return "loss";
 }
 
+/* The rows of a run of `epochs` epochs (r->epochs; none done yet): one
+ * allocation the caller frees, or NULL after printing the error. */
+static double *run_start(train_run *r, const train_settings *s, const ae_model *m, int epochs,
+                         char *title, size_t title_size)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(title, title_size, "%s on %s: loss per epoch", base_name(s->label), base_name(s->data));
+    r->out_dir = s->out;
+    r->title = title;
+    r->loss_label = loss_label(m);
+    r->epochs = epochs;
+    r->tty = isatty(STDERR_FILENO);
+    r->variational = ae_model_is_variational(m);
+    r->adversarial = ae_model_is_adversarial(m);
+    double *rows = calloc((size_t)epochs * 8, sizeof *rows);
+    if (!rows) {
+        cli_fail(EXIT_ERROR, "train", "out of memory for %d epochs", epochs);
+        return NULL;
+    }
+    double **cols[8] = { &r->train_loss, &r->val_loss, &r->val_mse, &r->seconds, &r->ips,
+                         &r->val_recon, &r->val_kl, &r->disc_acc };
+    for (int i = 0; i < 8; i++) *cols[i] = rows + (size_t)i * epochs;
+    return rows;
+}
+
+/* Ctrl-C and SIGTERM stop training after the current step, and the
+ * pictures between two of them, until the folder is complete. */
+static const int stop_signals[2] = { SIGINT, SIGTERM };
+
+static void catch_stops(struct sigaction old[2])
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;             /* a second Ctrl-C ends the process */
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 2; i++) {
+        sigaction(stop_signals[i], &sa, &old[i]);
+        if (old[i].sa_handler == SIG_IGN)   /* started with it ignored (nohup, &): keep it so */
+            sigaction(stop_signals[i], &old[i], NULL);
+    }
+}
+
+static void restore_stops(const struct sigaction old[2])
+{
+    for (int i = 0; i < 2; i++) sigaction(stop_signals[i], &old[i], NULL);
+}
+
+/* With the model saved: the pictures, then index.html, and the closing
+ * lines. A stop or a failing write on the way leaves a folder that
+ * model.safetensors and metrics.csv are enough to finish (finish_run). */
+static int write_results(ae_model *m, const ae_dataset *test, const train_settings *s,
+                         const train_run *r, double seconds)
+{
+    run_picture pics[MAX_PICTURES];
+    int npics = 0;
+    int status = write_pictures(m, test, s, pics, &npics);
+    if (status == EXIT_OK && interrupted) status = PICTURES_STOPPED;
+    if (status == EXIT_OK) status = write_index(r, m, s, pics, npics);
+    if (status == EXIT_OK) {
+        print_done(r, seconds, pics, npics);
+        return EXIT_OK;
+    }
+    if (status != PICTURES_STOPPED) return status;
+    char path[4200];
+    run_path(path, sizeof path, s->out, RUN_MODEL);
+    return cli_fail(128 + interrupted, "train", "%s: stopped after training: the model is saved (%s), "
+                    "not all the pictures are; aekit train --resume %s writes them",
+                    interrupted == SIGTERM ? "SIGTERM" : "Ctrl-C", path, s->out);
+}
+
 static int run_training(ae_model *m, const ae_dataset *train, const ae_dataset *test,
                         const train_settings *s, ae_train_state *resume)
 {
-    train_run r = {0};
-    char title[512], path[4096];
-    snprintf(title, sizeof title, "%s on %s: loss per epoch", base_name(s->label), base_name(s->data));
-    r.out_dir = s->out;
-    r.title = title;
-    r.loss_label = loss_label(m);
-    r.epochs = s->opt.epochs;
-    r.tty = isatty(STDERR_FILENO);
-    r.variational = ae_model_is_variational(m);
-    r.adversarial = ae_model_is_adversarial(m);
-    double *rows = calloc((size_t)r.epochs * 8, sizeof *rows);
-    if (!rows) return cli_fail(EXIT_ERROR, "train", "out of memory for %d epochs", r.epochs);
+    train_run r;
+    char title[512], path[4200];
+    double *rows = run_start(&r, s, m, s->opt.epochs, title, sizeof title);
+    if (!rows) return EXIT_ERROR;
     double **cols[8] = { &r.train_loss, &r.val_loss, &r.val_mse, &r.seconds, &r.ips,
                          &r.val_recon, &r.val_kl, &r.disc_acc };
-    for (int i = 0; i < 8; i++) *cols[i] = rows + (size_t)i * r.epochs;
     double seconds_before = 0;
     if (resume) {                           /* the finished epochs' reports */
         ae_train_position pos;
@@ -806,19 +873,8 @@ static int run_training(ae_model *m, const ae_dataset *train, const ae_dataset *
         r.steps = pos.steps;
     }
 
-    /* Ctrl-C and SIGTERM stop after the current step (and a checkpoint) */
-    const int sigs[2] = { SIGINT, SIGTERM };
-    struct sigaction sa, old_sa[2];
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sa.sa_flags = SA_RESETHAND;             /* a second Ctrl-C ends the process */
-    sigemptyset(&sa.sa_mask);
-    for (int i = 0; i < 2; i++) {
-        sigaction(sigs[i], &sa, &old_sa[i]);
-        if (old_sa[i].sa_handler == SIG_IGN) /* started with it ignored (nohup, &): keep it so */
-            sigaction(sigs[i], &old_sa[i], NULL);
-    }
-
+    struct sigaction old_sa[2];
+    catch_stops(old_sa);
     ae_error err = {{0}};
     double start = cli_now();
     int rc = resume ? ae_train_resume(m, train, test, &s->opt, resume, on_progress, &r, &err)
@@ -839,34 +895,25 @@ static int run_training(ae_model *m, const ae_dataset *train, const ae_dataset *
         status = cli_fail(EXIT_ERROR, "train", "%s%s%s", r.err.msg,
                           have_ckpt ? "; checkpoint kept: resume with aekit train --resume " : "",
                           have_ckpt ? s->out : "");
-    else if (interrupted)
+    else if (r.done < r.epochs && interrupted)  /* all epochs done: a finished run */
         status = cli_fail(128 + interrupted, "train", "%s: stopped at epoch %d/%d, step %d/%d; checkpoint "
                           "written, resume with: aekit train --resume %s", sig, r.last_epoch, r.epochs,
                           r.last_step, r.steps, s->out);
     else if (r.done == 0)
         status = cli_fail(EXIT_ERROR, "train", "training finished without completing an epoch");
-    /* the model, then the pictures and index.html; the signals still stop
-     * the run, and the checkpoint (of the finished run: on_progress) stays
-     * until index.html is written, so a run stopped or failing on the way
-     * is finished by aekit train --resume */
-    run_picture pics[MAX_PICTURES];
-    int npics = 0, have_index = 0;
-    cli_join_path(path, sizeof path, s->out, "model.safetensors");
+    /* the model first: it and metrics.csv are all that --resume needs to
+     * finish the folder, so the checkpoint goes once the model is saved
+     * (no more disk than the model's is ever needed after training) */
+    run_path(path, sizeof path, s->out, RUN_MODEL);
     if (status == EXIT_OK && store_results(m, &r, seconds) != 0) status = EXIT_ERROR;
     if (status == EXIT_OK && ae_model_save(m, path, &err) != 0)
         status = cli_fail(EXIT_ERROR, "train", "%s%s%s", err.msg,
                           have_ckpt ? "; the checkpoint is kept: " : "", have_ckpt ? s->checkpoint : "");
-    else if (status == EXIT_OK && (status = write_pictures(m, test, s, pics, &npics)) == EXIT_OK &&
-             !interrupted && (status = write_index(&r, m, s, pics, npics)) == EXIT_OK)
-        have_index = 1;
-    if (have_index) remove(s->checkpoint);  /* finished: nothing left to resume */
-    for (int i = 0; i < 2; i++) sigaction(sigs[i], &old_sa[i], NULL);
-    if (have_index)
-        print_done(&r, seconds, pics, npics, have_index);
-    else if (status == EXIT_OK || status == PICTURES_STOPPED)
-        status = cli_fail(128 + interrupted, "train", "%s: stopped after training: the model is saved (%s), "
-                          "not all the pictures are; aekit train --resume %s writes them",
-                          interrupted == SIGTERM ? "SIGTERM" : "Ctrl-C", path, s->out);
+    else if (status == EXIT_OK) {
+        remove(s->checkpoint);
+        status = write_results(m, test, s, &r, seconds);
+    }
+    restore_stops(old_sa);
     free(rows);
     return status;
 }
@@ -879,7 +926,7 @@ static int conflict(const train_settings *s, const args *a, const char *flag, co
     const char *given = NULL;
     args_string(a, flag, NULL, &given);
     return cli_fail(EXIT_USAGE, "train", "--resume %s: --%s %s conflicts with the run's %s (a resumed "
-                    "run keeps the settings in its checkpoint: leave --%s out)", s->resume, flag,
+                    "run keeps the settings it was started with: leave --%s out)", s->resume, flag,
                     given ? given : "", stored, flag);
 }
 
@@ -888,7 +935,8 @@ static int same_noise(const ae_noise *a, const ae_noise *b)
     return a->kind == b->kind && a->mean == b->mean && a->std == b->std && a->p == b->p;
 }
 
-/* Checks the flags given with --resume against the run's settings. */
+/* Checks the flags given with --resume against the run's settings (a
+ * clip_grad of NaN: not known, not checked). */
 static int check_resume_flags(const args *a, const train_settings *given, const train_settings *run,
                               const ae_model *m)
 {
@@ -910,14 +958,18 @@ static int check_resume_flags(const args *a, const train_settings *given, const 
     if (args_given(a, "epochs") && g->epochs != o->epochs) return conflict(given, a, "epochs", buf);
     snprintf(buf, sizeof buf, "%d", o->batch);
     if (args_given(a, "batch") && g->batch != o->batch) return conflict(given, a, "batch", buf);
+    /* numbers as the model's metadata records them (%g) */
+    char given_text[64];
     snprintf(buf, sizeof buf, "%g", o->lr);
-    if (args_given(a, "lr") && g->lr != o->lr) return conflict(given, a, "lr", buf);
+    snprintf(given_text, sizeof given_text, "%g", g->lr);
+    if (args_given(a, "lr") && strcmp(given_text, buf) != 0) return conflict(given, a, "lr", buf);
     if (args_given(a, "optimizer") && g->optimizer != o->optimizer)
         return conflict(given, a, "optimizer", optimizer_names[o->optimizer]);
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)o->seed);
     if (args_given(a, "seed") && g->seed != o->seed) return conflict(given, a, "seed", buf);
     snprintf(buf, sizeof buf, "%g", o->clip_grad);
-    if (args_given(a, "clip-grad") && g->clip_grad != o->clip_grad)
+    snprintf(given_text, sizeof given_text, "%g", g->clip_grad);
+    if (args_given(a, "clip-grad") && !isnan(o->clip_grad) && strcmp(given_text, buf) != 0)
         return conflict(given, a, "clip-grad", o->clip_grad > 0 ? buf : "(none)");
     if (args_given(a, "task") && given->task != run->task)
         return conflict(given, a, "task", task_names[run->task]);
@@ -942,7 +994,7 @@ static int check_resume_flags(const args *a, const train_settings *given, const 
 static int check_writable(const char *dir)
 {
     char probe[4200];
-    cli_join_path(probe, sizeof probe, dir, "metrics.csv");
+    run_path(probe, sizeof probe, dir, RUN_METRICS);
     ae_atomic_file af;
     ae_error err = {{0}};
     if (ae_atomic_open(&af, probe, &err) != 0)
@@ -972,29 +1024,178 @@ static int claim_out_folder(const train_settings *s, int force, run_lock *lock)
     return 0;
 }
 
-/* Refuses a run whose --out lies inside its data set's folder. */
-static int check_run_data(const train_settings *s)
+/* The checks of cli_check_io for the run folder named by `flag`: it is not
+ * inside the data set's folder, and (once it exists) each run file in it
+ * may be replaced (not a folder, device, FIFO...) and is no --model file
+ * or --init model. */
+static int check_run_files(const train_settings *s, const char *flag)
 {
-    char path[4200];
-    cli_join_path(path, sizeof path, s->out, "");   /* "DIR/": the folder counts */
-    cli_file out[] = { { "--out", path } };
-    return cli_check_data_outputs("train", s->data, out, 1);
+    char paths[RUN_FILES][4200];
+    cli_file outs[RUN_FILES + 1] = { { flag, s->out, 1 } };
+    struct stat st;
+    int n = 1;
+    if (stat(s->out, &st) == 0 && S_ISDIR(st.st_mode))
+        for (int f = 0; f < RUN_FILES; f++, n++) {
+            run_path(paths[f], sizeof paths[f], s->out, f);
+            outs[n] = (cli_file){ flag, paths[f], 0 };
+        }
+    cli_file in[] = { { "--model", s->preset ? NULL : s->model, 0 }, { "--init", s->init, 0 } };
+    return cli_check_io("train", in, 2, outs, n, s->data);
 }
 
-/* Refuses a --model file or an --init model that is one of the files the
- * run writes into --out (it would be replaced). */
-static int check_run_inputs(const train_settings *s)
+/* The run's settings a model or checkpoint written by aekit train records
+ * (data set, model name, task, --init) into s; an error naming `file`
+ * when they are missing. */
+static int settings_from_meta(train_settings *s, const ae_model *m, const char *file)
 {
-    enum { MAX_FILES = 16 };
-    char paths[MAX_FILES][4200];
-    cli_file outs[MAX_FILES];
-    int n = 0;
-    for (const char *const *f = run_files; *f && n < MAX_FILES; f++, n++) {
-        cli_join_path(paths[n], sizeof paths[n], s->out, *f);
-        outs[n] = (cli_file){ "--out", paths[n] };
+    const char *data = ae_model_meta(m, "aekit.train.data"), *label = ae_model_meta(m, "aekit.train.model");
+    const char *task = ae_model_meta(m, "aekit.train.task"), *init = ae_model_meta(m, "aekit.train.init");
+    if (!data || !label || !task || !init)
+        return cli_fail(EXIT_ERROR, "train", "--resume %s: %s lacks the aekit.train.* settings "
+                        "(not written by aekit train)", s->out, file);
+    s->data = data;
+    snprintf(s->label, sizeof s->label, "%s", label);
+    s->task = strcmp(task, "denoise") == 0 ? TASK_DENOISE : TASK_RECONSTRUCT;
+    s->init = strcmp(init, "none") != 0 ? init : NULL;
+    return 0;
+}
+
+/* Reads metrics.csv (as write_metrics writes it) into r: exactly r->epochs
+ * rows, epochs 1, 2, ... Prints the error naming the file and line. */
+static int read_metrics(const char *path, train_run *r)
+{
+    enum { LINE_MAX_LEN = 1024 };
+    ae_error err = {{0}};
+    FILE *f = ae_open_file(path, &err);
+    if (!f) return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
+    double *cols[METRICS_COLUMNS - 1] = { r->train_loss, r->val_loss, r->val_mse, r->seconds, r->ips,
+                                          r->val_recon, r->val_kl, r->disc_acc };
+    char line[LINE_MAX_LEN];
+    int lineno = 0, rc = 0;
+    const char *why = NULL;
+    r->done = 0;
+    while (!why && fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == 0 || line[len - 1] != '\n') { why = "a line is cut or too long"; break; }
+        line[len - 1] = '\0';
+        if (lineno == 1) {
+            if (strcmp(line, METRICS_HEADER) != 0) why = "not the header aekit train writes";
+            continue;
+        }
+        if (r->done == r->epochs) { why = "more rows than the model's epochs"; break; }
+        char *p = line, *end;
+        errno = 0;
+        long epoch = strtol(p, &end, 10);
+        if (end == p || *end != ',' || epoch != r->done + 1) { why = "not the next epoch"; break; }
+        for (int c = 0; c < METRICS_COLUMNS - 1 && !why; c++) {
+            p = end + 1;
+            cols[c][r->done] = strtod(p, &end);
+            if (end == p || *end != (c == METRICS_COLUMNS - 2 ? '\0' : ',')) why = "not a number";
+        }
+        if (!why) r->done++;
     }
-    cli_file in[] = { { "--model", s->preset ? NULL : s->model }, { "--init", s->init } };
-    return cli_check_files("train", in, 2, outs, n);
+    if (!why && ferror(f)) rc = cli_fail(EXIT_ERROR, "train", "%s: cannot read: %s", path, strerror(errno));
+    fclose(f);
+    if (why)
+        return cli_fail(EXIT_ERROR, "train", "%s:%d: %s: not the metrics.csv aekit train writes",
+                        path, lineno, why);
+    if (rc == 0 && r->done != r->epochs)
+        rc = cli_fail(EXIT_ERROR, "train", "%s: %d epochs, the model's run trained %d", path, r->done,
+                      r->epochs);
+    return rc;
+}
+
+/* aekit train --resume DIR on a folder whose training is done: the model
+ * is saved, with the run's settings in its metadata, and metrics.csv holds
+ * its epochs, but a stop or a failed write came before the pictures and
+ * index.html were all written. Draws them from those two files; nothing is
+ * trained and the model stays as it is. The lock is held. */
+static int finish_run(const args *a, const train_settings *given)
+{
+    train_settings s = *given, run;
+    s.out = given->resume;
+    char model_path[4200], metrics_path[4200], loss_path[4200], title[512];
+    run_path(model_path, sizeof model_path, s.out, RUN_MODEL);
+    run_path(metrics_path, sizeof metrics_path, s.out, RUN_METRICS);
+    run_path(loss_path, sizeof loss_path, s.out, RUN_LOSS_PLOT);
+    ae_model *m = NULL;
+    int rc = cli_load_model("train", model_path, &m);
+    if (rc) return rc;
+    const char *epochs = ae_model_meta(m, "aekit.result.epochs"), *val_loss = ae_model_meta(m, "aekit.result.val_loss");
+    const char *seed = ae_model_meta(m, "aekit.train.seed"), *val_images = ae_model_meta(m, "aekit.train.val_images");
+    if ((rc = settings_from_meta(&s, m, model_path))) goto done;
+    if (!epochs || !val_loss || !seed || !val_images || atoi(epochs) < 1 || atoi(val_images) < 1) {
+        rc = cli_fail(EXIT_ERROR, "train", "--resume %s: %s lacks the aekit.result.* results (not a "
+                      "finished run of aekit train)", s.out, model_path);
+        goto done;
+    }
+    /* the settings as recorded, to check the flags given against */
+    run = s;
+    const char *v;
+    run.opt.epochs = (v = ae_model_meta(m, "aekit.train.epochs")) ? atoi(v) : 0;
+    run.opt.batch = (v = ae_model_meta(m, "aekit.train.batch")) ? atoi(v) : 0;
+    run.opt.lr = (v = ae_model_meta(m, "aekit.train.lr")) ? strtod(v, NULL) : NAN;
+    run.opt.seed = strtoull(seed, NULL, 10);
+    run.opt.clip_grad = (v = ae_model_meta(m, "aekit.train.clip_grad")) ? strtod(v, NULL) : NAN;
+    v = ae_model_meta(m, "aekit.train.optimizer");
+    for (int i = 0; optimizer_names[i]; i++)
+        if (v && strcmp(v, optimizer_names[i]) == 0) run.opt.optimizer = (ae_optimizer)i;
+    cli_model_noise(m, &run.opt.noise);
+    if ((rc = check_resume_flags(a, given, &run, m))) goto done;
+    s.noise = run.opt.noise;
+    s.opt.noise = s.noise;
+    s.opt.seed = run.opt.seed;              /* the samples' latents */
+    if (!args_given(a, "threads") && (v = ae_model_meta(m, "aekit.train.threads")))
+        s.opt.threads = atoi(v);            /* the run's, shown in index.html */
+    s.val_limit = atoi(val_images);
+    const char *train_images = ae_model_meta(m, "aekit.train.train_images");
+    if (args_given(a, "limit") && (!train_images || given->limit != atoi(train_images))) {
+        rc = conflict(given, a, "limit", train_images ? train_images : "?");
+        goto done;
+    }
+    if (args_given(a, "val-limit") && given->val_limit != s.val_limit) {
+        rc = conflict(given, a, "val-limit", val_images);
+        goto done;
+    }
+    if ((rc = check_writable(s.out)) || (rc = check_run_files(&s, "--resume"))) goto done;
+
+    train_run r;
+    double *rows = run_start(&r, &s, m, atoi(epochs), title, sizeof title);
+    if (!rows) { rc = EXIT_ERROR; goto done; }
+    ae_dataset *test = NULL;
+    if ((rc = read_metrics(metrics_path, &r)) == 0) {
+        char last[64];
+        snprintf(last, sizeof last, "%.6f", r.val_loss[r.done - 1]);
+        if (strcmp(last, val_loss) != 0)
+            rc = cli_fail(EXIT_ERROR, "train", "%s: the last epoch's val_loss %s is not the model's %s (%s "
+                          "is not this run's)", metrics_path, last, val_loss, metrics_path);
+    }
+    if (rc == 0 && (rc = open_split(s.data, AE_SPLIT_TEST, s.val_limit, m, &test)) == 0 &&
+        test->n != s.val_limit)
+        rc = cli_fail(EXIT_ERROR, "train", "--data %s: the test set has %d images, the run validated on %d",
+                      s.data, test->n, s.val_limit);
+    if (rc == 0) {
+        double seconds = 0;
+        for (int e = 0; e < r.done; e++) seconds += r.seconds[e];
+        args_print_notes();
+        fprintf(stderr, "finishing %s in %s: all %d epochs were done and the model is saved; drawing the "
+                "pictures\n", cli_text(s.label), cli_text(s.out), r.done);
+        struct sigaction old_sa[2];
+        catch_stops(old_sa);
+        struct stat st;
+        ae_error err = {{0}};
+        if (lstat(loss_path, &st) != 0 && write_loss_plot(&r, &err) != 0)
+            rc = cli_fail(EXIT_ERROR, "train", "%s", err.msg);
+        else
+            rc = write_results(m, test, &s, &r, seconds);
+        restore_stops(old_sa);
+    }
+    if (test) ae_dataset_free(test);
+    free(rows);
+done:
+    ae_model_free(m);
+    return rc;
 }
 
 /* aekit train --resume DIR: the run's settings from its checkpoint; the
@@ -1002,33 +1203,35 @@ static int check_run_inputs(const train_settings *s)
 static int resume_training(const args *a, train_settings *given, run_lock *lock)
 {
     train_settings s = *given;
-    cli_join_path(s.checkpoint, sizeof s.checkpoint, given->resume, "checkpoint.safetensors");
+    run_path(s.checkpoint, sizeof s.checkpoint, given->resume, RUN_CHECKPOINT);
     struct stat st;
     int rc;
     if (stat(given->resume, &st) == 0 && S_ISDIR(st.st_mode) &&
         (rc = run_lock_take(lock, "--resume", given->resume)))
         return rc;
-    if (stat(s.checkpoint, &st) != 0)
+    if (stat(s.checkpoint, &st) != 0) {
+        int e = errno;
+        char model[4200], index[4200];
+        run_path(model, sizeof model, given->resume, RUN_MODEL);
+        run_path(index, sizeof index, given->resume, RUN_INDEX);
+        if (e == ENOENT && stat(model, &st) == 0 && stat(index, &st) != 0) {
+            run_remove_temps(given->resume);
+            return finish_run(a, given);    /* trained and saved, not all drawn */
+        }
+        if (e == ENOENT && stat(model, &st) == 0)
+            return cli_fail(EXIT_ERROR, "train", "--resume %s: the run is finished (%s and %s are written): "
+                            "nothing to resume", given->resume, model, index);
         return cli_fail(EXIT_ERROR, "train", "--resume %s: no checkpoint to resume from (%s: %s)",
-                        given->resume, s.checkpoint, strerror(errno));
+                        given->resume, s.checkpoint, strerror(e));
+    }
     run_remove_temps(given->resume);        /* the lock says no one is writing them */
     ae_model *m = NULL;
     ae_train_state *state = NULL;
     ae_error err = {{0}};
     if (ae_checkpoint_load(s.checkpoint, &m, &s.opt, &state, &err) != 0)
         return cli_fail(EXIT_ERROR, "train", "--resume %s: %s", given->resume, err.msg);
-    const char *data = ae_model_meta(m, "aekit.train.data"), *label = ae_model_meta(m, "aekit.train.model");
-    const char *task = ae_model_meta(m, "aekit.train.task"), *init = ae_model_meta(m, "aekit.train.init");
-    if (!data || !label || !task || !init) {
-        rc = cli_fail(EXIT_ERROR, "train", "--resume %s: %s lacks the aekit.train.* settings "
-                      "(not written by aekit train)", given->resume, s.checkpoint);
-        goto done;
-    }
     s.out = given->resume;
-    s.data = data;
-    snprintf(s.label, sizeof s.label, "%s", label);
-    s.task = strcmp(task, "denoise") == 0 ? TASK_DENOISE : TASK_RECONSTRUCT;
-    s.init = strcmp(init, "none") != 0 ? init : NULL;
+    if ((rc = settings_from_meta(&s, m, s.checkpoint))) goto done;
     s.noise = s.opt.noise;
     if ((rc = check_resume_flags(a, given, &s, m))) goto done;
     /* what a resumed run may change */
@@ -1041,7 +1244,7 @@ static int resume_training(const args *a, train_settings *given, run_lock *lock)
         s.opt.checkpoint_epochs = given->opt.checkpoint_epochs;
     }
     s.opt.checkpoint = s.checkpoint;
-    if ((rc = check_writable(s.out)) || (rc = check_run_data(&s))) goto done;
+    if ((rc = check_writable(s.out)) || (rc = check_run_files(&s, "--resume"))) goto done;
     s.limit = args_given(a, "limit") ? given->limit : pos.train_images;
     s.val_limit = args_given(a, "val-limit") ? given->val_limit : pos.val_images;
 
@@ -1052,6 +1255,7 @@ static int resume_training(const args *a, train_settings *given, run_lock *lock)
         if (s.opt.threads != stored_threads)
             snprintf(threads, sizeof threads, " (with %d threads instead of %d: no longer bit-identical)",
                      s.opt.threads, stored_threads);
+        args_print_notes();
         if (pos.epoch > s.opt.epochs)
             fprintf(stderr, "resuming %s in %s: all %d epochs were done%s\n", cli_text(s.label), cli_text(s.out),
                     s.opt.epochs, threads);
@@ -1073,14 +1277,14 @@ static int new_training(const args *a, train_settings *given, run_lock *lock)
     train_settings s = *given;
     int rc, force = args_given(a, "force");
     s.preset = preset_for(&s);
-    cli_join_path(s.checkpoint, sizeof s.checkpoint, s.out, "checkpoint.safetensors");
+    run_path(s.checkpoint, sizeof s.checkpoint, s.out, RUN_CHECKPOINT);
     s.opt.checkpoint = s.checkpoint;
 
     struct stat st;
     int have_dir = stat(s.out, &st) == 0;
     if (have_dir && !S_ISDIR(st.st_mode))
         return cli_fail(EXIT_ERROR, "train", "--out %s: exists and is not a folder", s.out);
-    if ((rc = check_run_inputs(&s)) || (rc = check_run_data(&s))) return rc;
+    if ((rc = check_run_files(&s, "--out"))) return rc;
     if (have_dir && (rc = claim_out_folder(&s, force, lock))) return rc;
 
     ae_model *m = NULL;
@@ -1114,6 +1318,7 @@ static int new_training(const args *a, train_settings *given, run_lock *lock)
         (rc = cli_make_dirs("train", s.out)) == 0 && (rc = claim_out_folder(&s, force, lock)) == 0 &&
         (!force || (rc = run_files_remove(s.out)) == 0) && (rc = check_writable(s.out)) == 0) {
         run_remove_temps(s.out);            /* a killed run's; the lock says no one is writing them */
+        args_print_notes();
         print_start(&s, m, train, test);
         rc = run_training(m, train, test, &s, NULL);
     }

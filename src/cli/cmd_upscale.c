@@ -66,11 +66,11 @@ int cmd_upscale(int argc, char **argv)
     const char *data = o.data;
     int n = o.n;
     ae_dataset *test = NULL;
-    cli_file outs[] = { { "--out", o.out } };
-    if ((rc = cli_data_for("upscale", data, o.m, o.model_path, &data)) == 0 &&
-        (rc = cli_check_data_outputs("upscale", data, outs, 1)) == 0 &&
+    cli_file outs[] = { { "--out", o.out, 0 } };
+    if ((rc = cli_data_for("upscale", data, o.m, o.model_path, outs, 1, &data)) == 0 &&
         (rc = cli_open_test_set("upscale", data, 0, o.m, &test)) == 0) {
         if (n > test->n) n = test->n;
+        args_print_notes();
         rc = pic_rows("upscale", o.m, test, 0, n, &o.nz, o.threads, o.out, NULL);
         if (rc == 0)
             printf("%s: %d test images of %s, rows: low-res input%s, upscaled, original\n", cli_text(o.out), n,

@@ -2,6 +2,7 @@
  * a model and a test set. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cli.h"
+#include "core/file_open.h"
 #include "core/utf8.h"
 #include "data/dataset.h"
 #include "data/image_folder.h"
@@ -16,6 +17,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
+int cli_char_escaped(unsigned cp)
+{
+    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e ||
+           cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 /* The escape for code point cp (of n bytes at s), or "" to keep it. */
 static void escape_one(unsigned cp, const unsigned char *s, size_t n, char *out, size_t size)
 {
@@ -23,12 +30,13 @@ static void escape_one(unsigned cp, const unsigned char *s, size_t n, char *out,
     out[0] = '\0';
     if (n == 0)                                 /* not UTF-8: the raw byte */
         snprintf(out, size, "\\x%02x", s[0]);
+    else if (!cli_char_escaped(cp))
+        return;
     else if (cp < 0x20 && names[cp][0])
         snprintf(out, size, "%s", names[cp]);
     else if (cp < 0x20 || cp == 0x7f)
         snprintf(out, size, "\\x%02x", cp);
-    else if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
-             (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+    else
         snprintf(out, size, "\\u%04x", cp);
 }
 
@@ -77,6 +85,7 @@ int cli_fail(int code, const char *cmd, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     cli_escape(shown, sizeof shown, msg);
+    args_drop_notes();
     fflush(stdout);
     if (cmd) fprintf(stderr, "aekit %s: %s\n", cmd, shown);
     else     fprintf(stderr, "aekit: %s\n", shown);
@@ -182,37 +191,6 @@ const char *cli_model_data(const ae_model *m)
     return d && *d ? d : NULL;
 }
 
-int cli_data_for(const char *cmd, const char *given, const ae_model *m, const char *model_path,
-                 const char **out)
-{
-    *out = given ? given : cli_model_data(m);
-    if (!*out)
-        return cli_fail(EXIT_USAGE, cmd, "--data NAME|DIR is required (%s does not record "
-                        "the data set it was trained on)", model_path);
-    return 0;
-}
-
-int cli_check_out_file(const char *cmd, const char *what, const char *path)
-{
-    char dir[4096];
-    const char *label = what ? what : "";
-    const char *sep = what ? " " : "";
-    if (!*path) return cli_fail(EXIT_USAGE, cmd, "%s%sempty file name", label, what ? ": " : "");
-    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
-        return cli_fail(EXIT_ERROR, cmd, "%s%s%s: path too long", label, sep, path);
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return cli_fail(EXIT_ERROR, cmd, "%s%s%s: is a folder", label, sep, path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) return 0;
-    if (slash == dir) slash[1] = '\0'; else *slash = '\0';
-    if (stat(dir, &st) != 0)
-        return cli_fail(EXIT_ERROR, cmd, "%s%s%s: folder %s: %s", label, sep, path, dir, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return cli_fail(EXIT_ERROR, cmd, "%s%s%s: %s is not a folder", label, sep, path, dir);
-    return 0;
-}
-
 /* The folder holding path's entry and the entry's name. */
 static const char *split_path(const char *path, char *dir, size_t size)
 {
@@ -230,12 +208,41 @@ static int same_inode(const struct stat *a, const struct stat *b)
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-int cli_check_files(const char *cmd, const cli_file *inputs, int nin, const cli_file *outputs, int nout)
+/* An output file can take the place of the entry at its path: none, a
+ * regular file, or a symlink (the rename replaces the link, not its
+ * target) to a regular file or to nothing. A folder, a device, FIFO or
+ * socket, or a link to one, is refused: as root, --out /dev/null would put
+ * a PNG in place of /dev/null. Its folder must exist. */
+static int check_out_file(const char *cmd, const cli_file *o)
+{
+    char dir[4096];
+    const char *what = o->what, *path = o->path;
+    if (!*path) return cli_fail(EXIT_USAGE, cmd, "%s: empty file name", what);
+    if (strlen(path) >= sizeof dir) return cli_fail(EXIT_ERROR, cmd, "%s %s: path too long", what, path);
+    struct stat st, target;
+    if (lstat(path, &st) == 0) {
+        int link = S_ISLNK(st.st_mode), dangling = link && stat(path, &target) != 0;
+        if (link && !dangling) st = target;
+        if (!dangling && !S_ISREG(st.st_mode))
+            return cli_fail(EXIT_ERROR, cmd, "%s %s: %s%s, not a regular file (aekit writes regular files "
+                            "only)", what, path, link ? "a symbolic link to " : "is ", ae_file_kind(st.st_mode));
+    }
+    split_path(path, dir, sizeof dir);
+    if (stat(dir, &st) != 0)
+        return cli_fail(EXIT_ERROR, cmd, "%s %s: folder %s: %s", what, path, dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return cli_fail(EXIT_ERROR, cmd, "%s %s: %s is not a folder", what, path, dir);
+    return 0;
+}
+
+/* Refuses an output that would replace an input (the same file by device
+ * and inode, or the input's symlink) and two outputs naming one file. */
+static int check_same_files(const char *cmd, const cli_file *inputs, int nin, const cli_file *outputs, int nout)
 {
     for (int i = 0; i < nout; i++) {
         const cli_file *o = &outputs[i];
         struct stat out;
-        if (!o->path || lstat(o->path, &out) != 0) continue;
+        if (!o->path || o->folder || lstat(o->path, &out) != 0) continue;
         /* the rename replaces the entry o->path: the file it names now,
          * or the symlink (the file behind a symlink stays) */
         for (int k = 0; k < nin; k++) {
@@ -251,7 +258,7 @@ int cli_check_files(const char *cmd, const cli_file *inputs, int nin, const cli_
     for (int i = 0; i < nout; i++)
         for (int k = i + 1; k < nout; k++) {
             const cli_file *a = &outputs[i], *b = &outputs[k];
-            if (!a->path || !b->path) continue;
+            if (!a->path || !b->path || a->folder || b->folder) continue;
             char da[4096], db[4096];
             const char *na = split_path(a->path, da, sizeof da), *nb = split_path(b->path, db, sizeof db);
             struct stat sa, sb;
@@ -284,7 +291,11 @@ static int inside_folder(const char *dir, const struct stat *root)
     return 0;
 }
 
-int cli_check_data_outputs(const char *cmd, const char *data, const cli_file *outputs, int nout)
+/* Refuses outputs inside the folder of data set `data` (a name or a path):
+ * aekit only reads data sets, and an output there could replace or add a
+ * data file. Nothing is refused when `data` is not found (opening it
+ * reports that). */
+static int check_data_outputs(const char *cmd, const char *data, const cli_file *outputs, int nout)
 {
     char folder[DATASET_PATH_SIZE], dir[4096];
     struct stat root;
@@ -294,7 +305,8 @@ int cli_check_data_outputs(const char *cmd, const char *data, const cli_file *ou
     for (int i = 0; i < nout; i++) {
         const cli_file *o = &outputs[i];
         if (!o->path) continue;
-        split_path(o->path, dir, sizeof dir);
+        if (o->folder) snprintf(dir, sizeof dir, "%s", o->path);
+        else           split_path(o->path, dir, sizeof dir);
         int named = strcmp(data, folder) != 0;    /* a name: say where it is */
         if (inside_folder(dir, &root))
             return cli_fail(EXIT_ERROR, cmd, "%s %s: inside the folder of data set %s%s%s%s, which aekit "
@@ -302,6 +314,27 @@ int cli_check_data_outputs(const char *cmd, const char *data, const cli_file *ou
                             named ? " (" : "", named ? folder : "", named ? ")" : "");
     }
     return 0;
+}
+
+int cli_check_io(const char *cmd, const cli_file *inputs, int nin, const cli_file *outputs, int nout,
+                 const char *data)
+{
+    int rc;
+    for (int i = 0; i < nout; i++)
+        if (outputs[i].path && !outputs[i].folder && (rc = check_out_file(cmd, &outputs[i]))) return rc;
+    if ((rc = check_same_files(cmd, inputs, nin, outputs, nout))) return rc;
+    return check_data_outputs(cmd, data, outputs, nout);
+}
+
+int cli_data_for(const char *cmd, const char *given, const ae_model *m, const char *model_path,
+                 const cli_file *outputs, int nout, const char **out)
+{
+    *out = given ? given : cli_model_data(m);
+    if (!*out)
+        return cli_fail(EXIT_USAGE, cmd, "--data NAME|DIR is required (%s does not record "
+                        "the data set it was trained on)", model_path);
+    /* a given --data was checked with the other files, before the model was read */
+    return given ? 0 : check_data_outputs(cmd, *out, outputs, nout);
 }
 
 int cli_parse_noise(const char *cmd, const char *flag, const char *text, ae_noise *nz)
@@ -447,7 +480,6 @@ int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char
                    const ae_noise *nz, int threads)
 {
     int rc, c, h, w;
-    if ((rc = cli_check_out_file(cmd, NULL, out_path))) return rc;
     float *x = NULL;
     if ((rc = cli_read_image(cmd, in_path, m, &x))) return rc;
     ae_model_input_shape(m, &c, &h, &w);
@@ -457,6 +489,7 @@ int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char
     float *y = malloc((size_t)c * h * w * sizeof *y);
     ae_error err = {{0}};
     rc = !y ? cli_fail(EXIT_ERROR, cmd, "%s: out of memory", in_path) : 0;
+    if (rc == 0) args_print_notes();
     if (rc == 0 && (ae_model_reconstruct(m, x, 1, y, threads, &err) != 0 ||
                     ae_png_write_grid(out_path, y, 1, 1, c, h, w, 1, &err) != 0))
         rc = cli_fail(EXIT_ERROR, cmd, "%s", err.msg);

@@ -99,6 +99,7 @@ int main(int argc, char **argv)
     if (!c)
         return cli_fail(EXIT_USAGE, NULL, "unknown command '%s' (one of %s; see aekit --help)", word, names);
     int rc = c->run(argc - 2, argv + 2);
+    if (rc == EXIT_OK) args_print_notes();     /* a command that did not print its notes itself */
     if (fflush(stdout) != 0 && rc == EXIT_OK)
         return cli_fail(EXIT_ERROR, c->spec->name, "cannot write to standard output");
     return rc;

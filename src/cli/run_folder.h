@@ -16,9 +16,19 @@ typedef struct {
 
 #define RUN_LOCK_NONE { -1, "" }
 
-/* Every file aekit train writes into a run folder (the checkpoint last);
- * NULL-terminated. */
-extern const char *const run_files[];
+/* Every file aekit train writes into a run folder, named by
+ * run_files[RUN_...] and nowhere else: --force, the refusal of a folder
+ * holding an earlier run and the removal of a killed run's temporaries walk
+ * this table, so a file the run writes cannot escape them. */
+enum {
+    RUN_MODEL, RUN_METRICS, RUN_LOSS_PLOT, RUN_RECONSTRUCTIONS, RUN_SAMPLES, RUN_CODES,
+    RUN_LATENT, RUN_MANIFOLD, RUN_INDEX, RUN_CHECKPOINT,
+    RUN_FILES                /* how many */
+};
+extern const char *const run_files[RUN_FILES];
+
+/* dir + "/" + run_files[file] into buf. */
+void run_path(char *buf, size_t size, const char *dir, int file);
 
 /* Takes the lock of folder dir (an flock on DIR/.aekit.lock, which holds
  * the process id; the kernel releases it when the process ends, however it

@@ -254,8 +254,9 @@ static int hold_in_group(ae_atomic_group *g, ae_atomic_file *af, ae_error *err)
         remove(af->tmp);
         release(&af->lock);
         g->failed = 1;
-        return ae_fail(err, "%s: %s", af->path, g->n < AE_ATOMIC_GROUP_MAX ? "out of memory"
-                                                                           : "too many files written together");
+        snprintf(g->failed_msg, sizeof g->failed_msg, "%s: %s", af->path,
+                 g->n < AE_ATOMIC_GROUP_MAX ? "out of memory" : "too many files written together");
+        return ae_fail(err, "%s", g->failed_msg);
     }
     g->path[g->n] = path;
     g->tmp[g->n] = tmp;
@@ -356,8 +357,9 @@ int ae_atomic_group_commit(ae_atomic_group *g, ae_error *err)
 {
     if (current_group == g) current_group = NULL;
     if (g->failed) {
+        ae_fail(err, "%s", g->failed_msg);
         ae_atomic_group_abort(g);
-        return ae_fail(err, "a file of the group could not be written");
+        return -1;
     }
     char backup[AE_ATOMIC_GROUP_MAX][4200];
     int how[AE_ATOMIC_GROUP_MAX], kept_lock[AE_ATOMIC_GROUP_MAX];

@@ -66,6 +66,7 @@ typedef struct {
     char *path[AE_ATOMIC_GROUP_MAX], *tmp[AE_ATOMIC_GROUP_MAX];
     int   lock[AE_ATOMIC_GROUP_MAX]; /* the temporaries' locks (ae_atomic_file.lock) */
     int   failed;          /* a commit could not join the group (it was full) */
+    char  failed_msg[4200]; /* why, naming that file */
 } ae_atomic_group;
 
 /* Starts holding this thread's commits in g (groups do not nest). */

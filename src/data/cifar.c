@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "core/file_open.h"
 
 #define PATH_SIZE sizeof(((ae_dataset *)0)->source)
 /* Anything larger is not CIFAR-10 (which has 50,000 + 10,000 images). */
@@ -65,9 +66,9 @@ static int check_file(cifar_file *cf, const char *dir, const char *base, const c
 /* Reads cf's records into pixels/labels (room for cf->records each). */
 static int read_file(const cifar_file *cf, uint8_t *pixels, uint8_t *labels, ae_error *err)
 {
-    FILE *f = fopen(cf->path, "rb");
+    FILE *f = ae_open_file(cf->path, err);
     if (!f)
-        return ae_fail(err, "%s: %s", cf->path, strerror(errno));
+        return -1;
     int rc = 0;
     for (uint64_t r = 0; r < cf->records; r++) {
         uint8_t *img = pixels + r * CIFAR_IMAGE_BYTES;

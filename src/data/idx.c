@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "core/error.h"
+#include "core/file_open.h"
 
 #define IDX_TYPE_UBYTE 0x08
 /* Anything larger is a corrupt header, not a data set we could train on. */
@@ -170,10 +171,8 @@ static int open_file(idx_file *r, idx_array *hdr, ae_error *err)
 {
     const char *path = r->path;
     struct stat st;
-    if (fstat(fileno(r->f), &st) != 0)
+    if (fstat(fileno(r->f), &st) != 0)   /* a regular file: ae_open_file */
         return ae_fail(err, "%s: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return ae_fail(err, "%s: not a regular file", path);
 
     /* gzip magic 1f 8b; an IDX file starts with 00 00 */
     uint8_t head[2];
@@ -219,9 +218,8 @@ int idx_open(idx_file **out, idx_array *hdr, const char *path, ae_error *err)
     if (!r)
         return ae_fail(err, "%s: out of memory", path);
     r->path = path;
-    r->f = fopen(path, "rb");
+    r->f = ae_open_file(path, err);
     if (!r->f) {
-        ae_fail(err, "%s: %s", path, strerror(errno));
         free(r);
         return -1;
     }

@@ -19,6 +19,7 @@
 #include <png.h>
 
 #include "core/error.h"
+#include "core/file_open.h"
 
 #define PATH_LEN 4096
 /* The pixels of a whole folder; anything larger is a mistake, not a data set. */
@@ -321,13 +322,12 @@ int image_decode(image_buf *out, const char *path, int channels, ae_error *err)
     memset(out, 0, sizeof *out);
     if (channels != 1 && channels != 3)
         return ae_fail(err, "%s: %d channels asked for (1 or 3)", path, channels);
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = ae_open_file(path, err);
     if (!fp)
-        return ae_fail(err, "%s: %s", path, strerror(errno));
-    /* the size bounds what the header may claim (no bound for a pipe) */
+        return -1;
+    /* the size bounds what the header may claim */
     struct stat st;
-    uint64_t file_size = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size
-                                                                            : UINT64_MAX;
+    uint64_t file_size = fstat(fileno(fp), &st) == 0 ? (uint64_t)st.st_size : UINT64_MAX;
     uint8_t magic[24];
     size_t got = fread(magic, 1, sizeof magic, fp);
     rewind(fp);

@@ -16,6 +16,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/file_open.h"
 
 #define NPY_MAGIC     "\x93NUMPY"
 #define NPY_MAGIC_LEN 6
@@ -516,9 +517,9 @@ int ae_npy_read_f32(const char *path, float **data, int *ndim, long *shape, ae_e
 {
     *data = NULL;
     *ndim = 0;
-    FILE *f = fopen(path, "rb");
+    FILE *f = ae_open_file(path, err);
     if (!f)
-        return ae_fail(err, "%s: %s", path, strerror(errno));
+        return -1;
     int rc = read_file(f, path, data, ndim, shape, err);
     fclose(f);
     return rc;
@@ -527,9 +528,9 @@ int ae_npy_read_f32(const char *path, float **data, int *ndim, long *shape, ae_e
 int ae_npy_read_shape(const char *path, int *ndim, long *shape, ae_error *err)
 {
     *ndim = 0;
-    FILE *f = fopen(path, "rb");
+    FILE *f = ae_open_file(path, err);
     if (!f)
-        return ae_fail(err, "%s: %s", path, strerror(errno));
+        return -1;
     npy_header h;
     size_t isize;
     int rc = read_header(f, path, &h, &isize, err);

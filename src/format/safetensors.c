@@ -5,6 +5,7 @@
 #include "format/safetensors.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/file_open.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -331,8 +332,8 @@ int st_read_header(st_file *f, const char *path, ae_error *err)
 {
     memset(f, 0, sizeof *f);
     snprintf(f->path, sizeof f->path, "%s", path);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return ae_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp = ae_open_file(path, err);
+    if (!fp) return -1;
     if (read_header(f, fp, path, err) != 0) {
         fclose(fp);
         st_free(f);

@@ -48,8 +48,8 @@ int train_check_options(const ae_train_options *o, ae_error *err)
     if (o->epochs > AE_MAX_EPOCHS)
         return ae_fail(err, "epochs must be at most %d, got %d", AE_MAX_EPOCHS, o->epochs);
     if (o->batch < 1) return ae_fail(err, "batch size must be at least 1, got %d", o->batch);
-    if (!(o->lr >= AE_MIN_LR) || !isfinite(o->lr))
-        return ae_fail(err, "learning rate must be a finite number of at least %g, got %g", AE_MIN_LR, o->lr);
+    if (!(o->lr >= AE_MIN_LR && o->lr <= AE_MAX_LR))
+        return ae_fail(err, "learning rate must be %g to %g, got %g", AE_MIN_LR, (double)AE_MAX_LR, o->lr);
     if (threads_resolve(o->threads, err) < 0) return -1;
     if (o->optimizer < AE_OPT_ADAM || o->optimizer > AE_OPT_SGD) return ae_fail(err, "unknown optimizer %d", (int)o->optimizer);
     if (!(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1))
@@ -57,9 +57,9 @@ int train_check_options(const ae_train_options *o, ae_error *err)
     if (!(o->eps > 0)) return ae_fail(err, "eps must be positive");
     if (!(o->alpha >= 0 && o->alpha < 1)) return ae_fail(err, "RMSprop alpha must be in [0, 1)");
     if (!(o->momentum >= 0 && o->momentum < 1)) return ae_fail(err, "momentum must be in [0, 1)");
-    if (!(o->clip_grad == 0 || o->clip_grad >= AE_MIN_CLIP_GRAD) || !isfinite(o->clip_grad))
-        return ae_fail(err, "gradient clipping norm must be 0 (none) or a finite number of at least %g, got %g",
-                       AE_MIN_CLIP_GRAD, o->clip_grad);
+    if (!(o->clip_grad == 0 || (o->clip_grad >= AE_MIN_CLIP_GRAD && o->clip_grad <= AE_MAX_CLIP_GRAD)))
+        return ae_fail(err, "gradient clipping norm must be 0 (none) or %g to %g, got %g",
+                       AE_MIN_CLIP_GRAD, AE_MAX_CLIP_GRAD, o->clip_grad);
     if (o->checkpoint_steps < 0 || o->checkpoint_epochs < 0)
         return ae_fail(err, "checkpoint intervals must not be negative");
     if ((o->checkpoint_steps || o->checkpoint_epochs) && (!o->checkpoint || !o->checkpoint[0]))
