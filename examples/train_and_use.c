@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     ae_dataset_truncate(train, limit);
     ae_dataset_truncate(test, 1000);
 
-    if (ae_model_from_preset(&model, "conv", &err)) goto fail;
+    if (ae_model_from_preset(&model, "conv", 0, &err)) goto fail;
     printf("conv autoencoder: %zu parameters, latent %zu values\n",
            ae_model_param_count(model), ae_model_latent_size(model));
 

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     ae_error err;
     ae_model *m;
-    if (ae_model_from_text(&m, text, "fuzz", &err) != 0) {
+    if (ae_model_from_text(&m, text, "fuzz", 0, &err) != 0) {
         if (!err.msg[0]) abort();
         free(text);
         return 0;

@@ -8,7 +8,7 @@
  *     ae_dataset_open(&test,  "mnist", AE_SPLIT_TEST,  &err);
  *
  *     ae_model *m;
- *     ae_model_from_preset(&m, "conv", &err);      // the lesson's conv AE
+ *     ae_model_from_preset(&m, "conv", 0, &err);   // the lesson's conv AE
  *
  *     ae_train_options opt;
  *     ae_train_options_default(&opt);                // Adam 1e-3, batch 128
@@ -113,17 +113,15 @@ typedef struct ae_model ae_model;
 typedef enum { AE_LOSS_BCE = 0, AE_LOSS_MSE = 1, AE_LOSS_SSE = 2, AE_LOSS_BCE_SUM = 3 } ae_loss;
 
 /* Builds a model from a text description (docs/model-format.md). `origin`
- * names the text in error messages (a file name, or "preset conv").       */
-int  ae_model_from_text(ae_model **out, const char *text, const char *origin, ae_error *err);
-/* Builds one of the shipped presets ("conv", ...), weights initialised from
- * seed 0; ae_model_init reseeds.                                           */
-int  ae_model_from_preset(ae_model **out, const char *name, ae_error *err);
-/* The same with a latent size: descriptions may write {latent} (and
- * {latent2} for twice it) where the latent size goes; 0 = the default of
- * their `param latent N` line. A latent size is 1 to AE_MAX_LATENT. */
+ * names the text in error messages (a file name, or "preset conv").
+ * Descriptions may write {latent} (and {latent2} for twice it) where the
+ * latent size goes: `latent` fills it in, 0 = the default of their
+ * `param latent N` line. A latent size is 1 to AE_MAX_LATENT.            */
 #define AE_MAX_LATENT (1 << 20)
-int  ae_model_from_preset_ex(ae_model **out, const char *name, int latent, ae_error *err);
-int  ae_model_from_text_ex(ae_model **out, const char *text, const char *origin, int latent, ae_error *err);
+int  ae_model_from_text(ae_model **out, const char *text, const char *origin, int latent, ae_error *err);
+/* Builds one of the shipped presets ("conv", ...), weights initialised from
+ * seed 0 (ae_model_init reseeds); `latent` as for ae_model_from_text.     */
+int  ae_model_from_preset(ae_model **out, const char *name, int latent, ae_error *err);
 /* Names of the shipped presets, NULL-terminated. */
 const char *const *ae_model_presets(void);
 /* Re-initialises all weights (Glorot-uniform weights, zero biases: Keras'

@@ -70,11 +70,11 @@ static void check_resume(const char *preset, int latent, ae_optimizer optimizer,
     if (noise) o.noise = *noise;
 
     ae_model *ref = NULL, *m = NULL, *back = NULL;
-    CHECK(ae_model_from_preset_ex(&ref, preset, latent, &err) == 0, "%s", err.msg);
+    CHECK(ae_model_from_preset(&ref, preset, latent, &err) == 0, "%s", err.msg);
     CHECK(ae_train(ref, train, val, &o, NULL, NULL, &err) == 0, "%s", err.msg);
 
     unlink(ckpt);
-    CHECK(ae_model_from_preset_ex(&m, preset, latent, &err) == 0, "%s", err.msg);
+    CHECK(ae_model_from_preset(&m, preset, latent, &err) == 0, "%s", err.msg);
     o.checkpoint = ckpt;
     o.checkpoint_steps = ckpt_steps;
     CHECK(ae_train(m, train, val, &o, stop_cb, &at, &err) == 0, "%s", err.msg);
@@ -179,7 +179,7 @@ static void check_corrupt(void)
     o.checkpoint_steps = 1;
     stop_at at = { 1, 2 };
     unlink(ckpt);
-    ae_model_from_preset(&m, "conv", &err);
+    ae_model_from_preset(&m, "conv", 0, &err);
     CHECK(ae_train(m, train, NULL, &o, stop_cb, &at, &err) == 0, "%s", err.msg);
     ae_train_state *st = NULL;
     ae_train_options lo;
@@ -345,7 +345,7 @@ static blob stopped_run(ae_optimizer optimizer, const ae_dataset *train)
     o.checkpoint_steps = 1;
     stop_at at = { 2, 1 };
     unlink(ckpt);
-    ae_model_from_preset(&m, "conv", &err);
+    ae_model_from_preset(&m, "conv", 0, &err);
     CHECK(ae_train(m, train, NULL, &o, stop_cb, &at, &err) == 0, "%s", err.msg);
     ae_model_free(m);
     return read_blob(ckpt);
@@ -434,7 +434,7 @@ static void check_clip(void)
     ae_error err = {{0}};
     ae_dataset *train = make_data(32, 4);
     ae_model *m = NULL;
-    ae_model_from_preset(&m, "conv", &err);
+    ae_model_from_preset(&m, "conv", 0, &err);
     ae_train_options o;
     ae_train_options_default(&o);
     o.epochs = 1;
@@ -464,7 +464,7 @@ static void check_nan(void)
     ae_error err = {{0}};
     ae_dataset *train = make_data(64, 5);
     ae_model *m = NULL;
-    ae_model_from_preset(&m, "vae", &err);
+    ae_model_from_preset(&m, "vae", 0, &err);
     ae_train_options o;
     ae_train_options_default(&o);
     o.epochs = 1;

@@ -88,7 +88,7 @@ int main(void)
     o.checkpoint = at("checkpoint.safetensors");
     ae_model *m = NULL;
     ae_error err = {{0}};
-    CHECK(ae_model_from_preset(&m, "conv", &err) == 0 &&
+    CHECK(ae_model_from_preset(&m, "conv", 0, &err) == 0 &&
               ae_train(m, &ds, NULL, &o, stop_at_step_2, NULL, &err) == 0, "%s", err.msg);
     ae_model_free(m);
     free(ds.pixels);

@@ -107,7 +107,7 @@ static void replay_model_text(const char *path, const uint8_t *data, size_t n)
     (void)n;
     ae_model *m;
     ae_error err = { "" };
-    if (ae_model_from_text(&m, (const char *)data, path, &err) == 0) {
+    if (ae_model_from_text(&m, (const char *)data, path, 0, &err) == 0) {
         char buf[4096];
         ae_model_summary(m, buf, sizeof buf);
         /* what parses must be savable (fuzz_model_text's round trip) */
@@ -203,7 +203,7 @@ static void replay_dir(const char *name, void (*fn)(const char *, const uint8_t 
 static int parses(const char *text, ae_error *err)
 {
     ae_model *m;
-    if (ae_model_from_text(&m, text, "case", err) != 0) return 0;
+    if (ae_model_from_text(&m, text, "case", 0, err) != 0) return 0;
     ae_model_free(m);
     return 1;
 }
@@ -237,7 +237,7 @@ static void case_description_utf8(void)
     static const char good[] = "input 1 4 4\nloss mse\n# caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80\n"
                                "encoder\nflatten\ndense 3\ndecoder\ndense 16\nreshape 1 4 4\n";
     ae_model *m, *back;
-    CHECK(ae_model_from_text(&m, good, "case", &err) == 0, "%s", err.msg);
+    CHECK(ae_model_from_text(&m, good, "case", 0, &err) == 0, "%s", err.msg);
     char path[512];
     snprintf(path, sizeof path, "%s/utf8.safetensors", tmp_dir);
     CHECK(ae_model_save(m, path, &err) == 0, "%s", err.msg);

@@ -53,7 +53,7 @@ static void test_nonfinite_tensors(void)
 {
     ae_error err = {{0}};
     ae_model *m = NULL;
-    CHECK(ae_model_from_preset(&m, "conv", &err) == 0, "%s", err.msg);
+    CHECK(ae_model_from_preset(&m, "conv", 0, &err) == 0, "%s", err.msg);
     char buf[256];
     CHECK(ae_model_nonfinite_tensors(m, buf, sizeof buf) == 0 && buf[0] == '\0', "fresh model: '%s'", buf);
     set_tensor(m, "decoder.9.bias", NAN);
@@ -79,7 +79,7 @@ static void test_evaluate_nonfinite(void)
     ae_dataset *ds = make_data(20, 28);
     ae_model *m = NULL;
     ae_eval_result r;
-    CHECK(ae_model_from_preset(&m, "conv", &err) == 0, "%s", err.msg);
+    CHECK(ae_model_from_preset(&m, "conv", 0, &err) == 0, "%s", err.msg);
     CHECK(ae_evaluate(m, ds, 1, &r, &err) == 0 && isfinite(r.loss), "finite model: %s", err.msg);
 
     set_tensor(m, "decoder.9.bias", NAN);
@@ -94,7 +94,7 @@ static void test_evaluate_nonfinite(void)
 
     /* finite weights whose sums overflow: a linear decoder's output is inf */
     ds = make_data(4, 4);
-    CHECK(ae_model_from_text_ex(&m, "input 1 4 4\nencoder\nflatten\ndense 2\ndecoder\ndense 16\n"
+    CHECK(ae_model_from_text(&m, "input 1 4 4\nencoder\nflatten\ndense 2\ndecoder\ndense 16\n"
                                 "reshape 1 4 4\nloss mse\n", "linear.txt", 0, &err) == 0, "%s", err.msg);
     for (size_t i = 0; i < m->nparams; i++) m->params[i] = 3e38f;
     memset(&err, 0, sizeof err);
@@ -109,7 +109,7 @@ static void expect_train_error(const ae_train_options *o, const char *needle)
     ae_error err = {{0}};
     ae_dataset *ds = make_data(8, 28);
     ae_model *m = NULL;
-    ae_model_from_preset(&m, "conv", &err);
+    ae_model_from_preset(&m, "conv", 0, &err);
     int rc = ae_train(m, ds, NULL, o, NULL, NULL, &err);
     CHECK(rc == -1 && strstr(err.msg, needle), "%s: rc %d, message '%s'", needle, rc, err.msg);
     ae_model_free(m);
@@ -150,7 +150,7 @@ static void test_train_nan_weights(void)
     ae_error err = {{0}};
     ae_dataset *ds = make_data(8, 28);
     ae_model *m = NULL;
-    ae_model_from_preset(&m, "conv", &err);
+    ae_model_from_preset(&m, "conv", 0, &err);
     set_tensor(m, "encoder.3.weight", NAN);
     ae_train_options o;
     ae_train_options_default(&o);
@@ -173,7 +173,7 @@ static void test_validation_overflow(void)
     ae_dataset *train = make_data(4, 4), *val = make_data(4, 4);
     memset(train->pixels, 0, 4 * 16);
     ae_model *m = NULL;
-    CHECK(ae_model_from_text_ex(&m, "input 1 4 4\nencoder\nflatten\ndense 2 bias=0\ndecoder\n"
+    CHECK(ae_model_from_text(&m, "input 1 4 4\nencoder\nflatten\ndense 2 bias=0\ndecoder\n"
                                 "dense 16 bias=0\nreshape 1 4 4\nloss mse\n", "linear.txt", 0, &err) == 0,
           "%s", err.msg);
     for (size_t i = 0; i < m->nparams; i++) m->params[i] = 3e38f;
@@ -194,7 +194,7 @@ static void expect_parse_error(const char *text, int latent, const char *needle)
 {
     ae_error err = {{0}};
     ae_model *m = NULL;
-    int rc = ae_model_from_text_ex(&m, text, "d.txt", latent, &err);
+    int rc = ae_model_from_text(&m, text, "d.txt", latent, &err);
     CHECK(rc == -1 && !m && strstr(err.msg, needle), "'%s': rc %d, message '%s'", needle, rc, err.msg);
     ae_model_free(m);
 }
@@ -216,7 +216,7 @@ static void test_param_latent(void)
     ae_error err = {{0}};
     ae_model *m = NULL;
     /* indented, with a comment: read as the parser reads the line */
-    CHECK(ae_model_from_text_ex(&m, DENSE_AE("  param latent 6   # default\n"), "d.txt", 0, &err) == 0 &&
+    CHECK(ae_model_from_text(&m, DENSE_AE("  param latent 6   # default\n"), "d.txt", 0, &err) == 0 &&
           ae_model_latent_size(m) == 6, "%s", err.msg);
     ae_model_free(m);
 }
@@ -233,7 +233,7 @@ static void test_float_ranges(void)
     CHECK(ae_noise_parse(&nz, "gaussian:0.5,0.5", &err) == 0, "%s", err.msg);
 
     ae_model *m = NULL;
-    CHECK(ae_model_from_text_ex(&m, DENSE_AE(""), "d.txt", 2, &err) == 0, "%s", err.msg);
+    CHECK(ae_model_from_text(&m, DENSE_AE(""), "d.txt", 2, &err) == 0, "%s", err.msg);
     ae_model_set_meta(m, "aekit.latent.mean", "0,1e39", &err);
     ae_model_set_meta(m, "aekit.latent.std", "1,1", &err);
     float mean[2], std[2];

@@ -19,7 +19,7 @@ static void test_preset(void)
 {
     ae_error err;
     ae_model *m;
-    CHECK(ae_model_from_preset(&m, "conv", &err) == 0, "%s", err.msg);
+    CHECK(ae_model_from_preset(&m, "conv", 0, &err) == 0, "%s", err.msg);
     if (!m) return;
     CHECK(ae_model_param_count(m) == 4385, "params %zu", ae_model_param_count(m));
     CHECK(ae_model_latent_size(m) == 128, "latent %zu", ae_model_latent_size(m));
@@ -36,14 +36,14 @@ static void test_preset(void)
     size_t len = ae_model_summary(m, buf, sizeof buf);
     CHECK(len < sizeof buf && strstr(buf, "4385"), "summary:\n%s", buf);
     ae_model_free(m);
-    CHECK(ae_model_from_preset(&m, "nosuch", &err) == -1 && !m && strstr(err.msg, "nosuch"), "%s", err.msg);
+    CHECK(ae_model_from_preset(&m, "nosuch", 0, &err) == -1 && !m && strstr(err.msg, "nosuch"), "%s", err.msg);
 }
 
 static void expect_parse_error(const char *text, const char *needle)
 {
     ae_error err = { "" };
     ae_model *m = NULL;
-    int rc = ae_model_from_text(&m, text, "bad.txt", &err);
+    int rc = ae_model_from_text(&m, text, "bad.txt", 0, &err);
     CHECK(rc == -1 && m == NULL, "accepted: %s", text);
     CHECK(strstr(err.msg, needle) != NULL, "message '%s' lacks '%s'", err.msg, needle);
     ae_model_free(m);
@@ -64,7 +64,7 @@ static void test_parse_errors(void)
     ae_error err;
     ae_model *m;
     int rc = ae_model_from_text(&m, "input 1 4 4\nencoder\nflatten\ndense 3\nrelu\ndecoder\ndense 16\n"
-                                "reshape 1 4 4\nsigmoid\n", "ok.txt", &err);
+                                "reshape 1 4 4\nsigmoid\n", "ok.txt", 0, &err);
     CHECK(rc == 0, "%s", err.msg);
     if (rc == 0) {
         CHECK(ae_model_param_count(m) == 16 * 3 + 3 + 3 * 16 + 16, "%zu", ae_model_param_count(m));
@@ -76,7 +76,7 @@ static void test_save_load(void)
 {
     ae_error err;
     ae_model *m, *m2;
-    if (ae_model_from_preset(&m, "conv", &err)) { CHECK(0, "%s", err.msg); return; }
+    if (ae_model_from_preset(&m, "conv", 0, &err)) { CHECK(0, "%s", err.msg); return; }
     ae_model_init(m, 1234);
     CHECK(ae_model_set_meta(m, "aekit.train.epochs", "7", &err) == 0, "%s", err.msg);
     char path[] = "/tmp/aekit_test_model_XXXXXX";
@@ -145,7 +145,7 @@ static void test_torch_steps(void)
     st_file f;
     if (st_read(&f, AEKIT_FIXTURES "/convae_steps.safetensors", &err)) { CHECK(0, "%s", err.msg); return; }
     ae_model *m;
-    ae_model_from_preset(&m, "conv", &err);
+    ae_model_from_preset(&m, "conv", 0, &err);
     const int n = 8;
     size_t px = 784;
     float *x = malloc(n * px * sizeof(float)), *y = malloc(n * px * sizeof(float));

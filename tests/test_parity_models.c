@@ -211,7 +211,7 @@ static void vae_case(const char *name, const char *loss, ae_loss want_loss)
           "from the test's:\n%s", name, fx_text ? fx_text : "(none)");
     ae_error err;
     ae_model *m;
-    if (ae_model_from_text(&m, text, name, &err)) { CHECK(0, "%s", err.msg); st_free(&f); return; }
+    if (ae_model_from_text(&m, text, name, 0, &err)) { CHECK(0, "%s", err.msg); st_free(&f); return; }
     int n = meta_int(&f, "n");
     size_t L = ae_model_latent_size(m), px = 64;
     CHECK(ae_model_is_variational(m) && L == 2 && ae_model_loss(m) == want_loss,
@@ -263,7 +263,7 @@ static void sr_case(void)
     if (open_fixture(&f, name)) return;
     ae_error err;
     ae_model *m;
-    if (ae_model_from_preset(&m, "sr", &err)) { CHECK(0, "%s", err.msg); st_free(&f); return; }
+    if (ae_model_from_preset(&m, "sr", 0, &err)) { CHECK(0, "%s", err.msg); st_free(&f); return; }
     int ic, ih, iw, oc, oh, ow;
     ae_model_input_shape(m, &ic, &ih, &iw);
     ae_model_output_shape(m, &oc, &oh, &ow);

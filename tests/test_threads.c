@@ -62,7 +62,7 @@ static void test_resolve(void)
     ae_error err = {{0}};
     ae_model *m = NULL;
     float x[784] = {0}, y[784];
-    CHECK(ae_model_from_preset(&m, "conv", &err) == 0, "%s", err.msg);
+    CHECK(ae_model_from_preset(&m, "conv", 0, &err) == 0, "%s", err.msg);
     CHECK(ae_model_reconstruct(m, x, 1, y, AE_MAX_THREADS + 1, &err) == -1 &&
               strstr(err.msg, "threads must be 0 (all cores) to 256, got 257"), "reconstruct: %s", err.msg);
     CHECK(ae_model_reconstruct(m, x, 1, y, -1, &err) == -1, "reconstruct with -1 threads refused");
@@ -85,7 +85,7 @@ static int train_child(const char *reference)
     }
     ae_dataset *train = make_data(80);
     int rc = 2;
-    if (ae_model_from_preset(&m, "conv", &err) != 0 || ae_model_load(&ref, reference, &err) != 0 ||
+    if (ae_model_from_preset(&m, "conv", 0, &err) != 0 || ae_model_load(&ref, reference, &err) != 0 ||
         ae_train(m, train, NULL, &o, NULL, NULL, &err) != 0)
         fprintf(stderr, "child: %s\n", err.msg);
     else /* 4 threads would sum the gradients in another order */
@@ -155,15 +155,15 @@ static void test_fewer_cores(const char *self)
     ae_train_options o;
     options(&o);
     ae_model *ref = NULL, *many = NULL, *m = NULL;
-    CHECK(ae_model_from_preset(&ref, "conv", &err) == 0 && ae_train(ref, train, NULL, &o, NULL, NULL, &err) == 0 &&
+    CHECK(ae_model_from_preset(&ref, "conv", 0, &err) == 0 && ae_train(ref, train, NULL, &o, NULL, NULL, &err) == 0 &&
               ae_model_save(ref, at("reference.safetensors"), &err) == 0, "%s", err.msg);
     o.threads = MANY_THREADS;
-    CHECK(ae_model_from_preset(&many, "conv", &err) == 0 && ae_train(many, train, NULL, &o, NULL, NULL, &err) == 0 &&
+    CHECK(ae_model_from_preset(&many, "conv", 0, &err) == 0 && ae_train(many, train, NULL, &o, NULL, NULL, &err) == 0 &&
               ae_model_save(many, at("many.safetensors"), &err) == 0, "%s", err.msg);
     o.threads = RUN_THREADS;
     o.checkpoint = at("checkpoint.safetensors");
     o.checkpoint_steps = 0;
-    CHECK(ae_model_from_preset(&m, "conv", &err) == 0 &&
+    CHECK(ae_model_from_preset(&m, "conv", 0, &err) == 0 &&
               ae_train(m, train, NULL, &o, stop_at_step_3, NULL, &err) == 0, "%s", err.msg);
     ae_model_free(ref);
     ae_model_free(many);

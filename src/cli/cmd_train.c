@@ -381,7 +381,7 @@ static int build_model(const train_settings *s, ae_model **out)
     const char *spec = s->model;
     const char *preset = preset_for(s);
     if (preset) {
-        if (ae_model_from_preset_ex(out, preset, s->latent, &err) != 0)
+        if (ae_model_from_preset(out, preset, s->latent, &err) != 0)
             return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
     } else {
         struct stat st;
@@ -400,7 +400,7 @@ static int build_model(const train_settings *s, ae_model **out)
         char *text = NULL;
         if (read_text_file(spec, &text, &err) != 0)
             return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
-        int rc = ae_model_from_text_ex(out, text, spec, s->latent, &err);
+        int rc = ae_model_from_text(out, text, spec, s->latent, &err);
         free(text);
         if (rc != 0) return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
     }

@@ -15,12 +15,7 @@ extern const char *const ae_preset_texts[];
 
 const char *const *ae_model_presets(void) { return ae_preset_names; }
 
-int ae_model_from_text(ae_model **out, const char *text, const char *origin, ae_error *err)
-{
-    return ae_model_from_text_ex(out, text, origin, 0, err);
-}
-
-int ae_model_from_text_ex(ae_model **out, const char *text, const char *origin, int latent, ae_error *err)
+int ae_model_from_text(ae_model **out, const char *text, const char *origin, int latent, ae_error *err)
 {
     *out = NULL;
     ae_model *m = calloc(1, sizeof *m);
@@ -39,18 +34,13 @@ int ae_model_from_text_ex(ae_model **out, const char *text, const char *origin, 
     return 0;
 }
 
-int ae_model_from_preset(ae_model **out, const char *name, ae_error *err)
-{
-    return ae_model_from_preset_ex(out, name, 0, err);
-}
-
-int ae_model_from_preset_ex(ae_model **out, const char *name, int latent, ae_error *err)
+int ae_model_from_preset(ae_model **out, const char *name, int latent, ae_error *err)
 {
     for (int i = 0; ae_preset_names[i]; i++)
         if (strcmp(ae_preset_names[i], name) == 0) {
             char origin[128];
             snprintf(origin, sizeof origin, "preset %s", name);
-            return ae_model_from_text_ex(out, ae_preset_texts[i], origin, latent, err);
+            return ae_model_from_text(out, ae_preset_texts[i], origin, latent, err);
         }
     char list[512] = "";
     for (int i = 0; ae_preset_names[i]; i++) {
