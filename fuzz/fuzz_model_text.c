@@ -1,4 +1,4 @@
-/* libFuzzer harness: the model description parser (src/model/describe.c)
+/* libFuzzer harness: the model description parser (src/model/description.c, build.c)
  * through ae_model_from_text.
  *
  * The input is the description text (NUL-terminated copy). When it parses:

@@ -153,10 +153,13 @@ size_t      ae_model_latent_size(const ae_model *m);
 int         ae_model_is_variational(const ae_model *m);
 /* 1 for an adversarial autoencoder (it has a discriminator). */
 int         ae_model_is_adversarial(const ae_model *m);
-/* The model's description text (layers, one per line). */
+/* The model's description text (layers, one per line), in its canonical
+ * spelling: the text it was built from with {latent} filled in, each line's
+ * words normalised, comments and blank lines kept. A model file carries it. */
 const char *ae_model_description(const ae_model *m);
 /* The loss the model trains with (its description's `loss` line), and a
- * way to change it (BCE losses need a decoder ending in sigmoid). */
+ * way to change it (BCE losses need a decoder ending in sigmoid): the
+ * description's `loss` line changes with it (one is added if it has none). */
 ae_loss     ae_model_loss(const ae_model *m);
 int         ae_model_set_loss(ae_model *m, ae_loss loss, ae_error *err);
 /* Human-readable summary: one line per layer with output shape and

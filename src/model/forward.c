@@ -5,6 +5,7 @@
  * share writes. Gradients are summed across threads in a fixed order
  * afterwards, which keeps runs bit-identical for a given thread count. */
 #include "model/model.h"
+#include "model/layer_kinds.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "loss/loss.h"
@@ -133,21 +134,7 @@ static void layer_forward(const ae_model *m, const ae_layer *l, const float *x, 
 {
     const float *W = m->params + l->w_off;
     const float *B = l->b_count ? m->params + l->b_off : NULL;
-    size_t count = (size_t)n * l->out_size;
-    switch (l->kind) {
-    case L_CONV:       conv2d_forward(y, x, W, B, n, &l->conv, ws); break;
-    case L_MAXPOOL:    maxpool2d_forward(y, x, n, l->in_c, l->in_h, l->in_w, l->k, l->ceil_mode); break;
-    case L_AVGPOOL:    avgpool2d_forward(y, x, n, l->in_c, l->in_h, l->in_w, l->k, l->ceil_mode); break;
-    case L_UPSAMPLE:   upsample2d_forward(y, x, n, l->in_c, l->in_h, l->in_w, l->scale); break;
-    case L_DENSE:      dense_forward(y, x, W, B, n, l->in_c, l->units); break;
-    case L_FLATTEN:
-    case L_RESHAPE:    memcpy(y, x, count * sizeof(float)); break;
-    case L_RELU:       relu_forward(y, x, count); break;
-    case L_LEAKY_RELU: leaky_relu_forward(y, x, count, l->slope); break;
-    case L_SIGMOID:    sigmoid_forward(y, x, count); break;
-    case L_TANH:       tanh_forward(y, x, count); break;
-    case L_SAMPLE:     sample_forward(y, x, eps, n, l->out_c); break;
-    }
+    layer_kinds[l->kind].forward(l, W, B, x, y, n, ws, eps);
 }
 
 /* dx may be NULL (first layer): only parameter gradients are wanted. */
@@ -158,22 +145,8 @@ static void layer_backward(const ae_model *m, const ae_layer *l, float *dx, cons
     const float *W = m->params + l->w_off;
     float *dW = grad + l->w_off;
     float *dB = l->b_count ? grad + l->b_off : NULL;
-    size_t count = (size_t)n * l->out_size;
     if (!dx && !l->w_count) return;
-    switch (l->kind) {
-    case L_CONV:       conv2d_backward(dx, dW, dB, dy, x, W, n, &l->conv, ws); break;
-    case L_MAXPOOL:    maxpool2d_backward(dx, dy, x, n, l->in_c, l->in_h, l->in_w, l->k, l->ceil_mode); break;
-    case L_AVGPOOL:    avgpool2d_backward(dx, dy, n, l->in_c, l->in_h, l->in_w, l->k, l->ceil_mode); break;
-    case L_UPSAMPLE:   upsample2d_backward(dx, dy, n, l->in_c, l->in_h, l->in_w, l->scale); break;
-    case L_DENSE:      dense_backward(dx, dW, dB, dy, x, W, n, l->in_c, l->units); break;
-    case L_FLATTEN:
-    case L_RESHAPE:    memcpy(dx, dy, count * sizeof(float)); break;
-    case L_RELU:       relu_backward(dx, dy, y, count); break;
-    case L_LEAKY_RELU: leaky_relu_backward(dx, dy, y, count, l->slope); break;
-    case L_SIGMOID:    sigmoid_backward(dx, dy, y, count); break;
-    case L_TANH:       tanh_backward(dx, dy, y, count); break;
-    case L_SAMPLE:     sample_backward(dx, dy, x, eps, n, l->out_c, kl_scale); break;
-    }
+    layer_kinds[l->kind].backward(l, W, dW, dB, dx, dy, x, y, n, ws, eps, kl_scale);
 }
 
 const float *model_activation(const ae_model *m, int t, int layer, int n)

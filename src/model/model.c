@@ -1,6 +1,7 @@
 /* Model lifetime, initialisation, presets, metadata and summary. */
 #define _POSIX_C_SOURCE 200809L
 #include "model/model.h"
+#include "model/layer_kinds.h"
 #include "core/error.h"
 #include "core/rng.h"
 
@@ -61,13 +62,7 @@ void ae_model_init(ae_model *m, uint64_t seed)
         ae_layer *l = &m->layers[i];
         if (!l->w_count) continue;
         double fan_in, fan_out;
-        if (l->kind == L_CONV) {
-            fan_in = (double)l->in_c * l->k * l->k;
-            fan_out = (double)l->units * l->k * l->k;
-        } else {
-            fan_in = l->in_c;
-            fan_out = l->units;
-        }
+        layer_kinds[l->kind].fans(l, &fan_in, &fan_out);
         float limit = (float)sqrt(6.0 / (fan_in + fan_out));
         for (size_t j = 0; j < l->w_count; j++)
             m->params[l->w_off + j] = (2.0f * ae_rng_uniform(&rng) - 1.0f) * limit;
@@ -143,6 +138,7 @@ void ae_model_free(ae_model *m)
     free(m->params);
     free(m->layers);
     free(m->description);
+    description_free(&m->desc);
     free(m);
 }
 
@@ -168,13 +164,6 @@ int ae_model_is_adversarial(const ae_model *m) { return m->n_autoencoder < m->nl
 
 const char *ae_model_description(const ae_model *m) { return m->description; }
 
-static const char *kind_name(layer_kind k)
-{
-    static const char *names[] = { "conv", "maxpool", "avgpool", "upsample", "dense", "flatten",
-                                   "reshape", "relu", "leaky_relu", "sigmoid", "tanh", "sample" };
-    return names[k];
-}
-
 size_t ae_model_summary(const ae_model *m, char *buf, size_t size)
 {
     size_t used = 0;
@@ -193,7 +182,7 @@ size_t ae_model_summary(const ae_model *m, char *buf, size_t size)
         static const char *const parts[] = { "encoder", "decoder", "discriminator" };
         snprintf(name, sizeof name, "%s.%d", parts[l->part], l->index);
         snprintf(shape, sizeof shape, "%dx%dx%d", l->out_c, l->out_h, l->out_w);
-        EMIT("%-16s %-12s %-16s %10zu\n", name, kind_name(l->kind), shape, l->w_count + l->b_count);
+        EMIT("%-16s %-12s %-16s %10zu\n", name, layer_kinds[l->kind].name, shape, l->w_count + l->b_count);
         if (i == m->n_encoder - 1)
             EMIT("%-16s latent: %zu values per image%s\n", "", l->out_size,
                  m->sample_layer >= 0 ? " (z; the layer before holds mean and log-variance)" : "");
@@ -210,23 +199,9 @@ int ae_model_set_loss(ae_model *m, ae_loss loss, ae_error *err)
     if (loss < AE_LOSS_BCE || loss > AE_LOSS_BCE_SUM) return ae_fail(err, "unknown loss %d", (int)loss);
     if ((loss == AE_LOSS_BCE || loss == AE_LOSS_BCE_SUM) && m->layers[m->n_autoencoder - 1].kind != L_SIGMOID)
         return ae_fail(err, "%s: a BCE loss needs the decoder to end with sigmoid", m->origin);
-    m->loss = loss;
-    /* the description is what a saved file rebuilds from: keep it in step */
-    static const char *const names[] = { "bce", "mse", "sse", "bce_sum" };
-    const char *cur = strstr(m->description, "\nloss ");
-    size_t len = strlen(m->description);
-    char *text = malloc(len + 32);
-    if (!text) return ae_fail(err, "out of memory");
-    if (cur) {
-        const char *eol = strchr(cur + 1, '\n');
-        size_t head = (size_t)(cur - m->description);
-        snprintf(text, len + 32, "%.*s\nloss %s%s", (int)head, m->description, names[loss], eol ? eol : "\n");
-    } else {
-        snprintf(text, len + 32, "loss %s\n%s", names[loss], m->description);
-    }
-    free(m->description);
-    m->description = text;
-    return 0;
+    /* the structure changes, then the model and its text follow from it */
+    if (description_set_loss(&m->desc, loss)) return ae_fail(err, "out of memory");
+    return model_build(m, m->origin, err);
 }
 
 int ae_model_meta_count(const ae_model *m) { return m->nmeta; }

@@ -11,13 +11,7 @@
 #include <stdint.h>
 #include "aekit.h"
 #include "layers/layers.h"
-
-typedef enum {
-    L_CONV, L_MAXPOOL, L_AVGPOOL, L_UPSAMPLE, L_DENSE, L_FLATTEN, L_RESHAPE,
-    L_RELU, L_LEAKY_RELU, L_SIGMOID, L_TANH, L_SAMPLE
-} layer_kind;
-
-enum { PART_ENCODER = 0, PART_DECODER = 1, PART_DISCRIMINATOR = 2 };
+#include "model/description.h"   /* layer_kind, PART_*, ae_description */
 
 /* How a forward pass treats the VAE sampling layer. */
 typedef enum {
@@ -30,7 +24,7 @@ typedef struct {
     int  part;              /* PART_ENCODER or PART_DECODER              */
     int  index;             /* position in its nn.Sequential (tensor name) */
     int  line;              /* line in the description, for messages      */
-    /* settings from the description */
+    /* settings from the description (its layer_spec) */
     int  units;             /* conv: output channels; dense: outputs     */
     int  k, stride, pad;    /* conv / pool window                        */
     int  ceil_mode;         /* pools                                     */
@@ -53,7 +47,8 @@ typedef struct {
 typedef struct ae_work ae_work;
 
 struct ae_model {
-    char    *description;   /* the text the model was built from */
+    ae_description desc;    /* what the model is built from (build.c) */
+    char    *description;   /* desc printed: the text a model file carries */
     char     origin[256];
     int      in_c, in_h, in_w;
     int      out_c, out_h, out_w;   /* = input unless an `output` line says */
@@ -73,10 +68,14 @@ struct ae_model {
     ae_work *work;
 };
 
-/* Builds layers and shapes from a description; params zero, not initialised.
- * `latent` replaces {latent} (and 2*latent replaces {latent2}) in the text;
- * 0 = the description's `param latent N` default. */
+/* Parses a description into m->desc and builds layers and shapes from it
+ * (build.c); params not allocated. `latent` replaces {latent} (and
+ * 2*latent replaces {latent2}) in the text; 0 = the description's
+ * `param latent N` default. */
 int  model_parse(ae_model *m, const char *text, const char *origin, int latent, ae_error *err);
+/* (Re)builds m's layers and shapes from m->desc and prints m->description
+ * from it: after parsing, and after every change to the structure. */
+int  model_build(ae_model *m, const char *origin, ae_error *err);
 /* PyTorch-style tensor name of a layer's weight or bias. */
 void model_tensor_name(const ae_layer *l, const char *what, char *buf, size_t size);
 /* Index of the first NaN or infinity in x[lo, hi), or hi when all are
