@@ -240,10 +240,49 @@ static void test_torch_trained(void)
     ae_model_free(m);
 }
 
+/* The --recon bug of issue 9: a description whose `loss` line comes first
+ * or is indented, set to SSE, saved and loaded, must still be SSE: the
+ * loaded model's loss, and what it evaluates. (Setting the loss used to
+ * patch "\nloss " in the text: the saved text kept `loss bce`.) */
+static void test_set_loss_saved(void)
+{
+    static const char *const texts[] = {
+        "loss bce\ninput 1 4 4\nencoder\nflatten\ndense 3\ndecoder\ndense 16\nreshape 1 4 4\nsigmoid\n",
+        "input 1 4 4\n  loss bce   # indented\nencoder\nflatten\ndense 3\ndecoder\ndense 16\n"
+        "reshape 1 4 4\nsigmoid\n",
+    };
+    ae_dataset ds = { .n = 6, .c = 1, .h = 4, .w = 4 };
+    uint8_t pixels[6 * 16];
+    for (int i = 0; i < 6 * 16; i++) pixels[i] = (uint8_t)(i * 37 % 256);
+    ds.pixels = pixels;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/aekit-test-loss-%d.safetensors", (int)getpid());
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        ae_error err = { "" };
+        ae_model *m = NULL, *back = NULL;
+        if (ae_model_from_text(&m, texts[i], "my.txt", 0, &err)) { CHECK(0, "%s", err.msg); continue; }
+        CHECK(ae_model_set_loss(m, AE_LOSS_SSE, &err) == 0, "%s", err.msg);
+        CHECK(ae_model_save(m, path, &err) == 0, "%s", err.msg);
+        if (ae_model_load(&back, path, &err)) { CHECK(0, "%s", err.msg); ae_model_free(m); continue; }
+        CHECK(ae_model_loss(back) == AE_LOSS_SSE, "text %zu: saved as loss %d:\n%s", i,
+              (int)ae_model_loss(back), ae_model_description(back));
+        ae_eval_result want, got;
+        CHECK(ae_evaluate(m, &ds, 1, &want, &err) == 0, "%s", err.msg);
+        CHECK(ae_evaluate(back, &ds, 1, &got, &err) == 0, "%s", err.msg);
+        /* SSE: the squared error summed over an image's 16 pixels */
+        CHECK(got.loss == want.loss && fabs(got.loss - 16 * got.mse) <= 1e-9 * got.loss,
+              "text %zu: loaded model evaluates %.9g (mse %.9g), in memory %.9g", i, got.loss, got.mse, want.loss);
+        ae_model_free(m);
+        ae_model_free(back);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     test_preset();
     test_parse_errors();
+    test_set_loss_saved();
     test_save_load();
     test_torch_steps();
     test_torch_trained();
