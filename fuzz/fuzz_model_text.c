@@ -45,6 +45,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     size_t np = ae_model_param_count(m);
+    /* the canonical text (what a model file carries) parses to the same
+     * model and prints as itself: the description round trip */
+    ae_model *again;
+    if (ae_model_from_text(&again, ae_model_description(m), "fuzz (printed)", 0, &err) != 0) {
+        fprintf(stderr, "the printed description does not parse: %s\n", err.msg);
+        abort();
+    }
+    if (!description_equal(&again->desc, &m->desc) ||
+        strcmp(ae_model_description(again), ae_model_description(m)) != 0) {
+        fprintf(stderr, "the printed description is another description:\n%s\n", ae_model_description(m));
+        abort();
+    }
+    ae_model_free(again);
     char small[16], big[8192];
     size_t want = ae_model_summary(m, small, sizeof small);
     if (strlen(small) >= sizeof small) abort();
