@@ -228,7 +228,8 @@ void ae_noise_apply(const ae_noise *nz, float *x, int n, size_t size, uint64_t s
 
 typedef enum { AE_OPT_ADAM = 0, AE_OPT_RMSPROP = 1, AE_OPT_SGD = 2 } ae_optimizer;
 
-/* The ranges ae_train accepts (the command line's flags take the same):
+/* The ranges ae_train accepts (the rows of the options table below use
+ * these limits; the command line's flags take the same):
  *  epochs     1 to AE_MAX_EPOCHS: the per-epoch history is allocated up front;
  *  lr         AE_MIN_LR to AE_MAX_LR: smaller steps vanish in the float
  *             precision of the weights, the run would train nothing; Adam

@@ -398,6 +398,8 @@ check "the options table has flags ($(echo $option_flags | wc -w) found)" test "
 for flag in $option_flags; do
   check "train --help lists --$flag (options table)" grep -q -- "^  --$flag " "$logs/help"
 done
+"$AEKIT" help train >"$logs/help-cmd"
+check "aekit help train is aekit train --help (the rows filled in)" cmp -s "$logs/help" "$logs/help-cmd"
 for cmd in sample perturb; do
   "$AEKIT" $cmd --help >"$logs/help"
   check "$cmd --help states the range of --seed" grep -q -- "--seed N .*(0 to 18446744073709551615; default: 0)" "$logs/help"

@@ -85,6 +85,7 @@ static void train_flags_build(void)
     int n = 0, nrows;
     for (int i = 0; i < TRAIN_ROWS && n < ARGS_MAX_FLAGS; i++, n++) {
         train_flags[n] = train_rows[i];
+        table_row[n] = NULL;
         if (train_rows[i].help) continue;
         table_row[n] = ae_train_option_find(train_rows[i].name);
         set_from_table(&train_flags[n], table_row[n]);
@@ -147,6 +148,7 @@ const arg_command train_command = {
                 "  aekit train --model aae --data mnist --checkpoint-every 200 --out runs/aae\n"
                 "  aekit train --resume runs/aae\n",
     .more_help = train_more_help,
+    .prepare = train_flags_build,
 };
 
 /* ---- the run being trained -------------------------------------------------- */
@@ -1399,7 +1401,6 @@ static int new_training(const args *a, train_settings *given, run_lock *lock)
 int cmd_train(int argc, char **argv)
 {
     args a;
-    train_flags_build();
     int rc = args_parse(&a, &train_command, argc, argv);
     if (rc) return rc;
     if (a.help) { args_print_help(&train_command, stdout); return EXIT_OK; }

@@ -35,7 +35,8 @@
 
 #define CK CHECKPOINT_PREFIX
 #define FORMAT "1"
-#define MAX_META 48
+#define STATE_META 18                  /* the position, sums, counters, data */
+#define MAX_META (STATE_META + 64)     /* and at most 64 options (rows) */
 
 typedef struct {
     const char *keys[MAX_META];
@@ -48,7 +49,7 @@ static void put(meta_list *l, const char *key, const char *fmt, ...) AE_PRINTF(3
 
 static void put(meta_list *l, const char *key, const char *fmt, ...)
 {
-    if (l->n >= MAX_META) return;   /* cannot happen: the list below is fixed */
+    if (l->n >= MAX_META) return;   /* cannot happen: STATE_META puts, then the rows */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(l->vals[l->n], sizeof l->vals[l->n], fmt, ap);
@@ -59,8 +60,8 @@ static void put(meta_list *l, const char *key, const char *fmt, ...)
 int train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err)
 {
     const ae_train_options *o = &s->opt;
-    st_out_tensor t[10];
-    char names[6][96];
+    st_out_tensor t[3 + TRAIN_OPTIM_STATES * OPTIM_MAX_BUFFERS];   /* order, rng, history, buffers */
+    char names[TRAIN_OPTIM_STATES * OPTIM_MAX_BUFFERS][96];
     int k = 0, nn = 0;
     uint64_t rng[9];
     memcpy(rng, s->shuffle_rng.s, 4 * sizeof(uint64_t));
@@ -112,7 +113,8 @@ int train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err)
     put(&l, CK "val_hash", "%016" PRIx64, s->val_hash);
     int nrows;
     const ae_train_option *rows = ae_train_options_table(&nrows);
-    for (int i = 0; i < nrows && l.n < MAX_META; i++) {
+    if (nrows > MAX_META - STATE_META) return ae_fail(err, "%s: too many options to store", s->path);
+    for (int i = 0; i < nrows; i++) {
         if (rows[i].flags & AE_OPTION_NO_CHECKPOINT) continue;
         snprintf(l.keybuf[l.n], sizeof l.keybuf[l.n], CK "opt.%s", rows[i].name);
         ae_train_option_format(&rows[i], o, AE_OPTION_TEXT_EXACT, l.vals[l.n], sizeof l.vals[l.n]);
