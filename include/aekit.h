@@ -229,7 +229,8 @@ void ae_noise_apply(const ae_noise *nz, float *x, int n, size_t size, uint64_t s
 
 typedef enum { AE_OPT_ADAM = 0, AE_OPT_RMSPROP = 1, AE_OPT_SGD = 2 } ae_optimizer;
 
-/* The ranges ae_train accepts (the command line's flags take the same):
+/* The ranges ae_train accepts (the rows of the options table below use
+ * these limits; the command line's flags take the same):
  *  epochs     1 to AE_MAX_EPOCHS: the per-epoch history is allocated up front;
  *  lr         AE_MIN_LR to AE_MAX_LR: smaller steps vanish in the float
  *             precision of the weights, the run would train nothing; Adam
@@ -273,6 +274,90 @@ typedef struct {
 } ae_train_options;
 
 void ae_train_options_default(ae_train_options *o);
+
+/* ---- the training options as data ---------------------------------------------
+ * Every field of ae_train_options but `checkpoint` (the file itself) is one
+ * row of a table (src/model/train_options.c) that drives the defaults, the
+ * checks of ae_train, the command line's flags and their help, how a
+ * checkpoint stores the option (aekit.checkpoint.opt.NAME) and the model's
+ * metadata (aekit.train.NAME), and whether a resumed run may change it.
+ * Adding an option is one row and its field.                               */
+
+typedef enum {
+    AE_OPTION_INT,       /* int                                                */
+    AE_OPTION_DOUBLE,    /* double                                             */
+    AE_OPTION_U64,       /* uint64_t                                           */
+    AE_OPTION_CHOICE,    /* an enum (int-sized) named by `choices`             */
+    AE_OPTION_NOISE      /* ae_noise                                           */
+} ae_option_type;
+
+typedef enum {
+    AE_RESUME_SAME,      /* a resumed run keeps it: another value is refused   */
+    AE_RESUME_MAY_CHANGE,/* a resumed run takes the value given               */
+    AE_RESUME_UNUSED     /* only read when a run starts: the run's value stays */
+} ae_option_resume;
+
+/* Row flags. */
+#define AE_OPTION_ZERO_OFF      1  /* 0 is valid too (`zero_means`), besides min..max */
+#define AE_OPTION_MAX_EXCLUDED  2  /* the values are [min, max)                      */
+#define AE_OPTION_MIN_EXCLUDED  4  /* the values are (min, max]                      */
+#define AE_OPTION_NO_CHECKPOINT 8  /* not stored as aekit.checkpoint.opt.NAME (threads:
+                                      the state stores the count in use)            */
+#define AE_OPTION_NO_META      16  /* not in a model's aekit.train.* metadata       */
+
+typedef struct {
+    const char      *name;      /* opt.NAME in checkpoints, aekit.train.NAME */
+    const char      *flag;      /* aekit train's --FLAG, or NULL              */
+    const char      *what;      /* in messages: "learning rate"               */
+    ae_option_type   type;
+    size_t           offset;    /* of its field in ae_train_options           */
+    double           def;       /* the default (AE_OPTION_NOISE: none)        */
+    double           min, max;  /* the values it takes (numbers, choices)     */
+    unsigned         flags;     /* AE_OPTION_* above                          */
+    const char      *zero_means;/* AE_OPTION_ZERO_OFF: "none", "all cores"    */
+    ae_option_resume resume;
+    const char      *metavar;   /* the flag's value in the help: "X", "N"     */
+    const char      *def_text;  /* the default as the help shows it           */
+    const char      *help;      /* one line                                   */
+    const char *const *choices; /* AE_OPTION_CHOICE: names, NULL-terminated  */
+} ae_train_option;
+
+/* The rows, *count of them (in the order checkpoints store them). */
+const ae_train_option *ae_train_options_table(int *count);
+/* The row named `name` (or whose flag is `name`), or NULL. */
+const ae_train_option *ae_train_option_find(const char *name);
+/* Checks every option against its row, then what rows cannot say (the
+ * checkpoint intervals need a checkpoint file). The message names the
+ * option and the values it takes. ae_train and ae_train_resume call it. */
+int  ae_train_options_check(const ae_train_options *o, ae_error *err);
+/* Checks one option of o against its row. */
+int  ae_train_option_check(const ae_train_option *r, const ae_train_options *o, ae_error *err);
+
+/* Text forms of an option's value. EXACT: as checkpoints store it, read
+ * back to the same bits (%.17g for doubles); SHORT: as the model's
+ * metadata and messages show it (%g; noise as gaussian:MEAN,STD). */
+typedef enum { AE_OPTION_TEXT_EXACT = 0, AE_OPTION_TEXT_SHORT = 1 } ae_option_text;
+/* Writes option r of o as text into buf (NUL-terminated); returns the
+ * length it wanted (snprintf-like). */
+size_t ae_train_option_format(const ae_train_option *r, const ae_train_options *o, ae_option_text form,
+                              char *buf, size_t size);
+/* Reads text (a `form` text) into option r of o; checks it against the row.
+ * The message names the option: "learning rate: expected a number, got 'x'". */
+int  ae_train_option_parse(const ae_train_option *r, const char *text, ae_option_text form,
+                           ae_train_options *o, ae_error *err);
+/* 1 when a and b hold the same value of option r as `form` writes it: the
+ * same bits (EXACT), or what the model's metadata can tell apart (SHORT:
+ * for values known only from a model's aekit.train.* metadata). */
+int  ae_train_option_equal(const ae_train_option *r, const ae_train_options *a, const ae_train_options *b,
+                           ae_option_text form);
+/* Copies option r's value from src into dst. */
+void ae_train_option_copy(const ae_train_option *r, ae_train_options *dst, const ae_train_options *src);
+/* The first option a resumed run keeps (AE_RESUME_SAME) whose value
+ * differs (EXACT) between given and stored, or NULL. */
+const ae_train_option *ae_train_options_resume_conflict(const ae_train_options *given,
+                                                        const ae_train_options *stored);
+/* Sets the model's metadata aekit.train.NAME to the option's SHORT text. */
+int  ae_train_option_set_meta(ae_model *m, const ae_train_option *r, const ae_train_options *o, ae_error *err);
 
 /* Progress report, passed to the callback after every step (end_of_epoch 0)
  * and after each epoch's validation (end_of_epoch 1). When the callback

@@ -390,6 +390,16 @@ check "train --help states the ranges" \
            grep -q -- '--clip-grad X .*(1e-37 to 1e38; default: off)' '$logs/help' &&
            grep -q -- '--seed N .*(0 to 18446744073709551615; default: 0)' '$logs/help' &&
            grep -q -- '--checkpoint-every N|Ne .*(0 to 1000000000; default: 1e)' '$logs/help'"
+# every training option with a flag (a row { "name", "flag", ... of the
+# library's options table) has its line in the help
+options_table=$(dirname "$0")/../src/model/train_options.c
+option_flags=$(sed -n 's/^ *{ "[a-z_0-9]*", "\([a-z-]*\)".*/\1/p' "$options_table" | sort -u)
+check "the options table has flags ($(echo $option_flags | wc -w) found)" test "$(echo $option_flags | wc -w)" -ge 8
+for flag in $option_flags; do
+  check "train --help lists --$flag (options table)" grep -q -- "^  --$flag " "$logs/help"
+done
+"$AEKIT" help train >"$logs/help-cmd"
+check "aekit help train is aekit train --help (the rows filled in)" cmp -s "$logs/help" "$logs/help-cmd"
 for cmd in sample perturb; do
   "$AEKIT" $cmd --help >"$logs/help"
   check "$cmd --help states the range of --seed" grep -q -- "--seed N .*(0 to 18446744073709551615; default: 0)" "$logs/help"

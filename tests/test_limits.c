@@ -140,7 +140,7 @@ static void test_train_limits(void)
     expect_train_error(&o, "threads must be 0 (all cores) to 256, got 257");
     o.threads = 1;
     o.epochs = AE_MAX_EPOCHS + 1;
-    expect_train_error(&o, "epochs must be at most 1000000");
+    expect_train_error(&o, "epochs must be 1 to 1000000, got 1000001");
 }
 
 /* Weights that are already NaN: named before training, not reported as a

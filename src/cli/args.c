@@ -32,6 +32,7 @@ int args_parse(args *a, const arg_command *cmd, int argc, char **argv)
 {
     memset(a, 0, sizeof *a);
     a->cmd = cmd;
+    if (cmd->prepare) cmd->prepare();
     if (flag_count(cmd) > ARGS_MAX_FLAGS)
         return cli_fail(EXIT_ERROR, cmd->name, "internal error: too many flags");
 
@@ -146,6 +147,7 @@ static void range_text(const arg_flag *f, char *buf, size_t size)
 
 void args_print_help(const arg_command *cmd, FILE *out)
 {
+    if (cmd->prepare) cmd->prepare();
     fprintf(out, "aekit %s: %s\n\nusage: %s\n", cmd->name, cmd->summary, cmd->usage);
     if (cmd->flags && cmd->flags[0].name) {
         int width = 0;

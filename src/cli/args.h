@@ -46,6 +46,9 @@ typedef struct {
     const arg_flag *flags;       /* terminated by an entry with name NULL    */
     const char     *examples;    /* lines shown under "examples:", or NULL   */
     void          (*more_help)(FILE *out); /* extra help lines, or NULL      */
+    void          (*prepare)(void);        /* fills `flags` at run time (rows
+                                    from the library's tables), or NULL;
+                                    args_parse and args_print_help call it */
 } arg_command;
 
 typedef struct {

@@ -27,7 +27,6 @@
 #define PLOT_WIDTH     800
 #define PLOT_HEIGHT    500
 
-static const char *const optimizer_names[] = { "adam", "rmsprop", "sgd", NULL };
 static const char *const task_names[] = { "reconstruct", "denoise", NULL };
 static const char *const recon_names[] = { "sse", "bce", NULL };
 static const char *const scale_names[] = { "2", "4", NULL };
@@ -35,15 +34,22 @@ enum { TASK_RECONSTRUCT = 0, TASK_DENOISE = 1 };
 #define DENOISE_NOISE "gaussian:0.5,0.5"
 #define CHECKPOINT_EVERY_MAX 1000000000   /* steps or epochs between checkpoints */
 
-static const arg_flag train_flags[] = {
+/* OPTION_ROW: a training option's flag, its row (metavar, default, help,
+ * range) from the library's options table (aekit.h). A table row with a
+ * flag that is not listed here is added at the end: a new option needs no
+ * edit here. --threads, --noise and --checkpoint-every have rows of their
+ * own (the threaded commands' shared --threads, a default that depends on
+ * --task, one flag for two options). */
+#define OPTION_ROW(flag) { flag, NULL, NULL, NULL, 0, 0, 0 }
+static const arg_flag train_rows[] = {
     { "model",     "NAME|FILE", "the --init model's", "model preset or model description file (required unless --init)", 0, 0, 0 },
     { "data",      "NAME|DIR",  NULL, "data set name (mnist, fashion-mnist) or folder of IDX files", 1, 0, 0 },
     { "out",       "DIR",       NULL, "run folder, created if missing", 1, 0, 0 },
-    { "epochs",    "N",         "25", "passes over the training set", 0, 1, AE_MAX_EPOCHS },
-    { "batch",     "N",         "128", "images per step", 0, 1, INT_MAX },
-    { "lr",        "X",         "1e-3", "learning rate", 0, AE_MIN_LR, AE_MAX_LR },
-    { "optimizer", "NAME",      "adam", "adam, rmsprop or sgd (momentum 0.9)", 0, 0, 0 },
-    { "seed",      "N",         "0", "seed for the initial weights and the shuffling", 0, 0, ARGS_MAX_U64 },
+    OPTION_ROW("epochs"),
+    OPTION_ROW("batch"),
+    OPTION_ROW("lr"),
+    OPTION_ROW("optimizer"),
+    OPTION_ROW("seed"),
     ARGS_FLAG_THREADS,
     { "limit",     "N",         "all", "train on the first N training images only", 0, 1, INT_MAX },
     { "val-limit", "N",         "all", "validate on the first N test images only (faster epochs)", 0, 1, INT_MAX },
@@ -53,12 +59,47 @@ static const arg_flag train_flags[] = {
     { "latent",    "N",         "the model's", "latent size (presets vae, conv-vae, aae; --model conv becomes conv-latent)", 0, 1, AE_MAX_LATENT },
     { "recon",     "NAME",      "the model's (vae: sse)", "VAE reconstruction loss: sse, or bce (summed per image)", 0, 0, 0 },
     { "init",      "MODEL",     NULL,  "start from this trained model's weights (same architecture)", 0, 0, 0 },
-    { "clip-grad", "X",         "off", "clip each step's gradient to global L2 norm X (as torch clip_grad_norm_)", 0, AE_MIN_CLIP_GRAD, AE_MAX_CLIP_GRAD },
+    OPTION_ROW("clip-grad"),
     { "checkpoint-every", "N|Ne", "1e", "write DIR/checkpoint.safetensors every N steps, or every N epochs (2e); 0: only when stopped", 0, 0, CHECKPOINT_EVERY_MAX },
     { "resume",    "DIR",       NULL,  "continue the run in DIR from its checkpoint, with its stored settings", 0, 0, 0 },
     { "force",     NULL,        NULL,  "start over in a --out folder holding an earlier run: its files are removed first", 0, 0, 0 },
-    { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
+enum { TRAIN_ROWS = (int)(sizeof train_rows / sizeof train_rows[0]) };
+
+/* train_rows with the options table's rows filled in (train_flags_build);
+ * table_row[i]: the option flag i reads by itself, or NULL. */
+static arg_flag train_flags[ARGS_MAX_FLAGS + 1];
+static const ae_train_option *table_row[ARGS_MAX_FLAGS + 1];
+
+static void set_from_table(arg_flag *f, const ae_train_option *r)
+{
+    *f = (arg_flag){ r->flag, r->metavar, r->def_text, r->help, 0, 0, 0 };
+    if (r->type != AE_OPTION_CHOICE && r->type != AE_OPTION_NOISE) {
+        f->min = r->min;
+        f->max = r->max;
+    }
+}
+
+static void train_flags_build(void)
+{
+    int n = 0, nrows;
+    for (int i = 0; i < TRAIN_ROWS && n < ARGS_MAX_FLAGS; i++, n++) {
+        train_flags[n] = train_rows[i];
+        table_row[n] = NULL;
+        if (train_rows[i].help) continue;
+        table_row[n] = ae_train_option_find(train_rows[i].name);
+        set_from_table(&train_flags[n], table_row[n]);
+    }
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    for (int i = 0; i < nrows && n < ARGS_MAX_FLAGS; i++) {
+        int listed = !rows[i].flag;
+        for (int k = 0; k < n && !listed; k++) listed = strcmp(train_flags[k].name, rows[i].flag) == 0;
+        if (listed) continue;
+        table_row[n] = &rows[i];
+        set_from_table(&train_flags[n++], &rows[i]);
+    }
+    train_flags[n] = (arg_flag){ NULL, NULL, NULL, NULL, 0, 0, 0 };
+}
 
 static void train_more_help(FILE *out)
 {
@@ -107,6 +148,7 @@ const arg_command train_command = {
                 "  aekit train --model aae --data mnist --checkpoint-every 200 --out runs/aae\n"
                 "  aekit train --resume runs/aae\n",
     .more_help = train_more_help,
+    .prepare = train_flags_build,
 };
 
 /* ---- the run being trained -------------------------------------------------- */
@@ -313,16 +355,34 @@ static int parse_every(const char *text, ae_train_options *o)
     return 0;
 }
 
-static int parse_clip(const args *a, double *out)
+/* The flags that read one option each (table_row), by the option's type;
+ * the option's default when not given. */
+static int read_option_flags(const args *a, ae_train_options *o)
 {
-    *out = 0;
-    if (!args_given(a, "clip-grad")) return 0;
-    return args_number(a, "clip-grad", 0, out);
+    int rc = 0;
+    for (int i = 0; train_flags[i].name && rc == 0; i++) {
+        const ae_train_option *r = table_row[i];
+        if (!r) continue;
+        void *p = (char *)o + r->offset;
+        switch (r->type) {
+        case AE_OPTION_INT:    rc = args_int(a, r->flag, *(int *)p, (int *)p); break;
+        case AE_OPTION_DOUBLE: rc = args_number(a, r->flag, *(double *)p, (double *)p); break;
+        case AE_OPTION_U64:    rc = args_u64(a, r->flag, *(uint64_t *)p, (uint64_t *)p); break;
+        case AE_OPTION_CHOICE: rc = args_choice(a, r->flag, r->choices, *(int *)p, (int *)p); break;
+        case AE_OPTION_NOISE: {
+            const char *text = NULL;
+            args_string(a, r->flag, NULL, &text);
+            if (text) rc = cli_parse_noise("train", "--noise", text, (ae_noise *)p);
+            break;
+        }
+        }
+    }
+    return rc;
 }
 
 static int read_settings(const args *a, train_settings *s)
 {
-    int rc, optimizer, scale;
+    int rc, scale;
     const char *noise = NULL, *every = NULL;
     memset(s, 0, sizeof *s);
     ae_train_options_default(&s->opt);
@@ -330,11 +390,7 @@ static int read_settings(const args *a, train_settings *s)
         (rc = args_string(a, "model", NULL, &s->model)) ||
         (rc = (s->resume ? args_string(a, "data", NULL, &s->data) : args_required(a, "data", &s->data))) ||
         (rc = (s->resume ? args_string(a, "out", NULL, &s->out) : args_required(a, "out", &s->out))) ||
-        (rc = args_int(a, "epochs", s->opt.epochs, &s->opt.epochs)) ||
-        (rc = args_int(a, "batch", s->opt.batch, &s->opt.batch)) ||
-        (rc = args_number(a, "lr", s->opt.lr, &s->opt.lr)) ||
-        (rc = args_choice(a, "optimizer", optimizer_names, (int)s->opt.optimizer, &optimizer)) ||
-        (rc = args_u64(a, "seed", s->opt.seed, &s->opt.seed)) ||
+        (rc = read_option_flags(a, &s->opt)) ||
         (rc = args_threads(a, s->opt.threads, &s->opt.threads)) ||
         (rc = args_int(a, "limit", 0, &s->limit)) ||
         (rc = args_int(a, "val-limit", 0, &s->val_limit)) ||
@@ -345,12 +401,15 @@ static int read_settings(const args *a, train_settings *s)
         (rc = args_choice(a, "recon", recon_names, -1, &s->recon)) ||
         (rc = args_string(a, "init", NULL, &s->init)) ||
         (rc = args_string(a, "checkpoint-every", "1e", &every)) ||
-        (rc = parse_clip(a, &s->opt.clip_grad)) ||
         (rc = parse_every(every, &s->opt)))
         return rc;
-    s->opt.optimizer = (ae_optimizer)optimizer;
     s->scale = scale < 0 ? 0 : atoi(scale_names[scale]);
-    if (s->resume) return 0;         /* the rest comes from the checkpoint */
+    if (s->resume) {                 /* the rest comes from the checkpoint */
+        /* a --noise given is compared with the run's */
+        if (noise && (rc = cli_parse_noise("train", "--noise", noise, &s->noise))) return rc;
+        s->opt.noise = s->noise;
+        return 0;
+    }
     if (!s->model && !s->init)
         return cli_fail(EXIT_USAGE, "train", "--model NAME|FILE is required (a preset or a model "
                         "description file), unless --init MODEL gives the architecture");
@@ -508,29 +567,37 @@ static const char *loss_name(ae_loss loss)
     return loss >= AE_LOSS_BCE && loss <= AE_LOSS_BCE_SUM ? names[loss] : "?";
 }
 
+/* aekit.train.NAME: an option as the options table writes it. */
+static int set_option_meta(ae_model *m, const char *name, const ae_train_options *o)
+{
+    ae_error err = {{0}};
+    if (ae_train_option_set_meta(m, ae_train_option_find(name), o, &err) != 0)
+        return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
+    return 0;
+}
+
 static int store_settings(ae_model *m, const train_settings *s, const ae_dataset *train,
                           const ae_dataset *test)
 {
     const ae_train_options *o = &s->opt;
-    char noise[64];
-    cli_noise_text(&s->noise, noise, sizeof noise);
+    /* in this order: the file's bytes stay those of earlier versions */
     return set_meta(m, "aekit.version", "%s", AEKIT_VERSION) ||
            set_meta(m, "aekit.train.model", "%s", s->label) ||
            set_meta(m, "aekit.train.data", "%s", s->data) ||
-           set_meta(m, "aekit.train.epochs", "%d", o->epochs) ||
-           set_meta(m, "aekit.train.batch", "%d", o->batch) ||
-           set_meta(m, "aekit.train.lr", "%g", o->lr) ||
-           set_meta(m, "aekit.train.optimizer", "%s", optimizer_names[o->optimizer]) ||
-           set_meta(m, "aekit.train.seed", "%llu", (unsigned long long)o->seed) ||
+           set_option_meta(m, "epochs", o) ||
+           set_option_meta(m, "batch", o) ||
+           set_option_meta(m, "lr", o) ||
+           set_option_meta(m, "optimizer", o) ||
+           set_option_meta(m, "seed", o) ||
            set_meta(m, "aekit.train.train_images", "%d", train->n) ||
            set_meta(m, "aekit.train.val_images", "%d", test->n) ||
            set_meta(m, "aekit.train.task", "%s", task_label(s, m)) ||
-           set_meta(m, "aekit.train.noise", "%s", noise) ||
+           set_option_meta(m, "noise", o) ||
            set_meta(m, "aekit.train.scale", "%d", upscale_factor(m)) ||
            set_meta(m, "aekit.train.latent", "%zu", ae_model_latent_size(m)) ||
            set_meta(m, "aekit.train.loss", "%s", loss_name(ae_model_loss(m))) ||
-           set_meta(m, "aekit.train.clip_grad", "%g", o->clip_grad) ||
-           set_meta(m, "aekit.train.threads", "%d", o->threads) ||
+           set_option_meta(m, "clip_grad", o) ||
+           set_option_meta(m, "threads", o) ||
            set_meta(m, "aekit.train.init", "%s", s->init ? s->init : "none");
 }
 
@@ -555,7 +622,9 @@ static int store_results(ae_model *m, const train_run *r, double seconds)
 static void print_start(const train_settings *s, const ae_model *m, const ae_dataset *train,
                         const ae_dataset *test)
 {
-    char params[32], ntrain[32], ntest[32], threads[32], extra[256] = "";
+    char params[32], ntrain[32], ntest[32], threads[32], extra[256] = "", optimizer[32];
+    ae_train_option_format(ae_train_option_find("optimizer"), &s->opt, AE_OPTION_TEXT_SHORT, optimizer,
+                           sizeof optimizer);
     if (s->opt.threads > 0) snprintf(threads, sizeof threads, "%d threads", s->opt.threads);
     else                    snprintf(threads, sizeof threads, "all cores");
     if (s->task == TASK_DENOISE) {
@@ -573,7 +642,7 @@ static void print_start(const train_settings *s, const ae_model *m, const ae_dat
             ae_model_latent_size(m), cli_text(s->data),
             cli_count(train->n, ntrain, sizeof ntrain), cli_count(test->n, ntest, sizeof ntest),
             s->opt.epochs, s->opt.epochs == 1 ? "" : "s", s->opt.batch,
-            optimizer_names[s->opt.optimizer], s->opt.lr,
+            optimizer, s->opt.lr,
             (unsigned long long)s->opt.seed, threads, extra);
 }
 
@@ -930,18 +999,17 @@ static int conflict(const train_settings *s, const args *a, const char *flag, co
                     given ? given : "", stored, flag);
 }
 
-static int same_noise(const ae_noise *a, const ae_noise *b)
-{
-    return a->kind == b->kind && a->mean == b->mean && a->std == b->std && a->p == b->p;
-}
-
-/* Checks the flags given with --resume against the run's settings (a
- * clip_grad of NaN: not known, not checked). */
+/* Checks the flags given with --resume against the run's settings: the
+ * options as `form` writes them (EXACT from a checkpoint, SHORT from a
+ * model's metadata), those of the table rows set in `known` (bit i: row
+ * i; a model's metadata may lack one). */
 static int check_resume_flags(const args *a, const train_settings *given, const train_settings *run,
-                              const ae_model *m)
+                              const ae_model *m, ae_option_text form, unsigned long long known)
 {
     char buf[256];
     const ae_train_options *g = &given->opt, *o = &run->opt;
+    ae_train_options zero;
+    memset(&zero, 0, sizeof zero);
     if (args_given(a, "model")) {
         const char *p = preset_for(given);
         if (strcmp(p ? p : given->model, run->label) != 0) return conflict(given, a, "model", run->label);
@@ -954,27 +1022,27 @@ static int check_resume_flags(const args *a, const train_settings *given, const 
             return cli_fail(EXIT_USAGE, "train", "--resume %s: --out %s is another folder (a resumed run "
                             "writes into its own folder: leave --out out)", given->resume, given->out);
     }
-    snprintf(buf, sizeof buf, "%d", o->epochs);
-    if (args_given(a, "epochs") && g->epochs != o->epochs) return conflict(given, a, "epochs", buf);
-    snprintf(buf, sizeof buf, "%d", o->batch);
-    if (args_given(a, "batch") && g->batch != o->batch) return conflict(given, a, "batch", buf);
-    /* numbers as the model's metadata records them (%g) */
-    char given_text[64];
-    snprintf(buf, sizeof buf, "%g", o->lr);
-    snprintf(given_text, sizeof given_text, "%g", g->lr);
-    if (args_given(a, "lr") && strcmp(given_text, buf) != 0) return conflict(given, a, "lr", buf);
-    if (args_given(a, "optimizer") && g->optimizer != o->optimizer)
-        return conflict(given, a, "optimizer", optimizer_names[o->optimizer]);
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)o->seed);
-    if (args_given(a, "seed") && g->seed != o->seed) return conflict(given, a, "seed", buf);
-    snprintf(buf, sizeof buf, "%g", o->clip_grad);
-    snprintf(given_text, sizeof given_text, "%g", g->clip_grad);
-    if (args_given(a, "clip-grad") && !isnan(o->clip_grad) && strcmp(given_text, buf) != 0)
-        return conflict(given, a, "clip-grad", o->clip_grad > 0 ? buf : "(none)");
+    /* the options a resumed run keeps, compared as `form` writes them */
+    int nrows;
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    for (int i = 0; i < nrows; i++) {
+        const ae_train_option *r = &rows[i];
+        if (r->resume != AE_RESUME_SAME || !r->flag || !args_given(a, r->flag) || !(known & (1ull << i)) ||
+            ae_train_option_equal(r, g, o, form))
+            continue;
+        /* the run's value as people write it; exact when that reads the same */
+        char shown[300], given_text[128];
+        ae_train_option_format(r, o, AE_OPTION_TEXT_SHORT, buf, sizeof buf);
+        ae_train_option_format(r, g, AE_OPTION_TEXT_SHORT, given_text, sizeof given_text);
+        if (strcmp(buf, given_text) == 0) ae_train_option_format(r, o, AE_OPTION_TEXT_EXACT, buf, sizeof buf);
+        if (r->flags & AE_OPTION_ZERO_OFF && ae_train_option_equal(r, o, &zero, AE_OPTION_TEXT_EXACT))
+            snprintf(shown, sizeof shown, "(%s)", r->zero_means);
+        else
+            snprintf(shown, sizeof shown, "%s", buf);
+        return conflict(given, a, r->flag, shown);
+    }
     if (args_given(a, "task") && given->task != run->task)
         return conflict(given, a, "task", task_names[run->task]);
-    cli_noise_text(&o->noise, buf, sizeof buf);
-    if (args_given(a, "noise") && !same_noise(&given->noise, &o->noise)) return conflict(given, a, "noise", buf);
     const char *scale = ae_model_meta(m, "aekit.train.scale");
     if (args_given(a, "scale") && (!scale || atoi(scale) != given->scale))
         return conflict(given, a, "scale", scale ? scale : "?");
@@ -1132,17 +1200,20 @@ static int finish_run(const args *a, const train_settings *given)
     }
     /* the settings as recorded, to check the flags given against */
     run = s;
+    ae_train_options_default(&run.opt);
+    unsigned long long known = 0;
+    int nopt_rows;
+    const ae_train_option *opt_rows = ae_train_options_table(&nopt_rows);
+    for (int i = 0; i < nopt_rows && i < 64; i++) {
+        char key[128];
+        snprintf(key, sizeof key, "aekit.train.%s", opt_rows[i].name);
+        const char *text = opt_rows[i].flags & AE_OPTION_NO_META ? NULL : ae_model_meta(m, key);
+        ae_error why = {{0}};
+        if (text && ae_train_option_parse(&opt_rows[i], text, AE_OPTION_TEXT_SHORT, &run.opt, &why) == 0)
+            known |= 1ull << i;
+    }
+    if ((rc = check_resume_flags(a, given, &run, m, AE_OPTION_TEXT_SHORT, known))) goto done;
     const char *v;
-    run.opt.epochs = (v = ae_model_meta(m, "aekit.train.epochs")) ? atoi(v) : 0;
-    run.opt.batch = (v = ae_model_meta(m, "aekit.train.batch")) ? atoi(v) : 0;
-    run.opt.lr = (v = ae_model_meta(m, "aekit.train.lr")) ? strtod(v, NULL) : NAN;
-    run.opt.seed = strtoull(seed, NULL, 10);
-    run.opt.clip_grad = (v = ae_model_meta(m, "aekit.train.clip_grad")) ? strtod(v, NULL) : NAN;
-    v = ae_model_meta(m, "aekit.train.optimizer");
-    for (int i = 0; optimizer_names[i]; i++)
-        if (v && strcmp(v, optimizer_names[i]) == 0) run.opt.optimizer = (ae_optimizer)i;
-    cli_model_noise(m, &run.opt.noise);
-    if ((rc = check_resume_flags(a, given, &run, m))) goto done;
     s.noise = run.opt.noise;
     s.opt.noise = s.noise;
     s.opt.seed = run.opt.seed;              /* the samples' latents */
@@ -1233,16 +1304,15 @@ static int resume_training(const args *a, train_settings *given, run_lock *lock)
     s.out = given->resume;
     if ((rc = settings_from_meta(&s, m, s.checkpoint))) goto done;
     s.noise = s.opt.noise;
-    if ((rc = check_resume_flags(a, given, &s, m))) goto done;
-    /* what a resumed run may change */
+    if ((rc = check_resume_flags(a, given, &s, m, AE_OPTION_TEXT_EXACT, ~0ull))) goto done;
+    /* what a resumed run may change: the options of the flags given */
     ae_train_position pos;
     ae_train_state_position(state, &pos);
-    int stored_threads = s.opt.threads;
-    if (args_given(a, "threads")) s.opt.threads = given->opt.threads;
-    if (args_given(a, "checkpoint-every")) {
-        s.opt.checkpoint_steps = given->opt.checkpoint_steps;
-        s.opt.checkpoint_epochs = given->opt.checkpoint_epochs;
-    }
+    int stored_threads = s.opt.threads, nrows;
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    for (int i = 0; i < nrows; i++)
+        if (rows[i].resume == AE_RESUME_MAY_CHANGE && rows[i].flag && args_given(a, rows[i].flag))
+            ae_train_option_copy(&rows[i], &s.opt, &given->opt);
     s.opt.checkpoint = s.checkpoint;
     if ((rc = check_writable(s.out)) || (rc = check_run_files(&s, "--resume"))) goto done;
     s.limit = args_given(a, "limit") ? given->limit : pos.train_images;

@@ -6,18 +6,22 @@
  *                                                (xoshiro256** state, 4 words
  *                                                each), the input-noise seed
  *   aekit.checkpoint.optim.NAME      F32 [count] optimiser buffers, PyTorch's
- *                                                names: exp_avg, exp_avg_sq
- *                                                (Adam), square_avg (RMSprop),
- *                                                momentum_buffer (SGD); an AAE
- *                                                adds optim_disc.* and optim_gen.*
+ *                                                names (the optimiser table,
+ *                                                optim.c: exp_avg, exp_avg_sq
+ *                                                for Adam...); an AAE adds
+ *                                                optim_disc.* and optim_gen.*
  *   aekit.checkpoint.history         F64 [epochs done, 8] end-of-epoch reports
  *
  * and metadata for the position (epoch, step, ...), the running sums of the
- * epoch, the options and the data it trains on. Doubles are written with 17
+ * epoch, the data it trains on and the options (aekit.checkpoint.opt.NAME,
+ * one per row of the options table, train_options.c, in its order). Doubles are written with 17
  * significant digits, which read back to the same bits.                    */
 #define _POSIX_C_SOURCE 200809L
+#include "model/checkpoint.h"
 #include "model/model.h"
+#include "model/model_file.h"
 #include "model/train_state.h"
+#include "optim/optim.h"
 #include "core/error.h"
 
 #include <errno.h>
@@ -31,12 +35,12 @@
 
 #define CK CHECKPOINT_PREFIX
 #define FORMAT "1"
-#define MAX_META 48
-
-static const char *const optimizer_names[] = { "adam", "rmsprop", "sgd" };
+#define STATE_META 18                  /* the position, sums, counters, data */
+#define MAX_META (STATE_META + 64)     /* and at most 64 options (rows) */
 
 typedef struct {
     const char *keys[MAX_META];
+    char        keybuf[MAX_META][96];
     char        vals[MAX_META][96];
     int         n;
 } meta_list;
@@ -45,7 +49,7 @@ static void put(meta_list *l, const char *key, const char *fmt, ...) AE_PRINTF(3
 
 static void put(meta_list *l, const char *key, const char *fmt, ...)
 {
-    if (l->n >= MAX_META) return;   /* cannot happen: the list below is fixed */
+    if (l->n >= MAX_META) return;   /* cannot happen: STATE_META puts, then the rows */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(l->vals[l->n], sizeof l->vals[l->n], fmt, ap);
@@ -53,22 +57,11 @@ static void put(meta_list *l, const char *key, const char *fmt, ...)
     l->keys[l->n++] = key;
 }
 
-/* Names of an optimiser's buffers (one or two). */
-static void buffer_names(ae_optimizer kind, const char **a, const char **b)
-{
-    *b = NULL;
-    switch (kind) {
-    case AE_OPT_ADAM:    *a = "exp_avg"; *b = "exp_avg_sq"; break;
-    case AE_OPT_RMSPROP: *a = "square_avg"; break;
-    default:             *a = "momentum_buffer"; break;
-    }
-}
-
 int train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err)
 {
     const ae_train_options *o = &s->opt;
-    st_out_tensor t[10];
-    char names[6][96];
+    st_out_tensor t[3 + TRAIN_OPTIM_STATES * OPTIM_MAX_BUFFERS];   /* order, rng, history, buffers */
+    char names[TRAIN_OPTIM_STATES * OPTIM_MAX_BUFFERS][96];
     int k = 0, nn = 0;
     uint64_t rng[9];
     memcpy(rng, s->shuffle_rng.s, 4 * sizeof(uint64_t));
@@ -77,15 +70,14 @@ int train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err)
     t[k++] = (st_out_tensor){ CK "order", ST_I32, s->order, 1, { (int64_t)s->n } };
     t[k++] = (st_out_tensor){ CK "rng", ST_I64, rng, 1, { 9 } };
 
-    const optim_state *states[3] = { &s->main, &s->disc, &s->gen };
-    const char *prefixes[3] = { "optim", "optim_disc", "optim_gen" };
-    const char *a, *b;
-    buffer_names(o->optimizer, &a, &b);
-    for (int i = 0; i < (s->adversarial ? 3 : 1); i++) {
+    optim_state *states[TRAIN_OPTIM_STATES];
+    int nstates = train_state_optims((ae_train_state *)s, states);
+    const optim_kind *kind = optim_kind_of(o->optimizer);
+    for (int i = 0; i < nstates; i++) {
         const optim_state *st = states[i];
-        for (int j = 0; j < (b ? 2 : 1); j++) {
-            snprintf(names[nn], sizeof names[nn], CK "%s.%s", prefixes[i], j ? b : a);
-            t[k++] = (st_out_tensor){ names[nn], ST_F32, (j ? st->s2 : st->s1) + st->lo, 1,
+        for (int j = 0; j < kind->nbuf; j++) {
+            snprintf(names[nn], sizeof names[nn], CK "%s.%s", train_optim_prefixes[i], kind->buf_names[j]);
+            t[k++] = (st_out_tensor){ names[nn], ST_F32, st->buf[j] + st->lo, 1,
                                       { (int64_t)(st->hi - st->lo) } };
             nn++;
         }
@@ -119,22 +111,16 @@ int train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err)
     put(&l, CK "val_images", "%d", s->val_n);
     put(&l, CK "train_hash", "%016" PRIx64, s->train_hash);
     put(&l, CK "val_hash", "%016" PRIx64, s->val_hash);
-    put(&l, CK "opt.epochs", "%d", o->epochs);
-    put(&l, CK "opt.batch", "%d", o->batch);
-    put(&l, CK "opt.lr", "%.17g", o->lr);
-    put(&l, CK "opt.optimizer", "%s", optimizer_names[o->optimizer]);
-    put(&l, CK "opt.beta1", "%.17g", o->beta1);
-    put(&l, CK "opt.beta2", "%.17g", o->beta2);
-    put(&l, CK "opt.eps", "%.17g", o->eps);
-    put(&l, CK "opt.alpha", "%.17g", o->alpha);
-    put(&l, CK "opt.momentum", "%.17g", o->momentum);
-    put(&l, CK "opt.seed", "%" PRIu64, o->seed);
-    put(&l, CK "opt.noise", "%d %.9g %.9g %.9g", (int)o->noise.kind, (double)o->noise.mean,
-        (double)o->noise.std, (double)o->noise.p);
-    put(&l, CK "opt.clip_grad", "%.17g", o->clip_grad);
-    put(&l, CK "opt.init_weights", "%d", o->init_weights);
-    put(&l, CK "opt.checkpoint_steps", "%d", o->checkpoint_steps);
-    put(&l, CK "opt.checkpoint_epochs", "%d", o->checkpoint_epochs);
+    int nrows;
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    if (nrows > MAX_META - STATE_META) return ae_fail(err, "%s: too many options to store", s->path);
+    for (int i = 0; i < nrows; i++) {
+        if (rows[i].flags & AE_OPTION_NO_CHECKPOINT) continue;
+        snprintf(l.keybuf[l.n], sizeof l.keybuf[l.n], CK "opt.%s", rows[i].name);
+        ae_train_option_format(&rows[i], o, AE_OPTION_TEXT_EXACT, l.vals[l.n], sizeof l.vals[l.n]);
+        l.keys[l.n] = l.keybuf[l.n];
+        l.n++;
+    }
     const char *meta[2 * MAX_META];
     for (int i = 0; i < l.n; i++) {
         meta[2 * i] = l.keys[i];
@@ -220,45 +206,23 @@ static int get_tensor(const st_file *f, const char *name, st_dtype dt, void *dst
 static int read_options(const st_file *f, ae_train_options *o, ae_error *err)
 {
     ae_train_options_default(o);
-    const char *name = need(f, CK "opt.optimizer", err);
-    if (!name) return -1;
-    int kind = -1;
-    for (int i = 0; i < 3; i++)
-        if (strcmp(name, optimizer_names[i]) == 0) kind = i;
-    if (kind < 0)
-        return ae_fail(err, "%s: checkpoint metadata \"" CK "opt.optimizer\" is '%.40s', expected adam, "
-                       "rmsprop or sgd", f->path, name);
-    o->optimizer = (ae_optimizer)kind;
-    const char *nz = need(f, CK "opt.noise", err);
-    if (!nz) return -1;
-    int nk;
-    float mean, std, p;
-    char extra;
-    /* the ranges ae_noise_parse allows */
-    if (sscanf(nz, "%d %g %g %g %c", &nk, &mean, &std, &p, &extra) != 4 || nk < AE_NOISE_NONE ||
-        nk > AE_NOISE_SALT_PEPPER || !isfinite(mean) || !(std >= 0) || !isfinite(std) ||
-        !(p >= 0 && p <= 1))
-        return ae_fail(err, "%s: checkpoint metadata \"" CK "opt.noise\" is '%.40s', expected "
-                       "\"KIND MEAN STD P\" with STD >= 0 and P in [0, 1]", f->path, nz);
-    o->noise = (ae_noise){ (ae_noise_kind)nk, mean, std, p };
-    if (get_int(f, CK "opt.epochs", 1, INT_MAX, &o->epochs, err) ||
-        get_int(f, CK "opt.batch", 1, INT_MAX, &o->batch, err) ||
-        get_double(f, CK "opt.lr", &o->lr, err) ||
-        get_double(f, CK "opt.beta1", &o->beta1, err) ||
-        get_double(f, CK "opt.beta2", &o->beta2, err) ||
-        get_double(f, CK "opt.eps", &o->eps, err) ||
-        get_double(f, CK "opt.alpha", &o->alpha, err) ||
-        get_double(f, CK "opt.momentum", &o->momentum, err) ||
-        get_u64(f, CK "opt.seed", 10, &o->seed, err) ||
-        get_double(f, CK "opt.clip_grad", &o->clip_grad, err) ||
-        get_int(f, CK "opt.init_weights", 0, 1, &o->init_weights, err) ||
-        get_int(f, CK "opt.checkpoint_steps", 0, INT_MAX, &o->checkpoint_steps, err) ||
-        get_int(f, CK "opt.checkpoint_epochs", 0, INT_MAX, &o->checkpoint_epochs, err) ||
-        get_int(f, CK "threads", 1, AE_MAX_THREADS, &o->threads, err))
-        return -1;
+    int nrows;
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    for (int i = 0; i < nrows; i++) {
+        if (rows[i].flags & AE_OPTION_NO_CHECKPOINT) continue;
+        char key[128];
+        snprintf(key, sizeof key, CK "opt.%s", rows[i].name);
+        const char *v = need(f, key, err);
+        if (!v) return -1;
+        ae_error why = {{0}};
+        if (ae_train_option_parse(&rows[i], v, AE_OPTION_TEXT_EXACT, o, &why))
+            return ae_fail(err, "%s: checkpoint metadata \"%s\": %s", f->path, key, why.msg);
+    }
+    /* the thread count the run used (the state's, not the option's 0 = all cores) */
+    if (get_int(f, CK "threads", 1, AE_MAX_THREADS, &o->threads, err)) return -1;
     o->checkpoint = f->path;
     ae_error why = {{0}};
-    if (train_check_options(o, &why))
+    if (ae_train_options_check(o, &why))
         return ae_fail(err, "%s: checkpoint options are invalid: %s", f->path, why.msg);
     return 0;
 }
@@ -379,19 +343,17 @@ static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
     }
     free(seen);
 
-    optim_state *states[3] = { &s->main, &s->disc, &s->gen };
-    const char *prefixes[3] = { "optim", "optim_disc", "optim_gen" };
-    const char *a, *b;
-    buffer_names(s->opt.optimizer, &a, &b);
-    for (int i = 0; i < (s->adversarial ? 3 : 1); i++) {
+    optim_state *states[TRAIN_OPTIM_STATES];
+    int nstates = train_state_optims(s, states);
+    const optim_kind *kind = optim_kind_of(s->opt.optimizer);
+    for (int i = 0; i < nstates; i++) {
         optim_state *st = states[i];
-        for (int j = 0; j < (b ? 2 : 1); j++) {
+        for (int j = 0; j < kind->nbuf; j++) {
             char name[96];
-            snprintf(name, sizeof name, CK "%s.%s", prefixes[i], j ? b : a);
-            float *buf = (j ? st->s2 : st->s1) + st->lo;
-            int squares = j == 1 || s->opt.optimizer == AE_OPT_RMSPROP;
+            snprintf(name, sizeof name, CK "%s.%s", train_optim_prefixes[i], kind->buf_names[j]);
+            float *buf = st->buf[j] + st->lo;
             if (get_tensor(f, name, ST_F32, buf, st->hi - st->lo, 4, err) ||
-                check_buffer(f, name, buf, st->hi - st->lo, squares, err))
+                check_buffer(f, name, buf, st->hi - st->lo, kind->buf_squares[j], err))
                 return -1;
         }
     }

@@ -3,7 +3,7 @@
  * __metadata__. Files without a description (saved from PyTorch) are
  * matched against the presets by tensor names and shapes. */
 #include "model/model.h"
-#include "model/train_state.h"
+#include "model/model_file.h"
 #include "core/error.h"
 #include "format/safetensors.h"
 

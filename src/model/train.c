@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L  /* clock_gettime */
 #include "model/model.h"
 #include "model/train_state.h"
+#include "model/checkpoint.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "core/rng.h"
@@ -17,23 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-void ae_train_options_default(ae_train_options *o)
-{
-    memset(o, 0, sizeof *o);
-    o->epochs = 25;
-    o->batch = 128;
-    o->lr = 1e-3;
-    o->optimizer = AE_OPT_ADAM;
-    o->beta1 = 0.9;
-    o->beta2 = 0.999;
-    o->eps = 1e-8;
-    o->alpha = 0.99;
-    o->momentum = 0.9;
-    o->seed = 0;
-    o->threads = 0;
-    o->init_weights = 1;
-}
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -41,56 +25,11 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int train_check_options(const ae_train_options *o, ae_error *err)
-{
-    if (o->epochs < 1) return ae_fail(err, "epochs must be at least 1, got %d", o->epochs);
-    /* the per-epoch history is allocated up front: a typo, not a run */
-    if (o->epochs > AE_MAX_EPOCHS)
-        return ae_fail(err, "epochs must be at most %d, got %d", AE_MAX_EPOCHS, o->epochs);
-    if (o->batch < 1) return ae_fail(err, "batch size must be at least 1, got %d", o->batch);
-    if (!(o->lr >= AE_MIN_LR && o->lr <= AE_MAX_LR))
-        return ae_fail(err, "learning rate must be %g to %g, got %g", AE_MIN_LR, (double)AE_MAX_LR, o->lr);
-    if (threads_resolve(o->threads, err) < 0) return -1;
-    if (o->optimizer < AE_OPT_ADAM || o->optimizer > AE_OPT_SGD) return ae_fail(err, "unknown optimizer %d", (int)o->optimizer);
-    if (!(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1))
-        return ae_fail(err, "Adam betas must be in [0, 1)");
-    if (!(o->eps > 0)) return ae_fail(err, "eps must be positive");
-    if (!(o->alpha >= 0 && o->alpha < 1)) return ae_fail(err, "RMSprop alpha must be in [0, 1)");
-    if (!(o->momentum >= 0 && o->momentum < 1)) return ae_fail(err, "momentum must be in [0, 1)");
-    if (!(o->clip_grad == 0 || (o->clip_grad >= AE_MIN_CLIP_GRAD && o->clip_grad <= AE_MAX_CLIP_GRAD)))
-        return ae_fail(err, "gradient clipping norm must be 0 (none) or %g to %g, got %g",
-                       AE_MIN_CLIP_GRAD, AE_MAX_CLIP_GRAD, o->clip_grad);
-    if (o->checkpoint_steps < 0 || o->checkpoint_epochs < 0)
-        return ae_fail(err, "checkpoint intervals must not be negative");
-    if ((o->checkpoint_steps || o->checkpoint_epochs) && (!o->checkpoint || !o->checkpoint[0]))
-        return ae_fail(err, "checkpoint intervals given without a checkpoint file");
-    return 0;
-}
-
 /* Updates params [st->lo, st->hi) from gradient g (indexed like params). */
 static void optimizer_step(ae_model *m, const ae_train_options *o, optim_state *st, const float *g,
                            int threads)
 {
-    st->t++;
-    size_t lo = st->lo, n = st->hi - st->lo;
-    /* each thread updates its own slice: parallel, and the same result for any split */
-    #pragma omp parallel num_threads(threads) if (n > 65536)
-    {
-        int t = omp_get_thread_num(), T = omp_get_num_threads();
-        size_t a = lo + n * t / T, b = lo + n * (t + 1) / T;
-        float *p = m->params + a;
-        switch (o->optimizer) {
-        case AE_OPT_ADAM:
-            adam_update(p, g + a, st->s1 + a, st->s2 + a, b - a, o->lr, o->beta1, o->beta2, o->eps, st->t);
-            break;
-        case AE_OPT_RMSPROP:
-            rmsprop_update(p, g + a, st->s1 + a, b - a, o->lr, o->alpha, o->eps);
-            break;
-        case AE_OPT_SGD:
-            sgd_update(p, g + a, st->s1 + a, b - a, o->lr, o->momentum);
-            break;
-        }
-    }
+    optim_step(o, st, m->params, g, threads);
 }
 
 /* grad[0] += grad[1] + ... + grad[T-1], in that order for every element. */
@@ -110,20 +49,6 @@ static void sum_thread_grads(ae_model *m, int threads)
             for (long i = a; i < b; i++) d[i] += gt[i];
         }
     }
-}
-
-/* Where each part's parameters start: encoder [0, enc), decoder [enc, ae),
- * discriminator [ae, nparams). */
-static void part_bounds(const ae_model *m, size_t *enc, size_t *ae)
-{
-    /* parameters are laid out in layer order, so each part is one range */
-    *enc = *ae = m->nparams;
-    for (int i = m->nlayers - 1; i >= 0; i--) {
-        const ae_layer *l = &m->layers[i];
-        if (i >= m->n_encoder && i < m->n_autoencoder) *enc = l->w_off;
-        if (i >= m->n_autoencoder) *ae = l->w_off;
-    }
-    if (*enc > *ae) *enc = *ae;
 }
 
 /* ---- divergence and gradient clipping ---------------------------------------- */
@@ -272,114 +197,6 @@ static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, int
     long total = 0;
     for (int t = 0; t < threads; t++) total += correct[t];
     return total;
-}
-
-/* ---- the state of a run ------------------------------------------------------ */
-
-uint64_t train_data_hash(const ae_dataset *ds)
-{
-    if (!ds) return 0;
-    size_t bytes = (size_t)ds->n * (size_t)ds->c * (size_t)ds->h * (size_t)ds->w, i = 0;
-    uint64_t h = 0xcbf29ce484222325ULL;            /* FNV-1a, 8 bytes at a time */
-    for (; i + 8 <= bytes; i += 8) {
-        uint64_t v;
-        memcpy(&v, ds->pixels + i, 8);
-        h = (h ^ v) * 0x100000001b3ULL;
-    }
-    for (; i < bytes; i++) h = (h ^ ds->pixels[i]) * 0x100000001b3ULL;
-    return h ^ (uint64_t)bytes;
-}
-
-static int optim_alloc(optim_state *st, ae_optimizer kind, size_t nparams, size_t lo, size_t hi)
-{
-    int n = kind == AE_OPT_ADAM ? 2 : 1;
-    st->s1 = calloc(nparams * n + 1, sizeof(float));
-    st->s2 = n == 2 ? st->s1 + nparams : NULL;
-    st->lo = lo;
-    st->hi = hi;
-    st->t = 0;
-    return st->s1 ? 0 : -1;
-}
-
-int train_state_alloc(ae_train_state **out, const ae_model *m, const ae_train_options *opt,
-                      uint32_t n, ae_error *err)
-{
-    *out = NULL;
-    if (n < 1) return ae_fail(err, "no training images");
-    ae_train_state *s = calloc(1, sizeof *s);
-    if (!s) return ae_fail(err, "out of memory for the training state");
-    s->opt = *opt;
-    s->opt.checkpoint = NULL;
-    if (opt->checkpoint) {
-        if (strlen(opt->checkpoint) >= sizeof s->path) {
-            free(s);
-            return ae_fail(err, "%s: path too long", opt->checkpoint);
-        }
-        snprintf(s->path, sizeof s->path, "%s", opt->checkpoint);
-        s->opt.checkpoint = s->path;
-    }
-    s->threads = ae_threads_resolve(opt->threads);
-    s->n = n;
-    s->nparams = m->nparams;
-    s->adversarial = ae_model_is_adversarial(m);
-    int B = opt->batch < (int)n ? opt->batch : (int)n;
-    s->steps = (int)((n + (uint32_t)B - 1) / (uint32_t)B);
-    s->epoch = 1;
-    size_t enc_end, ae_end;
-    part_bounds(m, &enc_end, &ae_end);
-    s->order = malloc(n * sizeof *s->order);
-    s->history = calloc((size_t)opt->epochs, sizeof *s->history);
-    if (!s->order || !s->history || optim_alloc(&s->main, opt->optimizer, m->nparams, 0, ae_end) ||
-        (s->adversarial && (optim_alloc(&s->disc, opt->optimizer, m->nparams, ae_end, m->nparams) ||
-                            optim_alloc(&s->gen, opt->optimizer, m->nparams, 0, enc_end)))) {
-        ae_train_state_free(s);
-        return ae_fail(err, "out of memory for the training state (optimiser)");
-    }
-    *out = s;
-    return 0;
-}
-
-int train_state_new(ae_train_state **out, const ae_model *m, const ae_dataset *train,
-                    const ae_dataset *val, const ae_train_options *opt, ae_error *err)
-{
-    ae_train_state *s;
-    if (train_state_alloc(&s, m, opt, (uint32_t)train->n, err)) return -1;
-    for (uint32_t i = 0; i < s->n; i++) s->order[i] = i;
-    ae_rng rng;
-    ae_rng_seed(&rng, opt->seed);
-    s->shuffle_rng = ae_rng_split(&rng);
-    s->step_rng = ae_rng_split(&rng);
-    s->noise_seed = ae_rng_u64(&rng);
-    s->val_n = val ? val->n : 0;
-    if (opt->checkpoint) {     /* a resumed run checks it has the same data */
-        s->train_hash = train_data_hash(train);
-        s->val_hash = train_data_hash(val);
-    }
-    *out = s;
-    return 0;
-}
-
-void ae_train_state_free(ae_train_state *s)
-{
-    if (!s) return;
-    free(s->main.s1);
-    free(s->disc.s1);
-    free(s->gen.s1);
-    free(s->order);
-    free(s->history);
-    free(s);
-}
-
-void ae_train_state_position(const ae_train_state *s, ae_train_position *out)
-{
-    out->epoch = s->epoch;
-    out->step = s->step;
-    out->steps = s->steps;
-    out->epochs_done = s->epochs_done;
-    out->history = s->history;
-    out->seconds = s->seconds;
-    out->train_images = (int)s->n;
-    out->val_images = s->val_n;
 }
 
 /* ---- the loop ------------------------------------------------------------------- */
@@ -537,7 +354,7 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
 int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
              const ae_train_options *opt, ae_progress_fn cb, void *user, ae_error *err)
 {
-    if (train_check_options(opt, err) || check_data(m, train, val, err)) return -1;
+    if (ae_train_options_check(opt, err) || check_data(m, train, val, err)) return -1;
     ae_train_state *s;
     /* weights from the seed itself (as ae_model_init); shuffling, VAE noise,
      * input noise and prior samples from streams split off it */
@@ -548,37 +365,23 @@ int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
     return rc;
 }
 
-static int differs(const char *what, double given, double stored, ae_error *err)
-{
-    if (given == stored) return 0;
-    return ae_fail(err, "the options give %s %.9g, the checkpoint's run was trained with %.9g "
-                   "(a resumed run keeps its settings)", what, given, stored);
-}
-
 int ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val,
                     const ae_train_options *opt, ae_train_state *s,
                     ae_progress_fn cb, void *user, ae_error *err)
 {
-    if (train_check_options(opt, err) || check_data(m, train, val, err)) return -1;
+    if (ae_train_options_check(opt, err) || check_data(m, train, val, err)) return -1;
     const ae_train_options *o = &s->opt;
     if (m->nparams != s->nparams || ae_model_is_adversarial(m) != s->adversarial)
         return ae_fail(err, "the model (%zu parameters) is not the checkpoint's (%zu parameters)",
                        m->nparams, s->nparams);
-    if (differs("epochs", opt->epochs, o->epochs, err) || differs("batch", opt->batch, o->batch, err) ||
-        differs("lr", opt->lr, o->lr, err) || differs("optimizer", opt->optimizer, o->optimizer, err) ||
-        differs("beta1", opt->beta1, o->beta1, err) || differs("beta2", opt->beta2, o->beta2, err) ||
-        differs("eps", opt->eps, o->eps, err) || differs("alpha", opt->alpha, o->alpha, err) ||
-        differs("momentum", opt->momentum, o->momentum, err) ||
-        (opt->seed != o->seed &&
-         ae_fail(err, "the options give seed %llu, the checkpoint's run was trained with %llu "
-                 "(a resumed run keeps its settings)", (unsigned long long)opt->seed,
-                 (unsigned long long)o->seed)) ||
-        differs("noise kind", opt->noise.kind, o->noise.kind, err) ||
-        differs("noise mean", opt->noise.mean, o->noise.mean, err) ||
-        differs("noise std", opt->noise.std, o->noise.std, err) ||
-        differs("noise p", opt->noise.p, o->noise.p, err) ||
-        differs("clip_grad", opt->clip_grad, o->clip_grad, err))
-        return -1;
+    const ae_train_option *r = ae_train_options_resume_conflict(opt, o);
+    if (r) {
+        char given[128], stored[128];
+        ae_train_option_format(r, opt, AE_OPTION_TEXT_EXACT, given, sizeof given);
+        ae_train_option_format(r, o, AE_OPTION_TEXT_EXACT, stored, sizeof stored);
+        return ae_fail(err, "the options give %s %s, the checkpoint's run was trained with %s "
+                       "(a resumed run keeps its settings)", r->name, given, stored);
+    }
     if ((uint32_t)train->n != s->n)
         return ae_fail(err, "%s: %d training images, the checkpoint's run trained on %u",
                        train->source, train->n, s->n);
@@ -596,9 +399,10 @@ int ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val,
      * The run's own count is kept even above this machine's cap, so that
      * the resumed run stays bit-identical. */
     if (opt->threads != s->threads) s->threads = ae_threads_resolve(opt->threads);
-    s->opt.threads = opt->threads;
-    s->opt.checkpoint_steps = opt->checkpoint_steps;
-    s->opt.checkpoint_epochs = opt->checkpoint_epochs;
+    int nrows;
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    for (int i = 0; i < nrows; i++)
+        if (rows[i].resume == AE_RESUME_MAY_CHANGE) ae_train_option_copy(&rows[i], &s->opt, opt);
     if (!opt->checkpoint) {
         s->opt.checkpoint = NULL;
     } else if (opt->checkpoint != s->path) {

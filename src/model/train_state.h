@@ -1,6 +1,8 @@
 /* The state of a training run between two steps: what ae_train keeps from
  * step to step, and what a checkpoint stores (checkpoint.c). A run started
- * from a state continues exactly as the run that wrote it would have.    */
+ * from a state continues exactly as the run that wrote it would have.
+ * train.c and checkpoint.c both use it; neither includes the other's
+ * internals (train.c calls train_state_save, checkpoint.h).             */
 #ifndef AEKIT_MODEL_TRAIN_STATE_H
 #define AEKIT_MODEL_TRAIN_STATE_H
 
@@ -8,17 +10,7 @@
 #include <stdint.h>
 #include "aekit.h"
 #include "core/rng.h"
-#include "format/safetensors.h"
-
-/* One optimiser's state over parameters [lo, hi): Adam's first and second
- * moments (s1, s2), RMSprop's mean square (s1) or SGD's momentum buffer
- * (s1); indexed like the model's parameters (s1[lo] is parameter lo's).
- * t counts the updates (Adam's bias correction). */
-typedef struct {
-    float *s1, *s2;
-    size_t lo, hi;
-    long   t;
-} optim_state;
+#include "optim/optim.h"
 
 /* Columns of a history row in a checkpoint. */
 enum { HIST_COLS = 8 };
@@ -49,6 +41,12 @@ struct ae_train_state {
     int      epochs_done;
 };
 
+/* The optimiser states a checkpoint stores, with their name prefixes. */
+enum { TRAIN_OPTIM_STATES = 3 };
+extern const char *const train_optim_prefixes[TRAIN_OPTIM_STATES]; /* "optim", "optim_disc", "optim_gen" */
+/* How many of them the state uses (3 for an AAE, else 1); *states the list. */
+int  train_state_optims(ae_train_state *s, optim_state *states[TRAIN_OPTIM_STATES]);
+
 /* A fresh state for training m on train/val with opt (allocates; sets the
  * random streams from opt->seed; does not touch the weights). */
 int  train_state_new(ae_train_state **out, const ae_model *m, const ae_dataset *train,
@@ -57,24 +55,7 @@ int  train_state_new(ae_train_state **out, const ae_model *m, const ae_dataset *
  * zero); for train_state_new and the checkpoint reader. */
 int  train_state_alloc(ae_train_state **out, const ae_model *m, const ae_train_options *opt,
                        uint32_t n, ae_error *err);
-/* Checks options as ae_train does. */
-int  train_check_options(const ae_train_options *o, ae_error *err);
 /* FNV-1a hash of a data set's pixels (0 for NULL). */
 uint64_t train_data_hash(const ae_dataset *ds);
-
-/* Writes the checkpoint file s->path: m and the state. */
-int  train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err);
-
-/* ---- model files (model_file.c) ---- */
-
-/* Saves m plus extra tensors and metadata pairs (key, value, ...). */
-int  model_save_with(const ae_model *m, const char *path, const st_out_tensor *extra, int nextra,
-                     const char *const *extra_meta, int nextra_meta, ae_error *err);
-/* Builds the model a read file holds (tensors and metadata whose names
- * start with CHECKPOINT_PREFIX are not the model's). f may hold only its
- * header (st_read_header): the data is read once the tensors fit. */
-int  model_from_st(st_file *f, const char *path, ae_model **out, ae_error *err);
-
-#define CHECKPOINT_PREFIX "aekit.checkpoint."
 
 #endif
