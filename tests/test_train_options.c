@@ -230,7 +230,7 @@ static void test_checkpoint_options(void)
     ae_error err = {{0}};
     ae_model *m = NULL;
     CHECK(ae_model_from_text(&m, "input 1 4 4\nencoder\nflatten\ndense 2\ndecoder\ndense 16\nreshape 1 4 4\n"
-                             "loss mse\n", "tiny", &err) == 0, "%s", err.msg);
+                             "loss mse\n", "tiny", 0, &err) == 0, "%s", err.msg);
     ae_train_options o;
     ae_train_options_default(&o);
     o.epochs = 2;
