@@ -94,10 +94,10 @@ static void optimizer_step(ae_model *m, const ae_train_options *o, optim_state *
 }
 
 /* grad[0] += grad[1] + ... + grad[T-1], in that order for every element. */
-static void sum_thread_grads(ae_model *m, int threads)
+static void sum_thread_grads(const ae_model *m, ae_workspace *ws, int threads)
 {
     if (threads < 2) return;
-    float *g0 = work_grad(m, 0);
+    float *g0 = work_grad(ws, 0);
     long n = (long)m->nparams;
     /* thread by thread over each element's slice, adding in thread order */
     #pragma omp parallel num_threads(threads) if (n > 65536)
@@ -105,7 +105,7 @@ static void sum_thread_grads(ae_model *m, int threads)
         int k = omp_get_thread_num(), K = omp_get_num_threads();
         long a = n * k / K, b = n * (k + 1) / K;
         for (int t = 1; t < threads; t++) {
-            const float *restrict gt = work_grad(m, t);
+            const float *restrict gt = work_grad(ws, t);
             float *restrict d = g0;
             for (long i = a; i < b; i++) d[i] += gt[i];
         }
@@ -201,8 +201,8 @@ typedef struct {
     uint64_t seed;       /* prior samples */
 } aae_ctx;
 
-static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, int nb, int threads,
-                       where_t w, ae_error *err)
+static long aae_phases(ae_model *m, ae_workspace *ws, const ae_train_options *opt, aae_ctx *a,
+                       int nb, int threads, where_t w, ae_error *err)
 {
     int logit = m->nlayers - 2;           /* the discriminator's pre-sigmoid value */
     int L = (int)m->layers[m->n_encoder - 1].out_size;
@@ -215,11 +215,11 @@ static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, int
         int t = omp_get_thread_num();
         int base = nb / threads, rem = nb % threads;
         int cnt = base + (t < rem), off = t * base + (t < rem ? t : rem);
-        float *grad = work_grad(m, t), *lab = work_target(m, t), *prior = work_eps(m, t);
+        float *grad = work_grad(ws, t), *lab = work_target(ws, t), *prior = work_eps(ws, t);
         memset(grad, 0, m->nparams * sizeof(float));
         if (cnt) {
-            const float *x = work_input(m, t);
-            const float *codes = model_forward_range(m, t, x, cnt, 0, m->n_encoder, PASS_MEAN);
+            const float *x = work_input(ws, t);
+            const float *codes = model_forward_range(m, ws, t, x, cnt, 0, m->n_encoder, PASS_MEAN);
             for (int i = 0; i < cnt; i++) {
                 ae_rng r;
                 ae_rng_seed(&r, a->seed ^ (0x8ebc6af09c88c6e3ULL * ((uint64_t)(off + i) + 1)));
@@ -228,21 +228,21 @@ static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, int
             for (int pass = 0; pass < 2; pass++) {
                 const float *in = pass == 0 ? prior : codes;
                 float label = pass == 0 ? 1.0f : 0.0f;
-                const float *z = model_forward_range(m, t, in, cnt, m->n_autoencoder, logit + 1, PASS_MEAN);
+                const float *z = model_forward_range(m, ws, t, in, cnt, m->n_autoencoder, logit + 1, PASS_MEAN);
                 for (int i = 0; i < cnt; i++) {
                     lab[i] = label;
                     correct[t] += (z[i] > 0.0f) == (label > 0.5f);
                 }
-                bce_logits_backward(model_grad_buffer(m, t), z, lab, (size_t)cnt, scale);
-                model_backward_range(m, t, in, cnt, m->n_autoencoder, logit + 1, 0, 0);
+                bce_logits_backward(model_grad_buffer(ws, t), z, lab, (size_t)cnt, scale);
+                model_backward_range(m, ws, t, in, cnt, m->n_autoencoder, logit + 1, 0, 0);
             }
         }
     }
-    sum_thread_grads(m, threads);
+    sum_thread_grads(m, ws, threads);
     where_t wd = w;
     wd.phase = " (AAE discriminator phase)";
-    if (guard_gradient(m, opt, work_grad(m, 0), a->disc->lo, a->disc->hi, 0.0, wd, err)) return -1;
-    optimizer_step(m, opt, a->disc, work_grad(m, 0), threads);
+    if (guard_gradient(m, opt, work_grad(ws, 0), a->disc->lo, a->disc->hi, 0.0, wd, err)) return -1;
+    optimizer_step(m, opt, a->disc, work_grad(ws, 0), threads);
     if (guard_params(m, a->disc->lo, a->disc->hi, wd, err)) return -1;
 
     /* generator: the encoder learns to make its codes look like prior samples */
@@ -251,23 +251,23 @@ static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, int
         int t = omp_get_thread_num();
         int base = nb / threads, rem = nb % threads;
         int cnt = base + (t < rem);
-        float *grad = work_grad(m, t), *lab = work_target(m, t);
+        float *grad = work_grad(ws, t), *lab = work_target(ws, t);
         memset(grad, 0, m->nparams * sizeof(float));
         if (cnt) {
-            const float *x = work_input(m, t);
-            const float *codes = model_forward_range(m, t, x, cnt, 0, m->n_encoder, PASS_MEAN);
-            const float *z = model_forward_range(m, t, codes, cnt, m->n_autoencoder, logit + 1, PASS_MEAN);
+            const float *x = work_input(ws, t);
+            const float *codes = model_forward_range(m, ws, t, x, cnt, 0, m->n_encoder, PASS_MEAN);
+            const float *z = model_forward_range(m, ws, t, codes, cnt, m->n_autoencoder, logit + 1, PASS_MEAN);
             for (int i = 0; i < cnt; i++) lab[i] = 1.0f;
-            bce_logits_backward(model_grad_buffer(m, t), z, lab, (size_t)cnt, scale);
-            model_backward_range(m, t, codes, cnt, m->n_autoencoder, logit + 1, 0, 1);
-            model_backward_range(m, t, x, cnt, 0, m->n_encoder, 0, 0);
+            bce_logits_backward(model_grad_buffer(ws, t), z, lab, (size_t)cnt, scale);
+            model_backward_range(m, ws, t, codes, cnt, m->n_autoencoder, logit + 1, 0, 1);
+            model_backward_range(m, ws, t, x, cnt, 0, m->n_encoder, 0, 0);
         }
     }
-    sum_thread_grads(m, threads);
+    sum_thread_grads(m, ws, threads);
     where_t wg = w;
     wg.phase = " (AAE generator phase)";
-    if (guard_gradient(m, opt, work_grad(m, 0), a->gen->lo, a->gen->hi, 0.0, wg, err)) return -1;
-    optimizer_step(m, opt, a->gen, work_grad(m, 0), threads);
+    if (guard_gradient(m, opt, work_grad(ws, 0), a->gen->lo, a->gen->hi, 0.0, wg, err)) return -1;
+    optimizer_step(m, opt, a->gen, work_grad(ws, 0), threads);
     if (guard_params(m, a->gen->lo, a->gen->hi, wg, err)) return -1;
     long total = 0;
     for (int t = 0; t < threads; t++) total += correct[t];
@@ -399,23 +399,15 @@ static int check_data(const ae_model *m, const ae_dataset *train, const ae_datas
     return 0;
 }
 
-/* Trains from state s until its last epoch, an error, or the callback's stop. */
-static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *val, ae_train_state *s,
-                      ae_progress_fn cb, void *user, ae_error *err)
+/* Trains from state s in workspace ws until its last epoch, an error, or
+ * the callback's stop. */
+static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, const ae_dataset *val,
+                        ae_train_state *s, ae_progress_fn cb, void *user, ae_error *err)
 {
     const ae_train_options *opt = &s->opt;
     int threads = s->threads;
     uint32_t n = s->n;
-    /* weights that are NaN before the first step are not a divergence to blame on the lr */
-    char bad[256];
-    int nbad = ae_model_nonfinite_tensors(m, bad, sizeof bad);
-    if (nbad)
-        return ae_fail(err, "the model's weights are not finite before training: %s hold%s NaN or "
-                       "infinite values", bad, nbad == 1 ? "s" : "");
     int B = opt->batch < (int)n ? opt->batch : (int)n;
-    int per_thread = (B + threads - 1) / threads;
-    if (work_reserve(m, per_thread, threads, err)) return -1;
-
     int adversarial = s->adversarial;
     aae_ctx aae = { &s->disc, &s->gen, 0 };
     int steps = s->steps;
@@ -445,22 +437,22 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
                 int t = omp_get_thread_num();
                 int base = nb / threads, rem = nb % threads;
                 int cnt = base + (t < rem), off = t * base + (t < rem ? t : rem);
-                if (cnt) model_load_chunk(m, t, train, order + b0 + off, cnt, &opt->noise, noise_seed);
-                model_set_noise(m, t, step_seed, (uint64_t)off);
+                if (cnt) model_load_chunk(m, ws, t, train, order + b0 + off, cnt, &opt->noise, noise_seed);
+                model_set_noise(ws, t, step_seed, (uint64_t)off);
                 double recon;
-                thread_loss[t] = model_recon_chunk(m, t, work_input(m, t), work_target(m, t), cnt, scale,
-                                                   1, mode, &recon, &thread_kl[t]);
+                thread_loss[t] = model_recon_chunk(m, ws, t, work_input(ws, t), work_target(ws, t), cnt,
+                                                   scale, 1, mode, &recon, &thread_kl[t]);
             }
             double loss = 0;
             for (int t = 0; t < threads; t++) loss += thread_loss[t];
             loss /= model_loss_denominator(m, nb);
-            sum_thread_grads(m, threads);
-            if (guard_gradient(m, opt, work_grad(m, 0), s->main.lo, s->main.hi, loss, w, err)) return -1;
-            optimizer_step(m, opt, &s->main, work_grad(m, 0), threads);
+            sum_thread_grads(m, ws, threads);
+            if (guard_gradient(m, opt, work_grad(ws, 0), s->main.lo, s->main.hi, loss, w, err)) return -1;
+            optimizer_step(m, opt, &s->main, work_grad(ws, 0), threads);
             if (guard_params(m, s->main.lo, s->main.hi, w, err)) return -1;
             if (adversarial) {
                 aae.seed = step_seed ^ 0x5a5a5a5a5a5a5a5aULL;
-                long c = aae_phases(m, opt, &aae, nb, threads, w, err);
+                long c = aae_phases(m, ws, opt, &aae, nb, threads, w, err);
                 if (c < 0) return -1;
                 s->disc_correct += c;
             }
@@ -503,7 +495,7 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
         if (val) {
             ae_eval_result r;
             ae_error why = {{0}};
-            if (ae_evaluate_ex(m, val, &opt->noise, threads, &r, &why))
+            if (ae_evaluate(m, ws, val, &opt->noise, &r, threads, &why))
                 return ae_fail(err, "validation after epoch %d: %s", epoch, why.msg);
             p.val_loss = r.loss;
             p.val_mse = r.mse;
@@ -530,8 +522,30 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
     /* a plain autoencoder remembers where its codes live, so `sample` can
      * draw new ones (a VAE or AAE samples from its prior instead) */
     if (!ae_model_is_variational(m) && !adversarial)
-        return ae_model_fit_latent(m, train, threads, err);
+        return ae_model_fit_latent(m, ws, train, threads, err);
     return 0;
+}
+
+
+/* Trains from state s until its last epoch, an error, or the callback's
+ * stop, in a workspace allocated for the run (before its first step). */
+static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *val, ae_train_state *s,
+                      ae_progress_fn cb, void *user, ae_error *err)
+{
+    /* weights that are NaN before the first step are not a divergence to blame on the lr */
+    char bad[256];
+    int nbad = ae_model_nonfinite_tensors(m, bad, sizeof bad);
+    if (nbad)
+        return ae_fail(err, "the model's weights are not finite before training: %s hold%s NaN or "
+                       "infinite values", bad, nbad == 1 ? "s" : "");
+    int threads = s->threads;
+    int B = s->opt.batch < (int)s->n ? s->opt.batch : (int)s->n;
+    int per_thread = (B + threads - 1) / threads;
+    ae_workspace *ws;
+    if (workspace_new(&ws, m, per_thread, threads, 1, err)) return -1;
+    int rc = train_epochs(m, ws, train, val, s, cb, user, err);
+    ae_workspace_free(ws);
+    return rc;
 }
 
 int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
