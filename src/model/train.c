@@ -399,6 +399,62 @@ static int check_data(const ae_model *m, const ae_dataset *train, const ae_datas
     return 0;
 }
 
+/* Besides the train state, the loop remembers two things between steps:
+ * whether the callback stopped the run, and where the checkpoint file
+ * stands against the run's position (ckpt_state). The file is written
+ *  - after a step whose global count is a multiple of checkpoint_steps,
+ *    except on an epoch's last step: then after that epoch's validation,
+ *    so that the file holds the epoch's report (CKPT_DUE);
+ *  - after an epoch whose number is a multiple of checkpoint_epochs;
+ *  - when the callback stops the run before its end, unless the file
+ *    already holds that position (CKPT_CURRENT).                        */
+
+typedef enum {
+    CKPT_OFF,      /* the run has no checkpoint file                      */
+    CKPT_BEHIND,   /* the file (if any) is older than the run's position  */
+    CKPT_DUE,      /* to be written after this epoch's validation         */
+    CKPT_CURRENT   /* the file holds the run's position                   */
+} ckpt_state;
+
+static int ckpt_write(ckpt_state *c, const ae_train_state *s, const ae_model *m, ae_error *err)
+{
+    if (train_state_save(s, m, err)) return -1;
+    *c = CKPT_CURRENT;
+    return 0;
+}
+
+/* After a step (s->step steps of `steps` done; stopped: the callback asked to stop). */
+static int ckpt_after_step(ckpt_state *c, const ae_train_state *s, const ae_model *m, int steps,
+                           int stopped, ae_error *err)
+{
+    if (*c == CKPT_OFF) return 0;
+    *c = CKPT_BEHIND;
+    int every = s->opt.checkpoint_steps;
+    if (every <= 0 || s->global_step % every != 0) return 0;
+    if (s->step == steps && !stopped) {   /* the epoch's validation comes first */
+        *c = CKPT_DUE;
+        return 0;
+    }
+    return ckpt_write(c, s, m, err);
+}
+
+/* After epoch `epoch`'s report (the position is the next epoch's start). */
+static int ckpt_after_epoch(ckpt_state *c, const ae_train_state *s, const ae_model *m, int epoch,
+                            int stopped, ae_error *err)
+{
+    if (*c == CKPT_OFF) return 0;
+    int every = s->opt.checkpoint_epochs;
+    int write = *c == CKPT_DUE || stopped || (every > 0 && epoch % every == 0);
+    *c = CKPT_BEHIND;
+    return write ? ckpt_write(c, s, m, err) : 0;
+}
+
+/* When the callback stopped the run before its end: the file lets it go on. */
+static int ckpt_at_stop(ckpt_state *c, const ae_train_state *s, const ae_model *m, ae_error *err)
+{
+    return *c == CKPT_BEHIND || *c == CKPT_DUE ? ckpt_write(c, s, m, err) : 0;
+}
+
 /* Trains from state s in workspace ws until its last epoch, an error, or
  * the callback's stop. */
 static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, const ae_dataset *val,
@@ -413,11 +469,12 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
     int steps = s->steps;
     pass_mode mode = m->sample_layer >= 0 ? PASS_SAMPLE : PASS_MEAN;
     double thread_loss[AE_MAX_THREADS], thread_kl[AE_MAX_THREADS];
-    int ckpt = opt->checkpoint != NULL, stop = 0, saved = 0;
+    ckpt_state ckpt = opt->checkpoint ? CKPT_BEHIND : CKPT_OFF;
+    int stopped = 0;
     double run_start = now_seconds(), seconds_before = s->seconds;
 
-    while (s->epoch <= opt->epochs && !stop) {
-        int epoch = s->epoch, due = 0;
+    while (s->epoch <= opt->epochs && !stopped) {
+        int epoch = s->epoch;
         if (s->step == 0) {
             ae_rng_shuffle(&s->shuffle_rng, s->order, n);
             s->loss_sum = 0;
@@ -425,7 +482,7 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
             s->epoch_seconds = 0;
         }
         double t0 = now_seconds() - s->epoch_seconds;
-        while (s->step < steps && !stop) {
+        while (s->step < steps && !stopped) {
             int b0 = s->step * B, nb = (int)n - b0 < B ? (int)n - b0 : B;
             where_t w = { epoch, s->step + 1, "" };
             float scale = (float)(1.0 / model_loss_denominator(m, nb));
@@ -463,7 +520,6 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
             double tnow = now_seconds();
             s->epoch_seconds = tnow - t0;
             s->seconds = seconds_before + (tnow - run_start);
-            saved = 0;
             if (cb) {
                 double sec = s->epoch_seconds;
                 ae_progress p = { .epoch = epoch, .epochs = opt->epochs, .step = s->step, .steps = steps,
@@ -471,19 +527,11 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
                                   .val_recon = NAN, .val_kl = NAN,
                                   .disc_accuracy = adversarial ? (double)s->disc_correct / (2.0 * (double)s->seen) : NAN,
                                   .seconds = sec, .images_per_second = sec > 0 ? (double)s->seen / sec : 0 };
-                if (cb(&p, user)) stop = 1;
+                if (cb(&p, user)) stopped = 1;
             }
-            if (ckpt && opt->checkpoint_steps > 0 && s->global_step % opt->checkpoint_steps == 0) {
-                /* on the epoch's last step, after its validation */
-                if (s->step < steps || stop) {
-                    if (train_state_save(s, m, err)) return -1;
-                    saved = 1;
-                } else {
-                    due = 1;
-                }
-            }
+            if (ckpt_after_step(&ckpt, s, m, steps, stopped, err)) return -1;
         }
-        if (stop) break;   /* stopped mid-epoch: no validation, no end-of-epoch report */
+        if (stopped) break;   /* stopped mid-epoch: no validation, no end-of-epoch report */
         double sec = s->epoch_seconds;
         long seen = s->seen ? s->seen : 1;
         ae_progress p = { .epoch = epoch, .epochs = opt->epochs, .step = steps, .steps = steps,
@@ -506,26 +554,19 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
         s->epoch++;
         s->step = 0;
         s->seconds = seconds_before + (now_seconds() - run_start);
-        saved = 0;
-        if (cb && cb(&p, user)) stop = 1;
-        if (ckpt && (due || stop || (opt->checkpoint_epochs > 0 && epoch % opt->checkpoint_epochs == 0))) {
-            if (train_state_save(s, m, err)) return -1;
-            saved = 1;
-        }
+        if (cb && cb(&p, user)) stopped = 1;
+        if (ckpt_after_epoch(&ckpt, s, m, epoch, stopped, err)) return -1;
     }
-    if (stop && s->epoch <= opt->epochs) {
+    if (stopped && s->epoch <= opt->epochs && ckpt != CKPT_OFF)
         /* stopped by the callback before the end: the checkpoint lets the
          * run go on later (a stop after the last epoch is a finished run) */
-        if (ckpt && !saved && train_state_save(s, m, err)) return -1;
-        if (ckpt) return 0;
-    }
+        return ckpt_at_stop(&ckpt, s, m, err);
     /* a plain autoencoder remembers where its codes live, so `sample` can
      * draw new ones (a VAE or AAE samples from its prior instead) */
     if (!ae_model_is_variational(m) && !adversarial)
         return ae_model_fit_latent(m, ws, train, threads, err);
     return 0;
 }
-
 
 /* Trains from state s until its last epoch, an error, or the callback's
  * stop, in a workspace allocated for the run (before its first step). */
