@@ -24,6 +24,19 @@
  * Images are float32 in NCHW layout with pixels in [0, 1]. Model files are
  * safetensors whose tensor names match the state_dict of the equivalent
  * PyTorch module (docs/file-formats.md).
+ *
+ * Process-wide state: the library changes none. It sets no locale, signal
+ * handler, umask or environment variable, and no global OpenMP or BLIS
+ * thread count: each parallel region names its own thread count, and each
+ * BLIS call asks for one thread through its own run-time object. What it
+ * leaves behind is what any user of these libraries does: libgomp keeps its
+ * idle worker threads after a call, BLIS initialises its buffer pools on
+ * first use. It reads: the environment variables AEKIT_SIMD (once, the
+ * first time a kernel runs) and AEKIT_DATA (when opening a data set by
+ * name); and the C locale's LC_NUMERIC, since numbers in model
+ * descriptions, metadata and checkpoints are read and written with
+ * strtod / printf: a host that sets a locale with a decimal comma must set
+ * LC_NUMERIC back to "C" around aekit calls.
  */
 #ifndef AEKIT_H
 #define AEKIT_H
