@@ -200,8 +200,8 @@ void        ae_model_meta_at(const ae_model *m, int i, const char **key, const c
  * error, as is a call asking for more threads than the workspace has. Each
  * inference call also accepts ws = NULL: it then makes a workspace for
  * itself and frees it on return, which costs an allocation and zeroing of
- * its buffers per call (for the conv preset about 20 MB per thread; tens of
- * milliseconds): fine for one call, wasteful in a loop. Results are the same
+ * its buffers per call (for the conv preset about 15 MB per thread and 10 ms
+ * a thread): fine for one call, wasteful in a loop. Results are the same
  * bytes with or without a workspace, and for any thread count.
  *
  * Argument order: the model, the workspace, the inputs, the outputs, the
