@@ -49,7 +49,7 @@ int main(int argc, char **argv)
     /* load it back and use it: encode and reconstruct the first 10 test images */
     if (ae_model_load(&loaded, "example_model.safetensors", &err)) goto fail;
     ae_eval_result r;
-    if (ae_evaluate(loaded, test, 0, &r, &err)) goto fail;
+    if (ae_evaluate(loaded, NULL, test, NULL, &r, 0, &err)) goto fail;
     printf("reloaded model: test BCE %.4f  MSE %.5f  PSNR %.2f dB\n", r.loss, r.mse, r.psnr);
 
     int n = 10, c, h, w;
@@ -62,8 +62,8 @@ int main(int argc, char **argv)
     if (!x || !codes) { fprintf(stderr, "out of memory\n"); goto out; }
     y = x + n * px;
     ae_dataset_batch(test, idx, n, x);
-    if (ae_model_encode(loaded, x, n, codes, 0, &err) ||
-        ae_model_reconstruct(loaded, x, n, y, 0, &err) ||
+    if (ae_model_encode(loaded, NULL, x, n, codes, 0, &err) ||
+        ae_model_reconstruct(loaded, NULL, x, n, y, 0, &err) ||
         ae_png_write_grid("example_reconstructions.png", x, 2, n, c, h, w, 3, &err))
         goto fail;
     printf("first code values: %.3f %.3f %.3f ...\n", codes[0], codes[1], codes[2]);

@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t in = (size_t)c * h * w, out = (size_t)oc * oh * ow;
         float *x = calloc(in, sizeof *x), *y = malloc(out * sizeof *y);
         if (!x || !y) abort();
-        if (ae_model_reconstruct(m, x, 1, y, 1, &err) == 0) {
+        if (ae_model_reconstruct(m, NULL, x, 1, y, 1, &err) == 0) {
             for (size_t i = 0; i < out; i++)
                 if (!(y[i] == y[i])) {
                     fprintf(stderr, "NaN in the output of a freshly initialised model\n");

@@ -24,6 +24,19 @@
  * Images are float32 in NCHW layout with pixels in [0, 1]. Model files are
  * safetensors whose tensor names match the state_dict of the equivalent
  * PyTorch module (docs/file-formats.md).
+ *
+ * Process-wide state: the library changes none. It sets no locale, signal
+ * handler, umask or environment variable, and no global OpenMP or BLIS
+ * thread count: each parallel region names its own thread count, and each
+ * BLIS call asks for one thread through its own run-time object. What it
+ * leaves behind is what any user of these libraries does: libgomp keeps its
+ * idle worker threads after a call, BLIS initialises its buffer pools on
+ * first use. It reads: the environment variables AEKIT_SIMD (once, the
+ * first time a kernel runs) and AEKIT_DATA (when opening a data set by
+ * name); and the C locale's LC_NUMERIC, since numbers in model
+ * descriptions, metadata and checkpoints are read and written with
+ * strtod / printf: a host that sets a locale with a decimal comma must set
+ * LC_NUMERIC back to "C" around aekit calls.
  */
 #ifndef AEKIT_H
 #define AEKIT_H
@@ -173,23 +186,56 @@ int         ae_model_set_meta(ae_model *m, const char *key, const char *value, a
 int         ae_model_meta_count(const ae_model *m);
 void        ae_model_meta_at(const ae_model *m, int i, const char **key, const char **value);
 
-/* Runs the whole autoencoder on n images: x [n,c,h,w] -> y [n,c,h,w] in [0,1].
- * Threads: 0 = all cores (ae_threads_resolve). Allocates working memory on first use. */
-int  ae_model_reconstruct(ae_model *m, const float *x, int n, float *y, int threads, ae_error *err);
+/* ---- using a model: workspaces and inference ---------------------------------
+ * A model is read-only once built, loaded or trained: the inference calls
+ * below take a const model and write only to their outputs and to a
+ * workspace, the scratch memory of a call (every layer's activations, the
+ * kernels' buffers, per thread). Any number of threads may use one model at
+ * the same time, each with its own workspace: a workspace serves one call at
+ * a time. The calls that change a model (ae_model_init, ae_model_set_loss,
+ * ae_model_set_meta, ae_model_fit_latent, ae_train, ae_train_resume,
+ * ae_model_free) must not run while another call uses it.
+ *
+ * A workspace is made for one model and serves it and any model of the same
+ * shape (same description and latent size); another model is refused with an
+ * error, as is a call asking for more threads than the workspace has. Each
+ * inference call also accepts ws = NULL: it then makes a workspace for
+ * itself and frees it on return, which costs an allocation and zeroing of
+ * its buffers per call (for the conv preset about 15 MB per thread and 10 ms
+ * a thread): fine for one call, wasteful in a loop. Results are the same
+ * bytes with or without a workspace, and for any thread count.
+ *
+ * Argument order: the model, the workspace, the inputs, the outputs, the
+ * thread count (0 = all cores, ae_threads_resolve), the error.            */
+
+typedef struct ae_workspace ae_workspace;
+
+/* A workspace for calls on m with up to `threads` threads (0 = all cores). */
+int  ae_workspace_new(ae_workspace **out, const ae_model *m, int threads, ae_error *err);
+void ae_workspace_free(ae_workspace *ws);
+
+/* Runs the whole autoencoder on n images: x [n,c,h,w] -> y [n, output shape] in [0,1]. */
+int  ae_model_reconstruct(const ae_model *m, ae_workspace *ws, const float *x, int n, float *y,
+                          int threads, ae_error *err);
 /* Encoder only: x [n,c,h,w] -> codes [n, latent]. A VAE gives z_mean. */
-int  ae_model_encode(ae_model *m, const float *x, int n, float *codes, int threads, ae_error *err);
+int  ae_model_encode(const ae_model *m, ae_workspace *ws, const float *x, int n, float *codes,
+                     int threads, ae_error *err);
 /* Decoder only: codes [n, latent] -> images [n, output shape]. */
-int  ae_model_decode(ae_model *m, const float *codes, int n, float *y, int threads, ae_error *err);
+int  ae_model_decode(const ae_model *m, ae_workspace *ws, const float *codes, int n, float *y,
+                     int threads, ae_error *err);
 /* The model's input for n images of its OUTPUT shape: the images themselves,
- * or 2x2 / 4x4 average-pooled for super-resolution models. */
+ * or 2x2 / 4x4 average-pooled for super-resolution models (no workspace). */
 int  ae_model_make_input(const ae_model *m, const float *images, int n, float *input, ae_error *err);
 /* Decodes n random latents into images [n, output shape]: from N(0, I) for a
  * VAE or an AAE (their prior); for a plain autoencoder from the Gaussian
  * fitted to its training codes (ae_model_fit_latent; stored in the file). */
-int  ae_model_sample(ae_model *m, int n, uint64_t seed, float *images, int threads, ae_error *err);
+int  ae_model_sample(const ae_model *m, ae_workspace *ws, int n, uint64_t seed, float *images,
+                     int threads, ae_error *err);
 /* Fits a diagonal Gaussian to the codes of a data set's images and stores it
- * in the model's metadata (aekit.latent.mean / aekit.latent.std). */
-int  ae_model_fit_latent(ae_model *m, const ae_dataset *ds, int threads, ae_error *err);
+ * in the model's metadata (aekit.latent.mean / aekit.latent.std). It writes
+ * the model (ae_train calls it at the end of a plain autoencoder's run): no
+ * other call may use m meanwhile. */
+int  ae_model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int threads, ae_error *err);
 /* Reads that Gaussian back: mean and std, latent-size floats each. */
 int  ae_model_latent_gaussian(const ae_model *m, float *mean, float *std, ae_error *err);
 
@@ -431,14 +477,15 @@ int  ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val
  * recon + KL, with sampling noise from fixed per-image seeds), MSE per pixel
  * and PSNR in dB (peak 1.0, from the mean MSE) of the output against the
  * clean images. `noise` (may be NULL) corrupts the inputs, as in training a
- * denoiser; super-resolution models get downscaled inputs. Results that are
- * not finite (NaN or infinite loss or MSE) are an error naming the weight
- * tensors that hold NaN or infinities (or saying that none do: an overflow);
- * *out still holds them. PSNR is infinite only for a perfect output. */
+ * denoiser (from fixed per-image seeds: every model sees the same inputs);
+ * super-resolution models get downscaled inputs. ws, threads: as for the
+ * inference calls above. Results that are not finite (NaN or infinite loss
+ * or MSE) are an error naming the weight tensors that hold NaN or
+ * infinities (or saying that none do: an overflow); *out still holds them.
+ * PSNR is infinite only for a perfect output. */
 typedef struct { double loss, mse, psnr, recon, kl; } ae_eval_result;
-int ae_evaluate(ae_model *m, const ae_dataset *ds, int threads, ae_eval_result *out, ae_error *err);
-int ae_evaluate_ex(ae_model *m, const ae_dataset *ds, const ae_noise *noise, int threads,
-                   ae_eval_result *out, ae_error *err);
+int ae_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
+                ae_eval_result *out, int threads, ae_error *err);
 
 /* ---- pictures ---------------------------------------------------------------- */
 

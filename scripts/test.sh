@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds aekit and runs the whole test suite twice: an optimised build with
 # warnings as errors (its unit tests also on the portable and AVX2 kernels),
-# then the same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+# then the same tests under AddressSanitizer and UndefinedBehaviorSanitizer,
+# and the concurrent-use tests under ThreadSanitizer.
 # Then a short fuzzing run of every parser, the API example, and a training
 # under valgrind.
 # Installs missing Debian packages and fetches MNIST first (the end-to-end
@@ -31,6 +32,19 @@ cmake --build build/asan -j"$jobs"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
    LSAN_OPTIONS=suppressions="$root/tests/lsan.supp":print_suppressions=0 \
    ctest --output-on-failure -j"$jobs")
+
+echo "== ThreadSanitizer build: one model used by several threads at once"
+# Only the tests whose threads TSan can follow: pthreads sharing one model
+# (each call on one OpenMP thread) and concurrent BLIS calls. libgomp is not
+# built for TSan: the hand-off between a caller and its own OpenMP workers
+# goes through futexes TSan cannot see, so tests running OpenMP teams
+# (test_threads, or a 2-thread call inside each pthread) report false races
+# on the parallel region's shared variables.
+cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAEKIT_TSAN=ON -DAEKIT_WERROR=ON >/dev/null
+cmake --build build/tsan -j"$jobs" --target test_concurrent_encode test_dense_threads
+for t in test_concurrent_encode test_dense_threads; do
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build/tsan/tests/$t
+done
 
 echo "== fuzzing: each libFuzzer harness 15 s on the committed corpus (fuzz/README.md)"
 AEKIT_FUZZ_BUILD="$root/build/fuzz" fuzz/run.sh 15

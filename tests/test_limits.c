@@ -80,11 +80,11 @@ static void test_evaluate_nonfinite(void)
     ae_model *m = NULL;
     ae_eval_result r;
     CHECK(ae_model_from_preset(&m, "conv", 0, &err) == 0, "%s", err.msg);
-    CHECK(ae_evaluate(m, ds, 1, &r, &err) == 0 && isfinite(r.loss), "finite model: %s", err.msg);
+    CHECK(ae_evaluate(m, NULL, ds, NULL, &r, 1, &err) == 0 && isfinite(r.loss), "finite model: %s", err.msg);
 
     set_tensor(m, "decoder.9.bias", NAN);
     memset(&err, 0, sizeof err);
-    CHECK(ae_evaluate(m, ds, 1, &r, &err) == -1, "NaN output accepted (loss %g)", r.loss);
+    CHECK(ae_evaluate(m, NULL, ds, NULL, &r, 1, &err) == -1, "NaN output accepted (loss %g)", r.loss);
     CHECK(strstr(err.msg, "non-finite results (loss nan, mse nan)") && strstr(err.msg, "decoder.9.bias") &&
           strstr(err.msg, "synthetic"), "message: %s", err.msg);
     CHECK(isnan(r.psnr), "psnr of a NaN mse is %g", r.psnr);
@@ -98,7 +98,7 @@ static void test_evaluate_nonfinite(void)
                                 "reshape 1 4 4\nloss mse\n", "linear.txt", 0, &err) == 0, "%s", err.msg);
     for (size_t i = 0; i < m->nparams; i++) m->params[i] = 3e38f;
     memset(&err, 0, sizeof err);
-    CHECK(ae_evaluate(m, ds, 1, &r, &err) == -1, "overflow accepted (loss %g)", r.loss);
+    CHECK(ae_evaluate(m, NULL, ds, NULL, &r, 1, &err) == -1, "overflow accepted (loss %g)", r.loss);
     CHECK(strstr(err.msg, "(loss inf, mse inf) although its weights are finite") != NULL, "message: %s", err.msg);
     ae_model_free(m);
     ae_dataset_free(ds);

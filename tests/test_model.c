@@ -157,21 +157,22 @@ static void test_torch_steps(void)
     /* forward */
     float *y_ref = malloc(n * px * sizeof(float));
     CHECK(st_get_f32(&f, "y", y_ref, n * px, &err) == 0, "%s", err.msg);
-    CHECK(ae_model_reconstruct(m, x, n, y, 1, &err) == 0, "%s", err.msg);
+    CHECK(ae_model_reconstruct(m, NULL, x, n, y, 1, &err) == 0, "%s", err.msg);
     double worst = test_max_rel(y, y_ref, n * px, 1e-5);
     CHECK(worst <= 1e-4, "forward output off by %g relative", worst);
     CHECK(st_get_f32(&f, "latent", lat_ref, sizeof lat_ref / sizeof lat_ref[0], &err) == 0, "%s", err.msg);
-    CHECK(ae_model_encode(m, x, n, lat, 2, &err) == 0, "%s", err.msg);
+    CHECK(ae_model_encode(m, NULL, x, n, lat, 2, &err) == 0, "%s", err.msg);
     size_t at = 0;
     /* atol 1e-2 in this ratio = an absolute floor of 1e-6 for values near zero */
     worst = test_max_rel_at(lat, lat_ref, 8 * 128, 1e-2, &at);
     CHECK(worst <= 1e-4, "latent off by %g relative: [%zu] %.9g vs torch %.9g", worst, at, lat[at], lat_ref[at]);
 
     /* every parameter gradient of the mean BCE */
-    work_reserve(m, n, 1, &err);
+    ae_workspace *ws = NULL;
+    CHECK(workspace_new(&ws, m, n, 1, 1, &err) == 0, "%s", err.msg);
     float scale = 1.0f / (float)(n * px);
     double recon, kl;
-    double loss = model_recon_chunk(m, 0, x, x, n, scale, 1, PASS_MEAN, &recon, &kl) * scale;
+    double loss = model_recon_chunk(m, ws, 0, x, x, n, scale, 1, PASS_MEAN, &recon, &kl) * scale;
     float loss_ref[3];
     st_get_f32(&f, "loss", loss_ref, 3, &err);
     CHECK_CLOSE(loss, loss_ref[0], 1e-5, 0, "loss %.8f vs torch %.8f", loss, loss_ref[0]);
@@ -179,10 +180,11 @@ static void test_torch_steps(void)
     for (int i = 0; i < m->nlayers; i++) {
         const ae_layer *l = &m->layers[i];
         if (!l->w_count) continue;
-        double ew = test_max_rel(work_grad(m, 0) + l->w_off, expect + l->w_off, l->w_count, 1e-6);
-        double eb = test_max_rel(work_grad(m, 0) + l->b_off, expect + l->b_off, l->b_count, 1e-6);
+        double ew = test_max_rel(work_grad(ws, 0) + l->w_off, expect + l->w_off, l->w_count, 1e-6);
+        double eb = test_max_rel(work_grad(ws, 0) + l->b_off, expect + l->b_off, l->b_count, 1e-6);
         CHECK(ew <= 1e-4 && eb <= 1e-4, "layer %d gradient off: weight %g bias %g", i, ew, eb);
     }
+    ae_workspace_free(ws);
 
     /* three Adam steps through the public training API, batch = all 8 images */
     ae_dataset ds = { .n = n, .c = 1, .h = 28, .w = 28 };
@@ -230,7 +232,7 @@ static void test_torch_trained(void)
         st_get_f32(&f, "loss", &ref_loss, 1, &err);
         st_get_f32(&f, "mse", &ref_mse, 1, &err);
         ae_eval_result r;
-        CHECK(ae_evaluate(m, &ds, 2, &r, &err) == 0, "%s", err.msg);
+        CHECK(ae_evaluate(m, NULL, &ds, NULL, &r, 2, &err) == 0, "%s", err.msg);
         CHECK_CLOSE(r.loss, ref_loss, 1e-5, 0, "aekit loss %.8f, torch %.8f", r.loss, ref_loss);
         CHECK_CLOSE(r.mse, ref_mse, 1e-4, 0, "aekit mse %.8f, torch %.8f", r.mse, ref_mse);
         printf("torch-trained conv AE on %d test images: aekit BCE %.6f, torch %.6f\n", ds.n, r.loss, ref_loss);
@@ -267,8 +269,8 @@ static void test_set_loss_saved(void)
         CHECK(ae_model_loss(back) == AE_LOSS_SSE, "text %zu: saved as loss %d:\n%s", i,
               (int)ae_model_loss(back), ae_model_description(back));
         ae_eval_result want, got;
-        CHECK(ae_evaluate(m, &ds, 1, &want, &err) == 0, "%s", err.msg);
-        CHECK(ae_evaluate(back, &ds, 1, &got, &err) == 0, "%s", err.msg);
+        CHECK(ae_evaluate(m, NULL, &ds, NULL, &want, 1, &err) == 0, "%s", err.msg);
+        CHECK(ae_evaluate(back, NULL, &ds, NULL, &got, 1, &err) == 0, "%s", err.msg);
         /* SSE: the squared error summed over an image's 16 pixels */
         CHECK(got.loss == want.loss && fabs(got.loss - 16 * got.mse) <= 1e-9 * got.loss,
               "text %zu: loaded model evaluates %.9g (mse %.9g), in memory %.9g", i, got.loss, got.mse, want.loss);

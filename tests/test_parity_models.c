@@ -160,11 +160,11 @@ static int load_params(const st_file *f, const ae_model *m, const char *prefix, 
 }
 
 /* Compares every parameter gradient of thread 0 with "grad.<name>". */
-static void check_grads(const char *fx, const st_file *f, ae_model *m, double atol)
+static void check_grads(const char *fx, const st_file *f, ae_model *m, ae_workspace *ws, double atol)
 {
     float *expect = alloc_fill(m->nparams, 0.0f);
     if (load_params(f, m, "grad.", expect) == 0) {
-        const float *g = work_grad(m, 0);
+        const float *g = work_grad(ws, 0);
         for (int i = 0; i < m->nlayers; i++) {
             const ae_layer *l = &m->layers[i];
             char name[64], what[80];
@@ -225,30 +225,32 @@ static void vae_case(const char *name, const char *loss, ae_loss want_loss)
         /* deterministic forward through the public API */
         float *y_ = alloc_fill(n * px, GARBAGE), *codes = alloc_fill(n * L, GARBAGE);
         float *mu = alloc_fill(n * L, 0.0f);
-        CHECK(ae_model_reconstruct(m, x, n, y_, 1, &err) == 0, "%s", err.msg);
+        CHECK(ae_model_reconstruct(m, NULL, x, n, y_, 1, &err) == 0, "%s", err.msg);
         check_array(name, "y (reconstruct, z = mu)", y_, y, n * px, MODEL_ATOL);
-        CHECK(ae_model_encode(m, x, n, codes, 1, &err) == 0, "%s", err.msg);
+        CHECK(ae_model_encode(m, NULL, x, n, codes, 1, &err) == 0, "%s", err.msg);
         for (int i = 0; i < n; i++) memcpy(mu + (size_t)i * L, h + (size_t)i * 2 * L, L * sizeof(float));
         check_array(name, "encode = mu", codes, mu, n * L, MODEL_ATOL);
 
         /* the training pass: loss = (recon + kl) / n, and its gradients */
-        CHECK(work_reserve(m, n, 1, &err) == 0, "%s", err.msg);
+        ae_workspace *ws = NULL;
+        CHECK(workspace_new(&ws, m, n, 1, 1, &err) == 0, "%s", err.msg);
         float scale = 1.0f / (float)n;
         double recon, kl;
-        double total = model_recon_chunk(m, 0, x, x, n, scale, 1, PASS_MEAN, &recon, &kl);
-        check_array(name, "h (mean, log-variance)", model_activation(m, 0, m->sample_layer - 1, n),
+        double total = model_recon_chunk(m, ws, 0, x, x, n, scale, 1, PASS_MEAN, &recon, &kl);
+        check_array(name, "h (mean, log-variance)", model_activation(m, ws, 0, m->sample_layer - 1, n),
                     h, n * 2 * L, MODEL_ATOL);
         check_scalar(name, "recon (sum)", recon, get_f64(&f, "recon"));
         check_scalar(name, "kl (sum)", kl, get_f64(&f, "kl"));
         check_scalar(name, "loss", total * scale, get_f64(&f, "loss"));
-        check_grads(name, &f, m, MODEL_ATOL);
+        check_grads(name, &f, m, ws, MODEL_ATOL);
 
         /* an evaluation pass gives the same loss */
         double recon2, kl2;
-        double total2 = model_recon_chunk(m, 0, x, x, n, scale, 0, PASS_MEAN, &recon2, &kl2);
+        double total2 = model_recon_chunk(m, ws, 0, x, x, n, scale, 0, PASS_MEAN, &recon2, &kl2);
         CHECK(total2 == total && recon2 == recon && kl2 == kl,
               "%s: evaluation pass %.12g (recon %.12g kl %.12g) != training pass %.12g", name,
               total2, recon2, kl2, total);
+        ae_workspace_free(ws);
         free(y_); free(codes); free(mu);
     }
     free(x); free(h); free(y);
@@ -280,18 +282,20 @@ static void sr_case(void)
         float *in_ = alloc_fill(n * in_px, GARBAGE), *y_ = alloc_fill(n * out_px, GARBAGE);
         CHECK(ae_model_make_input(m, target, n, in_, &err) == 0, "%s", err.msg);
         check_array(name, "input (make_input)", in_, input, n * in_px, MODEL_ATOL);
-        CHECK(ae_model_reconstruct(m, input, n, y_, 1, &err) == 0, "%s", err.msg);
+        CHECK(ae_model_reconstruct(m, NULL, input, n, y_, 1, &err) == 0, "%s", err.msg);
         check_array(name, "y (reconstruct)", y_, y, n * out_px, MODEL_ATOL);
 
-        CHECK(work_reserve(m, n, 1, &err) == 0, "%s", err.msg);
+        ae_workspace *ws = NULL;
+        CHECK(workspace_new(&ws, m, n, 1, 1, &err) == 0, "%s", err.msg);
         float scale = (float)(1.0 / model_loss_denominator(m, n));
         double recon, kl;
-        double total = model_recon_chunk(m, 0, input, target, n, scale, 1, PASS_MEAN, &recon, &kl);
+        double total = model_recon_chunk(m, ws, 0, input, target, n, scale, 1, PASS_MEAN, &recon, &kl);
         CHECK(kl == 0, "sr: kl %g", kl);
         check_scalar(name, "loss (mean BCE)", total / model_loss_denominator(m, n), get_f64(&f, "loss"));
         /* the mean-BCE gradients here are ~1e-4..1e-1: a 1e-8 floor keeps
          * the check relative for all but the tiniest elements */
-        check_grads(name, &f, m, 1e-8);
+        check_grads(name, &f, m, ws, 1e-8);
+        ae_workspace_free(ws);
         free(in_); free(y_);
     }
     free(target); free(input); free(y);

@@ -63,9 +63,9 @@ static void test_resolve(void)
     ae_model *m = NULL;
     float x[784] = {0}, y[784];
     CHECK(ae_model_from_preset(&m, "conv", 0, &err) == 0, "%s", err.msg);
-    CHECK(ae_model_reconstruct(m, x, 1, y, AE_MAX_THREADS + 1, &err) == -1 &&
+    CHECK(ae_model_reconstruct(m, NULL, x, 1, y, AE_MAX_THREADS + 1, &err) == -1 &&
               strstr(err.msg, "threads must be 0 (all cores) to 256, got 257"), "reconstruct: %s", err.msg);
-    CHECK(ae_model_reconstruct(m, x, 1, y, -1, &err) == -1, "reconstruct with -1 threads refused");
+    CHECK(ae_model_reconstruct(m, NULL, x, 1, y, -1, &err) == -1, "reconstruct with -1 threads refused");
     ae_model_free(m);
 }
 

@@ -230,9 +230,9 @@ int cmd_compare(int argc, char **argv)
     /* the model: codes of both sets, reconstructions of the test set (its
      * input is the clean image: compare measures reconstruction) */
     t0 = cli_now();
-    if (rc == 0 && (ae_model_encode(m, x_train, train->n, ae_train, threads, &err) != 0 ||
-                    ae_model_encode(m, x_test, test->n, ae_test, threads, &err) != 0 ||
-                    ae_model_decode(m, ae_test, test->n, recon, threads, &err) != 0))
+    if (rc == 0 && (ae_model_encode(m, NULL, x_train, train->n, ae_train, threads, &err) != 0 ||
+                    ae_model_encode(m, NULL, x_test, test->n, ae_test, threads, &err) != 0 ||
+                    ae_model_decode(m, NULL, ae_test, test->n, recon, threads, &err) != 0))
         rc = cli_fail(EXIT_ERROR, "compare", "%s", err.msg);
     t_model = cli_now() - t0;
     /* a NaN code or pixel would make every measure a made-up number */

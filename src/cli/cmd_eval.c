@@ -49,7 +49,7 @@ static void print_json_number(const char *key, double v, const char *after)
 }
 
 /* Measures m (from file `path`) on the test split of one data set; results
- * that are not finite are an error (ae_evaluate_ex names the weights). */
+ * that are not finite are an error (ae_evaluate names the weights). */
 static int eval_one(ae_model *m, const char *path, const char *data, int limit, int threads,
                     const ae_noise *nz, ae_eval_result *res)
 {
@@ -57,7 +57,7 @@ static int eval_one(ae_model *m, const char *path, const char *data, int limit, 
     ae_error err = {{0}};
     int rc = cli_open_test_set("eval", data, limit, m, &test);
     if (rc == 0) args_print_notes();
-    if (rc == 0 && ae_evaluate_ex(m, test, nz, threads, res, &err) != 0)
+    if (rc == 0 && ae_evaluate(m, NULL, test, nz, res, threads, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "eval", "%s: %s", path, err.msg);
     if (test) ae_dataset_free(test);
     return rc;

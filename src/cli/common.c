@@ -431,20 +431,29 @@ float *cli_encode_set(const char *cmd, ae_model *m, const ae_dataset *ds, int n,
         cli_fail(EXIT_ERROR, cmd, "out of memory for %d codes of %zu values", n, L);
         return NULL;
     }
+    /* one workspace for all the chunks */
+    ae_workspace *ws = NULL;
+    ae_error err = {{0}};
+    if (ae_workspace_new(&ws, m, threads, &err) != 0) {
+        cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+        free(codes);
+        return NULL;
+    }
     for (int s = 0; s < n; s += CHUNK) {
         int cnt = n - s < CHUNK ? n - s : CHUNK;
         float *images = cli_images(cmd, ds, s, cnt);
         float *x = images ? cli_inputs(cmd, m, images, cnt, s, NULL) : NULL;
-        ae_error err = {{0}};
-        int rc = x ? ae_model_encode(m, x, cnt, codes + (size_t)s * L, threads, &err) : -1;
+        int rc = x ? ae_model_encode(m, ws, x, cnt, codes + (size_t)s * L, threads, &err) : -1;
         if (x && rc != 0) cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
         free(images);
         free(x);
         if (rc != 0) {
             free(codes);
-            return NULL;
+            codes = NULL;
+            break;
         }
     }
+    ae_workspace_free(ws);
     return codes;
 }
 
@@ -490,7 +499,7 @@ int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char
     ae_error err = {{0}};
     rc = !y ? cli_fail(EXIT_ERROR, cmd, "%s: out of memory", in_path) : 0;
     if (rc == 0) args_print_notes();
-    if (rc == 0 && (ae_model_reconstruct(m, x, 1, y, threads, &err) != 0 ||
+    if (rc == 0 && (ae_model_reconstruct(m, NULL, x, 1, y, threads, &err) != 0 ||
                     ae_png_write_grid(out_path, y, 1, 1, c, h, w, 1, &err) != 0))
         rc = cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
     free(x);

@@ -80,11 +80,11 @@ int pic_rows(const char *cmd, ae_model *m, const ae_dataset *ds, int first, int 
     if (show_input) {
         /* input (at the output size), output, original */
         pic_resize_nearest(x, n, ic, ih, iw, h, w, tiles);
-        rc = ae_model_reconstruct(m, x, n, tiles + (size_t)n * out_size, threads, &err);
+        rc = ae_model_reconstruct(m, NULL, x, n, tiles + (size_t)n * out_size, threads, &err);
         memcpy(tiles + 2 * (size_t)n * out_size, images, (size_t)n * out_size * sizeof *tiles);
     } else {
         memcpy(tiles, images, (size_t)n * out_size * sizeof *tiles);
-        rc = ae_model_reconstruct(m, x, n, tiles + (size_t)n * out_size, threads, &err);
+        rc = ae_model_reconstruct(m, NULL, x, n, tiles + (size_t)n * out_size, threads, &err);
     }
     if (rc == 0) rc = ae_png_write_grid(path, tiles, rows, n, c, h, w, PIC_SCALE, &err);
     free(tiles);
@@ -101,7 +101,7 @@ int pic_decode(const char *cmd, ae_model *m, const float *codes, int n, int thre
     float *y = malloc((size_t)(n > 0 ? n : 1) * c * h * w * sizeof *y);
     if (!y) return cli_fail(EXIT_ERROR, cmd, "out of memory for %d images", n);
     ae_error err = {{0}};
-    if (ae_model_decode(m, codes, n, y, threads, &err) != 0) {
+    if (ae_model_decode(m, NULL, codes, n, y, threads, &err) != 0) {
         free(y);
         return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
     }
@@ -117,7 +117,7 @@ int pic_samples(const char *cmd, ae_model *m, int n, int cols, uint64_t seed, in
     float *y = malloc((size_t)n * c * h * w * sizeof *y);
     if (!y) return cli_fail(EXIT_ERROR, cmd, "out of memory for %d images", n);
     ae_error err = {{0}};
-    if (ae_model_sample(m, n, seed, y, threads, &err) != 0) {
+    if (ae_model_sample(m, NULL, n, seed, y, threads, &err) != 0) {
         free(y);
         return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
     }

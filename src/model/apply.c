@@ -1,6 +1,8 @@
-/* Using a model: reconstruct, encode, decode, sample, evaluate. Images are
- * processed in chunks of APPLY_CHUNK per thread; per-chunk sums are added in
- * chunk order so results do not depend on the thread count. */
+/* Using a model: reconstruct, encode, decode, sample, evaluate. The model
+ * is only read; every write goes to the caller's workspace (or a temporary
+ * one). Images are processed in chunks of APPLY_CHUNK per thread; per-chunk
+ * sums are added in chunk order so results do not depend on the thread
+ * count. */
 #include "model/model.h"
 #include "core/error.h"
 #include "core/threads.h"
@@ -13,51 +15,63 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define APPLY_CHUNK 64
 /* Fixed seeds for evaluation: every model sees the same corrupted inputs
  * and the same VAE sampling noise, so results compare across runs. */
 #define EVAL_NOISE_SEED 0x6576616c6e6f6973ULL
 #define EVAL_SAMPLE_SEED 0x6576616c73616d70ULL
 
-static int prepare(ae_model *m, int n, int threads, ae_error *err)
+/* The workspace a call runs in: the caller's, checked against m and the
+ * thread count, or (ws NULL) a temporary one in *tmp that the caller frees.
+ * *threads becomes the resolved count. */
+static ae_workspace *call_workspace(const ae_model *m, ae_workspace *ws, int n, int *threads,
+                                    ae_workspace **tmp, ae_error *err)
 {
-    if (n < 0) return ae_fail(err, "negative image count %d", n);
-    int t = threads_resolve(threads, err);
-    return t < 0 ? -1 : work_reserve(m, APPLY_CHUNK, t, err);
+    *tmp = NULL;
+    if (n < 0) { ae_fail(err, "negative image count %d", n); return NULL; }
+    int t = threads_resolve(*threads, err);
+    if (t < 0) return NULL;
+    *threads = t;
+    if (ws) return workspace_check(ws, m, t, err) ? NULL : ws;
+    return workspace_new(tmp, m, APPLY_CHUNK, t, 0, err) ? NULL : *tmp;
 }
 
 /* Runs layers [from, to) over n inputs of in_size floats and copies layer
  * to-1's output, deterministically (a VAE uses z = mean). */
-static int apply_layers(ae_model *m, const float *x, int n, float *out, int from, int to,
-                        int threads, ae_error *err)
+static int apply_layers(const ae_model *m, ae_workspace *ws, const float *x, int n, float *out,
+                        int from, int to, int threads, ae_error *err)
 {
-    if (prepare(m, n, threads, err)) return -1;
+    ae_workspace *tmp, *w = call_workspace(m, ws, n, &threads, &tmp, err);
+    if (!w) return -1;
     size_t in_size = m->layers[from].in_size;
     size_t out_size = m->layers[to - 1].out_size;
     int nchunks = (n + APPLY_CHUNK - 1) / APPLY_CHUNK;
-    #pragma omp parallel for schedule(static) num_threads(work_threads(m))
+    #pragma omp parallel for schedule(static) num_threads(threads)
     for (int c = 0; c < nchunks; c++) {
         int t = omp_get_thread_num();
         int s = c * APPLY_CHUNK, cnt = n - s < APPLY_CHUNK ? n - s : APPLY_CHUNK;
-        const float *y = model_forward_range(m, t, x + (size_t)s * in_size, cnt, from, to, PASS_MEAN);
+        const float *y = model_forward_range(m, w, t, x + (size_t)s * in_size, cnt, from, to, PASS_MEAN);
         memcpy(out + (size_t)s * out_size, y, (size_t)cnt * out_size * sizeof(float));
     }
+    ae_workspace_free(tmp);
     return 0;
 }
 
-int ae_model_reconstruct(ae_model *m, const float *x, int n, float *y, int threads, ae_error *err)
+int ae_model_reconstruct(const ae_model *m, ae_workspace *ws, const float *x, int n, float *y,
+                         int threads, ae_error *err)
 {
-    return apply_layers(m, x, n, y, 0, m->n_autoencoder, threads, err);
+    return apply_layers(m, ws, x, n, y, 0, m->n_autoencoder, threads, err);
 }
 
-int ae_model_encode(ae_model *m, const float *x, int n, float *codes, int threads, ae_error *err)
+int ae_model_encode(const ae_model *m, ae_workspace *ws, const float *x, int n, float *codes,
+                    int threads, ae_error *err)
 {
-    return apply_layers(m, x, n, codes, 0, m->n_encoder, threads, err);
+    return apply_layers(m, ws, x, n, codes, 0, m->n_encoder, threads, err);
 }
 
-int ae_model_decode(ae_model *m, const float *codes, int n, float *y, int threads, ae_error *err)
+int ae_model_decode(const ae_model *m, ae_workspace *ws, const float *codes, int n, float *y,
+                    int threads, ae_error *err)
 {
-    return apply_layers(m, codes, n, y, m->n_encoder, m->n_autoencoder, threads, err);
+    return apply_layers(m, ws, codes, n, y, m->n_encoder, m->n_autoencoder, threads, err);
 }
 
 int ae_model_make_input(const ae_model *m, const float *images, int n, float *input, ae_error *err)
@@ -100,8 +114,10 @@ int ae_model_latent_gaussian(const ae_model *m, float *mean, float *std, ae_erro
     return 0;
 }
 
-int ae_model_sample(ae_model *m, int n, uint64_t seed, float *images, int threads, ae_error *err)
+int ae_model_sample(const ae_model *m, ae_workspace *ws, int n, uint64_t seed, float *images,
+                    int threads, ae_error *err)
 {
+    if (n < 0) return ae_fail(err, "negative image count %d", n);
     size_t L = ae_model_latent_size(m);
     float *codes = malloc((size_t)n * L * sizeof(float) + 2 * L * sizeof(float) + 1);
     if (!codes) return ae_fail(err, "out of memory for %d codes", n);
@@ -118,15 +134,15 @@ int ae_model_sample(ae_model *m, int n, uint64_t seed, float *images, int thread
         ae_rng_seed(&r, seed ^ (0xa0761d6478bd642fULL * ((uint64_t)i + 1)));
         for (size_t j = 0; j < L; j++) codes[(size_t)i * L + j] = mean[j] + std[j] * ae_rng_normal(&r);
     }
-    int rc = ae_model_decode(m, codes, n, images, threads, err);
+    int rc = ae_model_decode(m, ws, codes, n, images, threads, err);
     free(codes);
     return rc;
 }
 
-void model_load_chunk(ae_model *m, int t, const ae_dataset *ds, const uint32_t *idx, int cnt,
-                       const ae_noise *noise, uint64_t noise_seed)
+void model_load_chunk(const ae_model *m, ae_workspace *w, int t, const ae_dataset *ds,
+                      const uint32_t *idx, int cnt, const ae_noise *noise, uint64_t noise_seed)
 {
-    float *target = work_target(m, t), *x = work_input(m, t);
+    float *target = work_target(w, t), *x = work_input(w, t);
     ae_dataset_batch(ds, idx, cnt, target);
     ae_model_make_input(m, target, cnt, x, NULL);
     if (noise && noise->kind != AE_NOISE_NONE) {
@@ -137,26 +153,30 @@ void model_load_chunk(ae_model *m, int t, const ae_dataset *ds, const uint32_t *
     }
 }
 
-int ae_model_fit_latent(ae_model *m, const ae_dataset *ds, int threads, ae_error *err)
+int ae_model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int threads, ae_error *err)
 {
     if (ds->c != m->out_c || ds->h != m->out_h || ds->w != m->out_w)
         return ae_fail(err, "%s: images are %dx%dx%d, the model produces %dx%dx%d",
                        ds->source, ds->c, ds->h, ds->w, m->out_c, m->out_h, m->out_w);
     if (ds->n < 2) return ae_fail(err, "%s: need at least 2 images to fit a latent Gaussian", ds->source);
-    if (prepare(m, ds->n, threads, err)) return -1;
+    ae_workspace *tmp, *w = call_workspace(m, ws, ds->n, &threads, &tmp, err);
+    if (!w) return -1;
     size_t L = ae_model_latent_size(m);
     int n = ds->n, nchunks = (n + APPLY_CHUNK - 1) / APPLY_CHUNK;
     /* per-chunk sums in double, added in chunk order */
     double *sums = calloc((size_t)nchunks * 2 * L, sizeof(double));
-    if (!sums) return ae_fail(err, "out of memory");
-    #pragma omp parallel for schedule(static) num_threads(work_threads(m))
+    if (!sums) {
+        ae_workspace_free(tmp);
+        return ae_fail(err, "out of memory");
+    }
+    #pragma omp parallel for schedule(static) num_threads(threads)
     for (int c = 0; c < nchunks; c++) {
         int t = omp_get_thread_num();
         int s = c * APPLY_CHUNK, cnt = n - s < APPLY_CHUNK ? n - s : APPLY_CHUNK;
         uint32_t idx[APPLY_CHUNK];
         for (int i = 0; i < cnt; i++) idx[i] = (uint32_t)(s + i);
-        model_load_chunk(m, t, ds, idx, cnt, NULL, 0);
-        const float *z = model_forward_range(m, t, work_input(m, t), cnt, 0, m->n_encoder, PASS_MEAN);
+        model_load_chunk(m, w, t, ds, idx, cnt, NULL, 0);
+        const float *z = model_forward_range(m, w, t, work_input(w, t), cnt, 0, m->n_encoder, PASS_MEAN);
         double *s1 = sums + (size_t)c * 2 * L, *s2 = s1 + L;
         for (int i = 0; i < cnt; i++)
             for (size_t j = 0; j < L; j++) {
@@ -165,6 +185,7 @@ int ae_model_fit_latent(ae_model *m, const ae_dataset *ds, int threads, ae_error
                 s2[j] += v * v;
             }
     }
+    ae_workspace_free(tmp);
     size_t cap = L * 20 + 16;
     char *mean_s = malloc(cap), *std_s = malloc(cap);
     int rc = -1;
@@ -189,39 +210,38 @@ done:
     return rc;
 }
 
-int ae_evaluate(ae_model *m, const ae_dataset *ds, int threads, ae_eval_result *res, ae_error *err)
-{
-    return ae_evaluate_ex(m, ds, NULL, threads, res, err);
-}
-
-int ae_evaluate_ex(ae_model *m, const ae_dataset *ds, const ae_noise *noise, int threads,
-                   ae_eval_result *res, ae_error *err)
+int ae_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
+                ae_eval_result *res, int threads, ae_error *err)
 {
     if (ds->c != m->out_c || ds->h != m->out_h || ds->w != m->out_w)
         return ae_fail(err, "%s: images are %dx%dx%d, the model %s %dx%dx%d", ds->source, ds->c, ds->h,
                        ds->w, m->in_h == m->out_h ? "takes" : "produces", m->out_c, m->out_h, m->out_w);
     if (ds->n < 1) return ae_fail(err, "%s: no images to evaluate", ds->source);
-    if (prepare(m, ds->n, threads, err)) return -1;
+    ae_workspace *tmp, *w = call_workspace(m, ws, ds->n, &threads, &tmp, err);
+    if (!w) return -1;
     int n = ds->n;
     int nchunks = (n + APPLY_CHUNK - 1) / APPLY_CHUNK;
     double *sums = calloc((size_t)nchunks * 3, sizeof(double));
-    if (!sums) return ae_fail(err, "out of memory");
+    if (!sums) {
+        ae_workspace_free(tmp);
+        return ae_fail(err, "out of memory");
+    }
     size_t out_size = (size_t)m->out_c * m->out_h * m->out_w;
     pass_mode mode = m->sample_layer >= 0 ? PASS_SAMPLE : PASS_MEAN;
 
-    #pragma omp parallel for schedule(static) num_threads(work_threads(m))
+    #pragma omp parallel for schedule(static) num_threads(threads)
     for (int c = 0; c < nchunks; c++) {
         int t = omp_get_thread_num();
         int s = c * APPLY_CHUNK, cnt = n - s < APPLY_CHUNK ? n - s : APPLY_CHUNK;
         uint32_t idx[APPLY_CHUNK];
         for (int i = 0; i < cnt; i++) idx[i] = (uint32_t)(s + i);
-        model_load_chunk(m, t, ds, idx, cnt, noise, EVAL_NOISE_SEED);
-        model_set_noise(m, t, EVAL_SAMPLE_SEED, (uint64_t)s);
+        model_load_chunk(m, w, t, ds, idx, cnt, noise, EVAL_NOISE_SEED);
+        model_set_noise(w, t, EVAL_SAMPLE_SEED, (uint64_t)s);
         double recon, kl;
-        model_recon_chunk(m, t, work_input(m, t), work_target(m, t), cnt, 0, 0, mode, &recon, &kl);
-        const float *y = model_activation(m, t, m->n_autoencoder - 1, cnt);
+        model_recon_chunk(m, w, t, work_input(w, t), work_target(w, t), cnt, 0, 0, mode, &recon, &kl);
+        const float *y = model_activation(m, w, t, m->n_autoencoder - 1, cnt);
         double sse = 0;
-        const float *tg = work_target(m, t);
+        const float *tg = work_target(w, t);
         for (size_t i = 0; i < (size_t)cnt * out_size; i++) {
             double d = (double)y[i] - tg[i];
             sse += d * d;
@@ -237,6 +257,7 @@ int ae_evaluate_ex(ae_model *m, const ae_dataset *ds, const ae_noise *noise, int
         sse += sums[3 * c + 2];
     }
     free(sums);
+    ae_workspace_free(tmp);
     double denom = model_loss_denominator(m, n);
     res->recon = recon / denom;
     res->kl = kl / denom;

@@ -8,6 +8,7 @@
 #include "model/layer_kinds.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/threads.h"
 #include "loss/loss.h"
 
 #include <omp.h>
@@ -16,8 +17,18 @@
 
 #define TRAIN_SLICE 16  /* images per forward/backward pass in training */
 
-struct ae_work {
-    int    per_thread, threads;
+/* What a model needs from a workspace, per thread: the sizes its buffers
+ * are cut to. Two models with the same needs can share workspaces. */
+typedef struct {
+    size_t in_size, out_size, latent;   /* floats per image */
+    size_t act, max_act;                /* all layers' outputs; the largest layer */
+    size_t scratch;                     /* kernel scratch for per_thread images */
+    size_t nparams;
+} work_needs;
+
+struct ae_workspace {
+    int    per_thread, threads, gradients;
+    work_needs needs;    /* of the model it was made for */
     float *mem;          /* one allocation for everything below */
     float **xin;         /* per thread: input images (per_thread * in_size) */
     float **target;      /* per thread: target images (per_thread * out_size) */
@@ -25,12 +36,29 @@ struct ae_work {
     uint64_t *noise_seed, *noise_first;  /* per thread: model_set_noise()  */
     int      *eps_used;   /* per thread: the last forward sampled with eps  */
     float **act;         /* per thread: every layer's output             */
-    float **ga, **gb;    /* per thread: ping-pong activation gradients   */
+    float **ga, **gb;    /* per thread: ping-pong activation gradients (training) */
     float **ws;          /* per thread: kernel scratch                   */
-    float **grad;        /* per thread: parameter gradients (nparams)    */
+    float **grad;        /* per thread: parameter gradients (training: nparams) */
 };
 
-void work_free(ae_work *w)
+static work_needs needs_of(const ae_model *m, int per_thread)
+{
+    work_needs n = { 0 };
+    n.in_size = (size_t)m->in_c * m->in_h * m->in_w;
+    n.out_size = (size_t)m->out_c * m->out_h * m->out_w;
+    n.latent = m->layers[m->n_encoder - 1].out_size;
+    n.act = m->act_per_image;
+    n.max_act = m->max_act;
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].kind == L_CONV) {
+            size_t s = conv2d_workspace(&m->layers[i].conv, per_thread);
+            if (s > n.scratch) n.scratch = s;
+        }
+    n.nparams = m->nparams;
+    return n;
+}
+
+void ae_workspace_free(ae_workspace *w)
 {
     if (!w) return;
     free(w->mem);
@@ -41,33 +69,23 @@ void work_free(ae_work *w)
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; } /* 64-byte multiples */
 
-int work_reserve(ae_model *m, int per_thread, int threads, ae_error *err)
+int workspace_new(ae_workspace **out, const ae_model *m, int per_thread, int threads, int gradients,
+                  ae_error *err)
 {
-    ae_work *w = m->work;
-    if (w && w->per_thread >= per_thread && w->threads == threads) return 0;
-    if (w && w->per_thread > per_thread) per_thread = w->per_thread;
-    work_free(w);
-    m->work = NULL;
-
-    size_t in_size = (size_t)m->in_c * m->in_h * m->in_w;
-    size_t out_size = (size_t)m->out_c * m->out_h * m->out_w;
-    size_t latent = m->layers[m->n_encoder - 1].out_size;
-    size_t ws = 0;
-    for (int i = 0; i < m->nlayers; i++)
-        if (m->layers[i].kind == L_CONV) {
-            size_t s = conv2d_workspace(&m->layers[i].conv, per_thread);
-            if (s > ws) ws = s;
-        }
-    size_t n_x = round16(in_size * per_thread);
-    size_t n_t = round16(out_size * per_thread);
-    size_t n_e = round16(latent * per_thread);   /* VAE eps, AAE prior samples */
-    size_t n_act = round16(m->act_per_image * per_thread);
-    size_t n_g = round16(m->max_act * per_thread);
-    size_t n_ws = round16(ws);
-    size_t n_grad = round16(m->nparams);
+    *out = NULL;
+    /* every workspace can also run the inference calls, chunk by chunk */
+    if (per_thread < APPLY_CHUNK) per_thread = APPLY_CHUNK;
+    work_needs need = needs_of(m, per_thread);
+    size_t n_x = round16(need.in_size * per_thread);
+    size_t n_t = round16(need.out_size * per_thread);
+    size_t n_e = round16(need.latent * per_thread);   /* VAE eps, AAE prior samples */
+    size_t n_act = round16(need.act * per_thread);
+    size_t n_g = gradients ? round16(need.max_act * per_thread) : 0;
+    size_t n_ws = round16(need.scratch);
+    size_t n_grad = gradients ? round16(need.nparams) : 0;
     size_t per = n_x + n_t + n_e + n_act + 2 * n_g + n_ws + n_grad;
 
-    w = calloc(1, sizeof *w);
+    ae_workspace *w = calloc(1, sizeof *w);
     float **ptrs = calloc((size_t)threads * 8, sizeof(float *));
     uint64_t *seeds = calloc((size_t)threads * 3, sizeof(uint64_t));
     float *mem = aligned_alloc(64, per * threads * sizeof(float));
@@ -79,6 +97,8 @@ int work_reserve(ae_model *m, int per_thread, int threads, ae_error *err)
     memset(mem, 0, per * threads * sizeof(float));
     w->per_thread = per_thread;
     w->threads = threads;
+    w->gradients = gradients;
+    w->needs = need;
     w->mem = mem;
     w->xin = ptrs;
     w->act = ptrs + threads;
@@ -97,26 +117,48 @@ int work_reserve(ae_model *m, int per_thread, int threads, ae_error *err)
         w->target[t] = p; p += n_t;
         w->eps[t] = p;  p += n_e;
         w->act[t] = p;  p += n_act;
-        w->ga[t] = p;   p += n_g;
-        w->gb[t] = p;   p += n_g;
         w->ws[t] = p;   p += n_ws;
-        w->grad[t] = p;
+        if (gradients) {
+            w->ga[t] = p;   p += n_g;
+            w->gb[t] = p;   p += n_g;
+            w->grad[t] = p;
+        }
     }
-    m->work = w;
+    *out = w;
     return 0;
 }
 
-int work_threads(const ae_model *m) { return m->work ? m->work->threads : 0; }
-float *work_grad(ae_model *m, int t) { return m->work->grad[t]; }
-float *work_input(ae_model *m, int t) { return m->work->xin[t]; }
-float *work_target(ae_model *m, int t) { return m->work->target[t]; }
-float *work_eps(ae_model *m, int t) { return m->work->eps[t]; }
-float *model_grad_buffer(ae_model *m, int t) { return m->work->ga[t]; }
-
-void model_set_noise(ae_model *m, int t, uint64_t seed, uint64_t first_id)
+int ae_workspace_new(ae_workspace **out, const ae_model *m, int threads, ae_error *err)
 {
-    m->work->noise_seed[t] = seed;
-    m->work->noise_first[t] = first_id;
+    *out = NULL;
+    int t = threads_resolve(threads, err);
+    return t < 0 ? -1 : workspace_new(out, m, APPLY_CHUNK, t, 0, err);
+}
+
+int workspace_check(const ae_workspace *w, const ae_model *m, int threads, ae_error *err)
+{
+    work_needs need = needs_of(m, w->per_thread);
+    if (memcmp(&need, &w->needs, sizeof need) != 0)
+        return ae_fail(err, "the workspace was made for a model of another shape (%zu parameters, "
+                       "%zu activations per image), this model has %zu and %zu: make one with "
+                       "ae_workspace_new for it", w->needs.nparams, w->needs.act, need.nparams, need.act);
+    if (threads > w->threads)
+        return ae_fail(err, "the workspace has buffers for %d thread%s, the call asks for %d",
+                       w->threads, w->threads == 1 ? "" : "s", threads);
+    return 0;
+}
+
+int work_threads(const ae_workspace *w) { return w->threads; }
+float *work_grad(ae_workspace *w, int t) { return w->grad[t]; }
+float *work_input(ae_workspace *w, int t) { return w->xin[t]; }
+float *work_target(ae_workspace *w, int t) { return w->target[t]; }
+float *work_eps(ae_workspace *w, int t) { return w->eps[t]; }
+float *model_grad_buffer(ae_workspace *w, int t) { return w->ga[t]; }
+
+void model_set_noise(ae_workspace *w, int t, uint64_t seed, uint64_t first_id)
+{
+    w->noise_seed[t] = seed;
+    w->noise_first[t] = first_id;
 }
 
 /* Standard-normal eps for n images of L values, image i from (seed, first+i). */
@@ -149,15 +191,14 @@ static void layer_backward(const ae_model *m, const ae_layer *l, float *dx, cons
     layer_kinds[l->kind].backward(l, W, dW, dB, dx, dy, x, y, n, ws, eps, kl_scale);
 }
 
-const float *model_activation(const ae_model *m, int t, int layer, int n)
+const float *model_activation(const ae_model *m, const ae_workspace *w, int t, int layer, int n)
 {
-    return m->work->act[t] + m->layers[layer].act_off * n;
+    return w->act[t] + m->layers[layer].act_off * n;
 }
 
-const float *model_forward_range(ae_model *m, int t, const float *x, int n, int from, int to,
-                                 pass_mode mode)
+const float *model_forward_range(const ae_model *m, ae_workspace *w, int t, const float *x, int n,
+                                 int from, int to, pass_mode mode)
 {
-    ae_work *w = m->work;
     const float *in = x;
     for (int i = from; i < to; i++) {
         const ae_layer *l = &m->layers[i];
@@ -176,10 +217,9 @@ const float *model_forward_range(ae_model *m, int t, const float *x, int n, int 
     return in;
 }
 
-float *model_backward_range(ae_model *m, int t, const float *x, int n, int from, int to,
-                            float kl_scale, int want_dx)
+float *model_backward_range(const ae_model *m, ae_workspace *w, int t, const float *x, int n,
+                            int from, int to, float kl_scale, int want_dx)
 {
-    ae_work *w = m->work;
     float *g = w->ga[t], *g_next = w->gb[t];
     for (int i = to - 1; i >= from; i--) {
         const ae_layer *l = &m->layers[i];
@@ -217,17 +257,18 @@ double model_loss_denominator(const ae_model *m, long n)
 }
 
 /* One forward + loss + backward over n images (grads accumulate). */
-static double recon_pass(ae_model *m, int t, const float *x, const float *target, int n,
-                         float scale, int train, pass_mode mode, double *recon, double *kl)
+static double recon_pass(const ae_model *m, ae_workspace *w, int t, const float *x,
+                         const float *target, int n, float scale, int train, pass_mode mode,
+                         double *recon, double *kl)
 {
     int logits = model_logits_layer(m);
     int last = logits >= 0 ? logits : m->n_autoencoder - 1;
     /* the final sigmoid is skipped when training: BCE is computed from its
      * input, the logits (evaluation runs it too, for the MSE of the output) */
-    const float *out = model_forward_range(m, t, x, n, 0, train ? last + 1 : m->n_autoencoder, mode);
-    if (!train && logits >= 0) out = model_activation(m, t, logits, n);
+    const float *out = model_forward_range(m, w, t, x, n, 0, train ? last + 1 : m->n_autoencoder, mode);
+    if (!train && logits >= 0) out = model_activation(m, w, t, logits, n);
     size_t count = (size_t)n * m->layers[last].out_size;
-    float *g = model_grad_buffer(m, t);
+    float *g = train ? model_grad_buffer(w, t) : NULL;
     if (logits >= 0) {
         *recon = bce_logits_loss(out, target, count);
         if (train) bce_logits_backward(g, out, target, count, scale);
@@ -237,22 +278,23 @@ static double recon_pass(ae_model *m, int t, const float *x, const float *target
     }
     *kl = 0;
     if (m->sample_layer >= 0)
-        *kl = sample_kl(model_activation(m, t, m->sample_layer - 1, n), n,
+        *kl = sample_kl(model_activation(m, w, t, m->sample_layer - 1, n), n,
                         m->layers[m->sample_layer].out_c);
     if (train) {
         /* the KL term's gradient: scale * dKL/dh, added by the sampling layer */
-        model_backward_range(m, t, x, n, 0, last + 1, scale, 0);
+        model_backward_range(m, w, t, x, n, 0, last + 1, scale, 0);
     }
     return *recon + *kl;
 }
 
-double model_recon_chunk(ae_model *m, int t, const float *x, const float *target, int n,
-                         float scale, int train, pass_mode mode, double *recon, double *kl)
+double model_recon_chunk(const ae_model *m, ae_workspace *w, int t, const float *x,
+                         const float *target, int n, float scale, int train, pass_mode mode,
+                         double *recon, double *kl)
 {
     *recon = *kl = 0;
-    if (train) memset(m->work->grad[t], 0, m->nparams * sizeof(float));
+    if (train) memset(w->grad[t], 0, m->nparams * sizeof(float));
     if (n <= 0) return 0.0;
-    if (!train) return recon_pass(m, t, x, target, n, scale, 0, mode, recon, kl);
+    if (!train) return recon_pass(m, w, t, x, target, n, scale, 0, mode, recon, kl);
     /* Training runs the thread's chunk in slices of TRAIN_SLICE images, each
      * forward then backward: a slice's activations (about 4 MB for 16 conv
      * AE images) stay in the core's cache between the two passes, where a
@@ -261,17 +303,17 @@ double model_recon_chunk(ae_model *m, int t, const float *x, const float *target
      * slices; each image keeps its own sampling noise. */
     size_t in_size = (size_t)m->in_c * m->in_h * m->in_w;
     size_t out_size = (size_t)m->out_c * m->out_h * m->out_w;
-    uint64_t first = m->work->noise_first[t];
+    uint64_t first = w->noise_first[t];
     double total = 0;
     for (int i = 0; i < n; i += TRAIN_SLICE) {
         int c = n - i < TRAIN_SLICE ? n - i : TRAIN_SLICE;
         double r, k;
-        m->work->noise_first[t] = first + (uint64_t)i;
-        total += recon_pass(m, t, x + (size_t)i * in_size, target + (size_t)i * out_size, c, scale, 1,
+        w->noise_first[t] = first + (uint64_t)i;
+        total += recon_pass(m, w, t, x + (size_t)i * in_size, target + (size_t)i * out_size, c, scale, 1,
                             mode, &r, &k);
         *recon += r;
         *kl += k;
     }
-    m->work->noise_first[t] = first;
+    w->noise_first[t] = first;
     return total;
 }

@@ -128,7 +128,6 @@ int ae_model_nonfinite_tensors(const ae_model *m, char *buf, size_t size)
 void ae_model_free(ae_model *m)
 {
     if (!m) return;
-    work_free(m->work);
     for (int i = 0; i < m->nmeta; i++) {
         free(m->meta_keys[i]);
         free(m->meta_vals[i]);

@@ -1,9 +1,10 @@
 /* The model: an encoder and a decoder, each a sequence of layers whose
  * shapes are inferred at build time from the input shape. Parameters live in
  * one contiguous float array; each layer knows its offsets into it. Working
- * memory (activations, gradients, scratch) is sized once per (images per
- * thread, threads) and reused for every step: nothing is allocated inside
- * the training loop.                                                      */
+ * memory (activations, gradients, scratch) is not the model's: it lives in
+ * a workspace, sized once per (images per thread, threads) and reused for
+ * every step (nothing is allocated inside the training loop), so a loaded
+ * model is only read by the passes that use it.                           */
 #ifndef AEKIT_MODEL_MODEL_H
 #define AEKIT_MODEL_MODEL_H
 
@@ -44,8 +45,6 @@ typedef struct {
     size_t act_off;
 } ae_layer;
 
-typedef struct ae_work ae_work;
-
 struct ae_model {
     ae_description desc;    /* what the model is built from (build.c) */
     char    *description;   /* desc printed: the text a model file carries */
@@ -65,7 +64,6 @@ struct ae_model {
     size_t   max_act;       /* largest in/out size of any layer      */
     char   **meta_keys, **meta_vals;
     int      nmeta;
-    ae_work *work;
 };
 
 /* Parses a description into m->desc and builds layers and shapes from it
@@ -88,52 +86,69 @@ int  model_param_tensor(const ae_model *m, size_t i, char *buf, size_t size, siz
  * and trains with BCE (the loss is then computed from logits), else -1. */
 int  model_logits_layer(const ae_model *m);
 
-/* ---- working memory and passes (forward.c) ---- */
+/* ---- workspaces and passes (forward.c) ----
+ * A workspace (ae_workspace, public) holds everything a pass writes: per
+ * thread, the input and target images, every layer's output, kernel
+ * scratch, the VAE noise, and for training the activation and parameter
+ * gradients. The model itself is only read by a pass, so any number of
+ * workspaces can run one model at the same time.                          */
 
-/* Makes sure working memory holds `per_thread` images on each of `threads`. */
-int  work_reserve(ae_model *m, int per_thread, int threads, ae_error *err);
-void work_free(ae_work *w);
-int  work_threads(const ae_model *m);
-/* Thread t's buffers: parameter gradients (nparams floats), model input
- * (per_thread x input size) and target (per_thread x output size). */
-float *work_grad(ae_model *m, int t);
-float *work_input(ae_model *m, int t);
-float *work_target(ae_model *m, int t);
+/* Images per thread and chunk of the inference calls (apply.c); every
+ * workspace holds at least this many per thread. */
+#define APPLY_CHUNK 64
+
+/* A workspace for m with `per_thread` images (at least APPLY_CHUNK) on each
+ * of `threads` threads (resolved, >= 1); gradients != 0 adds the buffers of
+ * the backward passes (training). */
+int  workspace_new(ae_workspace **out, const ae_model *m, int per_thread, int threads, int gradients,
+                   ae_error *err);
+/* 0 when w fits m (made for a model of this shape) and has at least
+ * `threads` threads' buffers; else -1 with the reason in err. */
+int  workspace_check(const ae_workspace *w, const ae_model *m, int threads, ae_error *err);
+int  work_threads(const ae_workspace *w);
+/* Thread t's buffers: parameter gradients (nparams floats; training
+ * workspaces only), model input (per_thread x input size) and target
+ * (per_thread x output size). */
+float *work_grad(ae_workspace *w, int t);
+float *work_input(ae_workspace *w, int t);
+float *work_target(ae_workspace *w, int t);
 /* Thread t's latent-sized scratch (per_thread x latent): VAE noise, AAE prior samples. */
-float *work_eps(ae_model *m, int t);
+float *work_eps(ae_workspace *w, int t);
 
 /* Seeds for the VAE sampling noise of the next forward pass on thread t:
  * image i of the chunk draws its eps from (seed, first_id + i), so results
  * do not depend on how a batch is split across threads. */
-void model_set_noise(ae_model *m, int t, uint64_t seed, uint64_t first_id);
+void model_set_noise(ae_workspace *w, int t, uint64_t seed, uint64_t first_id);
 
-/* Forward of n images through layers [from, to) on thread t; x is the
- * input of layer `from`. Returns layer (to-1)'s output. */
-const float *model_forward_range(ae_model *m, int t, const float *x, int n, int from, int to,
-                                 pass_mode mode);
+/* Forward of n images through layers [from, to) on thread t of w; x is the
+ * input of layer `from`. Returns layer (to-1)'s output (in w). */
+const float *model_forward_range(const ae_model *m, ae_workspace *w, int t, const float *x, int n,
+                                 int from, int to, pass_mode mode);
 /* Backward through layers [from, to) of the last forward on thread t, from
  * the gradient g of layer (to-1)'s output, which must be work buffer
- * model_grad_buffer(m, t). Parameter gradients accumulate into the thread's
- * gradient buffer; the KL term of a sampling layer enters scaled by
- * kl_scale. Returns the gradient of x when want_dx, else NULL. */
-float *model_backward_range(ae_model *m, int t, const float *x, int n, int from, int to,
-                            float kl_scale, int want_dx);
+ * model_grad_buffer(w, t) (a training workspace). Parameter gradients
+ * accumulate into the thread's gradient buffer; the KL term of a sampling
+ * layer enters scaled by kl_scale. Returns the gradient of x when want_dx,
+ * else NULL. */
+float *model_backward_range(const ae_model *m, ae_workspace *w, int t, const float *x, int n,
+                            int from, int to, float kl_scale, int want_dx);
 /* The buffer a loss writes its gradient into before model_backward_range. */
-float *model_grad_buffer(ae_model *m, int t);
+float *model_grad_buffer(ae_workspace *w, int t);
 /* Layer `layer`'s output from thread t's last forward of n images. */
-const float *model_activation(const ae_model *m, int t, int layer, int n);
+const float *model_activation(const ae_model *m, const ae_workspace *w, int t, int layer, int n);
 
 /* One reconstruction pass with its loss for a chunk on thread t: forward
  * through encoder and decoder, loss against target (recon and KL sums go to
- * *recon and *kl), and when train != 0 backward with gradients scaled by
- * `scale` (1 / loss denominator). Returns recon + kl. */
-double model_recon_chunk(ae_model *m, int t, const float *x, const float *target, int n,
-                         float scale, int train, pass_mode mode, double *recon, double *kl);
+ * *recon and *kl), and when train != 0 (a training workspace) backward with
+ * gradients scaled by `scale` (1 / loss denominator). Returns recon + kl. */
+double model_recon_chunk(const ae_model *m, ae_workspace *w, int t, const float *x,
+                         const float *target, int n, float scale, int train, pass_mode mode,
+                         double *recon, double *kl);
 /* Converts images idx[0..cnt) of ds into thread t's target buffer and the
  * model's input (downscaled for super-resolution, corrupted by `noise` with
  * per-image seeds) into its input buffer. */
-void model_load_chunk(ae_model *m, int t, const ae_dataset *ds, const uint32_t *idx, int cnt,
-                      const ae_noise *noise, uint64_t noise_seed);
+void model_load_chunk(const ae_model *m, ae_workspace *w, int t, const ae_dataset *ds,
+                      const uint32_t *idx, int cnt, const ae_noise *noise, uint64_t noise_seed);
 /* The denominator that turns a loss sum over n images into the reported
  * loss: pixels for bce/mse, images for sse/bce_sum. */
 double model_loss_denominator(const ae_model *m, long n);

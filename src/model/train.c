@@ -33,10 +33,10 @@ static void optimizer_step(ae_model *m, const ae_train_options *o, optim_state *
 }
 
 /* grad[0] += grad[1] + ... + grad[T-1], in that order for every element. */
-static void sum_thread_grads(ae_model *m, int threads)
+static void sum_thread_grads(const ae_model *m, ae_workspace *ws, int threads)
 {
     if (threads < 2) return;
-    float *g0 = work_grad(m, 0);
+    float *g0 = work_grad(ws, 0);
     long n = (long)m->nparams;
     /* thread by thread over each element's slice, adding in thread order */
     #pragma omp parallel num_threads(threads) if (n > 65536)
@@ -44,7 +44,7 @@ static void sum_thread_grads(ae_model *m, int threads)
         int k = omp_get_thread_num(), K = omp_get_num_threads();
         long a = n * k / K, b = n * (k + 1) / K;
         for (int t = 1; t < threads; t++) {
-            const float *restrict gt = work_grad(m, t);
+            const float *restrict gt = work_grad(ws, t);
             float *restrict d = g0;
             for (long i = a; i < b; i++) d[i] += gt[i];
         }
@@ -126,8 +126,8 @@ typedef struct {
     uint64_t seed;       /* prior samples */
 } aae_ctx;
 
-static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, int nb, int threads,
-                       where_t w, ae_error *err)
+static long aae_phases(ae_model *m, ae_workspace *ws, const ae_train_options *opt, aae_ctx *a,
+                       int nb, int threads, where_t w, ae_error *err)
 {
     int logit = m->nlayers - 2;           /* the discriminator's pre-sigmoid value */
     int L = (int)m->layers[m->n_encoder - 1].out_size;
@@ -140,11 +140,11 @@ static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, int
         int t = omp_get_thread_num();
         int base = nb / threads, rem = nb % threads;
         int cnt = base + (t < rem), off = t * base + (t < rem ? t : rem);
-        float *grad = work_grad(m, t), *lab = work_target(m, t), *prior = work_eps(m, t);
+        float *grad = work_grad(ws, t), *lab = work_target(ws, t), *prior = work_eps(ws, t);
         memset(grad, 0, m->nparams * sizeof(float));
         if (cnt) {
-            const float *x = work_input(m, t);
-            const float *codes = model_forward_range(m, t, x, cnt, 0, m->n_encoder, PASS_MEAN);
+            const float *x = work_input(ws, t);
+            const float *codes = model_forward_range(m, ws, t, x, cnt, 0, m->n_encoder, PASS_MEAN);
             for (int i = 0; i < cnt; i++) {
                 ae_rng r;
                 ae_rng_seed(&r, a->seed ^ (0x8ebc6af09c88c6e3ULL * ((uint64_t)(off + i) + 1)));
@@ -153,21 +153,21 @@ static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, int
             for (int pass = 0; pass < 2; pass++) {
                 const float *in = pass == 0 ? prior : codes;
                 float label = pass == 0 ? 1.0f : 0.0f;
-                const float *z = model_forward_range(m, t, in, cnt, m->n_autoencoder, logit + 1, PASS_MEAN);
+                const float *z = model_forward_range(m, ws, t, in, cnt, m->n_autoencoder, logit + 1, PASS_MEAN);
                 for (int i = 0; i < cnt; i++) {
                     lab[i] = label;
                     correct[t] += (z[i] > 0.0f) == (label > 0.5f);
                 }
-                bce_logits_backward(model_grad_buffer(m, t), z, lab, (size_t)cnt, scale);
-                model_backward_range(m, t, in, cnt, m->n_autoencoder, logit + 1, 0, 0);
+                bce_logits_backward(model_grad_buffer(ws, t), z, lab, (size_t)cnt, scale);
+                model_backward_range(m, ws, t, in, cnt, m->n_autoencoder, logit + 1, 0, 0);
             }
         }
     }
-    sum_thread_grads(m, threads);
+    sum_thread_grads(m, ws, threads);
     where_t wd = w;
     wd.phase = " (AAE discriminator phase)";
-    if (guard_gradient(m, opt, work_grad(m, 0), a->disc->lo, a->disc->hi, 0.0, wd, err)) return -1;
-    optimizer_step(m, opt, a->disc, work_grad(m, 0), threads);
+    if (guard_gradient(m, opt, work_grad(ws, 0), a->disc->lo, a->disc->hi, 0.0, wd, err)) return -1;
+    optimizer_step(m, opt, a->disc, work_grad(ws, 0), threads);
     if (guard_params(m, a->disc->lo, a->disc->hi, wd, err)) return -1;
 
     /* generator: the encoder learns to make its codes look like prior samples */
@@ -176,23 +176,23 @@ static long aae_phases(ae_model *m, const ae_train_options *opt, aae_ctx *a, int
         int t = omp_get_thread_num();
         int base = nb / threads, rem = nb % threads;
         int cnt = base + (t < rem);
-        float *grad = work_grad(m, t), *lab = work_target(m, t);
+        float *grad = work_grad(ws, t), *lab = work_target(ws, t);
         memset(grad, 0, m->nparams * sizeof(float));
         if (cnt) {
-            const float *x = work_input(m, t);
-            const float *codes = model_forward_range(m, t, x, cnt, 0, m->n_encoder, PASS_MEAN);
-            const float *z = model_forward_range(m, t, codes, cnt, m->n_autoencoder, logit + 1, PASS_MEAN);
+            const float *x = work_input(ws, t);
+            const float *codes = model_forward_range(m, ws, t, x, cnt, 0, m->n_encoder, PASS_MEAN);
+            const float *z = model_forward_range(m, ws, t, codes, cnt, m->n_autoencoder, logit + 1, PASS_MEAN);
             for (int i = 0; i < cnt; i++) lab[i] = 1.0f;
-            bce_logits_backward(model_grad_buffer(m, t), z, lab, (size_t)cnt, scale);
-            model_backward_range(m, t, codes, cnt, m->n_autoencoder, logit + 1, 0, 1);
-            model_backward_range(m, t, x, cnt, 0, m->n_encoder, 0, 0);
+            bce_logits_backward(model_grad_buffer(ws, t), z, lab, (size_t)cnt, scale);
+            model_backward_range(m, ws, t, codes, cnt, m->n_autoencoder, logit + 1, 0, 1);
+            model_backward_range(m, ws, t, x, cnt, 0, m->n_encoder, 0, 0);
         }
     }
-    sum_thread_grads(m, threads);
+    sum_thread_grads(m, ws, threads);
     where_t wg = w;
     wg.phase = " (AAE generator phase)";
-    if (guard_gradient(m, opt, work_grad(m, 0), a->gen->lo, a->gen->hi, 0.0, wg, err)) return -1;
-    optimizer_step(m, opt, a->gen, work_grad(m, 0), threads);
+    if (guard_gradient(m, opt, work_grad(ws, 0), a->gen->lo, a->gen->hi, 0.0, wg, err)) return -1;
+    optimizer_step(m, opt, a->gen, work_grad(ws, 0), threads);
     if (guard_params(m, a->gen->lo, a->gen->hi, wg, err)) return -1;
     long total = 0;
     for (int t = 0; t < threads; t++) total += correct[t];
@@ -216,33 +216,82 @@ static int check_data(const ae_model *m, const ae_dataset *train, const ae_datas
     return 0;
 }
 
-/* Trains from state s until its last epoch, an error, or the callback's stop. */
-static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *val, ae_train_state *s,
-                      ae_progress_fn cb, void *user, ae_error *err)
+/* Besides the train state, the loop remembers two things between steps:
+ * whether the callback stopped the run, and where the checkpoint file
+ * stands against the run's position (ckpt_state). The file is written
+ *  - after a step whose global count is a multiple of checkpoint_steps,
+ *    except on an epoch's last step: then after that epoch's validation,
+ *    so that the file holds the epoch's report (CKPT_DUE);
+ *  - after an epoch whose number is a multiple of checkpoint_epochs;
+ *  - when the callback stops the run before its end, unless the file
+ *    already holds that position (CKPT_CURRENT).                        */
+
+typedef enum {
+    CKPT_OFF,      /* the run has no checkpoint file                      */
+    CKPT_BEHIND,   /* the file (if any) is older than the run's position  */
+    CKPT_DUE,      /* to be written after this epoch's validation         */
+    CKPT_CURRENT   /* the file holds the run's position                   */
+} ckpt_state;
+
+static int ckpt_write(ckpt_state *c, const ae_train_state *s, const ae_model *m, ae_error *err)
+{
+    if (train_state_save(s, m, err)) return -1;
+    *c = CKPT_CURRENT;
+    return 0;
+}
+
+/* After a step (s->step steps of `steps` done; stopped: the callback asked to stop). */
+static int ckpt_after_step(ckpt_state *c, const ae_train_state *s, const ae_model *m, int steps,
+                           int stopped, ae_error *err)
+{
+    if (*c == CKPT_OFF) return 0;
+    *c = CKPT_BEHIND;
+    int every = s->opt.checkpoint_steps;
+    if (every <= 0 || s->global_step % every != 0) return 0;
+    if (s->step == steps && !stopped) {   /* the epoch's validation comes first */
+        *c = CKPT_DUE;
+        return 0;
+    }
+    return ckpt_write(c, s, m, err);
+}
+
+/* After epoch `epoch`'s report (the position is the next epoch's start). */
+static int ckpt_after_epoch(ckpt_state *c, const ae_train_state *s, const ae_model *m, int epoch,
+                            int stopped, ae_error *err)
+{
+    if (*c == CKPT_OFF) return 0;
+    int every = s->opt.checkpoint_epochs;
+    int write = *c == CKPT_DUE || stopped || (every > 0 && epoch % every == 0);
+    *c = CKPT_BEHIND;
+    return write ? ckpt_write(c, s, m, err) : 0;
+}
+
+/* When the callback stopped the run before its end: the file lets it go on. */
+static int ckpt_at_stop(ckpt_state *c, const ae_train_state *s, const ae_model *m, ae_error *err)
+{
+    return *c == CKPT_BEHIND || *c == CKPT_DUE ? ckpt_write(c, s, m, err) : 0;
+}
+
+/* Trains from state s in workspace ws until its last epoch, an error, or
+ * the callback's stop. */
+static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, const ae_dataset *val,
+                        ae_train_state *s, ae_progress_fn cb, void *user, ae_error *err)
 {
     const ae_train_options *opt = &s->opt;
     int threads = s->threads;
     uint32_t n = s->n;
-    /* weights that are NaN before the first step are not a divergence to blame on the lr */
-    char bad[256];
-    int nbad = ae_model_nonfinite_tensors(m, bad, sizeof bad);
-    if (nbad)
-        return ae_fail(err, "the model's weights are not finite before training: %s hold%s NaN or "
-                       "infinite values", bad, nbad == 1 ? "s" : "");
     int B = opt->batch < (int)n ? opt->batch : (int)n;
-    int per_thread = (B + threads - 1) / threads;
-    if (work_reserve(m, per_thread, threads, err)) return -1;
-
     int adversarial = s->adversarial;
     aae_ctx aae = { &s->disc, &s->gen, 0 };
     int steps = s->steps;
     pass_mode mode = m->sample_layer >= 0 ? PASS_SAMPLE : PASS_MEAN;
     double thread_loss[AE_MAX_THREADS], thread_kl[AE_MAX_THREADS];
-    int ckpt = opt->checkpoint != NULL, stop = 0, saved = 0;
+    ckpt_state ckpt = opt->checkpoint ? CKPT_BEHIND : CKPT_OFF;
+    int stopped = 0;
     double run_start = now_seconds(), seconds_before = s->seconds;
 
-    while (s->epoch <= opt->epochs && !stop) {
-        int epoch = s->epoch, due = 0;
+    while (s->epoch <= opt->epochs && !stopped) {
+        int epoch = s->epoch;
         if (s->step == 0) {
             ae_rng_shuffle(&s->shuffle_rng, s->order, n);
             s->loss_sum = 0;
@@ -250,7 +299,7 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
             s->epoch_seconds = 0;
         }
         double t0 = now_seconds() - s->epoch_seconds;
-        while (s->step < steps && !stop) {
+        while (s->step < steps && !stopped) {
             int b0 = s->step * B, nb = (int)n - b0 < B ? (int)n - b0 : B;
             where_t w = { epoch, s->step + 1, "" };
             float scale = (float)(1.0 / model_loss_denominator(m, nb));
@@ -262,22 +311,22 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
                 int t = omp_get_thread_num();
                 int base = nb / threads, rem = nb % threads;
                 int cnt = base + (t < rem), off = t * base + (t < rem ? t : rem);
-                if (cnt) model_load_chunk(m, t, train, order + b0 + off, cnt, &opt->noise, noise_seed);
-                model_set_noise(m, t, step_seed, (uint64_t)off);
+                if (cnt) model_load_chunk(m, ws, t, train, order + b0 + off, cnt, &opt->noise, noise_seed);
+                model_set_noise(ws, t, step_seed, (uint64_t)off);
                 double recon;
-                thread_loss[t] = model_recon_chunk(m, t, work_input(m, t), work_target(m, t), cnt, scale,
-                                                   1, mode, &recon, &thread_kl[t]);
+                thread_loss[t] = model_recon_chunk(m, ws, t, work_input(ws, t), work_target(ws, t), cnt,
+                                                   scale, 1, mode, &recon, &thread_kl[t]);
             }
             double loss = 0;
             for (int t = 0; t < threads; t++) loss += thread_loss[t];
             loss /= model_loss_denominator(m, nb);
-            sum_thread_grads(m, threads);
-            if (guard_gradient(m, opt, work_grad(m, 0), s->main.lo, s->main.hi, loss, w, err)) return -1;
-            optimizer_step(m, opt, &s->main, work_grad(m, 0), threads);
+            sum_thread_grads(m, ws, threads);
+            if (guard_gradient(m, opt, work_grad(ws, 0), s->main.lo, s->main.hi, loss, w, err)) return -1;
+            optimizer_step(m, opt, &s->main, work_grad(ws, 0), threads);
             if (guard_params(m, s->main.lo, s->main.hi, w, err)) return -1;
             if (adversarial) {
                 aae.seed = step_seed ^ 0x5a5a5a5a5a5a5a5aULL;
-                long c = aae_phases(m, opt, &aae, nb, threads, w, err);
+                long c = aae_phases(m, ws, opt, &aae, nb, threads, w, err);
                 if (c < 0) return -1;
                 s->disc_correct += c;
             }
@@ -288,7 +337,6 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
             double tnow = now_seconds();
             s->epoch_seconds = tnow - t0;
             s->seconds = seconds_before + (tnow - run_start);
-            saved = 0;
             if (cb) {
                 double sec = s->epoch_seconds;
                 ae_progress p = { .epoch = epoch, .epochs = opt->epochs, .step = s->step, .steps = steps,
@@ -296,19 +344,11 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
                                   .val_recon = NAN, .val_kl = NAN,
                                   .disc_accuracy = adversarial ? (double)s->disc_correct / (2.0 * (double)s->seen) : NAN,
                                   .seconds = sec, .images_per_second = sec > 0 ? (double)s->seen / sec : 0 };
-                if (cb(&p, user)) stop = 1;
+                if (cb(&p, user)) stopped = 1;
             }
-            if (ckpt && opt->checkpoint_steps > 0 && s->global_step % opt->checkpoint_steps == 0) {
-                /* on the epoch's last step, after its validation */
-                if (s->step < steps || stop) {
-                    if (train_state_save(s, m, err)) return -1;
-                    saved = 1;
-                } else {
-                    due = 1;
-                }
-            }
+            if (ckpt_after_step(&ckpt, s, m, steps, stopped, err)) return -1;
         }
-        if (stop) break;   /* stopped mid-epoch: no validation, no end-of-epoch report */
+        if (stopped) break;   /* stopped mid-epoch: no validation, no end-of-epoch report */
         double sec = s->epoch_seconds;
         long seen = s->seen ? s->seen : 1;
         ae_progress p = { .epoch = epoch, .epochs = opt->epochs, .step = steps, .steps = steps,
@@ -320,7 +360,7 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
         if (val) {
             ae_eval_result r;
             ae_error why = {{0}};
-            if (ae_evaluate_ex(m, val, &opt->noise, threads, &r, &why))
+            if (ae_evaluate(m, ws, val, &opt->noise, &r, threads, &why))
                 return ae_fail(err, "validation after epoch %d: %s", epoch, why.msg);
             p.val_loss = r.loss;
             p.val_mse = r.mse;
@@ -331,24 +371,39 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
         s->epoch++;
         s->step = 0;
         s->seconds = seconds_before + (now_seconds() - run_start);
-        saved = 0;
-        if (cb && cb(&p, user)) stop = 1;
-        if (ckpt && (due || stop || (opt->checkpoint_epochs > 0 && epoch % opt->checkpoint_epochs == 0))) {
-            if (train_state_save(s, m, err)) return -1;
-            saved = 1;
-        }
+        if (cb && cb(&p, user)) stopped = 1;
+        if (ckpt_after_epoch(&ckpt, s, m, epoch, stopped, err)) return -1;
     }
-    if (stop && s->epoch <= opt->epochs) {
+    if (stopped && s->epoch <= opt->epochs && ckpt != CKPT_OFF)
         /* stopped by the callback before the end: the checkpoint lets the
          * run go on later (a stop after the last epoch is a finished run) */
-        if (ckpt && !saved && train_state_save(s, m, err)) return -1;
-        if (ckpt) return 0;
-    }
+        return ckpt_at_stop(&ckpt, s, m, err);
     /* a plain autoencoder remembers where its codes live, so `sample` can
      * draw new ones (a VAE or AAE samples from its prior instead) */
     if (!ae_model_is_variational(m) && !adversarial)
-        return ae_model_fit_latent(m, train, threads, err);
+        return ae_model_fit_latent(m, ws, train, threads, err);
     return 0;
+}
+
+/* Trains from state s until its last epoch, an error, or the callback's
+ * stop, in a workspace allocated for the run (before its first step). */
+static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *val, ae_train_state *s,
+                      ae_progress_fn cb, void *user, ae_error *err)
+{
+    /* weights that are NaN before the first step are not a divergence to blame on the lr */
+    char bad[256];
+    int nbad = ae_model_nonfinite_tensors(m, bad, sizeof bad);
+    if (nbad)
+        return ae_fail(err, "the model's weights are not finite before training: %s hold%s NaN or "
+                       "infinite values", bad, nbad == 1 ? "s" : "");
+    int threads = s->threads;
+    int B = s->opt.batch < (int)s->n ? s->opt.batch : (int)s->n;
+    int per_thread = (B + threads - 1) / threads;
+    ae_workspace *ws;
+    if (workspace_new(&ws, m, per_thread, threads, 1, err)) return -1;
+    int rc = train_epochs(m, ws, train, val, s, cb, user, err);
+    ae_workspace_free(ws);
+    return rc;
 }
 
 int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
