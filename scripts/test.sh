@@ -35,6 +35,7 @@ cmake --build build/asan -j"$jobs"
 echo "== fuzzing: each libFuzzer harness 15 s on the committed corpus (fuzz/README.md)"
 AEKIT_FUZZ_BUILD="$root/build/fuzz" fuzz/run.sh 15
 
+echo "== the CLI and examples built on an install of the library alone"; scripts/check-install.sh build/release
 echo "== example through the public API (shared library)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

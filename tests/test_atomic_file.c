@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/atomic_file.h"
+#include "aekit/files.h"
 #include "test.h"
 #include "temp_dir.h"
 

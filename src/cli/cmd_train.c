@@ -2,13 +2,12 @@
  * model, the metrics per epoch, the loss curves and the lesson's pictures
  * for the model kind, and an index.html showing them. */
 #define _POSIX_C_SOURCE 200809L
-#include "cli/cli.h"
-#include "cli/pictures.h"
-#include "cli/run_folder.h"
-#include "core/atomic_file.h"
-#include "core/file_open.h"
-#include "format/html_report.h"
-#include "format/plot.h"
+#include "cli.h"
+#include "aekit/pictures.h"
+#include "run_folder.h"
+#include "aekit/files.h"
+#include "aekit/report.h"
+#include "aekit/charts.h"
 
 #include <errno.h>
 #include <math.h>
@@ -158,11 +157,11 @@ static int write_loss_plot(const train_run *r, ae_error *err)
 {
     char path[4096];
     run_path(path, sizeof path, r->out_dir, RUN_LOSS_PLOT);
-    plot_series series[2] = {
+    ae_plot_series series[2] = {
         { "train",      r->train_loss, 0.12, 0.47, 0.71 },
         { "validation", r->val_loss,   1.00, 0.50, 0.05 },
     };
-    return plot_lines_png(path, r->title, "epoch", r->loss_label, series, 2, r->done,
+    return ae_plot_lines_png(path, r->title, "epoch", r->loss_label, series, 2, r->done,
                           PLOT_WIDTH, PLOT_HEIGHT, err);
 }
 
@@ -439,7 +438,7 @@ static int load_init(const train_settings *s, ae_model **m)
     if (*m) {
         int same = strcmp(ae_model_description(*m), ae_model_description(init)) == 0;
         if (!same) {
-            char *a = cli_model_summary(*m), *b = cli_model_summary(init);
+            char *a = ae_model_summary_alloc(*m), *b = ae_model_summary_alloc(init);
             same = a && b && strcmp(a, b) == 0;
             free(a);
             free(b);
@@ -491,7 +490,7 @@ static const char *base_name(const char *path)
 static const char *task_label(const train_settings *s, const ae_model *m)
 {
     if (s->task == TASK_DENOISE) return "denoise";
-    return cli_is_upscaler(m) ? "upscale" : "reconstruct";
+    return ae_model_is_upscaler(m) ? "upscale" : "reconstruct";
 }
 
 static int upscale_factor(const ae_model *m)
@@ -599,9 +598,10 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
 
     if (interrupted) return PICTURES_STOPPED;
     run_path(path, sizeof path, s->out, RUN_RECONSTRUCTIONS);
-    if ((rc = pic_rows("train", m, test, 0, n, nz, threads, path, &rows))) return rc;
+    ae_error err = {{0}};
+    if ((rc = cli_result("train", ae_picture_rows(m, test, 0, n, nz, threads, path, &rows, &err), &err))) return rc;
     pics[k].file = run_files[RUN_RECONSTRUCTIONS];
-    if (cli_is_upscaler(m) && rows == 3)
+    if (ae_model_is_upscaler(m) && rows == 3)
         snprintf(pics[k].caption, sizeof pics[k].caption,
                  "%d test images: %s (top, drawn at full size), upscaled x%d, original",
                  n, nz ? "low-res noisy input" : "low-res input", upscale_factor(m));
@@ -613,7 +613,7 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
 
     if (interrupted) return PICTURES_STOPPED;
     run_path(path, sizeof path, s->out, RUN_SAMPLES);
-    if ((rc = pic_samples("train", m, SAMPLE_COUNT, 8, s->opt.seed, threads, path))) return rc;
+    if ((rc = cli_result("train", ae_picture_samples(m, SAMPLE_COUNT, 8, s->opt.seed, threads, path, &err), &err))) return rc;
     pics[k].file = run_files[RUN_SAMPLES];
     snprintf(pics[k].caption, sizeof pics[k].caption, "%d decoded random latents (%s)", SAMPLE_COUNT,
              ae_model_is_variational(m) || ae_model_is_adversarial(m)
@@ -622,7 +622,7 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
 
     if (interrupted) return PICTURES_STOPPED;
     run_path(path, sizeof path, s->out, RUN_CODES);
-    if ((rc = pic_codes("train", m, test, n, threads, path))) return rc;
+    if ((rc = cli_result("train", ae_picture_codes(m, test, n, threads, path, &err), &err))) return rc;
     pics[k].file = run_files[RUN_CODES];
     snprintf(pics[k].caption, sizeof pics[k].caption,
              "%d test images and their %zu-value latent codes drawn as images (min-max normalised over the shown codes)", n, L);
@@ -630,7 +630,7 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
 
     if (interrupted) return PICTURES_STOPPED;
     run_path(path, sizeof path, s->out, RUN_LATENT);
-    if ((rc = pic_scatter("train", m, test, test->n, threads, path, NULL))) return rc;
+    if ((rc = cli_result("train", ae_picture_scatter(m, test, test->n, threads, path, NULL, &err), &err))) return rc;
     pics[k].file = run_files[RUN_LATENT];
     snprintf(pics[k].caption, sizeof pics[k].caption, "codes of %d test images, %s%s", test->n,
              test->labels ? "coloured by label" : "in one colour (the data set has no labels)",
@@ -639,10 +639,10 @@ static int write_pictures(ae_model *m, const ae_dataset *test, const train_setti
 
     if (L == 2) {
         double lo[2], hi[2];
-        pic_manifold_range(m, lo, hi);
+        ae_picture_manifold_range(m, lo, hi);
         if (interrupted) return PICTURES_STOPPED;
         run_path(path, sizeof path, s->out, RUN_MANIFOLD);
-        if ((rc = pic_manifold("train", m, MANIFOLD_GRID, lo, hi, threads, path))) return rc;
+        if ((rc = cli_result("train", ae_picture_manifold(m, MANIFOLD_GRID, lo, hi, threads, path, &err), &err))) return rc;
         pics[k].file = run_files[RUN_MANIFOLD];
         snprintf(pics[k].caption, sizeof pics[k].caption,
                  "decoded %dx%d grid: z0 from %.3g to %.3g (left to right), z1 from %.3g to %.3g (top to bottom)",
@@ -670,7 +670,7 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
         { "aekit.train.lr", "learning rate" },     { "aekit.train.seed", "seed" },
     };
     enum { NKEYS = sizeof keys / sizeof keys[0] };
-    html_setting set[NKEYS + 3];
+    ae_html_setting set[NKEYS + 3];
     int ns = 0, c, h, w;
     char params[32], input[64], threads[32];
     snprintf(params, sizeof params, "%zu", ae_model_param_count(m));
@@ -683,18 +683,18 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
         if (!v || (i == 2 && strcmp(v, "none") == 0) || (i == 3 && strcmp(v, "1") == 0) ||
             (i == 6 && strcmp(v, "none") == 0))
             continue;
-        set[ns++] = (html_setting){ keys[i][1], v };
-        if (i == 0) set[ns++] = (html_setting){ "parameters", params };
-        if (i == 0) set[ns++] = (html_setting){ "input", input };
+        set[ns++] = (ae_html_setting){ keys[i][1], v };
+        if (i == 0) set[ns++] = (ae_html_setting){ "parameters", params };
+        if (i == 0) set[ns++] = (ae_html_setting){ "input", input };
     }
-    set[ns++] = (html_setting){ "threads", threads };
+    set[ns++] = (ae_html_setting){ "threads", threads };
 
-    html_picture hp[MAX_PICTURES + 1];
+    ae_html_picture hp[MAX_PICTURES + 1];
     char loss_caption[256];
     snprintf(loss_caption, sizeof loss_caption, "training and validation %s per epoch", r->loss_label);
     int np = 0;
-    hp[np++] = (html_picture){ run_files[RUN_LOSS_PLOT], loss_caption };
-    for (int i = 0; i < npics && np < MAX_PICTURES + 1; i++) hp[np++] = (html_picture){ pics[i].file, pics[i].caption };
+    hp[np++] = (ae_html_picture){ run_files[RUN_LOSS_PLOT], loss_caption };
+    for (int i = 0; i < npics && np < MAX_PICTURES + 1; i++) hp[np++] = (ae_html_picture){ pics[i].file, pics[i].caption };
 
     /* the metrics table: metrics.csv's columns, the VAE's and the AAE's when they apply */
     enum { NCOL_MAX = 9, CELL = 32 };
@@ -711,7 +711,7 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
     size_t ncells = (size_t)(r->done > 0 ? r->done : 1) * ncol;
     char *text = malloc(ncells * CELL);
     const char **cells = malloc(ncells * sizeof *cells);
-    char *layers = cli_model_summary(m);
+    char *layers = ae_model_summary_alloc(m);
     if (!text || !cells || !layers) {
         free(text);
         free(cells);
@@ -734,7 +734,7 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
              r->val_mse[r->done - 1]);
     snprintf(footer, sizeof footer, "written by aekit %s; the run folder %s also holds %s and %s",
              AEKIT_VERSION, s->out, run_files[RUN_MODEL], run_files[RUN_METRICS]);
-    html_report page = {
+    ae_html_report page = {
         .title = title, .subtitle = subtitle,
         .settings = set, .nsettings = ns,
         .pictures = hp, .npictures = np,
@@ -745,7 +745,7 @@ static int write_index(const train_run *r, const ae_model *m, const train_settin
     };
     run_path(path, sizeof path, s->out, RUN_INDEX);
     ae_error err = {{0}};
-    int rc = html_report_write(path, &page, &err);
+    int rc = ae_html_report_write(path, &page, &err);
     free(text);
     free(cells);
     free(layers);

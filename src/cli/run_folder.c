@@ -1,8 +1,8 @@
 /* The run folder of aekit train (cli/run_folder.h). */
 #define _DEFAULT_SOURCE            /* flock */
-#include "cli/run_folder.h"
-#include "cli/cli.h"
-#include "core/atomic_file.h"
+#include "run_folder.h"
+#include "cli.h"
+#include "aekit/files.h"
 
 #include <dirent.h>
 #include <errno.h>
