@@ -20,9 +20,6 @@ typedef struct {
     long   t;
 } optim_state;
 
-/* Columns of a history row in a checkpoint. */
-enum { HIST_COLS = 8 };
-
 struct ae_train_state {
     ae_train_options opt;        /* the run's options (checkpoint -> path) */
     char     path[4096];         /* checkpoint file                        */
