@@ -25,6 +25,8 @@ extern "C" {
 
 /* 1 when the model's output is larger than its input (super-resolution). */
 int ae_model_is_upscaler(const ae_model *m);
+/* Output height over input height: 2 or 4 for super-resolution, else 1. */
+int ae_model_upscale_factor(const ae_model *m);
 /* The model's ae_model_summary text (caller frees; NULL if out of memory). */
 char *ae_model_summary_alloc(const ae_model *m);
 /* The layout of the model's latent (its last encoder layer's shape); a

@@ -63,7 +63,7 @@ int train_run_training(ae_model *m, const ae_dataset *train, const ae_dataset *t
     /* the model first: it and metrics.csv are all that --resume needs to
      * finish the folder, so the checkpoint goes once the model is saved
      * (no more disk than the model's is ever needed after training) */
-    run_path(path, sizeof path, s->out, RUN_MODEL);
+    ae_run_path(path, sizeof path, s->out, AE_RUN_MODEL);
     if (status == EXIT_OK && train_store_results(m, &r) != 0) status = EXIT_ERROR;
     if (status == EXIT_OK && ae_model_save(m, path, &err) != 0)
         status = cli_fail(EXIT_ERROR, "train", "%s%s%s", err.msg,
@@ -82,7 +82,7 @@ static int new_training(const args *a, train_settings *given, run_lock *lock)
     train_settings s = *given;
     int rc, force = args_given(a, "force");
     s.preset = train_preset_for(&s);
-    run_path(s.checkpoint, sizeof s.checkpoint, s.out, RUN_CHECKPOINT);
+    ae_run_path(s.checkpoint, sizeof s.checkpoint, s.out, AE_RUN_CHECKPOINT);
     s.opt.checkpoint = s.checkpoint;
 
     struct stat st;

@@ -155,14 +155,6 @@ const char *train_task_label(const train_settings *s, const ae_model *m)
     return ae_model_is_upscaler(m) ? "upscale" : "reconstruct";
 }
 
-int train_upscale_factor(const ae_model *m)
-{
-    int ic, ih, iw, oc, oh, ow;
-    ae_model_input_shape(m, &ic, &ih, &iw);
-    ae_model_output_shape(m, &oc, &oh, &ow);
-    return ih > 0 ? oh / ih : 1;
-}
-
 const char *train_loss_name(ae_loss loss)
 {
     static const char *const names[] = { "bce", "mse", "sse", "bce_sum" };
@@ -187,7 +179,7 @@ int train_store_settings(ae_model *m, const train_settings *s, const ae_dataset 
            set_meta(m, "aekit.train.val_images", "%d", test->n) ||
            set_meta(m, "aekit.train.task", "%s", train_task_label(s, m)) ||
            set_meta(m, "aekit.train.noise", "%s", noise) ||
-           set_meta(m, "aekit.train.scale", "%d", train_upscale_factor(m)) ||
+           set_meta(m, "aekit.train.scale", "%d", ae_model_upscale_factor(m)) ||
            set_meta(m, "aekit.train.latent", "%zu", ae_model_latent_size(m)) ||
            set_meta(m, "aekit.train.loss", "%s", train_loss_name(ae_model_loss(m))) ||
            set_meta(m, "aekit.train.clip_grad", "%g", o->clip_grad) ||

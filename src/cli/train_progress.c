@@ -44,18 +44,6 @@ static const char *base_name(const char *path)
     return slash && slash[1] ? slash + 1 : path;
 }
 
-static const char *loss_label(const ae_model *m)
-{
-    int vae = ae_model_is_variational(m);
-    switch (ae_model_loss(m)) {
-    case AE_LOSS_BCE:     return "loss (BCE per pixel)";
-    case AE_LOSS_MSE:     return "loss (MSE per pixel)";
-    case AE_LOSS_SSE:     return vae ? "loss (SSE per image + KL)" : "loss (SSE per image)";
-    case AE_LOSS_BCE_SUM: return vae ? "loss (BCE summed per image + KL)" : "loss (BCE summed per image)";
-    }
-    return "loss";
-}
-
 /* The rows of a run of `epochs` epochs (r->epochs; none done yet): one
  * allocation the caller frees, or NULL after printing the error. */
 double *train_run_start(train_run *r, const train_settings *s, const ae_model *m, int epochs,
@@ -65,7 +53,7 @@ double *train_run_start(train_run *r, const train_settings *s, const ae_model *m
     snprintf(title, title_size, "%s on %s: loss per epoch", base_name(s->label), base_name(s->data));
     r->out_dir = s->out;
     r->title = title;
-    r->loss_label = loss_label(m);
+    r->loss_label = ae_run_loss_label(m);
     r->epochs = epochs;
     r->tty = isatty(STDERR_FILENO);
     r->variational = ae_model_is_variational(m);

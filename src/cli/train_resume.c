@@ -109,9 +109,9 @@ static int finish_run(const args *a, const train_settings *given)
     train_settings s = *given, run;
     s.out = given->resume;
     char model_path[4200], metrics_path[4200], loss_path[4200], title[512];
-    run_path(model_path, sizeof model_path, s.out, RUN_MODEL);
-    run_path(metrics_path, sizeof metrics_path, s.out, RUN_METRICS);
-    run_path(loss_path, sizeof loss_path, s.out, RUN_LOSS_PLOT);
+    ae_run_path(model_path, sizeof model_path, s.out, AE_RUN_MODEL);
+    ae_run_path(metrics_path, sizeof metrics_path, s.out, AE_RUN_METRICS);
+    ae_run_path(loss_path, sizeof loss_path, s.out, AE_RUN_LOSS_PLOT);
     ae_model *m = NULL;
     int rc = cli_load_model("train", model_path, &m);
     if (rc) return rc;
@@ -196,7 +196,7 @@ done:
 int train_resume(const args *a, train_settings *given, run_lock *lock)
 {
     train_settings s = *given;
-    run_path(s.checkpoint, sizeof s.checkpoint, given->resume, RUN_CHECKPOINT);
+    ae_run_path(s.checkpoint, sizeof s.checkpoint, given->resume, AE_RUN_CHECKPOINT);
     struct stat st;
     int rc;
     if (stat(given->resume, &st) == 0 && S_ISDIR(st.st_mode) &&
@@ -205,8 +205,8 @@ int train_resume(const args *a, train_settings *given, run_lock *lock)
     if (stat(s.checkpoint, &st) != 0) {
         int e = errno;
         char model[4200], index[4200];
-        run_path(model, sizeof model, given->resume, RUN_MODEL);
-        run_path(index, sizeof index, given->resume, RUN_INDEX);
+        ae_run_path(model, sizeof model, given->resume, AE_RUN_MODEL);
+        ae_run_path(index, sizeof index, given->resume, AE_RUN_INDEX);
         if (e == ENOENT && stat(model, &st) == 0 && stat(index, &st) != 0) {
             run_remove_temps(given->resume);
             return finish_run(a, given);    /* trained and saved, not all drawn */

@@ -21,6 +21,14 @@ int ae_model_is_upscaler(const ae_model *m)
     return ih != oh || iw != ow;
 }
 
+int ae_model_upscale_factor(const ae_model *m)
+{
+    int ic, ih, iw, oc, oh, ow;
+    ae_model_input_shape(m, &ic, &ih, &iw);
+    ae_model_output_shape(m, &oc, &oh, &ow);
+    return ih > 0 ? oh / ih : 1;
+}
+
 char *ae_model_summary_alloc(const ae_model *m)
 {
     size_t want = ae_model_summary(m, NULL, 0);
