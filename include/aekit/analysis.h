@@ -100,8 +100,8 @@ double ae_metric_ssim(const float *a, const float *b, int n, int c, int h, int w
  * |a|^2 + |b|^2 - 2 a.b with the norms in double and the dot products
  * summed in float (in fixed order). */
 int ae_knn_accuracy(const float *train, const uint8_t *train_labels, long ntrain,
-                 const float *test, const uint8_t *test_labels, long ntest, int dim, int k,
-                 int threads, double *accuracy, ae_error *err);
+                    const float *test, const uint8_t *test_labels, long ntest, int dim, int k,
+                    int threads, double *accuracy, ae_error *err);
 
 #ifdef __cplusplus
 }

@@ -21,8 +21,8 @@ typedef struct {
 /* Writes a PNG line plot (width x height pixels) of series against
  * x = 1..n, with title, axis labels, ticks and a legend. Atomic write. */
 int ae_plot_lines_png(const char *path, const char *title, const char *xlabel,
-                   const char *ylabel, const ae_plot_series *series, int nseries,
-                   int n, int width, int height, ae_error *err);
+                      const char *ylabel, const ae_plot_series *series, int nseries,
+                      int n, int width, int height, ae_error *err);
 
 /* ---- scatter plots ------------------------------------------------------ */
 
@@ -43,7 +43,7 @@ typedef struct {
  * ones (a constant coordinate gets a range around its value). n may be 0
  * (an empty frame). Atomic write. */
 int ae_scatter_png(const char *path, const float *xy, int n, const int *labels,
-                const ae_scatter_options *opt, ae_error *err);
+                   const ae_scatter_options *opt, ae_error *err);
 
 /* The colour of a label: matplotlib's tab10 when every label is below 10,
  * tab20 otherwise (cycling for labels of 20 and more). max_label is the

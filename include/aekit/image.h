@@ -39,7 +39,7 @@ void ae_image_free(ae_image *im);
  * bilinearly between pixel centres (edges clamped); equal sizes copy.
  * `path` is only for messages (out of memory). */
 int  ae_image_fit(uint8_t *dst, int h, int w, const ae_image *src, ae_fit fit, const char *path,
-               ae_error *err);
+                  ae_error *err);
 
 /* The image's pixels as floats in [0, 1], CHW (c x h x w, the library's
  * layout) into out (im->c * im->h * im->w floats). */

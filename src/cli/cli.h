@@ -11,10 +11,6 @@
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
-/* The seed of the input noise the CLI draws for pictures: the value
- * ae_evaluate_ex uses, so a grid shows the inputs eval measured. */
-#define AE_PICTURE_NOISE_SEED 0x6576616c6e6f6973ULL
-
 /* Subcommands: argv holds the words after the command name. */
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -70,7 +70,8 @@ int cmd_denoise(int argc, char **argv)
         int rows;
         args_print_notes();
         ae_error err = {{0}};
-        rc = cli_result("denoise", ae_picture_rows(o.m, test, 0, n, &o.nz, o.threads, o.out, &rows, &err), &err);
+        rc = cli_result("denoise", ae_picture_rows(o.m, test, 0, n, &o.nz, o.threads, o.out, &rows, &err),
+                        &err);
         char spec[64];
         cli_noise_text(&o.nz, spec, sizeof spec);
         if (rc == 0 && rows == 3)

@@ -81,8 +81,10 @@ int cmd_interpolate(int argc, char **argv)
         int c, h, w;
         ae_model_output_shape(m, &c, &h, &w);
         ae_error err = {{0}};
-        if (rc == 0 && (rc = cli_result("interpolate", ae_picture_decode(m, line, steps, threads, &images, &err), &err)) == 0 &&
-            (rc = cli_result("interpolate", ae_picture_grid(out, images, steps, steps, c, h, w, AE_PICTURE_SCALE, &err), &err)) == 0)
+        if (rc == 0 && (rc = cli_result("interpolate", ae_picture_decode(m, line, steps, threads, &images, &err),
+                                        &err)) == 0 &&
+            (rc = cli_result("interpolate", ae_picture_grid(out, images, steps, steps, c, h, w, AE_PICTURE_SCALE, &err),
+                             &err)) == 0)
             printf("%s: %d decoded steps from the code of test image %d to that of %d (%s)\n", cli_text(out),
                    steps, from, to, cli_text(data));
     }

@@ -191,7 +191,8 @@ int cmd_pca(int argc, char **argv)
         memcpy(tiles, p.components, (size_t)nc * d * sizeof *tiles);
         for (int i = 0; i < nc; i++) ae_picture_minmax(tiles + (size_t)i * d, (size_t)d);
         cli_join_path(path, sizeof path, out, pca_files[PCA_COMPONENTS]);
-        rc = cli_result("pca", ae_picture_grid(path, tiles, nc, nc < 8 ? nc : 8, test->c, test->h, test->w, AE_PICTURE_SCALE, &err), &err);
+        rc = cli_result("pca", ae_picture_grid(path, tiles, nc, nc < 8 ? nc : 8, test->c, test->h, test->w, AE_PICTURE_SCALE, &err),
+                        &err);
     }
     if (rc == 0 && ae_atomic_group_commit(&files, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);

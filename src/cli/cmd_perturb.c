@@ -101,10 +101,12 @@ int cmd_perturb(int argc, char **argv)
         if (rc == 0) {
             memcpy(tiles, images, (size_t)n * size * sizeof *tiles);
             ae_error err = {{0}};
-            if ((rc = cli_result("perturb", ae_picture_decode(m, codes, n, threads, &recon, &err), &err)) == 0) {
+            if ((rc = cli_result("perturb", ae_picture_decode(m, codes, n, threads, &recon, &err),
+                                 &err)) == 0) {
                 uint64_t state = seed;
                 for (size_t i = 0; i < (size_t)n * L; i++) codes[i] += (float)(sigma * next_normal(&state));
-                rc = cli_result("perturb", ae_picture_decode(m, codes, n, threads, &noisy, &err), &err);
+                rc = cli_result("perturb", ae_picture_decode(m, codes, n, threads, &noisy, &err),
+                                &err);
             }
             if (rc == 0) {
                 memcpy(tiles + (size_t)n * size, recon, (size_t)n * size * sizeof *tiles);

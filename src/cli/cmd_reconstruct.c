@@ -52,7 +52,8 @@ int cmd_reconstruct(int argc, char **argv)
         int rows;
         args_print_notes();
         ae_error err = {{0}};
-        rc = cli_result("reconstruct", ae_picture_rows(m, test, 0, n, NULL, threads, out, &rows, &err), &err);
+        rc = cli_result("reconstruct", ae_picture_rows(m, test, 0, n, NULL, threads, out, &rows, &err),
+                        &err);
         if (rc == 0 && rows == 3)
             printf("%s: %d test images of %s, rows: low-res input, upscaled, original\n", cli_text(out), n,
                    cli_text(data));

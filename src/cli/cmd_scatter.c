@@ -61,7 +61,8 @@ int cmd_scatter(int argc, char **argv)
             snprintf(title, sizeof title, "%s: latent codes of %d test images", data, test->n);
             args_print_notes();
             ae_error err = {{0}};
-            rc = cli_result("scatter", ae_picture_scatter(m, test, test->n, threads, out, title, &err), &err);
+            rc = cli_result("scatter", ae_picture_scatter(m, test, test->n, threads, out, title, &err),
+                            &err);
         }
         if (rc == 0)
             printf("%s: codes of %d test images of %s, x = %s, y = %s, coloured by %s\n", cli_text(out), test->n,

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 int train_run_training(ae_model *m, const ae_dataset *train, const ae_dataset *test,
-                        const train_settings *s, ae_train_state *resume)
+                       const train_settings *s, ae_train_state *resume)
 {
     train_run r;
     char title[512], path[4200];

@@ -72,7 +72,8 @@ int cmd_upscale(int argc, char **argv)
         if (n > test->n) n = test->n;
         args_print_notes();
         ae_error err = {{0}};
-        rc = cli_result("upscale", ae_picture_rows(o.m, test, 0, n, &o.nz, o.threads, o.out, NULL, &err), &err);
+        rc = cli_result("upscale", ae_picture_rows(o.m, test, 0, n, &o.nz, o.threads, o.out, NULL, &err),
+                        &err);
         if (rc == 0)
             printf("%s: %d test images of %s, rows: low-res input%s, upscaled, original\n", cli_text(o.out), n,
                    cli_text(data), o.nz.kind != AE_NOISE_NONE ? " (noisy)" : "");

@@ -129,7 +129,7 @@ int train_load_init(const train_settings *s, ae_model **m)
 }
 
 int train_open_split(const char *data, ae_split split, int limit, const ae_model *m,
-                      ae_dataset **out)
+                     ae_dataset **out)
 {
     return cli_open_data("train", data, split, limit, m, NULL, out);
 }
@@ -162,7 +162,7 @@ const char *train_loss_name(ae_loss loss)
 }
 
 int train_store_settings(ae_model *m, const train_settings *s, const ae_dataset *train,
-                          const ae_dataset *test)
+                         const ae_dataset *test)
 {
     const ae_train_options *o = &s->opt;
     char noise[64];

@@ -47,7 +47,7 @@ static const char *base_name(const char *path)
 /* The rows of a run of `epochs` epochs (r->epochs; none done yet): one
  * allocation the caller frees, or NULL after printing the error. */
 double *train_run_start(train_run *r, const train_settings *s, const ae_model *m, int epochs,
-                         char *title, size_t title_size)
+                        char *title, size_t title_size)
 {
     memset(r, 0, sizeof *r);
     snprintf(title, title_size, "%s on %s: loss per epoch", base_name(s->label), base_name(s->data));
@@ -139,7 +139,7 @@ int train_on_progress(const ae_progress *p, void *user)
 }
 
 void train_print_start(const train_settings *s, const ae_model *m, const ae_dataset *train,
-                        const ae_dataset *test)
+                       const ae_dataset *test)
 {
     char params[32], ntrain[32], ntest[32], threads[32], extra[256] = "";
     if (s->opt.threads > 0) snprintf(threads, sizeof threads, "%d threads", s->opt.threads);

@@ -78,7 +78,7 @@ static void print_done(const train_run *r, double seconds, const ae_run_picture 
  * lines. A stop or a failing write on the way leaves a folder that
  * model.safetensors and metrics.csv are enough to finish (finish_run). */
 int train_write_results(ae_model *m, const ae_dataset *test, const train_settings *s,
-                         const train_run *r, double seconds)
+                        const train_run *r, double seconds)
 {
     ae_run_picture pics[AE_RUN_PICTURES_MAX];
     int npics = 0;

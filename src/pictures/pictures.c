@@ -126,7 +126,7 @@ void ae_picture_minmax(float *x, size_t n)
 }
 
 int ae_picture_grid(const char *path, const float *images, int n, int cols, int c, int h, int w,
-                     int scale, ae_error *err)
+                    int scale, ae_error *err)
 {
     if (cols > n) cols = n;
     if (cols < 1) cols = 1;
