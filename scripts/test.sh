@@ -2,8 +2,9 @@
 # Builds aekit and runs the whole test suite twice: an optimised build with
 # warnings as errors (its unit tests also on the portable and AVX2 kernels),
 # then the same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
-# Then a short fuzzing run of every parser, the API example, and a training
-# under valgrind.
+# Then a short fuzzing run of every parser, the CLI and the examples built
+# on an installed library alone (scripts/check-install.sh), the API example,
+# and a training under valgrind.
 # Installs missing Debian packages and fetches MNIST first (the end-to-end
 # tests train on it).
 set -euo pipefail
