@@ -1,4 +1,4 @@
-/* Scatter plots (format/scatter.h) read back with libpng: size, label
+/* Scatter plots (aekit/charts.h) read back with libpng: size, label
  * colours in the legend, dots where the data are, one colour without labels,
  * degenerate ranges; and the HTML page (format/ae_html_report.h): escaping,
  * one table row per row, atomic write. */

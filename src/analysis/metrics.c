@@ -1,4 +1,4 @@
-/* Metrics (src/analysis/metrics.h).
+/* Metrics (aekit/analysis.h).
  *
  * SSIM: per image and channel, the five local moments (x, y, x^2, y^2, xy)
  * are filtered with the separable Gaussian window on the valid region only

@@ -1,6 +1,6 @@
-/* PCA (src/analysis/pca.h): a blocked matrix product for the covariance and
- * the subspace products, a dense symmetric eigensolver and block subspace
- * iteration.
+/* PCA (aekit/analysis.h; internals in src/analysis/pca.h): a blocked
+ * matrix product for the covariance and the subspace products, a dense
+ * symmetric eigensolver and block subspace iteration.
  *
  * Matrix products: out[i][j] = sum_l A(l, i) B(l, j), where an operand is a
  * float or double array read either "tall" (element (l, i) at src[l*ld + i],
