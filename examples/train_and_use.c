@@ -29,8 +29,8 @@ int main(int argc, char **argv)
     float *x = NULL, *y = NULL, *codes = NULL;
     int status = 1;
 
-    if (ae_dataset_open(&train, data, AE_SPLIT_TRAIN, &err) ||
-        ae_dataset_open(&test, data, AE_SPLIT_TEST, &err))
+    if (ae_dataset_open(&train, data, AE_SPLIT_TRAIN, NULL, &err) ||
+        ae_dataset_open(&test, data, AE_SPLIT_TEST, NULL, &err))
         goto fail;
     ae_dataset_truncate(train, limit);
     ae_dataset_truncate(test, 1000);

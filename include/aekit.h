@@ -4,8 +4,8 @@
  *
  *     ae_error err;
  *     ae_dataset *train, *test;
- *     ae_dataset_open(&train, "mnist", AE_SPLIT_TRAIN, &err);
- *     ae_dataset_open(&test,  "mnist", AE_SPLIT_TEST,  &err);
+ *     ae_dataset_open(&train, "mnist", AE_SPLIT_TRAIN, NULL, &err);
+ *     ae_dataset_open(&test,  "mnist", AE_SPLIT_TEST,  NULL, &err);
  *
  *     ae_model *m;
  *     ae_model_from_preset(&m, "conv", 0, &err);   // the lesson's conv AE
@@ -48,7 +48,7 @@
 extern "C" {
 #endif
 
-#define AEKIT_VERSION "0.1.0"
+#define AEKIT_VERSION "0.2.0"   /* CMakeLists.txt reads the version from here */
 
 /* ---- errors --------------------------------------------------------------- */
 
@@ -70,19 +70,6 @@ typedef struct ae_dataset {
     char     source[1024]; /* file the images came from (for messages) */
 } ae_dataset;
 
-/* Opens a split of a data set. `name` is either
- *  - a data set name ("mnist", "fashion-mnist"), searched as a folder of that
- *    name in $AEKIT_DATA, then ./data, then /usr/share/datasets; or
- *  - a path to a folder holding the four IDX files
- *    (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
- *    t10k-labels-idx1-ubyte), each raw or gzipped (".gz").               */
-int  ae_dataset_open(ae_dataset **out, const char *name, ae_split split, ae_error *err);
-/* Keeps only the first n images (no-op if n <= 0 or n >= ds->n). */
-void ae_dataset_truncate(ae_dataset *ds, int n);
-void ae_dataset_free(ae_dataset *ds);
-/* Converts images idx[0..count) to floats in [0,1] (NCHW) into out. */
-void ae_dataset_batch(const ae_dataset *ds, const uint32_t *idx, int count, float *out);
-
 /* How image folders are fitted to a model's input. */
 typedef enum { AE_FIT_RESIZE = 0, AE_FIT_CROP = 1 } ae_fit;
 typedef struct {
@@ -92,14 +79,26 @@ typedef struct {
                                c x h x w is refused from its file headers, before its pixels
                                are read; 0: it is returned as stored, for the caller to compare */
 } ae_image_options;
-/* Like ae_dataset_open, and also opens image folders (PNG/JPEG, converted to
- * img's channels and size) and CIFAR-10 binary folders. `name` may also be
- * "cifar10" (a folder cifar10/ or cifar-10-batches-bin/ in the search path).
+
+/* Opens a split of a data set. `name` is either
+ *  - a data set name ("mnist", "fashion-mnist", "cifar10"), searched as a
+ *    folder of that name in $AEKIT_DATA, then ./data, then
+ *    /usr/share/datasets ("cifar10" also as cifar-10-batches-bin/); or
+ *  - a path to a folder holding the four IDX files
+ *    (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
+ *    t10k-labels-idx1-ubyte), each raw or gzipped (".gz"), a CIFAR-10
+ *    binary folder, or an image folder (PNG/JPEG, converted to img's
+ *    channels and size; aekit/image.h).
  * img may be NULL for data sets of fixed size (IDX, CIFAR). The image and
  * label counts of IDX files are compared from their headers, before either
  * file's data is read. */
-int  ae_dataset_open_ex(ae_dataset **out, const char *name, ae_split split,
-                        const ae_image_options *img, ae_error *err);
+int  ae_dataset_open(ae_dataset **out, const char *name, ae_split split,
+                     const ae_image_options *img, ae_error *err);
+/* Keeps only the first n images (no-op if n <= 0 or n >= ds->n). */
+void ae_dataset_truncate(ae_dataset *ds, int n);
+void ae_dataset_free(ae_dataset *ds);
+/* Converts images idx[0..count) to floats in [0,1] (NCHW) into out. */
+void ae_dataset_batch(const ae_dataset *ds, const uint32_t *idx, int count, float *out);
 
 /* ---- .npy arrays (NumPy's format, docs/file-formats.md) -------------------
  * Writers: C-order little-endian arrays of any shape (0 to 32 dimensions),

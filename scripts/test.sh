@@ -3,8 +3,9 @@
 # warnings as errors (its unit tests also on the portable and AVX2 kernels),
 # then the same tests under AddressSanitizer and UndefinedBehaviorSanitizer,
 # and the concurrent-use tests under ThreadSanitizer.
-# Then a short fuzzing run of every parser, the API example, and a training
-# under valgrind.
+# Then a short fuzzing run of every parser, the CLI and the examples built
+# on an installed library alone (scripts/check-install.sh), the API example,
+# and a training under valgrind.
 # Installs missing Debian packages and fetches MNIST first (the end-to-end
 # tests train on it).
 set -euo pipefail
@@ -49,6 +50,7 @@ done
 echo "== fuzzing: each libFuzzer harness 15 s on the committed corpus (fuzz/README.md)"
 AEKIT_FUZZ_BUILD="$root/build/fuzz" fuzz/run.sh 15
 
+echo "== the CLI and examples built on an install of the library alone"; scripts/check-install.sh build/release
 echo "== example through the public API (shared library)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/atomic_file.h"
+#include "aekit/files.h"
 
 static char scratch_dir[64];
 

@@ -1,4 +1,4 @@
-/* Atomic writes (core/atomic_file.h): temporaries are new files with
+/* Atomic writes (aekit/files.h): temporaries are new files with
  * unique names next to the target, with the mode of any new file; a
  * symlink at the target is replaced, not written through; a group of
  * files is replaced all together or not at all. */
@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/atomic_file.h"
+#include "aekit/files.h"
 #include "test.h"
 #include "temp_dir.h"
 

@@ -107,13 +107,13 @@ static void test_read(void)
     ae_error err = { "" };
     ae_dataset *ds = NULL;
 
-    CHECK(ae_dataset_open(&ds, at("c"), AE_SPLIT_TRAIN, &err) == 0, "%s", err.msg);
+    CHECK(ae_dataset_open(&ds, at("c"), AE_SPLIT_TRAIN, NULL, &err) == 0, "%s", err.msg);
     if (ds)
         check_set(ds, AE_SPLIT_TRAIN, at("c"));
     ae_dataset_free(ds);
     ds = NULL;
 
-    CHECK(ae_dataset_open_ex(&ds, at("c"), AE_SPLIT_TEST, NULL, &err) == 0, "%s", err.msg);
+    CHECK(ae_dataset_open(&ds, at("c"), AE_SPLIT_TEST, NULL, &err) == 0, "%s", err.msg);
     if (ds)
         check_set(ds, AE_SPLIT_TEST, at("c/test_batch.bin"));
     if (ds) {
@@ -128,18 +128,18 @@ static void test_read(void)
 
     /* a fixed-size data set is not resized: the caller reports a mismatch */
     ae_image_options img = { 1, 28, 28, AE_FIT_CROP, 0 };
-    CHECK(ae_dataset_open_ex(&ds, at("c"), AE_SPLIT_TEST, &img, &err) == 0, "%s", err.msg);
+    CHECK(ae_dataset_open(&ds, at("c"), AE_SPLIT_TEST, &img, &err) == 0, "%s", err.msg);
     CHECK(ds && ds->c == 3 && ds->h == 32 && ds->w == 32, "CIFAR stays 3x32x32");
     ae_dataset_free(ds);
     ds = NULL;
     /* ... or, asked to, refuses it before reading any file */
     img.refuse_mismatch = 1;
-    CHECK(ae_dataset_open_ex(&ds, at("c"), AE_SPLIT_TEST, &img, &err) == -1 && !ds,
+    CHECK(ae_dataset_open(&ds, at("c"), AE_SPLIT_TEST, &img, &err) == -1 && !ds,
           "CIFAR refused for a 1x28x28 model");
     CHECK(strstr(err.msg, at("c")) && strstr(err.msg, "images are 3x32x32") &&
           strstr(err.msg, "1x28x28 are needed"), "names folder and both shapes: %s", err.msg);
     ae_image_options same = { 3, 32, 32, AE_FIT_CROP, 1 };
-    CHECK(ae_dataset_open_ex(&ds, at("c"), AE_SPLIT_TEST, &same, &err) == 0 && ds && ds->c == 3,
+    CHECK(ae_dataset_open(&ds, at("c"), AE_SPLIT_TEST, &same, &err) == 0 && ds && ds->c == 3,
           "CIFAR accepted for a 3x32x32 model: %s", err.msg);
     ae_dataset_free(ds);
     ds = NULL;
@@ -158,7 +158,7 @@ static void expect_failure(const char *name, ae_split split, const char *what, c
     ae_error err = { "" };
     static ae_dataset dummy;
     ae_dataset *ds = &dummy;
-    CHECK(ae_dataset_open_ex(&ds, name, split, NULL, &err) == -1, "%s should fail", name);
+    CHECK(ae_dataset_open(&ds, name, split, NULL, &err) == -1, "%s should fail", name);
     CHECK(ds == NULL, "%s: out is NULL after failure", name);
     CHECK(strstr(err.msg, what) != NULL, "message has '%s': '%s'", what, err.msg);
     CHECK(!what2 || strstr(err.msg, what2) != NULL, "message has '%s': '%s'", what2, err.msg);
@@ -213,7 +213,7 @@ static void test_names(void)
     mkdir(at("r1"), 0755);
     write_folder(at("r1/cifar10"));
     setenv("AEKIT_DATA", at("r1"), 1);
-    CHECK(ae_dataset_open_ex(&ds, "cifar10", AE_SPLIT_TEST, NULL, &err) == 0, "%s", err.msg);
+    CHECK(ae_dataset_open(&ds, "cifar10", AE_SPLIT_TEST, NULL, &err) == 0, "%s", err.msg);
     if (ds)
         check_set(ds, AE_SPLIT_TEST, at("r1/cifar10/test_batch.bin"));
     ae_dataset_free(ds);
@@ -223,7 +223,7 @@ static void test_names(void)
     mkdir(at("r2"), 0755);
     write_folder(at("r2/cifar-10-batches-bin"));
     setenv("AEKIT_DATA", at("r2"), 1);
-    CHECK(ae_dataset_open(&ds, "cifar10", AE_SPLIT_TRAIN, &err) == 0, "%s", err.msg);
+    CHECK(ae_dataset_open(&ds, "cifar10", AE_SPLIT_TRAIN, NULL, &err) == 0, "%s", err.msg);
     if (ds)
         check_set(ds, AE_SPLIT_TRAIN, at("r2/cifar-10-batches-bin"));
     ae_dataset_free(ds);
@@ -233,7 +233,7 @@ static void test_names(void)
     mkdir(at("r3/cifar10"), 0755);
     write_folder(at("r3/cifar10/cifar-10-batches-bin"));
     setenv("AEKIT_DATA", at("r3"), 1);
-    CHECK(ae_dataset_open(&ds, "cifar10", AE_SPLIT_TEST, &err) == 0, "%s", err.msg);
+    CHECK(ae_dataset_open(&ds, "cifar10", AE_SPLIT_TEST, NULL, &err) == 0, "%s", err.msg);
     if (ds)
         check_set(ds, AE_SPLIT_TEST, at("r3/cifar10/cifar-10-batches-bin/test_batch.bin"));
     ae_dataset_free(ds);
@@ -263,8 +263,8 @@ static void test_real(void)
     }
     ae_error err = { "" };
     ae_dataset *train = NULL, *test = NULL;
-    CHECK(ae_dataset_open(&train, dir, AE_SPLIT_TRAIN, &err) == 0, "%s", err.msg);
-    CHECK(ae_dataset_open(&test, dir, AE_SPLIT_TEST, &err) == 0, "%s", err.msg);
+    CHECK(ae_dataset_open(&train, dir, AE_SPLIT_TRAIN, NULL, &err) == 0, "%s", err.msg);
+    CHECK(ae_dataset_open(&test, dir, AE_SPLIT_TEST, NULL, &err) == 0, "%s", err.msg);
     CHECK(train && train->n == 50000 && test && test->n == 10000, "50000 + 10000 images");
     if (test) {
         int count[10] = { 0 };

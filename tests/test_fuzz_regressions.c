@@ -354,9 +354,9 @@ static int open_npy(const char *path, ae_error *err)
 
 static int open_image(const char *path, ae_error *err)
 {
-    image_buf im;
-    int rc = image_decode(&im, path, 3, err);
-    image_buf_free(&im);
+    ae_image im;
+    int rc = ae_image_decode(&im, path, 3, err);
+    ae_image_free(&im);
     return rc;
 }
 
@@ -517,9 +517,9 @@ static void case_image_claims(void)
     n = tiny_png(png, 4, 2);
     write_bytes(path, png, n);
     ae_error err = { "" };
-    image_buf im;
-    CHECK(image_decode(&im, path, 3, &err) == 0 && im.w == 4 && im.h == 2, "4x2 PNG: %s", err.msg);
-    image_buf_free(&im);
+    ae_image im;
+    CHECK(ae_image_decode(&im, path, 3, &err) == 0 && im.w == 4 && im.h == 2, "4x2 PNG: %s", err.msg);
+    ae_image_free(&im);
 
     for (int comps = 1; comps <= 3; comps += 2)
         for (int prog = 0; prog < 2; prog++) {
@@ -535,9 +535,9 @@ static void case_image_claims(void)
             size = tiny_jpeg(&jpg, comps, prog, 16, 16);
             write_bytes(path, jpg, size);
             free(jpg);
-            CHECK(image_decode(&im, path, 3, &err) == 0 && im.w == 16 && im.h == 16, "%s: %s",
+            CHECK(ae_image_decode(&im, path, 3, &err) == 0 && im.w == 16 && im.h == 16, "%s: %s",
                   what, err.msg);
-            image_buf_free(&im);
+            ae_image_free(&im);
         }
 }
 

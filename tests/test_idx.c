@@ -322,7 +322,7 @@ static int open_measured(void *arg, char *msg, size_t size)
     const open_job *job = arg;
     ae_error err = { "" };
     ae_dataset *ds = NULL;
-    int rc = ae_dataset_open_ex(&ds, job->dir, AE_SPLIT_TRAIN, &job->img, &err);
+    int rc = ae_dataset_open(&ds, job->dir, AE_SPLIT_TRAIN, &job->img, &err);
     snprintf(msg, size, "%s", err.msg);
     ae_dataset_free(ds);
     return rc == 0 ? 0 : 1;
@@ -393,7 +393,7 @@ static void check_set(const char *name, ae_split split, int n, const char *sourc
 {
     ae_error err = { "" };
     ae_dataset *ds = NULL;
-    CHECK(ae_dataset_open(&ds, name, split, &err) == 0, "open %s: %s", name, err.msg);
+    CHECK(ae_dataset_open(&ds, name, split, NULL, &err) == 0, "open %s: %s", name, err.msg);
     if (!ds)
         return;
     CHECK(ds->n == n && ds->c == 1 && ds->h == 4 && ds->w == 3, "%s: n %d c %d h %d w %d",
@@ -414,7 +414,7 @@ static void expect_open_failure(const char *name, ae_split split, const char *wh
     ae_error err = { "" };
     static ae_dataset dummy;
     ae_dataset *ds = &dummy; /* must be reset to NULL */
-    CHECK(ae_dataset_open(&ds, name, split, &err) == -1, "%s should fail", name);
+    CHECK(ae_dataset_open(&ds, name, split, NULL, &err) == -1, "%s should fail", name);
     CHECK(ds == NULL, "%s: out is NULL after failure", name);
     CHECK(strstr(err.msg, what) != NULL, "message has '%s': '%s'", what, err.msg);
     CHECK(!what2 || strstr(err.msg, what2) != NULL, "message has '%s': '%s'", what2, err.msg);
@@ -466,7 +466,7 @@ static void test_dataset_batch(void)
 {
     ae_error err = { "" };
     ae_dataset *ds = NULL;
-    CHECK(ae_dataset_open(&ds, at("raw"), AE_SPLIT_TRAIN, &err) == 0, "%s", err.msg);
+    CHECK(ae_dataset_open(&ds, at("raw"), AE_SPLIT_TRAIN, NULL, &err) == 0, "%s", err.msg);
     if (!ds)
         return;
     const uint32_t order[4] = { 3, 0, 4, 1 };
@@ -510,8 +510,8 @@ static void test_real(const char *name, int first_train_label, int first_test_la
 {
     ae_error err = { "" };
     ae_dataset *train = NULL, *test = NULL;
-    CHECK(ae_dataset_open(&train, name, AE_SPLIT_TRAIN, &err) == 0, "%s", err.msg);
-    CHECK(ae_dataset_open(&test, name, AE_SPLIT_TEST, &err) == 0, "%s", err.msg);
+    CHECK(ae_dataset_open(&train, name, AE_SPLIT_TRAIN, NULL, &err) == 0, "%s", err.msg);
+    CHECK(ae_dataset_open(&test, name, AE_SPLIT_TEST, NULL, &err) == 0, "%s", err.msg);
     if (train) {
         CHECK(train->n == 60000 && train->c == 1 && train->h == 28 && train->w == 28,
               "%s train: %d x %d x %d x %d", name, train->n, train->c, train->h, train->w);

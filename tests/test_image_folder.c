@@ -148,8 +148,8 @@ static long file_size(const char *path)
 static void expect_pixel(const char *path, int channels, const uint8_t *want, int tolerance)
 {
     ae_error err = { "" };
-    image_buf im;
-    CHECK(image_decode(&im, path, channels, &err) == 0, "%s", err.msg);
+    ae_image im;
+    CHECK(ae_image_decode(&im, path, channels, &err) == 0, "%s", err.msg);
     if (!im.px)
         return;
     CHECK(im.c == channels, "%s: %d channels", path, im.c);
@@ -158,7 +158,7 @@ static void expect_pixel(const char *path, int channels, const uint8_t *want, in
         CHECK(d <= tolerance && d >= -tolerance, "%s as %d channels: channel %d is %d, expected %d",
               path, channels, ch, im.px[ch], want[ch]);
     }
-    image_buf_free(&im);
+    ae_image_free(&im);
 }
 
 static void test_decode(void)
@@ -174,13 +174,13 @@ static void test_decode(void)
     /* pure colours: the BT.601 weights themselves, x 255 */
     uint8_t prim[9] = { 255, 0, 0, 0, 255, 0, 0, 0, 255 };
     write_png(at("dec/prim.png"), 3, 1, PNG_COLOR_TYPE_RGB, 8, prim, NULL);
-    image_buf im;
+    ae_image im;
     ae_error err = { "" };
-    CHECK(image_decode(&im, at("dec/prim.png"), 1, &err) == 0, "%s", err.msg);
+    CHECK(ae_image_decode(&im, at("dec/prim.png"), 1, &err) == 0, "%s", err.msg);
     if (im.px) /* 76.245, 149.685, 29.07 */
         CHECK(im.px[0] == 76 && im.px[1] == 150 && im.px[2] == 29, "luma of R, G, B: %d %d %d",
               im.px[0], im.px[1], im.px[2]);
-    image_buf_free(&im);
+    ae_image_free(&im);
 
     /* grey to RGB repeats the value */
     solid_grey(at("dec/grey.png"), 3, 3, 77);
@@ -203,12 +203,12 @@ static void test_decode(void)
     png_extra px = { 2, pal, 2, trans, 0 };
     uint8_t idx[2] = { 0, 1 };
     write_png(at("dec/pal.png"), 2, 1, PNG_COLOR_TYPE_PALETTE, 8, idx, &px);
-    CHECK(image_decode(&im, at("dec/pal.png"), 3, &err) == 0, "%s", err.msg);
+    CHECK(ae_image_decode(&im, at("dec/pal.png"), 3, &err) == 0, "%s", err.msg);
     if (im.px)
         CHECK(im.px[0] == 10 && im.px[1] == 20 && im.px[2] == 30 && im.px[3] == 0 && im.px[4] == 0 &&
               im.px[5] == 0, "palette: %d %d %d / %d %d %d", im.px[0], im.px[1], im.px[2], im.px[3],
               im.px[4], im.px[5]);
-    image_buf_free(&im);
+    ae_image_free(&im);
 
     /* 16-bit RGB (v * 257 scales to exactly v) and 1-bit grey */
     uint8_t rgb16[6] = { 200, 200, 100, 100, 50, 50 };
@@ -217,10 +217,10 @@ static void test_decode(void)
     expect_pixel(at("dec/rgb16.png"), 1, (const uint8_t[]){ 124 }, 0);
     uint8_t bits[1] = { 0x40 }; /* pixels 0, 1, 0, 0 */
     write_png(at("dec/bits.png"), 4, 1, PNG_COLOR_TYPE_GRAY, 1, bits, NULL);
-    CHECK(image_decode(&im, at("dec/bits.png"), 1, &err) == 0, "%s", err.msg);
+    CHECK(ae_image_decode(&im, at("dec/bits.png"), 1, &err) == 0, "%s", err.msg);
     if (im.px)
         CHECK(im.w == 4 && im.px[0] == 0 && im.px[1] == 255 && im.px[2] == 0, "1-bit grey");
-    image_buf_free(&im);
+    ae_image_free(&im);
 
     /* interlaced: every pixel distinct, decoded in place */
     uint8_t inter[8 * 8 * 3];
@@ -228,9 +228,9 @@ static void test_decode(void)
         inter[i] = (uint8_t)(i * 7);
     png_extra il = { 0, NULL, 0, NULL, 1 };
     write_png(at("dec/inter.png"), 8, 8, PNG_COLOR_TYPE_RGB, 8, inter, &il);
-    CHECK(image_decode(&im, at("dec/inter.png"), 3, &err) == 0, "%s", err.msg);
+    CHECK(ae_image_decode(&im, at("dec/inter.png"), 3, &err) == 0, "%s", err.msg);
     CHECK(im.px && im.w == 8 && im.h == 8 && memcmp(im.px, inter, sizeof inter) == 0, "interlaced PNG");
-    image_buf_free(&im);
+    ae_image_free(&im);
 
     /* JPEG, quality 100: close to the stored values */
     uint8_t jrgb[16 * 16 * 3], jgrey[16 * 16];
@@ -257,9 +257,9 @@ static const uint8_t *fit_grey(const uint8_t *px, int w, int h, int oh, int ow, 
 {
     static uint8_t dst[64];
     ae_error err = { "" };
-    image_buf src = { w, h, 1, (uint8_t *)px };
+    ae_image src = { w, h, 1, (uint8_t *)px };
     memset(dst, 0xee, sizeof dst);
-    CHECK(image_fit(dst, oh, ow, &src, fit, "pattern", &err) == 0, "%s", err.msg);
+    CHECK(ae_image_fit(dst, oh, ow, &src, fit, "pattern", &err) == 0, "%s", err.msg);
     return dst;
 }
 
@@ -309,9 +309,9 @@ static void test_fit(void)
     uint8_t hwc[5 * 3 * 3], chw[5 * 3 * 3];
     for (int i = 0; i < 45; i++)
         hwc[i] = (uint8_t)(i * 5 + 1);
-    image_buf src = { 5, 3, 3, hwc };
+    ae_image src = { 5, 3, 3, hwc };
     ae_error err = { "" };
-    CHECK(image_fit(chw, 3, 5, &src, AE_FIT_CROP, "copy", &err) == 0, "%s", err.msg);
+    CHECK(ae_image_fit(chw, 3, 5, &src, AE_FIT_CROP, "copy", &err) == 0, "%s", err.msg);
     int same = 1;
     for (int y = 0; y < 3; y++)
         for (int x = 0; x < 5; x++)
@@ -327,7 +327,7 @@ static ae_dataset *open_ok(const char *dir, ae_split split, int c, int h, int w,
     ae_error err = { "" };
     ae_dataset *ds = NULL;
     ae_image_options img = { c, h, w, fit, 0 };
-    CHECK(ae_dataset_open_ex(&ds, dir, split, &img, &err) == 0, "open %s: %s", dir, err.msg);
+    CHECK(ae_dataset_open(&ds, dir, split, &img, &err) == 0, "open %s: %s", dir, err.msg);
     return ds;
 }
 
@@ -338,7 +338,7 @@ static void expect_open_failure(const char *dir, ae_split split, int c, const ch
     static ae_dataset dummy;
     ae_dataset *ds = &dummy;
     ae_image_options img = { c, 4, 4, AE_FIT_RESIZE, 0 };
-    CHECK(ae_dataset_open_ex(&ds, dir, split, c ? &img : NULL, &err) == -1, "%s should fail", dir);
+    CHECK(ae_dataset_open(&ds, dir, split, c ? &img : NULL, &err) == -1, "%s should fail", dir);
     CHECK(ds == NULL, "%s: out is NULL after failure", dir);
     CHECK(strstr(err.msg, what) != NULL, "message has '%s': '%s'", what, err.msg);
     CHECK(!what2 || strstr(err.msg, what2) != NULL, "message has '%s': '%s'", what2, err.msg);
@@ -571,7 +571,7 @@ static void test_bad(void)
     ae_error err = { "" };
     ae_dataset *ds = NULL;
     ae_image_options big = { 1, 5000, 4, AE_FIT_RESIZE, 0 };
-    CHECK(ae_dataset_open_ex(&ds, at("flat"), AE_SPLIT_TRAIN, &big, &err) == -1 &&
+    CHECK(ae_dataset_open(&ds, at("flat"), AE_SPLIT_TRAIN, &big, &err) == -1 &&
           strstr(err.msg, "1 to 4096"), "'%s'", err.msg);
 }
 

@@ -3,7 +3,7 @@
  * and against a brute-force reference on random data. */
 #define _POSIX_C_SOURCE 200809L
 #include "aekit.h"
-#include "analysis/metrics.h"
+#include "aekit/analysis.h"
 #include "core/rng.h"
 #include "test.h"
 
@@ -12,14 +12,14 @@
 static void test_mse_psnr(void)
 {
     const float a[4] = {0, 0.5f, 1, 0.25f}, b[4] = {0, 0, 0.5f, 0.75f};
-    CHECK(metric_mse(a, b, 4) == 0.1875, "mse %.17g", metric_mse(a, b, 4));
-    CHECK(metric_mse(a, a, 4) == 0, "mse of identical");
-    CHECK(isnan(metric_mse(a, b, 0)), "mse of nothing");
-    CHECK(isnan(metric_mse(NULL, b, 4)), "mse of NULL");
-    CHECK_CLOSE(metric_psnr(0.1875), 7.2699872793626, 1e-12, 0, "psnr %.15f", metric_psnr(0.1875));
-    CHECK_CLOSE(metric_psnr(0.01), 20, 1e-12, 0, "psnr of 0.01");
-    CHECK(isinf(metric_psnr(0)) && metric_psnr(0) > 0, "psnr of 0 is +inf");
-    CHECK(isnan(metric_psnr(-1)) && isnan(metric_psnr(NAN)), "psnr of bad mse");
+    CHECK(ae_metric_mse(a, b, 4) == 0.1875, "mse %.17g", ae_metric_mse(a, b, 4));
+    CHECK(ae_metric_mse(a, a, 4) == 0, "mse of identical");
+    CHECK(isnan(ae_metric_mse(a, b, 0)), "mse of nothing");
+    CHECK(isnan(ae_metric_mse(NULL, b, 4)), "mse of NULL");
+    CHECK_CLOSE(ae_metric_psnr(0.1875), 7.2699872793626, 1e-12, 0, "psnr %.15f", ae_metric_psnr(0.1875));
+    CHECK_CLOSE(ae_metric_psnr(0.01), 20, 1e-12, 0, "psnr of 0.01");
+    CHECK(isinf(ae_metric_psnr(0)) && ae_metric_psnr(0) > 0, "psnr of 0 is +inf");
+    CHECK(isnan(ae_metric_psnr(-1)) && isnan(ae_metric_psnr(NAN)), "psnr of bad mse");
 
     /* Big arrays (threaded, fixed split) agree with a plain double sum. */
     size_t n = 3000017;
@@ -32,10 +32,10 @@ static void test_mse_psnr(void)
         y[i] = ae_rng_uniform(&r);
         s += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
     }
-    double m = metric_mse(x, y, n);
+    double m = ae_metric_mse(x, y, n);
     CHECK_CLOSE(m, s / n, 1e-12, 0, "big mse %.17g vs %.17g", m, s / n);
     CHECK_CLOSE(m, 1.0 / 6, 2e-3, 0, "uniform: E(x-y)^2 = 1/6, got %.6f", m);
-    CHECK(metric_mse(x, y, n) == m, "repeatable");
+    CHECK(ae_metric_mse(x, y, n) == m, "repeatable");
     free(x);
     free(y);
 }
@@ -78,17 +78,17 @@ static void test_ssim(void)
     enum { N = 2, C = 2, H = 16, W = 20 };
     float *a = malloc(sizeof(float) * N * C * H * W), *b = malloc(sizeof(float) * N * C * H * W);
     make_pair(a, b, N, C, H, W);
-    double s = metric_ssim(a, b, N, C, H, W);
+    double s = ae_metric_ssim(a, b, N, C, H, W);
     CHECK_CLOSE(s, 0.742145193401102, 0, 1e-9, "ssim %.15f", s);
-    s = metric_ssim(a, b, 1, 1, H, W);
+    s = ae_metric_ssim(a, b, 1, 1, H, W);
     CHECK_CLOSE(s, 0.738760887367044, 0, 1e-9, "ssim of plane 0: %.15f", s);
-    s = metric_ssim(a + 3 * H * W, b + 3 * H * W, 1, 1, H, W);
+    s = ae_metric_ssim(a + 3 * H * W, b + 3 * H * W, 1, 1, H, W);
     CHECK_CLOSE(s, 0.747036562497719, 0, 1e-9, "ssim of plane 3: %.15f", s);
-    s = metric_ssim(a, b, 1, C, H, W); /* one image, two channels */
+    s = ae_metric_ssim(a, b, 1, C, H, W); /* one image, two channels */
     CHECK_CLOSE(s, (0.738760887367044 + 0.7416182074869285) / 2, 0, 1e-9, "2 channels %.15f", s);
-    CHECK(metric_ssim(a, a, N, C, H, W) == 1, "identical images: %.17g",
-          metric_ssim(a, a, N, C, H, W));
-    CHECK(metric_ssim(a, b, N, C, H, W) == metric_ssim(a, b, N, C, H, W), "repeatable");
+    CHECK(ae_metric_ssim(a, a, N, C, H, W) == 1, "identical images: %.17g",
+          ae_metric_ssim(a, a, N, C, H, W));
+    CHECK(ae_metric_ssim(a, b, N, C, H, W) == ae_metric_ssim(a, b, N, C, H, W), "repeatable");
 
     float p[28 * 28], q[28 * 28];
     for (int y = 0; y < 28; y++)
@@ -97,9 +97,9 @@ static void test_ssim(void)
             q[y * 28 + x] =
                 (float)(0.8 * exp(-((x - 15.0) * (x - 15.0) + (y - 13.0) * (y - 13.0)) / 25.0));
         }
-    s = metric_ssim(p, q, 1, 1, 28, 28);
+    s = ae_metric_ssim(p, q, 1, 1, 28, 28);
     CHECK_CLOSE(s, 0.639512422523304, 0, 1e-9, "blobs %.15f", s);
-    CHECK(metric_ssim(p, p, 1, 1, 28, 28) == 1, "identical blob");
+    CHECK(ae_metric_ssim(p, p, 1, 1, 28, 28) == 1, "identical blob");
 
     /* Many images: threaded, same value as each image's mean. */
     int many = 300;
@@ -108,16 +108,16 @@ static void test_ssim(void)
         memcpy(ma + i * 784, i % 2 ? p : q, sizeof p);
         memcpy(mb + i * 784, i % 2 ? q : p, sizeof p);
     }
-    s = metric_ssim(ma, mb, many, 1, 28, 28);
+    s = ae_metric_ssim(ma, mb, many, 1, 28, 28);
     CHECK_CLOSE(s, 0.639512422523304, 0, 1e-9, "300 images %.15f", s);
     free(ma);
     free(mb);
 
-    CHECK(isnan(metric_ssim(a, b, 1, 1, 10, 20)), "h < 11");
-    CHECK(isnan(metric_ssim(a, b, 1, 1, 20, 10)), "w < 11");
-    CHECK(isnan(metric_ssim(a, b, 0, 1, H, W)), "n = 0");
-    CHECK(isnan(metric_ssim(NULL, b, 1, 1, H, W)), "NULL");
-    CHECK(!isnan(metric_ssim(a, b, 1, 1, 11, 11)), "11 x 11: a single window");
+    CHECK(isnan(ae_metric_ssim(a, b, 1, 1, 10, 20)), "h < 11");
+    CHECK(isnan(ae_metric_ssim(a, b, 1, 1, 20, 10)), "w < 11");
+    CHECK(isnan(ae_metric_ssim(a, b, 0, 1, H, W)), "n = 0");
+    CHECK(isnan(ae_metric_ssim(NULL, b, 1, 1, H, W)), "NULL");
+    CHECK(!isnan(ae_metric_ssim(a, b, 1, 1, 11, 11)), "11 x 11: a single window");
     free(a);
     free(b);
 }
@@ -127,7 +127,7 @@ static double knn(const float *tr, const uint8_t *tl, long ntr, const float *te,
 {
     double acc = -1;
     ae_error err = {{0}};
-    int rc = knn_accuracy(tr, tl, ntr, te, tel, nte, dim, k, threads, &acc, &err);
+    int rc = ae_knn_accuracy(tr, tl, ntr, te, tel, nte, dim, k, threads, &acc, &err);
     CHECK(rc == 0, "knn: %s", err.msg);
     return acc;
 }
@@ -226,13 +226,13 @@ static void test_knn(void)
 
     double acc;
     ae_error err = {{0}};
-    CHECK(knn_accuracy(a, la, NTR, b, lb, NTE, DIM, 0, 1, &acc, &err) == -1, "k = 0");
-    CHECK(knn_accuracy(a, la, 3, b, lb, NTE, DIM, 4, 1, &acc, &err) == -1, "k > ntrain");
+    CHECK(ae_knn_accuracy(a, la, NTR, b, lb, NTE, DIM, 0, 1, &acc, &err) == -1, "k = 0");
+    CHECK(ae_knn_accuracy(a, la, 3, b, lb, NTE, DIM, 4, 1, &acc, &err) == -1, "k > ntrain");
     CHECK(strstr(err.msg, "k = 4") != NULL, "%s", err.msg);
-    CHECK(knn_accuracy(a, NULL, NTR, b, lb, NTE, DIM, 1, 1, &acc, &err) == -1, "no labels");
-    CHECK(knn_accuracy(a, la, NTR, b, lb, 0, DIM, 1, 1, &acc, &err) == -1, "no test vectors");
+    CHECK(ae_knn_accuracy(a, NULL, NTR, b, lb, NTE, DIM, 1, 1, &acc, &err) == -1, "no labels");
+    CHECK(ae_knn_accuracy(a, la, NTR, b, lb, 0, DIM, 1, 1, &acc, &err) == -1, "no test vectors");
     b[5 * DIM + 2] = NAN;
-    CHECK(knn_accuracy(a, la, NTR, b, lb, NTE, DIM, 1, 1, &acc, &err) == -1, "NaN");
+    CHECK(ae_knn_accuracy(a, la, NTR, b, lb, NTE, DIM, 1, 1, &acc, &err) == -1, "NaN");
     CHECK(strstr(err.msg, "test vector 5, index 2") != NULL, "%s", err.msg);
     free(a);
     free(b);

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "aekit.h"
-#include "core/atomic_file.h"
+#include "aekit/files.h"
 #include "format/npy.h"
 #include "peak_rss.h"
 #include "test.h"

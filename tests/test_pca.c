@@ -132,8 +132,8 @@ static void test_known_directions(void)
     for (int i = 0; i < D; i++) trace += cov[i * D + i];
 
     ae_error err = {{0}};
-    pca_model p;
-    CHECK(pca_fit(&p, x, N, D, 3, 2, &err) == 0, "%s", err.msg);
+    ae_pca p;
+    CHECK(ae_pca_fit(&p, x, N, D, 3, 2, &err) == 0, "%s", err.msg);
     if (!p.components) {
         free(x);
         return;
@@ -157,9 +157,9 @@ static void test_known_directions(void)
     /* k = 2: codes have the component variances; the residual is the
      * dropped variance. */
     float *codes = malloc(sizeof(float) * N * D), *y = malloc(sizeof(float) * N * D);
-    pca_model p2;
-    CHECK(pca_fit(&p2, x, N, D, 2, 1, &err) == 0, "%s", err.msg);
-    pca_encode(&p2, x, N, codes);
+    ae_pca p2;
+    CHECK(ae_pca_fit(&p2, x, N, D, 2, 1, &err) == 0, "%s", err.msg);
+    ae_pca_encode(&p2, x, N, codes);
     for (int j = 0; j < 2; j++) {
         double s = 0, ss = 0;
         for (int n = 0; n < N; n++) {
@@ -169,7 +169,7 @@ static void test_known_directions(void)
         CHECK(fabs(s / N) < 1e-5, "code %d mean %.3g", j, s / N);
         CHECK_CLOSE(ss / (N - 1), p2.variance[j], 1e-5, 0, "code %d variance %.8f", j, ss / (N - 1));
     }
-    pca_decode(&p2, codes, N, y);
+    ae_pca_decode(&p2, codes, N, y);
     double res = 0;
     for (int i = 0; i < N * D; i++) res += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
     double dropped = p2.total_variance - p2.variance[0] - p2.variance[1];
@@ -186,11 +186,11 @@ static void test_known_directions(void)
             worst = fmax(worst, fabs(c - codes[n * 2 + j]));
         }
     CHECK(worst < 1e-5, "codes differ from the definition by %.3g", worst);
-    pca_free(&p2);
+    ae_pca_free(&p2);
 
     /* k = d: exact reconstruction, all components orthonormal. */
-    pca_model pf;
-    CHECK(pca_fit(&pf, x, N, D, D, 2, &err) == 0, "%s", err.msg);
+    ae_pca pf;
+    CHECK(ae_pca_fit(&pf, x, N, D, D, 2, &err) == 0, "%s", err.msg);
     CHECK(orthonormality_error(pf.components, D, D) < 1e-6, "k = d orthonormal: %.3g",
           orthonormality_error(pf.components, D, D));
     for (int i = 0; i + 1 < D; i++)
@@ -200,17 +200,17 @@ static void test_known_directions(void)
     CHECK_CLOSE(vsum, pf.total_variance, 1e-9, 0, "eigenvalues sum to the trace");
     CHECK(pf.variance[3] < 1e-5 && pf.variance[D - 1] >= 0, "noise eigenvalues %.3g .. %.3g",
           pf.variance[3], pf.variance[D - 1]);
-    pca_encode(&pf, x, N, codes);
-    pca_decode(&pf, codes, N, y);
+    ae_pca_encode(&pf, x, N, codes);
+    ae_pca_decode(&pf, codes, N, y);
     worst = 0;
     for (int i = 0; i < N * D; i++) worst = fmax(worst, fabs((double)x[i] - y[i]));
     CHECK(worst < 1e-5, "k = d reconstruction error %.3g", worst);
 
     /* Save / load. */
     const char *path = tmp_path("pca.safetensors");
-    CHECK(pca_save(&p, path, &err) == 0, "%s", err.msg);
-    pca_model q;
-    CHECK(pca_load(&q, path, &err) == 0, "%s", err.msg);
+    CHECK(ae_pca_save(&p, path, &err) == 0, "%s", err.msg);
+    ae_pca q;
+    CHECK(ae_pca_load(&q, path, &err) == 0, "%s", err.msg);
     if (q.components) {
         CHECK(q.d == p.d && q.k == p.k, "loaded shape");
         CHECK(memcmp(q.mean, p.mean, sizeof(float) * D) == 0, "mean round trip");
@@ -224,10 +224,10 @@ static void test_known_directions(void)
     const st_tensor *t = st_find(&f, "components");
     CHECK(t && t->ndim == 2 && t->shape[0] == 3 && t->shape[1] == D, "components shape");
     st_free(&f);
-    pca_free(&q);
+    ae_pca_free(&q);
 
-    pca_free(&pf);
-    pca_free(&p);
+    ae_pca_free(&pf);
+    ae_pca_free(&p);
     free(codes);
     free(y);
     free(x);
@@ -236,30 +236,30 @@ static void test_known_directions(void)
 static void test_bad_input(void)
 {
     float x[4 * 3] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
-    pca_model p;
+    ae_pca p;
     ae_error err = {{0}};
-    CHECK(pca_fit(&p, x, 4, 3, 4, 1, &err) == -1, "k > d");
+    CHECK(ae_pca_fit(&p, x, 4, 3, 4, 1, &err) == -1, "k > d");
     CHECK(strstr(err.msg, "4 components") != NULL, "message: %s", err.msg);
     CHECK(p.components == NULL && p.mean == NULL && p.k == 0, "model zeroed");
-    pca_free(&p);
-    CHECK(pca_fit(&p, x, 4, 3, 0, 1, &err) == -1, "k = 0");
-    CHECK(pca_fit(&p, x, 1, 3, 1, 1, &err) == -1, "n = 1");
-    CHECK(pca_fit(&p, NULL, 4, 3, 1, 1, &err) == -1, "no data");
-    CHECK(pca_fit(&p, x, 4, 0, 1, 1, &err) == -1, "d = 0");
+    ae_pca_free(&p);
+    CHECK(ae_pca_fit(&p, x, 4, 3, 0, 1, &err) == -1, "k = 0");
+    CHECK(ae_pca_fit(&p, x, 1, 3, 1, 1, &err) == -1, "n = 1");
+    CHECK(ae_pca_fit(&p, NULL, 4, 3, 1, 1, &err) == -1, "no data");
+    CHECK(ae_pca_fit(&p, x, 4, 0, 1, 1, &err) == -1, "d = 0");
     x[7] = NAN;
-    CHECK(pca_fit(&p, x, 4, 3, 1, 1, &err) == -1, "NaN");
+    CHECK(ae_pca_fit(&p, x, 4, 3, 1, 1, &err) == -1, "NaN");
     CHECK(strstr(err.msg, "value 7 (vector 2, index 1) is not finite") != NULL, "%s", err.msg);
     x[7] = INFINITY;
-    CHECK(pca_fit(&p, x, 4, 3, 1, 1, &err) == -1, "infinity");
+    CHECK(ae_pca_fit(&p, x, 4, 3, 1, 1, &err) == -1, "infinity");
     x[7] = 7;
-    CHECK(pca_fit(&p, x, 4, 3, 3, 1, &err) == 0, "%s", err.msg);
+    CHECK(ae_pca_fit(&p, x, 4, 3, 3, 1, &err) == 0, "%s", err.msg);
     /* Points on a line: one eigenvalue, the rest zero (not negative). */
     for (int i = 1; i < 3; i++) CHECK(p.variance[i] >= 0 && p.variance[i] < 1e-12, "zero");
     CHECK(orthonormality_error(p.components, 3, 3) < 1e-6, "orthonormal with zero variance");
-    pca_free(&p);
+    ae_pca_free(&p);
 
     /* Files: not PCA, missing, wrong shapes. */
-    CHECK(pca_load(&p, tmp_path("missing.safetensors"), &err) == -1, "missing file");
+    CHECK(ae_pca_load(&p, tmp_path("missing.safetensors"), &err) == -1, "missing file");
     CHECK(p.components == NULL, "zeroed after failed load");
     const char *other = tmp_path("other.safetensors");
     float v[6] = {1, 2, 3, 4, 5, 6};
@@ -270,24 +270,24 @@ static void test_bad_input(void)
     };
     const char *model_meta[] = {"aekit.kind", "model"};
     CHECK(st_write(other, t, 3, model_meta, 1, &err) == 0, "%s", err.msg);
-    CHECK(pca_load(&p, other, &err) == -1, "kind model");
+    CHECK(ae_pca_load(&p, other, &err) == -1, "kind model");
     CHECK(strstr(err.msg, "not a PCA file") != NULL, "%s", err.msg);
     const char *pca_meta[] = {"aekit.kind", "pca"};
     CHECK(st_write(other, t, 3, pca_meta, 1, &err) == 0, "%s", err.msg);
-    CHECK(pca_load(&p, other, &err) == 0, "F32 variance, no total: %s", err.msg);
+    CHECK(ae_pca_load(&p, other, &err) == 0, "F32 variance, no total: %s", err.msg);
     CHECK(p.k == 2 && p.d == 3 && p.variance[1] == 2 && isnan(p.total_variance), "loaded");
-    pca_free(&p);
+    ae_pca_free(&p);
     t[1].shape[0] = 4; /* k > d */
     t[1].shape[1] = 1;
     CHECK(st_write(other, t, 3, pca_meta, 1, &err) == 0, "%s", err.msg);
-    CHECK(pca_load(&p, other, &err) == -1, "components [4, 1]");
+    CHECK(ae_pca_load(&p, other, &err) == -1, "components [4, 1]");
     t[1].shape[0] = 2;
     t[1].shape[1] = 3;
     t[2].shape[0] = 3; /* variance of the wrong length */
     CHECK(st_write(other, t, 3, pca_meta, 1, &err) == 0, "%s", err.msg);
-    CHECK(pca_load(&p, other, &err) == -1, "variance [3]");
+    CHECK(ae_pca_load(&p, other, &err) == -1, "variance [3]");
     CHECK(strstr(err.msg, "variance") != NULL, "%s", err.msg);
-    CHECK(pca_save(&p, tmp_path("no-such-dir/x.safetensors"), &err) == -1, "save empty model");
+    CHECK(ae_pca_save(&p, tmp_path("no-such-dir/x.safetensors"), &err) == -1, "save empty model");
 }
 
 /* c = U diag(lambda) U^T for a random orthogonal U (rows of u). */
@@ -404,10 +404,10 @@ static void test_determinism(void)
     ae_rng_seed(&r, 5);
     for (int i = 0; i < NN * DD; i++) x[i] = ae_rng_uniform(&r) * (float)(1 + (i % DD) % 7);
     for (int n = 0; n < NN; n++) x[n * DD + 17] = 0.25f; /* a constant column */
-    pca_model a, b;
+    ae_pca a, b;
     ae_error err = {{0}};
-    CHECK(pca_fit(&a, x, NN, DD, 12, 1, &err) == 0, "%s", err.msg);
-    CHECK(pca_fit(&b, x, NN, DD, 12, 2, &err) == 0, "%s", err.msg);
+    CHECK(ae_pca_fit(&a, x, NN, DD, 12, 1, &err) == 0, "%s", err.msg);
+    CHECK(ae_pca_fit(&b, x, NN, DD, 12, 2, &err) == 0, "%s", err.msg);
     if (a.components && b.components) {
         CHECK(memcmp(a.components, b.components, sizeof(float) * 12 * DD) == 0 &&
                   memcmp(a.variance, b.variance, sizeof(double) * 12) == 0 &&
@@ -416,8 +416,8 @@ static void test_determinism(void)
               "pca_fit: threads change the result");
         CHECK(orthonormality_error(a.components, 12, DD) < 1e-6, "orthonormal");
     }
-    pca_free(&a);
-    pca_free(&b);
+    ae_pca_free(&a);
+    ae_pca_free(&b);
     free(x);
 }
 
@@ -435,7 +435,7 @@ static float *wide_data(long n, int d, uint64_t seed)
     return x;
 }
 
-/* pca_fit with n < d (the Gram path) against the covariance's dense
+/* ae_pca_fit with n < d (the Gram path) against the covariance's dense
  * eigenvectors computed here: the same variances and components (same
  * sign rule), orthonormal. More components than the n - 1 directions the
  * centred data spans are refused (they were arbitrary directions costing
@@ -460,8 +460,8 @@ static void test_gram(void)
     const int ks[] = {4, GN - 1};
     for (int t = 0; t < 2; t++) {
         int k = ks[t];
-        pca_model p;
-        CHECK(pca_fit(&p, x, GN, GD, k, 2, &err) == 0, "k %d: %s", k, err.msg);
+        ae_pca p;
+        CHECK(ae_pca_fit(&p, x, GN, GD, k, 2, &err) == 0, "k %d: %s", k, err.msg);
         if (!p.components) continue;
         double worst_vec = 0, worst_val = 0;
         for (int i = 0; i < k; i++) {
@@ -481,25 +481,25 @@ static void test_gram(void)
                     p.total_variance, trace);
         if (k >= GN - 1) { /* the whole span kept: exact reconstruction */
             float codes[GN * GD], y[GN * GD];
-            pca_encode(&p, x, GN, codes);
-            pca_decode(&p, codes, GN, y);
+            ae_pca_encode(&p, x, GN, codes);
+            ae_pca_decode(&p, codes, GN, y);
             CHECK(test_max_rel(y, x, GN * GD, 1e-3) < 1e-4, "k %d: reconstruction", k);
         }
-        pca_free(&p);
+        ae_pca_free(&p);
     }
     for (int k = GN; k <= GD; k += GD - GN) {
-        pca_model p;
-        CHECK(pca_fit(&p, x, GN, GD, k, 2, &err) == -1 && p.components == NULL &&
+        ae_pca p;
+        CHECK(ae_pca_fit(&p, x, GN, GD, k, 2, &err) == -1 && p.components == NULL &&
                   strstr(err.msg, "at most 5 directions") && strstr(err.msg, "1 to 5 possible"),
               "k %d from %d vectors refused: %s", k, GN, err.msg);
-        pca_free(&p);
+        ae_pca_free(&p);
     }
 
     /* vectors 3..5 repeat vector 0: the centred data spans 2 directions */
     for (int i = 3; i < GN; i++) memcpy(x + i * GD, x, sizeof(float) * GD);
-    pca_model p;
+    ae_pca p;
     int k = GN - 1;
-    CHECK(pca_fit(&p, x, GN, GD, k, 2, &err) == 0, "repeated vectors: %s", err.msg);
+    CHECK(ae_pca_fit(&p, x, GN, GD, k, 2, &err) == 0, "repeated vectors: %s", err.msg);
     if (p.components) {
         for (int l = 0; l < GD; l++) {
             mean[l] = 0;
@@ -520,7 +520,7 @@ static void test_gram(void)
         CHECK(orthonormality_error(p.components, k, GD) < 1e-6, "repeated vectors: orthonormal (%.3g)",
               orthonormality_error(p.components, k, GD));
     }
-    pca_free(&p);
+    ae_pca_free(&p);
     free(x);
     free(cov);
     free(ref_vec);
@@ -554,16 +554,16 @@ typedef struct {
 static int fit_measured(void *arg, char *msg, size_t size)
 {
     fit_job *job = arg;
-    pca_model p;
+    ae_pca p;
     ae_error err = {{0}};
-    int rc = pca_fit(&p, job->x, job->n, job->d, job->k, 1, &err);
+    int rc = ae_pca_fit(&p, job->x, job->n, job->d, job->k, 1, &err);
     snprintf(msg, size, "%s", err.msg);
-    pca_free(&p);
+    ae_pca_free(&p);
     return rc == 0 ? 0 : 1;
 }
 
 /* Memory: 18 images of 80 x 80 pixels take an 18 x 18 Gram matrix, not a
- * 6400 x 6400 covariance (330 MB); a matrix beyond PCA_MAX_BYTES is refused
+ * 6400 x 6400 covariance (330 MB); a matrix beyond AE_PCA_MAX_BYTES is refused
  * from the sizes alone, before the data is read. Bounds on memory, never
  * on time. */
 static void test_memory(void)
@@ -578,17 +578,17 @@ static void test_memory(void)
     free(job.x);
 
     ae_error err = {{0}};
-    CHECK(pca_fit_check(60000, 784, 16, &err) == 0, "MNIST's size: %s", err.msg);
-    CHECK(pca_fit_check(18, 40000, 16, &err) == 0, "18 images of 200 x 200: %s", err.msg);
-    CHECK(pca_fit_check(60000, 40000, 16, &err) == -1 && strstr(err.msg, "40000 x 40000 covariance") &&
+    CHECK(ae_pca_fit_check(60000, 784, 16, &err) == 0, "MNIST's size: %s", err.msg);
+    CHECK(ae_pca_fit_check(18, 40000, 16, &err) == 0, "18 images of 200 x 200: %s", err.msg);
+    CHECK(ae_pca_fit_check(60000, 40000, 16, &err) == -1 && strstr(err.msg, "40000 x 40000 covariance") &&
               strstr(err.msg, "GiB"), "a 40000 x 40000 covariance refused: %s", err.msg);
-    CHECK(pca_fit_check(30000, 40000, 16, &err) == -1 && strstr(err.msg, "30000 x 30000 Gram matrix"),
+    CHECK(ae_pca_fit_check(30000, 40000, 16, &err) == -1 && strstr(err.msg, "30000 x 30000 Gram matrix"),
           "a 30000 x 30000 Gram matrix refused: %s", err.msg);
     /* the components count, and no more of them than directions of variance */
-    CHECK(pca_fit_check(18, 40000, 17, &err) == 0, "17 components of 18 images: %s", err.msg);
-    CHECK(pca_fit_check(18, 40000, 40000, &err) == -1 && strstr(err.msg, "from 18 vectors") &&
+    CHECK(ae_pca_fit_check(18, 40000, 17, &err) == 0, "17 components of 18 images: %s", err.msg);
+    CHECK(ae_pca_fit_check(18, 40000, 40000, &err) == -1 && strstr(err.msg, "from 18 vectors") &&
               strstr(err.msg, "1 to 17 possible"), "40000 components of 18 images refused: %s", err.msg);
-    CHECK(pca_fit_check(2000, 3 * 4096 * 4096, 1000, &err) == -1 &&
+    CHECK(ae_pca_fit_check(2000, 3 * 4096 * 4096, 1000, &err) == -1 &&
               strstr(err.msg, "1000 components of 50331648 values (562.5 GiB)"),
           "1000 components of 3 x 4096 x 4096 refused: %s", err.msg);
     /* refused before x is read: 16 values stand for 20000 x 20000 */

@@ -2,7 +2,7 @@
  * libpng) and line plots (size, not blank, series colour present). */
 #define _POSIX_C_SOURCE 200809L
 #include "aekit.h"
-#include "format/plot.h"
+#include "aekit/charts.h"
 #include "test.h"
 #include "png_read.h"
 #include "scratch.h"
@@ -102,14 +102,14 @@ static void test_grid_errors(void)
     CHECK(access(tmp_path("no-such-folder"), F_OK) != 0, "folder not created");
 
     double series[1] = {1};
-    plot_series s = {.label = "x", .y = series, .r = 1};
+    ae_plot_series s = {.label = "x", .y = series, .r = 1};
     ae_error err = {{0}};
-    CHECK(plot_lines_png(nodir, "t", "x", "y", &s, 1, 1, 320, 240, &err) == -1, "plot: no dir");
+    CHECK(ae_plot_lines_png(nodir, "t", "x", "y", &s, 1, 1, 320, 240, &err) == -1, "plot: no dir");
     CHECK(strstr(err.msg, nodir) != NULL, "plot message: %s", err.msg);
-    CHECK(plot_lines_png(p, "t", "x", "y", &s, 1, 0, 320, 240, &err) == -1, "plot: n = 0");
-    CHECK(plot_lines_png(p, "t", "x", "y", &s, 0, 1, 320, 240, &err) == -1, "plot: no series");
-    CHECK(plot_lines_png(p, "t", "x", "y", &s, 1, 1, 10, 240, &err) == -1, "plot: too small");
-    CHECK(plot_lines_png(p, "t", "x", "y", &s, 1, 1, 320, 1 << 20, &err) == -1, "plot: too big");
+    CHECK(ae_plot_lines_png(p, "t", "x", "y", &s, 1, 0, 320, 240, &err) == -1, "plot: n = 0");
+    CHECK(ae_plot_lines_png(p, "t", "x", "y", &s, 0, 1, 320, 240, &err) == -1, "plot: no series");
+    CHECK(ae_plot_lines_png(p, "t", "x", "y", &s, 1, 1, 10, 240, &err) == -1, "plot: too small");
+    CHECK(ae_plot_lines_png(p, "t", "x", "y", &s, 1, 1, 320, 1 << 20, &err) == -1, "plot: too big");
     CHECK(strstr(err.msg, p) != NULL, "plot message: %s", err.msg);
     CHECK(access(p, F_OK) != 0, "nothing written for bad arguments");
 }
@@ -147,26 +147,26 @@ static void test_plot(void)
         val[i] = 0.3 * exp(-0.15 * i) + 0.08;
     }
     val[3] = NAN; /* skipped, line broken */
-    plot_series s[2] = {{.label = "train", .y = train, .r = 1, .g = 0, .b = 0},
+    ae_plot_series s[2] = {{.label = "train", .y = train, .r = 1, .g = 0, .b = 0},
                         {.label = "validation", .y = val, .r = 0, .g = 0, .b = 1}};
     const uint8_t cols[2][3] = {{255, 0, 0}, {0, 0, 255}};
     const char *p = tmp_path("curves.png");
-    CHECK(plot_lines_png(p, "Loss", "epoch", "BCE", s, 2, 25, 640, 480, &err) == 0, "%s", err.msg);
+    CHECK(ae_plot_lines_png(p, "Loss", "epoch", "BCE", s, 2, 25, 640, 480, &err) == 0, "%s", err.msg);
     check_plot(p, 640, 480, cols, 2, "two series");
 
     /* One point, and all-equal values: still drawn. */
     double one[1] = {0.25};
-    plot_series s1 = {.label = "only", .y = one, .r = 0, .g = 0.5, .b = 0};
+    ae_plot_series s1 = {.label = "only", .y = one, .r = 0, .g = 0.5, .b = 0};
     const uint8_t green[1][3] = {{0, 128, 0}};
     p = tmp_path("one.png");
-    CHECK(plot_lines_png(p, "One", "epoch", "loss", &s1, 1, 1, 300, 200, &err) == 0, "%s",
+    CHECK(ae_plot_lines_png(p, "One", "epoch", "loss", &s1, 1, 1, 300, 200, &err) == 0, "%s",
           err.msg);
     check_plot(p, 300, 200, green, 1, "one point");
 
     double flat[5] = {2, 2, 2, 2, 2};
     s1.y = flat;
     p = tmp_path("flat.png");
-    CHECK(plot_lines_png(p, NULL, NULL, NULL, &s1, 1, 5, 1000, 700, &err) == 0, "%s", err.msg);
+    CHECK(ae_plot_lines_png(p, NULL, NULL, NULL, &s1, 1, 5, 1000, 700, &err) == 0, "%s", err.msg);
     check_plot(p, 1000, 700, green, 1, "flat");
 
     /* Only NaN, huge and tiny ranges: no crash, a valid file. */
@@ -174,13 +174,13 @@ static void test_plot(void)
     double tiny[3] = {1e-300, 2e-300, 1.5e-300};
     s1.label = NULL;
     s1.y = odd;
-    CHECK(plot_lines_png(tmp_path("nan.png"), "t", "x", "y", &s1, 1, 4, 320, 240, &err) == 0,
+    CHECK(ae_plot_lines_png(tmp_path("nan.png"), "t", "x", "y", &s1, 1, 4, 320, 240, &err) == 0,
           "%s", err.msg);
     s1.y = huge;
-    CHECK(plot_lines_png(tmp_path("huge.png"), "t", "x", "y", &s1, 1, 3, 320, 240, &err) == 0,
+    CHECK(ae_plot_lines_png(tmp_path("huge.png"), "t", "x", "y", &s1, 1, 3, 320, 240, &err) == 0,
           "%s", err.msg);
     s1.y = tiny;
-    CHECK(plot_lines_png(tmp_path("tiny.png"), "t", "x", "y", &s1, 1, 3, 320, 240, &err) == 0,
+    CHECK(ae_plot_lines_png(tmp_path("tiny.png"), "t", "x", "y", &s1, 1, 3, 320, 240, &err) == 0,
           "%s", err.msg);
     check_plot(tmp_path("tiny.png"), 320, 240, green, 1, "tiny range");
 }

@@ -1,11 +1,11 @@
-/* Scatter plots (format/scatter.h) read back with libpng: size, label
+/* Scatter plots (aekit/charts.h) read back with libpng: size, label
  * colours in the legend, dots where the data are, one colour without labels,
- * degenerate ranges; and the HTML page (format/html_report.h): escaping,
+ * degenerate ranges; and the HTML page (format/ae_html_report.h): escaping,
  * one table row per row, atomic write. */
 #define _POSIX_C_SOURCE 200809L
 #include "aekit.h"
-#include "format/html_report.h"
-#include "format/scatter.h"
+#include "aekit/report.h"
+#include "aekit/charts.h"
 #include "test.h"
 #include "png_read.h"
 #include "scratch.h"
@@ -48,18 +48,18 @@ static long count_tinted(const uint8_t *px, long from, long to, const uint8_t c[
 static void test_colours(void)
 {
     uint8_t c[3], d[3];
-    scatter_colour(0, 9, c);
+    ae_scatter_colour(0, 9, c);
     CHECK(c[0] == 0x1f && c[1] == 0x77 && c[2] == 0xb4, "tab10 blue first");
-    scatter_colour(1, 9, c);
+    ae_scatter_colour(1, 9, c);
     CHECK(c[0] == 0xff && c[1] == 0x7f && c[2] == 0x0e, "tab10 orange second");
-    scatter_colour(9, 9, c);
+    ae_scatter_colour(9, 9, c);
     CHECK(c[0] == 0x17 && c[1] == 0xbe && c[2] == 0xcf, "tab10 cyan tenth");
-    scatter_colour(1, 15, c);
+    ae_scatter_colour(1, 15, c);
     CHECK(c[0] == 0xae && c[1] == 0xc7 && c[2] == 0xe8, "tab20 light blue second");
-    scatter_colour(3, 40, c);
-    scatter_colour(23, 40, d);
+    ae_scatter_colour(3, 40, c);
+    ae_scatter_colour(23, 40, d);
     CHECK(memcmp(c, d, 3) == 0, "tab20 cycles");
-    scatter_colour(-1, 9, c);
+    ae_scatter_colour(-1, 9, c);
     CHECK(c[0] == c[1] && c[1] == c[2], "negative labels are grey");
 }
 
@@ -77,10 +77,10 @@ static void test_labelled(void)
         labels[i] = k;
     }
     xy[2 * 5] = NAN; /* not drawn, no harm */
-    scatter_options o = { "ten clusters", "PCA projection of the 128-D latent", "PC1", "PC2", W, H };
+    ae_scatter_options o = { "ten clusters", "PCA projection of the 128-D latent", "PC1", "PC2", W, H };
     ae_error err = {{0}};
     const char *p = tmp_path("labelled.png");
-    CHECK(scatter_png(p, xy, N, labels, &o, &err) == 0, "%s", err.msg);
+    CHECK(ae_scatter_png(p, xy, N, labels, &o, &err) == 0, "%s", err.msg);
     int w = 0, h = 0;
     uint8_t *px = read_png(p, 3, &w, &h);
     CHECK(px != NULL, "read back");
@@ -88,7 +88,7 @@ static void test_labelled(void)
         CHECK(w == W && h == H, "size %dx%d", w, h);
         for (int k = 0; k < 10; k++) {
             uint8_t c[3];
-            scatter_colour(k, 9, c);
+            ae_scatter_colour(k, 9, c);
             long exact = count_colour(px, w, h, c, 1);
             CHECK(exact >= 5, "label %d: legend colour in %ld pixels", k, exact);
             long tinted = count_tinted(px, 0, (long)w * h, c);
@@ -97,8 +97,8 @@ static void test_labelled(void)
         /* cluster 0 sits at the right middle, cluster 5 at the left middle
          * (x from 0.86 w on is the legend, left out) */
         uint8_t c0[3], c5[3];
-        scatter_colour(0, 9, c0);
-        scatter_colour(5, 9, c5);
+        ae_scatter_colour(0, 9, c0);
+        ae_scatter_colour(5, 9, c5);
         long left0 = 0, right0 = 0, left5 = 0, right5 = 0, end = (long)(0.86 * w);
         for (int y = 0; y < h; y++) {
             long row = (long)y * w;
@@ -123,17 +123,17 @@ static void test_unlabelled_and_degenerate(void)
         xy[2 * i] = (float)(i % 25);
         xy[2 * i + 1] = (float)(i / 25);
     }
-    scatter_options o = { "no labels", NULL, "z0", "z1", 400, 300 };
+    ae_scatter_options o = { "no labels", NULL, "z0", "z1", 400, 300 };
     ae_error err = {{0}};
     const char *p = tmp_path("unlabelled.png");
-    CHECK(scatter_png(p, xy, N, NULL, &o, &err) == 0, "%s", err.msg);
+    CHECK(ae_scatter_png(p, xy, N, NULL, &o, &err) == 0, "%s", err.msg);
     int w = 0, h = 0;
     uint8_t *px = read_png(p, 3, &w, &h);
     CHECK(px != NULL && w == 400 && h == 300, "unlabelled: size %dx%d", w, h);
     if (px) {
         uint8_t blue[3], orange[3];
-        scatter_colour(0, 0, blue);
-        scatter_colour(1, 9, orange);
+        ae_scatter_colour(0, 0, blue);
+        ae_scatter_colour(1, 9, orange);
         CHECK(count_tinted(px, 0, (long)w * h, blue) > 1000, "unlabelled: blue dots");
         CHECK(count_tinted(px, 0, (long)w * h, orange) == 0, "unlabelled: one colour only");
     }
@@ -153,13 +153,13 @@ static void test_unlabelled_and_degenerate(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *q = tmp_path(cases[i].name);
-        CHECK(scatter_png(q, cases[i].xy, cases[i].n, labels, &o, &err) == 0, "%s: %s",
+        CHECK(ae_scatter_png(q, cases[i].xy, cases[i].n, labels, &o, &err) == 0, "%s: %s",
               cases[i].name, err.msg);
         px = read_png(q, 3, &w, &h);
         CHECK(px != NULL && w == 400 && h == 300, "%s: read back", cases[i].name);
         if (px && cases[i].n == 3 && i != 2) {
             uint8_t c[3];
-            scatter_colour(2, 2, c);
+            ae_scatter_colour(2, 2, c);
             CHECK(count_tinted(px, 0, (long)w * h, c) > 20, "%s: the point is drawn", cases[i].name);
         }
         free(px);
@@ -174,7 +174,7 @@ static void test_unlabelled_and_degenerate(void)
         many[2 * i + 1] = (float)(i / 100);
         ml[i] = i % 100 - 1; /* -1 (grey, not listed) to 98 */
     }
-    CHECK(scatter_png(tmp_path("many.png"), many, M, ml, &o, &err) == 0, "%s", err.msg);
+    CHECK(ae_scatter_png(tmp_path("many.png"), many, M, ml, &o, &err) == 0, "%s", err.msg);
     free(many);
     free(ml);
 }
@@ -182,22 +182,22 @@ static void test_unlabelled_and_degenerate(void)
 static void test_scatter_errors(void)
 {
     float xy[2] = { 0, 0 };
-    scatter_options o = { "t", NULL, "x", "y", 400, 300 };
+    ae_scatter_options o = { "t", NULL, "x", "y", 400, 300 };
     ae_error err = {{0}};
     const char *p = tmp_path("bad.png");
-    CHECK(scatter_png(p, xy, 1, NULL, NULL, &err) == -1, "no options");
-    CHECK(scatter_png(p, NULL, 1, NULL, &o, &err) == -1, "no points");
-    CHECK(scatter_png(p, xy, -1, NULL, &o, &err) == -1, "n < 0");
+    CHECK(ae_scatter_png(p, xy, 1, NULL, NULL, &err) == -1, "no options");
+    CHECK(ae_scatter_png(p, NULL, 1, NULL, &o, &err) == -1, "no points");
+    CHECK(ae_scatter_png(p, xy, -1, NULL, &o, &err) == -1, "n < 0");
     o.width = 10;
-    CHECK(scatter_png(p, xy, 1, NULL, &o, &err) == -1, "too small");
+    CHECK(ae_scatter_png(p, xy, 1, NULL, &o, &err) == -1, "too small");
     CHECK(strstr(err.msg, p) != NULL, "message names the file: %s", err.msg);
     o.width = 400;
     o.height = 1 << 20;
-    CHECK(scatter_png(p, xy, 1, NULL, &o, &err) == -1, "too big");
+    CHECK(ae_scatter_png(p, xy, 1, NULL, &o, &err) == -1, "too big");
     CHECK(access(p, F_OK) != 0, "nothing written for bad arguments");
     o.height = 300;
     const char *nodir = tmp_path("no-such-folder/s.png");
-    CHECK(scatter_png(nodir, xy, 1, NULL, &o, &err) == -1, "missing folder");
+    CHECK(ae_scatter_png(nodir, xy, 1, NULL, &o, &err) == -1, "missing folder");
     CHECK(strstr(err.msg, nodir) != NULL, "message names the file: %s", err.msg);
 }
 
@@ -224,11 +224,11 @@ static int count_of(const char *s, const char *what)
 
 static void test_html(void)
 {
-    html_setting set[2] = { { "model", "conv <b>&amp;</b>" }, { "data", "it's \"mine\"" } };
-    html_picture pics[2] = { { "loss.png", "loss <per> epoch" }, { "a&b.png", "x" } };
+    ae_html_setting set[2] = { { "model", "conv <b>&amp;</b>" }, { "data", "it's \"mine\"" } };
+    ae_html_picture pics[2] = { { "loss.png", "loss <per> epoch" }, { "a&b.png", "x" } };
     const char *cols[3] = { "epoch", "train_loss", "val<loss>" };
     const char *cells[9] = { "1", "0.5", "0.6", "2", "0.4", "0.5", "3", "0.3", "nan" };
-    html_report r = {
+    ae_html_report r = {
         .title = "conv on <mnist>", .subtitle = "3 epochs & done",
         .settings = set, .nsettings = 2, .pictures = pics, .npictures = 2,
         .table_title = "Metrics", .columns = cols, .ncolumns = 3, .cells = cells, .nrows = 3,
@@ -236,7 +236,7 @@ static void test_html(void)
     };
     ae_error err = {{0}};
     const char *p = tmp_path("index.html");
-    CHECK(html_report_write(p, &r, &err) == 0, "%s", err.msg);
+    CHECK(ae_html_report_write(p, &r, &err) == 0, "%s", err.msg);
     char *s = slurp(p);
     CHECK(s != NULL, "read back");
     if (!s) return;
@@ -258,11 +258,11 @@ static void test_html(void)
 
     r.nrows = 2;
     r.cells = NULL;
-    CHECK(html_report_write(tmp_path("bad.html"), &r, &err) == -1, "rows without cells");
+    CHECK(ae_html_report_write(tmp_path("bad.html"), &r, &err) == -1, "rows without cells");
     CHECK(access(tmp_path("bad.html"), F_OK) != 0, "nothing written");
-    html_report empty = { .title = "t" };
-    CHECK(html_report_write(tmp_path("empty.html"), &empty, &err) == 0, "%s", err.msg);
-    CHECK(html_report_write(tmp_path("no-such-folder/i.html"), &empty, &err) == -1, "missing folder");
+    ae_html_report empty = { .title = "t" };
+    CHECK(ae_html_report_write(tmp_path("empty.html"), &empty, &err) == 0, "%s", err.msg);
+    CHECK(ae_html_report_write(tmp_path("no-such-folder/i.html"), &empty, &err) == -1, "missing folder");
 }
 
 /* fontconfig leaks a little while parsing its configuration (see test_png.c). */

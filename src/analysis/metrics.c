@@ -1,4 +1,4 @@
-/* Metrics (src/analysis/metrics.h).
+/* Metrics (aekit/analysis.h).
  *
  * SSIM: per image and channel, the five local moments (x, y, x^2, y^2, xy)
  * are filtered with the separable Gaussian window on the valid region only
@@ -9,7 +9,7 @@
  * over the training set in chunks of 256 vectors, packs the chunk 8
  * vectors wide and computes 4 x 8 dot products at a time in a register
  * kernel, then keeps each test vector's k nearest in a sorted list. */
-#include "analysis/metrics.h"
+#include "aekit/analysis.h"
 #include "core/error.h"
 #include "core/threads.h"
 
@@ -22,7 +22,7 @@
 
 #define MSE_PARTS 256 /* fixed split: the sum does not depend on the threads */
 
-double metric_mse(const float *a, const float *b, size_t count)
+double ae_metric_mse(const float *a, const float *b, size_t count)
 {
     if (!a || !b || count == 0) return NAN;
     double part[MSE_PARTS];
@@ -42,7 +42,7 @@ double metric_mse(const float *a, const float *b, size_t count)
     return s / (double)count;
 }
 
-double metric_psnr(double mse)
+double ae_metric_psnr(double mse)
 {
     if (!(mse >= 0)) return NAN;
     if (mse == 0) return INFINITY;
@@ -105,7 +105,7 @@ static double ssim_plane(const float *x, const float *y, int h, int w, const dou
     return sum / ((double)ho * wo);
 }
 
-double metric_ssim(const float *a, const float *b, int n, int c, int h, int w)
+double ae_metric_ssim(const float *a, const float *b, int n, int c, int h, int w)
 {
     if (!a || !b || n < 1 || c < 1 || h < SSIM_WIN || w < SSIM_WIN) return NAN;
     double g[SSIM_WIN], gs = 0;
@@ -205,7 +205,7 @@ static long find_nonfinite(const float *x, size_t count)
     return -1;
 }
 
-int knn_accuracy(const float *train, const uint8_t *train_labels, long ntrain,
+int ae_knn_accuracy(const float *train, const uint8_t *train_labels, long ntrain,
                  const float *test, const uint8_t *test_labels, long ntest, int dim, int k,
                  int threads, double *accuracy, ae_error *err)
 {

@@ -1,6 +1,6 @@
-/* PCA (src/analysis/pca.h): a blocked matrix product for the covariance and
- * the subspace products, a dense symmetric eigensolver and block subspace
- * iteration.
+/* PCA (aekit/analysis.h; internals in src/analysis/pca.h): a blocked
+ * matrix product for the covariance and the subspace products, a dense
+ * symmetric eigensolver and block subspace iteration.
  *
  * Matrix products: out[i][j] = sum_l A(l, i) B(l, j), where an operand is a
  * float or double array read either "tall" (element (l, i) at src[l*ld + i],
@@ -642,7 +642,7 @@ int pca_eig_top(const double *c, int d, int k, pca_eig_method method, int thread
 
 /* ---- fit ---------------------------------------------------------------------- */
 
-void pca_free(pca_model *p)
+void ae_pca_free(ae_pca *p)
 {
     if (!p) return;
     free(p->mean);
@@ -651,7 +651,7 @@ void pca_free(pca_model *p)
     memset(p, 0, sizeof *p);
 }
 
-static int alloc_model(pca_model *p, int d, int k)
+static int alloc_model(ae_pca *p, int d, int k)
 {
     memset(p, 0, sizeof *p);
     p->d = d;
@@ -660,7 +660,7 @@ static int alloc_model(pca_model *p, int d, int k)
     p->components = malloc(sizeof(float) * (size_t)k * d);
     p->variance = malloc(sizeof(double) * (size_t)k);
     if (!p->mean || !p->components || !p->variance) {
-        pca_free(p);
+        ae_pca_free(p);
         return -1;
     }
     return 0;
@@ -680,7 +680,7 @@ static double component_bytes(int k, int d)
     return (double)k * (double)d * (sizeof(double) + sizeof(float));
 }
 
-/* The side of the matrix pca_fit decomposes: the d x d covariance, or the
+/* The side of the matrix ae_pca_fit decomposes: the d x d covariance, or the
  * n x n Gram matrix of the centred vectors when there are fewer vectors
  * than dimensions (their covariance has rank at most n - 1). */
 static long matrix_side(long n, int d)
@@ -688,7 +688,7 @@ static long matrix_side(long n, int d)
     return n < d ? n : d;
 }
 
-int pca_fit_check(long n, int d, int k, ae_error *err)
+int ae_pca_fit_check(long n, int d, int k, ae_error *err)
 {
     if (d < 1) return ae_fail(err, "pca: dimension %d (must be at least 1)", d);
     if (n < 2) return ae_fail(err, "pca: %ld vectors (at least 2 needed)", n);
@@ -705,27 +705,27 @@ int pca_fit_check(long n, int d, int k, ae_error *err)
         return ae_fail(err, "pca: %ld x %d values overflow the address space", n, d);
     long m = matrix_side(n, d);
     const char *matrix = n < d ? "Gram matrix" : "covariance";
-    if (eig_bytes(m) > PCA_MAX_BYTES) {
-        long most = (long)sqrt(PCA_MAX_BYTES / eig_bytes(1));
+    if (eig_bytes(m) > AE_PCA_MAX_BYTES) {
+        long most = (long)sqrt(AE_PCA_MAX_BYTES / eig_bytes(1));
         return ae_fail(err, "pca: %ld vectors of %d values: the %ld x %ld %s and its "
                        "eigenvectors would take %.1f GiB, more than the %.0f GiB limit (a side "
                        "of at most %ld: fewer values per vector, or fewer vectors than values)",
-                       n, d, m, m, matrix, eig_bytes(m) / (1 << 30), PCA_MAX_BYTES / (1 << 30),
+                       n, d, m, m, matrix, eig_bytes(m) / (1 << 30), AE_PCA_MAX_BYTES / (1 << 30),
                        most);
     }
     double bytes = eig_bytes(m) + component_bytes(k, d);
-    if (bytes > PCA_MAX_BYTES)
+    if (bytes > AE_PCA_MAX_BYTES)
         return ae_fail(err, "pca: %d components of %d values (%.1f GiB) and the %ld x %ld %s "
                        "would take %.1f GiB, more than the %.0f GiB limit (fewer components, or "
                        "fewer values per vector)", k, d, component_bytes(k, d) / (1 << 30), m, m,
-                       matrix, bytes / (1 << 30), PCA_MAX_BYTES / (1 << 30));
+                       matrix, bytes / (1 << 30), AE_PCA_MAX_BYTES / (1 << 30));
     return 0;
 }
 
 /* Rows r..k-1 of v (k x d) become unit vectors orthogonal to all earlier
  * rows: directions of zero variance, which any orthonormal completion
  * represents (drawn from a fixed seed, so results are reproducible). k is
- * below n (pca_fit_check), so this costs at most what the Gram matrix did.
+ * below n (ae_pca_fit_check), so this costs at most what the Gram matrix did.
  * -1: no random direction found (pca_random_direction). */
 static int complete_basis(double *v, int r, int k, int d)
 {
@@ -791,12 +791,12 @@ done:
     return rc;
 }
 
-int pca_fit(pca_model *p, const float *x, long n, int d, int k, int threads, ae_error *err)
+int ae_pca_fit(ae_pca *p, const float *x, long n, int d, int k, int threads, ae_error *err)
 {
     if (!p) return ae_fail(err, "pca: no model to fill");
     memset(p, 0, sizeof *p);
     if (!x) return ae_fail(err, "pca: no data");
-    if (pca_fit_check(n, d, k, err) != 0) return -1;
+    if (ae_pca_fit_check(n, d, k, err) != 0) return -1;
     if ((threads = threads_resolve(threads, err)) < 0) return -1;
 
     /* Mean in double; one thread per column block (fixed summation order). */
@@ -837,7 +837,7 @@ int pca_fit(pca_model *p, const float *x, long n, int d, int k, int threads, ae_
     double total = 0;
     if (gram) {
         if (top_from_gram(x, mean, n, d, k, threads, p->variance, vecs, &total, err) != 0) {
-            pca_free(p);
+            ae_pca_free(p);
             goto done;
         }
     } else {
@@ -845,12 +845,12 @@ int pca_fit(pca_model *p, const float *x, long n, int d, int k, int threads, ae_
         product_out oc = {.od = cov, .ld = (size_t)d, .alpha = 1.0 / (double)(n - 1)};
         if (product(d, d, n, &X, &X, 1, &oc, threads) != 0) {
             ae_fail(err, "pca: out of memory");
-            pca_free(p);
+            ae_pca_free(p);
             goto done;
         }
         for (int c = 0; c < d; c++) total += cov[(size_t)c * d + c];
         if (pca_eig_top(cov, d, k, PCA_EIG_AUTO, threads, p->variance, vecs, err) != 0) {
-            pca_free(p);
+            ae_pca_free(p);
             goto done;
         }
     }
@@ -869,7 +869,7 @@ done:
 
 /* ---- encode / decode ------------------------------------------------------------ */
 
-void pca_encode(const pca_model *p, const float *x, long n, float *codes)
+void ae_pca_encode(const ae_pca *p, const float *x, long n, float *codes)
 {
     if (!p || !x || !codes || n <= 0) return;
     int d = p->d, k = p->k;
@@ -895,7 +895,7 @@ void pca_encode(const pca_model *p, const float *x, long n, float *codes)
         }
 }
 
-void pca_decode(const pca_model *p, const float *codes, long n, float *x)
+void ae_pca_decode(const ae_pca *p, const float *codes, long n, float *x)
 {
     if (!p || !codes || !x || n <= 0) return;
     int d = p->d, k = p->k;
@@ -921,7 +921,7 @@ void pca_decode(const pca_model *p, const float *codes, long n, float *x)
 
 /* ---- files ---------------------------------------------------------------------- */
 
-int pca_save(const pca_model *p, const char *path, ae_error *err)
+int ae_pca_save(const ae_pca *p, const char *path, ae_error *err)
 {
     if (!path) return ae_fail(err, "pca: no output path");
     if (!p || !p->mean || !p->components || !p->variance || p->d < 1 || p->k < 1 || p->k > p->d)
@@ -938,7 +938,7 @@ int pca_save(const pca_model *p, const char *path, ae_error *err)
     return st_write(path, t, 3, meta, 2, err);
 }
 
-int pca_load(pca_model *p, const char *path, ae_error *err)
+int ae_pca_load(ae_pca *p, const char *path, ae_error *err)
 {
     if (!p) return ae_fail(err, "pca: no model to fill");
     memset(p, 0, sizeof *p);
@@ -1007,7 +1007,7 @@ int pca_load(pca_model *p, const char *path, ae_error *err)
     }
     rc = 0;
 done:
-    if (rc != 0) pca_free(p);
+    if (rc != 0) ae_pca_free(p);
     st_free(&f);
     return rc;
 }

@@ -1,5 +1,5 @@
-#include "cli/args.h"
-#include "cli/cli.h"
+#include "args.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -7,13 +7,9 @@
 
 #include <stddef.h>
 #include "aekit.h"
-#include "cli/args.h"
+#include "args.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
-
-/* The seed of the input noise the CLI draws for pictures: the value
- * ae_evaluate uses, so a grid shows the inputs eval measured. */
-#define CLI_NOISE_SEED 0x6576616c6e6f6973ULL
 
 /* Subcommands: argv holds the words after the command name. */
 int cmd_train(int argc, char **argv);
@@ -134,21 +130,13 @@ void cli_model_noise(const ae_model *m, ae_noise *nz);
 /* Writes a --noise spec back as text ("gaussian:0.5,0.5"). */
 void cli_noise_text(const ae_noise *nz, char *buf, size_t size);
 
-/* 1 when the model's output is larger than its input (super-resolution). */
-int cli_is_upscaler(const ae_model *m);
-
-/* Images [first, first + n) of ds as floats (caller frees), or NULL after
- * printing an out-of-memory error. */
+/* The library's ae_dataset_images and ae_dataset_codes (aekit/pictures.h),
+ * printing the error: NULL after printing it. */
 float *cli_images(const char *cmd, const ae_dataset *ds, int first, int n);
-/* The model inputs for n images of its output shape (downscaled for a
- * super-resolution model), corrupted by nz (may be NULL) with the same
- * per-image noise as `aekit eval` (image i of the set gets stream
- * first + i). Caller frees; NULL after printing an error. */
-float *cli_inputs(const char *cmd, const ae_model *m, const float *images, int n, int first,
-                  const ae_noise *nz);
-/* Codes of images [0, n) of ds (in chunks, so memory stays small);
- * caller frees. NULL after printing an error. */
 float *cli_encode_set(const char *cmd, ae_model *m, const ae_dataset *ds, int n, int threads);
+/* The result rc of a library call that reports into err: 0, or the error
+ * printed ("aekit CMD: ...") and exit code 1. */
+int cli_result(const char *cmd, int rc, const ae_error *err);
 /* Reads a PNG or JPEG file with the model's input channels and checks its
  * size against the model's input: CHW floats in [0, 1], caller frees. */
 int cli_read_image(const char *cmd, const char *path, const ae_model *m, float **out);
@@ -163,8 +151,6 @@ int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char
 int cli_make_dirs(const char *cmd, const char *dir);
 /* dir + "/" + name into buf. */
 void cli_join_path(char *buf, size_t size, const char *dir, const char *name);
-/* The model's ae_model_summary text (caller frees; NULL if out of memory). */
-char *cli_model_summary(const ae_model *m);
 
 /* Parses "LO,HI" (LO < HI, both finite as floats and distinct as floats);
  * a usage error naming `flag`. */

@@ -2,9 +2,9 @@
  * model against a PCA with as many components as its latent size, fitted
  * on the same training images: reconstruction MSE, PSNR and SSIM of the
  * test images, and k-NN accuracy of test codes against training codes. */
-#include "cli/cli.h"
-#include "analysis/metrics.h"
-#include "analysis/pca.h"
+#include "cli.h"
+#include "aekit/pictures.h"
+#include "aekit/analysis.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -57,9 +57,9 @@ typedef struct {
 static void score_images(scores *s, const float *x, const float *y, const ae_dataset *test)
 {
     size_t count = (size_t)test->n * test->c * test->h * test->w;
-    s->mse = metric_mse(x, y, count);
-    s->psnr = metric_psnr(s->mse);
-    s->ssim = metric_ssim(x, y, test->n, test->c, test->h, test->w);
+    s->mse = ae_metric_mse(x, y, count);
+    s->psnr = ae_metric_psnr(s->mse);
+    s->ssim = ae_metric_ssim(x, y, test->n, test->c, test->h, test->w);
 }
 
 static int score_codes(scores *s, const char *what, const float *train_codes, const ae_dataset *train,
@@ -68,7 +68,7 @@ static int score_codes(scores *s, const char *what, const float *train_codes, co
     s->knn = NAN;
     if (!train->labels || !test->labels) return 0;
     ae_error err = {{0}};
-    if (knn_accuracy(train_codes, train->labels, train->n, test_codes, test->labels, test->n, dim, k,
+    if (ae_knn_accuracy(train_codes, train->labels, train->n, test_codes, test->labels, test->n, dim, k,
                      threads, &s->knn, &err) != 0)
         return cli_fail(EXIT_ERROR, "compare", "%s codes: %s", what, err.msg);
     return 0;
@@ -178,7 +178,7 @@ int cmd_compare(int argc, char **argv)
     ae_model *m = NULL;
     if ((rc = cli_load_model("compare", path, &m))) return rc;
     int L = (int)ae_model_latent_size(m);
-    if (cli_is_upscaler(m)) {
+    if (ae_model_is_upscaler(m)) {
         ae_model_free(m);
         return cli_fail(EXIT_ERROR, "compare", "%s: a super-resolution model cannot be compared with "
                         "PCA (its output is not its input); compare works on models that "
@@ -206,12 +206,12 @@ int cmd_compare(int argc, char **argv)
         rc = cli_fail(EXIT_USAGE, "compare", "--k %d: more neighbours than the %d training images",
                       k, train->n);
     ae_error why = {{0}};
-    if (rc == 0 && pca_fit_check(train->n, d, L, &why) != 0) /* before any image is encoded */
+    if (rc == 0 && ae_pca_fit_check(train->n, d, L, &why) != 0) /* before any image is encoded */
         rc = cli_fail(EXIT_ERROR, "compare", "--data %s: a PCA of the latent's %d values: %s", data, L, why.msg);
 
     float *x_train = NULL, *x_test = NULL, *recon = NULL;
     float *ae_train = NULL, *ae_test = NULL, *pca_train = NULL, *pca_test = NULL;
-    pca_model p = { 0 };
+    ae_pca p = { 0 };
     scores ms = { 0 }, ps = { 0 };
     ae_error err = {{0}};
     double t_pca = 0, t_model = 0, t_measure = 0, t0;
@@ -252,12 +252,12 @@ int cmd_compare(int argc, char **argv)
     /* PCA with L components, fitted on the same training images */
     t0 = cli_now();
     if (rc == 0) args_print_notes();
-    if (rc == 0 && pca_fit(&p, x_train, train->n, d, L, threads, &err) != 0)
+    if (rc == 0 && ae_pca_fit(&p, x_train, train->n, d, L, threads, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "compare", "PCA: %s", err.msg);
     if (rc == 0) {
-        pca_encode(&p, x_train, train->n, pca_train);
-        pca_encode(&p, x_test, test->n, pca_test);
-        pca_decode(&p, pca_test, test->n, recon);
+        ae_pca_encode(&p, x_train, train->n, pca_train);
+        ae_pca_encode(&p, x_test, test->n, pca_test);
+        ae_pca_decode(&p, pca_test, test->n, recon);
         clip01(recon, test_count);
     }
     t_pca = cli_now() - t0;
@@ -301,7 +301,7 @@ int cmd_compare(int argc, char **argv)
     free(ae_test);
     free(pca_train);
     free(pca_test);
-    pca_free(&p);
+    ae_pca_free(&p);
     ae_dataset_free(train);
     ae_dataset_free(test);
     ae_model_free(m);

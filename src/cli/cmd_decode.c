@@ -1,7 +1,7 @@
 /* aekit decode: latent codes from a .npy file decoded into a grid of
  * images. */
-#include "cli/cli.h"
-#include "cli/pictures.h"
+#include "cli.h"
+#include "aekit/pictures.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,8 +87,10 @@ int cmd_decode(int argc, char **argv)
             int c, h, w;
             ae_model_output_shape(m, &c, &h, &w);
             args_print_notes();
-            if ((rc = pic_decode("decode", m, codes, n, threads, &images)) == 0 &&
-                (rc = pic_grid("decode", out, images, n, cols, c, h, w, PIC_SCALE)) == 0)
+            if ((rc = cli_result("decode", ae_picture_decode(m, codes, n, threads, &images, &err),
+                                 &err)) == 0 &&
+                (rc = cli_result("decode", ae_picture_grid(out, images, n, cols, c, h, w, AE_PICTURE_SCALE, &err),
+                                 &err)) == 0)
                 printf("%s: %d of the %ld codes in %s decoded, %d per row\n", cli_text(out), n, count,
                        cli_text(codes_path), cols < n ? cols : n);
         }

@@ -1,8 +1,8 @@
 /* aekit denoise: a denoising autoencoder on corrupted test images (a PNG of
  * rows noisy / denoised / clean), or on one image file. */
-#include "cli/cli.h"
-#include "cli/image_command.h"
-#include "cli/pictures.h"
+#include "cli.h"
+#include "image_command.h"
+#include "aekit/pictures.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,12 +69,14 @@ int cmd_denoise(int argc, char **argv)
         if (n > test->n) n = test->n;
         int rows;
         args_print_notes();
-        rc = pic_rows("denoise", o.m, test, 0, n, &o.nz, o.threads, o.out, &rows);
+        ae_error err = {{0}};
+        rc = cli_result("denoise", ae_picture_rows(o.m, test, 0, n, &o.nz, o.threads, o.out, &rows, &err),
+                        &err);
         char spec[64];
         cli_noise_text(&o.nz, spec, sizeof spec);
         if (rc == 0 && rows == 3)
             printf("%s: %d test images of %s, rows: noisy input (%s), %s, clean\n", cli_text(o.out), n, cli_text(data),
-                   spec, cli_is_upscaler(o.m) ? "denoised and upscaled" : "denoised");
+                   spec, ae_model_is_upscaler(o.m) ? "denoised and upscaled" : "denoised");
         else if (rc == 0)
             printf("%s: %d test images of %s, rows: clean input, output (no noise)\n", cli_text(o.out), n,
                    cli_text(data));

@@ -1,7 +1,7 @@
 /* aekit encode: the latent codes of a data set's images as a NumPy .npy
  * file (and their labels), so `numpy.load` reads them. */
-#include "cli/cli.h"
-#include "core/atomic_file.h"
+#include "cli.h"
+#include "aekit/files.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /* aekit eval: the loss, MSE and PSNR of a model on a data set's test split. */
-#include "cli/cli.h"
-#include "core/utf8.h"
+#define _POSIX_C_SOURCE 200809L   /* strtok_r */
+#include "cli.h"
+#include "aekit/text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -98,7 +99,7 @@ static void print_json_string(const char *text)
     putchar('"');
     while (*s) {
         unsigned cp;
-        size_t n = utf8_decode(s, &cp);
+        size_t n = ae_utf8_decode(s, &cp);
         if (n == 0) { printf("\\ufffd"); s++; continue; }
         if (cp == '"' || cp == '\\') printf("\\%c", (int)cp);
         else if (cli_char_escaped(cp)) printf("\\u%04x", cp);

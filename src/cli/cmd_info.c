@@ -1,5 +1,6 @@
 /* aekit info: what a model file holds: shapes, layers, training settings. */
-#include "cli/cli.h"
+#include "cli.h"
+#include "aekit/pictures.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,7 @@ static const char *const meta_keys[][2] = {
 
 static void print_summary(const ae_model *m)
 {
-    char *buf = cli_model_summary(m);
+    char *buf = ae_model_summary_alloc(m);
     if (!buf) return;
     size_t len = strlen(buf);
     fputs(buf, stdout);

@@ -1,7 +1,7 @@
 /* aekit interpolate: decode the straight line between the codes of two
  * test images. */
-#include "cli/cli.h"
-#include "cli/pictures.h"
+#include "cli.h"
+#include "aekit/pictures.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,8 +80,11 @@ int cmd_interpolate(int argc, char **argv)
         }
         int c, h, w;
         ae_model_output_shape(m, &c, &h, &w);
-        if (rc == 0 && (rc = pic_decode("interpolate", m, line, steps, threads, &images)) == 0 &&
-            (rc = pic_grid("interpolate", out, images, steps, steps, c, h, w, PIC_SCALE)) == 0)
+        ae_error err = {{0}};
+        if (rc == 0 && (rc = cli_result("interpolate", ae_picture_decode(m, line, steps, threads, &images, &err),
+                                        &err)) == 0 &&
+            (rc = cli_result("interpolate", ae_picture_grid(out, images, steps, steps, c, h, w, AE_PICTURE_SCALE, &err),
+                             &err)) == 0)
             printf("%s: %d decoded steps from the code of test image %d to that of %d (%s)\n", cli_text(out),
                    steps, from, to, cli_text(data));
     }

@@ -1,7 +1,7 @@
 /* aekit manifold: a grid sweeping a 2-D latent plane, decoded (the lesson's
  * 10x10 VAE figure). */
-#include "cli/cli.h"
-#include "cli/pictures.h"
+#include "cli.h"
+#include "aekit/pictures.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -69,16 +69,17 @@ int cmd_manifold(int argc, char **argv)
                         "or aekit sample)", path, L);
     }
     if (!range) {
-        pic_manifold_range(m, lo, hi);
+        ae_picture_manifold_range(m, lo, hi);
     } else if (automatic) {
-        pic_manifold_range(m, lo, hi);
+        ae_picture_manifold_range(m, lo, hi);
         if (ae_model_is_variational(m) || ae_model_is_adversarial(m)) {
             lo[0] = lo[1] = -2.0;   /* the prior N(0, I): mean +- 2 std */
             hi[0] = hi[1] = 2.0;
         }
     }
     args_print_notes();
-    rc = pic_manifold("manifold", m, grid, lo, hi, threads, out);
+    ae_error err = {{0}};
+    rc = cli_result("manifold", ae_picture_manifold(m, grid, lo, hi, threads, out, &err), &err);
     if (rc == 0)
         printf("%s: %dx%d decoded latents, z0 from %.4g to %.4g (left to right), z1 from %.4g to %.4g "
                "(top to bottom)\n", cli_text(out), grid, grid, lo[0], hi[0], lo[1], hi[1]);

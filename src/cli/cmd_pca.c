@@ -2,10 +2,10 @@
  * fits the top components of the training images and writes them, the
  * test set's codes and pictures into a folder. */
 #define _POSIX_C_SOURCE 200809L
-#include "cli/cli.h"
-#include "cli/pictures.h"
-#include "analysis/pca.h"
-#include "core/atomic_file.h"
+#include "cli.h"
+#include "aekit/pictures.h"
+#include "aekit/analysis.h"
+#include "aekit/files.h"
 
 #include <errno.h>
 #include <math.h>
@@ -126,7 +126,7 @@ int cmd_pca(int argc, char **argv)
         return rc;
     }
     int d = train->c * train->h * train->w;
-    pca_model p = { 0 };
+    ae_pca p = { 0 };
     float *x = NULL, *codes = NULL, *tiles = NULL;
     ae_error err = {{0}};
     if (test->c != train->c || test->h != train->h || test->w != train->w)
@@ -139,14 +139,14 @@ int cmd_pca(int argc, char **argv)
     else if (images_alike(train))
         rc = cli_fail(EXIT_ERROR, "pca", "--data %s: the %d training images are all the same: they have "
                       "no variance for components to keep", data, train->n);
-    else if (pca_fit_check(train->n, d, k, &err) != 0) /* before the images are converted */
+    else if (ae_pca_fit_check(train->n, d, k, &err) != 0) /* before the images are converted */
         rc = cli_fail(EXIT_ERROR, "pca", "--data %s: %s", data, err.msg);
     if (rc == 0 && (rc = cli_make_dirs("pca", out)) == 0 &&
         !(x = cli_images("pca", train, 0, train->n)))
         rc = EXIT_ERROR;
     double seconds = cli_now();
     if (rc == 0) args_print_notes();
-    if (rc == 0 && pca_fit(&p, x, train->n, d, k, threads, &err) != 0)
+    if (rc == 0 && ae_pca_fit(&p, x, train->n, d, k, threads, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
     seconds = cli_now() - seconds;
     free(x);
@@ -158,14 +158,14 @@ int cmd_pca(int argc, char **argv)
     ae_atomic_group_begin(&files);
     if (rc == 0) {
         cli_join_path(path, sizeof path, out, pca_files[PCA_MODEL]);
-        if (pca_save(&p, path, &err) != 0) rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
+        if (ae_pca_save(&p, path, &err) != 0) rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
     }
     /* the test set's codes (and labels) */
     if (rc == 0 && (!(x = cli_images("pca", test, 0, test->n)) ||
                     !(codes = malloc((size_t)test->n * k * sizeof *codes))))
         rc = x ? cli_fail(EXIT_ERROR, "pca", "out of memory for %d codes", test->n) : EXIT_ERROR;
     if (rc == 0) {
-        pca_encode(&p, x, test->n, codes);
+        ae_pca_encode(&p, x, test->n, codes);
         long cshape[2] = { test->n, k };
         cli_join_path(path, sizeof path, out, pca_files[PCA_CODES]);
         if (ae_npy_write_f32(path, codes, 2, cshape, &err) != 0)
@@ -182,16 +182,17 @@ int cmd_pca(int argc, char **argv)
         rc = cli_fail(EXIT_ERROR, "pca", "out of memory");
     if (rc == 0) {
         memcpy(tiles, x, (size_t)n * d * sizeof *tiles);
-        pca_decode(&p, codes, n, tiles + (size_t)n * d);
+        ae_pca_decode(&p, codes, n, tiles + (size_t)n * d);
         cli_join_path(path, sizeof path, out, pca_files[PCA_RECONSTRUCTIONS]);
-        if (ae_png_write_grid(path, tiles, 2, n, test->c, test->h, test->w, PIC_SCALE, &err) != 0)
+        if (ae_png_write_grid(path, tiles, 2, n, test->c, test->h, test->w, AE_PICTURE_SCALE, &err) != 0)
             rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
     }
     if (rc == 0) {
         memcpy(tiles, p.components, (size_t)nc * d * sizeof *tiles);
-        for (int i = 0; i < nc; i++) pic_minmax(tiles + (size_t)i * d, (size_t)d);
+        for (int i = 0; i < nc; i++) ae_picture_minmax(tiles + (size_t)i * d, (size_t)d);
         cli_join_path(path, sizeof path, out, pca_files[PCA_COMPONENTS]);
-        rc = pic_grid("pca", path, tiles, nc, nc < 8 ? nc : 8, test->c, test->h, test->w, PIC_SCALE);
+        rc = cli_result("pca", ae_picture_grid(path, tiles, nc, nc < 8 ? nc : 8, test->c, test->h, test->w, AE_PICTURE_SCALE, &err),
+                        &err);
     }
     if (rc == 0 && ae_atomic_group_commit(&files, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
@@ -217,7 +218,7 @@ int cmd_pca(int argc, char **argv)
     free(x);
     free(codes);
     free(tiles);
-    pca_free(&p);
+    ae_pca_free(&p);
     ae_dataset_free(train);
     ae_dataset_free(test);
     return rc;

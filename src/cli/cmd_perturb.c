@@ -1,7 +1,7 @@
 /* aekit perturb: the lesson's task 2: take the codes of a few test images,
  * add Gaussian noise, decode, and compare with the plain reconstructions. */
-#include "cli/cli.h"
-#include "cli/pictures.h"
+#include "cli.h"
+#include "aekit/pictures.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -100,16 +100,18 @@ int cmd_perturb(int argc, char **argv)
             rc = EXIT_ERROR;
         if (rc == 0) {
             memcpy(tiles, images, (size_t)n * size * sizeof *tiles);
-            if ((rc = pic_decode("perturb", m, codes, n, threads, &recon)) == 0) {
+            ae_error err = {{0}};
+            if ((rc = cli_result("perturb", ae_picture_decode(m, codes, n, threads, &recon, &err),
+                                 &err)) == 0) {
                 uint64_t state = seed;
                 for (size_t i = 0; i < (size_t)n * L; i++) codes[i] += (float)(sigma * next_normal(&state));
-                rc = pic_decode("perturb", m, codes, n, threads, &noisy);
+                rc = cli_result("perturb", ae_picture_decode(m, codes, n, threads, &noisy, &err),
+                                &err);
             }
             if (rc == 0) {
                 memcpy(tiles + (size_t)n * size, recon, (size_t)n * size * sizeof *tiles);
                 memcpy(tiles + 2 * (size_t)n * size, noisy, (size_t)n * size * sizeof *tiles);
-                ae_error err = {{0}};
-                if (ae_png_write_grid(out, tiles, 3, n, c, h, w, PIC_SCALE, &err) != 0)
+                if (ae_png_write_grid(out, tiles, 3, n, c, h, w, AE_PICTURE_SCALE, &err) != 0)
                     rc = cli_fail(EXIT_ERROR, "perturb", "%s", err.msg);
             }
         }

@@ -1,8 +1,8 @@
 /* aekit reconstruct: a PNG of the first test images over their
  * reconstructions by a model. */
 #define _POSIX_C_SOURCE 200809L
-#include "cli/cli.h"
-#include "cli/pictures.h"
+#include "cli.h"
+#include "aekit/pictures.h"
 
 #include <stdio.h>
 
@@ -51,7 +51,9 @@ int cmd_reconstruct(int argc, char **argv)
         if (n > test->n) n = test->n;
         int rows;
         args_print_notes();
-        rc = pic_rows("reconstruct", m, test, 0, n, NULL, threads, out, &rows);
+        ae_error err = {{0}};
+        rc = cli_result("reconstruct", ae_picture_rows(m, test, 0, n, NULL, threads, out, &rows, &err),
+                        &err);
         if (rc == 0 && rows == 3)
             printf("%s: %d test images of %s, rows: low-res input, upscaled, original\n", cli_text(out), n,
                    cli_text(data));

@@ -1,6 +1,6 @@
 /* aekit sample: random latents decoded into a grid of new images. */
-#include "cli/cli.h"
-#include "cli/pictures.h"
+#include "cli.h"
+#include "aekit/pictures.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -56,7 +56,8 @@ int cmd_sample(int argc, char **argv)
     ae_model *m = NULL;
     if ((rc = cli_load_model("sample", path, &m))) return rc;
     args_print_notes();
-    rc = pic_samples("sample", m, n, cols, seed, threads, out);
+    ae_error err = {{0}};
+    rc = cli_result("sample", ae_picture_samples(m, n, cols, seed, threads, out, &err), &err);
     if (rc == 0)
         printf("%s: %d decoded random latents (%s), %d per row\n", cli_text(out), n,
                ae_model_is_variational(m) || ae_model_is_adversarial(m)

@@ -1,7 +1,7 @@
 /* aekit scatter: the test set's codes as a scatter plot coloured by label
  * (PCA projection for latents wider than 2). */
-#include "cli/cli.h"
-#include "cli/pictures.h"
+#include "cli.h"
+#include "aekit/pictures.h"
 
 #include <stdio.h>
 
@@ -60,7 +60,9 @@ int cmd_scatter(int argc, char **argv)
             char title[256];
             snprintf(title, sizeof title, "%s: latent codes of %d test images", data, test->n);
             args_print_notes();
-            rc = pic_scatter("scatter", m, test, test->n, threads, out, title);
+            ae_error err = {{0}};
+            rc = cli_result("scatter", ae_picture_scatter(m, test, test->n, threads, out, title, &err),
+                            &err);
         }
         if (rc == 0)
             printf("%s: codes of %d test images of %s, x = %s, y = %s, coloured by %s\n", cli_text(out), test->n,

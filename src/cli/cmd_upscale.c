@@ -1,8 +1,8 @@
 /* aekit upscale: a super-resolution model on downscaled test images (a PNG
  * of rows low-res / upscaled / original), or on one small image file. */
-#include "cli/cli.h"
-#include "cli/image_command.h"
-#include "cli/pictures.h"
+#include "cli.h"
+#include "image_command.h"
+#include "aekit/pictures.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +44,7 @@ int cmd_upscale(int argc, char **argv)
     image_command_args o;
     int rc = image_command_parse(&upscale_command, "upscaled.png", argc, argv, &o);
     if (!o.m) return rc;
-    if (!cli_is_upscaler(o.m)) {
+    if (!ae_model_is_upscaler(o.m)) {
         int c, h, w;
         ae_model_input_shape(o.m, &c, &h, &w);
         ae_model_free(o.m);
@@ -71,7 +71,9 @@ int cmd_upscale(int argc, char **argv)
         (rc = cli_open_test_set("upscale", data, 0, o.m, &test)) == 0) {
         if (n > test->n) n = test->n;
         args_print_notes();
-        rc = pic_rows("upscale", o.m, test, 0, n, &o.nz, o.threads, o.out, NULL);
+        ae_error err = {{0}};
+        rc = cli_result("upscale", ae_picture_rows(o.m, test, 0, n, &o.nz, o.threads, o.out, NULL, &err),
+                        &err);
         if (rc == 0)
             printf("%s: %d test images of %s, rows: low-res input%s, upscaled, original\n", cli_text(o.out), n,
                    cli_text(data), o.nz.kind != AE_NOISE_NONE ? " (noisy)" : "");

@@ -1,11 +1,11 @@
 /* Helpers shared by the subcommands: error lines, number formatting, loading
  * a model and a test set. */
 #define _POSIX_C_SOURCE 200809L
-#include "cli/cli.h"
-#include "core/file_open.h"
-#include "core/utf8.h"
-#include "data/dataset.h"
-#include "data/image_folder.h"
+#include "cli.h"
+#include "aekit/files.h"
+#include "aekit/pictures.h"
+#include "aekit/text.h"
+#include "aekit/image.h"
 
 #include <errno.h>
 #include <float.h>
@@ -50,7 +50,7 @@ void cli_escape(char *buf, size_t size, const char *text)
     }
     while (*s) {
         unsigned cp = 0;
-        size_t n = utf8_decode(s, &cp), step = n ? n : 1;
+        size_t n = ae_utf8_decode(s, &cp), step = n ? n : 1;
         char esc[16];
         escape_one(cp, s, n, esc, sizeof esc);
         size_t len = esc[0] ? strlen(esc) : n;
@@ -128,21 +128,13 @@ int cli_fail_nonfinite(const char *cmd, const char *model_path, const ae_model *
                     "float range on these images", model_path, what);
 }
 
-int cli_is_upscaler(const ae_model *m)
-{
-    int ic, ih, iw, oc, oh, ow;
-    ae_model_input_shape(m, &ic, &ih, &iw);
-    ae_model_output_shape(m, &oc, &oh, &ow);
-    return ih != oh || iw != ow;
-}
-
 int cli_check_shape(const char *cmd, const char *data, const ae_dataset *ds, const ae_model *m)
 {
     int c, h, w, ic, ih, iw;
     ae_model_output_shape(m, &c, &h, &w);
     ae_model_input_shape(m, &ic, &ih, &iw);
     if (ds->c == c && ds->h == h && ds->w == w) return 0;
-    if (!cli_is_upscaler(m))
+    if (!ae_model_is_upscaler(m))
         return cli_fail(EXIT_ERROR, cmd,
                         "--data %s: images are %dx%dx%d (channels x height x width) "
                         "but the model takes %dx%dx%d", data, ds->c, ds->h, ds->w, c, h, w);
@@ -163,7 +155,7 @@ int cli_open_data(const char *cmd, const char *data, ae_split split, int limit,
         img.refuse_mismatch = 1;
     }
     else if (size) { img.c = size[0]; img.h = size[1]; img.w = size[2]; }
-    if (ae_dataset_open_ex(&ds, data, split, &img, &err) != 0)
+    if (ae_dataset_open(&ds, data, split, &img, &err) != 0)
         return cli_fail(EXIT_ERROR, cmd, "%s", err.msg[0] ? err.msg : data);
     if (limit > 0) ae_dataset_truncate(ds, limit);
     if (ds->n <= 0) {
@@ -297,10 +289,10 @@ static int inside_folder(const char *dir, const struct stat *root)
  * reports that). */
 static int check_data_outputs(const char *cmd, const char *data, const cli_file *outputs, int nout)
 {
-    char folder[DATASET_PATH_SIZE], dir[4096];
+    char folder[AE_DATASET_PATH_SIZE], dir[4096];
     struct stat root;
     ae_error err = {{0}};
-    if (!data || dataset_folder(folder, data, &err) != 0 || stat(folder, &root) != 0)
+    if (!data || ae_dataset_folder(folder, data, &err) != 0 || stat(folder, &root) != 0)
         return 0;                       /* opening the data set will say what is wrong */
     for (int i = 0; i < nout; i++) {
         const cli_file *o = &outputs[i];
@@ -384,103 +376,46 @@ int cli_parse_range(const char *cmd, const char *flag, const char *text, double 
 
 float *cli_images(const char *cmd, const ae_dataset *ds, int first, int n)
 {
-    size_t chw = (size_t)ds->c * ds->h * ds->w;
-    float *x = malloc((size_t)(n > 0 ? n : 1) * chw * sizeof *x);
-    uint32_t *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
-    if (!x || !idx) {
-        free(x);
-        free(idx);
-        cli_fail(EXIT_ERROR, cmd, "out of memory for %d images", n);
-        return NULL;
-    }
-    for (int i = 0; i < n; i++) idx[i] = (uint32_t)(first + i);
-    ae_dataset_batch(ds, idx, n, x);
-    free(idx);
-    return x;
-}
-
-float *cli_inputs(const char *cmd, const ae_model *m, const float *images, int n, int first,
-                  const ae_noise *nz)
-{
-    int c, h, w;
-    ae_model_input_shape(m, &c, &h, &w);
-    size_t in_size = (size_t)c * h * w;
-    float *x = malloc((size_t)(n > 0 ? n : 1) * in_size * sizeof *x);
-    if (!x) {
-        cli_fail(EXIT_ERROR, cmd, "out of memory for %d images", n);
-        return NULL;
-    }
     ae_error err = {{0}};
-    if (ae_model_make_input(m, images, n, x, &err) != 0) {
-        free(x);
-        cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
-        return NULL;
-    }
-    if (nz && nz->kind != AE_NOISE_NONE)
-        for (int i = 0; i < n; i++)
-            ae_noise_apply(nz, x + (size_t)i * in_size, 1, in_size, CLI_NOISE_SEED, (uint64_t)(first + i));
+    float *x = ae_dataset_images(ds, first, n, &err);
+    if (!x) cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
     return x;
 }
 
 float *cli_encode_set(const char *cmd, ae_model *m, const ae_dataset *ds, int n, int threads)
 {
-    enum { CHUNK = 1024 };
-    size_t L = ae_model_latent_size(m);
-    float *codes = malloc((size_t)(n > 0 ? n : 1) * L * sizeof *codes);
-    if (!codes) {
-        cli_fail(EXIT_ERROR, cmd, "out of memory for %d codes of %zu values", n, L);
-        return NULL;
-    }
-    /* one workspace for all the chunks */
-    ae_workspace *ws = NULL;
     ae_error err = {{0}};
-    if (ae_workspace_new(&ws, m, threads, &err) != 0) {
-        cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
-        free(codes);
-        return NULL;
-    }
-    for (int s = 0; s < n; s += CHUNK) {
-        int cnt = n - s < CHUNK ? n - s : CHUNK;
-        float *images = cli_images(cmd, ds, s, cnt);
-        float *x = images ? cli_inputs(cmd, m, images, cnt, s, NULL) : NULL;
-        int rc = x ? ae_model_encode(m, ws, x, cnt, codes + (size_t)s * L, threads, &err) : -1;
-        if (x && rc != 0) cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
-        free(images);
-        free(x);
-        if (rc != 0) {
-            free(codes);
-            codes = NULL;
-            break;
-        }
-    }
-    ae_workspace_free(ws);
+    float *codes = ae_dataset_codes(m, ds, n, threads, &err);
+    if (!codes) cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
     return codes;
+}
+
+int cli_result(const char *cmd, int rc, const ae_error *err)
+{
+    return rc == 0 ? 0 : cli_fail(EXIT_ERROR, cmd, "%s", err->msg);
 }
 
 int cli_read_image(const char *cmd, const char *path, const ae_model *m, float **out)
 {
     int c, h, w;
     ae_model_input_shape(m, &c, &h, &w);
-    image_buf im = { 0 };
+    ae_image im = { 0 };
     ae_error err = {{0}};
-    if (image_decode(&im, path, c, &err) != 0)
+    if (ae_image_decode(&im, path, c, &err) != 0)
         return cli_fail(EXIT_ERROR, cmd, "%s", err.msg[0] ? err.msg : path);
     if (im.w != w || im.h != h) {
         int iw = im.w, ih = im.h;
-        image_buf_free(&im);
+        ae_image_free(&im);
         return cli_fail(EXIT_ERROR, cmd, "%s: image is %dx%d (width x height) but the model takes "
                         "%dx%d images", path, iw, ih, w, h);
     }
     float *x = malloc((size_t)c * h * w * sizeof *x);
     if (!x) {
-        image_buf_free(&im);
+        ae_image_free(&im);
         return cli_fail(EXIT_ERROR, cmd, "%s: out of memory", path);
     }
-    for (int ch = 0; ch < c; ch++)
-        for (int y = 0; y < h; y++)
-            for (int i = 0; i < w; i++)
-                x[((size_t)ch * h + y) * w + i] = im.px[((size_t)y * w + i) * c + ch] / 255.0f;
-    image_buf_free(&im);
+    ae_image_to_floats(&im, x);
+    ae_image_free(&im);
     *out = x;
     return 0;
 }
@@ -493,7 +428,7 @@ int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char
     if ((rc = cli_read_image(cmd, in_path, m, &x))) return rc;
     ae_model_input_shape(m, &c, &h, &w);
     if (nz && nz->kind != AE_NOISE_NONE)
-        ae_noise_apply(nz, x, 1, (size_t)c * h * w, CLI_NOISE_SEED, 0);
+        ae_noise_apply(nz, x, 1, (size_t)c * h * w, AE_PICTURE_NOISE_SEED, 0);
     ae_model_output_shape(m, &c, &h, &w);
     float *y = malloc((size_t)c * h * w * sizeof *y);
     ae_error err = {{0}};
@@ -526,14 +461,6 @@ int cli_make_dirs(const char *cmd, const char *dir)
         if (saved == '\0') break;
     }
     return 0;
-}
-
-char *cli_model_summary(const ae_model *m)
-{
-    size_t want = ae_model_summary(m, NULL, 0);
-    char *text = malloc(want + 1);
-    if (text) ae_model_summary(m, text, want + 1);
-    return text;
 }
 
 void cli_join_path(char *buf, size_t size, const char *dir, const char *name)

@@ -1,6 +1,6 @@
 /* The command line of denoise and upscale (cli/image_command.h). */
-#include "cli/image_command.h"
-#include "cli/cli.h"
+#include "image_command.h"
+#include "cli.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 #define AEKIT_CLI_IMAGE_COMMAND_H
 
 #include "aekit.h"
-#include "cli/args.h"
+#include "args.h"
 
 typedef struct {
     const char *model_path;     /* MODEL */

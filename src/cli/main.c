@@ -1,5 +1,5 @@
 /* aekit: the dispatcher. Picks the subcommand and hands it the rest of argv. */
-#include "cli/cli.h"
+#include "cli.h"
 
 #include <signal.h>
 #include <stdio.h>

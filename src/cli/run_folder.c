@@ -1,8 +1,8 @@
 /* The run folder of aekit train (cli/run_folder.h). */
 #define _DEFAULT_SOURCE            /* flock */
-#include "cli/run_folder.h"
-#include "cli/cli.h"
-#include "core/atomic_file.h"
+#include "run_folder.h"
+#include "cli.h"
+#include "aekit/files.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,19 +13,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-const char *const run_files[RUN_FILES] = {
-    [RUN_MODEL] = "model.safetensors",         [RUN_METRICS] = "metrics.csv",
-    [RUN_LOSS_PLOT] = "loss.png",              [RUN_RECONSTRUCTIONS] = "reconstructions.png",
-    [RUN_SAMPLES] = "samples.png",             [RUN_CODES] = "codes.png",
-    [RUN_LATENT] = "latent.png",               [RUN_MANIFOLD] = "manifold.png",
-    [RUN_INDEX] = "index.html",                [RUN_CHECKPOINT] = "checkpoint.safetensors",
-};
-
-void run_path(char *buf, size_t size, const char *dir, int file)
-{
-    cli_join_path(buf, size, dir, run_files[file]);
-}
 
 #define LOCK_TRIES 100   /* the file replaced under us this often: give up */
 
@@ -102,14 +89,14 @@ int run_files_present(const char *dir, char *buf, size_t size)
 {
     int count = 0;
     buf[0] = '\0';
-    for (int f = 0; f < RUN_FILES; f++) {
+    for (int f = 0; f < AE_RUN_FILES; f++) {
         char path[4200];
         struct stat st;
-        if (f == RUN_CHECKPOINT) continue;
-        run_path(path, sizeof path, dir, f);
+        if (f == AE_RUN_CHECKPOINT) continue;
+        ae_run_path(path, sizeof path, dir, f);
         if (lstat(path, &st) != 0) continue;
         size_t used = strlen(buf);
-        snprintf(buf + used, size - used, "%s%s", count ? ", " : "", run_files[f]);
+        snprintf(buf + used, size - used, "%s%s", count ? ", " : "", ae_run_files[f]);
         count++;
     }
     return count;
@@ -117,9 +104,9 @@ int run_files_present(const char *dir, char *buf, size_t size)
 
 int run_files_remove(const char *dir)
 {
-    for (int f = 0; f < RUN_FILES; f++) {
+    for (int f = 0; f < AE_RUN_FILES; f++) {
         char path[4200];
-        run_path(path, sizeof path, dir, f);
+        ae_run_path(path, sizeof path, dir, f);
         if (unlink(path) != 0 && errno != ENOENT)
             return cli_fail(EXIT_ERROR, "train", "--force: cannot remove %s: %s", path, strerror(errno));
     }
@@ -132,8 +119,8 @@ void run_remove_temps(const char *dir)
     if (!d) return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        for (int f = 0; f < RUN_FILES; f++) {
-            if (!ae_atomic_is_temp_of(e->d_name, run_files[f])) continue;
+        for (int f = 0; f < AE_RUN_FILES; f++) {
+            if (!ae_atomic_is_temp_of(e->d_name, ae_run_files[f])) continue;
             char path[4200];
             cli_join_path(path, sizeof path, dir, e->d_name);
             unlink(path);

@@ -1,10 +1,11 @@
 /* The run folder of aekit train: a lock so that one process at a time
- * trains into it, the files a run leaves there, and the temporary files a
- * killed run left behind. */
+ * trains into it, and the files of an earlier or a killed run (the files
+ * themselves: aekit/run_folder.h). */
 #ifndef AEKIT_CLI_RUN_FOLDER_H
 #define AEKIT_CLI_RUN_FOLDER_H
 
 #include <stddef.h>
+#include "aekit/run_folder.h"   /* the files of a run folder */
 
 /* The lock file, in the folder while a process holds it. */
 #define RUN_LOCK_NAME ".aekit.lock"
@@ -15,20 +16,6 @@ typedef struct {
 } run_lock;
 
 #define RUN_LOCK_NONE { -1, "" }
-
-/* Every file aekit train writes into a run folder, named by
- * run_files[RUN_...] and nowhere else: --force, the refusal of a folder
- * holding an earlier run and the removal of a killed run's temporaries walk
- * this table, so a file the run writes cannot escape them. */
-enum {
-    RUN_MODEL, RUN_METRICS, RUN_LOSS_PLOT, RUN_RECONSTRUCTIONS, RUN_SAMPLES, RUN_CODES,
-    RUN_LATENT, RUN_MANIFOLD, RUN_INDEX, RUN_CHECKPOINT,
-    RUN_FILES                /* how many */
-};
-extern const char *const run_files[RUN_FILES];
-
-/* dir + "/" + run_files[file] into buf. */
-void run_path(char *buf, size_t size, const char *dir, int file);
 
 /* Takes the lock of folder dir (an flock on DIR/.aekit.lock, which holds
  * the process id; the kernel releases it when the process ends, however it

@@ -1,5 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
-#include "core/atomic_file.h"
+#include "aekit/files.h"
 #include "core/error.h"
 
 #include <dirent.h>

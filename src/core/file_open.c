@@ -1,6 +1,6 @@
-/* Opening a file to read it (core/file_open.h). */
+/* Opening a file to read it (aekit/files.h). */
 #define _POSIX_C_SOURCE 200809L
-#include "core/file_open.h"
+#include "aekit/files.h"
 #include "core/error.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
-#include "core/utf8.h"
+#include "aekit/text.h"
 
-size_t utf8_decode(const unsigned char *s, unsigned *cp)
+size_t ae_utf8_decode(const unsigned char *s, unsigned *cp)
 {
     unsigned c = s[0];
     size_t n;

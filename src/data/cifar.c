@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
-#include "core/file_open.h"
+#include "aekit/files.h"
 
 #define PATH_SIZE sizeof(((ae_dataset *)0)->source)
 /* Anything larger is not CIFAR-10 (which has 50,000 + 10,000 images). */

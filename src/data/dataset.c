@@ -12,11 +12,11 @@
 #include "aekit.h"
 #include "core/error.h"
 #include "data/cifar.h"
-#include "data/dataset.h"
+#include "aekit/files.h"
 #include "data/idx.h"
 #include "data/image_folder.h"
 
-#define PATH_SIZE DATASET_PATH_SIZE
+#define PATH_SIZE AE_DATASET_PATH_SIZE
 
 static int is_dir(const char *path)
 {
@@ -91,7 +91,7 @@ static int find_folder(char *dir, const char *name, ae_error *err)
                    SYSTEM_DATA_DIR, install_hint(name));
 }
 
-int dataset_folder(char *dir, const char *name, ae_error *err)
+int ae_dataset_folder(char *dir, const char *name, ae_error *err)
 {
     return find_folder(dir, name, err);
 }
@@ -199,12 +199,7 @@ static int open_idx(ae_dataset *ds, const char *dir, ae_split split, const ae_im
     return rc;
 }
 
-int ae_dataset_open(ae_dataset **out, const char *name, ae_split split, ae_error *err)
-{
-    return ae_dataset_open_ex(out, name, split, NULL, err);
-}
-
-int ae_dataset_open_ex(ae_dataset **out, const char *name, ae_split split,
+int ae_dataset_open(ae_dataset **out, const char *name, ae_split split,
                        const ae_image_options *img, ae_error *err)
 {
     *out = NULL;

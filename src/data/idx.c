@@ -20,7 +20,7 @@
 #include <zlib.h>
 
 #include "core/error.h"
-#include "core/file_open.h"
+#include "aekit/files.h"
 
 #define IDX_TYPE_UBYTE 0x08
 /* Anything larger is a corrupt header, not a data set we could train on. */

@@ -19,7 +19,7 @@
 #include <png.h>
 
 #include "core/error.h"
-#include "core/file_open.h"
+#include "aekit/files.h"
 
 #define PATH_LEN 4096
 /* The pixels of a whole folder; anything larger is a mistake, not a data set. */
@@ -287,7 +287,7 @@ static int jpeg_decode_rows(FILE *fp, uint64_t file_size, jpeg_ctx *ctx)
 
 /* ---- decoding ---------------------------------------------------------------- */
 
-void image_buf_free(image_buf *im)
+void ae_image_free(ae_image *im)
 {
     if (im) {
         free(im->px);
@@ -295,8 +295,17 @@ void image_buf_free(image_buf *im)
     }
 }
 
+void ae_image_to_floats(const ae_image *im, float *out)
+{
+    int c = im->c, h = im->h, w = im->w;
+    for (int ch = 0; ch < c; ch++)
+        for (int y = 0; y < h; y++)
+            for (int i = 0; i < w; i++)
+                out[((size_t)ch * h + y) * w + i] = im->px[((size_t)y * w + i) * c + ch] / 255.0f;
+}
+
 /* Converts a decoded image of sc channels into out (channels dc). Takes px. */
-static int finish(image_buf *out, uint8_t *px, uint32_t w, uint32_t h, int sc, int dc,
+static int finish(ae_image *out, uint8_t *px, uint32_t w, uint32_t h, int sc, int dc,
                   const char *path, ae_error *err)
 {
     size_t n = (size_t)w * (size_t)h;
@@ -317,7 +326,7 @@ static int finish(image_buf *out, uint8_t *px, uint32_t w, uint32_t h, int sc, i
     return 0;
 }
 
-int image_decode(image_buf *out, const char *path, int channels, ae_error *err)
+int ae_image_decode(ae_image *out, const char *path, int channels, ae_error *err)
 {
     memset(out, 0, sizeof *out);
     if (channels != 1 && channels != 3)
@@ -477,7 +486,7 @@ static void window(double *start, double *len, int n_src, int n_out, double scal
     }
 }
 
-int image_fit(uint8_t *dst, int h, int w, const image_buf *src, ae_fit fit, const char *path,
+int ae_image_fit(uint8_t *dst, int h, int w, const ae_image *src, ae_fit fit, const char *path,
               ae_error *err)
 {
     const int c = src->c, sh = src->h, sw = src->w;
@@ -835,10 +844,10 @@ int image_folder_read(ae_dataset *ds, const char *dir, ae_split split, int c, in
         if (i > stop)
             continue;
         ae_error e;
-        image_buf im;
-        int bad = image_decode(&im, p.paths.v[i], c, &e) != 0 ||
-                  image_fit(pixels + (size_t)i * (size_t)image, h, w, &im, fit, p.paths.v[i], &e) != 0;
-        image_buf_free(&im);
+        ae_image im;
+        int bad = ae_image_decode(&im, p.paths.v[i], c, &e) != 0 ||
+                  ae_image_fit(pixels + (size_t)i * (size_t)image, h, w, &im, fit, p.paths.v[i], &e) != 0;
+        ae_image_free(&im);
         if (bad) {
             #pragma omp critical(aekit_image_folder_error)
             {

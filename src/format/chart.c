@@ -2,7 +2,7 @@
  * lines, tick labels, axis labels, and the PNG output (an image surface
  * streamed into an atomic file). */
 #include "format/chart.h"
-#include "core/atomic_file.h"
+#include "aekit/files.h"
 #include "core/error.h"
 
 #include <math.h>

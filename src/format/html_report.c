@@ -1,12 +1,13 @@
 /* The run folder's index.html: one static page, inline CSS, no scripts. */
-#include "format/html_report.h"
-#include "core/atomic_file.h"
+#include "aekit/report.h"
+#include "aekit/files.h"
+#include "aekit/text.h"
 #include "core/error.h"
 
 #include <stdio.h>
 #include <string.h>
 
-void html_escape(FILE *f, const char *s)
+void ae_html_escape(FILE *f, const char *s)
 {
     if (!s) return;
     for (; *s; s++) {
@@ -39,19 +40,19 @@ static const char style[] =
     "pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}\n"
     "footer{margin-top:2.5em;color:#777;font-size:.85em}\n";
 
-static void write_page(FILE *f, const html_report *r)
+static void write_page(FILE *f, const ae_html_report *r)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
-    html_escape(f, r->title);
+    ae_html_escape(f, r->title);
     fputs("</title>\n<style>\n", f);
     fputs(style, f);
     fputs("</style>\n</head>\n<body>\n<h1>", f);
-    html_escape(f, r->title);
+    ae_html_escape(f, r->title);
     fputs("</h1>\n", f);
     if (r->subtitle && r->subtitle[0]) {
         fputs("<p class=\"sub\">", f);
-        html_escape(f, r->subtitle);
+        ae_html_escape(f, r->subtitle);
         fputs("</p>\n", f);
     }
 
@@ -59,9 +60,9 @@ static void write_page(FILE *f, const html_report *r)
         fputs("<h2>Settings</h2>\n<table class=\"settings\">\n", f);
         for (int i = 0; i < r->nsettings; i++) {
             fputs("<tr><th scope=\"row\">", f);
-            html_escape(f, r->settings[i].name);
+            ae_html_escape(f, r->settings[i].name);
             fputs("</th><td>", f);
-            html_escape(f, r->settings[i].value);
+            ae_html_escape(f, r->settings[i].value);
             fputs("</td></tr>\n", f);
         }
         fputs("</table>\n", f);
@@ -70,28 +71,28 @@ static void write_page(FILE *f, const html_report *r)
     if (r->npictures > 0) {
         fputs("<h2>Pictures</h2>\n", f);
         for (int i = 0; i < r->npictures; i++) {
-            const html_picture *p = &r->pictures[i];
+            const ae_html_picture *p = &r->pictures[i];
             fputs("<figure id=\"", f);
-            html_escape(f, p->file);
+            ae_html_escape(f, p->file);
             fputs("\">\n<img src=\"", f);
-            html_escape(f, p->file);
+            ae_html_escape(f, p->file);
             fputs("\" alt=\"", f);
-            html_escape(f, p->caption ? p->caption : p->file);
+            ae_html_escape(f, p->caption ? p->caption : p->file);
             fputs("\">\n<figcaption><code>", f);
-            html_escape(f, p->file);
+            ae_html_escape(f, p->file);
             fputs("</code> ", f);
-            html_escape(f, p->caption);
+            ae_html_escape(f, p->caption);
             fputs("</figcaption>\n</figure>\n", f);
         }
     }
 
     if (r->ncolumns > 0) {
         fputs("<h2>", f);
-        html_escape(f, r->table_title ? r->table_title : "Table");
+        ae_html_escape(f, r->table_title ? r->table_title : "Table");
         fputs("</h2>\n<table class=\"metrics\">\n<thead>\n<tr>", f);
         for (int c = 0; c < r->ncolumns; c++) {
             fputs("<th scope=\"col\">", f);
-            html_escape(f, r->columns[c]);
+            ae_html_escape(f, r->columns[c]);
             fputs("</th>", f);
         }
         fputs("</tr>\n</thead>\n<tbody>\n", f);
@@ -99,7 +100,7 @@ static void write_page(FILE *f, const html_report *r)
             fputs("<tr>", f);
             for (int c = 0; c < r->ncolumns; c++) {
                 fputs("<td>", f);
-                html_escape(f, r->cells[(size_t)i * r->ncolumns + c]);
+                ae_html_escape(f, r->cells[(size_t)i * r->ncolumns + c]);
                 fputs("</td>", f);
             }
             fputs("</tr>\n", f);
@@ -109,20 +110,20 @@ static void write_page(FILE *f, const html_report *r)
 
     if (r->details_text) {
         fputs("<details>\n<summary>", f);
-        html_escape(f, r->details_title ? r->details_title : "Details");
+        ae_html_escape(f, r->details_title ? r->details_title : "Details");
         fputs("</summary>\n<pre>", f);
-        html_escape(f, r->details_text);
+        ae_html_escape(f, r->details_text);
         fputs("</pre>\n</details>\n", f);
     }
     if (r->footer && r->footer[0]) {
         fputs("<footer>", f);
-        html_escape(f, r->footer);
+        ae_html_escape(f, r->footer);
         fputs("</footer>\n", f);
     }
     fputs("</body>\n</html>\n", f);
 }
 
-int html_report_write(const char *path, const html_report *r, ae_error *err)
+int ae_html_report_write(const char *path, const ae_html_report *r, ae_error *err)
 {
     if (!path) return ae_fail(err, "html: no output path");
     if (!r || !r->title) return ae_fail(err, "%s: no page to write", path);

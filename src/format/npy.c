@@ -14,9 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/atomic_file.h"
+#include "aekit/files.h"
 #include "core/error.h"
-#include "core/file_open.h"
 
 #define NPY_MAGIC     "\x93NUMPY"
 #define NPY_MAGIC_LEN 6

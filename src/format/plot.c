@@ -1,7 +1,7 @@
 /* Line plots with cairo (training curves): white background, title, axis
  * labels, 1/2/5 x 10^k ticks, lines with point markers, legend top right.
  * The axes, text and PNG output are chart.c's, shared with scatter.c. */
-#include "format/plot.h"
+#include "aekit/charts.h"
 #include "format/chart.h"
 #include "core/error.h"
 
@@ -10,7 +10,7 @@
 
 /* y range from the finite values, with a 5% margin (or +-10% / +-1 when all
  * values are equal); ticks at most about 50 pixels apart. */
-static void y_axis(chart_axis *a, const plot_series *s, int nseries, int n, double height_px)
+static void y_axis(chart_axis *a, const ae_plot_series *s, int nseries, int n, double height_px)
 {
     double lo = INFINITY, hi = -INFINITY;
     for (int k = 0; k < nseries; k++)
@@ -49,13 +49,13 @@ static void x_axis(chart_axis *a, int n, double width_px)
     }
 }
 
-static void set_colour(cairo_t *cr, const plot_series *s)
+static void set_colour(cairo_t *cr, const ae_plot_series *s)
 {
     cairo_set_source_rgb(cr, fmin(1, fmax(0, s->r)), fmin(1, fmax(0, s->g)),
                          fmin(1, fmax(0, s->b)));
 }
 
-static void draw_series(cairo_t *cr, const chart_frame *f, const plot_series *s, int n,
+static void draw_series(cairo_t *cr, const chart_frame *f, const ae_plot_series *s, int n,
                         double sc)
 {
     set_colour(cr, s);
@@ -82,7 +82,7 @@ static void draw_series(cairo_t *cr, const chart_frame *f, const plot_series *s,
     cairo_fill(cr);
 }
 
-static void draw_legend(cairo_t *cr, const chart_frame *f, const plot_series *s, int nseries,
+static void draw_legend(cairo_t *cr, const chart_frame *f, const ae_plot_series *s, int nseries,
                         double sc)
 {
     double fs = 10 * sc, line_h = 1.6 * fs, swatch = 20 * sc, pad = 6 * sc, tw = 0;
@@ -119,7 +119,7 @@ static void draw_legend(cairo_t *cr, const chart_frame *f, const plot_series *s,
 }
 
 /* Lays out the plot area from the font scale and the widest y tick label. */
-static void layout(cairo_t *cr, chart_frame *f, const plot_series *s, int nseries, int n,
+static void layout(cairo_t *cr, chart_frame *f, const ae_plot_series *s, int nseries, int n,
                    int width, int height, const char *title, double sc)
 {
     f->top = title && title[0] ? 34 * sc : 12 * sc;
@@ -135,7 +135,7 @@ static void layout(cairo_t *cr, chart_frame *f, const plot_series *s, int nserie
 }
 
 static void draw(cairo_t *cr, const char *title, const char *xlabel, const char *ylabel,
-                 const plot_series *s, int nseries, int n, int width, int height)
+                 const ae_plot_series *s, int nseries, int n, int width, int height)
 {
     double sc = chart_scale(width, height);
     chart_frame f;
@@ -153,8 +153,8 @@ static void draw(cairo_t *cr, const char *title, const char *xlabel, const char 
     chart_axis_labels(cr, &f, xlabel, ylabel, height, sc);
 }
 
-int plot_lines_png(const char *path, const char *title, const char *xlabel, const char *ylabel,
-                   const plot_series *series, int nseries, int n, int width, int height,
+int ae_plot_lines_png(const char *path, const char *title, const char *xlabel, const char *ylabel,
+                   const ae_plot_series *series, int nseries, int n, int width, int height,
                    ae_error *err)
 {
     if (!path) return ae_fail(err, "plot: no output path");

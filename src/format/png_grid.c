@@ -2,7 +2,7 @@
  * pixel a scale x scale block, tiles separated by `scale` pixels of grey.
  * Written one row at a time, so memory stays at one output row. */
 #include "aekit.h"
-#include "core/atomic_file.h"
+#include "aekit/files.h"
 #include "core/error.h"
 
 #include <png.h>

@@ -3,9 +3,8 @@
  * allocates the data section, so a hostile file costs at most its header. */
 #define _POSIX_C_SOURCE 200809L
 #include "format/safetensors.h"
-#include "core/atomic_file.h"
+#include "aekit/files.h"
 #include "core/error.h"
-#include "core/file_open.h"
 
 #include <errno.h>
 #include <jansson.h>

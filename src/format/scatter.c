@@ -3,7 +3,7 @@
  * small semi-transparent dots in the order given, a legend of the labels
  * right of the plot area. The axes, text and PNG output are chart.c's, so
  * that these look like plot.c's line plots. */
-#include "format/scatter.h"
+#include "aekit/charts.h"
 #include "format/chart.h"
 #include "core/error.h"
 
@@ -28,7 +28,7 @@ static const uint8_t tab20[20][3] = {
 };
 static const uint8_t grey[3] = {0xb0, 0xb0, 0xb0}; /* negative labels */
 
-void scatter_colour(int label, int max_label, uint8_t rgb[3])
+void ae_scatter_colour(int label, int max_label, uint8_t rgb[3])
 {
     const uint8_t *c = label < 0      ? grey
                        : max_label < 10 ? tab10[label % 10]
@@ -108,11 +108,11 @@ static void draw_points(cairo_t *cr, const chart_frame *f, const float *xy, int 
     cairo_rectangle(cr, f->left + 1, f->top + 1, f->w - 1, f->h - 1);
     cairo_clip(cr);
     uint8_t c[3];
-    scatter_colour(0, 0, c); /* one colour without labels */
+    ae_scatter_colour(0, 0, c); /* one colour without labels */
     for (int i = 0; i < n; i++) {
         double x = xy[2 * i], y = xy[2 * i + 1];
         if (!isfinite(x) || !isfinite(y)) continue;
-        if (labels) scatter_colour(labels[i], max_label, c);
+        if (labels) ae_scatter_colour(labels[i], max_label, c);
         set_rgb(cr, c, alpha);
         cairo_new_sub_path(cr);
         cairo_arc(cr, chart_px_x(f, x), chart_px_y(f, y), r, 0, 2 * CHART_PI);
@@ -202,7 +202,7 @@ static void draw_legend(cairo_t *cr, const chart_frame *f, const legend_box *lb,
     for (int i = 0; i < rows; i++) {
         y += lb->line_h;
         uint8_t c[3];
-        scatter_colour(ls->values[i], ls->max, c);
+        ae_scatter_colour(ls->values[i], ls->max, c);
         set_rgb(cr, c, 1);
         cairo_new_sub_path(cr);
         cairo_arc(cr, bx + lb->pad + lb->swatch / 2, y, fmax(2.5, 4 * sc), 0, 2 * CHART_PI);
@@ -220,7 +220,7 @@ static void draw_legend(cairo_t *cr, const chart_frame *f, const legend_box *lb,
 }
 
 static void draw(cairo_t *cr, const float *xy, int n, const int *labels, const label_set *ls,
-                 const scatter_options *o)
+                 const ae_scatter_options *o)
 {
     int width = o->width, height = o->height;
     double sc = chart_scale(width, height);
@@ -267,8 +267,8 @@ static void draw(cairo_t *cr, const float *xy, int n, const int *labels, const l
     chart_axis_labels(cr, &f, o->xlabel, o->ylabel, height, sc);
 }
 
-int scatter_png(const char *path, const float *xy, int n, const int *labels,
-                const scatter_options *opt, ae_error *err)
+int ae_scatter_png(const char *path, const float *xy, int n, const int *labels,
+                const ae_scatter_options *opt, ae_error *err)
 {
     if (!path) return ae_fail(err, "scatter: no output path");
     if (!opt) return ae_fail(err, "%s: no plot options", path);

@@ -23,6 +23,7 @@
 #include "model/train_state.h"
 #include "optim/optim.h"
 #include "core/error.h"
+#include "aekit/epoch_metrics.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -82,15 +83,13 @@ int train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err)
             nn++;
         }
     }
-    double *hist = malloc(((size_t)s->epochs_done * HIST_COLS + 1) * sizeof *hist);
+    double *hist = malloc(((size_t)s->epochs_done * AE_EPOCH_METRICS + 1) * sizeof *hist);
     if (!hist) return ae_fail(err, "%s: out of memory", s->path);
     for (int e = 0; e < s->epochs_done; e++) {
-        const ae_progress *p = &s->history[e];
-        double row[HIST_COLS] = { p->train_loss, p->val_loss, p->val_mse, p->val_recon, p->val_kl,
-                                  p->disc_accuracy, p->seconds, p->images_per_second };
-        memcpy(hist + (size_t)e * HIST_COLS, row, sizeof row);
+        for (int c = 0; c < AE_EPOCH_METRICS; c++)
+            hist[(size_t)e * AE_EPOCH_METRICS + c] = ae_epoch_metric_get(c, &s->history[e]);
     }
-    t[k++] = (st_out_tensor){ CK "history", ST_F64, hist, 2, { s->epochs_done, HIST_COLS } };
+    t[k++] = (st_out_tensor){ CK "history", ST_F64, hist, 2, { s->epochs_done, AE_EPOCH_METRICS } };
 
     meta_list l = { .n = 0 };
     put(&l, CK "format", "%s", FORMAT);
@@ -360,25 +359,25 @@ static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
 
     const st_tensor *h = st_find(f, CK "history");
     if (!h) return ae_fail(err, "%s: checkpoint tensor \"" CK "history\" is missing", f->path);
-    if (h->dtype != ST_F64 || h->ndim != 2 || h->shape[1] != HIST_COLS || h->shape[0] != s->epoch - 1)
+    if (h->dtype != ST_F64 || h->ndim != 2 || h->shape[1] != AE_EPOCH_METRICS || h->shape[0] != s->epoch - 1)
         return ae_fail(err, "%s: checkpoint tensor \"" CK "history\" should be F64 [%d, %d] "
-                       "(one row per finished epoch)", f->path, s->epoch - 1, HIST_COLS);
+                       "(one row per finished epoch)", f->path, s->epoch - 1, AE_EPOCH_METRICS);
     s->epochs_done = s->epoch - 1;
     for (int e = 0; e < s->epochs_done; e++) {
-        double row[HIST_COLS];
+        double row[AE_EPOCH_METRICS];
         memcpy(row, f->data + h->begin + (size_t)e * sizeof row, sizeof row);
         /* what an epoch's report always has (the validation columns may be
          * anything: NaN without a validation set) */
-        if (!isfinite(row[0]) || !((row[5] >= 0 && row[5] <= 1) || isnan(row[5])) ||
-            !(row[6] >= 0) || !isfinite(row[6]) || !(row[7] >= 0) || !isfinite(row[7]))
+        double loss = row[AE_EPOCH_TRAIN_LOSS], acc = row[AE_EPOCH_DISC_ACCURACY];
+        double secs = row[AE_EPOCH_SECONDS], speed = row[AE_EPOCH_IMAGES_PER_SECOND];
+        if (!isfinite(loss) || !((acc >= 0 && acc <= 1) || isnan(acc)) ||
+            !(secs >= 0) || !isfinite(secs) || !(speed >= 0) || !isfinite(speed))
             return ae_fail(err, "%s: checkpoint tensor \"" CK "history\" row %d (epoch %d) is not an "
                            "epoch's report: train loss %g, discriminator accuracy %g, %g seconds, "
-                           "%g images/s", f->path, e, e + 1, row[0], row[5], row[6], row[7]);
+                           "%g images/s", f->path, e, e + 1, loss, acc, secs, speed);
         s->history[e] = (ae_progress){ .epoch = e + 1, .epochs = epochs, .step = s->steps,
-                                       .steps = s->steps, .train_loss = row[0], .val_loss = row[1],
-                                       .val_mse = row[2], .val_recon = row[3], .val_kl = row[4],
-                                       .disc_accuracy = row[5], .seconds = row[6],
-                                       .images_per_second = row[7], .end_of_epoch = 1 };
+                                       .steps = s->steps, .end_of_epoch = 1 };
+        for (int c = 0; c < AE_EPOCH_METRICS; c++) ae_epoch_metric_set(c, &s->history[e], row[c]);
     }
     return 0;
 }

@@ -6,7 +6,7 @@
 #include "model/description.h"
 #include "model/layer_kinds.h"
 #include "core/error.h"
-#include "core/utf8.h"
+#include "aekit/text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -212,7 +212,7 @@ static int check_utf8(const char *text, const char *origin, ae_error *err)
     int line = 1;
     for (const unsigned char *s = (const unsigned char *)text; *s;) {
         unsigned cp;
-        size_t n = utf8_decode(s, &cp);
+        size_t n = ae_utf8_decode(s, &cp);
         if (n == 0)
             return ae_fail(err, "%s:%d: byte 0x%02x is not UTF-8 (save the description as UTF-8)",
                            origin, line, *s);

@@ -12,9 +12,6 @@
 #include "core/rng.h"
 #include "optim/optim.h"
 
-/* Columns of a history row in a checkpoint. */
-enum { HIST_COLS = 8 };
-
 struct ae_train_state {
     ae_train_options opt;        /* the run's options (checkpoint -> path) */
     char     path[4096];         /* checkpoint file                        */

@@ -1,16 +1,116 @@
-/* Pictures shared by the commands and the run folder of aekit train. */
+/* Pictures of a model at work (aekit/pictures.h): the CLI's commands and
+ * the run folder of aekit train draw these. */
 #define _POSIX_C_SOURCE 200809L
-#include "cli/pictures.h"
-#include "cli/cli.h"
-#include "analysis/pca.h"
-#include "format/scatter.h"
+#include "aekit/pictures.h"
+#include "aekit/analysis.h"
+#include "aekit/charts.h"
+#include "core/error.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void pic_resize_nearest(const float *in, int n, int c, int ih, int iw, int oh, int ow, float *out)
+/* ---- images, inputs and codes of a data set ---------------------------------- */
+
+int ae_model_is_upscaler(const ae_model *m)
+{
+    int ic, ih, iw, oc, oh, ow;
+    ae_model_input_shape(m, &ic, &ih, &iw);
+    ae_model_output_shape(m, &oc, &oh, &ow);
+    return ih != oh || iw != ow;
+}
+
+int ae_model_upscale_factor(const ae_model *m)
+{
+    int ic, ih, iw, oc, oh, ow;
+    ae_model_input_shape(m, &ic, &ih, &iw);
+    ae_model_output_shape(m, &oc, &oh, &ow);
+    return ih > 0 ? oh / ih : 1;
+}
+
+char *ae_model_summary_alloc(const ae_model *m)
+{
+    size_t want = ae_model_summary(m, NULL, 0);
+    char *text = malloc(want + 1);
+    if (text) ae_model_summary(m, text, want + 1);
+    return text;
+}
+
+float *ae_dataset_images(const ae_dataset *ds, int first, int n, ae_error *err)
+{
+    size_t chw = (size_t)ds->c * ds->h * ds->w;
+    float *x = malloc((size_t)(n > 0 ? n : 1) * chw * sizeof *x);
+    uint32_t *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
+    if (!x || !idx) {
+        free(x);
+        free(idx);
+        ae_fail(err, "out of memory for %d images", n);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) idx[i] = (uint32_t)(first + i);
+    ae_dataset_batch(ds, idx, n, x);
+    free(idx);
+    return x;
+}
+
+float *ae_model_inputs(const ae_model *m, const float *images, int n, int first, const ae_noise *nz,
+                       ae_error *err)
+{
+    int c, h, w;
+    ae_model_input_shape(m, &c, &h, &w);
+    size_t in_size = (size_t)c * h * w;
+    float *x = malloc((size_t)(n > 0 ? n : 1) * in_size * sizeof *x);
+    if (!x) {
+        ae_fail(err, "out of memory for %d images", n);
+        return NULL;
+    }
+    if (ae_model_make_input(m, images, n, x, err) != 0) {
+        free(x);
+        return NULL;
+    }
+    if (nz && nz->kind != AE_NOISE_NONE)
+        for (int i = 0; i < n; i++)
+            ae_noise_apply(nz, x + (size_t)i * in_size, 1, in_size, AE_PICTURE_NOISE_SEED,
+                           (uint64_t)(first + i));
+    return x;
+}
+
+float *ae_dataset_codes(ae_model *m, const ae_dataset *ds, int n, int threads, ae_error *err)
+{
+    enum { CHUNK = 1024 };
+    size_t L = ae_model_latent_size(m);
+    float *codes = malloc((size_t)(n > 0 ? n : 1) * L * sizeof *codes);
+    if (!codes) {
+        ae_fail(err, "out of memory for %d codes of %zu values", n, L);
+        return NULL;
+    }
+    /* one workspace for all the chunks */
+    ae_workspace *ws = NULL;
+    if (ae_workspace_new(&ws, m, threads, err) != 0) {
+        free(codes);
+        return NULL;
+    }
+    for (int s = 0; s < n; s += CHUNK) {
+        int cnt = n - s < CHUNK ? n - s : CHUNK;
+        float *images = ae_dataset_images(ds, s, cnt, err);
+        float *x = images ? ae_model_inputs(m, images, cnt, s, NULL, err) : NULL;
+        int rc = x ? ae_model_encode(m, ws, x, cnt, codes + (size_t)s * L, threads, err) : -1;
+        free(images);
+        free(x);
+        if (rc != 0) {
+            free(codes);
+            codes = NULL;
+            break;
+        }
+    }
+    ae_workspace_free(ws);
+    return codes;
+}
+
+/* ---- grids of images ------------------------------------------------------------ */
+
+void ae_picture_resize_nearest(const float *in, int n, int c, int ih, int iw, int oh, int ow, float *out)
 {
     for (long p = 0; p < (long)n * c; p++) {
         const float *src = in + (size_t)p * ih * iw;
@@ -22,7 +122,7 @@ void pic_resize_nearest(const float *in, int n, int c, int ih, int iw, int oh, i
     }
 }
 
-void pic_minmax(float *x, size_t n)
+void ae_picture_minmax(float *x, size_t n)
 {
     if (n == 0) return;
     float lo = x[0], hi = x[0];
@@ -33,8 +133,8 @@ void pic_minmax(float *x, size_t n)
     for (size_t i = 0; i < n; i++) x[i] = hi > lo ? (x[i] - lo) / (hi - lo) : 0.5f;
 }
 
-int pic_grid(const char *cmd, const char *path, const float *images, int n, int cols,
-             int c, int h, int w, int scale)
+int ae_picture_grid(const char *path, const float *images, int n, int cols, int c, int h, int w,
+                    int scale, ae_error *err)
 {
     if (cols > n) cols = n;
     if (cols < 1) cols = 1;
@@ -44,97 +144,94 @@ int pic_grid(const char *cmd, const char *path, const float *images, int n, int 
     float *padded = NULL;
     if ((size_t)rows * cols != (size_t)n) {
         padded = calloc((size_t)rows * cols * chw, sizeof *padded);
-        if (!padded) return cli_fail(EXIT_ERROR, cmd, "%s: out of memory", path);
+        if (!padded) return ae_fail(err, "%s: out of memory", path);
         memcpy(padded, images, (size_t)n * chw * sizeof *padded);
         tiles = padded;
     }
-    ae_error err = {{0}};
-    int rc = ae_png_write_grid(path, tiles, rows, cols, c, h, w, scale, &err);
+    int rc = ae_png_write_grid(path, tiles, rows, cols, c, h, w, scale, err);
     free(padded);
-    if (rc != 0) return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+    if (rc != 0) return -1;
     return 0;
 }
 
-int pic_rows(const char *cmd, ae_model *m, const ae_dataset *ds, int first, int n,
-             const ae_noise *nz, int threads, const char *path, int *nrows)
+int ae_picture_rows(ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
+                    int threads, const char *path, int *nrows, ae_error *err)
 {
     int ic, ih, iw, c, h, w;
     ae_model_input_shape(m, &ic, &ih, &iw);
     ae_model_output_shape(m, &c, &h, &w);
     size_t out_size = (size_t)c * h * w;
-    int show_input = cli_is_upscaler(m) || (nz && nz->kind != AE_NOISE_NONE);
+    int show_input = ae_model_is_upscaler(m) || (nz && nz->kind != AE_NOISE_NONE);
     int rows = show_input ? 3 : 2;
     if (nrows) *nrows = rows;
 
-    float *images = cli_images(cmd, ds, first, n);
-    if (!images) return EXIT_ERROR;
-    float *x = cli_inputs(cmd, m, images, n, first, nz);
+    float *images = ae_dataset_images(ds, first, n, err);
+    if (!images) return -1;
+    float *x = ae_model_inputs(m, images, n, first, nz, err);
     float *tiles = x ? malloc((size_t)rows * n * out_size * sizeof *tiles) : NULL;
     if (!tiles) {
         free(images);
         free(x);
-        return x ? cli_fail(EXIT_ERROR, cmd, "out of memory for %d images", n) : EXIT_ERROR;
+        return x ? ae_fail(err, "out of memory for %d images", n) : -1;
     }
-    ae_error err = {{0}};
     int rc;
     if (show_input) {
         /* input (at the output size), output, original */
-        pic_resize_nearest(x, n, ic, ih, iw, h, w, tiles);
-        rc = ae_model_reconstruct(m, NULL, x, n, tiles + (size_t)n * out_size, threads, &err);
+        ae_picture_resize_nearest(x, n, ic, ih, iw, h, w, tiles);
+        rc = ae_model_reconstruct(m, NULL, x, n, tiles + (size_t)n * out_size, threads, err);
         memcpy(tiles + 2 * (size_t)n * out_size, images, (size_t)n * out_size * sizeof *tiles);
     } else {
         memcpy(tiles, images, (size_t)n * out_size * sizeof *tiles);
-        rc = ae_model_reconstruct(m, NULL, x, n, tiles + (size_t)n * out_size, threads, &err);
+        rc = ae_model_reconstruct(m, NULL, x, n, tiles + (size_t)n * out_size, threads, err);
     }
-    if (rc == 0) rc = ae_png_write_grid(path, tiles, rows, n, c, h, w, PIC_SCALE, &err);
+    if (rc == 0) rc = ae_png_write_grid(path, tiles, rows, n, c, h, w, AE_PICTURE_SCALE, err);
     free(tiles);
     free(x);
     free(images);
-    if (rc != 0) return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+    if (rc != 0) return -1;
     return 0;
 }
 
-int pic_decode(const char *cmd, ae_model *m, const float *codes, int n, int threads, float **out)
+int ae_picture_decode(ae_model *m, const float *codes, int n, int threads, float **out,
+                      ae_error *err)
 {
     int c, h, w;
     ae_model_output_shape(m, &c, &h, &w);
     float *y = malloc((size_t)(n > 0 ? n : 1) * c * h * w * sizeof *y);
-    if (!y) return cli_fail(EXIT_ERROR, cmd, "out of memory for %d images", n);
-    ae_error err = {{0}};
-    if (ae_model_decode(m, NULL, codes, n, y, threads, &err) != 0) {
+    if (!y) return ae_fail(err, "out of memory for %d images", n);
+    if (ae_model_decode(m, NULL, codes, n, y, threads, err) != 0) {
         free(y);
-        return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+        return -1;
     }
     *out = y;
     return 0;
 }
 
-int pic_samples(const char *cmd, ae_model *m, int n, int cols, uint64_t seed, int threads,
-                const char *path)
+int ae_picture_samples(ae_model *m, int n, int cols, uint64_t seed, int threads, const char *path,
+                       ae_error *err)
 {
     int c, h, w;
     ae_model_output_shape(m, &c, &h, &w);
     float *y = malloc((size_t)n * c * h * w * sizeof *y);
-    if (!y) return cli_fail(EXIT_ERROR, cmd, "out of memory for %d images", n);
-    ae_error err = {{0}};
-    if (ae_model_sample(m, NULL, n, seed, y, threads, &err) != 0) {
+    if (!y) return ae_fail(err, "out of memory for %d images", n);
+    if (ae_model_sample(m, NULL, n, seed, y, threads, err) != 0) {
         free(y);
-        return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+        return -1;
     }
-    int rc = pic_grid(cmd, path, y, n, cols, c, h, w, PIC_SCALE);
+    int rc = ae_picture_grid(path, y, n, cols, c, h, w, AE_PICTURE_SCALE, err);
     free(y);
     return rc;
 }
 
-void pic_manifold_range(const ae_model *m, double lo[2], double hi[2])
+void ae_picture_manifold_range(const ae_model *m, double lo[2], double hi[2])
 {
     lo[0] = lo[1] = -1.0;
     hi[0] = hi[1] = 1.0;
     if (ae_model_is_variational(m) || ae_model_is_adversarial(m) || ae_model_latent_size(m) != 2)
         return;
     float mean[2], std[2];
-    ae_error err;
-    if (ae_model_latent_gaussian(m, mean, std, &err) != 0) return;
+    ae_error ignored;   /* no fitted Gaussian: the default range */
+    if (ae_model_latent_gaussian(m, mean, std, &ignored) != 0) return;
     for (int k = 0; k < 2; k++)
         if (std[k] > 0 && isfinite(mean[k]) && isfinite(std[k])) {
             lo[k] = mean[k] - 2.0 * std[k];
@@ -142,15 +239,15 @@ void pic_manifold_range(const ae_model *m, double lo[2], double hi[2])
         }
 }
 
-int pic_manifold(const char *cmd, ae_model *m, int grid, const double lo[2], const double hi[2],
-                 int threads, const char *path)
+int ae_picture_manifold(ae_model *m, int grid, const double lo[2], const double hi[2], int threads,
+                        const char *path, ae_error *err)
 {
     size_t L = ae_model_latent_size(m);
     if (L != 2)
-        return cli_fail(EXIT_ERROR, cmd, "the manifold sweeps a 2-D latent, but this model's latent "
+        return ae_fail(err, "the manifold sweeps a 2-D latent, but this model's latent "
                         "has %zu values (train one with --latent 2)", L);
     float *codes = malloc((size_t)grid * grid * 2 * sizeof *codes);
-    if (!codes) return cli_fail(EXIT_ERROR, cmd, "out of memory");
+    if (!codes) return ae_fail(err, "out of memory");
     for (int i = 0; i < grid; i++)
         for (int j = 0; j < grid; j++) {
             double t0 = grid > 1 ? (double)j / (grid - 1) : 0.5, t1 = grid > 1 ? (double)i / (grid - 1) : 0.5;
@@ -158,26 +255,26 @@ int pic_manifold(const char *cmd, ae_model *m, int grid, const double lo[2], con
             codes[((size_t)i * grid + j) * 2 + 1] = (float)(lo[1] + t1 * (hi[1] - lo[1]));
         }
     float *y = NULL;
-    int rc = pic_decode(cmd, m, codes, grid * grid, threads, &y);
+    int rc = ae_picture_decode(m, codes, grid * grid, threads, &y, err);
     free(codes);
     if (rc) return rc;
     int c, h, w;
     ae_model_output_shape(m, &c, &h, &w);
-    rc = pic_grid(cmd, path, y, grid * grid, grid, c, h, w, grid > 16 ? 1 : 2);
+    rc = ae_picture_grid(path, y, grid * grid, grid, c, h, w, grid > 16 ? 1 : 2, err);
     free(y);
     return rc;
 }
 
 /* ---- codes as images ------------------------------------------------------------ */
 
-void pic_latent_shape(const ae_model *m, int *c, int *h, int *w)
+void ae_model_latent_layout(const ae_model *m, int *c, int *h, int *w)
 {
     size_t L = ae_model_latent_size(m);
     *c = (int)L;
     *h = *w = 1;
     /* The summary's line before "latent:" is the last encoder layer, with
      * its output shape in the third column (C x H x W). */
-    char *text = cli_model_summary(m);
+    char *text = ae_model_summary_alloc(m);
     if (!text) return;
     char *mark = strstr(text, " latent: ");
     if (mark) {
@@ -218,12 +315,12 @@ static void canvas_put(canvas *cv, const float *img, int ic, int h, int w, int s
     }
 }
 
-int pic_codes(const char *cmd, ae_model *m, const ae_dataset *ds, int n, int threads,
-              const char *path)
+int ae_picture_codes(ae_model *m, const ae_dataset *ds, int n, int threads, const char *path,
+                     ae_error *err)
 {
     int c, h, w, lc, lh, lw;
     ae_model_output_shape(m, &c, &h, &w);
-    pic_latent_shape(m, &lc, &lh, &lw);
+    ae_model_latent_layout(m, &lc, &lh, &lw);
     size_t L = ae_model_latent_size(m);
     /* a code image: lc tiles of lh x lw in gr rows x gc columns, 1-pixel
      * gaps; a flat code (lh = lw = 1) is one near-square block instead */
@@ -250,17 +347,17 @@ int pic_codes(const char *cmd, ae_model *m, const ae_dataset *ds, int n, int thr
         gc = gr = 1;
     }
     int code_w = gc * tw + (gc - 1), code_h = gr * th + (gr - 1);
-    int cell = w * PIC_SCALE;                          /* the column width */
+    int cell = w * AE_PICTURE_SCALE;                          /* the column width */
     int cs = cell / (code_w > code_h ? code_w : code_h);
     if (cs > 21) cs = 21;
     if (cs < 1) cs = 1;
-    int gap = PIC_SCALE;
-    canvas cv = { c, h * PIC_SCALE + gap + code_h * cs, 0, NULL };
+    int gap = AE_PICTURE_SCALE;
+    canvas cv = { c, h * AE_PICTURE_SCALE + gap + code_h * cs, 0, NULL };
     int col_w = cell > code_w * cs ? cell : code_w * cs;
     cv.w = n * col_w + (n - 1) * gap;
     cv.px = malloc((size_t)cv.c * cv.h * cv.w * sizeof *cv.px);
-    float *images = cli_images(cmd, ds, 0, n);
-    float *codes = images ? cli_encode_set(cmd, m, ds, n, threads) : NULL;
+    float *images = ae_dataset_images(ds, 0, n, err);
+    float *codes = images ? ae_dataset_codes(m, ds, n, threads, err) : NULL;
     float *block = malloc(((size_t)code_h * code_w + L) * sizeof *block);
     if (!cv.px || !codes || !block) {
         int had = images && codes;
@@ -268,15 +365,15 @@ int pic_codes(const char *cmd, ae_model *m, const ae_dataset *ds, int n, int thr
         free(images);
         free(codes);
         free(block);
-        return had ? cli_fail(EXIT_ERROR, cmd, "%s: out of memory", path) : EXIT_ERROR;
+        return had ? ae_fail(err, "%s: out of memory", path) : -1;
     }
     for (size_t i = 0; i < (size_t)cv.c * cv.h * cv.w; i++) cv.px[i] = 0.5f;
     /* one min-max over all the shown codes, so that they compare (a code
      * of 2 values normalised on its own would always be black and white) */
-    pic_minmax(codes, (size_t)n * L);
+    ae_picture_minmax(codes, (size_t)n * L);
     for (int k = 0; k < n; k++) {
         int x0 = k * (col_w + gap);
-        canvas_put(&cv, images + (size_t)k * c * h * w, c, h, w, PIC_SCALE, x0 + (col_w - cell) / 2, 0);
+        canvas_put(&cv, images + (size_t)k * c * h * w, c, h, w, AE_PICTURE_SCALE, x0 + (col_w - cell) / 2, 0);
         float *z = block + (size_t)code_h * code_w;
         memcpy(z, codes + (size_t)k * L, L * sizeof *z);
         for (int i = 0; i < code_h * code_w; i++) block[i] = 0.5f;
@@ -292,15 +389,14 @@ int pic_codes(const char *cmd, ae_model *m, const ae_dataset *ds, int n, int thr
             for (size_t j = L; j < (size_t)th * tw; j++) block[j] = 0.0f;
         }
         canvas_put(&cv, block, 1, code_h, code_w, cs, x0 + (col_w - code_w * cs) / 2,
-                   h * PIC_SCALE + gap);
+                   h * AE_PICTURE_SCALE + gap);
     }
-    ae_error err = {{0}};
-    int rc = ae_png_write_grid(path, cv.px, 1, 1, cv.c, cv.h, cv.w, 1, &err);
+    int rc = ae_png_write_grid(path, cv.px, 1, 1, cv.c, cv.h, cv.w, 1, err);
     free(cv.px);
     free(images);
     free(codes);
     free(block);
-    if (rc != 0) return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+    if (rc != 0) return -1;
     return 0;
 }
 
@@ -323,8 +419,8 @@ static int finite_row(const float *z, size_t L)
  * xy [n, 2]; codes with a NaN or an infinity get NaN (not drawn). share[k]
  * is the part of the codes' variance along component k (NaN when the codes
  * have none). Fewer than 2 finite codes project to 0. */
-static int project_pca(const char *cmd, const float *codes, int n, size_t L, int threads,
-                       float *xy, double share[2])
+static int project_pca(const float *codes, int n, size_t L, int threads, float *xy,
+                       double share[2], ae_error *err)
 {
     share[0] = share[1] = NAN;
     float *rows = malloc((size_t)(n > 0 ? n : 1) * L * sizeof *rows);
@@ -334,7 +430,7 @@ static int project_pca(const char *cmd, const float *codes, int n, size_t L, int
         free(rows);
         free(at);
         free(proj);
-        return cli_fail(EXIT_ERROR, cmd, "out of memory for the PCA of %d codes", n);
+        return ae_fail(err, "out of memory for the PCA of %d codes", n);
     }
     int nf = 0;
     for (int i = 0; i < n; i++) {
@@ -351,13 +447,13 @@ static int project_pca(const char *cmd, const float *codes, int n, size_t L, int
         long fit = nf;
         double cap = PCA_FIT_WORK / ((double)L * (double)L);
         if ((double)fit > cap) fit = cap < 2 ? 2 : (long)cap;
-        pca_model p;
-        ae_error err = {{0}};
+        ae_pca p;
+        ae_error why = {{0}};
         int comps = fit > 2 ? 2 : 1; /* two codes differ along one direction only: y = 0 */
-        if (pca_fit(&p, rows, fit, (int)L, comps, threads, &err) != 0) {
-            rc = cli_fail(EXIT_ERROR, cmd, "PCA of the codes: %s", err.msg);
+        if (ae_pca_fit(&p, rows, fit, (int)L, comps, threads, &why) != 0) {
+            rc = ae_fail(err, "PCA of the codes: %s", why.msg);
         } else {
-            pca_encode(&p, rows, nf, proj);
+            ae_pca_encode(&p, rows, nf, proj);
             for (int k = 0; k < nf; k++) {
                 xy[2 * at[k]] = proj[comps * k];
                 xy[2 * at[k] + 1] = comps > 1 ? proj[2 * k + 1] : 0.0f;
@@ -365,7 +461,7 @@ static int project_pca(const char *cmd, const float *codes, int n, size_t L, int
             if (p.total_variance > 0 && isfinite(p.total_variance))
                 for (int c = 0; c < comps; c++) share[c] = p.variance[c] / p.total_variance;
         }
-        pca_free(&p);
+        ae_pca_free(&p);
     }
     free(rows);
     free(at);
@@ -373,15 +469,15 @@ static int project_pca(const char *cmd, const float *codes, int n, size_t L, int
     return rc;
 }
 
-int pic_scatter(const char *cmd, ae_model *m, const ae_dataset *ds, int n, int threads,
-                const char *path, const char *title)
+int ae_picture_scatter(ae_model *m, const ae_dataset *ds, int n, int threads, const char *path,
+                       const char *title, ae_error *err)
 {
     size_t L = ae_model_latent_size(m);
     if (n > ds->n) n = ds->n;
     if (n < 0) n = 0;
-    if (L < 1) return cli_fail(EXIT_ERROR, cmd, "%s: the model has an empty latent", path);
-    float *codes = cli_encode_set(cmd, m, ds, n, threads);
-    if (!codes) return EXIT_ERROR;
+    if (L < 1) return ae_fail(err, "%s: the model has an empty latent", path);
+    float *codes = ae_dataset_codes(m, ds, n, threads, err);
+    if (!codes) return -1;
     size_t cap = (size_t)(n > 0 ? n : 1);
     float *xy = malloc(cap * 2 * sizeof *xy);
     int *labels = ds->labels ? malloc(cap * sizeof *labels) : NULL;
@@ -389,7 +485,7 @@ int pic_scatter(const char *cmd, ae_model *m, const ae_dataset *ds, int n, int t
         free(codes);
         free(xy);
         free(labels);
-        return cli_fail(EXIT_ERROR, cmd, "%s: out of memory for %d points", path, n);
+        return ae_fail(err, "%s: out of memory for %d points", path, n);
     }
     for (int i = 0; labels && i < n; i++) labels[i] = ds->labels[i];
 
@@ -397,7 +493,7 @@ int pic_scatter(const char *cmd, ae_model *m, const ae_dataset *ds, int n, int t
     int rc = 0;
     if (L > 2) {
         double share[2];
-        rc = project_pca(cmd, codes, n, L, threads, xy, share);
+        rc = project_pca(codes, n, L, threads, xy, share, err);
         for (int k = 0; k < 2; k++) {
             char *label = k ? ylabel : xlabel;
             if (isfinite(share[k]))
@@ -429,9 +525,8 @@ int pic_scatter(const char *cmd, ae_model *m, const ae_dataset *ds, int n, int t
     }
     snprintf(deflt, sizeof deflt, "latent codes of %d test image%s", n, n == 1 ? "" : "s");
     if (rc == 0) {
-        scatter_options o = { title ? title : deflt, sub, xlabel, ylabel, SCATTER_W, SCATTER_H };
-        ae_error err = {{0}};
-        if (scatter_png(path, xy, n, labels, &o, &err) != 0) rc = cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+        ae_scatter_options o = { title ? title : deflt, sub, xlabel, ylabel, SCATTER_W, SCATTER_H };
+        if (ae_scatter_png(path, xy, n, labels, &o, err) != 0) rc = -1;
     }
     free(codes);
     free(xy);

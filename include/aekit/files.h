@@ -1,3 +1,19 @@
+/* aekit files: writing files whole or not at all, opening files to read
+ * safely, and where a data set's files live. Part of aekit's public API
+ * (aekit.h holds the core; these headers the rest the CLI uses). */
+#ifndef AEKIT_FILES_H
+#define AEKIT_FILES_H
+
+#include <stdio.h>
+#include <sys/types.h>
+#include "aekit.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- atomic writes --------------------------------------------------------- */
+
 /* Writing files so that a crash, a full disk or an error never leaves a
  * partial file under the final name: write a new temporary file next to
  * <path>, flush, fsync, rename over <path>, fsync the folder. On any error
@@ -29,11 +45,6 @@
  * name in that folder that no process holds locked (their writer is gone:
  * the kernel released the lock) are removed. A file system without flock
  * keeps its leftovers (nothing can tell them from a live writer's).     */
-#ifndef AEKIT_CORE_ATOMIC_FILE_H
-#define AEKIT_CORE_ATOMIC_FILE_H
-
-#include <stdio.h>
-#include "aekit.h"
 
 typedef struct {
     FILE *f;
@@ -76,5 +87,36 @@ void ae_atomic_group_begin(ae_atomic_group *g);
 int  ae_atomic_group_commit(ae_atomic_group *g, ae_error *err);
 /* Removes the group's temporaries and ends it (for error paths). */
 void ae_atomic_group_abort(ae_atomic_group *g);
+
+/* ---- opening files to read ------------------------------------------------- */
+
+/* Opening a file to read it, for every reader of aekit (model files,
+ * checkpoints, .npy, IDX, CIFAR-10 and image files, model descriptions,
+ * metrics.csv): only a regular file is opened. A FIFO would block the open
+ * (and then every read) until some other process writes into it, and a
+ * device can be read without end: such a path is refused at once. */
+
+/* Opens path for binary reading: O_NONBLOCK (a FIFO's open returns at
+ * once), O_CLOEXEC, then fstat; anything but a regular file is closed and
+ * refused ("PATH: is a FIFO, not a regular file (aekit reads regular
+ * files only)"), a file that cannot be opened too ("PATH: cannot open: No
+ * such file or directory"). The stream reads blocking, as fopen's. NULL on failure. */
+FILE *ae_open_file(const char *path, ae_error *err);
+
+/* What a file of this mode is, for messages: "a folder", "a FIFO", "a
+ * character device", ... ("a file" for a regular file). */
+const char *ae_file_kind(mode_t mode);
+
+/* ---- data set folders ------------------------------------------------------- */
+
+#define AE_DATASET_PATH_SIZE sizeof(((ae_dataset *)0)->source)
+
+/* The folder that ae_dataset_open reads for `name` (a data set name or a
+ * folder path) into dir (AE_DATASET_PATH_SIZE bytes). */
+int ae_dataset_folder(char *dir, const char *name, ae_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,0 +1,80 @@
+/* aekit run folders: the files a training run leaves in its folder (as
+ * aekit train writes them), the pictures of the trained model, loss.png
+ * and the index.html page that shows them. */
+#ifndef AEKIT_RUN_FOLDER_H
+#define AEKIT_RUN_FOLDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "aekit.h"
+#include "aekit/epoch_metrics.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Every file of a run folder, named by ae_run_files[AE_RUN_...] and
+ * nowhere else: a program that cleans a folder (aekit train --force) or
+ * refuses one holding an earlier run walks this table, so that a file a run
+ * writes cannot escape it. */
+enum {
+    AE_RUN_MODEL, AE_RUN_METRICS, AE_RUN_LOSS_PLOT, AE_RUN_RECONSTRUCTIONS, AE_RUN_SAMPLES,
+    AE_RUN_CODES, AE_RUN_LATENT, AE_RUN_MANIFOLD, AE_RUN_INDEX, AE_RUN_CHECKPOINT,
+    AE_RUN_FILES                 /* how many */
+};
+extern const char *const ae_run_files[AE_RUN_FILES];
+
+/* dir + "/" + ae_run_files[file] into buf. */
+void ae_run_path(char *buf, size_t size, const char *dir, int file);
+
+/* The y axis of loss.png: the model's loss and how it is summed
+ * ("loss (BCE per pixel)", "loss (SSE per image + KL)", ...). */
+const char *ae_run_loss_label(const ae_model *m);
+
+/* loss.png in dir: training and validation loss of epochs 1..epochs
+ * (metric[AE_EPOCH_TRAIN_LOSS], metric[AE_EPOCH_VAL_LOSS]), 800x500. */
+int ae_run_loss_plot(const char *dir, const char *title, const char *loss_label,
+                     double *const metric[AE_EPOCH_METRICS], int epochs, ae_error *err);
+
+/* A picture of the run folder and what it shows. */
+typedef struct {
+    const char *file;            /* an ae_run_files name */
+    char        caption[256];
+} ae_run_picture;
+
+#define AE_RUN_PICTURES_MAX 8
+
+/* The lesson's pictures of a trained model into dir, for its kind:
+ * reconstructions.png (10 test images; with input noise nz (may be NULL)
+ * or a super-resolution model, input / output / original), samples.png
+ * (64 decoded latents drawn with seed), codes.png, latent.png, and for a
+ * 2-D latent manifold.png; pics[0..*npics) gets each file and its caption.
+ * stop (may be NULL) is asked before each picture: when it returns
+ * non-zero, the function returns 1 with the pictures drawn so far. */
+int ae_run_pictures(ae_model *m, const ae_dataset *test, const ae_noise *nz, uint64_t seed,
+                    int threads, const char *dir, int (*stop)(void *user), void *user,
+                    ae_run_picture pics[AE_RUN_PICTURES_MAX], int *npics, ae_error *err);
+
+/* What index.html shows of a run. */
+typedef struct {
+    const char *dir;             /* the run folder */
+    const char *label, *data;    /* the model's and the data set's names (the title) */
+    int         threads;         /* threads trained with; 0 = all cores */
+    const char *loss_label;      /* ae_run_loss_label */
+    double *const *metric;       /* [AE_EPOCH_METRICS] arrays of `epochs` values */
+    int         epochs;          /* epochs done, at least 1 */
+    const ae_run_picture *pictures; /* besides loss.png */
+    int         npictures;
+} ae_run_report;
+
+/* index.html in r->dir: the run on one page: the training settings of the
+ * model's metadata (as aekit info shows them), loss.png and the pictures
+ * with their captions, the metrics of each epoch (those the model
+ * reports, aekit/epoch_metrics.h) and the layers. Atomic write. */
+int ae_run_index_write(const ae_model *m, const ae_run_report *r, ae_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

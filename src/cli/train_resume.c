@@ -1,0 +1,267 @@
+/* aekit train --resume DIR: goes on with a run from its checkpoint, or
+ * finishes the folder of a run whose training is done; the flags given
+ * with --resume may only repeat the run's settings. */
+#define _POSIX_C_SOURCE 200809L
+#include "train.h"
+#include "aekit/files.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* A usage error for a flag given with --resume whose value is not the run's. */
+static int conflict(const train_settings *s, const args *a, const char *flag, const char *stored)
+{
+    const char *given = NULL;
+    args_string(a, flag, NULL, &given);
+    return cli_fail(EXIT_USAGE, "train", "--resume %s: --%s %s conflicts with the run's %s (a resumed "
+                    "run keeps the settings it was started with: leave --%s out)", s->resume, flag,
+                    given ? given : "", stored, flag);
+}
+
+/* Checks the flags given with --resume against the run's settings: the
+ * options as `form` writes them (EXACT from a checkpoint, SHORT from a
+ * model's metadata), those of the table rows set in `known` (bit i: row
+ * i; a model's metadata may lack one). */
+static int check_resume_flags(const args *a, const train_settings *given, const train_settings *run,
+                              const ae_model *m, ae_option_text form, unsigned long long known)
+{
+    char buf[256];
+    const ae_train_options *g = &given->opt, *o = &run->opt;
+    ae_train_options zero;
+    memset(&zero, 0, sizeof zero);
+    if (args_given(a, "model")) {
+        const char *p = train_preset_for(given);
+        if (strcmp(p ? p : given->model, run->label) != 0) return conflict(given, a, "model", run->label);
+    }
+    if (args_given(a, "data") && strcmp(given->data, run->data) != 0) return conflict(given, a, "data", run->data);
+    if (args_given(a, "out")) {
+        struct stat x, y;
+        if (stat(given->out, &x) != 0 || stat(given->resume, &y) != 0 || x.st_dev != y.st_dev ||
+            x.st_ino != y.st_ino)
+            return cli_fail(EXIT_USAGE, "train", "--resume %s: --out %s is another folder (a resumed run "
+                            "writes into its own folder: leave --out out)", given->resume, given->out);
+    }
+    /* the options a resumed run keeps, compared as `form` writes them */
+    int nrows;
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    for (int i = 0; i < nrows; i++) {
+        const ae_train_option *r = &rows[i];
+        if (r->resume != AE_RESUME_SAME || !r->flag || !args_given(a, r->flag) || !(known & (1ull << i)) ||
+            ae_train_option_equal(r, g, o, form))
+            continue;
+        /* the run's value as people write it; exact when that reads the same */
+        char shown[300], given_text[128];
+        ae_train_option_format(r, o, AE_OPTION_TEXT_SHORT, buf, sizeof buf);
+        ae_train_option_format(r, g, AE_OPTION_TEXT_SHORT, given_text, sizeof given_text);
+        if (strcmp(buf, given_text) == 0) ae_train_option_format(r, o, AE_OPTION_TEXT_EXACT, buf, sizeof buf);
+        if (r->flags & AE_OPTION_ZERO_OFF && ae_train_option_equal(r, o, &zero, AE_OPTION_TEXT_EXACT))
+            snprintf(shown, sizeof shown, "(%s)", r->zero_means);
+        else
+            snprintf(shown, sizeof shown, "%s", buf);
+        return conflict(given, a, r->flag, shown);
+    }
+    if (args_given(a, "task") && given->task != run->task)
+        return conflict(given, a, "task", train_task_names[run->task]);
+    const char *scale = ae_model_meta(m, "aekit.train.scale");
+    if (args_given(a, "scale") && (!scale || atoi(scale) != given->scale))
+        return conflict(given, a, "scale", scale ? scale : "?");
+    snprintf(buf, sizeof buf, "%zu", ae_model_latent_size(m));
+    if (args_given(a, "latent") && (size_t)given->latent != ae_model_latent_size(m))
+        return conflict(given, a, "latent", buf);
+    if (args_given(a, "recon") &&
+        (given->recon == 0 ? AE_LOSS_SSE : AE_LOSS_BCE_SUM) != ae_model_loss(m))
+        return conflict(given, a, "recon", train_loss_name(ae_model_loss(m)));
+    if (args_given(a, "init") && strcmp(given->init, run->init ? run->init : "none") != 0)
+        return conflict(given, a, "init", run->init ? run->init : "(none)");
+    return 0;
+}
+
+/* The run's settings a model or checkpoint written by aekit train records
+ * (data set, model name, task, --init) into s; an error naming `file`
+ * when they are missing. */
+static int settings_from_meta(train_settings *s, const ae_model *m, const char *file)
+{
+    const char *data = ae_model_meta(m, "aekit.train.data"), *label = ae_model_meta(m, "aekit.train.model");
+    const char *task = ae_model_meta(m, "aekit.train.task"), *init = ae_model_meta(m, "aekit.train.init");
+    if (!data || !label || !task || !init)
+        return cli_fail(EXIT_ERROR, "train", "--resume %s: %s lacks the aekit.train.* settings "
+                        "(not written by aekit train)", s->out, file);
+    s->data = data;
+    snprintf(s->label, sizeof s->label, "%s", label);
+    s->task = strcmp(task, "denoise") == 0 ? TASK_DENOISE : TASK_RECONSTRUCT;
+    s->init = strcmp(init, "none") != 0 ? init : NULL;
+    return 0;
+}
+
+/* aekit train --resume DIR on a folder whose training is done: the model
+ * is saved, with the run's settings in its metadata, and metrics.csv holds
+ * its epochs, but a stop or a failed write came before the pictures and
+ * index.html were all written. Draws them from those two files; nothing is
+ * trained and the model stays as it is. The lock is held. */
+static int finish_run(const args *a, const train_settings *given)
+{
+    train_settings s = *given, run;
+    s.out = given->resume;
+    char model_path[4200], metrics_path[4200], loss_path[4200], title[512];
+    ae_run_path(model_path, sizeof model_path, s.out, AE_RUN_MODEL);
+    ae_run_path(metrics_path, sizeof metrics_path, s.out, AE_RUN_METRICS);
+    ae_run_path(loss_path, sizeof loss_path, s.out, AE_RUN_LOSS_PLOT);
+    ae_model *m = NULL;
+    int rc = cli_load_model("train", model_path, &m);
+    if (rc) return rc;
+    const char *epochs = ae_model_meta(m, "aekit.result.epochs"), *val_loss = ae_model_meta(m, "aekit.result.val_loss");
+    const char *seed = ae_model_meta(m, "aekit.train.seed"), *val_images = ae_model_meta(m, "aekit.train.val_images");
+    if ((rc = settings_from_meta(&s, m, model_path))) goto done;
+    if (!epochs || !val_loss || !seed || !val_images || atoi(epochs) < 1 || atoi(val_images) < 1) {
+        rc = cli_fail(EXIT_ERROR, "train", "--resume %s: %s lacks the aekit.result.* results (not a "
+                      "finished run of aekit train)", s.out, model_path);
+        goto done;
+    }
+    /* the settings as recorded, to check the flags given against */
+    run = s;
+    ae_train_options_default(&run.opt);
+    unsigned long long known = 0;
+    int nopt_rows;
+    const ae_train_option *opt_rows = ae_train_options_table(&nopt_rows);
+    for (int i = 0; i < nopt_rows && i < 64; i++) {
+        char key[128];
+        snprintf(key, sizeof key, "aekit.train.%s", opt_rows[i].name);
+        const char *text = opt_rows[i].flags & AE_OPTION_NO_META ? NULL : ae_model_meta(m, key);
+        ae_error why = {{0}};
+        if (text && ae_train_option_parse(&opt_rows[i], text, AE_OPTION_TEXT_SHORT, &run.opt, &why) == 0)
+            known |= 1ull << i;
+    }
+    if ((rc = check_resume_flags(a, given, &run, m, AE_OPTION_TEXT_SHORT, known))) goto done;
+    const char *v;
+    s.noise = run.opt.noise;
+    s.opt.noise = s.noise;
+    s.opt.seed = run.opt.seed;              /* the samples' latents */
+    if (!args_given(a, "threads") && (v = ae_model_meta(m, "aekit.train.threads")))
+        s.opt.threads = atoi(v);            /* the run's, shown in index.html */
+    s.val_limit = atoi(val_images);
+    const char *train_images = ae_model_meta(m, "aekit.train.train_images");
+    if (args_given(a, "limit") && (!train_images || given->limit != atoi(train_images))) {
+        rc = conflict(given, a, "limit", train_images ? train_images : "?");
+        goto done;
+    }
+    if (args_given(a, "val-limit") && given->val_limit != s.val_limit) {
+        rc = conflict(given, a, "val-limit", val_images);
+        goto done;
+    }
+    if ((rc = train_check_writable(s.out)) || (rc = train_check_run_files(&s, "--resume"))) goto done;
+
+    train_run r;
+    double *rows = train_run_start(&r, &s, m, atoi(epochs), title, sizeof title);
+    if (!rows) { rc = EXIT_ERROR; goto done; }
+    ae_dataset *test = NULL;
+    if ((rc = train_read_metrics(metrics_path, &r)) == 0) {
+        char last[64];
+        snprintf(last, sizeof last, "%.6f", r.metric[AE_EPOCH_VAL_LOSS][r.done - 1]);
+        if (strcmp(last, val_loss) != 0)
+            rc = cli_fail(EXIT_ERROR, "train", "%s: the last epoch's val_loss %s is not the model's %s (%s "
+                          "is not this run's)", metrics_path, last, val_loss, metrics_path);
+    }
+    if (rc == 0 && (rc = train_open_split(s.data, AE_SPLIT_TEST, s.val_limit, m, &test)) == 0 &&
+        test->n != s.val_limit)
+        rc = cli_fail(EXIT_ERROR, "train", "--data %s: the test set has %d images, the run validated on %d",
+                      s.data, test->n, s.val_limit);
+    if (rc == 0) {
+        double seconds = 0;
+        for (int e = 0; e < r.done; e++) seconds += r.metric[AE_EPOCH_SECONDS][e];
+        args_print_notes();
+        fprintf(stderr, "finishing %s in %s: all %d epochs were done and the model is saved; drawing the "
+                "pictures\n", cli_text(s.label), cli_text(s.out), r.done);
+        struct sigaction old_sa[2];
+        train_catch_stops(old_sa);
+        struct stat st;
+        ae_error err = {{0}};
+        if (lstat(loss_path, &st) != 0 && train_write_loss_plot(&r, &err) != 0)
+            rc = cli_fail(EXIT_ERROR, "train", "%s", err.msg);
+        else
+            rc = train_write_results(m, test, &s, &r, seconds);
+        train_restore_stops(old_sa);
+    }
+    if (test) ae_dataset_free(test);
+    free(rows);
+done:
+    ae_model_free(m);
+    return rc;
+}
+
+/* aekit train --resume DIR: the run's settings from its checkpoint; the
+ * flags given may only repeat them (but --threads and --checkpoint-every). */
+int train_resume(const args *a, train_settings *given, run_lock *lock)
+{
+    train_settings s = *given;
+    ae_run_path(s.checkpoint, sizeof s.checkpoint, given->resume, AE_RUN_CHECKPOINT);
+    struct stat st;
+    int rc;
+    if (stat(given->resume, &st) == 0 && S_ISDIR(st.st_mode) &&
+        (rc = run_lock_take(lock, "--resume", given->resume)))
+        return rc;
+    if (stat(s.checkpoint, &st) != 0) {
+        int e = errno;
+        char model[4200], index[4200];
+        ae_run_path(model, sizeof model, given->resume, AE_RUN_MODEL);
+        ae_run_path(index, sizeof index, given->resume, AE_RUN_INDEX);
+        if (e == ENOENT && stat(model, &st) == 0 && stat(index, &st) != 0) {
+            run_remove_temps(given->resume);
+            return finish_run(a, given);    /* trained and saved, not all drawn */
+        }
+        if (e == ENOENT && stat(model, &st) == 0)
+            return cli_fail(EXIT_ERROR, "train", "--resume %s: the run is finished (%s and %s are written): "
+                            "nothing to resume", given->resume, model, index);
+        return cli_fail(EXIT_ERROR, "train", "--resume %s: no checkpoint to resume from (%s: %s)",
+                        given->resume, s.checkpoint, strerror(e));
+    }
+    run_remove_temps(given->resume);        /* the lock says no one is writing them */
+    ae_model *m = NULL;
+    ae_train_state *state = NULL;
+    ae_error err = {{0}};
+    if (ae_checkpoint_load(s.checkpoint, &m, &s.opt, &state, &err) != 0)
+        return cli_fail(EXIT_ERROR, "train", "--resume %s: %s", given->resume, err.msg);
+    s.out = given->resume;
+    if ((rc = settings_from_meta(&s, m, s.checkpoint))) goto done;
+    s.noise = s.opt.noise;
+    if ((rc = check_resume_flags(a, given, &s, m, AE_OPTION_TEXT_EXACT, ~0ull))) goto done;
+    /* what a resumed run may change: the options of the flags given */
+    ae_train_position pos;
+    ae_train_state_position(state, &pos);
+    int stored_threads = s.opt.threads, nrows;
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    for (int i = 0; i < nrows; i++)
+        if (rows[i].resume == AE_RESUME_MAY_CHANGE && rows[i].flag && args_given(a, rows[i].flag))
+            ae_train_option_copy(&rows[i], &s.opt, &given->opt);
+    s.opt.checkpoint = s.checkpoint;
+    if ((rc = train_check_writable(s.out)) || (rc = train_check_run_files(&s, "--resume"))) goto done;
+    s.limit = args_given(a, "limit") ? given->limit : pos.train_images;
+    s.val_limit = args_given(a, "val-limit") ? given->val_limit : pos.val_images;
+
+    ae_dataset *train = NULL, *test = NULL;
+    if ((rc = train_open_split(s.data, AE_SPLIT_TRAIN, s.limit, m, &train)) == 0 &&
+        (rc = train_open_split(s.data, AE_SPLIT_TEST, s.val_limit, m, &test)) == 0) {
+        char threads[64] = "";
+        if (s.opt.threads != stored_threads)
+            snprintf(threads, sizeof threads, " (with %d threads instead of %d: no longer bit-identical)",
+                     s.opt.threads, stored_threads);
+        args_print_notes();
+        if (pos.epoch > s.opt.epochs)
+            fprintf(stderr, "resuming %s in %s: all %d epochs were done%s\n", cli_text(s.label), cli_text(s.out),
+                    s.opt.epochs, threads);
+        else
+            fprintf(stderr, "resuming %s in %s at epoch %d/%d, step %d/%d%s\n", cli_text(s.label), cli_text(s.out),
+                    pos.epoch, s.opt.epochs, pos.step, pos.steps, threads);
+        rc = train_run_training(m, train, test, &s, state);
+    }
+    if (test) ae_dataset_free(test);
+    if (train) ae_dataset_free(train);
+done:
+    ae_train_state_free(state);
+    ae_model_free(m);
+    return rc;
+}

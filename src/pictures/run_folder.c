@@ -1,0 +1,214 @@
+/* Run folders (aekit/run_folder.h): the files of a training run, its
+ * pictures, loss.png and index.html. */
+#define _POSIX_C_SOURCE 200809L
+#include "aekit/run_folder.h"
+#include "aekit/charts.h"
+#include "aekit/pictures.h"
+#include "aekit/report.h"
+#include "core/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RECON_COUNT   10   /* test images in reconstructions.png and codes.png */
+#define SAMPLE_COUNT  64   /* decoded latents in samples.png (8 x 8) */
+#define MANIFOLD_GRID 10   /* manifold.png: a 10 x 10 sweep */
+#define PLOT_WIDTH    800
+#define PLOT_HEIGHT   500
+
+const char *const ae_run_files[AE_RUN_FILES] = {
+    [AE_RUN_MODEL] = "model.safetensors",         [AE_RUN_METRICS] = "metrics.csv",
+    [AE_RUN_LOSS_PLOT] = "loss.png",              [AE_RUN_RECONSTRUCTIONS] = "reconstructions.png",
+    [AE_RUN_SAMPLES] = "samples.png",             [AE_RUN_CODES] = "codes.png",
+    [AE_RUN_LATENT] = "latent.png",               [AE_RUN_MANIFOLD] = "manifold.png",
+    [AE_RUN_INDEX] = "index.html",                [AE_RUN_CHECKPOINT] = "checkpoint.safetensors",
+};
+
+void ae_run_path(char *buf, size_t size, const char *dir, int file)
+{
+    size_t len = strlen(dir);
+    snprintf(buf, size, "%s%s%s", dir, (len && dir[len - 1] == '/') ? "" : "/", ae_run_files[file]);
+}
+
+const char *ae_run_loss_label(const ae_model *m)
+{
+    int vae = ae_model_is_variational(m);
+    switch (ae_model_loss(m)) {
+    case AE_LOSS_BCE:     return "loss (BCE per pixel)";
+    case AE_LOSS_MSE:     return "loss (MSE per pixel)";
+    case AE_LOSS_SSE:     return vae ? "loss (SSE per image + KL)" : "loss (SSE per image)";
+    case AE_LOSS_BCE_SUM: return vae ? "loss (BCE summed per image + KL)" : "loss (BCE summed per image)";
+    }
+    return "loss";
+}
+
+int ae_run_loss_plot(const char *dir, const char *title, const char *loss_label,
+                     double *const metric[AE_EPOCH_METRICS], int epochs, ae_error *err)
+{
+    char path[4096];
+    ae_run_path(path, sizeof path, dir, AE_RUN_LOSS_PLOT);
+    ae_plot_series series[2] = {
+        { "train",      metric[AE_EPOCH_TRAIN_LOSS], 0.12, 0.47, 0.71 },
+        { "validation", metric[AE_EPOCH_VAL_LOSS],   1.00, 0.50, 0.05 },
+    };
+    return ae_plot_lines_png(path, title, "epoch", loss_label, series, 2, epochs, PLOT_WIDTH,
+                             PLOT_HEIGHT, err);
+}
+
+int ae_run_pictures(ae_model *m, const ae_dataset *test, const ae_noise *nz, uint64_t seed,
+                    int threads, const char *dir, int (*stop)(void *user), void *user,
+                    ae_run_picture pics[AE_RUN_PICTURES_MAX], int *npics, ae_error *err)
+{
+    char path[4096];
+    int n = test->n < RECON_COUNT ? test->n : RECON_COUNT, rows, k = 0;
+    size_t L = ae_model_latent_size(m);
+    *npics = 0;
+
+    if (stop && stop(user)) return 1;
+    ae_run_path(path, sizeof path, dir, AE_RUN_RECONSTRUCTIONS);
+    if (ae_picture_rows(m, test, 0, n, nz, threads, path, &rows, err) != 0) return -1;
+    pics[k].file = ae_run_files[AE_RUN_RECONSTRUCTIONS];
+    if (ae_model_is_upscaler(m) && rows == 3)
+        snprintf(pics[k].caption, sizeof pics[k].caption,
+                 "%d test images: %s (top, drawn at full size), upscaled x%d, original",
+                 n, nz ? "low-res noisy input" : "low-res input", ae_model_upscale_factor(m));
+    else if (rows == 3)
+        snprintf(pics[k].caption, sizeof pics[k].caption, "%d test images: noisy (top), denoised, clean", n);
+    else
+        snprintf(pics[k].caption, sizeof pics[k].caption, "%d test images (top) over their reconstructions", n);
+    *npics = ++k;
+
+    if (stop && stop(user)) return 1;
+    ae_run_path(path, sizeof path, dir, AE_RUN_SAMPLES);
+    if (ae_picture_samples(m, SAMPLE_COUNT, 8, seed, threads, path, err) != 0) return -1;
+    pics[k].file = ae_run_files[AE_RUN_SAMPLES];
+    snprintf(pics[k].caption, sizeof pics[k].caption, "%d decoded random latents (%s)", SAMPLE_COUNT,
+             ae_model_is_variational(m) || ae_model_is_adversarial(m)
+                 ? "z from the prior N(0, I)" : "z from the Gaussian fitted to the training codes");
+    *npics = ++k;
+
+    if (stop && stop(user)) return 1;
+    ae_run_path(path, sizeof path, dir, AE_RUN_CODES);
+    if (ae_picture_codes(m, test, n, threads, path, err) != 0) return -1;
+    pics[k].file = ae_run_files[AE_RUN_CODES];
+    snprintf(pics[k].caption, sizeof pics[k].caption,
+             "%d test images and their %zu-value latent codes drawn as images (min-max normalised over the shown codes)", n, L);
+    *npics = ++k;
+
+    if (stop && stop(user)) return 1;
+    ae_run_path(path, sizeof path, dir, AE_RUN_LATENT);
+    if (ae_picture_scatter(m, test, test->n, threads, path, NULL, err) != 0) return -1;
+    pics[k].file = ae_run_files[AE_RUN_LATENT];
+    snprintf(pics[k].caption, sizeof pics[k].caption, "codes of %d test images, %s%s", test->n,
+             test->labels ? "coloured by label" : "in one colour (the data set has no labels)",
+             L > 2 ? ", projected on their first two principal components" : "");
+    *npics = ++k;
+
+    if (L == 2) {
+        double lo[2], hi[2];
+        ae_picture_manifold_range(m, lo, hi);
+        if (stop && stop(user)) return 1;
+        ae_run_path(path, sizeof path, dir, AE_RUN_MANIFOLD);
+        if (ae_picture_manifold(m, MANIFOLD_GRID, lo, hi, threads, path, err) != 0) return -1;
+        pics[k].file = ae_run_files[AE_RUN_MANIFOLD];
+        snprintf(pics[k].caption, sizeof pics[k].caption,
+                 "decoded %dx%d grid: z0 from %.3g to %.3g (left to right), z1 from %.3g to %.3g (top to bottom)",
+                 MANIFOLD_GRID, MANIFOLD_GRID, lo[0], hi[0], lo[1], hi[1]);
+        *npics = ++k;
+    }
+    return 0;
+}
+
+int ae_run_index_write(const ae_model *m, const ae_run_report *r, ae_error *err)
+{
+    /* settings: the metadata aekit info shows, minus the defaults that say nothing */
+    static const char *const keys[][2] = {
+        { "aekit.train.model", "model" },          { "aekit.train.task", "task" },
+        { "aekit.train.noise", "input noise" },    { "aekit.train.scale", "scale" },
+        { "aekit.train.latent", "latent" },        { "aekit.train.loss", "loss" },
+        { "aekit.train.init", "initial weights" }, { "aekit.train.data", "data" },
+        { "aekit.train.train_images", "training images" },
+        { "aekit.train.val_images", "validation images" },
+        { "aekit.train.epochs", "epochs" },        { "aekit.result.epochs", "epochs done" },
+        { "aekit.train.batch", "batch" },          { "aekit.train.optimizer", "optimizer" },
+        { "aekit.train.lr", "learning rate" },     { "aekit.train.seed", "seed" },
+    };
+    enum { NKEYS = sizeof keys / sizeof keys[0] };
+    ae_html_setting set[NKEYS + 3];
+    int ns = 0, c, h, w;
+    char params[32], input[64], threads[32];
+    snprintf(params, sizeof params, "%zu", ae_model_param_count(m));
+    ae_model_input_shape(m, &c, &h, &w);
+    snprintf(input, sizeof input, "%dx%dx%d (channels x height x width)", c, h, w);
+    if (r->threads > 0) snprintf(threads, sizeof threads, "%d", r->threads);
+    else                    snprintf(threads, sizeof threads, "all cores");
+    for (int i = 0; i < NKEYS; i++) {
+        const char *v = ae_model_meta(m, keys[i][0]);
+        if (!v || (i == 2 && strcmp(v, "none") == 0) || (i == 3 && strcmp(v, "1") == 0) ||
+            (i == 6 && strcmp(v, "none") == 0))
+            continue;
+        set[ns++] = (ae_html_setting){ keys[i][1], v };
+        if (i == 0) set[ns++] = (ae_html_setting){ "parameters", params };
+        if (i == 0) set[ns++] = (ae_html_setting){ "input", input };
+    }
+    set[ns++] = (ae_html_setting){ "threads", threads };
+
+    ae_html_picture hp[AE_RUN_PICTURES_MAX + 1];
+    char loss_caption[256];
+    snprintf(loss_caption, sizeof loss_caption, "training and validation %s per epoch", r->loss_label);
+    int np = 0;
+    hp[np++] = (ae_html_picture){ ae_run_files[AE_RUN_LOSS_PLOT], loss_caption };
+    for (int i = 0; i < r->npictures && np < AE_RUN_PICTURES_MAX + 1; i++)
+        hp[np++] = (ae_html_picture){ r->pictures[i].file, r->pictures[i].caption };
+
+    /* the metrics table: the epoch, then the metrics the model reports */
+    enum { CELL = 32 };
+    const char *names[AE_EPOCH_METRICS + 1] = { AE_METRICS_KEY };
+    int shown[AE_EPOCH_METRICS + 1], ncol = 1;
+    for (int k = 0; k < AE_EPOCH_METRICS; k++)
+        if (ae_epoch_metric_applies(k, m)) {
+            shown[ncol] = k;
+            names[ncol++] = ae_epoch_metrics[k].name;
+        }
+    size_t ncells = (size_t)(r->epochs > 0 ? r->epochs : 1) * ncol;
+    char *text = malloc(ncells * CELL);
+    const char **cells = malloc(ncells * sizeof *cells);
+    char *layers = ae_model_summary_alloc(m);
+    if (!text || !cells || !layers) {
+        free(text);
+        free(cells);
+        free(layers);
+        return ae_fail(err, "out of memory for index.html");
+    }
+    for (int e = 0; e < r->epochs; e++)
+        for (int k = 0; k < ncol; k++) {
+            char *cell = text + ((size_t)e * ncol + k) * CELL;
+            if (k == 0) snprintf(cell, CELL, "%d", e + 1);
+            else        snprintf(cell, CELL, ae_epoch_metrics[shown[k]].table_format, r->metric[shown[k]][e]);
+            cells[(size_t)e * ncol + k] = cell;
+        }
+
+    char title[512], subtitle[512], footer[512], path[4096];
+    snprintf(title, sizeof title, "aekit: %s on %s", r->label, r->data);
+    snprintf(subtitle, sizeof subtitle, "%d epoch%s; after the last, validation %s %.6f, mse %.6f",
+             r->epochs, r->epochs == 1 ? "" : "s", r->loss_label, r->metric[AE_EPOCH_VAL_LOSS][r->epochs - 1],
+             r->metric[AE_EPOCH_VAL_MSE][r->epochs - 1]);
+    snprintf(footer, sizeof footer, "written by aekit %s; the run folder %s also holds %s and %s",
+             AEKIT_VERSION, r->dir, ae_run_files[AE_RUN_MODEL], ae_run_files[AE_RUN_METRICS]);
+    ae_html_report page = {
+        .title = title, .subtitle = subtitle,
+        .settings = set, .nsettings = ns,
+        .pictures = hp, .npictures = np,
+        .table_title = "Metrics per epoch", .columns = names, .ncolumns = ncol,
+        .cells = cells, .nrows = r->epochs,
+        .details_title = "Layers", .details_text = layers,
+        .footer = footer,
+    };
+    ae_run_path(path, sizeof path, r->dir, AE_RUN_INDEX);
+    int rc = ae_html_report_write(path, &page, err);
+    free(text);
+    free(cells);
+    free(layers);
+    return rc;
+}
