@@ -21,8 +21,11 @@
 #define EVAL_SAMPLE_SEED 0x6576616c73616d70ULL
 
 /* The workspace a call runs in: the caller's, checked against m and the
- * thread count, or (ws NULL) a temporary one in *tmp that the caller frees.
- * *threads becomes the resolved count. */
+ * thread count, or (ws NULL) a temporary one in *tmp that the caller frees,
+ * sized for n images: no more threads than chunks and no more images per
+ * thread than n (a picture of 10 images takes a 10-image workspace, not
+ * 64 per core). *threads becomes the count to run with; the results do
+ * not depend on it (chunks are fixed, sums are added in chunk order). */
 static ae_workspace *call_workspace(const ae_model *m, ae_workspace *ws, int n, int *threads,
                                     ae_workspace **tmp, ae_error *err)
 {
@@ -32,7 +35,10 @@ static ae_workspace *call_workspace(const ae_model *m, ae_workspace *ws, int n, 
     if (t < 0) return NULL;
     *threads = t;
     if (ws) return workspace_check(ws, m, t, err) ? NULL : ws;
-    return workspace_new(tmp, m, APPLY_CHUNK, t, 0, err) ? NULL : *tmp;
+    int chunks = (n + APPLY_CHUNK - 1) / APPLY_CHUNK;
+    if (t > chunks) *threads = t = chunks > 0 ? chunks : 1;
+    int per_thread = n < APPLY_CHUNK ? (n > 0 ? n : 1) : APPLY_CHUNK;
+    return workspace_new(tmp, m, per_thread, t, 0, err) ? NULL : *tmp;
 }
 
 /* Runs layers [from, to) over n inputs of in_size floats and copies layer
