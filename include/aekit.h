@@ -265,6 +265,9 @@ typedef struct {
 
 /* Parses "gaussian:MEAN,STD", "saltpepper:P" or "none". */
 int  ae_noise_parse(ae_noise *nz, const char *text, ae_error *err);
+/* The text ae_noise_parse reads ("gaussian:0.5,0.5", "none"; numbers as %g)
+ * into buf; returns the length it needed, as snprintf. */
+size_t ae_noise_format(const ae_noise *nz, char *buf, size_t size);
 /* Corrupts n images of `size` floats in place. Image i draws from a stream
  * seeded by (seed, first_index + i), so an image always gets the same noise
  * (the lesson draws it once per image). */
@@ -367,7 +370,10 @@ typedef struct {
     const char *const *choices; /* AE_OPTION_CHOICE: names, NULL-terminated  */
 } ae_train_option;
 
-/* The rows, *count of them (in the order checkpoints store them). */
+/* The rows, *count of them (in the order checkpoints store them); at most
+ * AE_MAX_TRAIN_OPTIONS (a checkpoint has room for that many, and a set of
+ * rows fits in a 64-bit mask). */
+#define AE_MAX_TRAIN_OPTIONS 64
 const ae_train_option *ae_train_options_table(int *count);
 /* The row named `name` (or whose flag is `name`), or NULL. */
 const ae_train_option *ae_train_option_find(const char *name);

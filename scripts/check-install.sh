@@ -5,7 +5,7 @@
 # compiler and linker flags of its aekit.pc, the installed headers and
 # libraries; no source folder on the include path), runs the built
 # aekit --version and a one-epoch training, and the pictures example on the
-# model it trained.
+# model it trained, each checked by the files it wrote.
 #   scripts/check-install.sh [BUILD_DIR]        (default: build/release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +18,12 @@ cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 pc=$(find "$tmp/prefix" -name aekit.pc -print -quit)
 [[ -n $pc ]] || { echo "check-install: no aekit.pc installed" >&2; exit 1; }
 export PKG_CONFIG_PATH=$(dirname "$pc")
-read -r -a cflags <<<"$(pkg-config --cflags aekit)"
-read -r -a libs <<<"$(pkg-config --libs aekit)"
+# (each pkg-config call on its own line: a failure stops the script here)
+cflags_text=$(pkg-config --cflags aekit)
+libs_text=$(pkg-config --libs aekit)
 libdir=$(pkg-config --variable=libdir aekit)
+read -r -a cflags <<<"$cflags_text"
+read -r -a libs <<<"$libs_text"
 cc=${CC:-cc}
 flags=(-std=c11 -O2 -Wall -Wextra -Werror "${cflags[@]}")
 link=("${libs[@]}" -lm "-Wl,-rpath,$libdir")
@@ -41,9 +44,11 @@ if [[ -d $root/data/mnist ]]; then
   AEKIT_DATA=$root/data "$tmp/aekit" train --model conv --data mnist --limit 256 --val-limit 64 \
     --epochs 1 --threads 2 --out "$tmp/run" >/dev/null
   "$tmp/aekit" info "$tmp/run/model.safetensors" >/dev/null
-  AEKIT_DATA=$root/data "$tmp/pictures_and_report" "$tmp/run/model.safetensors" mnist "$tmp/run" >/dev/null
-  for f in index.html reconstructions.png latent.png rows.png; do
-    [[ -s $tmp/run/$f ]] || { echo "check-install: $f was not written" >&2; exit 1; }
+  # the example writes into a folder of its own: what is there, it made
+  mkdir "$tmp/pics"
+  AEKIT_DATA=$root/data "$tmp/pictures_and_report" "$tmp/run/model.safetensors" mnist "$tmp/pics" >/dev/null
+  for f in index.html latent.png rows.png; do
+    [[ -s $tmp/pics/$f ]] || { echo "check-install: the example did not write $f" >&2; exit 1; }
   done
   echo "trained, drawn and reported with the installed library"
 else

@@ -127,8 +127,6 @@ int cli_data_for(const char *cmd, const char *given, const ae_model *m, const ch
 int cli_parse_noise(const char *cmd, const char *flag, const char *text, ae_noise *nz);
 /* The noise a model was trained with (aekit.train.noise), or none. */
 void cli_model_noise(const ae_model *m, ae_noise *nz);
-/* Writes a --noise spec back as text ("gaussian:0.5,0.5"). */
-void cli_noise_text(const ae_noise *nz, char *buf, size_t size);
 
 /* The library's ae_dataset_images and ae_dataset_codes (aekit/pictures.h),
  * printing the error: NULL after printing it. */

@@ -73,7 +73,7 @@ int cmd_denoise(int argc, char **argv)
         rc = cli_result("denoise", ae_picture_rows(o.m, test, 0, n, &o.nz, o.threads, o.out, &rows, &err),
                         &err);
         char spec[64];
-        cli_noise_text(&o.nz, spec, sizeof spec);
+        ae_noise_format(&o.nz, spec, sizeof spec);
         if (rc == 0 && rows == 3)
             printf("%s: %d test images of %s, rows: noisy input (%s), %s, clean\n", cli_text(o.out), n, cli_text(data),
                    spec, ae_model_is_upscaler(o.m) ? "denoised and upscaled" : "denoised");

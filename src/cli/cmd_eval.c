@@ -82,7 +82,7 @@ static void print_text_result(const ae_eval_result *r, int vae, const ae_noise *
     if (vae) snprintf(parts, sizeof parts, " (recon %.4f + kl %.4f)", r->recon, r->kl);
     if (nz->kind != AE_NOISE_NONE) {
         char spec[48];
-        cli_noise_text(nz, spec, sizeof spec);
+        ae_noise_format(nz, spec, sizeof spec);
         snprintf(noise, sizeof noise, "  (inputs %s)", spec);
     }
     printf("loss %.4f%s  mse %.4f  psnr %.2f dB%s\n", r->loss, parts, r->mse, r->psnr, noise);

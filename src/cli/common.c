@@ -344,15 +344,6 @@ void cli_model_noise(const ae_model *m, ae_noise *nz)
     if (!v || ae_noise_parse(nz, v, &err) != 0) memset(nz, 0, sizeof *nz);
 }
 
-void cli_noise_text(const ae_noise *nz, char *buf, size_t size)
-{
-    switch (nz->kind) {
-    case AE_NOISE_GAUSSIAN:    snprintf(buf, size, "gaussian:%g,%g", nz->mean, nz->std); break;
-    case AE_NOISE_SALT_PEPPER: snprintf(buf, size, "saltpepper:%g", nz->p); break;
-    default:                   snprintf(buf, size, "none"); break;
-    }
-}
-
 int cli_parse_range(const char *cmd, const char *flag, const char *text, double *lo, double *hi)
 {
     char *end;

@@ -103,7 +103,7 @@ static void print_metrics_columns(FILE *out)
     fputc('\n', out);
 }
 
-void train_more_help(FILE *out)
+static void train_more_help(FILE *out)
 {
     fprintf(out, "model presets:");
     for (const char *const *p = ae_model_presets(); p && *p; p++) fprintf(out, " %s", *p);
@@ -190,7 +190,8 @@ static int read_option_flags(const args *a, ae_train_options *o)
         case AE_OPTION_DOUBLE: rc = args_number(a, r->flag, *(double *)p, (double *)p); break;
         case AE_OPTION_U64:    rc = args_u64(a, r->flag, *(uint64_t *)p, (uint64_t *)p); break;
         case AE_OPTION_CHOICE: rc = args_choice(a, r->flag, r->choices, *(int *)p, (int *)p); break;
-        case AE_OPTION_NOISE: {
+        case AE_OPTION_NOISE: {          /* (--noise itself has its own row: its default
+                                           * depends on --task) */
             const char *text = NULL;
             args_string(a, r->flag, NULL, &text);
             if (text) rc = cli_parse_noise("train", "--noise", text, (ae_noise *)p);

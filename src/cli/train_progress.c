@@ -148,7 +148,7 @@ void train_print_start(const train_settings *s, const ae_model *m, const ae_data
     else                    snprintf(threads, sizeof threads, "all cores");
     if (s->task == TASK_DENOISE) {
         char noise[64];
-        cli_noise_text(&s->noise, noise, sizeof noise);
+        ae_noise_format(&s->noise, noise, sizeof noise);
         snprintf(extra, sizeof extra, ", denoising %s", noise);
     }
     if (s->init) {

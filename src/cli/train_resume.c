@@ -128,7 +128,7 @@ static int finish_run(const args *a, const train_settings *given)
     unsigned long long known = 0;
     int nopt_rows;
     const ae_train_option *opt_rows = ae_train_options_table(&nopt_rows);
-    for (int i = 0; i < nopt_rows && i < 64; i++) {
+    for (int i = 0; i < nopt_rows; i++) {     /* at most AE_MAX_TRAIN_OPTIONS: bits of `known` */
         char key[128];
         snprintf(key, sizeof key, "aekit.train.%s", opt_rows[i].name);
         const char *text = opt_rows[i].flags & AE_OPTION_NO_META ? NULL : ae_model_meta(m, key);
@@ -161,7 +161,7 @@ static int finish_run(const args *a, const train_settings *given)
     ae_dataset *test = NULL;
     if ((rc = train_read_metrics(metrics_path, &r)) == 0) {
         char last[64];
-        snprintf(last, sizeof last, "%.6f", r.metric[AE_EPOCH_VAL_LOSS][r.done - 1]);
+        snprintf(last, sizeof last, AE_METRICS_CSV_FORMAT, r.metric[AE_EPOCH_VAL_LOSS][r.done - 1]);
         if (strcmp(last, val_loss) != 0)
             rc = cli_fail(EXIT_ERROR, "train", "%s: the last epoch's val_loss %s is not the model's %s (%s "
                           "is not this run's)", metrics_path, last, val_loss, metrics_path);

@@ -8,8 +8,20 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+size_t ae_noise_format(const ae_noise *nz, char *buf, size_t size)
+{
+    int n;
+    switch (nz->kind) {
+    case AE_NOISE_GAUSSIAN:    n = snprintf(buf, size, "gaussian:%g,%g", nz->mean, nz->std); break;
+    case AE_NOISE_SALT_PEPPER: n = snprintf(buf, size, "saltpepper:%g", nz->p); break;
+    default:                   n = snprintf(buf, size, "none"); break;
+    }
+    return n < 0 ? 0 : (size_t)n;
+}
 
 int ae_noise_parse(ae_noise *nz, const char *text, ae_error *err)
 {

@@ -37,7 +37,7 @@
 #define CK CHECKPOINT_PREFIX
 #define FORMAT "1"
 #define STATE_META 18                  /* the position, sums, counters, data */
-#define MAX_META (STATE_META + 64)     /* and at most 64 options (rows) */
+#define MAX_META (STATE_META + AE_MAX_TRAIN_OPTIONS)   /* and the options (rows) */
 
 typedef struct {
     const char *keys[MAX_META];

@@ -64,6 +64,7 @@ static const ae_train_option rows[] = {
       "write the checkpoint every N epochs (0: not by epochs)", NULL },
 };
 enum { NROWS = (int)(sizeof rows / sizeof rows[0]) };
+_Static_assert(NROWS <= AE_MAX_TRAIN_OPTIONS, "more option rows than a checkpoint holds");
 
 /* a choice's field is read and written as an int */
 _Static_assert(sizeof(ae_optimizer) == sizeof(int), "ae_optimizer is int-sized");
@@ -202,12 +203,8 @@ size_t ae_train_option_format(const ae_train_option *r, const ae_train_options *
         if (form == AE_OPTION_TEXT_EXACT)   /* floats: 9 digits read back to the same bits */
             n = snprintf(buf, size, "%d %.9g %.9g %.9g", (int)nz->kind, (double)nz->mean, (double)nz->std,
                          (double)nz->p);
-        else if (nz->kind == AE_NOISE_GAUSSIAN)
-            n = snprintf(buf, size, "gaussian:%g,%g", nz->mean, nz->std);
-        else if (nz->kind == AE_NOISE_SALT_PEPPER)
-            n = snprintf(buf, size, "saltpepper:%g", nz->p);
         else
-            n = snprintf(buf, size, "none");
+            n = (int)ae_noise_format(nz, buf, size);
         break;
     }
     }
