@@ -138,8 +138,8 @@ static long aae_phases(ae_model *m, ae_workspace *ws, const ae_train_options *op
     #pragma omp parallel num_threads(threads)
     {
         int t = omp_get_thread_num();
-        int base = nb / threads, rem = nb % threads;
-        int cnt = base + (t < rem), off = t * base + (t < rem ? t : rem);
+        int off, cnt;
+        thread_share(nb, threads, t, &off, &cnt);
         float *grad = work_grad(ws, t), *lab = work_target(ws, t), *prior = work_eps(ws, t);
         memset(grad, 0, m->nparams * sizeof(float));
         if (cnt) {
@@ -174,8 +174,8 @@ static long aae_phases(ae_model *m, ae_workspace *ws, const ae_train_options *op
     #pragma omp parallel num_threads(threads)
     {
         int t = omp_get_thread_num();
-        int base = nb / threads, rem = nb % threads;
-        int cnt = base + (t < rem);
+        int off, cnt;
+        thread_share(nb, threads, t, &off, &cnt);
         float *grad = work_grad(ws, t), *lab = work_target(ws, t);
         memset(grad, 0, m->nparams * sizeof(float));
         if (cnt) {
@@ -309,8 +309,8 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
             #pragma omp parallel num_threads(threads)
             {
                 int t = omp_get_thread_num();
-                int base = nb / threads, rem = nb % threads;
-                int cnt = base + (t < rem), off = t * base + (t < rem ? t : rem);
+                int off, cnt;
+                thread_share(nb, threads, t, &off, &cnt);
                 if (cnt) model_load_chunk(m, ws, t, train, order + b0 + off, cnt, &opt->noise, noise_seed);
                 model_set_noise(ws, t, step_seed, (uint64_t)off);
                 double recon;
@@ -398,7 +398,8 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
                        "infinite values", bad, nbad == 1 ? "s" : "");
     int threads = s->threads;
     int B = s->opt.batch < (int)s->n ? s->opt.batch : (int)s->n;
-    int per_thread = (B + threads - 1) / threads;
+    int per_thread, first;
+    thread_share(B, threads, 0, &first, &per_thread);   /* thread 0 gets the largest share */
     ae_workspace *ws;
     if (workspace_new(&ws, m, per_thread, threads, 1, err)) return -1;
     int rc = train_epochs(m, ws, train, val, s, cb, user, err);
