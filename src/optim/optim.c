@@ -24,17 +24,15 @@ static void sgd_step(float *p, const float *g, float *const *b, size_t n, const 
     sgd_update(p, g, b[0], n, o->lr, o->momentum);
 }
 
-/* indexed by ae_optimizer */
+/* indexed by ae_optimizer: its name (--optimizer, files) and its kind */
+const char *const optim_names[] = { "adam", "rmsprop", "sgd", NULL };
 static const optim_kind kinds[] = {
-    { "adam",    2, { "exp_avg", "exp_avg_sq" }, { 0, 1 }, "lr beta1 beta2 eps", adam_step },
-    { "rmsprop", 1, { "square_avg" },            { 1 },    "lr alpha eps",       rmsprop_step },
-    { "sgd",     1, { "momentum_buffer" },       { 0 },    "lr momentum",        sgd_step },
+    { 2, { "exp_avg", "exp_avg_sq" }, { 0, 1 }, "lr beta1 beta2 eps", adam_step },
+    { 1, { "square_avg" },            { 1 },    "lr alpha eps",       rmsprop_step },
+    { 1, { "momentum_buffer" },       { 0 },    "lr momentum",        sgd_step },
 };
 enum { NKINDS = (int)(sizeof kinds / sizeof kinds[0]) };
 
-const char *const optim_names[] = { "adam", "rmsprop", "sgd", NULL };
-
-/* the names list and the table stay one list */
 _Static_assert(sizeof optim_names / sizeof optim_names[0] == NKINDS + 1, "optim_names: one per kind");
 _Static_assert(AE_OPT_SGD + 1 == NKINDS, "one kind per ae_optimizer");
 
@@ -46,7 +44,7 @@ const optim_kind *optim_kind_of(ae_optimizer k)
 int optim_by_name(const char *name)
 {
     for (int i = 0; i < NKINDS; i++)
-        if (strcmp(name, kinds[i].name) == 0) return i;
+        if (strcmp(name, optim_names[i]) == 0) return i;
     return -1;
 }
 

@@ -44,7 +44,6 @@ typedef struct {
 } optim_state;
 
 typedef struct {
-    const char *name;                           /* "adam": --optimizer, files  */
     int         nbuf;
     const char *buf_names[OPTIM_MAX_BUFFERS];   /* PyTorch's: "exp_avg", ...   */
     int         buf_squares[OPTIM_MAX_BUFFERS]; /* 1: a mean of squares (>= 0, +inf
