@@ -161,6 +161,9 @@ void        ae_model_input_shape(const ae_model *m, int *c, int *h, int *w);
 void        ae_model_output_shape(const ae_model *m, int *c, int *h, int *w);
 /* Number of floats in the latent code of one image. */
 size_t      ae_model_latent_size(const ae_model *m);
+/* The latent's shape (the last encoder layer's output, C x H x W; a flat
+ * code is L x 1 x 1). */
+void        ae_model_latent_layout(const ae_model *m, int *c, int *h, int *w);
 /* 1 for a VAE (its encoder ends with a `sample` layer). */
 int         ae_model_is_variational(const ae_model *m);
 /* 1 for an adversarial autoencoder (it has a discriminator). */

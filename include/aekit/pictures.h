@@ -29,9 +29,6 @@ int ae_model_is_upscaler(const ae_model *m);
 int ae_model_upscale_factor(const ae_model *m);
 /* The model's ae_model_summary text (caller frees; NULL if out of memory). */
 char *ae_model_summary_alloc(const ae_model *m);
-/* The layout of the model's latent (its last encoder layer's shape); a
- * flat code is L x 1 x 1. */
-void ae_model_latent_layout(const ae_model *m, int *c, int *h, int *w);
 
 /* Images [first, first + n) of ds as floats (caller frees). */
 float *ae_dataset_images(const ae_dataset *ds, int first, int n, ae_error *err);

@@ -158,6 +158,14 @@ void ae_model_output_shape(const ae_model *m, int *c, int *h, int *w)
 }
 
 size_t ae_model_latent_size(const ae_model *m) { return m->layers[m->n_encoder - 1].out_size; }
+
+void ae_model_latent_layout(const ae_model *m, int *c, int *h, int *w)
+{
+    const ae_layer *l = &m->layers[m->n_encoder - 1];
+    *c = l->out_c;
+    *h = l->out_h;
+    *w = l->out_w;
+}
 int ae_model_is_variational(const ae_model *m) { return m->sample_layer >= 0; }
 int ae_model_is_adversarial(const ae_model *m) { return m->n_autoencoder < m->nlayers; }
 

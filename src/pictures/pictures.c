@@ -267,36 +267,6 @@ int ae_picture_manifold(ae_model *m, int grid, const double lo[2], const double 
 
 /* ---- codes as images ------------------------------------------------------------ */
 
-void ae_model_latent_layout(const ae_model *m, int *c, int *h, int *w)
-{
-    size_t L = ae_model_latent_size(m);
-    *c = (int)L;
-    *h = *w = 1;
-    /* The summary's line before "latent:" is the last encoder layer, with
-     * its output shape in the third column (C x H x W). */
-    char *text = ae_model_summary_alloc(m);
-    if (!text) return;
-    char *mark = strstr(text, " latent: ");
-    if (mark) {
-        *mark = '\0';
-        char *prev_end = strrchr(text, '\n');
-        if (prev_end) {
-            *prev_end = '\0';
-            char *line = strrchr(text, '\n');
-            line = line ? line + 1 : text;
-            char name[64], kind[64];
-            int a, b, d;
-            if (sscanf(line, "%63s %63s %dx%dx%d", name, kind, &a, &b, &d) == 5 && a > 0 && b > 0 &&
-                d > 0 && (size_t)a * b * d == L) {
-                *c = a;
-                *h = b;
-                *w = d;
-            }
-        }
-    }
-    free(text);
-}
-
 /* A float canvas of c channels, filled with grey; tiles are drawn into it. */
 typedef struct {
     int    c, h, w;
