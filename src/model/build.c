@@ -149,8 +149,7 @@ int model_parse(ae_model *m, const char *text, const char *origin, int latent, a
 
 void model_tensor_name(const ae_layer *l, const char *what, char *buf, size_t size)
 {
-    static const char *const parts[] = { "encoder", "decoder", "discriminator" };
-    snprintf(buf, size, "%s.%d.%s", parts[l->part], l->index, what);
+    snprintf(buf, size, "%s.%d.%s", description_part_name(l->part), l->index, what);
 }
 
 int model_logits_layer(const ae_model *m)

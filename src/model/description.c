@@ -24,6 +24,7 @@ static const char *const loss_names[] = { "bce", "mse", "sse", "bce_sum" };
 static const char *const part_names[] = { "encoder", "decoder", "discriminator" };
 
 const char *description_loss_name(ae_loss loss) { return loss_names[loss]; }
+const char *description_part_name(int part) { return part_names[part]; }
 
 typedef struct {
     const char *origin;

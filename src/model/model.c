@@ -186,8 +186,7 @@ size_t ae_model_summary(const ae_model *m, char *buf, size_t size)
     for (int i = 0; i < m->nlayers; i++) {
         const ae_layer *l = &m->layers[i];
         char name[64];
-        static const char *const parts[] = { "encoder", "decoder", "discriminator" };
-        snprintf(name, sizeof name, "%s.%d", parts[l->part], l->index);
+        snprintf(name, sizeof name, "%s.%d", description_part_name(l->part), l->index);
         snprintf(shape, sizeof shape, "%dx%dx%d", l->out_c, l->out_h, l->out_w);
         EMIT("%-16s %-12s %-16s %10zu\n", name, layer_kinds[l->kind].name, shape, l->w_count + l->b_count);
         if (i == m->n_encoder - 1)
