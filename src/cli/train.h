@@ -63,7 +63,9 @@ int train_store_settings(ae_model *m, const train_settings *s, const ae_dataset 
                          const ae_dataset *test);
 /* The results of the last epoch done (aekit.result.*). */
 int train_store_results(ae_model *m, const train_run *r);
-const char *train_loss_name(ae_loss loss);
+/* ae_loss_name under its old name, for train_resume.c until it calls
+ * ae_loss_name itself (being edited on another branch). */
+static inline const char *train_loss_name(ae_loss loss) { return ae_loss_name(loss); }
 
 /* ---- train_progress.c: the run's record and its display ---------------------------- */
 

@@ -155,12 +155,6 @@ const char *train_task_label(const train_settings *s, const ae_model *m)
     return ae_model_is_upscaler(m) ? "upscale" : "reconstruct";
 }
 
-const char *train_loss_name(ae_loss loss)
-{
-    static const char *const names[] = { "bce", "mse", "sse", "bce_sum" };
-    return loss >= AE_LOSS_BCE && loss <= AE_LOSS_BCE_SUM ? names[loss] : "?";
-}
-
 /* aekit.train.NAME: an option as the options table writes it. */
 static int set_option_meta(ae_model *m, const char *name, const ae_train_options *o)
 {
@@ -189,7 +183,7 @@ int train_store_settings(ae_model *m, const train_settings *s, const ae_dataset 
            set_option_meta(m, "noise", o) ||
            set_meta(m, "aekit.train.scale", "%d", ae_model_upscale_factor(m)) ||
            set_meta(m, "aekit.train.latent", "%zu", ae_model_latent_size(m)) ||
-           set_meta(m, "aekit.train.loss", "%s", train_loss_name(ae_model_loss(m))) ||
+           set_meta(m, "aekit.train.loss", "%s", ae_loss_name(ae_model_loss(m))) ||
            set_option_meta(m, "clip_grad", o) ||
            set_option_meta(m, "threads", o) ||
            set_meta(m, "aekit.train.init", "%s", s->init ? s->init : "none");

@@ -72,7 +72,4 @@ int   description_equal(const ae_description *a, const ae_description *b);
 int   description_set_loss(ae_description *d, ae_loss loss);
 void  description_free(ae_description *d);
 
-/* The name of a loss in descriptions ("bce", ...). */
-const char *description_loss_name(ae_loss loss);
-
 #endif
