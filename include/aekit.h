@@ -123,6 +123,9 @@ typedef struct ae_model ae_model;
  *  SSE, BCE_SUM  summed over an image's pixels, mean over images (VAEs:
  *                added to the per-image KL term).                          */
 typedef enum { AE_LOSS_BCE = 0, AE_LOSS_MSE = 1, AE_LOSS_SSE = 2, AE_LOSS_BCE_SUM = 3 } ae_loss;
+/* The name of a loss as descriptions and the model's metadata spell it
+ * ("bce", "mse", "sse", "bce_sum"); "?" for a value that is no loss. */
+const char *ae_loss_name(ae_loss loss);
 
 /* Builds a model from a text description (docs/model-format.md). `origin`
  * names the text in error messages (a file name, or "preset conv").

@@ -154,6 +154,9 @@ check "  ... and no model is written" test ! -e "$run/model.safetensors"
 "$AEKIT" train --model vae --data mnist --epochs 1 --limit 1000 --val-limit 100 --threads 2 \
   --optimizer sgd --lr 1000 --clip-grad 1e-3 --out "$tmp/clipped" >/dev/null 2>"$tmp/clip.err" </dev/null
 check "--clip-grad keeps that run finite" test $? -eq 0 -a -f "$tmp/clipped/model.safetensors"
+"$AEKIT" info "$tmp/clipped/model.safetensors" >"$tmp/clip.info" 2>&1
+check "  ... and info shows its clipping norm and threads" \
+  bash -c "grep -Eq '^  gradient clipping norm +0.001$' '$tmp/clip.info' && grep -Eq '^  threads +2$' '$tmp/clip.info'"
 "$AEKIT" train --model conv --data mnist --epochs 1 --limit 100 --clip-grad -1 --out "$tmp/x" >/dev/null 2>&1 </dev/null
 check "--clip-grad -1 is a usage error" test $? -eq 2
 "$AEKIT" train --model conv --data mnist --epochs 1 --limit 100 --checkpoint-every 2x --out "$tmp/x" >/dev/null 2>&1 </dev/null

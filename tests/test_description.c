@@ -200,6 +200,16 @@ static void set_loss(void)
           m->desc.layers[4].line);
     CHECK(ae_model_set_loss(m, AE_LOSS_MSE, &err) == 0, "%s", err.msg);
     CHECK(strstr(ae_model_description(m), "\nloss mse\nencoder") != NULL, "%s", ae_model_description(m));
+    /* ae_loss_name is the description's spelling of every loss */
+    static const ae_loss losses[] = { AE_LOSS_BCE, AE_LOSS_MSE, AE_LOSS_SSE, AE_LOSS_BCE_SUM };
+    for (size_t i = 0; i < sizeof losses / sizeof losses[0]; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "\nloss %s\n", ae_loss_name(losses[i]));
+        CHECK(ae_model_set_loss(m, losses[i], &err) == 0, "%s", err.msg);
+        CHECK(strstr(ae_model_description(m), line) != NULL, "%s not in %s", line, ae_model_description(m));
+    }
+    CHECK(strcmp(ae_loss_name(AE_LOSS_BCE_SUM), "bce_sum") == 0 && strcmp(ae_loss_name((ae_loss)7), "?") == 0,
+          "names: %s %s", ae_loss_name(AE_LOSS_BCE_SUM), ae_loss_name((ae_loss)7));
     ae_model_free(m);
 }
 

@@ -1,13 +1,63 @@
 /* The run-folder API (aekit/run_folder.h): the file table, a stop before
  * the pictures, and index.html's metrics table following the model kind
- * (aekit/epoch_metrics.h). */
+ * (aekit/epoch_metrics.h), and the settings table: every training option
+ * with metadata is shown, with its label, without being listed twice. */
 #define _POSIX_C_SOURCE 200809L
 #include "aekit.h"
 #include "aekit/run_folder.h"
 #include "test.h"
 #include "temp_dir.h"
 
+#include <stdio.h>
 #include <string.h>
+
+/* Every option row with metadata is a setting aekit info shows (key
+ * aekit.train.NAME, its row, a label: the row's `what` unless the table
+ * words it for the page); rows without metadata are none; no key twice. */
+static void check_settings(void)
+{
+    int nrows, n = 0;
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    ae_run_setting s[128];
+    while (n < 128 && ae_run_setting_at(n, &s[n])) n++;
+    CHECK(n > 0 && n < 128, "%d settings", n);
+    for (int i = 0; i < n; i++) {
+        CHECK(s[i].label && s[i].label[0] && strcmp(s[i].label, "?") != 0, "%s: no label", s[i].key);
+        CHECK(strncmp(s[i].key, "aekit.", 6) == 0, "key %s", s[i].key);
+        for (int j = 0; j < i; j++) CHECK(strcmp(s[i].key, s[j].key) != 0, "%s twice", s[i].key);
+    }
+    for (int r = 0; r < nrows; r++) {
+        char key[64];
+        snprintf(key, sizeof key, "aekit.train.%s", rows[r].name);
+        int at = -1;
+        for (int i = 0; i < n; i++)
+            if (strcmp(s[i].key, key) == 0) at = i;
+        if (rows[r].flags & AE_OPTION_NO_META) {
+            CHECK(at < 0, "%s has no metadata but is setting %d", rows[r].name, at);
+            continue;
+        }
+        CHECK(at >= 0, "option %s is not a setting", rows[r].name);
+        if (at < 0) continue;
+        CHECK(s[at].option == &rows[r], "setting %s: not its option's row", key);
+        CHECK(s[at].shown & AE_SETTING_INFO, "setting %s: not shown by info", key);
+    }
+    /* the labels the options table gives, and the two the page words itself */
+    const char *want[][2] = { { "aekit.train.clip_grad", "gradient clipping norm" },
+                              { "aekit.train.threads", "threads" }, { "aekit.train.lr", "learning rate" },
+                              { "aekit.train.noise", "input noise" }, { "aekit.train.batch", "batch" },
+                              { "aekit.result.epochs", "epochs done" } };
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        int found = 0;
+        for (int i = 0; i < n; i++)
+            if (strcmp(s[i].key, want[k][0]) == 0) {
+                found = 1;
+                CHECK(strcmp(s[i].label, want[k][1]) == 0, "%s: label '%s', want '%s'", s[i].key, s[i].label,
+                      want[k][1]);
+            }
+        CHECK(found, "no setting %s", want[k][0]);
+    }
+    CHECK(ae_run_setting_at(-1, &s[0]) == 0 && ae_run_setting_at(n, &s[0]) == 0, "past the ends");
+}
 
 static int stop_now(void *user)
 {
@@ -18,6 +68,7 @@ static int stop_now(void *user)
 int main(void)
 {
     if (temp_dir_open("run-folder") != 0) return 1;
+    check_settings();
     for (int i = 0; i < AE_RUN_FILES; i++)
         for (int j = 0; j < i; j++)
             CHECK(strcmp(ae_run_files[i], ae_run_files[j]) != 0, "%s twice", ae_run_files[i]);
@@ -55,6 +106,21 @@ int main(void)
                        "scope=\"col\">images_per_second</th></tr>") != NULL, "metrics table header");
     CHECK(!strstr(text, "val_kl") && !strstr(text, "disc_accuracy"), "no VAE or AAE columns");
     CHECK(strstr(text, "<td>1</td><td>0.500000</td>") != NULL, "row of epoch 1");
+    /* its settings: the metadata in the table's order, the model's size after
+     * the model, defaults that say nothing left out, the threads in use */
+    CHECK(ae_model_set_meta(m, "aekit.train.lr", "0.001", &err) == 0 &&
+          ae_model_set_meta(m, "aekit.train.model", "conv", &err) == 0 &&
+          ae_model_set_meta(m, "aekit.train.noise", "none", &err) == 0 &&
+          ae_model_set_meta(m, "aekit.train.clip_grad", "5", &err) == 0 &&
+          ae_model_set_meta(m, "aekit.train.threads", "3", &err) == 0, "%s", err.msg);
+    r.dir = root;
+    CHECK(ae_run_index_write(m, &r, &err) == 0, "%s", err.msg);
+    memset(page, 0, sizeof page);
+    read_all(at("index.html"), page, sizeof page - 1);
+    CHECK(strstr(text, "<tr><th scope=\"row\">model</th><td>conv</td></tr>\n<tr><th scope=\"row\">parameters</th>") &&
+          strstr(text, "<tr><th scope=\"row\">learning rate</th><td>0.001</td></tr>\n<tr><th scope=\"row\">"
+                       "threads</th><td>2</td></tr>") &&
+          !strstr(text, "input noise") && !strstr(text, "clipping"), "index.html settings");
     r.dir = at("no-such-folder");
     CHECK(ae_run_index_write(m, &r, &err) == -1 && strstr(err.msg, "no-such-folder"), "%s", err.msg);
     ae_model_free(m);

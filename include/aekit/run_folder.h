@@ -55,6 +55,31 @@ int ae_run_pictures(ae_model *m, const ae_dataset *test, const ae_noise *nz, uin
                     int threads, const char *dir, int (*stop)(void *user), void *user,
                     ae_run_picture pics[AE_RUN_PICTURES_MAX], int *npics, ae_error *err);
 
+/* The settings of a run: the model metadata aekit train writes
+ * (aekit.train.*, aekit.result.*, aekit.version), in the order aekit info
+ * and index.html show them, with their labels. The training options are
+ * not listed twice: a setting of an option is its row of the options table
+ * (key aekit.train.NAME, label the row's `what` unless the list words it
+ * for the page), and every row with metadata (not AE_OPTION_NO_META) that
+ * the list does not name comes after the list's options by itself, so a
+ * new option is shown with no edit here. */
+#define AE_SETTING_INFO  1       /* aekit info shows it                       */
+#define AE_SETTING_INDEX 2       /* index.html's settings show it             */
+
+typedef struct {
+    char        key[64];         /* "aekit.train.lr"                          */
+    const char *label;           /* "learning rate"                           */
+    unsigned    shown;           /* AE_SETTING_* above                        */
+    const char *index_omits;     /* index.html leaves it out at this value (a
+                                    default that says nothing: "none"), or NULL */
+    const ae_train_option *option; /* its row of the options table, or NULL  */
+} ae_run_setting;
+
+/* Setting i (0, 1, ... in display order) into *out: returns 1, or 0 when
+ * i is past the last. Computed from constant tables on every call: safe
+ * from any thread. */
+int ae_run_setting_at(int i, ae_run_setting *out);
+
 /* What index.html shows of a run. */
 typedef struct {
     const char *dir;             /* the run folder */

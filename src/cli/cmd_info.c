@@ -1,6 +1,7 @@
 /* aekit info: what a model file holds: shapes, layers, training settings. */
 #include "cli.h"
 #include "aekit/pictures.h"
+#include "aekit/run_folder.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,34 +16,6 @@ const arg_command info_command = {
     .positional = "MODEL",
     .flags = info_flags,
     .examples = "  aekit info runs/conv/model.safetensors\n",
-};
-
-/* The metadata aekit train writes, in the order shown, with their labels. */
-static const char *const meta_keys[][2] = {
-    { "aekit.train.model",        "model" },
-    { "aekit.train.task",         "task" },
-    { "aekit.train.noise",        "input noise" },
-    { "aekit.train.scale",        "scale" },
-    { "aekit.train.latent",       "latent" },
-    { "aekit.train.loss",         "loss" },
-    { "aekit.train.init",         "initial weights" },
-    { "aekit.train.data",         "data" },
-    { "aekit.train.train_images", "training images" },
-    { "aekit.train.val_images",   "validation images" },
-    { "aekit.train.epochs",       "epochs" },
-    { "aekit.train.batch",        "batch" },
-    { "aekit.train.optimizer",    "optimizer" },
-    { "aekit.train.lr",           "learning rate" },
-    { "aekit.train.seed",         "seed" },
-    { "aekit.result.epochs",      "epochs done" },
-    { "aekit.result.train_loss",  "train loss" },
-    { "aekit.result.val_loss",    "val loss" },
-    { "aekit.result.val_mse",     "val mse" },
-    { "aekit.result.val_recon",   "val recon" },
-    { "aekit.result.val_kl",      "val kl" },
-    { "aekit.result.disc_accuracy", "disc accuracy" },
-    { "aekit.result.seconds",     "training seconds" },
-    { "aekit.version",            "written by aekit" },
 };
 
 static void print_summary(const ae_model *m)
@@ -80,12 +53,14 @@ int cmd_info(int argc, char **argv)
     printf("\nlayers:\n");
     print_summary(m);
 
+    /* the run's settings and results (aekit/run_folder.h), in its order */
     int shown = 0;
-    for (size_t i = 0; i < sizeof meta_keys / sizeof meta_keys[0]; i++) {
-        const char *v = ae_model_meta(m, meta_keys[i][0]);
-        if (!v) continue;
+    ae_run_setting set;
+    for (int i = 0; ae_run_setting_at(i, &set); i++) {
+        const char *v = ae_model_meta(m, set.key);
+        if (!v || !(set.shown & AE_SETTING_INFO)) continue;
         if (!shown++) printf("\ntraining:\n");
-        printf("  %-18s %s\n", meta_keys[i][1], cli_text(v));
+        printf("  %-22s %s\n", set.label, cli_text(v));
     }
     if (!shown) printf("\ntraining: not recorded in this file\n");
     /* anything else the file carries (written by other tools or later versions) */
@@ -94,13 +69,13 @@ int cmd_info(int argc, char **argv)
         const char *k, *v;
         ae_model_meta_at(m, i, &k, &v);
         int known = 0;
-        for (size_t j = 0; j < sizeof meta_keys / sizeof meta_keys[0]; j++)
-            if (strcmp(k, meta_keys[j][0]) == 0) known = 1;
+        for (int j = 0; !known && ae_run_setting_at(j, &set); j++)
+            known = (set.shown & AE_SETTING_INFO) && strcmp(k, set.key) == 0;
         if (known) continue;
         if (!other++) printf("\nother metadata:\n");
         char value[204];
         cli_escape(value, sizeof value, v);     /* long values are cut: "..." */
-        printf("  %-18s %s\n", cli_text(k), value);
+        printf("  %-22s %s\n", cli_text(k), value);
     }
     ae_model_free(m);
     return EXIT_OK;

@@ -63,7 +63,6 @@ int train_store_settings(ae_model *m, const train_settings *s, const ae_dataset 
                          const ae_dataset *test);
 /* The results of the last epoch done (aekit.result.*). */
 int train_store_results(ae_model *m, const train_run *r);
-const char *train_loss_name(ae_loss loss);
 
 /* ---- train_progress.c: the run's record and its display ---------------------------- */
 

@@ -155,43 +155,26 @@ const char *train_task_label(const train_settings *s, const ae_model *m)
     return ae_model_is_upscaler(m) ? "upscale" : "reconstruct";
 }
 
-const char *train_loss_name(ae_loss loss)
-{
-    static const char *const names[] = { "bce", "mse", "sse", "bce_sum" };
-    return loss >= AE_LOSS_BCE && loss <= AE_LOSS_BCE_SUM ? names[loss] : "?";
-}
-
-/* aekit.train.NAME: an option as the options table writes it. */
-static int set_option_meta(ae_model *m, const char *name, const ae_train_options *o)
-{
-    ae_error err = {{0}};
-    if (ae_train_option_set_meta(m, ae_train_option_find(name), o, &err) != 0)
-        return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
-    return 0;
-}
-
 int train_store_settings(ae_model *m, const train_settings *s, const ae_dataset *train,
                          const ae_dataset *test)
 {
-    const ae_train_options *o = &s->opt;
-    /* in this order: the file's bytes stay those of earlier versions */
+    /* every option with metadata, as the options table writes it (a new
+     * row is stored with no edit here); then what the run adds */
+    int nrows;
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    ae_error err = {{0}};
+    for (int i = 0; i < nrows; i++)
+        if (!(rows[i].flags & AE_OPTION_NO_META) && ae_train_option_set_meta(m, &rows[i], &s->opt, &err) != 0)
+            return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
     return set_meta(m, "aekit.version", "%s", AEKIT_VERSION) ||
            set_meta(m, "aekit.train.model", "%s", s->label) ||
            set_meta(m, "aekit.train.data", "%s", s->data) ||
-           set_option_meta(m, "epochs", o) ||
-           set_option_meta(m, "batch", o) ||
-           set_option_meta(m, "lr", o) ||
-           set_option_meta(m, "optimizer", o) ||
-           set_option_meta(m, "seed", o) ||
            set_meta(m, "aekit.train.train_images", "%d", train->n) ||
            set_meta(m, "aekit.train.val_images", "%d", test->n) ||
            set_meta(m, "aekit.train.task", "%s", train_task_label(s, m)) ||
-           set_option_meta(m, "noise", o) ||
            set_meta(m, "aekit.train.scale", "%d", ae_model_upscale_factor(m)) ||
            set_meta(m, "aekit.train.latent", "%zu", ae_model_latent_size(m)) ||
-           set_meta(m, "aekit.train.loss", "%s", train_loss_name(ae_model_loss(m))) ||
-           set_option_meta(m, "clip_grad", o) ||
-           set_option_meta(m, "threads", o) ||
+           set_meta(m, "aekit.train.loss", "%s", ae_loss_name(ae_model_loss(m))) ||
            set_meta(m, "aekit.train.init", "%s", s->init ? s->init : "none");
 }
 

@@ -75,7 +75,7 @@ static int check_resume_flags(const args *a, const train_settings *given, const 
         return conflict(given, a, "latent", buf);
     if (args_given(a, "recon") &&
         (given->recon == 0 ? AE_LOSS_SSE : AE_LOSS_BCE_SUM) != ae_model_loss(m))
-        return conflict(given, a, "recon", train_loss_name(ae_model_loss(m)));
+        return conflict(given, a, "recon", ae_loss_name(ae_model_loss(m)));
     if (args_given(a, "init") && strcmp(given->init, run->init ? run->init : "none") != 0)
         return conflict(given, a, "init", run->init ? run->init : "(none)");
     return 0;

@@ -20,10 +20,15 @@
 #define MAX_LAYERS 256
 #define MAX_DIM    65536
 
+/* the one list of loss names (ae_loss_name, the parser, the printer) */
 static const char *const loss_names[] = { "bce", "mse", "sse", "bce_sum" };
+_Static_assert(sizeof loss_names / sizeof loss_names[0] == AE_LOSS_BCE_SUM + 1, "a name per ae_loss");
 static const char *const part_names[] = { "encoder", "decoder", "discriminator" };
 
-const char *description_loss_name(ae_loss loss) { return loss_names[loss]; }
+const char *ae_loss_name(ae_loss loss)
+{
+    return loss >= AE_LOSS_BCE && loss <= AE_LOSS_BCE_SUM ? loss_names[loss] : "?";
+}
 const char *description_part_name(int part) { return part_names[part]; }
 
 typedef struct {

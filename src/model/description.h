@@ -72,8 +72,6 @@ int   description_equal(const ae_description *a, const ae_description *b);
 int   description_set_loss(ae_description *d, ae_loss loss);
 void  description_free(ae_description *d);
 
-/* The name of a loss in descriptions ("bce", ...). */
-const char *description_loss_name(ae_loss loss);
 /* "encoder", "decoder" or "discriminator": a PART_ value's section word,
  * also the first word of its tensors' names. */
 const char *description_part_name(int part);

@@ -120,22 +120,95 @@ int ae_run_pictures(ae_model *m, const ae_dataset *test, const ae_noise *nz, uin
     return 0;
 }
 
+/* The settings in display order. `option` entries name a row of the
+ * options table (label NULL: the row's `what`); the entry with no name
+ * stands for the option rows with metadata the list does not name. */
+typedef struct {
+    const char *name;            /* metadata key, or option name (`option`) */
+    int         option;
+    const char *label;
+    unsigned    shown;
+    const char *index_omits;
+} setting_entry;
+
+enum { BOTH = AE_SETTING_INFO | AE_SETTING_INDEX };
+static const setting_entry settings[] = {
+    { "aekit.train.model", 0, "model", BOTH, NULL },
+    { "aekit.train.task", 0, "task", BOTH, NULL },
+    { "noise", 1, "input noise", BOTH, "none" },
+    { "aekit.train.scale", 0, "scale", BOTH, "1" },
+    { "aekit.train.latent", 0, "latent", BOTH, NULL },
+    { "aekit.train.loss", 0, "loss", BOTH, NULL },
+    { "aekit.train.init", 0, "initial weights", BOTH, "none" },
+    { "aekit.train.data", 0, "data", BOTH, NULL },
+    { "aekit.train.train_images", 0, "training images", BOTH, NULL },
+    { "aekit.train.val_images", 0, "validation images", BOTH, NULL },
+    { "epochs", 1, NULL, BOTH, NULL },
+    { "aekit.result.epochs", 0, "epochs done", BOTH, NULL },
+    { "batch", 1, "batch", BOTH, NULL },
+    { "optimizer", 1, NULL, BOTH, NULL },
+    { "lr", 1, NULL, BOTH, NULL },
+    { "seed", 1, NULL, BOTH, NULL },
+    /* index.html shows the threads in use (ae_run_report), not the option */
+    { "clip_grad", 1, NULL, AE_SETTING_INFO, NULL },
+    { "threads", 1, NULL, AE_SETTING_INFO, NULL },
+    { NULL, 1, NULL, BOTH, NULL },   /* every other option with metadata */
+    { "aekit.result.train_loss", 0, "train loss", AE_SETTING_INFO, NULL },
+    { "aekit.result.val_loss", 0, "val loss", AE_SETTING_INFO, NULL },
+    { "aekit.result.val_mse", 0, "val mse", AE_SETTING_INFO, NULL },
+    { "aekit.result.val_recon", 0, "val recon", AE_SETTING_INFO, NULL },
+    { "aekit.result.val_kl", 0, "val kl", AE_SETTING_INFO, NULL },
+    { "aekit.result.disc_accuracy", 0, "disc accuracy", AE_SETTING_INFO, NULL },
+    { "aekit.result.seconds", 0, "training seconds", AE_SETTING_INFO, NULL },
+    { "aekit.version", 0, "written by aekit", AE_SETTING_INFO, NULL },
+};
+enum { NSETTINGS = (int)(sizeof settings / sizeof settings[0]) };
+
+static int option_named(const char *name)
+{
+    for (int j = 0; j < NSETTINGS; j++)
+        if (settings[j].option && settings[j].name && strcmp(settings[j].name, name) == 0) return 1;
+    return 0;
+}
+
+static void setting_fill(ae_run_setting *out, const setting_entry *e, const ae_train_option *row)
+{
+    memset(out, 0, sizeof *out);
+    out->option = row;
+    out->label = e->label ? e->label : row ? row->what : "?";
+    out->shown = e->shown;
+    out->index_omits = e->index_omits;
+    const char *name = row ? row->name : e->name ? e->name : "?";
+    snprintf(out->key, sizeof out->key, "%s%s", e->option ? "aekit.train." : "", name);
+}
+
+int ae_run_setting_at(int i, ae_run_setting *out)
+{
+    int nrows, k = 0;
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    for (int j = 0; j < NSETTINGS; j++) {
+        const setting_entry *e = &settings[j];
+        if (e->name) {
+            if (k++ == i) {
+                setting_fill(out, e, e->option ? ae_train_option_find(e->name) : NULL);
+                return 1;
+            }
+            continue;
+        }
+        for (int r = 0; r < nrows; r++)
+            if (!(rows[r].flags & AE_OPTION_NO_META) && !option_named(rows[r].name) && k++ == i) {
+                setting_fill(out, e, &rows[r]);
+                return 1;
+            }
+    }
+    return 0;
+}
+
 int ae_run_index_write(const ae_model *m, const ae_run_report *r, ae_error *err)
 {
     /* settings: the metadata aekit info shows, minus the defaults that say nothing */
-    static const char *const keys[][2] = {
-        { "aekit.train.model", "model" },          { "aekit.train.task", "task" },
-        { "aekit.train.noise", "input noise" },    { "aekit.train.scale", "scale" },
-        { "aekit.train.latent", "latent" },        { "aekit.train.loss", "loss" },
-        { "aekit.train.init", "initial weights" }, { "aekit.train.data", "data" },
-        { "aekit.train.train_images", "training images" },
-        { "aekit.train.val_images", "validation images" },
-        { "aekit.train.epochs", "epochs" },        { "aekit.result.epochs", "epochs done" },
-        { "aekit.train.batch", "batch" },          { "aekit.train.optimizer", "optimizer" },
-        { "aekit.train.lr", "learning rate" },     { "aekit.train.seed", "seed" },
-    };
-    enum { NKEYS = sizeof keys / sizeof keys[0] };
-    ae_html_setting set[NKEYS + 3];
+    enum { MAX_SHOWN = 64 };
+    ae_html_setting set[MAX_SHOWN + 3];
     int ns = 0, c, h, w;
     char params[32], input[64], threads[32];
     snprintf(params, sizeof params, "%zu", ae_model_param_count(m));
@@ -143,14 +216,16 @@ int ae_run_index_write(const ae_model *m, const ae_run_report *r, ae_error *err)
     snprintf(input, sizeof input, "%dx%dx%d (channels x height x width)", c, h, w);
     if (r->threads > 0) snprintf(threads, sizeof threads, "%d", r->threads);
     else                    snprintf(threads, sizeof threads, "all cores");
-    for (int i = 0; i < NKEYS; i++) {
-        const char *v = ae_model_meta(m, keys[i][0]);
-        if (!v || (i == 2 && strcmp(v, "none") == 0) || (i == 3 && strcmp(v, "1") == 0) ||
-            (i == 6 && strcmp(v, "none") == 0))
+    ae_run_setting s;
+    for (int i = 0; ae_run_setting_at(i, &s) && ns < MAX_SHOWN; i++) {
+        const char *v = ae_model_meta(m, s.key);
+        if (!(s.shown & AE_SETTING_INDEX) || !v || (s.index_omits && strcmp(v, s.index_omits) == 0))
             continue;
-        set[ns++] = (ae_html_setting){ keys[i][1], v };
-        if (i == 0) set[ns++] = (ae_html_setting){ "parameters", params };
-        if (i == 0) set[ns++] = (ae_html_setting){ "input", input };
+        set[ns++] = (ae_html_setting){ s.label, v };
+        if (strcmp(s.key, "aekit.train.model") == 0) {
+            set[ns++] = (ae_html_setting){ "parameters", params };
+            set[ns++] = (ae_html_setting){ "input", input };
+        }
     }
     set[ns++] = (ae_html_setting){ "threads", threads };
 
