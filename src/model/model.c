@@ -27,8 +27,9 @@ int ae_model_from_text(ae_model **out, const char *text, const char *origin, int
     }
     m->params = calloc(m->nparams ? m->nparams : 1, sizeof(float));
     if (!m->params) {
+        size_t nparams = m->nparams;   /* the message is written after m is freed */
         ae_model_free(m);
-        return ae_fail(err, "%s: out of memory for %zu parameters", origin, m->nparams);
+        return ae_fail(err, "%s: out of memory for %zu parameters", origin, nparams);
     }
     ae_model_init(m, 0);
     *out = m;
