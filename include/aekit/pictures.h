@@ -33,7 +33,8 @@ char *ae_model_summary_alloc(const ae_model *m);
  * flat code is L x 1 x 1. */
 void ae_model_latent_layout(const ae_model *m, int *c, int *h, int *w);
 
-/* Images [first, first + n) of ds as floats (caller frees). */
+/* Images [first, first + n) of ds as floats (caller frees). Here and below,
+ * images outside ds (first < 0, n < 1 or first + n > ds->n) are refused. */
 float *ae_dataset_images(const ae_dataset *ds, int first, int n, ae_error *err);
 /* The model inputs for n images of its output shape (downscaled for a
  * super-resolution model), corrupted by nz (may be NULL) with the same

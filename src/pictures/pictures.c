@@ -37,8 +37,19 @@ char *ae_model_summary_alloc(const ae_model *m)
     return text;
 }
 
+/* Images [first, first + n) must be images of ds: the functions here index
+ * its pixels with them. */
+static int check_images(const ae_dataset *ds, int first, int n, ae_error *err)
+{
+    if (first < 0 || n < 1 || first > ds->n - n)
+        return ae_fail(err, "%s: %d images from index %d asked for, the data set has %d images",
+                       ds->source, n, first, ds->n);
+    return 0;
+}
+
 float *ae_dataset_images(const ae_dataset *ds, int first, int n, ae_error *err)
 {
+    if (check_images(ds, first, n, err)) return NULL;
     size_t chw = (size_t)ds->c * ds->h * ds->w;
     float *x = malloc((size_t)(n > 0 ? n : 1) * chw * sizeof *x);
     uint32_t *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
@@ -79,6 +90,7 @@ float *ae_model_inputs(const ae_model *m, const float *images, int n, int first,
 float *ae_dataset_codes(ae_model *m, const ae_dataset *ds, int n, int threads, ae_error *err)
 {
     enum { CHUNK = 1024 };
+    if (check_images(ds, 0, n, err)) return NULL;
     size_t L = ae_model_latent_size(m);
     float *codes = malloc((size_t)(n > 0 ? n : 1) * L * sizeof *codes);
     if (!codes) {
@@ -318,6 +330,7 @@ static void canvas_put(canvas *cv, const float *img, int ic, int h, int w, int s
 int ae_picture_codes(ae_model *m, const ae_dataset *ds, int n, int threads, const char *path,
                      ae_error *err)
 {
+    if (check_images(ds, 0, n, err)) return -1;
     int c, h, w, lc, lh, lw;
     ae_model_output_shape(m, &c, &h, &w);
     ae_model_latent_layout(m, &lc, &lh, &lw);
