@@ -68,8 +68,12 @@ char *description_print(const ae_description *d);
 /* 1 when a and b are the same description (lines, comments, settings). */
 int   description_equal(const ae_description *a, const ae_description *b);
 /* Sets the loss, adding a `loss` line before the first section when the
- * text has none. Does not check it against the layers (build.c does). */
-int   description_set_loss(ae_description *d, ae_loss loss);
+ * text has none (*added gets its index, else -1). Does not check it
+ * against the layers (build.c does). -1 when out of memory (d unchanged). */
+int   description_set_loss(ae_description *d, ae_loss loss, int *added);
+/* Undoes description_set_loss: the loss back to `old`, the line it added
+ * (index `added`, -1 for none) removed. */
+void  description_undo_set_loss(ae_description *d, ae_loss old, int added);
 void  description_free(ae_description *d);
 
 /* The name of a loss in descriptions ("bce", ...). */
