@@ -72,7 +72,8 @@ int ae_run_pictures(ae_model *m, const ae_dataset *test, const ae_noise *nz, uin
     if (ae_model_is_upscaler(m) && rows == 3)
         snprintf(pics[k].caption, sizeof pics[k].caption,
                  "%d test images: %s (top, drawn at full size), upscaled x%d, original",
-                 n, nz ? "low-res noisy input" : "low-res input", ae_model_upscale_factor(m));
+                 n, nz && nz->kind != AE_NOISE_NONE ? "low-res noisy input" : "low-res input",
+                 ae_model_upscale_factor(m));
     else if (rows == 3)
         snprintf(pics[k].caption, sizeof pics[k].caption, "%d test images: noisy (top), denoised, clean", n);
     else
