@@ -17,10 +17,6 @@ extern "C" {
 
 #define AE_PICTURE_SCALE 3   /* every image pixel drawn 3x3, 3-pixel gaps */
 
-/* The seed of the input noise pictures draw: the value ae_evaluate_ex
- * uses, so a grid shows the inputs eval measured. */
-#define AE_PICTURE_NOISE_SEED 0x6576616c6e6f6973ULL
-
 /* ---- images, inputs and codes ---------------------------------------------- */
 
 /* 1 when the model's output is larger than its input (super-resolution). */
@@ -38,8 +34,8 @@ void ae_model_latent_layout(const ae_model *m, int *c, int *h, int *w);
 float *ae_dataset_images(const ae_dataset *ds, int first, int n, ae_error *err);
 /* The model inputs for n images of its output shape (downscaled for a
  * super-resolution model), corrupted by nz (may be NULL) with the same
- * per-image noise as ae_evaluate_ex (image i of the set gets stream
- * first + i, seed AE_PICTURE_NOISE_SEED). Caller frees. */
+ * per-image noise as ae_evaluate (image i of the set gets stream
+ * first + i, seed AE_EVAL_NOISE_SEED). Caller frees. */
 float *ae_model_inputs(const ae_model *m, const float *images, int n, int first, const ae_noise *nz,
                        ae_error *err);
 /* Codes of images [0, n) of ds (in chunks, so memory stays small); caller

@@ -82,7 +82,7 @@ float *ae_model_inputs(const ae_model *m, const float *images, int n, int first,
     }
     if (nz && nz->kind != AE_NOISE_NONE)
         for (int i = 0; i < n; i++)
-            ae_noise_apply(nz, x + (size_t)i * in_size, 1, in_size, AE_PICTURE_NOISE_SEED,
+            ae_noise_apply(nz, x + (size_t)i * in_size, 1, in_size, AE_EVAL_NOISE_SEED,
                            (uint64_t)(first + i));
     return x;
 }
