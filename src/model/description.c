@@ -18,7 +18,6 @@
 
 #define MAX_TOKENS 16
 #define MAX_LAYERS 256
-#define MAX_DIM    65536
 
 static const char *const loss_names[] = { "bce", "mse", "sse", "bce_sum" };
 static const char *const part_names[] = { "encoder", "decoder", "discriminator" };

@@ -18,6 +18,10 @@ typedef enum {
 
 enum { PART_ENCODER = 0, PART_DECODER = 1, PART_DISCRIMINATOR = 2 };
 
+/* The largest height or width a description gives or a layer makes (input,
+ * output, reshape, a layer's output): larger is a typo, not an image. */
+#define MAX_DIM 65536
+
 /* One layer line's settings (layer_kinds.c says which a kind takes, their
  * ranges and defaults). */
 typedef struct {
