@@ -495,6 +495,10 @@ int  ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val
  * infinities (or saying that none do: an overflow); *out still holds them.
  * PSNR is infinite only for a perfect output. */
 typedef struct { double loss, mse, psnr, recon, kl; } ae_eval_result;
+/* The seed of the input noise ae_evaluate draws (image i of the set gets
+ * stream i); the pictures (aekit/pictures.h) use it too, so that a grid
+ * shows the inputs eval measured. */
+#define AE_EVAL_NOISE_SEED 0x6576616c6e6f6973ULL
 int ae_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
                 ae_eval_result *out, int threads, ae_error *err);
 

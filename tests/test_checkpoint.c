@@ -380,6 +380,9 @@ static void check_degenerate(void)
             "\"aekit.checkpoint.seen\"", train);
     refused(with_meta(good, "aekit.checkpoint.disc_correct", "1"), "discriminator decisions (not an AAE)",
             "\"aekit.checkpoint.disc_correct\"", train);
+    /* no validation images but a validation hash (resuming read val->source of no data set) */
+    refused(with_meta(good, "aekit.checkpoint.val_hash", "00000000000000ab"),
+            "a validation hash and 0 validation images", "\"aekit.checkpoint.val_hash\"", train);
     /* times, noise settings */
     refused(with_meta(good, "aekit.checkpoint.seconds", "-1"), "negative seconds",
             "\"aekit.checkpoint.seconds\"", train);

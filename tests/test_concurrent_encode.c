@@ -1,5 +1,6 @@
 /* One model used by several threads at once: ae_model_encode,
- * ae_model_reconstruct and ae_evaluate take a const model and write only to
+ * ae_model_decode, ae_model_sample (with a fixed seed), ae_model_reconstruct
+ * and ae_evaluate take a const model and write only to
  * the caller's workspace, so pthreads sharing one model (each with its own
  * workspace, or each with NULL: a workspace per call) get exactly the bytes
  * a single thread gets. The threads start each round together (a barrier)
@@ -28,14 +29,15 @@
 #endif
 
 enum { CALLERS = 4, ROUNDS = 3, IMAGES = 150 /* three chunks of 64 per call */ };
+#define SAMPLE_SEED 42
 
 typedef struct {
     const ae_model *m;
     const ae_dataset *ds;
     const float *x;
-    size_t code_floats, image_floats;
+    size_t code_floats, image_floats;   /* IMAGES codes, IMAGES outputs */
     /* the single-thread results */
-    const float *codes, *recon;
+    const float *codes, *recon, *decoded, *sampled;
     ae_eval_result eval;
 } job;
 
@@ -54,9 +56,11 @@ static void *run(void *arg)
     const job *j = c->j;
     float *codes = malloc(j->code_floats * sizeof *codes);
     float *recon = malloc(j->image_floats * sizeof *recon);
+    float *decoded = malloc(j->image_floats * sizeof *decoded);
+    float *sampled = malloc(j->image_floats * sizeof *sampled);
     ae_workspace *ws = NULL;
     ae_error err = {{0}};
-    if (!codes || !recon || (c->use_workspace && ae_workspace_new(&ws, j->m, c->omp_threads, &err))) {
+    if (!codes || !recon || !decoded || !sampled || (c->use_workspace && ae_workspace_new(&ws, j->m, c->omp_threads, &err))) {
         snprintf(c->msg, sizeof c->msg, "setup: %s", err.msg);
         c->errors++;
     }
@@ -65,10 +69,14 @@ static void *run(void *arg)
         if (c->errors) continue;
         memset(codes, 0xff, j->code_floats * sizeof *codes);
         memset(recon, 0xff, j->image_floats * sizeof *recon);
+        memset(decoded, 0xff, j->image_floats * sizeof *decoded);
+        memset(sampled, 0xff, j->image_floats * sizeof *sampled);
         ae_eval_result ev;
         memset(&ev, 0xff, sizeof ev);
         if (ae_model_encode(j->m, ws, j->x, IMAGES, codes, c->omp_threads, &err) ||
             ae_model_reconstruct(j->m, ws, j->x, IMAGES, recon, c->omp_threads, &err) ||
+            ae_model_decode(j->m, ws, j->codes, IMAGES, decoded, c->omp_threads, &err) ||
+            ae_model_sample(j->m, ws, IMAGES, SAMPLE_SEED, sampled, c->omp_threads, &err) ||
             ae_evaluate(j->m, ws, j->ds, NULL, &ev, c->omp_threads, &err)) {
             snprintf(c->msg, sizeof c->msg, "%s", err.msg);
             c->errors++;
@@ -76,11 +84,15 @@ static void *run(void *arg)
         }
         c->mismatches += memcmp(codes, j->codes, j->code_floats * sizeof *codes) != 0;
         c->mismatches += memcmp(recon, j->recon, j->image_floats * sizeof *recon) != 0;
+        c->mismatches += memcmp(decoded, j->decoded, j->image_floats * sizeof *decoded) != 0;
+        c->mismatches += memcmp(sampled, j->sampled, j->image_floats * sizeof *sampled) != 0;
         c->mismatches += memcmp(&ev, &j->eval, sizeof ev) != 0;
     }
     ae_workspace_free(ws);
     free(codes);
     free(recon);
+    free(decoded);
+    free(sampled);
     return NULL;
 }
 
@@ -130,18 +142,28 @@ static void test_preset(const char *preset)
     ae_model_input_shape(m, &c, &h, &w);
     ae_dataset *ds = make_data(IMAGES, c, h, w);
     size_t px = (size_t)c * h * w, L = ae_model_latent_size(m);
+    ae_model_output_shape(m, &c, &h, &w);
+    size_t out_px = (size_t)c * h * w;
     float *x = malloc(IMAGES * px * sizeof *x);
-    float *codes = malloc(IMAGES * L * sizeof *codes), *recon = malloc(IMAGES * px * sizeof *recon);
+    float *codes = malloc(IMAGES * L * sizeof *codes), *recon = malloc(IMAGES * out_px * sizeof *recon);
+    float *decoded = malloc(IMAGES * out_px * sizeof *decoded);
+    float *sampled = malloc(IMAGES * out_px * sizeof *sampled);
     uint32_t *idx = malloc(IMAGES * sizeof *idx);
     for (int i = 0; i < IMAGES; i++) idx[i] = (uint32_t)i;
     ae_dataset_batch(ds, idx, IMAGES, x);
 
-    job j = { .m = m, .ds = ds, .x = x, .code_floats = IMAGES * L, .image_floats = IMAGES * px,
-              .codes = codes, .recon = recon };
+    job j = { .m = m, .ds = ds, .x = x, .code_floats = IMAGES * L, .image_floats = IMAGES * out_px,
+              .codes = codes, .recon = recon, .decoded = decoded, .sampled = sampled };
     ae_workspace *ws = NULL;
     CHECK(ae_workspace_new(&ws, m, 1, &err) == 0, "%s", err.msg);
+    /* a plain autoencoder samples from the Gaussian fitted to its codes
+     * (fitting changes the model: before the threads start) */
+    if (!ae_model_is_variational(m) && !ae_model_is_adversarial(m))
+        CHECK(ae_model_fit_latent(m, ws, ds, 1, &err) == 0, "%s: fit: %s", preset, err.msg);
     CHECK(ae_model_encode(m, ws, x, IMAGES, codes, 1, &err) == 0 &&
           ae_model_reconstruct(m, ws, x, IMAGES, recon, 1, &err) == 0 &&
+          ae_model_decode(m, ws, codes, IMAGES, decoded, 1, &err) == 0 &&
+          ae_model_sample(m, ws, IMAGES, SAMPLE_SEED, sampled, 1, &err) == 0 &&
           ae_evaluate(m, ws, ds, NULL, &j.eval, 1, &err) == 0, "%s: single thread: %s", preset, err.msg);
 
     concurrent(preset, &j, 1, 1);
@@ -157,7 +179,7 @@ static void test_preset(const char *preset)
     CHECK(ae_model_encode(m, ws, x, IMAGES, codes, 2, &err) == -1 && strstr(err.msg, "1 thread"),
           "%s: a 1-thread workspace ran 2 threads (%s)", preset, err.msg);
     ae_workspace_free(ws);
-    free(x); free(codes); free(recon); free(idx);
+    free(x); free(codes); free(recon); free(decoded); free(sampled); free(idx);
     free(ds->pixels);
     free(ds);
     ae_model_free(m);
@@ -194,6 +216,7 @@ int main(void)
 {
     test_preset("conv");   /* convolutions */
     test_preset("vae");    /* dense layers (BLIS) and the sampling layer */
+    test_preset("aae");    /* a discriminator the calls must leave alone */
     test_other_model();
     TEST_DONE();
 }

@@ -192,6 +192,15 @@ static void set_loss(void)
     ae_model *m;
     ae_error err = { "" };
     if (ae_model_from_text(&m, text, "t", 0, &err)) { CHECK(0, "%s", err.msg); return; }
+    /* what ae_model_set_loss does when the model cannot follow (out of
+     * memory): the added line and the loss undone, the text as before */
+    int added = -1;
+    CHECK(description_set_loss(&m->desc, AE_LOSS_SSE, &added) == 0 && added == 2, "added at %d", added);
+    description_undo_set_loss(&m->desc, AE_LOSS_BCE, added);
+    char *undone = description_print(&m->desc);
+    CHECK(undone && strcmp(undone, ae_model_description(m)) == 0 && m->desc.loss == AE_LOSS_BCE &&
+          m->desc.layers[4].line == 9, "undone: %s", undone ? undone : "(out of memory)");
+    free(undone);
     CHECK(ae_model_set_loss(m, AE_LOSS_SSE, &err) == 0, "%s", err.msg);
     const char *want = "# no loss line\ninput 1 4 4\nloss sse\nencoder\nflatten\ndense 3\ndecoder\n"
                        "dense 16\nreshape 1 4 4\nsigmoid\n";

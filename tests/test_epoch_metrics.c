@@ -10,6 +10,7 @@
 #include "temp_dir.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The header aekit train has always written: tests, scripts and
@@ -100,6 +101,31 @@ static void test_pictures_report_errors(void)
     CHECK(ae_picture_grid(at("grid.png"), images, 2, 2, 1, 28, 28, AE_PICTURE_SCALE, &err) == 0, "%s", err.msg);
     CHECK(ae_picture_grid(at("no-such-folder/grid.png"), images, 2, 2, 1, 28, 28, 1, &err) == -1 &&
           strstr(err.msg, "no-such-folder"), "%s", err.msg);
+
+    /* images outside the data set are refused, not read past its end */
+    uint8_t pixels[3 * 28 * 28] = { 0 };
+    ae_dataset ds = { .n = 3, .c = 1, .h = 28, .w = 28, .pixels = pixels, .source = "three.idx" };
+    static const struct { int first, n; } outside[] = { { 2, 2 }, { -1, 1 }, { 0, 0 }, { 0, 4 }, { 3, 1 } };
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+        int first = outside[i].first, n = outside[i].n;
+        float *x = ae_dataset_images(&ds, first, n, &err);
+        CHECK(!x && strstr(err.msg, "three.idx: ") && strstr(err.msg, "the data set has 3 images"),
+              "images %d + %d: %s", first, n, x ? "accepted" : err.msg);
+        free(x);
+        CHECK(ae_picture_rows(m, &ds, first, n, NULL, 1, at("rows.png"), NULL, &err) == -1 &&
+              strstr(err.msg, "the data set has 3 images"), "rows %d + %d: %s", first, n, err.msg);
+    }
+    float *x = ae_dataset_images(&ds, 1, 2, &err);
+    CHECK(x != NULL, "images 1 + 2: %s", err.msg);
+    free(x);
+    float *codes = ae_dataset_codes(m, &ds, 4, 1, &err);
+    CHECK(!codes && strstr(err.msg, "the data set has 3 images"), "4 codes of 3 images: %s", err.msg);
+    free(codes);
+    CHECK(ae_picture_codes(m, &ds, 4, 1, at("codes.png"), &err) == -1 &&
+          strstr(err.msg, "the data set has 3 images"), "a codes picture of 4 of 3 images: %s", err.msg);
+    CHECK(ae_picture_codes(m, &ds, 0, 1, at("codes.png"), &err) == -1 &&
+          strstr(err.msg, "the data set has 3 images"), "a codes picture of 0 images: %s", err.msg);
+    CHECK(ae_picture_codes(m, &ds, 3, 1, at("codes.png"), &err) == 0, "%s", err.msg);
     ae_model_free(m);
 }
 

@@ -8,6 +8,7 @@
 #include "test.h"
 #include "temp_dir.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,6 +64,35 @@ static int stop_now(void *user)
 {
     (*(int *)user)++;
     return 1;
+}
+
+static int stop_second(void *user)
+{
+    return ++*(int *)user > 1;
+}
+
+/* A super-resolution model's rows caption says "noisy" only when there is
+ * noise: a noise of kind none is none. */
+static void upscaler_caption(void)
+{
+    ae_model *m = NULL;
+    ae_error err = {{0}};
+    CHECK(ae_model_from_preset(&m, "sr", 0, &err) == 0, "%s", err.msg);
+    if (!m) return;
+    uint8_t pixels[3 * 28 * 28] = { 0 };
+    ae_dataset test = { .n = 3, .c = 1, .h = 28, .w = 28, .pixels = pixels, .source = "three" };
+    ae_noise none = { .kind = AE_NOISE_NONE }, gaussian = { .kind = AE_NOISE_GAUSSIAN, .std = 0.5f };
+    const ae_noise *noises[] = { NULL, &none, &gaussian };
+    for (int i = 0; i < 3; i++) {
+        ae_run_picture pics[AE_RUN_PICTURES_MAX];
+        int npics = -1, asked = 0;
+        int rc = ae_run_pictures(m, &test, noises[i], 0, 1, root, stop_second, &asked, pics, &npics, &err);
+        CHECK(rc == 1 && npics == 1, "rows only: rc %d, npics %d: %s", rc, npics, err.msg);
+        if (npics != 1) continue;
+        int noisy = strstr(pics[0].caption, "low-res noisy input") != NULL;
+        CHECK(noisy == (i == 2) && strstr(pics[0].caption, "low-res"), "noise %d: %s", i, pics[0].caption);
+    }
+    ae_model_free(m);
 }
 
 int main(void)
@@ -124,6 +154,7 @@ int main(void)
     r.dir = at("no-such-folder");
     CHECK(ae_run_index_write(m, &r, &err) == -1 && strstr(err.msg, "no-such-folder"), "%s", err.msg);
     ae_model_free(m);
+    upscaler_caption();
     remove_tree(root);
     TEST_DONE();
 }

@@ -1,6 +1,6 @@
 /* Scatter plots (aekit/charts.h) read back with libpng: size, label
  * colours in the legend, dots where the data are, one colour without labels,
- * degenerate ranges; and the HTML page (format/ae_html_report.h): escaping,
+ * degenerate ranges; and the HTML page (aekit/report.h): escaping,
  * one table row per row, atomic write. */
 #define _POSIX_C_SOURCE 200809L
 #include "aekit.h"

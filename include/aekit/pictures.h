@@ -17,10 +17,6 @@ extern "C" {
 
 #define AE_PICTURE_SCALE 3   /* every image pixel drawn 3x3, 3-pixel gaps */
 
-/* The seed of the input noise pictures draw: the value ae_evaluate_ex
- * uses, so a grid shows the inputs eval measured. */
-#define AE_PICTURE_NOISE_SEED 0x6576616c6e6f6973ULL
-
 /* ---- images, inputs and codes ---------------------------------------------- */
 
 /* 1 when the model's output is larger than its input (super-resolution). */
@@ -30,17 +26,18 @@ int ae_model_upscale_factor(const ae_model *m);
 /* The model's ae_model_summary text (caller frees; NULL if out of memory). */
 char *ae_model_summary_alloc(const ae_model *m);
 
-/* Images [first, first + n) of ds as floats (caller frees). */
+/* Images [first, first + n) of ds as floats (caller frees). Here and below,
+ * images outside ds (first < 0, n < 1 or first + n > ds->n) are refused. */
 float *ae_dataset_images(const ae_dataset *ds, int first, int n, ae_error *err);
 /* The model inputs for n images of its output shape (downscaled for a
  * super-resolution model), corrupted by nz (may be NULL) with the same
- * per-image noise as ae_evaluate_ex (image i of the set gets stream
- * first + i, seed AE_PICTURE_NOISE_SEED). Caller frees. */
+ * per-image noise as ae_evaluate (image i of the set gets stream
+ * first + i, seed AE_EVAL_NOISE_SEED). Caller frees. */
 float *ae_model_inputs(const ae_model *m, const float *images, int n, int first, const ae_noise *nz,
                        ae_error *err);
 /* Codes of images [0, n) of ds (in chunks, so memory stays small); caller
  * frees. */
-float *ae_dataset_codes(ae_model *m, const ae_dataset *ds, int n, int threads, ae_error *err);
+float *ae_dataset_codes(const ae_model *m, const ae_dataset *ds, int n, int threads, ae_error *err);
 
 /* ---- pictures -------------------------------------------------------------- */
 
@@ -50,8 +47,8 @@ float *ae_dataset_codes(ae_model *m, const ae_dataset *ds, int n, int threads, a
  *    smaller input drawn at the output size, nearest neighbour), its
  *    output, the original (3 rows).
  * nz may be NULL. *nrows (may be NULL) gets the number of rows. */
-int ae_picture_rows(ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
-                    int threads, const char *path, int *nrows, ae_error *err);
+int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
+                          int threads, const char *path, int *nrows, ae_error *err);
 
 /* n images [n, c, h, w] in a grid of `cols` columns (the last row padded
  * with black tiles). */
@@ -59,18 +56,18 @@ int ae_picture_grid(const char *path, const float *images, int n, int cols, int 
                     int scale, ae_error *err);
 
 /* Decodes n codes into images [n, output shape] (caller frees *out). */
-int ae_picture_decode(ae_model *m, const float *codes, int n, int threads, float **out,
-                      ae_error *err);
+int ae_picture_decode(const ae_model *m, const float *codes, int n, int threads, float **out,
+                            ae_error *err);
 
 /* n random latents decoded (ae_model_sample), in a grid of cols columns. */
-int ae_picture_samples(ae_model *m, int n, int cols, uint64_t seed, int threads, const char *path,
-                       ae_error *err);
+int ae_picture_samples(const ae_model *m, int n, int cols, uint64_t seed, int threads,
+                             const char *path, ae_error *err);
 
 /* A grid x grid sweep of a 2-D latent: column j has z0 = linspace(lo[0],
  * hi[0], grid)[j], row i has z1 = linspace(lo[1], hi[1], grid)[i] (top row
  * lowest, as the lesson draws it). */
-int ae_picture_manifold(ae_model *m, int grid, const double lo[2], const double hi[2], int threads,
-                        const char *path, ae_error *err);
+int ae_picture_manifold(const ae_model *m, int grid, const double lo[2], const double hi[2],
+                              int threads, const char *path, ae_error *err);
 /* The range a manifold sweeps by default: the lesson's -1..1 for a VAE or
  * an AAE; for a plain autoencoder mean +- 2 std of its fitted code
  * Gaussian per axis (-1..1 when the file has none). */
@@ -79,15 +76,15 @@ void ae_picture_manifold_range(const ae_model *m, double lo[2], double hi[2]);
 /* The codes of images [0, n) of ds drawn as small images under the
  * originals: a conv code C x H x W as its C channels (H x W tiles), a flat
  * code as a near-square block; min-max normalised over all shown codes. */
-int ae_picture_codes(ae_model *m, const ae_dataset *ds, int n, int threads, const char *path,
-                     ae_error *err);
+int ae_picture_codes(const ae_model *m, const ae_dataset *ds, int n, int threads, const char *path,
+                           ae_error *err);
 
 /* Scatter plot of the codes of images [0, n) of ds: x = z0, y = z1,
  * coloured by label; codes wider than 2 are projected on their first two
  * principal components (the plot says so). `title` may be NULL. An 800x640
  * PNG (aekit/charts.h); a 1-D latent is drawn as z0 against the label. */
-int ae_picture_scatter(ae_model *m, const ae_dataset *ds, int n, int threads, const char *path,
-                       const char *title, ae_error *err);
+int ae_picture_scatter(const ae_model *m, const ae_dataset *ds, int n, int threads,
+                             const char *path, const char *title, ae_error *err);
 
 /* Nearest-neighbour resize of n images [c, ih, iw] to [c, oh, ow]. */
 void ae_picture_resize_nearest(const float *in, int n, int c, int ih, int iw, int oh, int ow,

@@ -51,9 +51,9 @@ typedef struct {
  * 2-D latent manifold.png; pics[0..*npics) gets each file and its caption.
  * stop (may be NULL) is asked before each picture: when it returns
  * non-zero, the function returns 1 with the pictures drawn so far. */
-int ae_run_pictures(ae_model *m, const ae_dataset *test, const ae_noise *nz, uint64_t seed,
-                    int threads, const char *dir, int (*stop)(void *user), void *user,
-                    ae_run_picture pics[AE_RUN_PICTURES_MAX], int *npics, ae_error *err);
+int ae_run_pictures(const ae_model *m, const ae_dataset *test, const ae_noise *nz, uint64_t seed,
+                          int threads, const char *dir, int (*stop)(void *user), void *user,
+                          ae_run_picture pics[AE_RUN_PICTURES_MAX], int *npics, ae_error *err);
 
 /* The settings of a run: the model metadata aekit train writes
  * (aekit.train.*, aekit.result.*, aekit.version), in the order aekit info

@@ -419,7 +419,7 @@ int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char
     if ((rc = cli_read_image(cmd, in_path, m, &x))) return rc;
     ae_model_input_shape(m, &c, &h, &w);
     if (nz && nz->kind != AE_NOISE_NONE)
-        ae_noise_apply(nz, x, 1, (size_t)c * h * w, AE_PICTURE_NOISE_SEED, 0);
+        ae_noise_apply(nz, x, 1, (size_t)c * h * w, AE_EVAL_NOISE_SEED, 0);
     ae_model_output_shape(m, &c, &h, &w);
     float *y = malloc((size_t)c * h * w * sizeof *y);
     ae_error err = {{0}};

@@ -1,4 +1,5 @@
-/* The run folder's index.html: one static page, inline CSS, no scripts. */
+/* An HTML page (aekit/report.h): one static page, inline CSS, no scripts.
+ * A run folder's index.html is one (src/pictures/run_folder.c). */
 #include "aekit/report.h"
 #include "aekit/files.h"
 #include "aekit/text.h"

@@ -16,8 +16,8 @@
 #include <string.h>
 
 /* Fixed seeds for evaluation: every model sees the same corrupted inputs
- * and the same VAE sampling noise, so results compare across runs. */
-#define EVAL_NOISE_SEED 0x6576616c6e6f6973ULL
+ * (AE_EVAL_NOISE_SEED, aekit.h) and the same VAE sampling noise, so results
+ * compare across runs. */
 #define EVAL_SAMPLE_SEED 0x6576616c73616d70ULL
 
 /* The workspace a call runs in: the caller's, checked against m and the
@@ -241,7 +241,7 @@ int ae_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const
         int s = c * APPLY_CHUNK, cnt = n - s < APPLY_CHUNK ? n - s : APPLY_CHUNK;
         uint32_t idx[APPLY_CHUNK];
         for (int i = 0; i < cnt; i++) idx[i] = (uint32_t)(s + i);
-        model_load_chunk(m, w, t, ds, idx, cnt, noise, EVAL_NOISE_SEED);
+        model_load_chunk(m, w, t, ds, idx, cnt, noise, AE_EVAL_NOISE_SEED);
         model_set_noise(w, t, EVAL_SAMPLE_SEED, (uint64_t)s);
         double recon, kl;
         model_recon_chunk(m, w, t, work_input(w, t), work_target(w, t), cnt, 0, 0, mode, &recon, &kl);

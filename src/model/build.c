@@ -47,28 +47,28 @@ static int infer_shape(ae_layer *l, const layer_spec *s, int ic, int ih, int iw,
     return 0;
 }
 
-/* Layers, shapes and layouts from m->desc into m (params untouched). */
-static int build_layers(ae_model *m, const char *origin, ae_error *err)
+/* Layers, shapes and layouts from d into the shape fields of b (a scratch
+ * model: nothing else of b is read or written). */
+static int build_layers(const ae_description *d, ae_model *b, const char *origin, ae_error *err)
 {
-    const ae_description *d = &m->desc;
     int nl = d->nlayers, n_enc = d->n_encoder, n_ae = d->n_autoencoder;
     ae_layer *layers = calloc((size_t)nl, sizeof *layers);
     if (!layers) return ae_fail(err, "%s: out of memory", origin);
-    m->in_c = d->in_c; m->in_h = d->in_h; m->in_w = d->in_w;
-    m->out_c = d->out_c; m->out_h = d->out_h; m->out_w = d->out_w;
-    m->loss = d->loss;
+    b->in_c = d->in_c; b->in_h = d->in_h; b->in_w = d->in_w;
+    b->out_c = d->out_c; b->out_h = d->out_h; b->out_w = d->out_w;
+    b->loss = d->loss;
 
-    int ic = m->in_c, ih = m->in_h, iw = m->in_w;
+    int ic = b->in_c, ih = b->in_h, iw = b->in_w;
     size_t poff = 0, aoff = 0, max_act = (size_t)ic * ih * iw;
     int index[3] = { 0, 0, 0 };   /* position in each part's nn.Sequential */
-    m->sample_layer = -1;
+    b->sample_layer = -1;
     for (int i = 0; i < nl; i++) {
         ae_layer *l = &layers[i];
         if (i == n_ae) {
             /* the decoder must give the output shape; the discriminator reads the latent */
-            if (ic != m->out_c || ih != m->out_h || iw != m->out_w) {
+            if (ic != b->out_c || ih != b->out_h || iw != b->out_w) {
                 ae_fail(err, "%s: the decoder ends with %dx%dx%d, the output should be %dx%dx%d: they must match",
-                        origin, ic, ih, iw, m->out_c, m->out_h, m->out_w);
+                        origin, ic, ih, iw, b->out_c, b->out_h, b->out_w);
                 goto fail;
             }
             ic = layers[n_enc - 1].out_c; ih = layers[n_enc - 1].out_h; iw = layers[n_enc - 1].out_w;
@@ -80,7 +80,7 @@ static int build_layers(ae_model *m, const char *origin, ae_error *err)
                 ae_fail(err, "%s:%d: 'sample' must be the last layer of the encoder", origin, l->line);
                 goto fail;
             }
-            m->sample_layer = i;
+            b->sample_layer = i;
         }
         l->w_off = poff; poff += l->w_count;
         l->b_off = poff; poff += l->b_count;
@@ -90,9 +90,9 @@ static int build_layers(ae_model *m, const char *origin, ae_error *err)
         if (l->out_size > max_act) max_act = l->out_size;
         ic = l->out_c; ih = l->out_h; iw = l->out_w;
     }
-    if (n_ae == nl && (ic != m->out_c || ih != m->out_h || iw != m->out_w)) {
+    if (n_ae == nl && (ic != b->out_c || ih != b->out_h || iw != b->out_w)) {
         ae_fail(err, "%s: the decoder ends with %dx%dx%d, the %s is %dx%dx%d: they must match", origin,
-                ic, ih, iw, d->has_output ? "output" : "input", m->out_c, m->out_h, m->out_w);
+                ic, ih, iw, d->has_output ? "output" : "input", b->out_c, b->out_h, b->out_w);
         goto fail;
     }
     if (n_ae < nl && (ic != 1 || ih != 1 || iw != 1 || layers[nl - 1].kind != L_SIGMOID)) {
@@ -100,35 +100,52 @@ static int build_layers(ae_model *m, const char *origin, ae_error *err)
                 origin, ic, ih, iw);
         goto fail;
     }
-    if (m->in_c != m->out_c || m->out_h % m->in_h || m->out_w % m->in_w ||
-        m->out_h / m->in_h != m->out_w / m->in_w) {
+    if (b->in_c != b->out_c || b->out_h % b->in_h || b->out_w % b->in_w ||
+        b->out_h / b->in_h != b->out_w / b->in_w) {
         ae_fail(err, "%s: output %dx%dx%d is not the input %dx%dx%d scaled up by a whole factor", origin,
-                m->out_c, m->out_h, m->out_w, m->in_c, m->in_h, m->in_w);
+                b->out_c, b->out_h, b->out_w, b->in_c, b->in_h, b->in_w);
         goto fail;
     }
-    if ((m->loss == AE_LOSS_BCE || m->loss == AE_LOSS_BCE_SUM) && layers[n_ae - 1].kind != L_SIGMOID) {
+    if ((b->loss == AE_LOSS_BCE || b->loss == AE_LOSS_BCE_SUM) && layers[n_ae - 1].kind != L_SIGMOID) {
         ae_fail(err, "%s: loss bce needs the decoder to end with 'sigmoid' (or use 'loss mse' / 'loss sse')", origin);
         goto fail;
     }
-    free(m->layers);
-    m->layers = layers;
-    m->nlayers = nl;
-    m->n_encoder = n_enc;
-    m->n_autoencoder = n_ae;
-    m->nparams = poff;
-    m->act_per_image = aoff;
-    m->max_act = max_act;
+    b->layers = layers;
+    b->nlayers = nl;
+    b->n_encoder = n_enc;
+    b->n_autoencoder = n_ae;
+    b->nparams = poff;
+    b->act_per_image = aoff;
+    b->max_act = max_act;
     return 0;
 fail:
     free(layers);
     return -1;
 }
 
+/* Builds into a scratch model and prints the text first, so that m
+ * changes only when both succeeded. */
 int model_build(ae_model *m, const char *origin, ae_error *err)
 {
-    if (build_layers(m, origin, err)) return -1;
+    ae_model b = { 0 };
+    if (build_layers(&m->desc, &b, origin, err)) return -1;
     char *text = description_print(&m->desc);
-    if (!text) return ae_fail(err, "%s: out of memory", origin);
+    if (!text) {
+        free(b.layers);
+        return ae_fail(err, "%s: out of memory", origin);
+    }
+    m->in_c = b.in_c; m->in_h = b.in_h; m->in_w = b.in_w;
+    m->out_c = b.out_c; m->out_h = b.out_h; m->out_w = b.out_w;
+    m->loss = b.loss;
+    free(m->layers);
+    m->layers = b.layers;
+    m->nlayers = b.nlayers;
+    m->n_encoder = b.n_encoder;
+    m->n_autoencoder = b.n_autoencoder;
+    m->sample_layer = b.sample_layer;
+    m->nparams = b.nparams;
+    m->act_per_image = b.act_per_image;
+    m->max_act = b.max_act;
     free(m->description);
     m->description = text;
     return 0;

@@ -291,6 +291,9 @@ static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
         get_u64(f, CK "val_hash", 16, &s->val_hash, err) ||
         get_long(f, CK "steps", 1, INT_MAX, &n, err))
         return -1;
+    if (s->val_n == 0 && s->val_hash != 0)   /* the hash of no data set is 0 */
+        return ae_fail(err, "%s: checkpoint metadata \"" CK "val_hash\" is %016" PRIx64 ", expected 0 "
+                       "(\"" CK "val_images\" is 0)", f->path, s->val_hash);
     if (n != s->steps)
         return ae_fail(err, "%s: checkpoint says %ld steps per epoch, its options and %u images make %d",
                        f->path, n, s->n, s->steps);

@@ -18,7 +18,6 @@
 
 #define MAX_TOKENS 16
 #define MAX_LAYERS 256
-#define MAX_DIM    65536
 
 /* the one list of loss names (ae_loss_name, the parser, the printer) */
 static const char *const loss_names[] = { "bce", "mse", "sse", "bce_sum" };
@@ -466,11 +465,14 @@ int description_equal(const ae_description *a, const ae_description *b)
     return 1;
 }
 
-int description_set_loss(ae_description *d, ae_loss loss)
+int description_set_loss(ae_description *d, ae_loss loss, int *added)
 {
-    d->loss = loss;
+    *added = -1;
     for (int i = 0; i < d->nlines; i++)
-        if (d->lines[i].type == LINE_LOSS) return 0;
+        if (d->lines[i].type == LINE_LOSS) {
+            d->loss = loss;
+            return 0;
+        }
     /* no `loss` line: add one before the first section, moving the lines
      * (and the layers' line numbers) after it down by one */
     int at = 0;
@@ -483,5 +485,18 @@ int description_set_loss(ae_description *d, ae_loss loss)
     d->nlines++;
     for (int i = 0; i < d->nlayers; i++)
         if (d->layers[i].line > at) d->layers[i].line++;
+    d->loss = loss;
+    *added = at;
     return 0;
+}
+
+void description_undo_set_loss(ae_description *d, ae_loss old, int added)
+{
+    d->loss = old;
+    if (added < 0) return;
+    /* the array keeps its size: one unused entry at the end */
+    memmove(d->lines + added, d->lines + added + 1, (size_t)(d->nlines - added - 1) * sizeof *d->lines);
+    d->nlines--;
+    for (int i = 0; i < d->nlayers; i++)
+        if (d->layers[i].line > added) d->layers[i].line--;
 }

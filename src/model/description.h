@@ -18,6 +18,10 @@ typedef enum {
 
 enum { PART_ENCODER = 0, PART_DECODER = 1, PART_DISCRIMINATOR = 2 };
 
+/* The largest height or width a description gives or a layer makes (input,
+ * output, reshape, a layer's output): larger is a typo, not an image. */
+#define MAX_DIM 65536
+
 /* One layer line's settings (layer_kinds.c says which a kind takes, their
  * ranges and defaults). */
 typedef struct {
@@ -68,8 +72,12 @@ char *description_print(const ae_description *d);
 /* 1 when a and b are the same description (lines, comments, settings). */
 int   description_equal(const ae_description *a, const ae_description *b);
 /* Sets the loss, adding a `loss` line before the first section when the
- * text has none. Does not check it against the layers (build.c does). */
-int   description_set_loss(ae_description *d, ae_loss loss);
+ * text has none (*added gets its index, else -1). Does not check it
+ * against the layers (build.c does). -1 when out of memory (d unchanged). */
+int   description_set_loss(ae_description *d, ae_loss loss, int *added);
+/* Undoes description_set_loss: the loss back to `old`, the line it added
+ * (index `added`, -1 for none) removed. */
+void  description_undo_set_loss(ae_description *d, ae_loss old, int added);
 void  description_free(ae_description *d);
 
 /* "encoder", "decoder" or "discriminator": a PART_ value's section word,

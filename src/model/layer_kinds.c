@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_DIM 65536
 #define SPEC(f) offsetof(layer_spec, f)
 
 /* ---- arguments ---- */

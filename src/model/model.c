@@ -27,8 +27,9 @@ int ae_model_from_text(ae_model **out, const char *text, const char *origin, int
     }
     m->params = calloc(m->nparams ? m->nparams : 1, sizeof(float));
     if (!m->params) {
+        size_t nparams = m->nparams;   /* the message is written after m is freed */
         ae_model_free(m);
-        return ae_fail(err, "%s: out of memory for %zu parameters", origin, m->nparams);
+        return ae_fail(err, "%s: out of memory for %zu parameters", origin, nparams);
     }
     ae_model_init(m, 0);
     *out = m;
@@ -205,9 +206,16 @@ int ae_model_set_loss(ae_model *m, ae_loss loss, ae_error *err)
     if (loss < AE_LOSS_BCE || loss > AE_LOSS_BCE_SUM) return ae_fail(err, "unknown loss %d", (int)loss);
     if ((loss == AE_LOSS_BCE || loss == AE_LOSS_BCE_SUM) && m->layers[m->n_autoencoder - 1].kind != L_SIGMOID)
         return ae_fail(err, "%s: a BCE loss needs the decoder to end with sigmoid", m->origin);
-    /* the structure changes, then the model and its text follow from it */
-    if (description_set_loss(&m->desc, loss)) return ae_fail(err, "out of memory");
-    return model_build(m, m->origin, err);
+    /* the structure changes, then the model and its text follow from it;
+     * all or nothing: when they cannot, the structure changes back */
+    ae_loss old = m->desc.loss;
+    int added;
+    if (description_set_loss(&m->desc, loss, &added)) return ae_fail(err, "out of memory");
+    if (model_build(m, m->origin, err)) {
+        description_undo_set_loss(&m->desc, old, added);
+        return -1;
+    }
+    return 0;
 }
 
 int ae_model_meta_count(const ae_model *m) { return m->nmeta; }

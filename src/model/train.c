@@ -450,7 +450,7 @@ int ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val,
                        val ? val->source : "no validation set", val_n, s->val_n);
     if (train_data_hash(val) != s->val_hash)
         return ae_fail(err, "%s: the validation images are not the checkpoint's run's "
-                       "(same count, other pixels)", val->source);
+                       "(same count, other pixels)", val ? val->source : "no validation set");
     /* what may change: the thread count and where / how often to checkpoint.
      * The run's own count is kept even above this machine's cap, so that
      * the resumed run stays bit-identical. */

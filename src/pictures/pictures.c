@@ -37,8 +37,19 @@ char *ae_model_summary_alloc(const ae_model *m)
     return text;
 }
 
+/* Images [first, first + n) must be images of ds: the functions here index
+ * its pixels with them. */
+static int check_images(const ae_dataset *ds, int first, int n, ae_error *err)
+{
+    if (first < 0 || n < 1 || first > ds->n - n)
+        return ae_fail(err, "%s: %d images from index %d asked for, the data set has %d images",
+                       ds->source, n, first, ds->n);
+    return 0;
+}
+
 float *ae_dataset_images(const ae_dataset *ds, int first, int n, ae_error *err)
 {
+    if (check_images(ds, first, n, err)) return NULL;
     size_t chw = (size_t)ds->c * ds->h * ds->w;
     float *x = malloc((size_t)(n > 0 ? n : 1) * chw * sizeof *x);
     uint32_t *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
@@ -71,14 +82,15 @@ float *ae_model_inputs(const ae_model *m, const float *images, int n, int first,
     }
     if (nz && nz->kind != AE_NOISE_NONE)
         for (int i = 0; i < n; i++)
-            ae_noise_apply(nz, x + (size_t)i * in_size, 1, in_size, AE_PICTURE_NOISE_SEED,
+            ae_noise_apply(nz, x + (size_t)i * in_size, 1, in_size, AE_EVAL_NOISE_SEED,
                            (uint64_t)(first + i));
     return x;
 }
 
-float *ae_dataset_codes(ae_model *m, const ae_dataset *ds, int n, int threads, ae_error *err)
+float *ae_dataset_codes(const ae_model *m, const ae_dataset *ds, int n, int threads, ae_error *err)
 {
     enum { CHUNK = 1024 };
+    if (check_images(ds, 0, n, err)) return NULL;
     size_t L = ae_model_latent_size(m);
     float *codes = malloc((size_t)(n > 0 ? n : 1) * L * sizeof *codes);
     if (!codes) {
@@ -154,8 +166,8 @@ int ae_picture_grid(const char *path, const float *images, int n, int cols, int 
     return 0;
 }
 
-int ae_picture_rows(ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
-                    int threads, const char *path, int *nrows, ae_error *err)
+int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
+                          int threads, const char *path, int *nrows, ae_error *err)
 {
     int ic, ih, iw, c, h, w;
     ae_model_input_shape(m, &ic, &ih, &iw);
@@ -192,8 +204,8 @@ int ae_picture_rows(ae_model *m, const ae_dataset *ds, int first, int n, const a
     return 0;
 }
 
-int ae_picture_decode(ae_model *m, const float *codes, int n, int threads, float **out,
-                      ae_error *err)
+int ae_picture_decode(const ae_model *m, const float *codes, int n, int threads, float **out,
+                            ae_error *err)
 {
     int c, h, w;
     ae_model_output_shape(m, &c, &h, &w);
@@ -207,8 +219,8 @@ int ae_picture_decode(ae_model *m, const float *codes, int n, int threads, float
     return 0;
 }
 
-int ae_picture_samples(ae_model *m, int n, int cols, uint64_t seed, int threads, const char *path,
-                       ae_error *err)
+int ae_picture_samples(const ae_model *m, int n, int cols, uint64_t seed, int threads,
+                             const char *path, ae_error *err)
 {
     int c, h, w;
     ae_model_output_shape(m, &c, &h, &w);
@@ -239,8 +251,8 @@ void ae_picture_manifold_range(const ae_model *m, double lo[2], double hi[2])
         }
 }
 
-int ae_picture_manifold(ae_model *m, int grid, const double lo[2], const double hi[2], int threads,
-                        const char *path, ae_error *err)
+int ae_picture_manifold(const ae_model *m, int grid, const double lo[2], const double hi[2],
+                              int threads, const char *path, ae_error *err)
 {
     size_t L = ae_model_latent_size(m);
     if (L != 2)
@@ -285,9 +297,10 @@ static void canvas_put(canvas *cv, const float *img, int ic, int h, int w, int s
     }
 }
 
-int ae_picture_codes(ae_model *m, const ae_dataset *ds, int n, int threads, const char *path,
-                     ae_error *err)
+int ae_picture_codes(const ae_model *m, const ae_dataset *ds, int n, int threads, const char *path,
+                           ae_error *err)
 {
+    if (check_images(ds, 0, n, err)) return -1;
     int c, h, w, lc, lh, lw;
     ae_model_output_shape(m, &c, &h, &w);
     ae_model_latent_layout(m, &lc, &lh, &lw);
@@ -439,8 +452,8 @@ static int project_pca(const float *codes, int n, size_t L, int threads, float *
     return rc;
 }
 
-int ae_picture_scatter(ae_model *m, const ae_dataset *ds, int n, int threads, const char *path,
-                       const char *title, ae_error *err)
+int ae_picture_scatter(const ae_model *m, const ae_dataset *ds, int n, int threads,
+                             const char *path, const char *title, ae_error *err)
 {
     size_t L = ae_model_latent_size(m);
     if (n > ds->n) n = ds->n;

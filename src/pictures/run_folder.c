@@ -56,9 +56,9 @@ int ae_run_loss_plot(const char *dir, const char *title, const char *loss_label,
                              PLOT_HEIGHT, err);
 }
 
-int ae_run_pictures(ae_model *m, const ae_dataset *test, const ae_noise *nz, uint64_t seed,
-                    int threads, const char *dir, int (*stop)(void *user), void *user,
-                    ae_run_picture pics[AE_RUN_PICTURES_MAX], int *npics, ae_error *err)
+int ae_run_pictures(const ae_model *m, const ae_dataset *test, const ae_noise *nz, uint64_t seed,
+                          int threads, const char *dir, int (*stop)(void *user), void *user,
+                          ae_run_picture pics[AE_RUN_PICTURES_MAX], int *npics, ae_error *err)
 {
     char path[4096];
     int n = test->n < RECON_COUNT ? test->n : RECON_COUNT, rows, k = 0;
@@ -72,7 +72,8 @@ int ae_run_pictures(ae_model *m, const ae_dataset *test, const ae_noise *nz, uin
     if (ae_model_is_upscaler(m) && rows == 3)
         snprintf(pics[k].caption, sizeof pics[k].caption,
                  "%d test images: %s (top, drawn at full size), upscaled x%d, original",
-                 n, nz ? "low-res noisy input" : "low-res input", ae_model_upscale_factor(m));
+                 n, nz && nz->kind != AE_NOISE_NONE ? "low-res noisy input" : "low-res input",
+                 ae_model_upscale_factor(m));
     else if (rows == 3)
         snprintf(pics[k].caption, sizeof pics[k].caption, "%d test images: noisy (top), denoised, clean", n);
     else
