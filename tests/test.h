@@ -32,6 +32,21 @@ static int test_passed, test_failed;
         return test_failed ? 1 : 0;                                          \
     } while (0)
 
+/* A whole file as a NUL-terminated string (caller frees), or NULL. */
+static inline char *test_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
+    if (s) s[n] = 0;
+    fclose(f);
+    return s;
+}
+
 /* Largest |a-b| / (atol + |b|) over n floats, for array comparisons; the
  * index of the worst element goes to *at when at != NULL. */
 static inline double test_max_rel_at(const float *a, const float *b, size_t n, double atol, size_t *at)

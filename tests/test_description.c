@@ -18,20 +18,6 @@ extern const char *const ae_preset_texts[];
 
 static int checked;   /* texts that went round */
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
-    if (s) s[n] = 0;
-    fclose(f);
-    return s;
-}
-
 /* Round trip of one text; must_parse for texts that are models. */
 static void round_trip(const char *text, const char *origin, int latent, int must_parse)
 {
@@ -85,7 +71,7 @@ static void round_trip_dir(const char *dir, int must_parse)
         if (e->d_name[0] == '.') continue;
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        char *text = read_text(path);
+        char *text = test_read_file(path);
         if (!text) continue;
         if (strlen(text) < (1 << 20)) round_trip(text, path, 0, must_parse);
         free(text);

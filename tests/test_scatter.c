@@ -201,20 +201,6 @@ static void test_scatter_errors(void)
     CHECK(strstr(err.msg, nodir) != NULL, "message names the file: %s", err.msg);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
-    if (s) s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 static int count_of(const char *s, const char *what)
 {
     int n = 0;
@@ -237,7 +223,7 @@ static void test_html(void)
     ae_error err = {{0}};
     const char *p = tmp_path("index.html");
     CHECK(ae_html_report_write(p, &r, &err) == 0, "%s", err.msg);
-    char *s = slurp(p);
+    char *s = test_read_file(p);
     CHECK(s != NULL, "read back");
     if (!s) return;
     CHECK(strncmp(s, "<!DOCTYPE html>", 15) == 0, "doctype");

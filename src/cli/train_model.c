@@ -149,7 +149,7 @@ static int set_meta(ae_model *m, const char *key, const char *fmt, ...)
     return 0;
 }
 
-const char *train_task_label(const train_settings *s, const ae_model *m)
+static const char *train_task_label(const train_settings *s, const ae_model *m)
 {
     if (s->task == TASK_DENOISE) return "denoise";
     return ae_model_is_upscaler(m) ? "upscale" : "reconstruct";
