@@ -55,7 +55,11 @@ static int apply_layers(const ae_model *m, ae_workspace *ws, const float *x, int
     for (int c = 0; c < nchunks; c++) {
         int t = omp_get_thread_num();
         int s = c * APPLY_CHUNK, cnt = n - s < APPLY_CHUNK ? n - s : APPLY_CHUNK;
-        const float *y = model_forward_range(m, w, t, x + (size_t)s * in_size, cnt, from, to, PASS_MEAN);
+        /* the caller's floats into the workspace first: the kernels may read
+         * a little past an operand's end (DENSE_READ_SLACK) */
+        float *xin = work_input(w, t);
+        memcpy(xin, x + (size_t)s * in_size, (size_t)cnt * in_size * sizeof(float));
+        const float *y = model_forward_range(m, w, t, xin, cnt, from, to, PASS_MEAN);
         memcpy(out + (size_t)s * out_size, y, (size_t)cnt * out_size * sizeof(float));
     }
     ae_workspace_free(tmp);

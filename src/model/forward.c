@@ -76,7 +76,9 @@ int workspace_new(ae_workspace **out, const ae_model *m, int per_thread, int thr
     /* every workspace can also run the inference calls, chunk by chunk */
     if (per_thread < APPLY_CHUNK) per_thread = APPLY_CHUNK;
     work_needs need = needs_of(m, per_thread);
-    size_t n_x = round16(need.in_size * per_thread);
+    /* the input buffer also takes a decoder's input (the latent): the
+     * inference calls copy a caller's images or codes into it */
+    size_t n_x = round16((need.in_size > need.latent ? need.in_size : need.latent) * per_thread);
     size_t n_t = round16(need.out_size * per_thread);
     size_t n_e = round16(need.latent * per_thread);   /* VAE eps, AAE prior samples */
     size_t n_act = round16(need.act * per_thread);
@@ -88,13 +90,14 @@ int workspace_new(ae_workspace **out, const ae_model *m, int per_thread, int thr
     ae_workspace *w = calloc(1, sizeof *w);
     float **ptrs = calloc((size_t)threads * 8, sizeof(float *));
     uint64_t *seeds = calloc((size_t)threads * 3, sizeof(uint64_t));
-    float *mem = aligned_alloc(64, per * threads * sizeof(float));
+    size_t total = per * threads + round16(DENSE_READ_SLACK);   /* slack after the last buffer */
+    float *mem = aligned_alloc(64, total * sizeof(float));
     if (!w || !ptrs || !mem || !seeds) {
         free(w); free(ptrs); free(mem); free(seeds);
         return ae_fail(err, "out of memory for working buffers (%zu MiB)",
                        per * threads * sizeof(float) >> 20);
     }
-    memset(mem, 0, per * threads * sizeof(float));
+    memset(mem, 0, total * sizeof(float));
     w->per_thread = per_thread;
     w->threads = threads;
     w->gradients = gradients;

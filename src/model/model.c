@@ -25,8 +25,7 @@ int ae_model_from_text(ae_model **out, const char *text, const char *origin, int
         free(m);
         return -1;
     }
-    m->params = calloc(m->nparams ? m->nparams : 1, sizeof(float));
-    if (!m->params) {
+    if (model_alloc_params(m)) {
         size_t nparams = m->nparams;   /* the message is written after m is freed */
         ae_model_free(m);
         return ae_fail(err, "%s: out of memory for %zu parameters", origin, nparams);
@@ -156,6 +155,12 @@ void ae_model_output_shape(const ae_model *m, int *c, int *h, int *w)
     if (c) *c = m->out_c;
     if (h) *h = m->out_h;
     if (w) *w = m->out_w;
+}
+
+int model_alloc_params(ae_model *m)
+{
+    m->params = calloc(m->nparams + DENSE_READ_SLACK, sizeof(float));
+    return m->params ? 0 : -1;
 }
 
 size_t ae_model_latent_size(const ae_model *m) { return m->layers[m->n_encoder - 1].out_size; }

@@ -66,6 +66,8 @@ struct ae_model {
     int      nmeta;
 };
 
+/* Allocates m->params (zeroed), with DENSE_READ_SLACK floats after them. */
+int  model_alloc_params(ae_model *m);
 /* Parses a description into m->desc and builds layers and shapes from it
  * (build.c); params not allocated. `latent` replaces {latent} (and
  * 2*latent replaces {latent2}) in the text; 0 = the description's

@@ -135,8 +135,7 @@ static int check_weights(const ae_model *m, const st_file *f, ae_error *err)
  * are there: check_weights passed, so no initialisation is needed). */
 static int load_weights(ae_model *m, const st_file *f, ae_error *err)
 {
-    m->params = calloc(m->nparams ? m->nparams : 1, sizeof(float));
-    if (!m->params)
+    if (model_alloc_params(m))
         return ae_fail(err, "%s: out of memory for %zu parameters", f->path, m->nparams);
     for (int i = 0; i < m->nlayers; i++) {
         const ae_layer *l = &m->layers[i];
