@@ -17,6 +17,8 @@ packages+=(clang "libclang-rt-$clang_major-dev")
 packages+=(valgrind)
 # strace: tests/cli_outputs.sh checks how every command opens its outputs
 packages+=(strace)
+# libmicrohttpd: the HTTP server of aekit serve (linked into the CLI only)
+packages+=(libmicrohttpd-dev)
 # Fashion-MNIST (--data fashion-mnist, gzipped IDX in /usr/share/datasets)
 packages+=(dataset-fashion-mnist)
 missing=()
