@@ -30,10 +30,19 @@ def check(name, cond):
     if cond: passed += 1; print("ok    " + name)
     else: failed += 1; print("FAIL  " + name)
 
+servers = []
+def stop_all():  # no server outlives the test (one that failed, or a killed test)
+    for s in servers:
+        if s.poll() is None: s.kill(); s.wait()
+import atexit; atexit.register(stop_all)
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+signal.signal(signal.SIGPIPE, lambda *a: sys.exit(1))
+
 def start(model, *extra):
     """Starts aekit serve on a free port (--port 0); returns (process, base url)."""
     p = subprocess.Popen([aekit, "serve", model, "--data", "mnist", "--port", "0", "--threads", "2", *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    servers.append(p)
     line = p.stdout.readline()
     m = re.search(r"(http://[0-9.]+:(\d+)/)", line)
     if not m:
@@ -180,6 +189,7 @@ stop(p, "6-D VAE")
 # ---- --host 0.0.0.0: served, with a warning
 p = subprocess.Popen([aekit, "serve", tmp + "/vae2/model.safetensors", "--data", "mnist", "--port", "0",
                       "--limit", "50", "--host", "0.0.0.0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+servers.append(p)
 line = p.stdout.readline()
 p.send_signal(signal.SIGTERM)
 out, err = p.communicate(timeout=10)
