@@ -29,8 +29,14 @@ flags=(-std=c11 -O2 -Wall -Wextra -Werror "${cflags[@]}")
 link=("${libs[@]}" -lm "-Wl,-rpath,$libdir")
 
 echo "== the CLI built on the installed headers and library"
-# src/cli holds only the CLI's own headers: nothing of the library's src/
-"$cc" "${flags[@]}" -I src/cli src/cli/*.c "${link[@]}" -o "$tmp/aekit"
+# src/cli holds only the CLI's own headers: nothing of the library's src/;
+# aekit serve's page compiled in as CMake does, and its HTTP server
+cmake -DIN=src/cli/serve_page.html -DOUT="$tmp/serve_page_data.c" -DNAME=serve_page_html \
+  -P cmake/embed_text.cmake
+mhd_text=$(pkg-config --cflags --libs libmicrohttpd)
+read -r -a mhd <<<"$mhd_text"
+"$cc" "${flags[@]}" -I src/cli src/cli/*.c "$tmp/serve_page_data.c" "${link[@]}" "${mhd[@]}" -pthread \
+  -o "$tmp/aekit"
 for ex in examples/*.c; do
   echo "== $ex built on the install"
   "$cc" "${flags[@]}" "$ex" "${link[@]}" -o "$tmp/$(basename "$ex" .c)"

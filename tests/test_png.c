@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "aekit.h"
 #include "aekit/charts.h"
+#include "aekit/image.h"
 #include "test.h"
 #include "png_read.h"
 #include "scratch.h"
@@ -191,6 +192,46 @@ static void test_plot(void)
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"; }
 
+/* ae_png_encode into memory, read back by ae_image_decode_memory: the same
+ * bytes; and the memory decoder's refusals (garbage, cut, a huge header). */
+static void test_png_memory(int c)
+{
+    enum { H = 7, W = 5 };
+    float img[3 * H * W];
+    for (int i = 0; i < c * H * W; i++) img[i] = (float)((i * 37) % 256) / 255.0f;
+    uint8_t *png = NULL;
+    size_t size = 0;
+    ae_error err = {{0}};
+    CHECK(ae_png_encode(img, c, H, W, &png, &size, &err) == 0, "%s", err.msg);
+    CHECK(png && size > 8 && memcmp(png, "\x89PNG", 4) == 0, "encoded bytes are a PNG");
+    ae_image im;
+    CHECK(ae_image_decode_memory(&im, png, size, "body", c, &err) == 0, "%s", err.msg);
+    CHECK(im.w == W && im.h == H && im.c == c, "decoded %dx%dx%d", im.w, im.h, im.c);
+    float back[3 * H * W];
+    if (im.px) {
+        ae_image_to_floats(&im, back);
+        int same = 1;
+        for (int i = 0; i < c * H * W; i++) same &= fabsf(back[i] - img[i]) < 0.5f / 255.0f;
+        CHECK(same, "round trip keeps every pixel (c = %d)", c);
+    }
+    ae_image_free(&im);
+    /* a cut stream and garbage are refused, naming the body */
+    CHECK(ae_image_decode_memory(&im, png, size / 2, "body", c, &err) == -1 && strstr(err.msg, "body"),
+          "cut PNG refused: %s", err.msg);
+    CHECK(ae_image_decode_memory(&im, "hello", 5, "body", c, &err) == -1, "garbage refused");
+    CHECK(ae_image_decode_memory(&im, png, 0, "body", c, &err) == -1, "empty refused");
+    /* a bomb: IHDR claims 100000 x 100000, refused from the header */
+    uint8_t bomb[64];
+    memcpy(bomb, png, size < sizeof bomb ? size : sizeof bomb);
+    bomb[16] = 0; bomb[17] = 1; bomb[18] = 0x86; bomb[19] = 0xa0;
+    bomb[20] = 0; bomb[21] = 1; bomb[22] = 0x86; bomb[23] = 0xa0;
+    CHECK(ae_image_decode_memory(&im, bomb, sizeof bomb, "body", c, &err) == -1 &&
+          strstr(err.msg, "larger than the limit"), "bomb refused: %s", err.msg);
+    free(png);
+    CHECK(ae_png_encode(img, 2, H, W, &png, &size, &err) == -1 && png == NULL, "2 channels refused");
+    CHECK(ae_png_encode(img, 1, 0, W, &png, &size, &err) == -1, "height 0 refused");
+}
+
 int main(void)
 {
     if (scratch_open("test_png") != 0) return 2;
@@ -198,6 +239,8 @@ int main(void)
     test_grid(3);
     test_grid_errors();
     test_plot();
+    test_png_memory(1);
+    test_png_memory(3);
     scratch_close();
     cairo_debug_reset_static_data(); /* so LeakSanitizer sees no caches */
     TEST_DONE();

@@ -28,6 +28,11 @@ typedef struct {
 
 /* Decodes a PNG or JPEG file to `channels` (1 or 3) channels. */
 int  ae_image_decode(ae_image *out, const char *path, int channels, ae_error *err);
+/* The same for an image held in memory (a request's body): size bounds
+ * what the header may claim, as a file's size does; `name` is only for
+ * messages. */
+int  ae_image_decode_memory(ae_image *out, const void *data, size_t size, const char *name,
+                            int channels, ae_error *err);
 void ae_image_free(ae_image *im);
 
 /* Fits src (HWC) into dst (CHW, src->c x h x w):
@@ -44,6 +49,13 @@ int  ae_image_fit(uint8_t *dst, int h, int w, const ae_image *src, ae_fit fit, c
 /* The image's pixels as floats in [0, 1], CHW (c x h x w, the library's
  * layout) into out (im->c * im->h * im->w floats). */
 void ae_image_to_floats(const ae_image *im, float *out);
+
+/* An image of floats in [0, 1] (CHW, c = 1 or 3, at most 16384 pixels a
+ * side) as an 8-bit grey or RGB PNG in memory: *out (caller frees) of
+ * *size bytes. Values are clamped to [0, 1] (NaN as 0) and rounded, as the
+ * PNG files aekit writes. */
+int  ae_png_encode(const float *chw, int c, int h, int w, uint8_t **out, size_t *size,
+                   ae_error *err);
 
 #ifdef __cplusplus
 }

@@ -27,11 +27,12 @@ int cmd_perturb(int argc, char **argv);
 int cmd_interpolate(int argc, char **argv);
 int cmd_pca(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 extern const arg_command train_command, eval_command, reconstruct_command, info_command,
     denoise_command, upscale_command, encode_command, decode_command, sample_command,
     manifold_command, scatter_command, perturb_command, interpolate_command, pca_command,
-    compare_command;
+    compare_command, serve_command;
 
 #if defined(__GNUC__)
 #define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))

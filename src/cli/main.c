@@ -26,6 +26,7 @@ static const command commands[] = {
     { &interpolate_command, cmd_interpolate },
     { &pca_command,         cmd_pca },
     { &compare_command,     cmd_compare },
+    { &serve_command,       cmd_serve },
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

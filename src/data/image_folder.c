@@ -326,17 +326,10 @@ static int finish(ae_image *out, uint8_t *px, uint32_t w, uint32_t h, int sc, in
     return 0;
 }
 
-int ae_image_decode(ae_image *out, const char *path, int channels, ae_error *err)
+/* Decodes the PNG or JPEG stream fp of file_size bytes; does not close fp. */
+static int decode_stream(ae_image *out, FILE *fp, uint64_t file_size, const char *path,
+                         int channels, ae_error *err)
 {
-    memset(out, 0, sizeof *out);
-    if (channels != 1 && channels != 3)
-        return ae_fail(err, "%s: %d channels asked for (1 or 3)", path, channels);
-    FILE *fp = ae_open_file(path, err);
-    if (!fp)
-        return -1;
-    /* the size bounds what the header may claim */
-    struct stat st;
-    uint64_t file_size = fstat(fileno(fp), &st) == 0 ? (uint64_t)st.st_size : UINT64_MAX;
     uint8_t magic[24];
     size_t got = fread(magic, 1, sizeof magic, fp);
     rewind(fp);
@@ -351,7 +344,6 @@ int ae_image_decode(ae_image *out, const char *path, int channels, ae_error *err
             uint32_t h = (uint32_t)magic[20] << 24 | (uint32_t)magic[21] << 16 |
                          (uint32_t)magic[22] << 8 | magic[23];
             if (w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE) {
-                fclose(fp);
                 return ae_fail(err, "%s: PNG of %ux%u pixels is larger than the limit of %dx%d",
                                path, w, h, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
             }
@@ -381,6 +373,39 @@ int ae_image_decode(ae_image *out, const char *path, int channels, ae_error *err
     } else {
         rc = ae_fail(err, "%s: not a PNG or JPEG image (by its first bytes)", path);
     }
+    return rc;
+}
+
+int ae_image_decode(ae_image *out, const char *path, int channels, ae_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (channels != 1 && channels != 3)
+        return ae_fail(err, "%s: %d channels asked for (1 or 3)", path, channels);
+    FILE *fp = ae_open_file(path, err);
+    if (!fp)
+        return -1;
+    /* the size bounds what the header may claim */
+    struct stat st;
+    uint64_t file_size = fstat(fileno(fp), &st) == 0 ? (uint64_t)st.st_size : UINT64_MAX;
+    int rc = decode_stream(out, fp, file_size, path, channels, err);
+    fclose(fp);
+    return rc;
+}
+
+int ae_image_decode_memory(ae_image *out, const void *data, size_t size, const char *name,
+                           int channels, ae_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!name) name = "image";
+    if (channels != 1 && channels != 3)
+        return ae_fail(err, "%s: %d channels asked for (1 or 3)", name, channels);
+    if (!data || size == 0)
+        return ae_fail(err, "%s: empty file (not a PNG or JPEG image)", name);
+    /* a read-only stream over the bytes: the decoders read FILEs */
+    FILE *fp = fmemopen((void *)data, size, "rb");
+    if (!fp)
+        return ae_fail(err, "%s: cannot read the image from memory", name);
+    int rc = decode_stream(out, fp, (uint64_t)size, name, channels, err);
     fclose(fp);
     return rc;
 }

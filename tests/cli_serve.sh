@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# aekit serve: the API of a running server, checked over HTTP on loopback
+# with Python's urllib and raw sockets. Two small models are trained here:
+# a VAE with a 2-value latent (the plane is the latent) and one with 6
+# values (the plane is PCA of the codes). Checked: /api/info's fields,
+# /api/points (count = --limit), /api/decode (a PNG of the output size,
+# different points give different images, bad z / p refused with 400 naming
+# the argument), /api/encode (a PNG body -> a code of latent size, a plane
+# point and a base64 PNG; a 2 MB body refused with 413 from its headers,
+# before it is sent), /api/image/N, 404 for unknown and `..` paths, 405 for
+# other methods, the page itself, SIGTERM -> exit 0 within a second, a
+# second server on the same port failing with one line naming the port, and
+# the warning of --host 0.0.0.0.
+# usage: bash tests/cli_serve.sh /path/to/aekit
+source "$(dirname "$0")/lib/cli_common.sh"
+need_mnist
+
+"$AEKIT" train --model vae --data mnist --limit 512 --val-limit 64 --epochs 1 --threads 2 \
+  --out "$tmp/vae2" >"$tmp/train.log" 2>&1 || fail_early "training the 2-D VAE: $(tail -n 1 "$tmp/train.log")"
+"$AEKIT" train --model vae --latent 6 --data mnist --limit 512 --val-limit 64 --epochs 1 --threads 2 \
+  --out "$tmp/vae6" >"$tmp/train.log" 2>&1 || fail_early "training the 6-D VAE: $(tail -n 1 "$tmp/train.log")"
+
+"$PY" - "$AEKIT" "$tmp" <<'PYEOF'
+import json, os, re, signal, socket, struct, subprocess, sys, time, urllib.error, urllib.request, zlib
+aekit, tmp = sys.argv[1], sys.argv[2]
+passed = failed = 0
+
+def check(name, cond):
+    global passed, failed
+    if cond: passed += 1; print("ok    " + name)
+    else: failed += 1; print("FAIL  " + name)
+
+servers = []
+def stop_all():  # no server outlives the test (one that failed, or a killed test)
+    for s in servers:
+        if s.poll() is None: s.kill(); s.wait()
+import atexit; atexit.register(stop_all)
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+signal.signal(signal.SIGPIPE, lambda *a: sys.exit(1))
+
+def start(model, *extra):
+    """Starts aekit serve on a free port (--port 0); returns (process, base url)."""
+    p = subprocess.Popen([aekit, "serve", model, "--data", "mnist", "--port", "0", "--threads", "2", *extra],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    servers.append(p)
+    line = p.stdout.readline()
+    m = re.search(r"(http://[0-9.]+:(\d+)/)", line)
+    if not m:
+        p.kill(); p.wait()
+        raise SystemExit("FAIL  serve did not print its URL: %r %r" % (line, p.stderr.read()))
+    return p, m.group(1)
+
+def get(url, method="GET", data=None):
+    """(status, content type, body) of a request."""
+    req = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers.get("Content-Type"), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read()
+
+def png_info(b):
+    """(width, height, colour type) of a PNG, or None."""
+    if len(b) < 33 or b[:8] != b"\x89PNG\r\n\x1a\n" or b[12:16] != b"IHDR": return None
+    w, h, depth, ctype = struct.unpack(">IIBB", b[16:26])
+    return w, h, ctype
+
+def error_names(body, word):
+    try: return json.loads(body)["error"].startswith(word + ":")
+    except Exception: return False
+
+def stop(p, name):
+    t = time.time()
+    p.send_signal(signal.SIGTERM)
+    try: rc = p.wait(timeout=5)
+    except subprocess.TimeoutExpired: p.kill(); rc = None
+    took = time.time() - t
+    check("%s: SIGTERM -> exit 0 in %.2f s (within 1 s)" % (name, took), rc == 0 and took < 1.0)
+
+# ---- the 2-D VAE: the plane is the latent
+p, url = start(tmp + "/vae2/model.safetensors", "--limit", "300")
+s, ct, b = get(url + "api/info")
+info = json.loads(b) if s == 200 else {}
+check("info: 200 JSON", s == 200 and ct == "application/json")
+check("info: kind vae, input [1,28,28], latent 2", info.get("kind") == "vae" and info.get("input") == [1, 28, 28]
+      and info.get("output") == [1, 28, 28] and info.get("latent") == 2)
+check("info: data mnist, 300 images, digit classes", info.get("data") == "mnist" and info.get("images") == 300
+      and info.get("classes") == [str(k) for k in range(10)])
+check("info: no projection for a 2-D latent", info.get("projection") == {"kind": "none"})
+s, ct, b = get(url + "api/points")
+pts = json.loads(b) if s == 200 else {}
+check("points: n = --limit (300)", pts.get("n") == 300 and len(pts.get("x", [])) == 300
+      and len(pts.get("y", [])) == 300 and len(pts.get("labels", [])) == 300 and pts.get("index") == list(range(300)))
+s, ct, b = get(url + "api/points?limit=7")
+check("points?limit=7: 7 points", s == 200 and json.loads(b)["n"] == 7 and len(json.loads(b)["x"]) == 7)
+for bad in ["0", "301", "-1", "abc", "07", ""]:
+    s, ct, b = get(url + "api/points?limit=" + bad)
+    check("points?limit=%s: 400 naming limit" % bad, s == 400 and error_names(b, "limit"))
+s, ct, a = get(url + "api/decode?p=0,0")
+s2, ct2, a2 = get(url + "api/decode?z=2.5,-2.5")
+check("decode p=0,0: a 28x28 grey PNG", s == 200 and ct == "image/png" and png_info(a) == (28, 28, 0))
+check("decode: different points give different images", s2 == 200 and png_info(a2) == (28, 28, 0) and a != a2)
+s, ct, b = get(url + "api/decode?z=0,0")
+check("decode z=0,0 is decode p=0,0 (a 2-D latent is the plane)", s == 200 and b == a)
+for q, word in [("z=1", "z"), ("z=1,2,3", "z"), ("z=nan,1", "z"), ("z=1e30,1", "z"), ("z=inf,0", "z"),
+                ("z=1001,0", "z"), ("z=0x1,0", "z"), ("z=1,,2", "z"), ("z=", "z"), ("z= 1,2", "z"),
+                ("p=1", "p"), ("p=1,2,3", "p"), ("p=NaN,0", "p"), ("z=0,0&p=0,0", "z"), ("", "z"),
+                ("q=1", "q"), ("z=0,0&z=0,0", "z")]:
+    s, ct, b = get(url + "api/decode?" + q.replace(" ", "%20"))
+    check("decode?%s: 400 naming %s" % (q, word), s == 400 and ct == "application/json" and error_names(b, word)
+          and b.count(b"\n") == 1)
+s, ct, img = get(url + "api/image/3")
+check("image/3: a 28x28 PNG", s == 200 and ct == "image/png" and png_info(img) == (28, 28, 0))
+s, ct, b = get(url + "api/encode", "POST", img)
+enc = json.loads(b) if s == 200 else {}
+check("encode a PNG: code of 2 values, its point, a base64 PNG", s == 200 and len(enc.get("code", [])) == 2
+      and enc.get("point") == enc.get("code") and enc.get("reconstruction", "").startswith("data:image/png;base64,"))
+check("encode: the test image lands on its own point", enc and abs(enc["code"][0] - pts["x"][3]) < 1e-4
+      and abs(enc["code"][1] - pts["y"][3]) < 1e-4)
+for body, what in [(b"", "empty"), (b"not an image", "garbage"), (img[:40], "cut PNG")]:
+    s, ct, b = get(url + "api/encode", "POST", body)
+    check("encode %s body: 400" % what, s == 400 and "error" in json.loads(b))
+# a PNG bomb: IHDR claims 100000 x 100000 pixels; refused from its header
+bomb = img[:16] + struct.pack(">II", 100000, 100000) + img[24:]
+s, ct, b = get(url + "api/encode", "POST", bomb)
+check("encode a PNG bomb: 400 from the header", s == 400 and b"larger than the limit" in b)
+# 2 MB announced: the answer 413 comes from the headers alone, no body sent
+host, port = re.match(r"http://([0-9.]+):(\d+)/", url).groups()
+c = socket.create_connection((host, int(port)), timeout=5)
+c.sendall(b"POST /api/encode HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 2097152\r\n\r\n")
+answer = b""
+try:
+    while b"\r\n\r\n" not in answer:
+        chunk = c.recv(4096)
+        if not chunk: break
+        answer += chunk
+except socket.timeout: pass
+c.close()
+check("encode a 2 MB body: 413 before the body is sent", answer.startswith(b"HTTP/1.1 413"))
+for path in ["api/nothing", "api", "index.html", "api/info/", "api/../api/info", "../etc/passwd", "api/image/1/2",
+             "api/image/../info", "%2e%2e/etc/passwd"]:
+    c = socket.create_connection((host, int(port)), timeout=5)
+    c.sendall(("GET /%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
+    r = b""
+    while True:
+        chunk = c.recv(4096)
+        if not chunk: break
+        r += chunk
+    c.close()
+    check("GET /%s: 404" % path, r.startswith(b"HTTP/1.1 404"))
+s, ct, b = get(url + "api/image/99999")
+check("image/99999: 404", s == 404 and error_names(b, "N"))
+s, ct, b = get(url + "api/image/x1")
+check("image/x1: 400 naming N", s == 400 and error_names(b, "N"))
+for method, path in [("DELETE", "api/info"), ("PUT", "api/points"), ("POST", "api/decode"), ("GET", "api/encode"),
+                     ("DELETE", "api/image/1"), ("POST", "")]:
+    s, ct, b = get(url + path, method, b"" if method in ("POST", "PUT") else None)
+    check("%s /%s: 405" % (method, path), s == 405)
+s, ct, b = get(url)
+check("/ : the page, with no outside resources", s == 200 and ct.startswith("text/html") and b"<canvas" in b
+      and b"http" not in b.replace(b"http-equiv", b""))
+# a second server on the same port fails at once, one line naming the port
+q = subprocess.run([aekit, "serve", tmp + "/vae2/model.safetensors", "--data", "mnist", "--port", port],
+                   capture_output=True, text=True, timeout=60)
+check("second serve on port %s: exit 1, one line naming the port" % port, q.returncode == 1 and q.stdout == ""
+      and q.stderr.count("\n") == 1 and ("port " + port) in q.stderr and "in use" in q.stderr)
+stop(p, "2-D VAE")
+
+# ---- a 6-D VAE: the plane is PCA of the codes
+p, url = start(tmp + "/vae6/model.safetensors", "--limit", "200")
+info = json.loads(get(url + "api/info")[2])
+proj = info.get("projection", {})
+check("info: latent 6, pca projection with a mean and 2 components of 6",
+      info.get("latent") == 6 and proj.get("kind") == "pca" and len(proj.get("mean", [])) == 6
+      and len(proj.get("components", [])) == 2 and all(len(c) == 6 for c in proj["components"]))
+s, ct, a = get(url + "api/decode?p=0,0")
+mean = ",".join("%.9g" % v for v in proj["mean"])
+s2, ct2, a2 = get(url + "api/decode?z=" + mean)
+check("decode p=0,0 is the decoded mean code", s == 200 and s2 == 200 and a == a2)
+s, ct, b = get(url + "api/decode?z=0,0")
+check("decode z with 2 values for a 6-value latent: 400 naming z", s == 400 and error_names(b, "z") and b"6 expected" in b)
+img = get(url + "api/image/0")[2]
+enc = json.loads(get(url + "api/encode", "POST", img)[2])
+pts = json.loads(get(url + "api/points")[2])
+check("encode: a code of 6 values whose point is the image's point",
+      len(enc["code"]) == 6 and abs(enc["point"][0] - pts["x"][0]) < 1e-3 and abs(enc["point"][1] - pts["y"][0]) < 1e-3)
+stop(p, "6-D VAE")
+
+# ---- --host 0.0.0.0: served, with a warning
+p = subprocess.Popen([aekit, "serve", tmp + "/vae2/model.safetensors", "--data", "mnist", "--port", "0",
+                      "--limit", "50", "--host", "0.0.0.0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+servers.append(p)
+line = p.stdout.readline()
+p.send_signal(signal.SIGTERM)
+out, err = p.communicate(timeout=10)
+check("--host 0.0.0.0: one warning line", line.startswith("aekit serve: http://0.0.0.0:") and err.count("\n") == 1
+      and "warning" in err and "0.0.0.0" in err)
+q = subprocess.run([aekit, "serve", tmp + "/vae2/model.safetensors", "--data", "mnist", "--host", "no such host!"],
+                   capture_output=True, text=True, timeout=60)
+check("--host 'no such host!': usage error, one line", q.returncode == 2 and q.stderr.count("\n") == 1
+      and "--host" in q.stderr)
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
+PYEOF

@@ -1,0 +1,163 @@
+/* aekit serve without HTTP: the strict parsers (src/cli/serve_parse.c) and
+ * the router (src/cli/serve_api.c) on a small dense model with a 4-value
+ * latent (a PCA plane) and 12 made-up test images: statuses, content types,
+ * one-line JSON errors naming the argument, escaping of file-supplied text,
+ * decode p = the mean code at the origin, encode of a PNG body. */
+#include "aekit.h"
+#include "aekit/image.h"
+#include "serve_api.h"
+#include "serve_parse.h"
+#include "test.h"
+
+#include <string.h>
+
+const char serve_page_html[] = "<!doctype html><title>test</title>";
+const size_t serve_page_html_len = sizeof serve_page_html - 1;
+
+static void test_parsers(void)
+{
+    float v[4];
+    char why[160];
+    CHECK(serve_parse_floats("1,-2.5,3e-1,0", 4, v, why, sizeof why) == 0 && v[1] == -2.5f && v[2] == 0.3f,
+          "four values");
+    const char *bad[] = { "", "1,2,3", "1,2,3,4,5", "nan,0,0,0", "inf,0,0,0", "1e30,0,0,0", "1001,0,0,0",
+                          "0x1,0,0,0", "+1,0,0,0", " 1,0,0,0", "1,,0,0", "1,0,0,0,", "1.,0,0,0", ".5,0,0,0",
+                          "1e,0,0,0", "--1,0,0,0", NULL };
+    for (const char **b = bad; *b; b++)
+        CHECK(serve_parse_floats(*b, 4, v, why, sizeof why) == -1 && why[0], "'%s' refused", *b);
+    CHECK(serve_parse_floats("-1000,1000,1e3,-1e3", 4, v, why, sizeof why) == 0, "the bounds themselves");
+    int n = 0;
+    CHECK(serve_parse_count("12", 100, &n, why, sizeof why) == 0 && n == 12, "count 12");
+    const char *bad_counts[] = { "0", "101", "-1", "012", "", "1e2", "12a", "9999999999", NULL };
+    for (const char **b = bad_counts; *b; b++)
+        CHECK(serve_parse_count(*b, 100, &n, why, sizeof why) == -1, "count '%s' refused", *b);
+    int index = -1;
+    CHECK(serve_parse_image_path("/api/image/0", 10, &index, why, sizeof why) == 0 && index == 0, "image 0");
+    CHECK(serve_parse_image_path("/api/image/9", 10, &index, why, sizeof why) == 0 && index == 9, "image 9");
+    CHECK(serve_parse_image_path("/api/image/10", 10, &index, why, sizeof why) == -2, "image 10: past the end");
+    CHECK(serve_parse_image_path("/api/image/x", 10, &index, why, sizeof why) == -1, "image x: not a number");
+    CHECK(serve_parse_image_path("/api/image/01", 10, &index, why, sizeof why) == -1, "image 01");
+    CHECK(serve_parse_image_path("/api/image/../info", 10, &index, why, sizeof why) == 1, "..: another path");
+    CHECK(serve_parse_image_path("/api/info", 10, &index, why, sizeof why) == 1, "another route");
+}
+
+static serve_response call(const serve_state *s, ae_workspace *ws, const char *method, const char *path,
+                           const char *key, const char *value, const void *body, size_t size)
+{
+    serve_arg arg = { key, value };
+    serve_request rq = { method, path, &arg, key ? 1 : 0, body, size };
+    serve_response r;
+    serve_handle(s, ws, &rq, &r);
+    return r;
+}
+
+/* 1 when r is a one-line JSON error starting with word. */
+static int error_names(const serve_response *r, const char *word)
+{
+    char want[64];
+    snprintf(want, sizeof want, "{\"error\": \"%s", word);
+    return strcmp(r->content_type, "application/json") == 0 && r->size > strlen(want) &&
+           memcmp(r->body, want, strlen(want)) == 0 && memchr(r->body, '\n', r->size - 1) == NULL &&
+           r->body[r->size - 1] == '\n';
+}
+
+static void test_router(void)
+{
+    static const char text[] = "input 1 8 8\nloss sse\nencoder\nflatten\ndense 16\nrelu\ndense 4\n"
+                               "decoder\ndense 16\nrelu\ndense 64\nreshape 1 8 8\nsigmoid\n";
+    ae_error err = {{0}};
+    ae_model *m = NULL;
+    CHECK(ae_model_from_text(&m, text, "test", 0, &err) == 0, "%s", err.msg);
+    if (!m) return;
+    ae_model_init(m, 7);
+    ae_dataset test = { .n = 12, .c = 1, .h = 8, .w = 8 };
+    uint8_t pixels[12 * 64], labels[12];
+    for (int i = 0; i < 12 * 64; i++) pixels[i] = (uint8_t)(i * 53 % 256);
+    for (int i = 0; i < 12; i++) labels[i] = (uint8_t)(i % 4);
+    test.pixels = pixels;
+    test.labels = labels;
+    serve_state s;
+    ae_workspace *ws = NULL;
+    /* a data set name with a quote, a newline and a tag: escaped in /api/info */
+    CHECK(serve_state_init(&s, m, &test, "my\"set\n<b>", "autoencoder", 1, &err) == 0, "%s", err.msg);
+    CHECK(ae_workspace_new(&ws, m, 1, &err) == 0, "%s", err.msg);
+    CHECK(s.projected == 1 && s.nclasses == 4, "a 4-value latent is projected; 4 classes");
+
+    serve_response r = call(&s, ws, "GET", "/api/info", NULL, NULL, NULL, 0);
+    CHECK(r.status == 200 && strstr((char *)r.body, "\"data\": \"my\\\"set\\u000a\\u003cb\\u003e\"") &&
+          strstr((char *)r.body, "\"kind\": \"pca\""), "info escapes the name: %.*s", (int)r.size, r.body);
+    serve_response_free(&r);
+    r = call(&s, ws, "GET", "/api/points", "limit", "5", NULL, 0);
+    CHECK(r.status == 200 && strncmp((char *)r.body, "{\"n\": 5,", 8) == 0, "points limit 5");
+    serve_response_free(&r);
+    r = call(&s, ws, "GET", "/api/points", "limit", "13", NULL, 0);
+    CHECK(r.status == 400 && error_names(&r, "limit:"), "limit 13 of 12 refused");
+    serve_response_free(&r);
+
+    /* p = 0,0 decodes the mean code */
+    serve_response a = call(&s, ws, "GET", "/api/decode", "p", "0,0", NULL, 0);
+    char mean[256];
+    snprintf(mean, sizeof mean, "%.9g,%.9g,%.9g,%.9g", (double)s.mean[0], (double)s.mean[1],
+             (double)s.mean[2], (double)s.mean[3]);
+    serve_response b = call(&s, ws, "GET", "/api/decode", "z", mean, NULL, 0);
+    CHECK(a.status == 200 && strcmp(a.content_type, "image/png") == 0 && b.status == 200 && a.size == b.size &&
+          memcmp(a.body, b.body, a.size) == 0, "decode p=0,0 is the mean code");
+    serve_response c = call(&s, ws, "GET", "/api/decode", "p", "3,-2", NULL, 0);
+    CHECK(c.status == 200 && (c.size != a.size || memcmp(a.body, c.body, a.size) != 0), "another point, another image");
+    serve_response_free(&b);
+    serve_response_free(&c);
+    r = call(&s, ws, "GET", "/api/decode", "z", "1,2", NULL, 0);
+    CHECK(r.status == 400 && error_names(&r, "z: 2 values, 4 expected"), "z of 2 values refused");
+    serve_response_free(&r);
+    r = call(&s, ws, "GET", "/api/decode", "w", "1", NULL, 0);
+    CHECK(r.status == 400 && error_names(&r, "w: unknown"), "unknown argument refused");
+    serve_response_free(&r);
+
+    /* encode the PNG decode gave: a code of 4, a point, a base64 PNG */
+    r = call(&s, ws, "POST", "/api/encode", NULL, NULL, a.body, a.size);
+    CHECK(r.status == 200 && strstr((char *)r.body, "\"reconstruction\": \"data:image/png;base64,iVBORw0KGgo"),
+          "encode: %.*s", (int)(r.size < 200 ? r.size : 200), r.body);
+    serve_response_free(&r);
+    serve_response_free(&a);
+    r = call(&s, ws, "POST", "/api/encode", NULL, NULL, "GIF89a", 6);
+    CHECK(r.status == 400 && error_names(&r, "body:"), "a GIF body refused");
+    serve_response_free(&r);
+    uint8_t *big = calloc(SERVE_MAX_BODY + 1, 1);
+    r = call(&s, ws, "POST", "/api/encode", NULL, NULL, big, SERVE_MAX_BODY + 1);
+    CHECK(r.status == 413, "a body over the cap: 413");
+    serve_response_free(&r);
+    free(big);
+
+    r = call(&s, ws, "GET", "/api/image/11", NULL, NULL, NULL, 0);
+    CHECK(r.status == 200 && strcmp(r.content_type, "image/png") == 0, "image 11");
+    serve_response_free(&r);
+    r = call(&s, ws, "GET", "/api/image/12", NULL, NULL, NULL, 0);
+    CHECK(r.status == 404 && error_names(&r, "N:"), "image 12: 404");
+    serve_response_free(&r);
+    r = call(&s, ws, "DELETE", "/api/image/1", NULL, NULL, NULL, 0);
+    CHECK(r.status == 405 && r.allow && strcmp(r.allow, "GET") == 0, "DELETE an image: 405");
+    serve_response_free(&r);
+    r = call(&s, ws, "GET", "/api/encode", NULL, NULL, NULL, 0);
+    CHECK(r.status == 405 && r.allow && strcmp(r.allow, "POST") == 0, "GET encode: 405, Allow: POST");
+    serve_response_free(&r);
+    const char *missing[] = { "/api", "/api/", "/api/../api/info", "/index.html", "", "/api/info/", NULL };
+    for (const char **p = missing; *p; p++) {
+        r = call(&s, ws, "GET", *p, NULL, NULL, NULL, 0);
+        CHECK(r.status == 404, "'%s': 404", *p);
+        serve_response_free(&r);
+    }
+    r = call(&s, ws, "GET", "/", NULL, NULL, NULL, 0);
+    CHECK(r.status == 200 && r.size == serve_page_html_len && r.body_static, "the page");
+    serve_response_free(&r);
+
+    ae_workspace_free(ws);
+    serve_state_free(&s);
+    ae_model_free(m);
+}
+
+int main(void)
+{
+    test_parsers();
+    test_router();
+    TEST_DONE();
+}
