@@ -352,11 +352,6 @@ static const char *arg_value(const serve_request *rq, const char *key)
 
 /* ---- routes ---------------------------------------------------------------- */
 
-/* Floats of slack after a model input this file allocates: BLIS's sgemm
- * was seen (fuzz/fuzz_serve.c, ASan build) to read past the end of a
- * 4-float code decoded alone, into an unmapped page. */
-#define SERVE_INPUT_SLACK 64
-
 static void route_info(const serve_state *s, serve_response *r)
 {
     buf b = { 0 };
@@ -458,7 +453,7 @@ static void route_decode(const serve_state *s, ae_workspace *ws, const serve_req
     }
     size_t L = (size_t)s->latent;
     size_t out_count = (size_t)s->out_c * (size_t)s->out_h * (size_t)s->out_w;
-    float *z = calloc(L + SERVE_INPUT_SLACK, sizeof(float)), *img = malloc(sizeof(float) * out_count);
+    float *z = calloc(L, sizeof(float)), *img = malloc(sizeof(float) * out_count);
     if (!z || !img) {
         free(z);
         free(img);
@@ -519,8 +514,8 @@ static void route_encode(const serve_state *s, ae_workspace *ws, const serve_req
     size_t in_count = (size_t)s->in_c * (size_t)s->in_h * (size_t)s->in_w;
     size_t out_count = (size_t)s->out_c * (size_t)s->out_h * (size_t)s->out_w;
     uint8_t *fitted = malloc(in_count);
-    float *x = calloc(in_count + SERVE_INPUT_SLACK, sizeof(float)), *y = malloc(sizeof(float) * out_count);
-    float *z = calloc((size_t)s->latent + SERVE_INPUT_SLACK, sizeof(float));
+    float *x = calloc(in_count, sizeof(float)), *y = malloc(sizeof(float) * out_count);
+    float *z = calloc((size_t)s->latent, sizeof(float));
     uint8_t *png = NULL;
     size_t png_size = 0;
     if (!fitted || !x || !y || !z) {
