@@ -8,6 +8,7 @@
 #   3. bench/encode.sh                            inference, whole process
 #   4. bench/scaling.sh                           threads, batch, image size
 #   5. bench/determinism.sh                       bit-identical reruns
+#   6. bench/serve_load.sh                        aekit serve under load
 #
 # Builds aekit once (Release); each part's Markdown goes to stdout and to
 # $BENCH_OUT/report.md (default /tmp/aekit-bench), progress to stderr.
@@ -41,5 +42,9 @@ REPORT=$OUT/report.md
     echo "## Determinism"
     echo
     "$ROOT/bench/determinism.sh" --no-build
+    echo
+    echo "## aekit serve under load"
+    echo
+    "$ROOT/bench/serve_load.sh" --no-build "${Q[@]}"
 } | tee "$REPORT"
 echo "written: $REPORT" >&2
