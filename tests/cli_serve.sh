@@ -123,7 +123,19 @@ for body, what in [(b"", "empty"), (b"not an image", "garbage"), (img[:40], "cut
 # a PNG bomb: IHDR claims 100000 x 100000 pixels; refused from its header
 bomb = img[:16] + struct.pack(">II", 100000, 100000) + img[24:]
 s, ct, b = get(url + "api/encode", "POST", bomb)
-check("encode a PNG bomb: 400 from the header", s == 400 and b"larger than the limit" in b)
+check("encode a PNG bomb: 413 from the header", s == 413 and b"larger than the limit" in b)
+# a real bomb: a valid PNG of 5000 x 5000 grey zeros (~25 KB, 25 MB of pixels),
+# over the server's 4096-pixel side: refused fast from its header
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+rows = zlib.compress(b"\0" * (5000 * 5001), 9)
+real_bomb = (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 5000, 5000, 8, 0, 0, 0, 0))
+             + png_chunk(b"IDAT", rows) + png_chunk(b"IEND", b""))
+t = time.time()
+s, ct, b = get(url + "api/encode", "POST", real_bomb)
+took = time.time() - t
+check("encode a %d-byte PNG of 5000x5000: 413 naming the size and the limit in %.3f s" % (len(real_bomb), took),
+      s == 413 and b"5000x5000" in b and b"4096" in b and b.count(b"\n") == 1 and took < 0.5)
 # 2 MB announced: the answer 413 comes from the headers alone, no body sent
 host, port = re.match(r"http://([0-9.]+):(\d+)/", url).groups()
 c = socket.create_connection((host, int(port)), timeout=5)

@@ -205,7 +205,7 @@ static void test_png_memory(int c)
     CHECK(ae_png_encode(img, c, H, W, &png, &size, &err) == 0, "%s", err.msg);
     CHECK(png && size > 8 && memcmp(png, "\x89PNG", 4) == 0, "encoded bytes are a PNG");
     ae_image im;
-    CHECK(ae_image_decode_memory(&im, png, size, "body", c, &err) == 0, "%s", err.msg);
+    CHECK(ae_image_decode_memory(&im, png, size, "body", c, NULL, &err) == 0, "%s", err.msg);
     CHECK(im.w == W && im.h == H && im.c == c, "decoded %dx%dx%d", im.w, im.h, im.c);
     float back[3 * H * W];
     if (im.px) {
@@ -216,17 +216,29 @@ static void test_png_memory(int c)
     }
     ae_image_free(&im);
     /* a cut stream and garbage are refused, naming the body */
-    CHECK(ae_image_decode_memory(&im, png, size / 2, "body", c, &err) == -1 && strstr(err.msg, "body"),
+    CHECK(ae_image_decode_memory(&im, png, size / 2, "body", c, NULL, &err) == -1 && strstr(err.msg, "body"),
           "cut PNG refused: %s", err.msg);
-    CHECK(ae_image_decode_memory(&im, "hello", 5, "body", c, &err) == -1, "garbage refused");
-    CHECK(ae_image_decode_memory(&im, png, 0, "body", c, &err) == -1, "empty refused");
+    CHECK(ae_image_decode_memory(&im, "hello", 5, "body", c, NULL, &err) == -1, "garbage refused");
+    CHECK(ae_image_decode_memory(&im, png, 0, "body", c, NULL, &err) == -1, "empty refused");
     /* a bomb: IHDR claims 100000 x 100000, refused from the header */
     uint8_t bomb[64];
     memcpy(bomb, png, size < sizeof bomb ? size : sizeof bomb);
     bomb[16] = 0; bomb[17] = 1; bomb[18] = 0x86; bomb[19] = 0xa0;
     bomb[20] = 0; bomb[21] = 1; bomb[22] = 0x86; bomb[23] = 0xa0;
-    CHECK(ae_image_decode_memory(&im, bomb, sizeof bomb, "body", c, &err) == -1 &&
+    CHECK(ae_image_decode_memory(&im, bomb, sizeof bomb, "body", c, NULL, &err) == -1 &&
           strstr(err.msg, "larger than the limit"), "bomb refused: %s", err.msg);
+    /* a caller's smaller limits: a side over max_side, then a pixel count
+     * over max_pixels, each refused naming the claimed size and the limit */
+    ae_image_limits lim = { 4096, 4u * 1024u * 1024u };
+    bomb[16] = 0; bomb[17] = 0; bomb[18] = 0x13; bomb[19] = 0x88; /* 5000 */
+    bomb[20] = 0; bomb[21] = 0; bomb[22] = 0x00; bomb[23] = 0x10; /* 16 */
+    CHECK(ae_image_decode_memory(&im, bomb, sizeof bomb, "body", c, &lim, &err) == -1 &&
+          strstr(err.msg, "5000x16") && strstr(err.msg, "4096x4096"), "side limit: %s", err.msg);
+    bomb[18] = 0x0f; bomb[19] = 0xa0; bomb[22] = 0x0f; bomb[23] = 0xa0; /* 4000 x 4000 */
+    CHECK(ae_image_decode_memory(&im, bomb, sizeof bomb, "body", c, &lim, &err) == -1 &&
+          strstr(err.msg, "4000x4000") && strstr(err.msg, "4194304 pixels"), "pixel limit: %s", err.msg);
+    CHECK(ae_image_decode_memory(&im, png, size, "body", c, &lim, &err) == 0, "small image within limits");
+    ae_image_free(&im);
     free(png);
     CHECK(ae_png_encode(img, 2, H, W, &png, &size, &err) == -1 && png == NULL, "2 channels refused");
     CHECK(ae_png_encode(img, 1, 0, W, &png, &size, &err) == -1, "height 0 refused");

@@ -28,11 +28,20 @@ typedef struct {
 
 /* Decodes a PNG or JPEG file to `channels` (1 or 3) channels. */
 int  ae_image_decode(ae_image *out, const char *path, int channels, ae_error *err);
+/* Bounds on the size an image's header may claim, checked before any pixel
+ * is allocated: each side at most max_side (at most the file limit, 16384;
+ * 0 = that limit) and at most max_pixels pixels in all (0 = no bound). */
+typedef struct {
+    int      max_side;
+    uint64_t max_pixels;
+} ae_image_limits;
+
 /* The same for an image held in memory (a request's body): size bounds
- * what the header may claim, as a file's size does; `name` is only for
- * messages. */
+ * what the header may claim, as a file's size does, and so do `limits`
+ * (NULL = the file limits; a server passes smaller ones, since a small
+ * deflate stream can claim a huge image); `name` is only for messages. */
 int  ae_image_decode_memory(ae_image *out, const void *data, size_t size, const char *name,
-                            int channels, ae_error *err);
+                            int channels, const ae_image_limits *limits, ae_error *err);
 void ae_image_free(ae_image *im);
 
 /* Fits src (HWC) into dst (CHW, src->c x h x w):

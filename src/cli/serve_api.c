@@ -507,8 +507,9 @@ static void route_encode(const serve_state *s, ae_workspace *ws, const serve_req
     }
     ae_error err = {{0}};
     ae_image im;
-    if (ae_image_decode_memory(&im, rq->body, rq->body_size, "body", s->in_c, &err) != 0) {
-        respond_error(r, 400, "%s", err.msg);
+    static const ae_image_limits limits = { SERVE_MAX_SIDE, SERVE_MAX_PIXELS };
+    if (ae_image_decode_memory(&im, rq->body, rq->body_size, "body", s->in_c, &limits, &err) != 0) {
+        respond_error(r, strstr(err.msg, "larger than the limit") ? 413 : 400, "%s", err.msg);
         return;
     }
     size_t in_count = (size_t)s->in_c * (size_t)s->in_h * (size_t)s->in_w;

@@ -13,6 +13,11 @@
 /* Request bodies (POST /api/encode) larger than this are refused with 413
  * before they are read. */
 #define SERVE_MAX_BODY (1024 * 1024)
+/* Images in bodies: each side at most this many pixels, and at most
+ * SERVE_MAX_PIXELS in all, refused from the header (413) before anything is
+ * decompressed: a 1 MB deflate stream can claim a 16384 x 16384 image. */
+#define SERVE_MAX_SIDE   4096
+#define SERVE_MAX_PIXELS (4u * 1024u * 1024u)
 /* Query arguments of one request kept; more is a 400. */
 #define SERVE_MAX_ARGS 8
 

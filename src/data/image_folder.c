@@ -65,6 +65,26 @@ static void convert_pixels(uint8_t *dst, int dc, const uint8_t *src, int sc, siz
     }
 }
 
+/* The file limits: each side at most IMAGE_MAX_SIDE, no pixel-count bound. */
+static const ae_image_limits file_limits = { IMAGE_MAX_SIDE, 0 };
+
+/* 1 if w x h is over the limits, with msg "KIND of WxH pixels is larger than ...". */
+static int over_limits(uint32_t w, uint32_t h, const ae_image_limits *lim, const char *kind,
+                       char *msg, size_t msg_size)
+{
+    if (w > (uint32_t)lim->max_side || h > (uint32_t)lim->max_side) {
+        snprintf(msg, msg_size, "%s of %ux%u pixels is larger than the limit of %dx%d",
+                 kind, w, h, lim->max_side, lim->max_side);
+        return 1;
+    }
+    if (lim->max_pixels && (uint64_t)w * h > lim->max_pixels) {
+        snprintf(msg, msg_size, "%s of %ux%u pixels is larger than the limit of %llu pixels",
+                 kind, w, h, (unsigned long long)lim->max_pixels);
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- PNG ------------------------------------------------------------------- */
 
 typedef struct {
@@ -99,7 +119,7 @@ static uint64_t png_min_bytes(uint32_t w, uint32_t h, unsigned bits)
 
 /* Everything libpng touches; returns 0, or -1 with ctx->msg set. ctx->px
  * and ctx->rows are the caller's to free either way. */
-static int png_decode_rows(FILE *fp, uint64_t file_size, png_ctx *ctx)
+static int png_decode_rows(FILE *fp, uint64_t file_size, const ae_image_limits *lim, png_ctx *ctx)
 {
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, ctx, on_png_error, on_png_warning);
     if (!png) {
@@ -117,13 +137,11 @@ static int png_decode_rows(FILE *fp, uint64_t file_size, png_ctx *ctx)
         return -1;
     }
     png_init_io(png, fp);
-    png_set_user_limits(png, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
+    png_set_user_limits(png, (uint32_t)lim->max_side, (uint32_t)lim->max_side);
     png_read_info(png, info);
     ctx->w = png_get_image_width(png, info);
     ctx->h = png_get_image_height(png, info);
-    if (ctx->w > IMAGE_MAX_SIDE || ctx->h > IMAGE_MAX_SIDE) {
-        snprintf(ctx->msg, sizeof ctx->msg, "PNG of %ux%u pixels is larger than the limit of %dx%d",
-                 ctx->w, ctx->h, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
+    if (over_limits(ctx->w, ctx->h, lim, "PNG", ctx->msg, sizeof ctx->msg)) {
         png_destroy_read_struct(&png, &info, NULL);
         return -1;
     }
@@ -226,7 +244,7 @@ static uint64_t jpeg_min_bytes(const struct jpeg_decompress_struct *cinfo)
     return blocks / 8;
 }
 
-static int jpeg_decode_rows(FILE *fp, uint64_t file_size, jpeg_ctx *ctx)
+static int jpeg_decode_rows(FILE *fp, uint64_t file_size, const ae_image_limits *lim, jpeg_ctx *ctx)
 {
     struct jpeg_decompress_struct cinfo;
     cinfo.err = jpeg_std_error(&ctx->err.pub);
@@ -243,9 +261,7 @@ static int jpeg_decode_rows(FILE *fp, uint64_t file_size, jpeg_ctx *ctx)
     jpeg_read_header(&cinfo, TRUE);
     ctx->w = cinfo.image_width;
     ctx->h = cinfo.image_height;
-    if (ctx->w > IMAGE_MAX_SIDE || ctx->h > IMAGE_MAX_SIDE) {
-        snprintf(ctx->msg, sizeof ctx->msg, "JPEG of %ux%u pixels is larger than the limit of %dx%d",
-                 ctx->w, ctx->h, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
+    if (over_limits(ctx->w, ctx->h, lim, "JPEG", ctx->msg, sizeof ctx->msg)) {
         jpeg_destroy_decompress(&cinfo);
         return -1;
     }
@@ -328,7 +344,7 @@ static int finish(ae_image *out, uint8_t *px, uint32_t w, uint32_t h, int sc, in
 
 /* Decodes the PNG or JPEG stream fp of file_size bytes; does not close fp. */
 static int decode_stream(ae_image *out, FILE *fp, uint64_t file_size, const char *path,
-                         int channels, ae_error *err)
+                         int channels, const ae_image_limits *lim, ae_error *err)
 {
     uint8_t magic[24];
     size_t got = fread(magic, 1, sizeof magic, fp);
@@ -343,14 +359,13 @@ static int decode_stream(ae_image *out, FILE *fp, uint64_t file_size, const char
                          (uint32_t)magic[18] << 8 | magic[19];
             uint32_t h = (uint32_t)magic[20] << 24 | (uint32_t)magic[21] << 16 |
                          (uint32_t)magic[22] << 8 | magic[23];
-            if (w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE) {
-                return ae_fail(err, "%s: PNG of %ux%u pixels is larger than the limit of %dx%d",
-                               path, w, h, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
-            }
+            char msg[160];
+            if (over_limits(w, h, lim, "PNG", msg, sizeof msg))
+                return ae_fail(err, "%s: %s", path, msg);
         }
         png_ctx ctx;
         memset(&ctx, 0, sizeof ctx);
-        rc = png_decode_rows(fp, file_size, &ctx);
+        rc = png_decode_rows(fp, file_size, lim, &ctx);
         free(ctx.rows);
         if (rc == 0)
             rc = finish(out, ctx.px, ctx.w, ctx.h, ctx.ch, channels, path, err);
@@ -361,7 +376,7 @@ static int decode_stream(ae_image *out, FILE *fp, uint64_t file_size, const char
     } else if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff) {
         jpeg_ctx ctx;
         memset(&ctx, 0, sizeof ctx);
-        rc = jpeg_decode_rows(fp, file_size, &ctx);
+        rc = jpeg_decode_rows(fp, file_size, lim, &ctx);
         if (rc == 0)
             rc = finish(out, ctx.px, ctx.w, ctx.h, ctx.ch, channels, path, err);
         else {
@@ -387,25 +402,27 @@ int ae_image_decode(ae_image *out, const char *path, int channels, ae_error *err
     /* the size bounds what the header may claim */
     struct stat st;
     uint64_t file_size = fstat(fileno(fp), &st) == 0 ? (uint64_t)st.st_size : UINT64_MAX;
-    int rc = decode_stream(out, fp, file_size, path, channels, err);
+    int rc = decode_stream(out, fp, file_size, path, channels, &file_limits, err);
     fclose(fp);
     return rc;
 }
 
 int ae_image_decode_memory(ae_image *out, const void *data, size_t size, const char *name,
-                           int channels, ae_error *err)
+                           int channels, const ae_image_limits *limits, ae_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!name) name = "image";
     if (channels != 1 && channels != 3)
         return ae_fail(err, "%s: %d channels asked for (1 or 3)", name, channels);
+    ae_image_limits lim = limits ? *limits : file_limits;
+    if (lim.max_side <= 0 || lim.max_side > IMAGE_MAX_SIDE) lim.max_side = IMAGE_MAX_SIDE;
     if (!data || size == 0)
         return ae_fail(err, "%s: empty file (not a PNG or JPEG image)", name);
     /* a read-only stream over the bytes: the decoders read FILEs */
     FILE *fp = fmemopen((void *)data, size, "rb");
     if (!fp)
         return ae_fail(err, "%s: cannot read the image from memory", name);
-    int rc = decode_stream(out, fp, (uint64_t)size, name, channels, err);
+    int rc = decode_stream(out, fp, (uint64_t)size, name, channels, &lim, err);
     fclose(fp);
     return rc;
 }
