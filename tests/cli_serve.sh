@@ -57,6 +57,8 @@ def get(url, method="GET", data=None):
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, r.headers.get("Content-Type"), r.read()
     except urllib.error.HTTPError as e:
+        global allow_header
+        allow_header = e.headers.get("Allow")
         return e.code, e.headers.get("Content-Type"), e.read()
 
 def png_info(b):
@@ -149,6 +151,27 @@ try:
 except socket.timeout: pass
 c.close()
 check("encode a 2 MB body: 413 before the body is sent", answer.startswith(b"HTTP/1.1 413"))
+# chunked (no Content-Length), 1.25 MB: the rest is read and dropped, then 413
+c = socket.create_connection((host, int(port)), timeout=10)
+c.sendall(b"POST /api/encode HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: image/png\r\n"
+          b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" % (host.encode(), port.encode()))
+for _ in range(20):
+    c.sendall(b"10000\r\n" + b"\0" * 0x10000 + b"\r\n")
+c.sendall(b"0\r\n\r\n")
+answer = b""
+try:
+    while True:
+        chunk = c.recv(4096)
+        if not chunk: break
+        answer += chunk
+except (socket.timeout, ConnectionResetError): pass
+c.close()
+check("encode a 1.25 MB chunked body: 413 with a JSON error", answer.startswith(b"HTTP/1.1 413")
+      and b"larger than 1048576 bytes" in answer)
+# HEAD is GET without the body
+for path in ["", "api/info", "api/image/1"]:
+    s, ct, b = get(url + path, "HEAD")
+    check("HEAD /%s: 200, no body" % path, s == 200 and b == b"")
 for path in ["api/nothing", "api", "index.html", "api/info/", "api/../api/info", "../etc/passwd", "api/image/1/2",
              "api/image/../info", "%2e%2e/etc/passwd"]:
     c = socket.create_connection((host, int(port)), timeout=5)
@@ -168,6 +191,8 @@ for method, path in [("DELETE", "api/info"), ("PUT", "api/points"), ("POST", "ap
                      ("DELETE", "api/image/1"), ("POST", "")]:
     s, ct, b = get(url + path, method, b"" if method in ("POST", "PUT") else None)
     check("%s /%s: 405" % (method, path), s == 405)
+s, ct, b = get(url + "api/info", "DELETE")
+check("DELETE /api/info: 405 with Allow: GET, HEAD", s == 405 and allow_header == "GET, HEAD")
 s, ct, b = get(url)
 check("/ : the page, with no outside resources", s == 200 and ct.startswith("text/html") and b"<canvas" in b
       and b"http" not in b.replace(b"http-equiv", b""))

@@ -3,13 +3,14 @@
  * (a pthread key, made on a worker's first request and freed when it
  * exits), bounded connections with a timeout, bodies capped before they are
  * read. Runs until SIGINT or SIGTERM, then stops the workers and exits 0. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* pipe2 */
 #include "cli.h"
 #include "serve_api.h"
 #include "aekit/pictures.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -64,6 +65,7 @@ typedef struct {
 typedef struct {
     uint8_t *data;
     size_t   size;
+    int      too_big;  /* chunked past the cap: the rest is dropped, then 413 */
 } upload;
 
 static int stop_pipe[2] = { -1, -1 };
@@ -142,8 +144,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_data_size) {
-        /* no Content-Length (chunked) and past the cap: drop the connection */
-        if (u->size + *upload_data_size > SERVE_MAX_BODY) return MHD_NO;
+        /* no Content-Length (chunked) and past the cap: read on and drop
+         * the rest, so that the client gets its 413 */
+        if (u->too_big || u->size + *upload_data_size > SERVE_MAX_BODY) {
+            u->too_big = 1;
+            free(u->data);
+            u->data = NULL;
+            u->size = 0;
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
         uint8_t *grown = realloc(u->data, u->size + *upload_data_size);
         if (!grown) return MHD_NO;
         u->data = grown;
@@ -152,6 +162,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (u->too_big)
+        return queue_error(c, 413, "{\"error\": \"body: larger than 1048576 bytes\"}\n");
 
     ae_workspace *ws = pthread_getspecific(sv->workspace_key);
     if (!ws) {
@@ -313,7 +325,7 @@ int cmd_serve(int argc, char **argv)
     /* SIGINT and SIGTERM end the serving: their handler (run by whichever
      * thread gets them) writes to a pipe the main thread waits on. Until
      * here they simply end the process: nothing is written. */
-    if (pipe(stop_pipe) != 0) {
+    if (pipe2(stop_pipe, O_CLOEXEC) != 0) {
         rc = cli_fail(EXIT_ERROR, "serve", "cannot make a pipe: %s", strerror(errno));
         goto done;
     }
@@ -346,10 +358,18 @@ int cmd_serve(int argc, char **argv)
     while (read(stop_pipe[0], &byte, 1) < 0 && errno == EINTR) {}
     rc = EXIT_OK;
 done:
-    if (d) MHD_stop_daemon(d); /* joins the workers: their workspaces are freed */
-    if (fd >= 0) close(fd);
+    /* joins the workers (their workspaces are freed) and closes the
+     * listening socket it was given */
+    if (d) MHD_stop_daemon(d);
+    else if (fd >= 0) close(fd);
+    /* the handler writes to the pipe: put it back before the pipe goes */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     for (int i = 0; i < 2; i++)
-        if (stop_pipe[i] >= 0) close(stop_pipe[i]);
+        if (stop_pipe[i] >= 0) {
+            close(stop_pipe[i]);
+            stop_pipe[i] = -1;
+        }
     if (key_made) pthread_key_delete(sv.workspace_key);
     serve_state_free(&sv.state);
     if (test) ae_dataset_free(test);

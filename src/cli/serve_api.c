@@ -554,7 +554,20 @@ done:
     free(png);
 }
 
-/* The routes: path, the one method each takes. */
+/* A GET route also answers HEAD (the HTTP glue sends the headers only). */
+static int method_fits(const char *route_method, const char *method)
+{
+    return strcmp(route_method, method) == 0 ||
+           (strcmp(route_method, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+/* What a 405 lists for a route's method. */
+static const char *allow_of(const char *route_method)
+{
+    return strcmp(route_method, "GET") == 0 ? "GET, HEAD" : route_method;
+}
+
+/* The routes: path, the one method each takes (GET ones HEAD too). */
 typedef enum { ROUTE_PAGE, ROUTE_INFO, ROUTE_POINTS, ROUTE_DECODE, ROUTE_ENCODE } route_id;
 static const struct {
     const char *path, *method;
@@ -576,9 +589,9 @@ void serve_handle(const serve_state *s, ae_workspace *ws, const serve_request *r
     int index = 0;
     int img = serve_parse_image_path(path, s->n, &index, why, sizeof why);
     if (img != 1) {
-        if (strcmp(method, "GET") != 0) {
-            respond_error(out, 405, "method not allowed (GET only)");
-            out->allow = "GET";
+        if (!method_fits("GET", method)) {
+            respond_error(out, 405, "method not allowed (GET, HEAD only)");
+            out->allow = allow_of("GET");
             return;
         }
         static const char *const none[] = { NULL };
@@ -589,9 +602,9 @@ void serve_handle(const serve_state *s, ae_workspace *ws, const serve_request *r
     }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         if (strcmp(routes[i].path, path) != 0) continue;
-        if (strcmp(routes[i].method, method) != 0) {
-            respond_error(out, 405, "method not allowed (%s only)", routes[i].method);
-            out->allow = routes[i].method;
+        if (!method_fits(routes[i].method, method)) {
+            respond_error(out, 405, "method not allowed (%s only)", allow_of(routes[i].method));
+            out->allow = allow_of(routes[i].method);
             return;
         }
         switch (routes[i].id) {
