@@ -185,6 +185,14 @@ for path in ["api/nothing", "api", "index.html", "api/info/", "api/../api/info",
     check("GET /%s: 404" % path, r.startswith(b"HTTP/1.1 404"))
 s, ct, b = get(url + "api/image/99999")
 check("image/99999: 404", s == 404 and error_names(b, "N"))
+for path, want in [("api/image/1%00abc", (400, 404)), ("api/info%00x", (404,)), ("api/image/1%2500", (400, 404))]:
+    s, ct, b = get(url + path)
+    check("GET /%s: %s (a NUL never ends a path)" % (path, "/".join(map(str, want))), s in want)
+s, ct, b = get(url + "api/decode?z=0%00,0")
+check("decode?z=0%00,0: 400 naming z", s == 400 and error_names(b, "z"))
+for q in ["p", "p="]:
+    s, ct, b = get(url + "api/decode?" + q)
+    check("decode?%s: 400 naming p, no word of the latent" % q, s == 400 and error_names(b, "p") and b"latent" not in b)
 s, ct, b = get(url + "api/image/x1")
 check("image/x1: 400 naming N", s == 400 and error_names(b, "N"))
 for method, path in [("DELETE", "api/info"), ("PUT", "api/points"), ("POST", "api/decode"), ("GET", "api/encode"),

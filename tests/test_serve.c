@@ -26,6 +26,8 @@ static void test_parsers(void)
     for (const char **b = bad; *b; b++)
         CHECK(serve_parse_floats(*b, 4, v, why, sizeof why) == -1 && why[0], "'%s' refused", *b);
     CHECK(serve_parse_floats("-1000,1000,1e3,-1e3", 4, v, why, sizeof why) == 0, "the bounds themselves");
+    CHECK(serve_parse_floats("", 2, v, why, sizeof why) == -1 && strstr(why, "2 expected") && !strstr(why, "latent"),
+          "no value: '%s' (said of p too, not only of the latent)", why);
     int n = 0;
     CHECK(serve_parse_count("12", 100, &n, why, sizeof why) == 0 && n == 12, "count 12");
     const char *bad_counts[] = { "0", "101", "-1", "012", "", "1e2", "12a", "9999999999", NULL };

@@ -127,6 +127,17 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return l->n <= SERVE_MAX_ARGS ? MHD_YES : MHD_NO; /* more: a 400 anyway */
 }
 
+/* URL decoding (libmicrohttpd's own) that leaves a path or argument holding
+ * %00 undecoded: decoded, the C string would end at the NUL and
+ * /api/image/1%00abc would be image 1. Undecoded, it is refused (400/404). */
+static size_t unescape_keeping_nul(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    if (strstr(s, "%00")) return strlen(s);
+    return MHD_http_unescape(s);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -346,6 +357,7 @@ int cmd_serve(int argc, char **argv)
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_CONNECTION_TIMEOUT,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                         MHD_OPTION_UNESCAPE_CALLBACK, unescape_keeping_nul, NULL,
                          MHD_OPTION_END);
     if (!d) {
         rc = cli_fail(EXIT_ERROR, "serve", "cannot start the HTTP server on %s", url);

@@ -37,7 +37,7 @@ static size_t number_length(const char *s)
 int serve_parse_floats(const char *text, int n, float *out, char *why, size_t why_size)
 {
     if (!text || !*text) {
-        snprintf(why, why_size, "no values (the latent has %d)", n);
+        snprintf(why, why_size, "no values (%d expected)", n);
         return -1;
     }
     if (strlen(text) > SERVE_MAX_VALUE_LEN) {
