@@ -50,9 +50,10 @@ def start(model, *extra):
         raise SystemExit("FAIL  serve did not print its URL: %r %r" % (line, p.stderr.read()))
     return p, m.group(1)
 
-def get(url, method="GET", data=None):
-    """(status, content type, body) of a request."""
-    req = urllib.request.Request(url, data=data, method=method)
+def get(url, method="GET", data=None, headers=None):
+    """(status, content type, body) of a request; a POST body is sent as image/png."""
+    if headers is None: headers = {"Content-Type": "image/png"} if data is not None else {}
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, r.headers.get("Content-Type"), r.read()
@@ -141,7 +142,8 @@ check("encode a %d-byte PNG of 5000x5000: 413 naming the size and the limit in %
 # 2 MB announced: the answer 413 comes from the headers alone, no body sent
 host, port = re.match(r"http://([0-9.]+):(\d+)/", url).groups()
 c = socket.create_connection((host, int(port)), timeout=5)
-c.sendall(b"POST /api/encode HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 2097152\r\n\r\n")
+c.sendall(b"POST /api/encode HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: image/png\r\nContent-Length: 2097152\r\n\r\n"
+          % (host.encode(), port.encode()))
 answer = b""
 try:
     while b"\r\n\r\n" not in answer:
@@ -168,6 +170,24 @@ except (socket.timeout, ConnectionResetError): pass
 c.close()
 check("encode a 1.25 MB chunked body: 413 with a JSON error", answer.startswith(b"HTTP/1.1 413")
       and b"larger than 1048576 bytes" in answer)
+# another site: a foreign Host (DNS rebinding) or Origin (a page elsewhere) -> 403;
+# an encode body not sent as an image (a "simple" cross-site request) -> 415
+for h, what in [({"Host": "evil.example:" + port}, "foreign Host"), ({"Host": "127.0.0.1:1"}, "Host with another port"),
+                ({"Origin": "http://evil.example"}, "foreign Origin"), ({"Origin": "null"}, "Origin null")]:
+    s, ct, b = get(url + "api/info", headers=h)
+    check("%s: 403, one JSON line" % what, s == 403 and ct == "application/json" and b.count(b"\n") == 1)
+for h in [{"Host": "localhost:" + port}, {"Origin": url.rstrip("/")}, {"Origin": "http://localhost:" + port}]:
+    s, ct, b = get(url + "api/info", headers=h)
+    check("%s: 200" % h, s == 200)
+s, ct, b = get(url + "api/encode", "POST", img, headers={"Origin": "http://evil.example", "Content-Type": "image/png"})
+check("encode from a foreign Origin: 403", s == 403)
+for t in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "image/pngx"]:
+    s, ct, b = get(url + "api/encode", "POST", img, headers={"Content-Type": t})
+    check("encode sent as %s: 415 naming Content-Type" % t, s == 415 and error_names(b, "Content-Type"))
+s, ct, b = get(url + "api/encode", "POST", img, headers={})
+check("encode without a Content-Type: 415", s == 415)
+s, ct, b = get(url + "api/encode", "POST", img, headers={"Content-Type": "image/jpeg"})
+check("encode of a PNG sent as image/jpeg: 200 (decoded by its bytes)", s == 200)
 # HEAD is GET without the body
 for path in ["", "api/info", "api/image/1"]:
     s, ct, b = get(url + path, "HEAD")
@@ -175,7 +195,7 @@ for path in ["", "api/info", "api/image/1"]:
 for path in ["api/nothing", "api", "index.html", "api/info/", "api/../api/info", "../etc/passwd", "api/image/1/2",
              "api/image/../info", "%2e%2e/etc/passwd"]:
     c = socket.create_connection((host, int(port)), timeout=5)
-    c.sendall(("GET /%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
+    c.sendall(("GET /%s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n\r\n" % (path, host, port)).encode())
     r = b""
     while True:
         chunk = c.recv(4096)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -56,9 +57,16 @@ const arg_command serve_command = {
     .more_help = serve_more_help,
 };
 
+/* Host names a request may be addressed to (the Host header, and an
+ * Origin's host): loopback by its names, the bound address and --host. A
+ * web page elsewhere (or one whose name was rebound to 127.0.0.1) sends its
+ * own name, and is refused. */
+#define SERVE_MAX_HOSTS 6
 typedef struct {
     serve_state    state;
     pthread_key_t  workspace_key;
+    char           hosts[SERVE_MAX_HOSTS][INET6_ADDRSTRLEN + 64];
+    int            nhosts, port;
 } server;
 
 /* A request's body as it arrives. */
@@ -138,6 +146,50 @@ static size_t unescape_keeping_nul(void *cls, struct MHD_Connection *c, char *s)
     return MHD_http_unescape(s);
 }
 
+static void add_host(server *sv, const char *name)
+{
+    if (sv->nhosts < SERVE_MAX_HOSTS && strlen(name) < sizeof sv->hosts[0])
+        snprintf(sv->hosts[sv->nhosts++], sizeof sv->hosts[0], "%s", name);
+}
+
+/* 1 if text is "HOST:PORT" for an accepted host and the server's port
+ * (the port may be left out when it is 80, as browsers do). */
+static int is_our_host(const server *sv, const char *text, size_t len)
+{
+    for (int i = 0; i < sv->nhosts; i++) {
+        size_t n = strlen(sv->hosts[i]);
+        if (len < n || strncasecmp(text, sv->hosts[i], n) != 0) continue;
+        if (len == n) return sv->port == 80;
+        char port[16];
+        int k = snprintf(port, sizeof port, ":%d", sv->port);
+        if (len - n == (size_t)k && memcmp(text + n, port, (size_t)k) == 0) return 1;
+    }
+    return 0;
+}
+
+/* 1 if the request's Host is ours and its Origin, when present, too. */
+static int addressed_to_us(const server *sv, struct MHD_Connection *c)
+{
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!host || !is_our_host(sv, host, strlen(host))) return 0;
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    if (!origin) return 1;
+    return strncmp(origin, "http://", 7) == 0 && is_our_host(sv, origin + 7, strlen(origin + 7));
+}
+
+/* 1 if the Content-Type is image/png or image/jpeg (parameters allowed). */
+static int is_image_type(const char *type)
+{
+    static const char *const types[] = { "image/png", "image/jpeg" };
+    if (!type) return 0;
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(types[i]);
+        if (strncasecmp(type, types[i], n) == 0 && (type[n] == '\0' || type[n] == ';' || type[n] == ' '))
+            return 1;
+    }
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -149,6 +201,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         u = calloc(1, sizeof *u);
         if (!u) return MHD_NO;
         *con_cls = u;
+        if (!addressed_to_us(sv, c))
+            return queue_error(c, 403, "{\"error\": \"Host: the request is not addressed to this server "
+                                       "(Host or Origin names another site)\"}\n");
+        if (strcmp(url, "/api/encode") == 0 && strcmp(method, "POST") == 0 &&
+            !is_image_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
+            return queue_error(c, 415, "{\"error\": \"Content-Type: image/png or image/jpeg expected\"}\n");
         const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (len && (strlen(len) > 12 || strtoull(len, NULL, 10) > SERVE_MAX_BODY))
             return queue_error(c, 413, "{\"error\": \"body: larger than 1048576 bytes\"}\n");
@@ -220,7 +278,7 @@ static int is_loopback(const struct sockaddr *a)
 
 /* Opens the listening socket on host:port: the fd, or -1 after the error.
  * url gets "http://HOST:PORT/" with the port bound (port 0: the one chosen). */
-static int listen_on(const char *host, int port, char *url, size_t url_size)
+static int listen_on(const char *host, int port, char *url, size_t url_size, server *sv)
 {
     struct addrinfo hints = { 0 }, *res = NULL;
     hints.ai_family = AF_UNSPEC;
@@ -270,6 +328,19 @@ static int listen_on(const char *host, int port, char *url, size_t url_size)
     }
     freeaddrinfo(res);
     snprintf(url, url_size, "http://%s:%d/", numeric, bound_port);
+    sv->port = bound_port;
+    add_host(sv, "localhost");
+    add_host(sv, "127.0.0.1");
+    add_host(sv, "[::1]");
+    if (strcmp(numeric, "127.0.0.1") != 0 && strcmp(numeric, "[::1]") != 0) add_host(sv, numeric);
+    if (strchr(host, ':')) { /* an IPv6 literal: bracketed in a Host header */
+        char bracketed[sizeof sv->hosts[0]];
+        if (strlen(host) + 3 <= sizeof bracketed) {
+            snprintf(bracketed, sizeof bracketed, "[%s]", host);
+            add_host(sv, bracketed);
+        }
+    } else if (strcmp(host, numeric) != 0 && strcmp(host, "127.0.0.1") != 0 && strcmp(host, "localhost") != 0)
+        add_host(sv, host);
     return fd;
 }
 
@@ -316,7 +387,7 @@ int cmd_serve(int argc, char **argv)
     if (workers < 1) workers = 1;
     /* the address before the work of encoding: a busy port fails at once */
     char url[128];
-    fd = listen_on(host, port, url, sizeof url);
+    fd = listen_on(host, port, url, sizeof url, &sv);
     if (fd < 0) {
         rc = fd == -2 ? EXIT_USAGE : EXIT_ERROR;
         goto done;
