@@ -11,7 +11,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 export AEKIT_NODE_MODULES=${AEKIT_NODE_MODULES:-$root/build/node/node_modules}
 chromium=${AEKIT_CHROMIUM:-/usr/bin/chromium}
 if [[ ! -x $chromium || ! -d $AEKIT_NODE_MODULES/playwright-core ]] || ! command -v node >/dev/null; then
-  echo "SKIP  needs $chromium, node and playwright-core in $AEKIT_NODE_MODULES (scripts/setup.sh)"
+  echo "SKIP  needs $chromium, node and playwright-core in $AEKIT_NODE_MODULES (scripts/setup.sh;" \
+       "scripts/test.sh fails on this unless AEKIT_SKIP_BROWSER=1)"
   exit 77
 fi
 export AEKIT_SOURCE_DIR=${AEKIT_SOURCE_DIR:-$root}
