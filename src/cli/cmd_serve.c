@@ -291,10 +291,6 @@ static int listen_on(const char *host, int port, char *url, size_t url_size, ser
         cli_fail(EXIT_USAGE, "serve", "--host %s: not an address to listen on (%s)", host, gai_strerror(gai));
         return -2;
     }
-    if (!is_loopback(res->ai_addr))
-        fprintf(stderr, "aekit serve: warning: --host %s is reachable from other machines, "
-                        "and anyone who reaches it can use the model (no authentication)\n",
-                cli_text(host));
     int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
@@ -309,6 +305,11 @@ static int listen_on(const char *host, int port, char *url, size_t url_size, ser
             cli_fail(EXIT_ERROR, "serve", "cannot listen on %s port %d: %s", host, port, strerror(e));
         return -1;
     }
+    /* warned once it is certain to be served */
+    if (!is_loopback(res->ai_addr))
+        fprintf(stderr, "aekit serve: warning: --host %s is reachable from other machines, "
+                        "and anyone who reaches it can use the model (no authentication)\n",
+                cli_text(host));
     struct sockaddr_storage bound;
     socklen_t len = sizeof bound;
     char numeric[INET6_ADDRSTRLEN + 2] = "?";
