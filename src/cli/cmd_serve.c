@@ -1,7 +1,7 @@
 /* aekit serve: the HTTP glue around serve_api.c (libmicrohttpd). One
  * read-only model, a thread pool of workers each with its own workspace
  * (a pthread key, made on a worker's first request and freed when it
- * exits), bounded connections with a timeout, bodies capped before they are
+ * exits), bounded connections (in all and per address) with a timeout, bodies capped before they are
  * read. Runs until SIGINT or SIGTERM, then stops the workers and exits 0. */
 #define _GNU_SOURCE /* pipe2 */
 #include "cli.h"
@@ -24,8 +24,9 @@
 
 #include <microhttpd.h>
 
-#define SERVE_CONNECTION_LIMIT   64  /* open connections at once           */
-#define SERVE_CONNECTION_TIMEOUT 10  /* seconds a connection may stay idle */
+#define SERVE_CONNECTION_LIMIT   256 /* open connections at once            */
+#define SERVE_PER_IP_LIMIT       64  /* of them from one address            */
+#define SERVE_CONNECTION_TIMEOUT 5   /* seconds a connection may stay idle  */
 
 static const arg_flag serve_flags[] = {
     { "data",    "NAME|DIR", "the data set the model was trained on",
@@ -421,11 +422,15 @@ int cmd_serve(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+    /* epoll (MHD_USE_AUTO) in each pool thread: many idle or half-sent
+     * connections cost no worker; one address cannot take all of them */
+    d = MHD_start_daemon(MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+                         0, NULL, NULL,
                          on_request, &sv,
                          MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)workers,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVE_CONNECTION_LIMIT,
+                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)SERVE_PER_IP_LIMIT,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_CONNECTION_TIMEOUT,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
