@@ -3,7 +3,9 @@
 # with Python's urllib and raw sockets. Two small models are trained here:
 # a VAE with a 2-value latent (the plane is the latent) and one with 6
 # values (the plane is PCA of the codes). Checked: /api/info's fields,
-# /api/points (count = --limit), /api/decode (a PNG of the output size,
+# /api/points (count = --limit), /api/neighbours (a test image's own point
+# finds it first at distance ~0, k, labels as /api/points, bad z / p / k
+# refused naming the argument), /api/decode (a PNG of the output size,
 # different points give different images, bad z / p refused with 400 naming
 # the argument), /api/encode (a PNG body -> a code of latent size, a plane
 # point and a base64 PNG; a 2 MB body refused with 413 from its headers,
@@ -112,6 +114,35 @@ for q, word in [("z=1", "z"), ("z=1,2,3", "z"), ("z=nan,1", "z"), ("z=1e30,1", "
     s, ct, b = get(url + "api/decode?" + q.replace(" ", "%20"))
     check("decode?%s: 400 naming %s" % (q, word), s == 400 and ct == "application/json" and error_names(b, word)
           and b.count(b"\n") == 1)
+# /api/neighbours: image 3's own plane point (a 2-D latent: its code) finds
+# image 3 first at distance ~0; the distances are those of the plane points
+nq = "api/neighbours?p=%r,%r" % (pts["x"][3], pts["y"][3])
+s, ct, b = get(url + nq)
+nb = json.loads(b) if s == 200 else {}
+check("neighbours of image 3's point: 200 JSON, k 8 by default, image 3 first at ~0", s == 200
+      and ct == "application/json" and nb.get("k") == 8 and len(nb.get("indices", [])) == 8
+      and nb["indices"][0] == 3 and nb["distances"][0] < 1e-4)
+check("neighbours: labels are /api/points' labels of the indices", nb and
+      nb["labels"] == [pts["labels"][i] for i in nb["indices"]])
+want = sorted(range(300), key=lambda i: ((pts["x"][i] - pts["x"][3]) ** 2 + (pts["y"][i] - pts["y"][3]) ** 2, i))
+check("neighbours: nearest first, the distances of the plane points", nb and
+      all(abs(d - ((pts["x"][i] - pts["x"][3]) ** 2 + (pts["y"][i] - pts["y"][3]) ** 2) ** 0.5) < 1e-4
+          for i, d in zip(nb["indices"], nb["distances"])) and nb["distances"] == sorted(nb["distances"])
+      and set(nb["indices"][:3]) <= set(want[:4]))
+s, ct, b = get(url + nq + "&k=3")
+check("neighbours k=3: 3 images", s == 200 and json.loads(b)["k"] == 3 and len(json.loads(b)["indices"]) == 3
+      and json.loads(b)["indices"][0] == 3)
+s, ct, b = get(url + "api/neighbours?z=%r,%r&k=50" % (pts["x"][3], pts["y"][3]))
+check("neighbours z= (the same code) k=50: 50 images, image 3 first", s == 200 and len(json.loads(b)["indices"]) == 50
+      and json.loads(b)["indices"][0] == 3)
+for q, word in [("p=0,0&k=0", "k"), ("p=0,0&k=51", "k"), ("p=0,0&k=abc", "k"), ("p=0,0&k=", "k"),
+                ("z=1,2,3", "z"), ("z=1", "z"), ("p=1", "p"), ("", "z"), ("z=0,0&p=0,0", "z"),
+                ("p=0,0&k=3&k=3", "k"), ("p=0,0&n=3", "n")]:
+    s, ct, b = get(url + "api/neighbours?" + q)
+    check("neighbours?%s: 400 naming %s" % (q, word), s == 400 and ct == "application/json" and error_names(b, word)
+          and b.count(b"\n") == 1)
+s, ct, b = get(url + "api/neighbours?p=0,0", "HEAD")
+check("HEAD neighbours: 200, no body", s == 200 and b == b"")
 s, ct, img = get(url + "api/image/3")
 check("image/3: a 28x28 PNG", s == 200 and ct == "image/png" and png_info(img) == (28, 28, 0))
 s, ct, b = get(url + "api/encode", "POST", img)
@@ -247,6 +278,7 @@ for q in ["p", "p="]:
 s, ct, b = get(url + "api/image/x1")
 check("image/x1: 400 naming N", s == 400 and error_names(b, "N"))
 for method, path in [("DELETE", "api/info"), ("PUT", "api/points"), ("POST", "api/decode"), ("GET", "api/encode"),
+                     ("POST", "api/neighbours"), ("DELETE", "api/neighbours?p=0,0"),
                      ("DELETE", "api/image/1"), ("POST", "")]:
     s, ct, b = get(url + path, method, b"" if method in ("POST", "PUT") else None)
     check("%s /%s: 405" % (method, path), s == 405)
@@ -280,6 +312,13 @@ enc = json.loads(get(url + "api/encode", "POST", img)[2])
 pts = json.loads(get(url + "api/points")[2])
 check("encode: a code of 6 values whose point is the image's point",
       len(enc["code"]) == 6 and abs(enc["point"][0] - pts["x"][0]) < 1e-3 and abs(enc["point"][1] - pts["y"][0]) < 1e-3)
+s, ct, b = get(url + "api/neighbours?k=5&z=" + ",".join("%r" % v for v in enc["code"]))
+nb = json.loads(b) if s == 200 else {}
+check("neighbours of image 0's 6-value code: image 0 first at ~0, 5 images", nb.get("k") == 5
+      and len(nb.get("indices", [])) == 5 and nb["indices"][0] == 0 and nb["distances"][0] < 1e-3)
+s, ct, b = get(url + "api/neighbours?z=0,0")
+check("neighbours z with 2 values for a 6-value latent: 400 naming z", s == 400 and error_names(b, "z")
+      and b"6 expected" in b)
 stop(p, "6-D VAE")
 
 # ---- --host 0.0.0.0: served, with a warning

@@ -9,6 +9,8 @@
 #include "serve_parse.h"
 #include "test.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char serve_page_html[] = "<!doctype html><title>test</title>";
@@ -33,6 +35,13 @@ static void test_parsers(void)
     const char *bad_counts[] = { "0", "101", "-1", "012", "", "1e2", "12a", "9999999999", NULL };
     for (const char **b = bad_counts; *b; b++)
         CHECK(serve_parse_count(*b, 100, &n, why, sizeof why) == -1, "count '%s' refused", *b);
+    /* k of /api/neighbours: the count parser with SERVE_MAX_NEIGHBOURS */
+    CHECK(serve_parse_count("50", SERVE_MAX_NEIGHBOURS, &n, why, sizeof why) == 0 && n == 50, "k 50");
+    CHECK(serve_parse_count("1", SERVE_MAX_NEIGHBOURS, &n, why, sizeof why) == 0 && n == 1, "k 1");
+    const char *bad_k[] = { "0", "51", "abc", "-3", "08", "", NULL };
+    for (const char **b = bad_k; *b; b++)
+        CHECK(serve_parse_count(*b, SERVE_MAX_NEIGHBOURS, &n, why, sizeof why) == -1 && strstr(why, "1 to 50"),
+              "k '%s' refused: '%s'", *b, why);
     int index = -1;
     CHECK(serve_parse_image_path("/api/image/0", 10, &index, why, sizeof why) == 0 && index == 0, "image 0");
     CHECK(serve_parse_image_path("/api/image/9", 10, &index, why, sizeof why) == 0 && index == 9, "image 9");
@@ -61,6 +70,107 @@ static int error_names(const serve_response *r, const char *word)
     return strcmp(r->content_type, "application/json") == 0 && r->size > strlen(want) &&
            memcmp(r->body, want, strlen(want)) == 0 && memchr(r->body, '\n', r->size - 1) == NULL &&
            r->body[r->size - 1] == '\n';
+}
+
+/* The numbers of JSON array `key` in body into out (at most max): count. */
+static int json_numbers(const serve_response *r, const char *key, double *out, int max)
+{
+    char want[64];
+    snprintf(want, sizeof want, "\"%s\": [", key);
+    const char *p = strstr((const char *)r->body, want);
+    if (!p) return -1;
+    p += strlen(want);
+    int n = 0;
+    while (*p && *p != ']' && n < max) {
+        char *end;
+        out[n++] = strtod(p, &end);
+        if (end == p) return -1;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return n;
+}
+
+/* /api/neighbours: image 5's own code finds it (and its twins) at distance 0, the rest
+ * in order of distance computed here; k default 8, k over the images or 50
+ * refused; z / p / k errors named. */
+static void test_neighbours(const serve_state *s, ae_workspace *ws)
+{
+    char z[256];
+    const float *c = s->codes + 5 * (size_t)s->latent;
+    snprintf(z, sizeof z, "%.9g,%.9g,%.9g,%.9g", (double)c[0], (double)c[1], (double)c[2], (double)c[3]);
+    serve_arg args[2] = { { "z", z }, { "k", "12" } };
+    serve_request rq = { "GET", "/api/neighbours", args, 2, NULL, 0 };
+    serve_response r;
+    serve_handle(s, ws, &rq, &r);
+    double idx[16], lab[16], dist[16];
+    int ni = json_numbers(&r, "indices", idx, 16), nl = json_numbers(&r, "labels", lab, 16),
+        nd = json_numbers(&r, "distances", dist, 16);
+    CHECK(r.status == 200 && strncmp((char *)r.body, "{\"k\": 12,", 9) == 0 && ni == 12 && nl == 12 && nd == 12,
+          "neighbours of image 5, k 12: %.*s", (int)r.size, r.body);
+    if (ni == 12 && nl == 12 && nd == 12) {
+        /* images 1, 5 and 9 have the same pixels (the pattern repeats every
+         * 4 images), so the same code: a tie, broken by the lower index */
+        CHECK(idx[0] == 1 && idx[1] == 5 && idx[2] == 9 && dist[0] == 0 && dist[2] == 0 && dist[3] > 0,
+              "images 1, 5, 9 first at distance 0, in index order");
+        int seen[12] = { 0 }, ordered = 1, right = 1;
+        for (int i = 0; i < 12; i++) {
+            int j = (int)idx[i];
+            if (j < 0 || j >= 12 || seen[j]++) right = 0;
+            if (i && dist[i] < dist[i - 1]) ordered = 0;
+            if (j < 0 || j >= 12) continue;
+            double d2 = 0;
+            for (int v = 0; v < s->latent; v++) {
+                double d = (double)s->codes[(size_t)j * 4 + v] - (double)c[v];
+                d2 += d * d;
+            }
+            if (fabs(sqrt(d2) - dist[i]) > 1e-4 * (1 + dist[i]) || lab[i] != s->test->labels[j]) right = 0;
+        }
+        CHECK(ordered && right, "all 12 images once, nearest first, true distances and labels");
+    }
+    serve_response_free(&r);
+
+    /* p = 0,0 of a projected latent is the mean code: the same answer as z = mean */
+    r = call(s, ws, "GET", "/api/neighbours", "p", "0,0", NULL, 0);
+    CHECK(r.status == 200 && strncmp((char *)r.body, "{\"k\": 8,", 8) == 0 && json_numbers(&r, "indices", idx, 16) == 8,
+          "p=0,0: k 8 by default: %.*s", (int)r.size, r.body);
+    char mean[256];
+    snprintf(mean, sizeof mean, "%.9g,%.9g,%.9g,%.9g", (double)s->mean[0], (double)s->mean[1],
+             (double)s->mean[2], (double)s->mean[3]);
+    serve_response m = call(s, ws, "GET", "/api/neighbours", "z", mean, NULL, 0);
+    CHECK(m.status == 200 && m.size == r.size && memcmp(m.body, r.body, r.size) == 0,
+          "p=0,0 is the mean code: %.*s", (int)m.size, m.body);
+    serve_response_free(&m);
+    serve_response_free(&r);
+
+    struct { const char *key, *value, *word; } bad[] = {
+        { "z", "1,2", "z: 2 values, 4 expected" }, { "p", "1", "p:" }, { "q", "1", "q: unknown" },
+        { NULL, NULL, "z: give either" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = call(s, ws, "GET", "/api/neighbours", bad[i].key, bad[i].value, NULL, 0);
+        CHECK(r.status == 400 && error_names(&r, bad[i].word), "neighbours %s=%s: 400 '%s'", bad[i].key,
+              bad[i].value, bad[i].word);
+        serve_response_free(&r);
+    }
+    const char *bad_k[] = { "0", "13", "51", "abc", "", NULL };
+    for (const char **b = bad_k; *b; b++) {
+        serve_arg a2[2] = { { "p", "0,0" }, { "k", *b } };
+        serve_request q = { "GET", "/api/neighbours", a2, 2, NULL, 0 };
+        serve_handle(s, ws, &q, &r);
+        CHECK(r.status == 400 && error_names(&r, "k: a whole number from 1 to 12"), "k=%s of 12 images: 400 naming k", *b);
+        serve_response_free(&r);
+    }
+    serve_arg twice[2] = { { "p", "0,0" }, { "p", "0,0" } };
+    serve_request q = { "GET", "/api/neighbours", twice, 2, NULL, 0 };
+    serve_handle(s, ws, &q, &r);
+    CHECK(r.status == 400 && error_names(&r, "p: given twice"), "p twice: 400");
+    serve_response_free(&r);
+    r = call(s, ws, "HEAD", "/api/neighbours", "p", "0,0", NULL, 0);
+    CHECK(r.status == 200, "HEAD neighbours: 200");
+    serve_response_free(&r);
+    r = call(s, ws, "POST", "/api/neighbours", "p", "0,0", NULL, 0);
+    CHECK(r.status == 405 && r.allow && strcmp(r.allow, "GET, HEAD") == 0, "POST neighbours: 405");
+    serve_response_free(&r);
 }
 
 static void test_router(void)
@@ -129,6 +239,8 @@ static void test_router(void)
     CHECK(r.status == 413, "a body over the cap: 413");
     serve_response_free(&r);
     free(big);
+
+    test_neighbours(&s, ws);
 
     r = call(&s, ws, "GET", "/api/image/11", NULL, NULL, NULL, 0);
     CHECK(r.status == 200 && strcmp(r.content_type, "image/png") == 0, "image 11");

@@ -441,16 +441,37 @@ static void code_to_plane(const serve_state *s, const float *z, float p[2])
     p[1] = (float)c;
 }
 
+/* The code asked for by z (latent values) or p (a plane point) into z[0..L):
+ * exactly one of them. 0, or -1 after answering 400 naming the argument. */
+static int code_of_request(const serve_state *s, const serve_request *rq, float *z, serve_response *r)
+{
+    const char *zv = arg_value(rq, "z"), *pv = arg_value(rq, "p");
+    if ((zv != NULL) == (pv != NULL)) {
+        respond_error(r, 400, "z: give either z (%d values) or p (2 values)", s->latent);
+        return -1;
+    }
+    char why[160];
+    if (zv) {
+        if (serve_parse_floats(zv, s->latent, z, why, sizeof why) != 0) {
+            respond_error(r, 400, "z: %s", why);
+            return -1;
+        }
+        return 0;
+    }
+    float p[2];
+    if (serve_parse_floats(pv, 2, p, why, sizeof why) != 0) {
+        respond_error(r, 400, "p: %s", why);
+        return -1;
+    }
+    plane_to_code(s, p, z);
+    return 0;
+}
+
 static void route_decode(const serve_state *s, ae_workspace *ws, const serve_request *rq,
                          serve_response *r)
 {
     static const char *const allowed[] = { "z", "p", NULL };
     if (check_args(rq, allowed, r)) return;
-    const char *zv = arg_value(rq, "z"), *pv = arg_value(rq, "p");
-    if ((zv != NULL) == (pv != NULL)) {
-        respond_error(r, 400, "z: give either z (%d values) or p (2 values)", s->latent);
-        return;
-    }
     size_t L = (size_t)s->latent;
     size_t out_count = (size_t)s->out_c * (size_t)s->out_h * (size_t)s->out_w;
     float *z = calloc(L, sizeof(float)), *img = malloc(sizeof(float) * out_count);
@@ -460,28 +481,89 @@ static void route_decode(const serve_state *s, ae_workspace *ws, const serve_req
         respond_error(r, 500, "out of memory");
         return;
     }
-    char why[160];
-    if (zv) {
-        if (serve_parse_floats(zv, s->latent, z, why, sizeof why) != 0) {
-            respond_error(r, 400, "z: %s", why);
-            goto done;
-        }
-    } else {
-        float p[2];
-        if (serve_parse_floats(pv, 2, p, why, sizeof why) != 0) {
-            respond_error(r, 400, "p: %s", why);
-            goto done;
-        }
-        plane_to_code(s, p, z);
+    if (code_of_request(s, rq, z, r) == 0) {
+        ae_error err = {{0}};
+        if (ae_model_decode(s->model, ws, z, 1, img, 1, &err) != 0)
+            respond_error(r, 500, "%s", err.msg);
+        else
+            respond_png(r, img, s->out_c, s->out_h, s->out_w);
     }
-    ae_error err = {{0}};
-    if (ae_model_decode(s->model, ws, z, 1, img, 1, &err) != 0)
-        respond_error(r, 500, "%s", err.msg);
-    else
-        respond_png(r, img, s->out_c, s->out_h, s->out_w);
-done:
     free(z);
     free(img);
+}
+
+/* One of the k nearest so far: squared distance and image number. */
+typedef struct {
+    double d2;
+    int    index;
+} neighbour;
+
+/* The k nearest codes of s to z into best[0..k), nearest first, equal
+ * distances by the lower index: one pass keeping the k best sorted (an
+ * insertion into at most SERVE_MAX_NEIGHBOURS), nothing allocated. */
+static void nearest_codes(const serve_state *s, const float *z, int k, neighbour *best)
+{
+    int kept = 0;
+    size_t L = (size_t)s->latent;
+    for (int i = 0; i < s->n; i++) {
+        const float *c = s->codes + (size_t)i * L;
+        double d2 = 0;
+        for (size_t j = 0; j < L; j++) {
+            double d = (double)c[j] - z[j];
+            d2 += d * d;
+        }
+        if (kept == k && d2 >= best[k - 1].d2) continue; /* a tie keeps the lower index */
+        int at = kept < k ? kept++ : k - 1;
+        while (at > 0 && best[at - 1].d2 > d2) {
+            best[at] = best[at - 1];
+            at--;
+        }
+        best[at] = (neighbour){ d2, i };
+    }
+}
+
+static void route_neighbours(const serve_state *s, const serve_request *rq, serve_response *r)
+{
+    static const char *const allowed[] = { "z", "p", "k", NULL };
+    if (check_args(rq, allowed, r)) return;
+    int max = s->n < SERVE_MAX_NEIGHBOURS ? s->n : SERVE_MAX_NEIGHBOURS;
+    int k = SERVE_DEFAULT_NEIGHBOURS < max ? SERVE_DEFAULT_NEIGHBOURS : max;
+    const char *kv = arg_value(rq, "k");
+    char why[160];
+    if (kv && serve_parse_count(kv, max, &k, why, sizeof why) != 0) {
+        respond_error(r, 400, "k: %s", why);
+        return;
+    }
+    float *z = calloc((size_t)s->latent, sizeof(float));
+    if (!z) {
+        respond_error(r, 500, "out of memory");
+        return;
+    }
+    if (code_of_request(s, rq, z, r) != 0) {
+        free(z);
+        return;
+    }
+    neighbour best[SERVE_MAX_NEIGHBOURS];
+    nearest_codes(s, z, k, best);
+    free(z);
+    buf b = { 0 };
+    buf_printf(&b, "{\"k\": %d, \"indices\": [", k);
+    for (int i = 0; i < k; i++) buf_printf(&b, i ? ",%d" : "%d", best[i].index);
+    buf_put(&b, "], \"labels\": ", 13);
+    if (s->test->labels) {
+        buf_put(&b, "[", 1);
+        for (int i = 0; i < k; i++) buf_printf(&b, i ? ",%d" : "%d", s->test->labels[best[i].index]);
+        buf_put(&b, "]", 1);
+    } else {
+        buf_put(&b, "null", 4);
+    }
+    buf_put(&b, ", \"distances\": [", 16);
+    for (int i = 0; i < k; i++) {
+        if (i) buf_put(&b, ",", 1);
+        buf_json_float(&b, (float)sqrt(best[i].d2));
+    }
+    buf_put(&b, "]}", 2);
+    respond_json(r, 200, &b);
 }
 
 static void route_image(const serve_state *s, int index, serve_response *r)
@@ -568,7 +650,7 @@ static const char *allow_of(const char *route_method)
 }
 
 /* The routes: path, the one method each takes (GET ones HEAD too). */
-typedef enum { ROUTE_PAGE, ROUTE_INFO, ROUTE_POINTS, ROUTE_DECODE, ROUTE_ENCODE } route_id;
+typedef enum { ROUTE_PAGE, ROUTE_INFO, ROUTE_POINTS, ROUTE_DECODE, ROUTE_NEIGHBOURS, ROUTE_ENCODE } route_id;
 static const struct {
     const char *path, *method;
     route_id    id;
@@ -577,6 +659,7 @@ static const struct {
     { "/api/info",    "GET",  ROUTE_INFO },
     { "/api/points",  "GET",  ROUTE_POINTS },
     { "/api/decode",  "GET",  ROUTE_DECODE },
+    { "/api/neighbours", "GET", ROUTE_NEIGHBOURS },
     { "/api/encode",  "POST", ROUTE_ENCODE },
 };
 
@@ -626,6 +709,7 @@ void serve_handle(const serve_state *s, ae_workspace *ws, const serve_request *r
         }
         case ROUTE_POINTS: route_points(s, rq, out); return;
         case ROUTE_DECODE: route_decode(s, ws, rq, out); return;
+        case ROUTE_NEIGHBOURS: route_neighbours(s, rq, out); return;
         case ROUTE_ENCODE: route_encode(s, ws, rq, out); return;
         }
     }

@@ -22,6 +22,12 @@
  * with the reason in why (e.g. "3 values, the latent has 2"). */
 int serve_parse_floats(const char *text, int n, float *out, char *why, size_t why_size);
 
+/* /api/neighbours: k nearest test images, 1 to this many (and never more
+ * than the images served), SERVE_DEFAULT_NEIGHBOURS when k is absent. A
+ * fixed bound so a request keeps its k best in a buffer on the stack. */
+#define SERVE_MAX_NEIGHBOURS     50
+#define SERVE_DEFAULT_NEIGHBOURS 8
+
 /* "N": a count 1..max in decimal digits (no sign, no leading zero). 0 or -1. */
 int serve_parse_count(const char *text, int max, int *out, char *why, size_t why_size);
 
