@@ -4,8 +4,12 @@
 // Checks: the scatter drew every point, hovering a point shows its test image
 // and reconstruction, clicking the plane decodes the point (the decoded
 // image's pixels change from one click to the next), a stroke drawn on the
-// canvas is encoded and its point appears. Prints the median time from a
-// mouse move (or click) to the new image on screen.
+// canvas is encoded and its point appears, moving a latent slider changes the
+// decoded image's pixels, picking two points shows the 8-image interpolation
+// strip, a PNG set on the file input is encoded and its point appears, and
+// (when the server has /api/neighbours) a click shows the 8 nearest test
+// images. Prints the median time from a mouse move (or click) to the new
+// image on screen.
 // usage: node serve_page.mjs URL POINTS [SCREENSHOT.png]
 import { createRequire } from "module";
 const require = createRequire(process.env.AEKIT_NODE_MODULES + "/");
@@ -36,7 +40,9 @@ try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   const errors = [];
   page.on("pageerror", e => errors.push(String(e)));
-  page.on("console", m => { if (m.type() === "error") errors.push(m.text()); });
+  // A server without /api/neighbours answers it 404, which chromium logs; the page shows nothing then.
+  page.on("console", m => { if (m.type() === "error" && !(m.location().url || "").includes("/api/neighbours"))
+                              errors.push(m.text()); });
   await page.goto(url);
   check("the scatter drew " + wantPoints + " points",
         await until(page, n => document.getElementById("plot").dataset.pointsDrawn === n, wantPoints, 15000));
@@ -101,6 +107,59 @@ try {
   check("a drawn stroke is encoded and its point appears on the scatter",
         Array.isArray(drawnPoint) && drawnPoint.length === 2 && drawnPoint.every(Number.isFinite) &&
         (await page.evaluate(() => document.getElementById("draw-recon").naturalWidth > 0)));
+
+  // the k nearest test images of the clicked point, if the server has the endpoint
+  const hasNeighbours = await page.evaluate(async () => (await fetch("/api/neighbours?p=0,0&k=8")).status !== 404);
+  if (hasNeighbours) {
+    await page.mouse.click(box.x + 320, box.y + 280);
+    check("a click shows the 8 nearest test images with their labels",
+          await until(page, () => { const row = document.getElementById("neighbours");
+            const imgs = [...row.querySelectorAll("img")];
+            return row.dataset.shown === "8" && imgs.length === 8 && imgs.every(i => i.complete && i.naturalWidth > 0) &&
+                   [...row.querySelectorAll("figcaption")].every(c => c.textContent !== ""); }));
+  } else {
+    console.log("skip  /api/neighbours answers 404: no nearest test images to check");
+  }
+
+  // a latent slider: moving it decodes the full code and changes the pixels
+  const latent = await page.evaluate(() => info.latent);
+  if (latent <= 16) {
+    check("one slider per latent value (" + latent + ")",
+          await page.locator("#sliders input[type=range]").count() === latent);
+    const before = await pixels(), beforeSrc = await page.evaluate(() => document.getElementById("decoded").src);
+    await page.evaluate(() => {               // move the first slider three quarters along its range
+      const s = document.querySelector("#sliders input");
+      s.value = String(Number(s.min) + 0.75 * (Number(s.max) - Number(s.min)));
+      s.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    await until(page, b => { const img = document.getElementById("decoded");
+                             return img.src !== b && img.complete && img.naturalWidth > 0 &&
+                                    document.getElementById("decoded-caption").textContent.startsWith("z ="); },
+                beforeSrc);
+    const after = await pixels();
+    check("moving a slider changes the decoded image's pixels",
+          after.length === before.length && after.some((v, i) => v !== before[i]));
+  }
+
+  // pick two points: the strip shows 8 decoded images along the line
+  await page.click("#pick");
+  await page.mouse.click(box.x + 120, box.y + 120);
+  await page.mouse.click(box.x + 520, box.y + 440);
+  const strip = await until(page, () => { const imgs = [...document.querySelectorAll("#strip img")];
+    return imgs.length === 8 && imgs.every(i => i.complete && i.naturalWidth > 0); });
+  check("picking two points shows 8 interpolation images and both points on the plane",
+        strip && (await page.evaluate(() => pair.length === 2)));
+
+  // a PNG file (test image 3) set on the file input is encoded and its point appears
+  const png = Buffer.from(await (await fetch(new URL("/api/image/3", url))).arrayBuffer());
+  const encodedBefore = await page.evaluate(() => Number(document.getElementById("draw").dataset.encoded));
+  await page.setInputFiles("#file", { name: "three.png", mimeType: "image/png", buffer: png });
+  await until(page, n => Number(document.getElementById("draw").dataset.encoded) > n, encodedBefore);
+  const filePoint = await page.evaluate(() => drawn);
+  check("a PNG file picked on the file input is encoded and its point appears",
+        Array.isArray(filePoint) && filePoint.length === 2 && filePoint.every(Number.isFinite) &&
+        (filePoint[0] !== drawnPoint[0] || filePoint[1] !== drawnPoint[1]));
+
   check("no errors in the page", errors.length === 0);
   if (errors.length) console.log("  " + errors.join("\n  "));
   console.log("median mouse move -> hovered image and reconstruction: " + median(hoverTimes) + " ms (" +
