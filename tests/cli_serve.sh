@@ -240,8 +240,10 @@ try:
 except socket.timeout: pass
 k.close()
 took = time.time() - t
-check("70 half-sent requests from one address: another gets /api/info in %.3f s" % took,
-      r.startswith(b"HTTP/1.1 200") and took < 1.0)
+# stalled, it would wait for the 5 s connection timeout; the bound is well
+# above a loaded machine's answer (1 s was seen under ctest -j2 in CI)
+check("70 half-sent requests from one address: another gets /api/info in %.3f s (< 4 s)" % took,
+      r.startswith(b"HTTP/1.1 200") and took < 4.0)
 for k in held: k.close()
 # the server sees those closes a moment later: until then 127.0.0.1 is at
 # its 64-connection limit and a new connection from it is reset
