@@ -68,6 +68,11 @@ typedef struct ae_dataset {
     uint8_t *pixels;     /* n * c * h * w bytes, NCHW             */
     uint8_t *labels;     /* n labels, or NULL when none           */
     char     source[1024]; /* file the images came from (for messages) */
+    /* Added in 0.2.0, after the fields above (which keep their places). A
+     * data set made by hand, zeroed, has no class names. */
+    int      nclasses;     /* class names known (0: none); read them with  */
+    char   **class_names;  /* ae_dataset_class_name. One allocation, freed */
+                           /* by ae_dataset_free                           */
 } ae_dataset;
 
 /* How image folders are fitted to a model's input. */
@@ -97,6 +102,21 @@ int  ae_dataset_open(ae_dataset **out, const char *name, ae_split split,
 /* Keeps only the first n images (no-op if n <= 0 or n >= ds->n). */
 void ae_dataset_truncate(ae_dataset *ds, int n);
 void ae_dataset_free(ae_dataset *ds);
+/* The data set's class names, label k named ae_dataset_class_name(ds, k)
+ * for k < ae_dataset_class_count(ds) (NULL otherwise, and for a data set
+ * without names). Where they come from:
+ *  - an image folder: its class folders' names (label = index in sorted
+ *    order); none without class folders;
+ *  - a CIFAR-10 folder: batches.meta.txt when present (one name per line,
+ *    at most 10 names of 1 to 63 printable ASCII characters, at most 4 KB;
+ *    anything else makes ae_dataset_open fail naming the file), else the
+ *    ten standard names (airplane .. truck);
+ *  - an IDX folder: the digits "0" .. "9", or Fashion-MNIST's ten clothes
+ *    ("T-shirt/top" .. "Ankle boot") when the folder is named fashion-mnist
+ *    (as the name "fashion-mnist" finds it). The IDX files of MNIST and
+ *    Fashion-MNIST are alike: only the folder's name tells them apart. */
+int         ae_dataset_class_count(const ae_dataset *ds);
+const char *ae_dataset_class_name(const ae_dataset *ds, int k);
 /* Converts images idx[0..count) to floats in [0,1] (NCHW) into out. */
 void ae_dataset_batch(const ae_dataset *ds, const uint32_t *idx, int count, float *out);
 

@@ -1,7 +1,8 @@
 /* CIFAR-10 binary folders: shapes, CHW pixel order and labels of generated
  * batches, every kind of broken folder (one line naming the file), name
- * resolution ("cifar10" via $AEKIT_DATA), and the real data set when
- * present in data/cifar10. */
+ * resolution ("cifar10" via $AEKIT_DATA), class names (batches.meta.txt,
+ * strictly, or the standard ten), and the real data set when present in
+ * data/cifar10. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <dirent.h>
@@ -249,6 +250,77 @@ static void test_names(void)
     unsetenv("AEKIT_DATA");
 }
 
+/* Opens the test split of dir and checks its class names: want[0..count). */
+static void expect_class_names(const char *dir, const char *const *want, int count)
+{
+    ae_error err = { "" };
+    ae_dataset *ds = NULL;
+    CHECK(ae_dataset_open(&ds, dir, AE_SPLIT_TEST, NULL, &err) == 0, "%s: %s", dir, err.msg);
+    if (!ds)
+        return;
+    int ok = ae_dataset_class_count(ds) == count && !ae_dataset_class_name(ds, count);
+    for (int k = 0; ok && k < count; k++)
+        ok = strcmp(ae_dataset_class_name(ds, k), want[k]) == 0;
+    CHECK(ok, "%s: %d class names, expected %d (first '%s')", dir, ae_dataset_class_count(ds), count,
+          ae_dataset_class_count(ds) ? ae_dataset_class_name(ds, 0) : "");
+    ae_dataset_free(ds);
+}
+
+static void write_meta(const char *dir, const char *text, size_t size)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/batches.meta.txt", dir);
+    FILE *fp = fopen(path, "wb");
+    if (!fp || fwrite(text, 1, size, fp) != size || fclose(fp) != 0)
+        exit(2);
+}
+
+/* Class names: batches.meta.txt as CIFAR-10's archive has it (ten names,
+ * then an empty line), read strictly; without it the standard names. A bad
+ * file is refused: names that are not the labels' would be shown. */
+static void test_class_names(void)
+{
+    static const char *const standard[10] = { "airplane", "automobile", "bird", "cat", "deer",
+                                              "dog", "frog", "horse", "ship", "truck" };
+    write_folder(at("meta"));
+    static const char archive[] = "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n";
+    write_meta(at("meta"), archive, sizeof archive - 1);
+    expect_class_names(at("meta"), standard, 10);
+    static const char *const own[3] = { "plane one", "Car_2", "x" };
+    write_meta(at("meta"), "plane one\nCar_2\nx", 17); /* fewer names, no last line end */
+    expect_class_names(at("meta"), own, 3);
+    unlink(at("meta/batches.meta.txt"));
+    expect_class_names(at("meta"), standard, 10);
+
+    static const struct {
+        const char *text, *what, *what2;
+    } bad[] = {
+        { "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\n", "more than 10 class names", "labels are 0 to 9" },
+        { "a\n\nb\n", "line 3: a name after an empty line", NULL },
+        { "a\r\nb\r\n", "line 1: byte 0x0d is not printable ASCII", NULL },
+        { "ok\nt\tab\n", "line 2: byte 0x09", NULL },
+        { "caf\xc3\xa9\n", "line 1: byte 0xc3", NULL },
+        { "\n\n", "holds no class names", NULL },
+        { "", "holds no class names", NULL },
+        { "0123456789012345678901234567890123456789012345678901234567890123\n", "line 1: a class name longer "
+          "than 63 characters", NULL },
+    };
+    write_folder(at("badmeta"));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_meta(at("badmeta"), bad[i].text, strlen(bad[i].text));
+        expect_failure(at("badmeta"), AE_SPLIT_TEST, "badmeta/batches.meta.txt: ", bad[i].what);
+        if (bad[i].what2)
+            expect_failure(at("badmeta"), AE_SPLIT_TEST, bad[i].what, bad[i].what2);
+    }
+    char big[5000];
+    memset(big, 'a', sizeof big);
+    write_meta(at("badmeta"), big, sizeof big);
+    expect_failure(at("badmeta"), AE_SPLIT_TRAIN, "badmeta/batches.meta.txt: larger than 4096 bytes", NULL);
+    unlink(at("badmeta/batches.meta.txt"));
+    mkdir(at("badmeta/batches.meta.txt"), 0755);
+    expect_failure(at("badmeta"), AE_SPLIT_TEST, "badmeta/batches.meta.txt", "not a regular file");
+}
+
 /* The real CIFAR-10, when someone has put it in data/cifar10. */
 static void test_real(void)
 {
@@ -272,6 +344,8 @@ static void test_real(void)
             count[test->labels[i]]++;
         CHECK(count[0] == 1000 && count[9] == 1000, "1000 test images per class");
         CHECK(test->labels[0] == 3, "the first test image is a cat (3)");
+        CHECK(ae_dataset_class_count(test) == 10 && strcmp(ae_dataset_class_name(test, 3), "cat") == 0,
+              "its batches.meta.txt names label 3 cat");
     }
     ae_dataset_free(train);
     ae_dataset_free(test);
@@ -284,6 +358,7 @@ int main(void)
     test_read();
     test_errors();
     test_names();
+    test_class_names();
     test_real();
     remove_tree(root);
     TEST_DONE();

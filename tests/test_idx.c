@@ -505,6 +505,44 @@ static void test_dataset_names(void)
     expect_open_failure("", AE_SPLIT_TRAIN, "empty", NULL);
 }
 
+/* The class name of label k of the test split of `name`, or "" on failure. */
+static const char *class_name_of(const char *name, int k, int *count)
+{
+    static char copy[64];
+    ae_error err = { "" };
+    ae_dataset *ds = NULL;
+    copy[0] = '\0';
+    *count = -1;
+    CHECK(ae_dataset_open(&ds, name, AE_SPLIT_TEST, NULL, &err) == 0, "open %s: %s", name, err.msg);
+    if (ds) {
+        *count = ae_dataset_class_count(ds);
+        snprintf(copy, sizeof copy, "%s", ae_dataset_class_name(ds, k) ? ae_dataset_class_name(ds, k) : "");
+    }
+    ae_dataset_free(ds);
+    return copy;
+}
+
+/* IDX folders are named digits, or Fashion-MNIST's clothes when the folder
+ * is called fashion-mnist (by name or by path; the files cannot tell). */
+static void test_class_names(void)
+{
+    int count;
+    mkdir(at("digits"), 0755);
+    write_split(at("digits"), "t10k", 2, 4, 3, 2, 0);
+    CHECK(strcmp(class_name_of(at("digits"), 7, &count), "7") == 0 && count == 10, "digits: 7 is \"7\"");
+    mkdir(at("clothes"), 0755);
+    mkdir(at("clothes/fashion-mnist"), 0755);
+    write_split(at("clothes/fashion-mnist"), "t10k", 2, 4, 3, 2, 0);
+    CHECK(strcmp(class_name_of(at("clothes/fashion-mnist/"), 9, &count), "Ankle boot") == 0 && count == 10,
+          "a folder named fashion-mnist: 9 is Ankle boot");
+    CHECK(strcmp(class_name_of(at("clothes/fashion-mnist"), 0, &count), "T-shirt/top") == 0,
+          "a folder named fashion-mnist: 0 is T-shirt/top");
+    setenv("AEKIT_DATA", at("clothes"), 1);
+    CHECK(strcmp(class_name_of("fashion-mnist", 1, &count), "Trouser") == 0, "the name fashion-mnist: 1 is Trouser");
+    unsetenv("AEKIT_DATA");
+    CHECK(strcmp(class_name_of(at("digits"), 10, &count), "") == 0, "no name past 9");
+}
+
 /* The real data sets, when present. */
 static void test_real(const char *name, int first_train_label, int first_test_label)
 {
@@ -540,6 +578,7 @@ int main(void)
     test_dataset_folders();
     test_dataset_batch();
     test_dataset_names();
+    test_class_names();
 
     struct stat st;
     if (stat("data/mnist", &st) == 0)

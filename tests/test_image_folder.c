@@ -1,8 +1,8 @@
 /* Image folders: PNGs of every colour type (grey, RGB, RGBA, palette with
  * transparency, 1-bit, 16-bit, interlaced) and JPEGs written with libpng and
  * libjpeg into a temp folder; conversion values, resize vs crop on known
- * patterns, the split rule, class labels (class folders and train/test),
- * and every kind of bad folder or file (one line naming it). */
+ * patterns, the split rule, class labels and names (class folders and
+ * train/test), and every kind of bad folder or file (one line naming it). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <dirent.h>
@@ -430,6 +430,15 @@ static void test_classes(void)
     if (te && te->n == 2 && te->labels)
         CHECK(te->labels[0] == 0 && te->pixels[0] == 102 && te->labels[1] == 1 && te->pixels[4] == 10,
               "test: the last cat and the last dog");
+    /* the class names are the folders' names, label k named by the k-th */
+    for (int split = 0; split < 2; split++) {
+        const ae_dataset *d = split ? te : tr;
+        CHECK(ae_dataset_class_count(d) == 3 && strcmp(ae_dataset_class_name(d, 0), "cat") == 0 &&
+              strcmp(ae_dataset_class_name(d, 1), "dog") == 0 &&
+              strcmp(ae_dataset_class_name(d, 2), "empty") == 0 && !ae_dataset_class_name(d, 3) &&
+              !ae_dataset_class_name(d, -1), "split %d: class names cat, dog, empty (count %d)", split,
+              ae_dataset_class_count(d));
+    }
     ae_dataset_free(tr);
     ae_dataset_free(te);
 
@@ -455,6 +464,9 @@ static void test_classes(void)
     CHECK(te && te->n == 2 && te->labels && te->labels[0] == 1 && te->labels[1] == 2 &&
           te->pixels[4] == 5, "test/ split, labels b=1 c=2");
     CHECK(tr && strcmp(tr->source, at("tt/train")) == 0, "source is the train folder");
+    CHECK(ae_dataset_class_count(tr) == 3 && ae_dataset_class_count(te) == 3 &&
+          strcmp(ae_dataset_class_name(tr, 2), "c") == 0 && strcmp(ae_dataset_class_name(te, 0), "a") == 0,
+          "train/ and test/: both splits name the union a, b, c");
     ae_dataset_free(tr);
     ae_dataset_free(te);
 
@@ -469,6 +481,7 @@ static void test_classes(void)
     te = open_ok(at("ttf"), AE_SPLIT_TEST, 1, 2, 2, AE_FIT_RESIZE);
     CHECK(tr && tr->n == 2 && !tr->labels && te && te->n == 1 && !te->labels && te->pixels[0] == 3,
           "train/ and test/ without classes");
+    CHECK(ae_dataset_class_count(tr) == 0 && !ae_dataset_class_name(tr, 0), "no classes, no class names");
     ae_dataset_free(tr);
     ae_dataset_free(te);
 

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "aekit/files.h"
+#include "data/class_names.h"
 
 #define PATH_SIZE sizeof(((ae_dataset *)0)->source)
 /* Anything larger is not CIFAR-10 (which has 50,000 + 10,000 images). */
@@ -142,4 +143,63 @@ int cifar_read(ae_dataset *ds, const char *dir, ae_split split, ae_error *err)
     ds->labels = labels;
     snprintf(ds->source, sizeof ds->source, "%s", nfiles == 1 ? files[0].path : dir);
     return 0;
+}
+
+int cifar_class_names(ae_dataset *ds, const char *dir, ae_error *err)
+{
+    char path[PATH_SIZE];
+    if (snprintf(path, sizeof path, "%s/batches.meta.txt", dir) >= (int)sizeof path)
+        return ae_fail(err, "%s/batches.meta.txt: path too long", dir);
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT)
+        return class_names_set(ds, class_names_cifar10, CLASS_NAMES_STANDARD, dir, err);
+    FILE *f = ae_open_file(path, err);
+    if (!f)
+        return -1;
+    char text[CIFAR_META_MAX_BYTES + 1];
+    size_t size = fread(text, 1, sizeof text, f);
+    int bad_read = ferror(f);
+    fclose(f);
+    if (bad_read)
+        return ae_fail(err, "%s: read error", path);
+    if (size > CIFAR_META_MAX_BYTES)
+        return ae_fail(err, "%s: larger than %d bytes (it holds the class names, one per line)",
+                       path, CIFAR_META_MAX_BYTES);
+
+    /* the names are cut out in place: each line end becomes a NUL */
+    const char *names[CIFAR_CLASSES];
+    int n = 0, line = 0, ended = 0; /* ended: an empty line was seen */
+    size_t at = 0;
+    while (at < size) {
+        line++;
+        size_t end = at;
+        while (end < size && text[end] != '\n')
+            end++;
+        size_t len = end - at;
+        if (len == 0) {
+            ended = 1;
+        } else {
+            if (ended)
+                return ae_fail(err, "%s: line %d: a name after an empty line (one name per line, "
+                               "empty lines only at the end)", path, line);
+            if (n == CIFAR_CLASSES)
+                return ae_fail(err, "%s: more than %d class names (CIFAR-10 labels are 0 to 9)",
+                               path, CIFAR_CLASSES);
+            if (len > CIFAR_NAME_MAX)
+                return ae_fail(err, "%s: line %d: a class name longer than %d characters", path,
+                               line, CIFAR_NAME_MAX);
+            for (size_t i = at; i < end; i++)
+                if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] > 0x7e)
+                    return ae_fail(err, "%s: line %d: byte 0x%02x is not printable ASCII (the "
+                                   "class names are text, one per line)", path, line,
+                                   (unsigned char)text[i]);
+            text[end] = '\0'; /* end <= size <= CIFAR_META_MAX_BYTES: inside text */
+            names[n++] = text + at;
+        }
+        at = end + 1;
+    }
+    if (n == 0)
+        return ae_fail(err, "%s: holds no class names (one per line expected; remove the file "
+                       "for the standard names)", path);
+    return class_names_set(ds, names, n, path, err);
 }

@@ -24,4 +24,15 @@ int cifar_detect(const char *dir);
  * anything is allocated. On failure ds owns nothing. */
 int cifar_read(ae_dataset *ds, const char *dir, ae_split split, ae_error *err);
 
+/* The class names of the CIFAR-10 folder dir into ds (class_names_set):
+ * dir/batches.meta.txt when present, else the ten standard names. The
+ * file, as CIFAR-10's archive has it: one name per line, "\n" line ends,
+ * empty lines only at the end; at most CIFAR_CLASSES names (labels are
+ * below it), each 1 to CIFAR_NAME_MAX printable ASCII characters; at most
+ * CIFAR_META_MAX_BYTES. A file that breaks these rules fails, naming it
+ * and the line: names that are not the labels' are not to be shown. */
+#define CIFAR_META_MAX_BYTES 4096
+#define CIFAR_NAME_MAX       63
+int cifar_class_names(ae_dataset *ds, const char *dir, ae_error *err);
+
 #endif

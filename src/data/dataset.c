@@ -12,6 +12,7 @@
 #include "aekit.h"
 #include "core/error.h"
 #include "data/cifar.h"
+#include "data/class_names.h"
 #include "aekit/files.h"
 #include "data/idx.h"
 #include "data/image_folder.h"
@@ -199,6 +200,29 @@ static int open_idx(ae_dataset *ds, const char *dir, ae_split split, const ae_im
     return rc;
 }
 
+/* 1 when the last component of dir (trailing '/' left out) is `name`. */
+static int folder_named(const char *dir, const char *name)
+{
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    size_t start = len;
+    while (start > 0 && dir[start - 1] != '/')
+        start--;
+    return len - start == strlen(name) && memcmp(dir + start, name, len - start) == 0;
+}
+
+/* An IDX folder's class names. The IDX files of MNIST and Fashion-MNIST
+ * are alike (28x28 grey images, labels 0..9): only the folder's name tells
+ * them apart, "fashion-mnist" as the name finds it (data/fashion-mnist,
+ * /usr/share/datasets/fashion-mnist) or as a path names it. */
+static int idx_class_names(ae_dataset *ds, const char *dir, ae_error *err)
+{
+    const char *const *names = folder_named(dir, "fashion-mnist") ? class_names_fashion_mnist
+                                                                   : class_names_digits;
+    return class_names_set(ds, names, CLASS_NAMES_STANDARD, dir, err);
+}
+
 int ae_dataset_open(ae_dataset **out, const char *name, ae_split split,
                        const ae_image_options *img, ae_error *err)
 {
@@ -214,20 +238,26 @@ int ae_dataset_open(ae_dataset **out, const char *name, ae_split split,
     /* Data sets of fixed size are returned as stored, whatever img asks
      * (the caller compares shapes), or with img->refuse_mismatch refused
      * from their headers when they do not fit. */
-    if (has_idx(dir))
+    if (has_idx(dir)) {
         rc = open_idx(ds, dir, split, img, err);
-    else if (cifar_detect(dir) && wrong_shape(img, 3, CIFAR_SIDE, CIFAR_SIDE))
+        if (rc == 0)
+            rc = idx_class_names(ds, dir, err);
+    } else if (cifar_detect(dir) && wrong_shape(img, 3, CIFAR_SIDE, CIFAR_SIDE)) {
         rc = fail_shape(dir, 3, CIFAR_SIDE, CIFAR_SIDE, img, err);
-    else if (cifar_detect(dir))
-        rc = cifar_read(ds, dir, split, err);
-    else if (!img || img->c <= 0 || img->h <= 0 || img->w <= 0)
+    } else if (cifar_detect(dir)) {
+        /* the names first: a bad batches.meta.txt fails before 180 MB are read */
+        rc = cifar_class_names(ds, dir, err);
+        if (rc == 0)
+            rc = cifar_read(ds, dir, split, err);
+    } else if (!img || img->c <= 0 || img->h <= 0 || img->w <= 0) {
         rc = ae_fail(err, "%s: an image folder needs a size (the model's input); "
                      "no IDX (train-images-idx3-ubyte, ...) or CIFAR-10 (data_batch_1.bin, ...) "
                      "files there either", dir);
-    else
+    } else {
         rc = image_folder_read(ds, dir, split, img->c, img->h, img->w, img->fit, err);
+    }
     if (rc != 0) {
-        free(ds);
+        ae_dataset_free(ds); /* what a reader left: the names read before a failure */
         return -1;
     }
     *out = ds;
@@ -247,6 +277,7 @@ void ae_dataset_free(ae_dataset *ds)
         return;
     free(ds->pixels);
     free(ds->labels);
+    class_names_free(ds);
     free(ds);
 }
 

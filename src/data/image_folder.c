@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "aekit/files.h"
+#include "data/class_names.h"
 
 #define PATH_LEN 4096
 /* The pixels of a whole folder; anything larger is a mistake, not a data set. */
@@ -185,8 +186,10 @@ static int loose_image_error(const char *root, const strvec *images, ae_error *e
 }
 
 /* Builds the list of images (and labels) of the split. *root_out gets the
- * folder the split comes from. */
-static int choose(pick *p, const char *dir, ae_split split, char *root_out, ae_error *err)
+ * folder the split comes from, *classes_out (empty, the caller frees it) the
+ * class names, sorted: label k is classes_out->v[k]. */
+static int choose(pick *p, const char *dir, ae_split split, char *root_out, strvec *classes_out,
+                  ae_error *err)
 {
     char train_dir[PATH_LEN], test_dir[PATH_LEN], path[PATH_LEN];
     if (join(train_dir, dir, "train", err) != 0 || join(test_dir, dir, "test", err) != 0)
@@ -250,6 +253,10 @@ static int choose(pick *p, const char *dir, ae_split split, char *root_out, ae_e
     }
     rc = 0;
 out:
+    if (rc == 0) {
+        *classes_out = classes; /* handed over */
+        memset(&classes, 0, sizeof classes);
+    }
     strvec_free(&classes);
     strvec_free(&loose);
     strvec_free(&other);
@@ -271,8 +278,9 @@ int image_folder_read(ae_dataset *ds, const char *dir, ae_split split, int c, in
         return ae_fail(err, "%s: unknown fit mode %d", dir, (int)fit);
 
     pick p = { 0 };
+    strvec classes = { 0 };
     char root[PATH_LEN];
-    if (choose(&p, dir, split, root, err) != 0) {
+    if (choose(&p, dir, split, root, &classes, err) != 0) {
         strvec_free(&p.paths);
         free(p.labels);
         return -1;
@@ -291,7 +299,12 @@ int image_folder_read(ae_dataset *ds, const char *dir, ae_split split, int c, in
     uint8_t *pixels = NULL;
     if (rc == 0 && !(pixels = malloc((size_t)(image * n))))
         rc = ae_fail(err, "%s: out of memory for %zu images", root, n);
+    /* the class folders' names; none when the split has no labels */
+    if (rc == 0 && p.labels)
+        rc = class_names_set(ds, (const char *const *)classes.v, (int)classes.n, dir, err);
+    strvec_free(&classes);
     if (rc != 0) {
+        free(pixels);
         strvec_free(&p.paths);
         free(p.labels);
         return -1;
@@ -329,6 +342,7 @@ int image_folder_read(ae_dataset *ds, const char *dir, ae_split split, int c, in
     if (failed < count) {
         free(pixels);
         free(p.labels);
+        class_names_free(ds);
         if (err)
             *err = first;
         return -1;

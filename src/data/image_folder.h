@@ -10,8 +10,9 @@
  *    class and label = its index among the class names in sorted order
  *    (with train/ and test/: the sorted union of both folders' class names,
  *    so labels agree); at most 256 classes. Images next to class folders
- *    are an error; folders inside class folders are ignored. Without
- *    subfolders the data set has no labels.
+ *    are an error; folders inside class folders are ignored. The class
+ *    folders' names are the data set's class names (ae_dataset_class_name).
+ *    Without subfolders the data set has no labels and no class names.
  *  - files count as images by extension (.png, .jpg, .jpeg, any case),
  *    others are ignored; the decoder is chosen by the file's first bytes.
  *    A file that does not decode is an error naming it.
@@ -29,7 +30,8 @@
 #define IMAGE_MAX_CLASSES 256
 
 /* Reads split `split` of the image folder dir into ds (zeroed), every image
- * converted to c channels and fitted to h x w. Folder sizes and counts are
+ * converted to c channels and fitted to h x w; with class folders, their
+ * names are ds's class names (class_names.h). Folder sizes and counts are
  * checked before the pixels are allocated; images decode in parallel
  * (OpenMP) and the first failing image in folder order is reported. On
  * failure ds owns nothing. */
