@@ -49,7 +49,7 @@ static void setup(void)
     for (int i = 0; i < 16 * 64; i++) test.pixels[i] = (uint8_t)(i * 37 % 251);
     for (int i = 0; i < 16; i++) test.labels[i] = (uint8_t)(i % 3);
     snprintf(test.source, sizeof test.source, "fuzz");
-    if (serve_state_init(&state, model, &test, "fashion-mnist", "autoencoder", 1, &err) != 0 ||
+    if (serve_state_init(&state, model, &test, "fashion-mnist", "autoencoder", NULL, 1, &err) != 0 ||
         ae_workspace_new(&ws, model, 1, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
         abort();

@@ -12,7 +12,9 @@
 # before it is sent), /api/image/N, 404 for unknown and `..` paths, 405 for
 # other methods, the page itself, SIGTERM -> exit 0 within a second, a
 # second server on the same port failing with one line naming the port, and
-# the warning of --host 0.0.0.0, an address of no interface refused.
+# the warning of --host 0.0.0.0, an address of no interface refused. Then an
+# image folder (its class folders' names in /api/info) and a VAE trained
+# with --task denoise (kind vae, /api/info's noise).
 # usage: bash tests/cli_serve.sh /path/to/aekit
 source "$(dirname "$0")/lib/cli_common.sh"
 need_mnist
@@ -21,6 +23,9 @@ need_mnist
   --out "$tmp/vae2" >"$tmp/train.log" 2>&1 || fail_early "training the 2-D VAE: $(tail -n 1 "$tmp/train.log")"
 "$AEKIT" train --model vae --latent 6 --data mnist --limit 512 --val-limit 64 --epochs 1 --threads 2 \
   --out "$tmp/vae6" >"$tmp/train.log" 2>&1 || fail_early "training the 6-D VAE: $(tail -n 1 "$tmp/train.log")"
+# a VAE trained with noise: its kind stays vae, /api/info names the noise
+"$AEKIT" train --model vae --task denoise --data mnist --limit 256 --val-limit 64 --epochs 1 --threads 2 \
+  --out "$tmp/vaedn" >"$tmp/train.log" 2>&1 || fail_early "training the denoising VAE: $(tail -n 1 "$tmp/train.log")"
 
 "$PY" - "$AEKIT" "$tmp" <<'PYEOF'
 import json, os, re, signal, socket, struct, subprocess, sys, time, urllib.error, urllib.request, zlib
@@ -40,9 +45,9 @@ import atexit; atexit.register(stop_all)
 signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
 signal.signal(signal.SIGPIPE, lambda *a: sys.exit(1))
 
-def start(model, *extra):
+def start(model, *extra, data="mnist"):
     """Starts aekit serve on a free port (--port 0); returns (process, base url)."""
-    p = subprocess.Popen([aekit, "serve", model, "--data", "mnist", "--port", "0", "--threads", "2", *extra],
+    p = subprocess.Popen([aekit, "serve", model, "--data", data, "--port", "0", "--threads", "2", *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     servers.append(p)
     line = p.stdout.readline()
@@ -92,6 +97,7 @@ check("info: kind vae, input [1,28,28], latent 2", info.get("kind") == "vae" and
 check("info: data mnist, 300 images, digit classes", info.get("data") == "mnist" and info.get("images") == 300
       and info.get("classes") == [str(k) for k in range(10)])
 check("info: no projection for a 2-D latent", info.get("projection") == {"kind": "none"})
+check("info: noise null (trained without)", "noise" in info and info["noise"] is None)
 s, ct, b = get(url + "api/points")
 pts = json.loads(b) if s == 200 else {}
 check("points: n = --limit (300)", pts.get("n") == 300 and len(pts.get("x", [])) == 300
@@ -294,6 +300,7 @@ q = subprocess.run([aekit, "serve", tmp + "/vae2/model.safetensors", "--data", "
                    capture_output=True, text=True, timeout=60)
 check("second serve on port %s: exit 1, one line naming the port" % port, q.returncode == 1 and q.stdout == ""
       and q.stderr.count("\n") == 1 and ("port " + port) in q.stderr and "in use" in q.stderr)
+digits = [get(url + "api/image/%d" % i)[2] for i in range(20)]  # for the image folder below
 stop(p, "2-D VAE")
 
 # ---- a 6-D VAE: the plane is PCA of the codes
@@ -322,6 +329,29 @@ s, ct, b = get(url + "api/neighbours?z=0,0")
 check("neighbours z with 2 values for a 6-value latent: 400 naming z", s == 400 and error_names(b, "z")
       and b"6 expected" in b)
 stop(p, "6-D VAE")
+
+# ---- an image folder: /api/info names its class folders (sorted by bytes)
+classes = ["ankle boot", "pullover", "t-shirt", "\u00e9t\u00e9"]
+folder = os.path.join(tmp, "folder")
+for k, name in enumerate(classes):
+    os.makedirs(os.path.join(folder, name))
+    for i in range(5):  # the last of each class is the test split
+        with open(os.path.join(folder, name, "%d.png" % i), "wb") as f: f.write(digits[5 * k + i])
+p, url = start(tmp + "/vae2/model.safetensors", data=folder)
+s, ct, b = get(url + "api/info")
+info = json.loads(b) if s == 200 else {}
+check("image folder: info lists its class folders' names %r" % info.get("classes"),
+      info.get("classes") == classes and info.get("images") == 4)
+pts = json.loads(get(url + "api/points")[2])
+check("image folder: the 4 test images are labelled 0 .. 3", pts.get("labels") == [0, 1, 2, 3])
+stop(p, "image folder")
+
+# ---- a VAE trained with --task denoise: kind vae, and its training noise
+p, url = start(tmp + "/vaedn/model.safetensors", "--limit", "50")
+info = json.loads(get(url + "api/info")[2])
+check("denoising VAE: kind vae, noise gaussian:0.5,0.5 (%r, %r)" % (info.get("kind"), info.get("noise")),
+      info.get("kind") == "vae" and info.get("noise") == "gaussian:0.5,0.5")
+stop(p, "denoising VAE")
 
 # ---- --host 0.0.0.0: served, with a warning
 p = subprocess.Popen([aekit, "serve", tmp + "/vae2/model.safetensors", "--data", "mnist", "--port", "0",

@@ -2,7 +2,8 @@
  * the router (src/cli/serve_api.c) on a small dense model with a 4-value
  * latent (a PCA plane) and 12 made-up test images: statuses, content types,
  * one-line JSON errors naming the argument, escaping of file-supplied text,
- * decode p = the mean code at the origin, encode of a PNG body. */
+ * decode p = the mean code at the origin, encode of a PNG body, /api/info's
+ * class names and noise, /api/points cut for every limit. */
 #include "aekit.h"
 #include "aekit/image.h"
 #include "serve_api.h"
@@ -173,6 +174,72 @@ static void test_neighbours(const serve_state *s, ae_workspace *ws)
     serve_response_free(&r);
 }
 
+/* /api/points as the router wrote it per request until 0.2.0 (every
+ * array printed anew): the answer cut from the one written at start must be
+ * these bytes for every limit. */
+static size_t points_reference(char *out, size_t cap, const serve_state *s, const uint8_t *labels, int k)
+{
+    size_t at = 0;
+#define PUT(...) at += (size_t)snprintf(out + at, at < cap ? cap - at : 0, __VA_ARGS__)
+    PUT("{\"n\": %d, \"x\": [", k);
+    for (int i = 0; i < k; i++) PUT(i ? ",%.7g" : "%.7g", (double)s->points[2 * i]);
+    PUT("], \"y\": [");
+    for (int i = 0; i < k; i++) PUT(i ? ",%.7g" : "%.7g", (double)s->points[2 * i + 1]);
+    if (labels) {
+        PUT("], \"labels\": [");
+        for (int i = 0; i < k; i++) PUT(i ? ",%d" : "%d", labels[i]);
+        PUT("], \"index\": [");
+    } else {
+        PUT("], \"labels\": null, \"index\": [");
+    }
+    for (int i = 0; i < k; i++) PUT(i ? ",%d" : "%d", i);
+    PUT("]}\n");
+#undef PUT
+    return at;
+}
+
+/* /api/info's class names (the data set's, then label numbers) and noise;
+ * /api/points for every limit, with labels and without. */
+static void test_info_and_points(const ae_model *m, ae_workspace *ws)
+{
+    uint8_t pixels[12 * 64], labels[12];
+    for (int i = 0; i < 12 * 64; i++) pixels[i] = (uint8_t)(i * 29 % 256);
+    for (int i = 0; i < 12; i++) labels[i] = (uint8_t)(i % 4);
+    char *names[] = { "cat", "dog<" };
+    for (int with_labels = 1; with_labels >= 0; with_labels--) {
+        ae_dataset test = { .n = 12, .c = 1, .h = 8, .w = 8, .pixels = pixels,
+                            .labels = with_labels ? labels : NULL,
+                            .nclasses = with_labels ? 2 : 0, .class_names = with_labels ? names : NULL };
+        serve_state s;
+        ae_error err = {{0}};
+        CHECK(serve_state_init(&s, m, &test, "set", "vae", with_labels ? "gaussian:0.5,0.5" : NULL, 1, &err) == 0,
+              "%s", err.msg);
+        serve_response r = call(&s, ws, "GET", "/api/info", NULL, NULL, NULL, 0);
+        const char *classes = with_labels ? "\"classes\": [\"cat\", \"dog\\u003c\", \"2\", \"3\"]"
+                                          : "\"classes\": []";
+        const char *noise = with_labels ? "\"noise\": \"gaussian:0.5,0.5\"" : "\"noise\": null";
+        CHECK(r.status == 200 && strstr((char *)r.body, classes) && strstr((char *)r.body, noise),
+              "info lists %s and %s: %.*s", classes, noise, (int)r.size, r.body);
+        serve_response_free(&r);
+        static char want[16384];
+        for (int k = 1; k <= 12; k++) {
+            char limit[8];
+            snprintf(limit, sizeof limit, "%d", k);
+            size_t size = points_reference(want, sizeof want, &s, test.labels, k);
+            r = call(&s, ws, "GET", "/api/points", "limit", limit, NULL, 0);
+            CHECK(r.status == 200 && r.size == size && memcmp(r.body, want, size) == 0,
+                  "points limit %d (labels %d): %.*s", k, with_labels, (int)r.size, r.body);
+            serve_response_free(&r);
+        }
+        r = call(&s, ws, "GET", "/api/points", NULL, NULL, NULL, 0);
+        size_t size = points_reference(want, sizeof want, &s, test.labels, 12);
+        CHECK(r.status == 200 && r.body_static && r.size == size && memcmp(r.body, want, size) == 0,
+              "points without limit: the answer written at start");
+        serve_response_free(&r);
+        serve_state_free(&s);
+    }
+}
+
 static void test_router(void)
 {
     static const char text[] = "input 1 8 8\nloss sse\nencoder\nflatten\ndense 16\nrelu\ndense 4\n"
@@ -191,7 +258,7 @@ static void test_router(void)
     serve_state s;
     ae_workspace *ws = NULL;
     /* a data set name with a quote, a newline and a tag: escaped in /api/info */
-    CHECK(serve_state_init(&s, m, &test, "my\"set\n<b>", "autoencoder", 1, &err) == 0, "%s", err.msg);
+    CHECK(serve_state_init(&s, m, &test, "my\"set\n<b>", "autoencoder", NULL, 1, &err) == 0, "%s", err.msg);
     CHECK(ae_workspace_new(&ws, m, 1, &err) == 0, "%s", err.msg);
     CHECK(s.projected == 1 && s.nclasses == 4, "a 4-value latent is projected; 4 classes");
 
@@ -241,6 +308,7 @@ static void test_router(void)
     free(big);
 
     test_neighbours(&s, ws);
+    test_info_and_points(m, ws);
 
     r = call(&s, ws, "GET", "/api/image/11", NULL, NULL, NULL, 0);
     CHECK(r.status == 200 && strcmp(r.content_type, "image/png") == 0, "image 11");

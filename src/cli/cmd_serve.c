@@ -346,14 +346,18 @@ static int listen_on(const char *host, int port, char *url, size_t url_size, ser
     return fd;
 }
 
-/* The kind of model /api/info names. */
-static const char *model_kind(const ae_model *m)
+/* The kind of model /api/info names, and the noise it was trained with
+ * into noise (NULL when none: *noise_out): a VAE, say, trained with --task
+ * denoise is a "vae" with noise. */
+static const char *model_kind(const ae_model *m, char *noise, size_t size, const char **noise_out)
 {
+    ae_noise nz;
+    cli_model_noise(m, &nz);
+    *noise_out = NULL;
+    if (nz.kind != AE_NOISE_NONE && ae_noise_format(&nz, noise, size) < size) *noise_out = noise;
     if (ae_model_is_upscaler(m)) return "super-resolution";
     if (ae_model_is_variational(m)) return "vae";
     if (ae_model_is_adversarial(m)) return "aae";
-    ae_noise nz;
-    cli_model_noise(m, &nz);
     return nz.kind != AE_NOISE_NONE ? "denoiser" : "autoencoder";
 }
 
@@ -396,7 +400,9 @@ int cmd_serve(int argc, char **argv)
     }
     args_print_notes();
     ae_error err = {{0}};
-    if (serve_state_init(&sv.state, m, test, data, model_kind(m), threads, &err) != 0) {
+    char noise_text[64];
+    const char *noise = NULL, *kind = model_kind(m, noise_text, sizeof noise_text, &noise);
+    if (serve_state_init(&sv.state, m, test, data, kind, noise, threads, &err) != 0) {
         rc = cli_fail(EXIT_ERROR, "serve", "%s: %s", path, err.msg);
         goto done;
     }

@@ -13,123 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- class names --------------------------------------------------------- */
-
-static const char *const fashion_names[10] = {
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
-};
-static const char *const cifar10_names[10] = {
-    "airplane", "automobile", "bird", "cat", "deer",
-    "dog", "frog", "horse", "ship", "truck"
-};
-
-/* The last component of a data set name or path ("./data/fashion-mnist/"
- * -> "fashion-mnist") into buf. */
-static void base_name(const char *name, char *buf, size_t size)
-{
-    size_t len = strlen(name);
-    while (len > 1 && name[len - 1] == '/') len--;
-    size_t start = len;
-    while (start > 0 && name[start - 1] != '/') start--;
-    size_t n = len - start < size - 1 ? len - start : size - 1;
-    memcpy(buf, name + start, n);
-    buf[n] = '\0';
-}
-
-static void name_classes(serve_state *s, const ae_dataset *test)
-{
-    s->nclasses = 0;
-    if (!test->labels) return;
-    int max = 0;
-    for (int i = 0; i < s->n; i++)
-        if (test->labels[i] > max) max = test->labels[i];
-    s->nclasses = max + 1;
-    char base[256];
-    base_name(s->data_name, base, sizeof base);
-    const char *const *names = NULL;
-    if (strcmp(base, "fashion-mnist") == 0) names = fashion_names;
-    else if (strcmp(base, "cifar10") == 0 || strcmp(base, "cifar-10-batches-bin") == 0)
-        names = cifar10_names;
-    for (int k = 0; k < s->nclasses; k++) {
-        if (names && k < 10) snprintf(s->class_names[k], sizeof s->class_names[k], "%s", names[k]);
-        else snprintf(s->class_names[k], sizeof s->class_names[k], "%d", k);
-    }
-}
-
-/* ---- state --------------------------------------------------------------- */
-
-int serve_state_init(serve_state *s, const ae_model *m, const ae_dataset *test,
-                     const char *data_name, const char *kind, int threads, ae_error *err)
-{
-    memset(s, 0, sizeof *s);
-    s->model = m;
-    s->test = test;
-    s->data_name = data_name;
-    s->kind = kind;
-    ae_model_input_shape(m, &s->in_c, &s->in_h, &s->in_w);
-    ae_model_output_shape(m, &s->out_c, &s->out_h, &s->out_w);
-    size_t L = ae_model_latent_size(m);
-    if (L < 2 || L > SERVE_MAX_LATENT) {
-        snprintf(err->msg, sizeof err->msg, "the latent has %zu values; serve needs 2 to %d",
-                 L, SERVE_MAX_LATENT);
-        return -1;
-    }
-    s->latent = (int)L;
-    s->n = test->n;
-    if (s->n < 3) {
-        snprintf(err->msg, sizeof err->msg, "%d test images; serve needs at least 3", s->n);
-        return -1;
-    }
-    s->codes = ae_dataset_codes(m, test, s->n, threads, err);
-    if (!s->codes) return -1;
-    for (size_t i = 0; i < (size_t)s->n * L; i++)
-        if (!isfinite(s->codes[i])) {
-            snprintf(err->msg, sizeof err->msg, "the codes of the test images hold NaN or infinite values");
-            serve_state_free(s);
-            return -1;
-        }
-    s->points = malloc(sizeof(float) * 2 * (size_t)s->n);
-    if (!s->points) {
-        snprintf(err->msg, sizeof err->msg, "out of memory");
-        serve_state_free(s);
-        return -1;
-    }
-    if (L == 2) {
-        memcpy(s->points, s->codes, sizeof(float) * 2 * (size_t)s->n);
-    } else {
-        ae_pca p;
-        if (ae_pca_fit(&p, s->codes, s->n, (int)L, 2, threads, err) != 0) {
-            serve_state_free(s);
-            return -1;
-        }
-        s->projected = 1;
-        s->mean = malloc(sizeof(float) * L);
-        s->components = malloc(sizeof(float) * 2 * L);
-        if (!s->mean || !s->components) {
-            ae_pca_free(&p);
-            snprintf(err->msg, sizeof err->msg, "out of memory");
-            serve_state_free(s);
-            return -1;
-        }
-        memcpy(s->mean, p.mean, sizeof(float) * L);
-        memcpy(s->components, p.components, sizeof(float) * 2 * L);
-        ae_pca_encode(&p, s->codes, s->n, s->points);
-        ae_pca_free(&p);
-    }
-    name_classes(s, test);
-    return 0;
-}
-
-void serve_state_free(serve_state *s)
-{
-    free(s->codes);
-    free(s->points);
-    free(s->mean);
-    free(s->components);
-    s->codes = s->points = s->mean = s->components = NULL;
-}
-
 /* ---- a growing buffer ---------------------------------------------------- */
 
 typedef struct {
@@ -155,6 +38,11 @@ static void buf_put(buf *b, const char *s, size_t n)
     memcpy(b->data + b->size, s, n);
     b->size += n;
     b->data[b->size] = '\0';
+}
+
+static void buf_text(buf *b, const char *s)
+{
+    buf_put(b, s, strlen(s));
 }
 
 static void buf_printf(buf *b, const char *fmt, ...)
@@ -254,6 +142,146 @@ static void buf_base64(buf *b, const uint8_t *data, size_t n)
                         i + 1 < n ? digits[v >> 6 & 63] : '=', i + 2 < n ? digits[v & 63] : '=' };
         buf_put(b, out, 4);
     }
+}
+
+/* ---- state --------------------------------------------------------------- */
+
+/* The classes /api/info lists: the data set's named classes, and as many
+ * more as the labels of the served images need (named by their numbers). */
+static int count_classes(const ae_dataset *test, int n)
+{
+    if (!test->labels) return 0;
+    int count = ae_dataset_class_count(test);
+    for (int i = 0; i < n; i++)
+        if (test->labels[i] >= count) count = test->labels[i] + 1;
+    return count;
+}
+
+/* Appends the elements of a JSON array (no brackets: "v0,v1,...") to b and
+ * the end of element i to ends[i]. values: every second float (labels
+ * NULL), else labels or, with both NULL, the numbers 0 .. n - 1. */
+static void points_array(buf *b, const float *values, const uint8_t *labels, int n, size_t *ends)
+{
+    for (int i = 0; i < n; i++) {
+        if (i) buf_put(b, ",", 1);
+        if (values) buf_json_float(b, values[2 * (size_t)i]);
+        else buf_printf(b, "%d", labels ? labels[i] : i);
+        ends[i] = b->size;
+    }
+}
+
+/* /api/points for every image, written once: the answer for ?limit=N is
+ * cut from it (each array's first N elements), so a request costs copies. */
+static int build_points(serve_state *s, ae_error *err)
+{
+    size_t n = (size_t)s->n;
+    s->point_ends = malloc(sizeof(size_t) * 4 * n);
+    buf b = { 0 };
+    if (!s->point_ends) goto oom;
+    buf_printf(&b, "{\"n\": %d, ", s->n);
+    s->points_head = b.size;
+    buf_text(&b, "\"x\": [");
+    points_array(&b, s->points, NULL, s->n, s->point_ends);
+    buf_text(&b, "], \"y\": [");
+    points_array(&b, s->points + 1, NULL, s->n, s->point_ends + n);
+    if (s->test->labels) {
+        buf_text(&b, "], \"labels\": [");
+            points_array(&b, NULL, s->test->labels, s->n, s->point_ends + 2 * n);
+        buf_text(&b, "], \"index\": [");
+    } else {
+        buf_text(&b, "], \"labels\": null, \"index\": [");
+    }
+    points_array(&b, NULL, NULL, s->n, s->point_ends + 3 * n);
+    buf_text(&b, "]}\n");
+    if (b.oom) goto oom;
+    s->points_json = b.data;
+    s->points_json_size = b.size;
+    return 0;
+oom:
+    free(b.data);
+    snprintf(err->msg, sizeof err->msg, "out of memory for the points of %d images", s->n);
+    return -1;
+}
+
+int serve_state_init(serve_state *s, const ae_model *m, const ae_dataset *test,
+                     const char *data_name, const char *kind, const char *noise, int threads,
+                     ae_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->model = m;
+    s->test = test;
+    s->data_name = data_name;
+    s->kind = kind;
+    s->noise = noise;
+    ae_model_input_shape(m, &s->in_c, &s->in_h, &s->in_w);
+    ae_model_output_shape(m, &s->out_c, &s->out_h, &s->out_w);
+    size_t L = ae_model_latent_size(m);
+    if (L < 2 || L > SERVE_MAX_LATENT) {
+        snprintf(err->msg, sizeof err->msg, "the latent has %zu values; serve needs 2 to %d",
+                 L, SERVE_MAX_LATENT);
+        return -1;
+    }
+    s->latent = (int)L;
+    s->n = test->n;
+    if (s->n < 3) {
+        snprintf(err->msg, sizeof err->msg, "%d test images; serve needs at least 3", s->n);
+        return -1;
+    }
+    s->codes = ae_dataset_codes(m, test, s->n, threads, err);
+    if (!s->codes) return -1;
+    for (size_t i = 0; i < (size_t)s->n * L; i++)
+        if (!isfinite(s->codes[i])) {
+            snprintf(err->msg, sizeof err->msg, "the codes of the test images hold NaN or infinite values");
+            serve_state_free(s);
+            return -1;
+        }
+    s->points = malloc(sizeof(float) * 2 * (size_t)s->n);
+    if (!s->points) {
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        serve_state_free(s);
+        return -1;
+    }
+    if (L == 2) {
+        memcpy(s->points, s->codes, sizeof(float) * 2 * (size_t)s->n);
+    } else {
+        ae_pca p;
+        if (ae_pca_fit(&p, s->codes, s->n, (int)L, 2, threads, err) != 0) {
+            serve_state_free(s);
+            return -1;
+        }
+        s->projected = 1;
+        s->mean = malloc(sizeof(float) * L);
+        s->components = malloc(sizeof(float) * 2 * L);
+        if (!s->mean || !s->components) {
+            ae_pca_free(&p);
+            snprintf(err->msg, sizeof err->msg, "out of memory");
+            serve_state_free(s);
+            return -1;
+        }
+        memcpy(s->mean, p.mean, sizeof(float) * L);
+        memcpy(s->components, p.components, sizeof(float) * 2 * L);
+        ae_pca_encode(&p, s->codes, s->n, s->points);
+        ae_pca_free(&p);
+    }
+    s->nclasses = count_classes(test, s->n);
+    if (build_points(s, err) != 0) {
+        serve_state_free(s);
+        return -1;
+    }
+    return 0;
+}
+
+void serve_state_free(serve_state *s)
+{
+    free(s->codes);
+    free(s->points);
+    free(s->mean);
+    free(s->components);
+    free(s->points_json);
+    free(s->point_ends);
+    s->codes = s->points = s->mean = s->components = NULL;
+    s->points_json = NULL;
+    s->point_ends = NULL;
 }
 
 /* ---- responses ------------------------------------------------------------ */
@@ -361,10 +389,19 @@ static void route_info(const serve_state *s, serve_response *r)
                s->in_c, s->in_h, s->in_w, s->out_c, s->out_h, s->out_w, s->latent);
     buf_put(&b, ", \"data\": ", 10);
     buf_json_string(&b, s->data_name);
+    buf_text(&b, ", \"noise\": ");
+    if (s->noise) buf_json_string(&b, s->noise);
+    else buf_put(&b, "null", 4);
     buf_printf(&b, ", \"images\": %d, \"max_abs\": %g, \"classes\": [", s->n, SERVE_MAX_ABS);
     for (int k = 0; k < s->nclasses; k++) {
         if (k) buf_put(&b, ", ", 2);
-        buf_json_string(&b, s->class_names[k]);
+        const char *name = ae_dataset_class_name(s->test, k);
+        char number[16];
+        if (!name) {
+            snprintf(number, sizeof number, "%d", k);
+            name = number;
+        }
+        buf_json_string(&b, name);
     }
     buf_put(&b, "], \"projection\": ", 17);
     if (s->projected) {
@@ -393,23 +430,48 @@ static void route_points(const serve_state *s, const serve_request *rq, serve_re
         respond_error(r, 400, "limit: %s", why);
         return;
     }
-    buf b = { 0 };
-    buf_printf(&b, "{\"n\": %d, \"x\": ", limit);
-    buf_json_floats(&b, s->points, limit, 2);
-    buf_put(&b, ", \"y\": ", 7);
-    buf_json_floats(&b, s->points + 1, limit, 2);
-    buf_put(&b, ", \"labels\": ", 12);
-    if (s->test->labels) {
-        buf_put(&b, "[", 1);
-        for (int i = 0; i < limit; i++) buf_printf(&b, i ? ",%d" : "%d", s->test->labels[i]);
-        buf_put(&b, "]", 1);
-    } else {
-        buf_put(&b, "null", 4);
+    r->status = 200;
+    r->content_type = "application/json";
+    if (limit == s->n) { /* the whole answer, as written at start */
+        r->body = (uint8_t *)s->points_json;
+        r->size = s->points_json_size;
+        r->body_static = 1;
+        return;
     }
-    buf_put(&b, ", \"index\": [", 12);
-    for (int i = 0; i < limit; i++) buf_printf(&b, i ? ",%d" : "%d", i);
-    buf_put(&b, "]}", 2);
-    respond_json(r, 200, &b);
+    /* "{"n": limit, " then, from the full answer, each array's text up to
+     * its element number limit: what lies between two arrays (their
+     * brackets, the next key; "labels": null) comes with the next one */
+    char head[32];
+    size_t head_size = (size_t)snprintf(head, sizeof head, "{\"n\": %d, ", limit);
+    size_t n = (size_t)s->n, k = (size_t)limit;
+    const size_t *x = s->point_ends, *y = x + n, *labels = y + n, *index = labels + n;
+    size_t cut[4][2], count = 0; /* [from, to) of the full answer */
+    cut[count][0] = s->points_head;
+    cut[count++][1] = x[k - 1];
+    cut[count][0] = x[n - 1];
+    cut[count++][1] = y[k - 1];
+    if (s->test->labels) {
+        cut[count][0] = y[n - 1];
+        cut[count++][1] = labels[k - 1];
+    }
+    cut[count][0] = s->test->labels ? labels[n - 1] : y[n - 1];
+    cut[count++][1] = index[k - 1];
+    size_t size = head_size + s->points_json_size - index[n - 1];
+    for (size_t c = 0; c < count; c++) size += cut[c][1] - cut[c][0];
+    uint8_t *body = malloc(size);
+    if (!body) {
+        respond_error(r, 500, "out of memory");
+        return;
+    }
+    memcpy(body, head, head_size);
+    size_t at = head_size;
+    for (size_t c = 0; c < count; c++) {
+        memcpy(body + at, s->points_json + cut[c][0], cut[c][1] - cut[c][0]);
+        at += cut[c][1] - cut[c][0];
+    }
+    memcpy(body + at, s->points_json + index[n - 1], s->points_json_size - index[n - 1]); /* "]}\n" */
+    r->body = body;
+    r->size = size;
 }
 
 /* The code of plane point (x, y): mean + x c1 + y c2, or (x, y) itself. */

@@ -29,6 +29,8 @@ typedef struct {
     const char       *data_name;   /* as given (--data), for /api/info        */
     const char       *kind;        /* "autoencoder", "vae", "aae", "denoiser",
                                       "super-resolution"                      */
+    const char       *noise;       /* the training noise ("gaussian:0.5,0.5"),
+                                      NULL when trained without              */
     int    in_c, in_h, in_w, out_c, out_h, out_w;
     int    latent;                 /* floats per code                         */
     int    n;                      /* test images encoded                     */
@@ -36,17 +38,23 @@ typedef struct {
     float *points;                 /* n x 2: the plane                        */
     int    projected;              /* 1: points are PCA of the codes          */
     float *mean, *components;      /* latent, 2 x latent (when projected)     */
-    int    nclasses;               /* class names (0 when no labels)          */
-    char   class_names[256][48];
+    int    nclasses;               /* classes listed: the data set's names,
+                                      then label numbers (0 when no labels)  */
+    char  *points_json;            /* /api/points of all n images          */
+    size_t points_json_size;
+    size_t points_head;            /* its bytes before "x"                   */
+    size_t *point_ends;            /* 4 x n: where element i of x, y, labels,
+                                      index ends in points_json              */
 } serve_state;
 
-/* Encodes the first n images of test (n = test->n when 0), projects the codes
- * on the plane (as they are for a 2-value latent, else their first two
- * principal components) and names the classes (digits for mnist, the
- * clothes of fashion-mnist, the classes of cifar10, else the label
- * numbers). `kind` as above. 0, or -1 with err. */
+/* Encodes the test images, projects the codes on the plane (as they are
+ * for a 2-value latent, else their first two principal components), counts
+ * the classes (their names: ae_dataset_class_name, else the label numbers)
+ * and writes /api/points's answer. `kind` and `noise` as above; test, the
+ * texts and m must outlive s. 0, or -1 with err. */
 int  serve_state_init(serve_state *s, const ae_model *m, const ae_dataset *test,
-                      const char *data_name, const char *kind, int threads, ae_error *err);
+                      const char *data_name, const char *kind, const char *noise, int threads,
+                      ae_error *err);
 void serve_state_free(serve_state *s);
 
 typedef struct {
