@@ -5,6 +5,9 @@
 # scripts/setup.sh into build/node (gitignored). Run by scripts/test.sh;
 # skipped (exit 77) when chromium or playwright-core is missing.
 # usage: bash tests/browser/serve_page.sh /path/to/aekit [SCREENSHOT.png]
+# AEKIT_SERVE_MODEL=FILE serves that model instead of training one, with
+# AEKIT_SERVE_POINTS test images (default 400): how the README's
+# docs/gallery/serve.png is taken from a well-trained model.
 source "$(dirname "$0")/../lib/cli_common.sh" "$1"
 shot=${2:-}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,10 +20,13 @@ if [[ ! -x $chromium || ! -d $AEKIT_NODE_MODULES/playwright-core ]] || ! command
 fi
 export AEKIT_SOURCE_DIR=${AEKIT_SOURCE_DIR:-$root}
 need_mnist
-points=400
-"$AEKIT" train --model vae --data mnist --limit 2048 --val-limit 64 --epochs 2 --threads 2 \
-  --out "$tmp/vae" >"$tmp/train.log" 2>&1 || fail_early "training: $(tail -n 1 "$tmp/train.log")"
-"$AEKIT" serve "$tmp/vae/model.safetensors" --data mnist --port 0 --limit $points --threads 2 \
+points=${AEKIT_SERVE_POINTS:-400}
+model=${AEKIT_SERVE_MODEL:-$tmp/vae/model.safetensors}
+if [[ -z ${AEKIT_SERVE_MODEL:-} ]]; then
+  "$AEKIT" train --model vae --data mnist --limit 2048 --val-limit 64 --epochs 2 --threads 2 \
+    --out "$tmp/vae" >"$tmp/train.log" 2>&1 || fail_early "training: $(tail -n 1 "$tmp/train.log")"
+fi
+"$AEKIT" serve "$model" --data mnist --port 0 --limit "$points" --threads 2 \
   >"$tmp/serve.out" 2>"$tmp/serve.err" &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$tmp"' EXIT
