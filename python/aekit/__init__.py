@@ -8,5 +8,8 @@ docs/python.md is the reference.
 """
 from ._lib import AekitError, version as __version__
 from .model import Model, load, presets
+from .training import train
+from .torch_bridge import from_torch
+from . import datasets
 
-__all__ = ["AekitError", "Model", "load", "presets", "__version__"]
+__all__ = ["AekitError", "Model", "load", "presets", "train", "from_torch", "datasets", "__version__"]

@@ -1,14 +1,16 @@
 """aekit.Model: a model of the library (ae_model), built, loaded, saved.
 
 Inference (encode, decode, reconstruct, sample) and the PyTorch bridge
-(state_dict, to_torch) are methods of this class, defined in their own
-modules (inference.py, torch_bridge.py) and attached here.
+(state_dict, to_torch) are methods of this class too, defined in their
+own modules as mixins (inference.py, torch_bridge.py).
 """
 import ctypes
 import os
 
 from . import _lib
 from ._lib import AekitError, call, declare
+from .inference import InferenceMixin
+from .torch_bridge import TorchMixin
 
 c_int, c_size_t, c_char_p, c_void_p = ctypes.c_int, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_void_p
 _err = ctypes.POINTER(_lib.Error)
@@ -54,7 +56,7 @@ def _shape(fn, ptr):
     return (c.value, h.value, w.value)
 
 
-class Model:
+class Model(InferenceMixin, TorchMixin):
     """An autoencoder: its description (layers), weights and metadata.
 
     Build one with Model.from_preset / Model.from_description, or
