@@ -35,7 +35,7 @@ def main():
     t_import = time.perf_counter()
     torch.set_num_threads(a.threads)
     sd, meta = tm.state_dict_from_safetensors(a.model)
-    net = tm.AekitNet(tm.parse_description(meta["aekit.description"]))
+    net = tm.AekitNet.from_text(meta["aekit.description"])
     net.load_state_dict(sd)
     net.eval()
     t_model = time.perf_counter()

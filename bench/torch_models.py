@@ -9,8 +9,9 @@ training loop of each epoch; validation and start-up not included).
   /usr/bin/python3 bench/torch_models.py --model FILE.txt --flops  # any description
 
 The networks are built from aekit's own model description files
-(models/*.txt, docs/model-format.md) by build(), so the architecture is the
-same line for line, and the state-dict names are aekit's tensor names
+(models/*.txt, docs/model-format.md) by build(), with the Python binding's
+builder (python/aekit/_torch_build.py, which Model.to_torch uses too), so
+the architecture is the same line for line, and the state-dict names are aekit's tensor names
 (encoder.N.weight ...): bench/torch_encode.py loads aekit's safetensors
 files into them. Models (keep in step with MODELS_TABLE in bench/run.sh):
 
@@ -39,6 +40,7 @@ Debian's torch defaults to 1 thread, so the thread count is always set.
 """
 import argparse
 import gzip
+import importlib.util
 import os
 import re
 import struct
@@ -75,179 +77,28 @@ def load_images(path):
 
 
 # ---- aekit model descriptions -> nn.Module ----------------------------------
+# The builder is the Python binding's (python/aekit/_torch_build.py: Sample,
+# parse_description, build_section, AekitNet), loaded by its path so that
+# neither the aekit package nor libaekit is needed here.
 
-class Sample(nn.Module):
-    """aekit's `sample` layer: input = mean then LOG-VARIANCE; z = mu +
-    exp(lv / 2) * eps. Keeps the heads of the last call for the KL term.
-    eps: torch.randn_like when training; from self.generator when set
-    (repeatable evaluation); z = mu otherwise (encode)."""
-
-    def __init__(self, latent):
-        super().__init__()
-        self.latent = latent
-        self.generator = None
-        self.mu = self.lv = None
-
-    def forward(self, h):
-        L = self.latent
-        mu, lv = h[:, :L], h[:, L:]
-        self.mu, self.lv = mu, lv
-        if self.training:
-            eps = torch.randn_like(mu)
-        elif self.generator is not None:
-            eps = torch.randn(mu.shape, generator=self.generator)
-        else:
-            return mu
-        return mu + torch.exp(0.5 * lv) * eps
+def _load_builder():
+    path = os.path.join(HERE, "..", "python", "aekit", "_torch_build.py")
+    spec = importlib.util.spec_from_file_location("aekit_torch_build", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
-def _out_len(n, k, stride, pad, ceil):
-    span = n + 2 * pad - k
-    if span < 0:
-        raise ValueError(f"window {k} larger than the input {n}")
-    return (-(-span // stride) if ceil else span // stride) + 1
-
-
-def parse_description(text, latent=None):
-    """aekit's model description format (docs/model-format.md) -> dict with
-    input, output, loss, encoder / decoder: lists of (kind, args, kwargs)."""
-    params, d = {}, {"loss": "bce", "encoder": [], "decoder": [], "output": None}
-    section = None
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        if latent is not None:
-            params["latent"] = latent
-        if "latent" in params:
-            line = line.replace("{latent2}", str(2 * params["latent"]))
-            line = line.replace("{latent}", str(params["latent"]))
-        words = line.split()
-        kind, rest = words[0], words[1:]
-        if kind == "param":
-            if rest[0] == "latent" and latent is None:
-                params["latent"] = int(rest[1])
-        elif kind in ("input", "output"):
-            d[kind] = tuple(int(v) for v in rest)
-        elif kind == "loss":
-            d["loss"] = rest[0]
-        elif kind in ("encoder", "decoder"):
-            section = kind
-        elif kind == "discriminator":
-            break      # adversarial models: only the autoencoder is built here
-        else:
-            if section is None:
-                raise ValueError(f"line {lineno}: layer '{kind}' before 'encoder'")
-            args = [w for w in rest if "=" not in w]
-            kw = dict(w.split("=", 1) for w in rest if "=" in w)
-            d[section].append((kind, args, kw))
-    if d["output"] is None:
-        d["output"] = d["input"]
-    return d
-
-
-def build_section(layers, shape):
-    """(kind, args, kwargs) lines -> nn.Sequential and the output shape (C, H, W)."""
-    c, h, w = shape
-    mods = []
-    for kind, args, kw in layers:
-        if kind == "conv":
-            out, k = int(args[0]), int(kw.get("k", 3))
-            stride = int(kw.get("stride", 1))
-            p = kw.get("pad", "same")
-            pad = k // 2 if p == "same" else 0 if p == "valid" else int(p)
-            mods.append(nn.Conv2d(c, out, k, stride, pad, bias=kw.get("bias", "1") != "0"))
-            c, h, w = out, _out_len(h, k, stride, pad, False), _out_len(w, k, stride, pad, False)
-        elif kind in ("maxpool", "avgpool"):
-            k = int(args[0]) if args and args[0] != "ceil" else 2
-            ceil = "ceil" in args
-            mods.append(nn.MaxPool2d(k, ceil_mode=ceil) if kind == "maxpool"
-                        else nn.AvgPool2d(k, ceil_mode=ceil))
-            h, w = _out_len(h, k, k, 0, ceil), _out_len(w, k, k, 0, ceil)
-        elif kind == "upsample":
-            s = int(args[0]) if args else 2
-            mods.append(nn.Upsample(scale_factor=s))
-            h, w = h * s, w * s
-        elif kind == "flatten":
-            mods.append(nn.Flatten())
-            c, h, w = c * h * w, 1, 1
-        elif kind == "reshape":
-            c, h, w = (int(v) for v in args)
-            mods.append(nn.Unflatten(1, (c, h, w)))
-        elif kind == "dense":
-            out = int(args[0])
-            mods.append(nn.Linear(c * h * w, out, bias=kw.get("bias", "1") != "0"))
-            c, h, w = out, 1, 1
-        elif kind == "relu":
-            mods.append(nn.ReLU())
-        elif kind == "sigmoid":
-            mods.append(nn.Sigmoid())
-        elif kind == "tanh":
-            mods.append(nn.Tanh())
-        elif kind == "leaky_relu":
-            mods.append(nn.LeakyReLU(float(kw.get("slope", 0.2))))
-        elif kind == "sample":
-            mods.append(Sample(c // 2))
-            c = c // 2
-        else:
-            raise ValueError(f"layer '{kind}' not supported by the benchmark's builder")
-    return nn.Sequential(*mods), (c, h, w)
-
-
-class AekitNet(nn.Module):
-    """encoder + decoder as two nn.Sequential, named like aekit's tensors."""
-
-    def __init__(self, desc):
-        super().__init__()
-        self.desc = desc
-        self.encoder, zshape = build_section(desc["encoder"], desc["input"])
-        self.decoder, oshape = build_section(desc["decoder"], zshape)
-        if tuple(oshape) != tuple(desc["output"]):
-            raise ValueError(f"the decoder ends with {oshape}, expected {desc['output']}")
-        self.latent = zshape[0] * zshape[1] * zshape[2]
-        self.loss = desc["loss"]
-        self.__dict__["sample"] = next((m for m in self.encoder if isinstance(m, Sample)), None)
-        last_sigmoid = len(self.decoder) and isinstance(self.decoder[-1], nn.Sigmoid)
-        self.from_logits = self.loss in ("bce", "bce_sum")
-        if self.from_logits and not last_sigmoid:
-            raise ValueError("a BCE loss needs a final sigmoid")
-        # the decoder without its sigmoid (same modules; not registered, so
-        # the state dict keeps aekit's names only)
-        self.__dict__["decoder_logits"] = nn.Sequential(*list(self.decoder)[:-1]) \
-            if self.from_logits else self.decoder
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.xavier_uniform_(m.weight)   # Glorot uniform, as aekit / Keras
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-
-    def forward(self, x):
-        """The training output: logits for BCE losses, else the decoder's output."""
-        return self.decoder_logits(self.encoder(x))
-
-    def denominator(self, n):
-        out = self.desc["output"]
-        per = out[0] * out[1] * out[2]
-        return n * per if self.loss in ("bce", "mse") else n
-
-    def loss_sum(self, out, target):
-        """Summed reconstruction loss + KL of a batch, and the KL alone."""
-        if self.from_logits:
-            rec = F.binary_cross_entropy_with_logits(out, target, reduction="sum")
-        else:
-            rec = ((out - target) ** 2).sum()
-        kl = out.new_zeros(())
-        if self.sample is not None:
-            mu, lv = self.sample.mu, self.sample.lv
-            kl = -0.5 * (1 + lv - mu * mu - lv.exp()).sum()
-        return rec + kl, kl
+_builder = _load_builder()
+Sample, parse_description, build_section, AekitNet = (
+    _builder.Sample, _builder.parse_description, _builder.build_section, _builder.AekitNet)
 
 
 def build(model, latent=None):
     """A MODELS name, or a path to a description file."""
     path = os.path.join(MODELS_DIR, MODELS[model][0] + ".txt") if model in MODELS else model
     with open(path) as f:
-        return AekitNet(parse_description(f.read(), latent))
+        return AekitNet.from_text(f.read(), latent)
 
 
 def state_dict_from_safetensors(path):
@@ -324,7 +175,7 @@ def evaluate(model, xin, x, seed):
     total = 0.0
     with torch.no_grad():
         for i in range(0, x.shape[0], 1000):
-            total += model.loss_sum(model(xin[i:i + 1000]), x[i:i + 1000])[0].item()
+            total += model.loss_sum(model.train_output(xin[i:i + 1000]), x[i:i + 1000])[0].item()
     if model.sample is not None:
         model.sample.generator = None
     return total / model.denominator(x.shape[0])
@@ -380,7 +231,7 @@ def main():
         for s in range(0, n, a.batch):
             idx = perm[s:s + a.batch]
             x, t = xtr_in[idx], xtr[idx]
-            loss = model.loss_sum(model(x), t)[0] / model.denominator(x.shape[0])
+            loss = model.loss_sum(model.train_output(x), t)[0] / model.denominator(x.shape[0])
             opt.zero_grad()
             loss.backward()
             opt.step()

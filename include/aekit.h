@@ -49,6 +49,10 @@ extern "C" {
 #endif
 
 #define AEKIT_VERSION "0.2.0"   /* CMakeLists.txt reads the version from here */
+/* The version of the library a program runs with (AEKIT_VERSION is the
+ * one it was compiled against): bindings that load libaekit.so at run
+ * time (python/aekit) check it. */
+const char *ae_version(void);
 
 /* ---- errors --------------------------------------------------------------- */
 
@@ -176,6 +180,40 @@ int  ae_model_save(const ae_model *m, const char *path, ae_error *err);
  * a file without one (e.g. written by PyTorch) is matched by tensor names and
  * shapes against the presets. Every offset, shape and dtype is checked. */
 int  ae_model_load(ae_model **out, const char *path, ae_error *err);
+
+/* ---- a model's parameter tensors ----------------------------------------------
+ * The weights as named tensors, in the order and with the names and shapes
+ * a model file stores them: PyTorch's state_dict of the equivalent module
+ * (encoder.0.weight, encoder.0.bias, ..., decoder.N.*, discriminator.N.*;
+ * conv weights [out, in, k, k], dense [out, in], biases [out]). */
+#define AE_TENSOR_NAME_MAX 64
+typedef struct {
+    char    name[AE_TENSOR_NAME_MAX]; /* "encoder.0.weight"                     */
+    float  *data;                     /* count floats, C order                  */
+    int     ndim;                     /* 1 to 4                                 */
+    int64_t shape[4];                 /* shape[0..ndim)                         */
+    size_t  count;                    /* the product of the shape               */
+} ae_tensor;
+
+/* Number of parameter tensors; their counts sum to ae_model_param_count. */
+int  ae_model_tensor_count(const ae_model *m);
+/* Tensor i (0 <= i < ae_model_tensor_count) into *out. out->data points
+ * into the model's parameters, valid until ae_model_free: reading is
+ * reading the model, and writing through it is how weights are set from
+ * outside (a binding's state_dict). Writing changes the model, as
+ * ae_model_init does: no other call may use m meanwhile. */
+int  ae_model_tensor(const ae_model *m, int i, ae_tensor *out, ae_error *err);
+/* Builds a model from named tensors (a PyTorch state_dict; only name, data,
+ * ndim and shape are read, data is copied). With a description, the model
+ * is built from it (`latent` as for ae_model_from_text); with
+ * description == NULL the tensors are matched by names and shapes against
+ * the presets, as ae_model_load does for a file without a description,
+ * each preset built with `latent` (0 = its default). Every tensor of the
+ * model must be there with its shape, and no other: the error names the
+ * first that is missing, misshapen or extra (for presets, of the preset
+ * that matched longest). `origin` names the tensors in messages. */
+int  ae_model_from_tensors(ae_model **out, const ae_tensor *tensors, int count, const char *description,
+                           int latent, const char *origin, ae_error *err);
 
 size_t      ae_model_param_count(const ae_model *m);
 /* Input image shape (channels, height, width). */

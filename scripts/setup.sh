@@ -21,6 +21,9 @@ packages+=(strace)
 packages+=(libmicrohttpd-dev)
 # chromium: the browser test of aekit serve's page (tests/browser/), headless
 packages+=(chromium)
+# the Python binding's tests (python/tests, pytest under /usr/bin/python3)
+# and the PyTorch side of its bridge and of the benchmarks
+packages+=(python3-numpy python3-pytest python3-torch)
 # Fashion-MNIST (--data fashion-mnist, gzipped IDX in /usr/share/datasets)
 packages+=(dataset-fashion-mnist)
 missing=()

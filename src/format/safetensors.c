@@ -370,6 +370,53 @@ int st_read(st_file *f, const char *path, ae_error *err)
     return 0;
 }
 
+int st_from_tensors(st_file *f, const ae_tensor *t, int count, const char *origin, ae_error *err)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->path, sizeof f->path, "%s", origin);
+    if (count < 0 || count > ST_MAX_TENSORS)
+        return ae_fail(err, "%s: %d tensors (0 to %d)", origin, count, ST_MAX_TENSORS);
+    f->tensors = calloc((size_t)count + 1, sizeof *f->tensors);
+    if (!f->tensors) return ae_fail(err, "%s: out of memory", origin);
+    size_t total = 0;
+    for (int i = 0; i < count; i++) {
+        st_tensor *s = &f->tensors[i];
+        size_t len = strnlen(t[i].name, sizeof t[i].name);
+        if (len == 0 || len == sizeof t[i].name) {
+            st_free(f);
+            return ae_fail(err, "%s: tensor %d: the name is empty or not terminated within %d bytes", origin,
+                           i, AE_TENSOR_NAME_MAX);
+        }
+        memcpy(s->name, t[i].name, len + 1);
+        f->count = i;   /* the ones before */
+        if (st_find(f, s->name)) {
+            st_free(f);
+            return ae_fail(err, "%s: tensor '%s' is given twice", origin, t[i].name);
+        }
+        s->dtype = ST_F32;
+        s->ndim = t[i].ndim;
+        if (s->ndim < 1 || s->ndim > 4 || shape_numel(t[i].shape, s->ndim, 4, &s->numel) ||
+            s->numel > (SIZE_MAX - total) / 4 || (s->numel && !t[i].data)) {
+            st_free(f);
+            return ae_fail(err, "%s: tensor '%s': bad shape or no data (1 to 4 dimensions, sizes >= 0)", origin,
+                           t[i].name);
+        }
+        for (int d = 0; d < s->ndim; d++) s->shape[d] = t[i].shape[d];
+        s->begin = total;
+        s->end = total += 4 * s->numel;
+    }
+    f->count = count;
+    f->data = malloc(total ? total : 1);
+    if (!f->data) {
+        st_free(f);
+        return ae_fail(err, "%s: out of memory for %zu bytes of tensors", origin, total);
+    }
+    f->data_size = total;
+    for (int i = 0; i < count; i++)
+        if (f->tensors[i].numel) memcpy(f->data + f->tensors[i].begin, t[i].data, 4 * f->tensors[i].numel);
+    return 0;
+}
+
 void st_free(st_file *f)
 {
     if (!f) return;

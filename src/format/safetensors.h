@@ -58,6 +58,10 @@ int  st_read(st_file *f, const char *path, ae_error *err);
 int  st_read_header(st_file *f, const char *path, ae_error *err);
 int  st_read_data(st_file *f, ae_error *err);
 void st_free(st_file *f);
+/* An st_file of F32 tensors held in memory (only name, data, ndim and
+ * shape of each are read; the data is copied), checked as a file's header
+ * is (names unique, shapes sane); `origin` is its path in messages. */
+int  st_from_tensors(st_file *f, const ae_tensor *t, int count, const char *origin, ae_error *err);
 const st_tensor *st_find(const st_file *f, const char *name);
 const char *st_meta(const st_file *f, const char *key);
 /* Copies tensor `name` into dst as float32, converting from F32, F64, F16 or

@@ -416,7 +416,7 @@ int ae_checkpoint_load(const char *path, ae_model **model, ae_train_options *opt
                 "%ld training images of its metadata", path, n);
         goto fail;
     }
-    if (model_from_st(&f, path, &m, err) || check_finite_weights(m, path, err)) goto fail;
+    if (model_from_st(&f, path, NULL, 0, &m, err) || check_finite_weights(m, path, err)) goto fail;
     o.checkpoint = path;
     if (train_state_alloc(&s, m, &o, (uint32_t)n, err) || read_state(&f, s, err)) goto fail;
     s->threads = o.threads;

@@ -1,0 +1,91 @@
+"""Finding and calling libaekit.so (ctypes).
+
+The library is looked for, in order:
+  1. $AEKIT_LIB: the path of the library file;
+  2. next to the package: aekit/libaekit.so*, then the lib folder of the
+     tree the package sits in (a build tree: BUILD/python/aekit ->
+     BUILD/libaekit.so; an install: PREFIX/lib/python3/dist-packages/aekit
+     -> PREFIX/lib/libaekit.so), as _paths.py records it;
+  3. the system's library path (ctypes.util.find_library / the soname).
+
+Every module declares the C functions it calls with declare() next to the
+code that calls them; call() raises AekitError with the library's one-line
+message when a function returns -1.
+"""
+import ctypes
+import ctypes.util
+import glob
+import os
+
+__all__ = ["AekitError", "lib", "declare", "call", "Error"]
+
+
+class AekitError(RuntimeError):
+    """A failure the library reported, with its one-line message."""
+
+
+class Error(ctypes.Structure):
+    """ae_error: the library's message buffer."""
+    _fields_ = [("msg", ctypes.c_char * 512)]
+
+    def text(self):
+        return self.msg.decode("utf-8", "replace")
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _candidates():
+    env = os.environ.get("AEKIT_LIB")
+    if env:
+        yield env
+        return  # asked for one file: no other is tried
+    for pattern in ("libaekit.so", "libaekit.so.*"):
+        for p in sorted(glob.glob(os.path.join(_HERE, pattern))):
+            yield p
+    try:
+        from . import _paths  # written by cmake (build tree and install)
+        for d in _paths.LIBRARY_DIRS:
+            p = os.path.join(d, "libaekit.so")
+            if os.path.exists(p):
+                yield p
+    except ImportError:
+        pass
+    found = ctypes.util.find_library("aekit")
+    if found:
+        yield found
+
+
+def _load():
+    tried = []
+    for path in _candidates():
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as e:
+            tried.append("%s (%s)" % (path, e))
+    where = "; ".join(tried) if tried else "no candidate found"
+    raise ImportError("aekit: cannot load libaekit.so: " + where +
+                      " (set AEKIT_LIB to the library's path)")
+
+
+lib, path = _load()
+
+
+def declare(name, restype, argtypes):
+    """Sets a C function's prototype once and returns it."""
+    f = getattr(lib, name)
+    f.restype = restype
+    f.argtypes = argtypes
+    return f
+
+
+def call(f, *args, exc=AekitError):
+    """Calls f(*args, &err) and raises exc(message) when it returns non-zero."""
+    err = Error()
+    rc = f(*args, ctypes.byref(err))
+    if rc != 0:
+        raise exc(err.text() or "%s failed" % f.__name__)
+    return rc
+
+
+version = declare("ae_version", ctypes.c_char_p, [])().decode()
