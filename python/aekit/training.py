@@ -274,6 +274,23 @@ _checkpoint_load = declare("ae_checkpoint_load", c_int, [c_char_p, ctypes.POINTE
 _state_free = declare("ae_train_state_free", None, [c_void_p])
 
 
+class _Position(ctypes.Structure):
+    """ae_train_position: where a checkpoint's run stands."""
+    _fields_ = [("epoch", c_int), ("step", c_int), ("steps", c_int), ("epochs_done", c_int),
+                ("history", ctypes.POINTER(_Progress)), ("seconds", c_double),
+                ("train_images", c_int), ("val_images", c_int)]
+
+
+_state_position = declare("ae_train_state_position", None, [c_void_p, ctypes.POINTER(_Position)])
+
+
+def _finished_epochs(state):
+    """The reports of the epochs a checkpoint's run finished."""
+    pos = _Position()
+    _state_position(state, ctypes.byref(pos))
+    return [{k: getattr(pos.history[e], k) for k in _METRIC_KEYS} for e in range(pos.epochs_done)]
+
+
 def _count(x):
     return "%.1fk" % (x / 1000) if x >= 1000 else "%.0f" % x
 
@@ -575,6 +592,8 @@ def train(model_or_preset, data, epochs=None, out=None, callback=None, progress=
     stands; an exception from the callback stops training and propagates.
     """
     opt = _Options()
+    # the command line's spellings too: clip-grad (as **{"clip-grad": 1})
+    options = {k.replace("-", "_"): v for k, v in options.items()}
     if epochs is not None:
         options["epochs"] = epochs
     unknown = sorted(k for k in options if k not in _KEYWORDS)
@@ -606,6 +625,8 @@ def train(model_or_preset, data, epochs=None, out=None, callback=None, progress=
         folder = _Folder(out, model, label, data_name) if out is not None else None
         run = _Run(callback, _Display(sys.stderr) if show else None, model.is_variational,
                    model.is_adversarial, folder)
+        if resume is not None:       # metrics.csv and the results cover the whole run
+            run.history = _finished_epochs(state)
         on_progress = _PROGRESS_FN(run.on_progress)
         err = _lib.Error()
         with _SigintDeferred(run):

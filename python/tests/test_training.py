@@ -91,6 +91,21 @@ def test_bad_option_value_is_a_value_error_with_the_librarys_message(kw, value, 
         aekit.train("conv", DATA, **{kw: value})
 
 
+def test_command_line_spelling_is_accepted():
+    x = np.zeros((8, 28, 28), np.uint8)
+    m = aekit.train("conv", x, epochs=1, progress=False, **{"clip-grad": 0.5})
+    assert m.meta["aekit.train.clip_grad"] == "0.5"
+
+
+def test_progress_display_on_stderr_and_nothing_from_the_library(capfd):
+    x = np.zeros((8, 28, 28), np.uint8)
+    aekit.train("conv", x, epochs=2, batch=4, progress=True)
+    out, err = capfd.readouterr()
+    assert out == "" and [l.split()[:2] for l in err.splitlines()] == [["epoch", "1/2"], ["epoch", "2/2"]]
+    aekit.train("conv", x, epochs=2, batch=4, progress=False)
+    assert capfd.readouterr() == ("", "")
+
+
 def test_checkpoint_interval_needs_a_checkpoint_file():
     x = np.zeros((8, 28, 28), np.uint8)
     with pytest.raises(aekit.AekitError, match="checkpoint"):
@@ -241,6 +256,8 @@ def test_stopped_run_resumed_equals_an_unbroken_run(tmp_path):
     resumed = aekit.train(None, DATA, resume=ckpt, callback=lambda m: seen.append(m["epoch"]),
                           **{k: v for k, v in SMALL.items() if k != "batch"})
     assert seen == [2, 3]
+    assert resumed.meta["aekit.result.epochs"] == "3"
+    assert resumed.meta["aekit.result.val_loss"] == whole.meta["aekit.result.val_loss"]
     whole.save(tmp_path / "a.safetensors")
     resumed.save(tmp_path / "b.safetensors")
     assert _tensors(tmp_path / "a.safetensors") == _tensors(tmp_path / "b.safetensors")
