@@ -28,7 +28,8 @@ ROOT = os.path.dirname(HERE)
 
 def cli_epoch(aekit, args, seed, tmp):
     out = os.path.join(tmp, "cli-%d" % seed)
-    subprocess.run([aekit, "train", "--model", "conv", "--data", args.data, "--epochs", "1", "--limit", str(args.limit),
+    limit = ["--limit", str(args.limit)] if args.limit else []
+    subprocess.run([aekit, "train", "--model", "conv", "--data", args.data, "--epochs", "1", *limit,
                     "--threads", str(args.threads), "--seed", str(seed), "--val-limit", str(args.val_limit),
                     "--out", out, "--force"], check=True, capture_output=True)
     with open(os.path.join(out, "metrics.csv")) as f:
