@@ -235,6 +235,9 @@ def _from_arrays(x, y, what, shape, limit):
 
 def _datasets(data, shape, limit, val_limit):
     """(train, val or None, name for the metadata) from `data`."""
+    for what, n in (("limit", limit), ("val_limit", val_limit)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError("aekit.train: %s=%r: expected a number of images, 0 (all) or more" % (what, n))
     if isinstance(data, (str, bytes, os.PathLike)):
         train = _open_split(data, _AE_SPLIT_TRAIN, limit, shape)
         val = _open_split(data, _AE_SPLIT_TEST, val_limit, shape)
@@ -463,6 +466,23 @@ def _metric_count():
 
 
 _METRICS = (_Metric * _metric_count()).in_dll(_lib.lib, "ae_epoch_metrics")
+
+
+def _check_mirrors():
+    """The metric table names ae_progress's doubles with their offsets: the
+    mirrors of both structs must agree with it."""
+    buf = ctypes.create_string_buffer(1024)
+    _csv_header(buf, len(buf))
+    columns = set(buf.value.decode().split(",")[1:])
+    for row in _METRICS:
+        name = row.name.decode() if row.name else ""
+        field = getattr(_Progress, name, None)
+        if name not in columns or field is None or field.offset != row.offset:
+            raise ImportError("aekit: ae_progress or ae_epoch_metric differs from python/aekit/training.py's "
+                              "mirror (metric %r)" % name)
+
+
+_check_mirrors()
 
 
 def _meta(model, key, value):

@@ -165,6 +165,8 @@ def test_bad_arrays_are_value_errors(x, message):
 
 def test_bad_labels_and_data_kinds():
     x = np.zeros((4, 28, 28), np.uint8)
+    with pytest.raises(ValueError, match="limit=-1"):
+        aekit.train("conv", x, epochs=1, limit=-1, progress=False)
     with pytest.raises(ValueError, match="y_train: 4 labels expected"):
         aekit.train("conv", (x, np.zeros(3, np.int64), x, np.zeros(4, np.int64)), epochs=1, progress=False)
     with pytest.raises(TypeError, match="data is a data set name"):
