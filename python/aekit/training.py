@@ -10,7 +10,6 @@ messages are the library's and `aekit train`'s. Nothing here lists them.
 docs/python.md ("Training") is the reference.
 """
 import ctypes
-import math
 import os
 import signal
 import sys
@@ -21,7 +20,7 @@ import numpy as np
 
 from . import _lib
 from ._lib import AekitError, call, declare
-from .model import Model
+from .model import Model, presets
 
 c_int, c_double, c_char_p, c_void_p, c_size_t = ctypes.c_int, ctypes.c_double, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t
 _err = ctypes.POINTER(_lib.Error)
@@ -569,12 +568,7 @@ def _model_for(model_or_preset):
     if isinstance(model_or_preset, str):
         return Model.from_preset(model_or_preset), model_or_preset
     raise TypeError("aekit.train: the model is an aekit.Model or a preset name (%s), got %s" %
-                    (", ".join(_presets()), type(model_or_preset).__name__))
-
-
-def _presets():
-    from .model import presets
-    return presets()
+                    (", ".join(presets()), type(model_or_preset).__name__))
 
 
 def train(model_or_preset, data, epochs=None, out=None, callback=None, progress=None, *,
