@@ -121,6 +121,13 @@ void ae_dataset_free(ae_dataset *ds);
  *    Fashion-MNIST are alike: only the folder's name tells them apart. */
 int         ae_dataset_class_count(const ae_dataset *ds);
 const char *ae_dataset_class_name(const ae_dataset *ds, int k);
+/* A data set from images in memory (a binding's arrays): copies n images
+ * of c x h x w uint8 pixels (NCHW) and n labels (labels may be NULL: none);
+ * `source` names the set in messages (NULL: "memory"). Freed by
+ * ae_dataset_free. n >= 1, c 1 or 3, h and w 1 to 65536, n*c*h*w at most
+ * SIZE_MAX; anything else is refused naming the value. */
+int  ae_dataset_from_pixels(ae_dataset **out, const uint8_t *pixels, const uint8_t *labels,
+                            int n, int c, int h, int w, const char *source, ae_error *err);
 /* Converts images idx[0..count) to floats in [0,1] (NCHW) into out. */
 void ae_dataset_batch(const ae_dataset *ds, const uint32_t *idx, int count, float *out);
 
@@ -386,6 +393,12 @@ typedef struct {
 } ae_train_options;
 
 void ae_train_options_default(ae_train_options *o);
+/* For bindings that hold the options as bytes (python/aekit) rather than
+ * mirroring the struct: its size (each option's field is at its row's
+ * offset, below), and the one field outside the table, the checkpoint
+ * path (kept as the pointer given: it must outlive the training call). */
+size_t ae_train_options_size(void);
+void   ae_train_options_set_checkpoint(ae_train_options *o, const char *path);
 
 /* ---- the training options as data ---------------------------------------------
  * Every field of ae_train_options but `checkpoint` (the file itself) is one

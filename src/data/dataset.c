@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +261,42 @@ int ae_dataset_open(ae_dataset **out, const char *name, ae_split split,
         ae_dataset_free(ds); /* what a reader left: the names read before a failure */
         return -1;
     }
+    *out = ds;
+    return 0;
+}
+
+#define MEMORY_SIDE_MAX 65536   /* as large as any image file's side */
+
+int ae_dataset_from_pixels(ae_dataset **out, const uint8_t *pixels, const uint8_t *labels,
+                           int n, int c, int h, int w, const char *source, ae_error *err)
+{
+    *out = NULL;
+    const char *name = source ? source : "memory";
+    if (n < 1) return ae_fail(err, "%s: no images (n = %d)", name, n);
+    if (c != 1 && c != 3) return ae_fail(err, "%s: images must have 1 or 3 channels, got %d", name, c);
+    if (h < 1 || h > MEMORY_SIDE_MAX || w < 1 || w > MEMORY_SIDE_MAX)
+        return ae_fail(err, "%s: image sides must be 1 to %d, got %dx%d", name, MEMORY_SIDE_MAX, h, w);
+    size_t image = (size_t)c * (size_t)h * (size_t)w;
+    if ((size_t)n > SIZE_MAX / image) return ae_fail(err, "%s: %d images of %zu pixels are too many", name, n, image);
+    if (!pixels) return ae_fail(err, "%s: no pixels (NULL)", name);
+    ae_dataset *ds = calloc(1, sizeof *ds);
+    uint8_t *px = malloc(image * (size_t)n);
+    uint8_t *lb = labels ? malloc((size_t)n) : NULL;
+    if (!ds || !px || (labels && !lb)) {
+        free(ds);
+        free(px);
+        free(lb);
+        return ae_fail(err, "%s: out of memory for %d images", name, n);
+    }
+    memcpy(px, pixels, image * (size_t)n);
+    if (labels) memcpy(lb, labels, (size_t)n);
+    ds->n = n;
+    ds->c = c;
+    ds->h = h;
+    ds->w = w;
+    ds->pixels = px;
+    ds->labels = lb;
+    snprintf(ds->source, sizeof ds->source, "%s", name);
     *out = ds;
     return 0;
 }

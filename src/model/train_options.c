@@ -115,6 +115,10 @@ void ae_train_options_default(ae_train_options *o)
     }
 }
 
+size_t ae_train_options_size(void) { return sizeof(ae_train_options); }
+
+void ae_train_options_set_checkpoint(ae_train_options *o, const char *path) { o->checkpoint = path; }
+
 /* ---- checks --------------------------------------------------------------------- */
 
 static void number_text(const ae_train_option *r, double x, char *buf, size_t size)
