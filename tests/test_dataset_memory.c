@@ -69,7 +69,7 @@ int main(void)
     check_refused(4, 1, 28, 28, NULL, "no pixels");
 
     /* Training on it = training on the same pixels held by hand. */
-    ae_dataset by_hand = { N, C, H, W, px, labels, "by hand" };
+    ae_dataset by_hand = { .n = N, .c = C, .h = H, .w = W, .pixels = px, .labels = labels, .source = "by hand" };
     ae_model *a = NULL, *b = NULL;
     ae_train_options opt;
     ae_train_options_default(&opt);
