@@ -49,7 +49,7 @@ class _Split:
     def __init__(self, ptr):
         self._ptr = ptr
 
-    def __del__(self):
+    def __del__(self, _free=_free):  # bound now: module globals may be gone at exit
         if getattr(self, "_ptr", None):
             _free(self._ptr)
             self._ptr = None

@@ -73,7 +73,7 @@ class _Workspaces:
         with self._lock:
             self._free.append(entry)
 
-    def __del__(self):
+    def __del__(self, _ws_free=_ws_free):  # bound now: module globals may be gone at exit
         for ws, _ in getattr(self, "_free", ()):
             _ws_free(ws)
         self._free = []
