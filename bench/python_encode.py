@@ -8,13 +8,16 @@ process start-up excluded:
   - cli: `aekit encode MODEL --data mnist --out codes.npy --threads T` as a
     process, minus the same command with --limit 1 (start-up, reading the
     model and the whole IDX test file, which --limit does not skip): what
-    is left is encoding 9,999 more images and writing their codes.
+    is left is encoding 9,999 more images and writing their codes (into
+    /dev/shm by default, --codes-dir: the CLI's atomic write fsyncs, which
+    on a disk is a flush of 5 MB, not encoding).
   - torch: the encoder built from the same model file (bench/torch_models.py,
     as bench/torch_encode.py builds it), torch.set_num_threads(T), batches
     of 1,000 under torch.inference_mode() from the float32 images; the loop
     alone is timed.
 
-Rounds are interleaved (python, cli, cli --limit 1, torch), after one
+Rounds are interleaved (python with uint8 input, with float32 input, the
+first call of a freshly loaded model; cli; cli --limit 1; torch), after one
 untimed warm-up round; the table gives median / min / max seconds.
 The model: MODEL, or one trained by `aekit train --model NAME --epochs 1
 --limit 2000` into a temporary folder (the weights' values do not change
@@ -25,6 +28,7 @@ the cost of encoding).
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -46,6 +50,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--codes-dir", help="where aekit encode writes (default /dev/shm, a tmpfs)")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     sys.path.insert(0, os.path.join(build, "python"))
@@ -67,11 +72,17 @@ def main():
 
     x = aekit.datasets.load("mnist")[2]
     m = aekit.load(model)
-    codes_npy = os.path.join(tmp, "codes.npy")
+    # the CLI writes its codes atomically with an fsync: on tmpfs that costs
+    # nothing, on a disk it flushes 5 MB, which is not encoding
+    codes_dir = a.codes_dir or ("/dev/shm" if os.path.isdir("/dev/shm") else tmp)
+    codes_npy = os.path.join(codes_dir, "aekit-pyenc-%d.npy" % os.getpid())
 
-    def run_python():
+    x32 = x.astype(np.float32) / np.float32(255)
+
+    def run_python(model=None, images=x):
+        model = model or m
         t = time.perf_counter()
-        z = m.encode(x, threads=T)
+        z = model.encode(images, threads=T)
         return time.perf_counter() - t, z
 
     def run_cli(limit=None):
@@ -116,9 +127,11 @@ def main():
             float(np.abs(tc - ours).max()), float(np.abs(ours).max())))
     run_cli(limit=1)
 
-    t_py, t_cli, t_cli1, t_torch = [], [], [], []
+    t_py, t_py32, t_cold, t_cli, t_cli1, t_torch = [], [], [], [], [], []
     for _ in range(a.runs):
         t_py.append(run_python()[0])
+        t_py32.append(run_python(images=x32)[0])
+        t_cold.append(run_python(model=aekit.load(model))[0])
         t_cli.append(run_cli())
         t_cli1.append(run_cli(limit=1))
         if torch_run:
@@ -130,6 +143,8 @@ def main():
     print("| what | median s | min s | max s |")
     print("|---|---|---|---|")
     rows = [("python: `m.encode(x_test)` (uint8 in)", t_py),
+            ("python: `m.encode(x_test_f32)` (float32 in, read in place)", t_py32),
+            ("python: first call of a freshly loaded Model (uint8; its workspace made)", t_cold),
             ("cli: `aekit encode` whole process", t_cli),
             ("cli: `aekit encode --limit 1` (start-up, model, IDX read)", t_cli1),
             ("cli: the difference, round by round", [f - s for f, s in zip(t_cli, t_cli1)])]
@@ -137,6 +152,8 @@ def main():
         rows.append(("torch: encoder loop, batches of 1000", t_torch))
     for name, ts in rows:
         print("| %s | %.4f | %.4f | %.4f |" % ((name,) + stats(ts)))
+    os.remove(codes_npy)
+    shutil.rmtree(tmp)
     if not same:
         sys.exit("bench/python_encode.py: the codes differ")
 
