@@ -179,6 +179,13 @@ class InferenceMixin:
             pool.give(entry)
         return out
 
+    def _forget_workspaces(self):
+        """Drops the workspace pool (each workspace is freed when the pool is
+        gone and no running call holds it): for code that changes a model's
+        layers (ae_model_set_loss), after which a workspace of the old shape
+        would be refused."""
+        self.__dict__.pop("_workspaces", None)
+
     def encode(self, x, threads=0):
         """Codes of images x: float32 array (N, latent) (a VAE gives z_mean),
         byte for byte what `aekit encode` writes.

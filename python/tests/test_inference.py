@@ -251,6 +251,10 @@ def test_workspaces_are_reused():
     assert [t for _, t in m._workspaces._free] == [2]
     m.encode(x, threads=1)  # fewer: the larger one serves
     assert [t for _, t in m._workspaces._free] == [2]
+    m._forget_workspaces()
+    assert "_workspaces" not in m.__dict__
+    m.encode(x, threads=1)  # a new pool
+    assert [t for _, t in m._workspaces._free] == [1]
 
 
 def test_two_python_threads_share_one_model(conv):
