@@ -5,7 +5,8 @@
 # compiler and linker flags of its aekit.pc, the installed headers and
 # libraries; no source folder on the include path), runs the built
 # aekit --version and a one-epoch training, and the pictures example on the
-# model it trained, each checked by the files it wrote.
+# model it trained, each checked by the files it wrote; then imports the
+# installed Python package (PYTHONPATH alone) and encodes with it.
 #   scripts/check-install.sh [BUILD_DIR]        (default: build/release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,48 @@ for ex in examples/*.c; do
   "$cc" "${flags[@]}" "$ex" "${link[@]}" -o "$tmp/$(basename "$ex" .c)"
 done
 
+# The Python package as installed (AEKIT_PYTHON_DIR under the prefix, its
+# _paths.py naming the installed libdir), imported from a folder outside the
+# source tree with PYTHONPATH alone: one encode on the model trained here
+# (or on a preset), checked against `aekit encode` when there is a model.
+check_python() {
+  local model=$1 py=/usr/bin/python3
+  [[ -x $py ]] || py=$(command -v python3 || true)
+  if [[ -z $py ]] || ! "$py" -c 'import numpy' 2>/dev/null; then
+    echo "(no python3 with numpy: the Python package not checked)"
+    return 0
+  fi
+  local init
+  init=$(find "$tmp/prefix" -path '*/aekit/__init__.py' -print -quit)
+  [[ -n $init ]] || { echo "check-install: no Python package aekit installed" >&2; exit 1; }
+  local pydir
+  pydir=$(dirname "$(dirname "$init")")
+  if [[ -n $model ]]; then
+    AEKIT_DATA=$root/data "$tmp/aekit" encode "$model" --data mnist --limit 100 --threads 2 \
+      --out "$tmp/codes.npy" >/dev/null
+  fi
+  (cd "$tmp" && env -u AEKIT_LIB PYTHONPATH="$pydir" AEKIT_DATA="$root/data" "$py" - "$tmp/prefix" "$model" <<'PY'
+import os, sys
+import numpy as np
+import aekit, aekit._lib
+prefix, model = os.path.realpath(sys.argv[1]), sys.argv[2]
+for what, path in (("package", aekit.__file__), ("library", aekit._lib.path)):
+    if not os.path.realpath(path).startswith(prefix + os.sep):
+        sys.exit("check-install: the %s came from %s, not the install in %s" % (what, path, prefix))
+if model:
+    m = aekit.load(model)
+    codes = m.encode(aekit.datasets.load("mnist", limit=100)[2], threads=2)
+    if codes.tobytes() != np.load("codes.npy").tobytes():
+        sys.exit("check-install: the installed package's codes differ from aekit encode's")
+else:
+    m = aekit.Model.from_preset("conv")
+    codes = m.encode(np.zeros((3, 1, 28, 28), np.float32))
+print("python: aekit %s from %s, %d codes of %d values" % (
+    aekit.__version__, os.path.dirname(aekit.__file__), codes.shape[0], codes.shape[1]))
+PY
+  )
+}
+
 want=$(sed -n 's/^#define AEKIT_VERSION "\([^"]*\)".*/\1/p' include/aekit.h)
 got=$("$tmp/aekit" --version)
 [[ $got == "aekit $want" ]] || { echo "check-install: --version says '$got', not 'aekit $want'" >&2; exit 1; }
@@ -57,8 +100,10 @@ if [[ -d $root/data/mnist ]]; then
     [[ -s $tmp/pics/$f ]] || { echo "check-install: the example did not write $f" >&2; exit 1; }
   done
   echo "trained, drawn and reported with the installed library"
+  check_python "$tmp/run/model.safetensors"
 else
   "$tmp/aekit" info --help >/dev/null
   echo "(no data/mnist: trained nothing; aekit info --help ran)"
+  check_python ""
 fi
 echo "check-install: ok"
