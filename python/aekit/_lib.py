@@ -72,8 +72,10 @@ lib, path = _load()
 
 
 def declare(name, restype, argtypes):
-    """Sets a C function's prototype once and returns it."""
-    f = getattr(lib, name)
+    """A C function with its prototype. Each call makes its own function
+    object (lib[name], not lib.name, which ctypes caches and shares): two
+    modules declaring one function cannot change each other's prototype."""
+    f = lib[name]
     f.restype = restype
     f.argtypes = argtypes
     return f

@@ -20,7 +20,8 @@ import numpy as np
 
 from . import _lib
 from ._lib import AekitError, call, declare
-from .model import Model, presets
+from .datasets import _ImageOptions
+from .model import Model, presets, _latent_size, _set_meta
 
 c_int, c_double, c_char_p, c_void_p, c_size_t = ctypes.c_int, ctypes.c_double, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t
 _err = ctypes.POINTER(_lib.Error)
@@ -136,11 +137,6 @@ class _Options:
 class _DatasetHead(ctypes.Structure):
     """The first fields of ae_dataset (all this module reads)."""
     _fields_ = [("n", c_int), ("c", c_int), ("h", c_int), ("w", c_int)]
-
-
-class _ImageOptions(ctypes.Structure):
-    """ae_image_options."""
-    _fields_ = [("c", c_int), ("h", c_int), ("w", c_int), ("fit", c_int), ("refuse_mismatch", c_int)]
 
 
 _AE_SPLIT_TRAIN, _AE_SPLIT_TEST = 0, 1
@@ -440,8 +436,6 @@ class _Report(ctypes.Structure):
 _AE_RUN_MODEL, _AE_RUN_METRICS = 0, 1      # ae_run_files[] indices (aekit/run_folder.h)
 _PICTURES_ROOM = 64                        # at least AE_RUN_PICTURES_MAX
 
-_set_meta = declare("ae_model_set_meta", c_int, [c_void_p, c_char_p, c_char_p, _err])
-_latent_size = declare("ae_model_latent_size", c_size_t, [c_void_p])
 _model_loss = declare("ae_model_loss", c_int, [c_void_p])
 _loss_name = declare("ae_loss_name", c_char_p, [c_int])
 _metric_get = declare("ae_epoch_metric_get", c_double, [c_int, ctypes.POINTER(_Progress)])

@@ -1,7 +1,6 @@
 """The PyTorch bridge: Model.state_dict / load_state_dict (NumPy views of
 the weights), Model.to_torch (outputs equal to aekit's) and aekit.from_torch
 (preset matching, descriptions, round trips)."""
-import ctypes
 import gc
 import os
 import subprocess
@@ -11,21 +10,14 @@ import numpy as np
 import pytest
 
 import aekit
-from aekit import _lib
 
-# aekit's own outputs, straight from the library (ws = NULL: a workspace per call)
-_fp = ctypes.POINTER(ctypes.c_float)
-_sig = [ctypes.c_void_p, ctypes.c_void_p, _fp, ctypes.c_int, _fp, ctypes.c_int, ctypes.POINTER(_lib.Error)]
-_reconstruct = _lib.declare("ae_model_reconstruct", ctypes.c_int, _sig)
-_encode = _lib.declare("ae_model_encode", ctypes.c_int, _sig)
-_decode = _lib.declare("ae_model_decode", ctypes.c_int, _sig)
+# aekit's own outputs: the binding's inference calls (python/aekit/inference.py)
+_reconstruct, _encode, _decode = "reconstruct", "encode", "decode"
 
 
 def aekit_apply(fn, m, x, out_shape):
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    y = np.empty((x.shape[0],) + tuple(out_shape), dtype=np.float32)
-    _lib.call(fn, m._ptr, None, x.ctypes.data_as(_fp), x.shape[0], y.ctypes.data_as(_fp), 1)
-    return y
+    y = getattr(m, fn)(np.ascontiguousarray(x, dtype=np.float32), threads=1)
+    return y.reshape((y.shape[0],) + tuple(out_shape))
 
 
 def test_state_dict_names_and_shapes():
