@@ -80,6 +80,31 @@ typedef struct {
  * from any thread. */
 int ae_run_setting_at(int i, ae_run_setting *out);
 
+/* The names a run was started with, which its model's metadata keeps. */
+typedef struct {
+    const char *model;   /* preset name or description file (aekit.train.model) */
+    const char *data;    /* data set name or folder (aekit.train.data)          */
+    const char *task;    /* "reconstruct", "denoise" or "upscale"; NULL: from the
+                            model and options (upscale for a super-resolution
+                            model, denoise when opt->noise corrupts inputs)     */
+    const char *init;    /* the model file its weights started from, or NULL    */
+} ae_run_names;
+
+/* The training settings in the model's metadata, as aekit train stores
+ * them (and aekit info and index.html show them): aekit.version, every
+ * option of the options table with metadata (aekit.train.NAME,
+ * ae_train_option_set_meta: a new row is stored with no edit here), then
+ * the run's names, image counts (val may be NULL: 0), task, scale, latent
+ * size, loss and init ("none"). */
+int ae_run_store_settings(ae_model *m, const ae_train_options *opt, const ae_run_names *names,
+                          const ae_dataset *train, const ae_dataset *val, ae_error *err);
+/* The results of a run of `epochs` epochs (at least 1) in the model's
+ * metadata: aekit.result.epochs and, for each metric of the table that
+ * is a result and that the model reports, aekit.result.NAME = the last
+ * epoch's value (AE_METRICS_CSV_FORMAT). No wall-clock time: the same
+ * run, resumed or not, gives the same model bytes. */
+int ae_run_store_results(ae_model *m, double *const metric[AE_EPOCH_METRICS], int epochs, ae_error *err);
+
 /* What index.html shows of a run. */
 typedef struct {
     const char *dir;             /* the run folder */

@@ -8,7 +8,7 @@ import ctypes
 import os
 
 from . import _lib
-from ._lib import AekitError, call, declare
+from ._lib import call, declare
 from .inference import InferenceMixin
 from .torch_bridge import TorchMixin
 

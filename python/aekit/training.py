@@ -21,7 +21,7 @@ import numpy as np
 from . import _lib
 from ._lib import AekitError, call, declare
 from .datasets import _ImageOptions
-from .model import Model, presets, _latent_size, _set_meta
+from .model import Model, presets
 
 c_int, c_double, c_char_p, c_void_p, c_size_t = ctypes.c_int, ctypes.c_double, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t
 _err = ctypes.POINTER(_lib.Error)
@@ -42,7 +42,6 @@ class _OptionRow(ctypes.Structure):
 
 _AE_OPTION_NOISE = 4
 _AE_OPTION_TEXT_SHORT = 1
-_AE_OPTION_NO_META = 16
 
 _table = declare("ae_train_options_table", ctypes.POINTER(_OptionRow), [ctypes.POINTER(c_int)])
 _find = declare("ae_train_option_find", ctypes.POINTER(_OptionRow), [c_char_p])
@@ -52,7 +51,6 @@ _set_checkpoint = declare("ae_train_options_set_checkpoint", None, [c_void_p, c_
 _option_parse = declare("ae_train_option_parse", c_int, [ctypes.POINTER(_OptionRow), c_char_p, c_int, c_void_p, _err])
 _option_format = declare("ae_train_option_format", c_size_t,
                          [ctypes.POINTER(_OptionRow), c_void_p, c_int, c_char_p, c_size_t])
-_option_set_meta = declare("ae_train_option_set_meta", c_int, [c_void_p, ctypes.POINTER(_OptionRow), c_void_p, _err])
 
 
 def _rows():
@@ -436,10 +434,7 @@ class _Report(ctypes.Structure):
 _AE_RUN_MODEL, _AE_RUN_METRICS = 0, 1      # ae_run_files[] indices (aekit/run_folder.h)
 _PICTURES_ROOM = 64                        # at least AE_RUN_PICTURES_MAX
 
-_model_loss = declare("ae_model_loss", c_int, [c_void_p])
-_loss_name = declare("ae_loss_name", c_char_p, [c_int])
 _metric_get = declare("ae_epoch_metric_get", c_double, [c_int, ctypes.POINTER(_Progress)])
-_metric_applies = declare("ae_epoch_metric_applies", c_int, [c_int, c_void_p])
 _csv_header = declare("ae_metrics_csv_header", None, [c_char_p, c_size_t])
 _csv_write = declare("ae_metrics_csv_write", c_int, [c_char_p, ctypes.POINTER(ctypes.POINTER(c_double)), c_int, _err])
 _run_path = declare("ae_run_path", None, [c_char_p, c_size_t, c_char_p, c_int])
@@ -478,23 +473,23 @@ def _check_mirrors():
 _check_mirrors()
 
 
-def _meta(model, key, value):
-    call(_set_meta, model._ptr, key.encode(), str(value).encode())
+class _RunNames(ctypes.Structure):
+    """ae_run_names (aekit/run_folder.h)."""
+    _fields_ = [("model", c_char_p), ("data", c_char_p), ("task", c_char_p), ("init", c_char_p)]
+
+
+_run_store_settings = declare("ae_run_store_settings", c_int,
+                              [c_void_p, c_void_p, ctypes.POINTER(_RunNames), c_void_p, c_void_p, _err])
+_run_store_results = declare("ae_run_store_results", c_int,
+                             [c_void_p, ctypes.POINTER(ctypes.POINTER(c_double)), c_int, _err])
 
 
 def _store_settings(model, opt, label, data_name, train, val):
     """The training settings in the model's metadata, as `aekit train` stores
-    them: every option of the table with metadata, then the run's."""
-    for r in _ROWS:
-        if not r.contents.flags & _AE_OPTION_NO_META:
-            call(_option_set_meta, model._ptr, r, opt.buf)
-    _meta(model, "aekit.version", _lib.version)
-    _meta(model, "aekit.train.model", label)
-    _meta(model, "aekit.train.data", data_name)
-    _meta(model, "aekit.train.train_images", train.n)
-    _meta(model, "aekit.train.val_images", val.n if val else 0)
-    _meta(model, "aekit.train.latent", int(_latent_size(model._ptr)))
-    _meta(model, "aekit.train.loss", _loss_name(_model_loss(model._ptr)).decode())
+    them (the library's ae_run_store_settings; the task follows from the
+    model and the noise option)."""
+    names = _RunNames(label.encode(), data_name.encode(), None, None)
+    call(_run_store_settings, model._ptr, opt.buf, ctypes.byref(names), train.ptr, val.ptr if val else None)
 
 
 def _columns(history):
@@ -512,11 +507,8 @@ def _columns(history):
 
 def _store_results(model, history):
     """aekit.result.*: the last epoch's numbers the model reports."""
-    _meta(model, "aekit.result.epochs", len(history))
     ptrs, _keep = _columns(history)
-    for k, row in enumerate(_METRICS):
-        if row.result and _metric_applies(k, model._ptr):
-            _meta(model, "aekit.result." + row.name.decode(), "%.6f" % ptrs[k][len(history) - 1])
+    call(_run_store_results, model._ptr, ptrs, len(history))
 
 
 class _Folder:

@@ -3,6 +3,7 @@
  * its metadata. */
 #define _POSIX_C_SOURCE 200809L
 #include "train.h"
+#include "aekit/run_folder.h"
 #include "aekit/files.h"
 #include "aekit/pictures.h"
 
@@ -134,61 +135,22 @@ int train_open_split(const char *data, ae_split split, int limit, const ae_model
     return cli_open_data("train", data, split, limit, m, NULL, out);
 }
 
-static int set_meta(ae_model *m, const char *key, const char *fmt, ...) CLI_PRINTF(3, 4);
-
-static int set_meta(ae_model *m, const char *key, const char *fmt, ...)
+int train_store_settings(ae_model *m, const train_settings *s, const ae_dataset *train,
+                         const ae_dataset *test)
 {
-    char value[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(value, sizeof value, fmt, ap);
-    va_end(ap);
     ae_error err = {{0}};
-    if (ae_model_set_meta(m, key, value, &err) != 0)
+    ae_run_names names = { .model = s->label, .data = s->data, .init = s->init,
+                           .task = s->task == TASK_DENOISE ? "denoise"
+                                 : ae_model_is_upscaler(m) ? "upscale" : "reconstruct" };
+    if (ae_run_store_settings(m, &s->opt, &names, train, test, &err) != 0)
         return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
     return 0;
 }
 
-static const char *train_task_label(const train_settings *s, const ae_model *m)
-{
-    if (s->task == TASK_DENOISE) return "denoise";
-    return ae_model_is_upscaler(m) ? "upscale" : "reconstruct";
-}
-
-int train_store_settings(ae_model *m, const train_settings *s, const ae_dataset *train,
-                         const ae_dataset *test)
-{
-    /* every option with metadata, as the options table writes it (a new
-     * row is stored with no edit here); then what the run adds */
-    int nrows;
-    const ae_train_option *rows = ae_train_options_table(&nrows);
-    ae_error err = {{0}};
-    for (int i = 0; i < nrows; i++)
-        if (!(rows[i].flags & AE_OPTION_NO_META) && ae_train_option_set_meta(m, &rows[i], &s->opt, &err) != 0)
-            return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
-    return set_meta(m, "aekit.version", "%s", AEKIT_VERSION) ||
-           set_meta(m, "aekit.train.model", "%s", s->label) ||
-           set_meta(m, "aekit.train.data", "%s", s->data) ||
-           set_meta(m, "aekit.train.train_images", "%d", train->n) ||
-           set_meta(m, "aekit.train.val_images", "%d", test->n) ||
-           set_meta(m, "aekit.train.task", "%s", train_task_label(s, m)) ||
-           set_meta(m, "aekit.train.scale", "%d", ae_model_upscale_factor(m)) ||
-           set_meta(m, "aekit.train.latent", "%zu", ae_model_latent_size(m)) ||
-           set_meta(m, "aekit.train.loss", "%s", ae_loss_name(ae_model_loss(m))) ||
-           set_meta(m, "aekit.train.init", "%s", s->init ? s->init : "none");
-}
-
 int train_store_results(ae_model *m, const train_run *r)
 {
-    int last = r->done - 1;
-    /* no wall-clock time in the model file: the same run, resumed or not,
-     * gives the same bytes (the times are in metrics.csv) */
-    int rc = set_meta(m, "aekit.result.epochs", "%d", r->done);
-    for (int k = 0; k < AE_EPOCH_METRICS && rc == 0; k++) {
-        char key[128];
-        snprintf(key, sizeof key, "aekit.result.%s", ae_epoch_metrics[k].name);
-        if (ae_epoch_metrics[k].result && ae_epoch_metric_applies(k, m))
-            rc = set_meta(m, key, AE_METRICS_CSV_FORMAT, r->metric[k][last]);
-    }
-    return rc;
+    ae_error err = {{0}};
+    if (ae_run_store_results(m, r->metric, r->done, &err) != 0)
+        return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
+    return 0;
 }

@@ -7,6 +7,7 @@
 #include "aekit/report.h"
 #include "core/error.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,58 @@ static void setting_fill(ae_run_setting *out, const setting_entry *e, const ae_t
     out->index_omits = e->index_omits;
     const char *name = row ? row->name : e->name ? e->name : "?";
     snprintf(out->key, sizeof out->key, "%s%s", e->option ? "aekit.train." : "", name);
+}
+
+/* ---- the run's settings and results in the model's metadata ---------------- */
+
+static int set_meta(ae_model *m, ae_error *err, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int set_meta(ae_model *m, ae_error *err, const char *key, const char *fmt, ...)
+{
+    char value[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(value, sizeof value, fmt, ap);
+    va_end(ap);
+    return ae_model_set_meta(m, key, value, err);
+}
+
+int ae_run_store_settings(ae_model *m, const ae_train_options *opt, const ae_run_names *names,
+                          const ae_dataset *train, const ae_dataset *val, ae_error *err)
+{
+    int nrows;
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    for (int i = 0; i < nrows; i++)
+        if (!(rows[i].flags & AE_OPTION_NO_META) && ae_train_option_set_meta(m, &rows[i], opt, err) != 0)
+            return -1;
+    const char *task = names->task;
+    if (!task) task = ae_model_is_upscaler(m) ? "upscale" : opt->noise.kind != AE_NOISE_NONE ? "denoise"
+                                                                                             : "reconstruct";
+    return set_meta(m, err, "aekit.version", "%s", AEKIT_VERSION) ||
+           set_meta(m, err, "aekit.train.model", "%s", names->model ? names->model : "") ||
+           set_meta(m, err, "aekit.train.data", "%s", names->data ? names->data : "") ||
+           set_meta(m, err, "aekit.train.train_images", "%d", train->n) ||
+           set_meta(m, err, "aekit.train.val_images", "%d", val ? val->n : 0) ||
+           set_meta(m, err, "aekit.train.task", "%s", task) ||
+           set_meta(m, err, "aekit.train.scale", "%d", ae_model_upscale_factor(m)) ||
+           set_meta(m, err, "aekit.train.latent", "%zu", ae_model_latent_size(m)) ||
+           set_meta(m, err, "aekit.train.loss", "%s", ae_loss_name(ae_model_loss(m))) ||
+           set_meta(m, err, "aekit.train.init", "%s", names->init ? names->init : "none")
+               ? -1 : 0;
+}
+
+int ae_run_store_results(ae_model *m, double *const metric[AE_EPOCH_METRICS], int epochs, ae_error *err)
+{
+    if (epochs < 1) return ae_fail(err, "run results: no epoch done");
+    int last = epochs - 1;
+    int rc = set_meta(m, err, "aekit.result.epochs", "%d", epochs);
+    for (int k = 0; k < AE_EPOCH_METRICS && rc == 0; k++) {
+        char key[128];
+        snprintf(key, sizeof key, "aekit.result.%s", ae_epoch_metrics[k].name);
+        if (ae_epoch_metrics[k].result && ae_epoch_metric_applies(k, m))
+            rc = set_meta(m, err, key, AE_METRICS_CSV_FORMAT, metric[k][last]);
+    }
+    return rc ? -1 : 0;
 }
 
 int ae_run_setting_at(int i, ae_run_setting *out)
