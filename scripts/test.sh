@@ -4,7 +4,7 @@
 # then the same tests under AddressSanitizer and UndefinedBehaviorSanitizer,
 # and the concurrent-use tests under ThreadSanitizer.
 # Then the browser test of aekit serve's page, a short fuzzing run of every parser, the CLI and the examples built
-# on an installed library alone (scripts/check-install.sh), the API example,
+# on an installed library alone (scripts/check-install.sh), the API example, the Python lesson,
 # and a training under valgrind.
 # Installs missing Debian packages and fetches MNIST first (the end-to-end
 # tests train on it).
@@ -73,6 +73,9 @@ echo "== example through the public API (shared library)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && AEKIT_DATA="$root/data" "$root/build/release/example_train" mnist 2000 1)
+echo "== the lesson from Python (examples/python/lesson.py: 1 epoch on 2,000 images, the build tree's package)"
+(cd "$tmp" && AEKIT_DATA="$root/data" PYTHONPATH="$root/build/release/python" /usr/bin/python3 \
+   "$root/examples/python/lesson.py" 1 2000)
 
 echo "== valgrind: a short training, stopped by SIGTERM and resumed: no errors, no leaks"
 # The portable kernels: valgrind runs AVX2 code ten times slower (the ASan
