@@ -163,8 +163,12 @@ int train_store_settings(ae_model *m, const train_settings *s, const ae_dataset 
     int nrows;
     const ae_train_option *rows = ae_train_options_table(&nrows);
     ae_error err = {{0}};
+    ae_train_options opt = s->opt;
+    /* under mpirun the run splits its batches as one process with ranks x
+     * threads threads would, and gives that process's bits: its count */
+    if (s->ranks && s->ranks->size > 1) opt.threads = s->ranks->size * ae_threads_resolve(opt.threads);
     for (int i = 0; i < nrows; i++)
-        if (!(rows[i].flags & AE_OPTION_NO_META) && ae_train_option_set_meta(m, &rows[i], &s->opt, &err) != 0)
+        if (!(rows[i].flags & AE_OPTION_NO_META) && ae_train_option_set_meta(m, &rows[i], &opt, &err) != 0)
             return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
     return set_meta(m, "aekit.version", "%s", AEKIT_VERSION) ||
            set_meta(m, "aekit.train.model", "%s", s->label) ||

@@ -4,6 +4,7 @@
  * sums are added in chunk order so results do not depend on the thread
  * count. */
 #include "model/model.h"
+#include "model/ranks.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "core/rng.h"
@@ -223,6 +224,12 @@ done:
 int ae_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
                 ae_eval_result *res, int threads, ae_error *err)
 {
+    return model_evaluate(m, ws, ds, noise, res, threads, NULL, err);
+}
+
+int model_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
+                   ae_eval_result *res, int threads, const ae_ranks *ranks, ae_error *err)
+{
     if (ds->c != m->out_c || ds->h != m->out_h || ds->w != m->out_w)
         return ae_fail(err, "%s: images are %dx%dx%d, the model %s %dx%dx%d", ds->source, ds->c, ds->h,
                        ds->w, m->in_h == m->out_h ? "takes" : "produces", m->out_c, m->out_h, m->out_w);
@@ -239,8 +246,10 @@ int ae_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const
     size_t out_size = (size_t)m->out_c * m->out_h * m->out_w;
     pass_mode mode = m->sample_layer >= 0 ? PASS_SAMPLE : PASS_MEAN;
 
+    int c0 = 0, mine = nchunks;   /* this process's chunks */
+    if (ranks) thread_share(nchunks, ranks->size, ranks->rank, &c0, &mine);
     #pragma omp parallel for schedule(static) num_threads(threads)
-    for (int c = 0; c < nchunks; c++) {
+    for (int c = c0; c < c0 + mine; c++) {
         int t = omp_get_thread_num();
         int s = c * APPLY_CHUNK, cnt = n - s < APPLY_CHUNK ? n - s : APPLY_CHUNK;
         uint32_t idx[APPLY_CHUNK];
@@ -259,6 +268,11 @@ int ae_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const
         sums[3 * c] = recon;
         sums[3 * c + 1] = kl;
         sums[3 * c + 2] = sse;
+    }
+    if (ranks && ranks_gather(ranks, sums, 3 * sizeof(double), nchunks, err)) {
+        free(sums);
+        ae_workspace_free(tmp);
+        return -1;
     }
     double recon = 0, kl = 0, sse = 0;
     for (int c = 0; c < nchunks; c++) {
