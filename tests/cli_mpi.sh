@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# aekit train under mpirun (data-parallel across processes, README
+# "Training on a cluster"):
+#  - mpirun -np 2 --threads 1 writes the model file of one process with
+#    --threads 2, byte for byte, and the same losses (conv AE; AAE, whose
+#    discriminator counts ride with the gradients; VAE, whose sampling
+#    noise follows the image); -np 2 --threads 2 that of --threads 4 (the
+#    chained sum keeps one process's order across ranks and threads);
+#  - rank 0 alone prints (one start line) and writes the run folder;
+#  - every rank must see the same data and options: other pixels (AEKIT_DATA
+#    pointing each rank at its own generated IDX folder), another --limit or
+#    --lr, or a rank that cannot load its data, end the job with one aekit
+#    line naming rank 1 and what differs, and no model;
+#  - --resume is refused under mpirun (a later stage).
+# Skipped (77) when mpirun is missing or aekit is built without MPI.
+# As root in a container mpirun needs OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM) and,
+# without ssh, OMPI_MCA_plm_rsh_agent=false (set here); loopback must be up.
+#
+# usage: bash tests/cli_mpi.sh /path/to/aekit
+source "$(dirname "$0")/lib/cli_common.sh"
+
+if ! command -v mpirun >/dev/null 2>&1; then
+  echo "skip: no mpirun (Debian: openmpi-bin, scripts/setup.sh)"
+  exit 77
+fi
+if ! ldd "$AEKIT" 2>/dev/null | grep -q 'libmpi'; then
+  echo "skip: $AEKIT is built without MPI (-DAEKIT_MPI=OFF)"
+  exit 77
+fi
+need_mnist
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_plm_rsh_agent=false
+# -q: no mpirun banner after a failing rank (aekit's own line is the message)
+mpi() { timeout 300 mpirun -q --oversubscribe "$@"; }
+if ! mpi -np 2 true >"$tmp/probe.log" 2>&1; then
+  sed 's/^/        /' "$tmp/probe.log"
+  fail_early "mpirun -np 2 true fails here (is the loopback interface up?)"
+fi
+
+small=(--data mnist --limit 300 --val-limit 100 --epochs 1 --batch 64 --seed 7)
+
+# same_run A B: the same model bytes and the same loss columns of metrics.csv
+same_run() {
+  cmp -s "$1/model.safetensors" "$2/model.safetensors" &&
+    diff <(cut -d, -f1-4,7- "$1/metrics.csv") <(cut -d, -f1-4,7- "$2/metrics.csv") >/dev/null
+}
+
+for model in conv aae vae; do
+  "$AEKIT" train --model $model "${small[@]}" --threads 2 --out "$tmp/one-$model" >/dev/null 2>&1
+  mpi -np 2 "$AEKIT" train --model $model "${small[@]}" --threads 1 --out "$tmp/mpi-$model" \
+    >"$tmp/mpi-$model.out" 2>"$tmp/mpi-$model.err"
+  check "-np 2 --threads 1 gives --threads 2's model ($model)" same_run "$tmp/one-$model" "$tmp/mpi-$model"
+done
+check "rank 0 alone prints the start line" \
+  test "$(grep -c '^training conv' "$tmp/mpi-conv.err")" -eq 1
+check "the run folder is complete" test -s "$tmp/mpi-conv/index.html" -a -s "$tmp/mpi-conv/loss.png"
+check "no checkpoint left after the run" test ! -e "$tmp/mpi-conv/checkpoint.safetensors"
+"$AEKIT" info "$tmp/mpi-conv/model.safetensors" >"$tmp/info.txt" 2>&1
+check "the model records the batch split as 2 threads" grep -q 'threads.*2' "$tmp/info.txt"
+
+"$AEKIT" train --model conv "${small[@]}" --threads 4 --out "$tmp/one-4" >/dev/null 2>&1
+mpi -np 2 "$AEKIT" train --model conv "${small[@]}" --threads 2 --out "$tmp/mpi-2x2" >/dev/null 2>&1
+check "-np 2 --threads 2 gives --threads 4's model" same_run "$tmp/one-4" "$tmp/mpi-2x2"
+
+# refusals: exit non-zero, exactly one aekit error line naming rank 1 and the fault, no model
+refused() {  # refused NAME NEEDLE OUT -- COMMAND...
+  local name=$1 needle=$2 out=$3
+  shift 4
+  "$@" >"$logs/stdout" 2>"$logs/stderr"
+  local rc=$? problems=()
+  [[ $rc -ne 0 ]] || problems+=("exit code 0")
+  local errors
+  errors=$(grep '^aekit' "$logs/stderr")
+  [[ $(grep -c '^aekit' "$logs/stderr") -eq 1 ]] || problems+=("not exactly one aekit line on stderr")
+  [[ $errors == *"rank 1"* && $errors == *"$needle"* ]] || problems+=("the line does not name rank 1 and '$needle'")
+  [[ ! -e $out/model.safetensors ]] || problems+=("a model was written")
+  if [[ ${#problems[@]} -eq 0 ]]; then ok "$name"; else bad "$name" "$(IFS=';'; echo "${problems[*]}")"; fi
+}
+
+# each rank its own IDX folder: same counts, one pixel differs
+make_idx "$tmp/data0/discs" 200 50 28
+make_idx "$tmp/data1/discs" 200 50 28
+"$PY" - "$tmp/data1/discs/train-images-idx3-ubyte" <<'EOF'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(16 + 200 * 28 * 28 - 1)
+    b = f.read(1)
+    f.seek(-1, 1)
+    f.write(bytes([b[0] ^ 0xff]))
+EOF
+cat >"$tmp/per_rank.sh" <<EOF
+#!/usr/bin/env bash
+# rank 1 gets other data (AEKIT_DATA), another --limit or --lr, or no data
+r=\${OMPI_COMM_WORLD_RANK:-0}
+case \$1 in
+  data)  export AEKIT_DATA=$tmp/data\$r; set -- --data discs ;;
+  limit) set -- --data mnist --limit \$((300 - 100 * r)) ;;
+  lr)    set -- --data mnist --limit 300 --lr 0.00\$((r + 1)) ;;
+  none)  d=mnist; [[ \$r == 1 ]] && d=$tmp/nowhere; set -- --data \$d --limit 300 ;;
+esac
+exec "$AEKIT" train --model conv --epochs 1 --val-limit 50 --threads 1 --out "$tmp/refused" "\$@"
+EOF
+chmod +x "$tmp/per_rank.sh"
+refused "other pixels on rank 1 are refused" "other pixels" "$tmp/refused" -- mpi -np 2 "$tmp/per_rank.sh" data
+refused "another --limit on rank 1 is refused" "training data" "$tmp/refused" -- mpi -np 2 "$tmp/per_rank.sh" limit
+refused "another --lr on rank 1 is refused" "--lr 0.002" "$tmp/refused" -- mpi -np 2 "$tmp/per_rank.sh" lr
+refused "a rank that cannot load its data ends the job" "nowhere" "$tmp/refused" -- \
+  mpi -np 2 "$tmp/per_rank.sh" none
+
+# --resume under mpirun: refused (one process resumes such a checkpoint)
+mpi -np 2 "$AEKIT" train --resume "$tmp/mpi-conv" >"$logs/stdout" 2>"$logs/stderr"
+rc=$?
+check "--resume under mpirun is refused" test $rc -eq 2 -a "$(grep -c '^aekit train: --resume: not under mpirun' "$logs/stderr")" -ge 1
+
+summary
