@@ -11,7 +11,11 @@
 #    pointing each rank at its own generated IDX folder), another --limit or
 #    --lr, or a rank that cannot load its data, end the job with one aekit
 #    line naming rank 1 and what differs, and no model;
-#  - --resume is refused under mpirun (a later stage).
+#  - --resume is refused under mpirun (a later stage);
+#  - a rank killed mid-run ends the job within seconds, named by mpirun,
+#    and SIGTERM to mpirun stops every rank after the step with one
+#    checkpoint; either checkpoint resumed by one process (it records 2
+#    threads) gives the uninterrupted run's model, byte for byte.
 # Skipped (77) when mpirun is missing or aekit is built without MPI.
 # As root in a container mpirun needs OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM) and,
 # without ssh, OMPI_MCA_plm_rsh_agent=false (set here); loopback must be up.
@@ -110,5 +114,55 @@ refused "a rank that cannot load its data ends the job" "nowhere" "$tmp/refused"
 mpi -np 2 "$AEKIT" train --resume "$tmp/mpi-conv" >"$logs/stdout" 2>"$logs/stderr"
 rc=$?
 check "--resume under mpirun is refused" test $rc -eq 2 -a "$(grep -c '^aekit train: --resume: not under mpirun' "$logs/stderr")" -ge 1
+
+# Faults. Each rank's PID in a file (exec keeps it); the runs are stopped once
+# their first checkpoint exists (one every 5 steps), so no timing is guessed.
+printf '#!/usr/bin/env bash\necho $$ >"%s/pid.${OMPI_COMM_WORLD_RANK:-0}"\nexec "%s" "$@"\n' \
+  "$tmp" "$AEKIT" >"$tmp/with_pid.sh"
+chmod +x "$tmp/with_pid.sh"
+long=(--model conv --data mnist --limit 6400 --val-limit 100 --epochs 2 --seed 3 --checkpoint-every 5)
+"$AEKIT" train "${long[@]}" --threads 2 --out "$tmp/whole" >/dev/null 2>&1
+wait_for() { local i; for ((i = 0; i < 1200; i++)); do [[ -e $1 ]] && return 0; sleep 0.05; done; return 1; }
+
+# a rank killed mid-run: mpirun ends the job within seconds and names the
+# rank; one process resumes the checkpoint rank 0 wrote (2 threads) bit-identically
+rm -f "$tmp"/pid.*
+timeout 300 mpirun --oversubscribe -np 2 "$tmp/with_pid.sh" train "${long[@]}" --threads 1 --out "$tmp/killed" \
+  >"$tmp/killed.log" 2>&1 &
+job=$!
+if wait_for "$tmp/killed/checkpoint.safetensors" && wait_for "$tmp/pid.1"; then
+  start=$SECONDS
+  kill -KILL "$(cat "$tmp/pid.1")"
+  wait $job
+  took=$((SECONDS - start))
+  check "a killed rank ends the job within 20 s (took ${took} s)" test $took -le 20
+  check "mpirun names the killed rank" grep -q 'rank 1 .*signal 9' "$tmp/killed.log"
+  "$AEKIT" train --resume "$tmp/killed" >/dev/null 2>&1
+  check "one process resumes the killed job's checkpoint bit-identically" \
+    cmp -s "$tmp/killed/model.safetensors" "$tmp/whole/model.safetensors"
+else
+  kill $job 2>/dev/null
+  wait $job
+  check "the job to kill wrote its first checkpoint" false
+fi
+
+# SIGTERM to mpirun (Ctrl-C too: mpirun passes SIGTERM to the ranks): rank 0
+# stops every rank after the step, writes the checkpoint, says how to resume
+timeout 300 mpirun -q --oversubscribe -np 2 "$AEKIT" train "${long[@]}" --threads 1 --out "$tmp/stopped" \
+  >"$tmp/stopped.log" 2>&1 &
+job=$!
+if wait_for "$tmp/stopped/checkpoint.safetensors"; then
+  kill -TERM $job
+  wait $job
+  check "SIGTERM to mpirun: one line, checkpoint written" \
+    test "$(grep -c '^aekit train: SIGTERM: stopped at epoch .*checkpoint written' "$tmp/stopped.log")" -eq 1
+  "$AEKIT" train --resume "$tmp/stopped" >/dev/null 2>&1
+  check "one process resumes it bit-identically" \
+    cmp -s "$tmp/stopped/model.safetensors" "$tmp/whole/model.safetensors"
+else
+  kill $job 2>/dev/null
+  wait $job
+  check "the job to stop wrote its first checkpoint" false
+fi
 
 summary
