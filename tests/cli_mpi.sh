@@ -5,7 +5,8 @@
 #    --threads 2, byte for byte, and the same losses (conv AE; AAE, whose
 #    discriminator counts ride with the gradients; VAE, whose sampling
 #    noise follows the image); -np 2 --threads 2 that of --threads 4 (the
-#    chained sum keeps one process's order across ranks and threads);
+#    chained sum keeps one process's order across ranks and threads), and
+#    -np 4 --threads 1 that of --threads 4;
 #  - rank 0 alone prints (one start line) and writes the run folder;
 #  - every rank must see the same data and options: other pixels (AEKIT_DATA
 #    pointing each rank at its own generated IDX folder), another --limit or
@@ -64,6 +65,8 @@ check "the model records the batch split as 2 threads" grep -q 'threads.*2' "$tm
 "$AEKIT" train --model conv "${small[@]}" --threads 4 --out "$tmp/one-4" >/dev/null 2>&1
 mpi -np 2 "$AEKIT" train --model conv "${small[@]}" --threads 2 --out "$tmp/mpi-2x2" >/dev/null 2>&1
 check "-np 2 --threads 2 gives --threads 4's model" same_run "$tmp/one-4" "$tmp/mpi-2x2"
+mpi -np 4 "$AEKIT" train --model conv "${small[@]}" --threads 1 --out "$tmp/mpi-4" >/dev/null 2>&1
+check "-np 4 --threads 1 gives --threads 4's model (oversubscribed)" same_run "$tmp/one-4" "$tmp/mpi-4"
 
 # refusals: exit non-zero, exactly one aekit error line naming rank 1 and the fault, no model
 refused() {  # refused NAME NEEDLE OUT -- COMMAND...
