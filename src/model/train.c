@@ -1,6 +1,8 @@
 /* The training loop: shuffled mini-batches, one chunk per thread, gradient
  * sum in fixed thread order, optimiser update, validation after each epoch.
- * Everything it needs is allocated before the first step. */
+ * Across processes (ae_train_ranks) one chunk per rank and thread, summed
+ * in the same order through ranks.c. Everything it needs is allocated
+ * before the first step. */
 #define _POSIX_C_SOURCE 200809L  /* clock_gettime */
 #include "model/model.h"
 #include "model/train_state.h"
@@ -425,8 +427,6 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
     return 0;
 }
 
-/* Trains from state s until its last epoch, an error, or the callback's
- * stop, in a workspace allocated for the run (before its first step). */
 /* Weights that are NaN before the first step are not a divergence to blame on the lr. */
 static int check_weights(const ae_model *m, ae_error *err)
 {
@@ -448,6 +448,8 @@ static int run_workspace(ae_workspace **ws, const ae_model *m, const ae_train_st
     return workspace_new(ws, m, per_thread, s->threads, 1, err);
 }
 
+/* Trains from state s until its last epoch, an error, or the callback's
+ * stop, in a workspace allocated for the run (before its first step). */
 static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *val, ae_train_state *s,
                       ae_progress_fn cb, void *user, ae_error *err)
 {
