@@ -166,6 +166,12 @@ void model_load_chunk(const ae_model *m, ae_workspace *w, int t, const ae_datase
 
 int ae_model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int threads, ae_error *err)
 {
+    return model_fit_latent(m, ws, ds, threads, NULL, err);
+}
+
+int model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int threads, const ae_ranks *ranks,
+                     ae_error *err)
+{
     if (ds->c != m->out_c || ds->h != m->out_h || ds->w != m->out_w)
         return ae_fail(err, "%s: images are %dx%dx%d, the model produces %dx%dx%d",
                        ds->source, ds->c, ds->h, ds->w, m->out_c, m->out_h, m->out_w);
@@ -180,8 +186,10 @@ int ae_model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int
         ae_workspace_free(tmp);
         return ae_fail(err, "out of memory");
     }
+    int c0 = 0, mine = nchunks;   /* this process's chunks */
+    if (ranks) thread_share(nchunks, ranks->size, ranks->rank, &c0, &mine);
     #pragma omp parallel for schedule(static) num_threads(threads)
-    for (int c = 0; c < nchunks; c++) {
+    for (int c = c0; c < c0 + mine; c++) {
         int t = omp_get_thread_num();
         int s = c * APPLY_CHUNK, cnt = n - s < APPLY_CHUNK ? n - s : APPLY_CHUNK;
         uint32_t idx[APPLY_CHUNK];
@@ -197,6 +205,10 @@ int ae_model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int
             }
     }
     ae_workspace_free(tmp);
+    if (ranks && ranks_gather(ranks, sums, 2 * L * sizeof(double), nchunks, err)) {
+        free(sums);
+        return -1;
+    }
     size_t cap = L * 20 + 16;
     char *mean_s = malloc(cap), *std_s = malloc(cap);
     int rc = -1;

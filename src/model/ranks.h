@@ -36,7 +36,8 @@ void ranks_msg_free(ranks_run *rk);
  * broadcasts the total. */
 int  ranks_sum_grads(const ranks_run *rk, ae_workspace *ws, int threads, size_t lo, size_t hi,
                      const double *vals, int nv, double *sums, ae_error *err);
-/* nitems items of item_bytes each, of which rank r has filled its share
+/* nitems items of item_bytes each (model_evaluate's and model_fit_latent's
+ * per-chunk sums), of which rank r has filled its share
  * thread_share(nitems, size, r): afterwards every rank holds all of them. */
 int  ranks_gather(const ae_ranks *r, void *items, size_t item_bytes, int nitems, ae_error *err);
 /* *value on every rank becomes rank 0's. */

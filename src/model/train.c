@@ -423,7 +423,7 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
     /* a plain autoencoder remembers where its codes live, so `sample` can
      * draw new ones (a VAE or AAE samples from its prior instead) */
     if (!ae_model_is_variational(m) && !adversarial)
-        return ae_model_fit_latent(m, ws, train, threads, err);
+        return model_fit_latent(m, ws, train, threads, rk->r, err);
     return 0;
 }
 
