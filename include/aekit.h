@@ -511,6 +511,42 @@ typedef int (*ae_progress_fn)(const ae_progress *p, void *user);
 int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
              const ae_train_options *opt, ae_progress_fn cb, void *user, ae_error *err);
 
+/* ---- training across processes -----------------------------------------------
+ * Data-parallel training over `size` processes (ranks), e.g. under mpirun.
+ * The library does not use MPI: the caller moves bytes between ranks
+ * through these three blocking calls (aekit train implements them with
+ * MPI); each returns 0, or -1 when the bytes could not be moved. Calls come
+ * from the thread that called ae_train_ranks, in the same order on every
+ * rank, so they match the way MPI's point-to-point and broadcast calls do. */
+typedef struct {
+    int   rank, size;    /* this process, 0 .. size-1, and how many there are */
+    void *user;          /* passed to the calls                              */
+    /* sends `bytes` bytes to rank `to` / receives as many from rank `from`  */
+    int (*send)(void *user, int to, const void *buf, size_t bytes);
+    int (*recv)(void *user, int from, void *buf, size_t bytes);
+    /* every rank's buf becomes rank root's (`bytes` bytes)                 */
+    int (*broadcast)(void *user, int root, void *buf, size_t bytes);
+} ae_ranks;
+
+/* ae_train over the ranks of `ranks` (NULL or size 1: ae_train itself). Every
+ * rank calls it with the same model, data sets, options and thread count
+ * (opt->threads per rank); at the start each rank checks that it does (a
+ * hash of the pixels and labels, of the weights and description, and each
+ * option), and every rank fails with one message naming the first rank
+ * that differs. Each batch is split into size x threads chunks in rank
+ * order (rank r's threads take chunks r*threads ..), and the chunks'
+ * gradients are added in that order, chained from rank to rank, so the
+ * model is bit-identical to one process training with size x threads
+ * threads. Validation is split across the ranks by chunks, as across
+ * threads. Rank 0 alone writes opt->checkpoint (every rank passes the same
+ * options; a checkpoint records size x threads as its thread count); the
+ * callback runs on every rank and rank 0's answer stops all of them. An
+ * error is returned by every rank with the same message, but for a failed
+ * call of `ranks` (whose messages the caller has).                        */
+int ae_train_ranks(ae_model *m, const ae_dataset *train, const ae_dataset *val,
+                   const ae_train_options *opt, const ae_ranks *ranks,
+                   ae_progress_fn cb, void *user, ae_error *err);
+
 /* ---- checkpoints and resuming --------------------------------------------------
  * A checkpoint is a safetensors file holding everything a run needs to go on
  * as if never stopped: the model (weights, description, metadata: it loads

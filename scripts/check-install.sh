@@ -36,7 +36,8 @@ cmake -DIN=src/cli/serve_page.html -DOUT="$tmp/serve_page_data.c" -DNAME=serve_p
   -P cmake/embed_text.cmake
 mhd_text=$(pkg-config --cflags --libs libmicrohttpd)
 read -r -a mhd <<<"$mhd_text"
-"$cc" "${flags[@]}" -I src/cli src/cli/*.c "$tmp/serve_page_data.c" "${link[@]}" "${mhd[@]}" -pthread \
+# (without MPI: the library's public API is what this checks)
+"$cc" "${flags[@]}" -I src/cli src/cli/*.c src/cli/mpi/train_ranks_none.c "$tmp/serve_page_data.c" "${link[@]}" "${mhd[@]}" -pthread \
   -o "$tmp/aekit"
 for ex in examples/*.c; do
   echo "== $ex built on the install"

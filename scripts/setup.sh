@@ -19,6 +19,8 @@ packages+=(valgrind)
 packages+=(strace)
 # libmicrohttpd: the HTTP server of aekit serve (linked into the CLI only)
 packages+=(libmicrohttpd-dev)
+# Open MPI: aekit train under mpirun (linked into the CLI only; -DAEKIT_MPI=OFF builds without)
+packages+=(openmpi-bin libopenmpi-dev)
 # chromium: the browser test of aekit serve's page (tests/browser/), headless
 packages+=(chromium)
 # the Python binding's tests (python/tests, pytest under /usr/bin/python3)

@@ -45,6 +45,9 @@ extern const arg_command train_command, eval_command, reconstruct_command, info_
  * does: file names and library messages may quote a file's text) and
  * returns `code`, so callers write `return cli_fail(EXIT_ERROR, "train", ...)`. */
 int cli_fail(int code, const char *cmd, const char *fmt, ...) CLI_PRINTF(3, 4);
+/* From now on cli_fail keeps its line (the message alone) in buf instead of
+ * printing it (a process of an mpirun job that is not rank 0); NULL: print. */
+void cli_errors_to(char *buf, size_t size);
 
 /* Text from files (metadata, data set and class names, tensor names) or the
  * command line, made safe to print on a terminal: control characters become

@@ -36,10 +36,18 @@ int train_run_training(ae_model *m, const ae_dataset *train, const ae_dataset *t
     train_catch_stops(old_sa);
     ae_error err = {{0}};
     double start = cli_now();
+    int alone = !s->ranks || s->ranks->size == 1;
     int rc = resume ? ae_train_resume(m, train, test, &s->opt, resume, train_on_progress, &r, &err)
-                    : ae_train(m, train, test, &s->opt, train_on_progress, &r, &err);
+           : alone  ? ae_train(m, train, test, &s->opt, train_on_progress, &r, &err)
+           : ae_train_ranks(m, train, test, &s->opt, s->ranks,
+                            s->ranks->rank == 0 ? train_on_progress : train_on_progress_quiet, &r, &err);
     double seconds = seconds_before + (cli_now() - start);
     train_clear_bar(&r);
+    if (!alone && s->ranks->rank > 0) {   /* rank 0 reports and writes the run folder */
+        train_restore_stops(old_sa);
+        free(rows);
+        return rc ? EXIT_ERROR : EXIT_OK;
+    }
 
     int status = EXIT_OK;
     struct stat ck;
@@ -77,20 +85,38 @@ int train_run_training(ae_model *m, const ae_dataset *train, const ae_dataset *t
     return status;
 }
 
+/* The run folder before the model and data are loaded (rank 0 alone). */
+static int check_out_folder(const train_settings *s, int force, run_lock *lock)
+{
+    struct stat st;
+    int rc, have_dir = stat(s->out, &st) == 0;
+    if (have_dir && !S_ISDIR(st.st_mode))
+        return cli_fail(EXIT_ERROR, "train", "--out %s: exists and is not a folder", s->out);
+    if ((rc = train_check_run_files(s, "--out"))) return rc;
+    if (have_dir && (rc = train_claim_out_folder(s, force, lock))) return rc;
+    return 0;
+}
+
+/* The run folder made, claimed and emptied of an earlier run's files (rank 0 alone). */
+static int make_out_folder(const train_settings *s, int force, run_lock *lock)
+{
+    int rc;
+    if ((rc = cli_make_dirs("train", s->out)) || (rc = train_claim_out_folder(s, force, lock)) ||
+        (force && (rc = run_files_remove(s->out))) || (rc = train_check_writable(s->out)))
+        return rc;
+    run_remove_temps(s->out);            /* a killed run's; the lock says no one is writing them */
+    return 0;
+}
+
 static int new_training(const args *a, train_settings *given, run_lock *lock)
 {
     train_settings s = *given;
     int rc, force = args_given(a, "force");
+    int lead = !s.ranks || s.ranks->rank == 0;   /* rank 0 (or alone): writes the run folder */
     s.preset = train_preset_for(&s);
     ae_run_path(s.checkpoint, sizeof s.checkpoint, s.out, AE_RUN_CHECKPOINT);
     s.opt.checkpoint = s.checkpoint;
-
-    struct stat st;
-    int have_dir = stat(s.out, &st) == 0;
-    if (have_dir && !S_ISDIR(st.st_mode))
-        return cli_fail(EXIT_ERROR, "train", "--out %s: exists and is not a folder", s.out);
-    if ((rc = train_check_run_files(&s, "--out"))) return rc;
-    if (have_dir && (rc = train_claim_out_folder(&s, force, lock))) return rc;
+    if (lead && (rc = check_out_folder(&s, force, lock))) return rc;
 
     ae_model *m = NULL;
     ae_dataset *train = NULL, *test = NULL;
@@ -120,11 +146,12 @@ static int new_training(const args *a, train_settings *given, run_lock *lock)
     if ((rc = train_open_split(s.data, AE_SPLIT_TRAIN, s.limit, m, &train)) == 0 &&
         (rc = train_open_split(s.data, AE_SPLIT_TEST, s.val_limit, m, &test)) == 0 &&
         (rc = train_store_settings(m, &s, train, test)) == 0 &&
-        (rc = cli_make_dirs("train", s.out)) == 0 && (rc = train_claim_out_folder(&s, force, lock)) == 0 &&
-        (!force || (rc = run_files_remove(s.out)) == 0) && (rc = train_check_writable(s.out)) == 0) {
-        run_remove_temps(s.out);            /* a killed run's; the lock says no one is writing them */
-        args_print_notes();
-        train_print_start(&s, m, train, test);
+        (!lead || (rc = make_out_folder(&s, force, lock)) == 0) &&
+        (rc = train_ranks_ready(s.ranks, 0)) == 0) {
+        if (lead) {
+            args_print_notes();
+            train_print_start(&s, m, train, test);
+        }
         rc = train_run_training(m, train, test, &s, NULL);
     }
     if (test) ae_dataset_free(test);
@@ -139,13 +166,24 @@ int cmd_train(int argc, char **argv)
     int rc = args_parse(&a, &train_command, argc, argv);
     if (rc) return rc;
     if (a.help) { args_print_help(&train_command, stdout); return EXIT_OK; }
+    ae_ranks ranks;
+    if ((rc = train_ranks_start(&ranks))) return rc;
     train_settings s;
-    if ((rc = train_read_settings(&a, &s))) return rc;
-    if (s.resume && args_given(&a, "force"))
-        return cli_fail(EXIT_USAGE, "train", "--force: only for a new run (--resume goes on with the run "
-                        "in its folder)");
     run_lock lock = RUN_LOCK_NONE;
-    rc = s.resume ? train_resume(&a, &s, &lock) : new_training(&a, &s, &lock);
+    if ((rc = train_read_settings(&a, &s)) == 0) {
+        s.ranks = &ranks;
+        if (s.resume && args_given(&a, "force"))
+            rc = cli_fail(EXIT_USAGE, "train", "--force: only for a new run (--resume goes on with the run "
+                          "in its folder)");
+        else if (s.resume && ranks.size > 1)
+            rc = cli_fail(EXIT_USAGE, "train", "--resume: not under mpirun yet; a checkpoint written under "
+                          "mpirun records ranks x threads as its thread count, with which one process "
+                          "resumes it bit-identically (aekit train --resume DIR)");
+        else
+            rc = s.resume ? train_resume(&a, &s, &lock) : new_training(&a, &s, &lock);
+    }
+    rc = train_ranks_ready(&ranks, rc);   /* a rank that failed before training stops them all */
     run_lock_release(&lock);
+    train_ranks_end(&ranks);
     return rc;
 }

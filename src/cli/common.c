@@ -77,6 +77,16 @@ const char *cli_text(const char *s)
     return buf;
 }
 
+static char *error_sink;
+static size_t error_sink_size;
+
+void cli_errors_to(char *buf, size_t size)
+{
+    error_sink = buf;
+    error_sink_size = size;
+    if (buf && size) buf[0] = '\0';
+}
+
 int cli_fail(int code, const char *cmd, const char *fmt, ...)
 {
     char msg[2048], shown[4 * sizeof msg];
@@ -86,6 +96,10 @@ int cli_fail(int code, const char *cmd, const char *fmt, ...)
     va_end(ap);
     cli_escape(shown, sizeof shown, msg);
     args_drop_notes();
+    if (error_sink) {
+        snprintf(error_sink, error_sink_size, "%s", shown);
+        return code;
+    }
     fflush(stdout);
     if (cmd) fprintf(stderr, "aekit %s: %s\n", cmd, shown);
     else     fprintf(stderr, "aekit: %s\n", shown);

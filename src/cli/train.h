@@ -28,6 +28,7 @@ typedef struct {
     int task, latent, scale, recon;  /* recon: -1 = the model's own loss */
     ae_noise noise;
     ae_train_options opt;
+    const ae_ranks *ranks;           /* the processes of an mpirun job (NULL or size 1: alone) */
 } train_settings;
 
 /* The run being trained: its epochs' metrics (one array of `epochs`
@@ -76,6 +77,9 @@ double *train_run_start(train_run *r, const train_settings *s, const ae_model *m
 /* ae_train's callback: the progress bar, and after each epoch its line,
  * metrics.csv and loss.png. */
 int train_on_progress(const ae_progress *p, void *user);
+/* The callback of an mpirun job's ranks above 0: no display, no files
+ * (rank 0's callback decides when the run stops). */
+int train_on_progress_quiet(const ae_progress *p, void *user);
 void train_clear_bar(train_run *r);
 void train_print_start(const train_settings *s, const ae_model *m, const ae_dataset *train,
                        const ae_dataset *test);
@@ -94,6 +98,21 @@ int train_check_run_files(const train_settings *s, const char *flag);
 /* ---- train_resume.c: --resume DIR ------------------------------------------------- */
 
 int train_resume(const args *a, train_settings *given, run_lock *lock);
+
+/* ---- mpi/train_ranks_*.c: the processes of an mpirun job -------------------------
+ * train_ranks_mpi.c with MPI (AEKIT_MPI), train_ranks_none.c without.       */
+
+/* Joins the job when started by mpirun (size 1 when started alone); a rank
+ * above 0 then keeps its errors for rank 0 to print (cli_errors_to).
+ * Returns 0, or the exit code after printing why not. */
+int  train_ranks_start(ae_ranks *r);
+/* Every rank's status before training starts (rc: its exit code, 0 when
+ * ready): the first failing rank's exit code on every rank, its line
+ * printed by rank 0, or 0 when all are ready. Only the first call takes
+ * part in the agreement (every rank makes it once); later calls return rc. */
+int  train_ranks_ready(const ae_ranks *r, int rc);
+/* Leaves the job (MPI_Finalize). */
+void train_ranks_end(const ae_ranks *r);
 
 /* ---- cmd_train.c ------------------------------------------------------------------ */
 

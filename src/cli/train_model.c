@@ -139,10 +139,14 @@ int train_store_settings(ae_model *m, const train_settings *s, const ae_dataset 
                          const ae_dataset *test)
 {
     ae_error err = {{0}};
+    ae_train_options opt = s->opt;
+    /* under mpirun the run splits its batches as one process with ranks x
+     * threads threads would, and gives that process's bits: its count */
+    if (s->ranks && s->ranks->size > 1) opt.threads = s->ranks->size * ae_threads_resolve(opt.threads);
     ae_run_names names = { .model = s->label, .data = s->data, .init = s->init,
                            .task = s->task == TASK_DENOISE ? "denoise"
                                  : ae_model_is_upscaler(m) ? "upscale" : "reconstruct" };
-    if (ae_run_store_settings(m, &s->opt, &names, train, test, &err) != 0)
+    if (ae_run_store_settings(m, &opt, &names, train, test, &err) != 0)
         return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
     return 0;
 }

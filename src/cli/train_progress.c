@@ -138,14 +138,26 @@ int train_on_progress(const ae_progress *p, void *user)
     return p->epoch >= p->epochs ? 0 : train_interrupted;
 }
 
+int train_on_progress_quiet(const ae_progress *p, void *user)
+{
+    (void)p;
+    (void)user;
+    return train_interrupted;
+}
+
 void train_print_start(const train_settings *s, const ae_model *m, const ae_dataset *train,
                        const ae_dataset *test)
 {
-    char params[32], ntrain[32], ntest[32], threads[32], extra[256] = "", optimizer[32];
+    char params[32], ntrain[32], ntest[32], threads[64], extra[256] = "", optimizer[32];
     ae_train_option_format(ae_train_option_find("optimizer"), &s->opt, AE_OPTION_TEXT_SHORT, optimizer,
                            sizeof optimizer);
     if (s->opt.threads > 0) snprintf(threads, sizeof threads, "%d threads", s->opt.threads);
     else                    snprintf(threads, sizeof threads, "all cores");
+    if (s->ranks && s->ranks->size > 1) {   /* under mpirun */
+        char each[64];
+        snprintf(each, sizeof each, "%s", threads);
+        snprintf(threads, sizeof threads, "%d processes x %.20s", s->ranks->size, each);
+    }
     if (s->task == TASK_DENOISE) {
         char noise[64];
         ae_noise_format(&s->noise, noise, sizeof noise);

@@ -4,6 +4,7 @@
  * sums are added in chunk order so results do not depend on the thread
  * count. */
 #include "model/model.h"
+#include "model/ranks.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "core/rng.h"
@@ -165,6 +166,12 @@ void model_load_chunk(const ae_model *m, ae_workspace *w, int t, const ae_datase
 
 int ae_model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int threads, ae_error *err)
 {
+    return model_fit_latent(m, ws, ds, threads, NULL, err);
+}
+
+int model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int threads, const ae_ranks *ranks,
+                     ae_error *err)
+{
     if (ds->c != m->out_c || ds->h != m->out_h || ds->w != m->out_w)
         return ae_fail(err, "%s: images are %dx%dx%d, the model produces %dx%dx%d",
                        ds->source, ds->c, ds->h, ds->w, m->out_c, m->out_h, m->out_w);
@@ -179,8 +186,10 @@ int ae_model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int
         ae_workspace_free(tmp);
         return ae_fail(err, "out of memory");
     }
+    int c0 = 0, mine = nchunks;   /* this process's chunks */
+    if (ranks) thread_share(nchunks, ranks->size, ranks->rank, &c0, &mine);
     #pragma omp parallel for schedule(static) num_threads(threads)
-    for (int c = 0; c < nchunks; c++) {
+    for (int c = c0; c < c0 + mine; c++) {
         int t = omp_get_thread_num();
         int s = c * APPLY_CHUNK, cnt = n - s < APPLY_CHUNK ? n - s : APPLY_CHUNK;
         uint32_t idx[APPLY_CHUNK];
@@ -196,6 +205,10 @@ int ae_model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int
             }
     }
     ae_workspace_free(tmp);
+    if (ranks && ranks_gather(ranks, sums, 2 * L * sizeof(double), nchunks, err)) {
+        free(sums);
+        return -1;
+    }
     size_t cap = L * 20 + 16;
     char *mean_s = malloc(cap), *std_s = malloc(cap);
     int rc = -1;
@@ -223,6 +236,12 @@ done:
 int ae_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
                 ae_eval_result *res, int threads, ae_error *err)
 {
+    return model_evaluate(m, ws, ds, noise, res, threads, NULL, err);
+}
+
+int model_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
+                   ae_eval_result *res, int threads, const ae_ranks *ranks, ae_error *err)
+{
     if (ds->c != m->out_c || ds->h != m->out_h || ds->w != m->out_w)
         return ae_fail(err, "%s: images are %dx%dx%d, the model %s %dx%dx%d", ds->source, ds->c, ds->h,
                        ds->w, m->in_h == m->out_h ? "takes" : "produces", m->out_c, m->out_h, m->out_w);
@@ -239,8 +258,10 @@ int ae_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const
     size_t out_size = (size_t)m->out_c * m->out_h * m->out_w;
     pass_mode mode = m->sample_layer >= 0 ? PASS_SAMPLE : PASS_MEAN;
 
+    int c0 = 0, mine = nchunks;   /* this process's chunks */
+    if (ranks) thread_share(nchunks, ranks->size, ranks->rank, &c0, &mine);
     #pragma omp parallel for schedule(static) num_threads(threads)
-    for (int c = 0; c < nchunks; c++) {
+    for (int c = c0; c < c0 + mine; c++) {
         int t = omp_get_thread_num();
         int s = c * APPLY_CHUNK, cnt = n - s < APPLY_CHUNK ? n - s : APPLY_CHUNK;
         uint32_t idx[APPLY_CHUNK];
@@ -259,6 +280,11 @@ int ae_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const
         sums[3 * c] = recon;
         sums[3 * c + 1] = kl;
         sums[3 * c + 2] = sse;
+    }
+    if (ranks && ranks_gather(ranks, sums, 3 * sizeof(double), nchunks, err)) {
+        free(sums);
+        ae_workspace_free(tmp);
+        return -1;
     }
     double recon = 0, kl = 0, sse = 0;
     for (int c = 0; c < nchunks; c++) {

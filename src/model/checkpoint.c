@@ -105,7 +105,8 @@ int train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err)
     put(&l, CK "optim_t", "%ld", s->main.t);
     put(&l, CK "optim_disc_t", "%ld", s->disc.t);
     put(&l, CK "optim_gen_t", "%ld", s->gen.t);
-    put(&l, CK "threads", "%d", s->threads);
+    /* the batch split: one process with this many threads goes on bit-identically */
+    put(&l, CK "threads", "%d", s->threads * s->ranks);
     put(&l, CK "train_images", "%" PRIu32, s->n);
     put(&l, CK "val_images", "%d", s->val_n);
     put(&l, CK "train_hash", "%016" PRIx64, s->train_hash);

@@ -151,6 +151,15 @@ double model_recon_chunk(const ae_model *m, ae_workspace *w, int t, const float 
  * per-image seeds) into its input buffer. */
 void model_load_chunk(const ae_model *m, ae_workspace *w, int t, const ae_dataset *ds,
                       const uint32_t *idx, int cnt, const ae_noise *noise, uint64_t noise_seed);
+/* ae_evaluate, with the chunks split across the ranks of `ranks` (NULL:
+ * one process) as across threads: each rank evaluates its share of the
+ * chunks, the per-chunk sums are gathered and added in chunk order on
+ * every rank, so the result is the same for any split. */
+int model_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
+                   ae_eval_result *res, int threads, const ae_ranks *ranks, ae_error *err);
+/* ae_model_fit_latent, with the chunks split across ranks as model_evaluate's. */
+int model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int threads, const ae_ranks *ranks,
+                     ae_error *err);
 /* The denominator that turns a loss sum over n images into the reported
  * loss: pixels for bce/mse, images for sse/bce_sum. */
 double model_loss_denominator(const ae_model *m, long n);

@@ -1,10 +1,13 @@
 /* The training loop: shuffled mini-batches, one chunk per thread, gradient
  * sum in fixed thread order, optimiser update, validation after each epoch.
- * Everything it needs is allocated before the first step. */
+ * Across processes (ae_train_ranks) one chunk per rank and thread, summed
+ * in the same order through ranks.c. Everything it needs is allocated
+ * before the first step. */
 #define _POSIX_C_SOURCE 200809L  /* clock_gettime */
 #include "model/model.h"
 #include "model/train_state.h"
 #include "model/checkpoint.h"
+#include "model/ranks.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "core/rng.h"
@@ -49,6 +52,14 @@ static void sum_thread_grads(const ae_model *m, ae_workspace *ws, int threads)
             for (long i = a; i < b; i++) d[i] += gt[i];
         }
     }
+}
+
+/* The share of a batch of nb images that thread t of this process takes:
+ * worker rank * threads + t of size * threads (one process: thread t). */
+static void worker_share(const ranks_run *rk, int nb, int threads, int t, int *off, int *cnt)
+{
+    int size = rk->r ? rk->r->size : 1, rank = rk->r ? rk->r->rank : 0;
+    thread_share(nb, size * threads, rank * threads + t, off, cnt);
 }
 
 /* ---- divergence and gradient clipping ---------------------------------------- */
@@ -127,7 +138,7 @@ typedef struct {
 } aae_ctx;
 
 static long aae_phases(ae_model *m, ae_workspace *ws, const ae_train_options *opt, aae_ctx *a,
-                       int nb, int threads, where_t w, ae_error *err)
+                       const ranks_run *rk, int nb, int threads, where_t w, ae_error *err)
 {
     int logit = m->nlayers - 2;           /* the discriminator's pre-sigmoid value */
     int L = (int)m->layers[m->n_encoder - 1].out_size;
@@ -139,7 +150,7 @@ static long aae_phases(ae_model *m, ae_workspace *ws, const ae_train_options *op
     {
         int t = omp_get_thread_num();
         int off, cnt;
-        thread_share(nb, threads, t, &off, &cnt);
+        worker_share(rk, nb, threads, t, &off, &cnt);
         float *grad = work_grad(ws, t), *lab = work_target(ws, t), *prior = work_eps(ws, t);
         memset(grad, 0, m->nparams * sizeof(float));
         if (cnt) {
@@ -163,7 +174,15 @@ static long aae_phases(ae_model *m, ae_workspace *ws, const ae_train_options *op
             }
         }
     }
-    sum_thread_grads(m, ws, threads);
+    double disc_correct = 0;
+    if (rk->r) {   /* the counts ride with the gradients, as doubles (exact) */
+        double counts[AE_MAX_THREADS];
+        for (int t = 0; t < threads; t++) counts[t] = (double)correct[t];
+        if (ranks_sum_grads(rk, ws, threads, a->disc->lo, a->disc->hi, counts, 1, &disc_correct, err))
+            return -1;
+    } else {
+        sum_thread_grads(m, ws, threads);
+    }
     where_t wd = w;
     wd.phase = " (AAE discriminator phase)";
     if (guard_gradient(m, opt, work_grad(ws, 0), a->disc->lo, a->disc->hi, 0.0, wd, err)) return -1;
@@ -175,7 +194,7 @@ static long aae_phases(ae_model *m, ae_workspace *ws, const ae_train_options *op
     {
         int t = omp_get_thread_num();
         int off, cnt;
-        thread_share(nb, threads, t, &off, &cnt);
+        worker_share(rk, nb, threads, t, &off, &cnt);
         float *grad = work_grad(ws, t), *lab = work_target(ws, t);
         memset(grad, 0, m->nparams * sizeof(float));
         if (cnt) {
@@ -188,12 +207,17 @@ static long aae_phases(ae_model *m, ae_workspace *ws, const ae_train_options *op
             model_backward_range(m, ws, t, x, cnt, 0, m->n_encoder, 0, 0);
         }
     }
-    sum_thread_grads(m, ws, threads);
+    if (rk->r) {
+        if (ranks_sum_grads(rk, ws, threads, a->gen->lo, a->gen->hi, NULL, 0, NULL, err)) return -1;
+    } else {
+        sum_thread_grads(m, ws, threads);
+    }
     where_t wg = w;
     wg.phase = " (AAE generator phase)";
     if (guard_gradient(m, opt, work_grad(ws, 0), a->gen->lo, a->gen->hi, 0.0, wg, err)) return -1;
     optimizer_step(m, opt, a->gen, work_grad(ws, 0), threads);
     if (guard_params(m, a->gen->lo, a->gen->hi, wg, err)) return -1;
+    if (rk->r) return (long)disc_correct;
     long total = 0;
     for (int t = 0; t < threads; t++) total += correct[t];
     return total;
@@ -233,16 +257,25 @@ typedef enum {
     CKPT_CURRENT   /* the file holds the run's position                   */
 } ckpt_state;
 
-static int ckpt_write(ckpt_state *c, const ae_train_state *s, const ae_model *m, ae_error *err)
+/* Across ranks rank 0 alone writes the file, and every rank learns whether it could. */
+static int ckpt_write(ckpt_state *c, const ae_train_state *s, const ae_model *m, const ranks_run *rk,
+                      ae_error *err)
 {
-    if (train_state_save(s, m, err)) return -1;
+    if (!rk->r) {
+        if (train_state_save(s, m, err)) return -1;
+    } else {
+        int failed = rk->r->rank == 0 && train_state_save(s, m, err) != 0;
+        if (ranks_from_root(rk->r, &failed, err)) return -1;
+        if (failed)
+            return rk->r->rank == 0 ? -1 : ae_fail(err, "rank 0 could not write the checkpoint %s", s->path);
+    }
     *c = CKPT_CURRENT;
     return 0;
 }
 
 /* After a step (s->step steps of `steps` done; stopped: the callback asked to stop). */
-static int ckpt_after_step(ckpt_state *c, const ae_train_state *s, const ae_model *m, int steps,
-                           int stopped, ae_error *err)
+static int ckpt_after_step(ckpt_state *c, const ae_train_state *s, const ae_model *m, const ranks_run *rk,
+                           int steps, int stopped, ae_error *err)
 {
     if (*c == CKPT_OFF) return 0;
     *c = CKPT_BEHIND;
@@ -252,30 +285,32 @@ static int ckpt_after_step(ckpt_state *c, const ae_train_state *s, const ae_mode
         *c = CKPT_DUE;
         return 0;
     }
-    return ckpt_write(c, s, m, err);
+    return ckpt_write(c, s, m, rk, err);
 }
 
 /* After epoch `epoch`'s report (the position is the next epoch's start). */
-static int ckpt_after_epoch(ckpt_state *c, const ae_train_state *s, const ae_model *m, int epoch,
-                            int stopped, ae_error *err)
+static int ckpt_after_epoch(ckpt_state *c, const ae_train_state *s, const ae_model *m, const ranks_run *rk,
+                            int epoch, int stopped, ae_error *err)
 {
     if (*c == CKPT_OFF) return 0;
     int every = s->opt.checkpoint_epochs;
     int write = *c == CKPT_DUE || stopped || (every > 0 && epoch % every == 0);
     *c = CKPT_BEHIND;
-    return write ? ckpt_write(c, s, m, err) : 0;
+    return write ? ckpt_write(c, s, m, rk, err) : 0;
 }
 
 /* When the callback stopped the run before its end: the file lets it go on. */
-static int ckpt_at_stop(ckpt_state *c, const ae_train_state *s, const ae_model *m, ae_error *err)
+static int ckpt_at_stop(ckpt_state *c, const ae_train_state *s, const ae_model *m, const ranks_run *rk,
+                        ae_error *err)
 {
-    return *c == CKPT_BEHIND || *c == CKPT_DUE ? ckpt_write(c, s, m, err) : 0;
+    return *c == CKPT_BEHIND || *c == CKPT_DUE ? ckpt_write(c, s, m, rk, err) : 0;
 }
 
 /* Trains from state s in workspace ws until its last epoch, an error, or
  * the callback's stop. */
 static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, const ae_dataset *val,
-                        ae_train_state *s, ae_progress_fn cb, void *user, ae_error *err)
+                        ae_train_state *s, const ranks_run *rk, ae_progress_fn cb, void *user,
+                        ae_error *err)
 {
     const ae_train_options *opt = &s->opt;
     int threads = s->threads;
@@ -310,7 +345,7 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
             {
                 int t = omp_get_thread_num();
                 int off, cnt;
-                thread_share(nb, threads, t, &off, &cnt);
+                worker_share(rk, nb, threads, t, &off, &cnt);
                 if (cnt) model_load_chunk(m, ws, t, train, order + b0 + off, cnt, &opt->noise, noise_seed);
                 model_set_noise(ws, t, step_seed, (uint64_t)off);
                 double recon;
@@ -318,15 +353,20 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
                                                    scale, 1, mode, &recon, &thread_kl[t]);
             }
             double loss = 0;
-            for (int t = 0; t < threads; t++) loss += thread_loss[t];
+            if (rk->r) {   /* the loss rides with the gradients */
+                if (ranks_sum_grads(rk, ws, threads, s->main.lo, s->main.hi, thread_loss, 1, &loss, err))
+                    return -1;
+            } else {
+                for (int t = 0; t < threads; t++) loss += thread_loss[t];
+                sum_thread_grads(m, ws, threads);
+            }
             loss /= model_loss_denominator(m, nb);
-            sum_thread_grads(m, ws, threads);
             if (guard_gradient(m, opt, work_grad(ws, 0), s->main.lo, s->main.hi, loss, w, err)) return -1;
             optimizer_step(m, opt, &s->main, work_grad(ws, 0), threads);
             if (guard_params(m, s->main.lo, s->main.hi, w, err)) return -1;
             if (adversarial) {
                 aae.seed = step_seed ^ 0x5a5a5a5a5a5a5a5aULL;
-                long c = aae_phases(m, ws, opt, &aae, nb, threads, w, err);
+                long c = aae_phases(m, ws, opt, &aae, rk, nb, threads, w, err);
                 if (c < 0) return -1;
                 s->disc_correct += c;
             }
@@ -346,7 +386,8 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
                                   .seconds = sec, .images_per_second = sec > 0 ? (double)s->seen / sec : 0 };
                 if (cb(&p, user)) stopped = 1;
             }
-            if (ckpt_after_step(&ckpt, s, m, steps, stopped, err)) return -1;
+            if (rk->r && ranks_from_root(rk->r, &stopped, err)) return -1;   /* rank 0's answer */
+            if (ckpt_after_step(&ckpt, s, m, rk, steps, stopped, err)) return -1;
         }
         if (stopped) break;   /* stopped mid-epoch: no validation, no end-of-epoch report */
         double sec = s->epoch_seconds;
@@ -360,7 +401,7 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
         if (val) {
             ae_eval_result r;
             ae_error why = {{0}};
-            if (ae_evaluate(m, ws, val, &opt->noise, &r, threads, &why))
+            if (model_evaluate(m, ws, val, &opt->noise, &r, threads, rk->r, &why))
                 return ae_fail(err, "validation after epoch %d: %s", epoch, why.msg);
             p.val_loss = r.loss;
             p.val_mse = r.mse;
@@ -372,17 +413,39 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
         s->step = 0;
         s->seconds = seconds_before + (now_seconds() - run_start);
         if (cb && cb(&p, user)) stopped = 1;
-        if (ckpt_after_epoch(&ckpt, s, m, epoch, stopped, err)) return -1;
+        if (rk->r && ranks_from_root(rk->r, &stopped, err)) return -1;
+        if (ckpt_after_epoch(&ckpt, s, m, rk, epoch, stopped, err)) return -1;
     }
     if (stopped && s->epoch <= opt->epochs && ckpt != CKPT_OFF)
         /* stopped by the callback before the end: the checkpoint lets the
          * run go on later (a stop after the last epoch is a finished run) */
-        return ckpt_at_stop(&ckpt, s, m, err);
+        return ckpt_at_stop(&ckpt, s, m, rk, err);
     /* a plain autoencoder remembers where its codes live, so `sample` can
      * draw new ones (a VAE or AAE samples from its prior instead) */
     if (!ae_model_is_variational(m) && !adversarial)
-        return ae_model_fit_latent(m, ws, train, threads, err);
+        return model_fit_latent(m, ws, train, threads, rk->r, err);
     return 0;
+}
+
+/* Weights that are NaN before the first step are not a divergence to blame on the lr. */
+static int check_weights(const ae_model *m, ae_error *err)
+{
+    char bad[256];
+    int nbad = ae_model_nonfinite_tensors(m, bad, sizeof bad);
+    if (nbad)
+        return ae_fail(err, "the model's weights are not finite before training: %s hold%s NaN or "
+                       "infinite values", bad, nbad == 1 ? "s" : "");
+    return 0;
+}
+
+/* The workspace of a run whose batches are split over `workers` chunks. */
+static int run_workspace(ae_workspace **ws, const ae_model *m, const ae_train_state *s, int workers,
+                         ae_error *err)
+{
+    int B = s->opt.batch < (int)s->n ? s->opt.batch : (int)s->n;
+    int per_thread, first;
+    thread_share(B, workers, 0, &first, &per_thread);   /* worker 0 gets the largest share */
+    return workspace_new(ws, m, per_thread, s->threads, 1, err);
 }
 
 /* Trains from state s until its last epoch, an error, or the callback's
@@ -390,19 +453,11 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
 static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *val, ae_train_state *s,
                       ae_progress_fn cb, void *user, ae_error *err)
 {
-    /* weights that are NaN before the first step are not a divergence to blame on the lr */
-    char bad[256];
-    int nbad = ae_model_nonfinite_tensors(m, bad, sizeof bad);
-    if (nbad)
-        return ae_fail(err, "the model's weights are not finite before training: %s hold%s NaN or "
-                       "infinite values", bad, nbad == 1 ? "s" : "");
-    int threads = s->threads;
-    int B = s->opt.batch < (int)s->n ? s->opt.batch : (int)s->n;
-    int per_thread, first;
-    thread_share(B, threads, 0, &first, &per_thread);   /* thread 0 gets the largest share */
+    if (check_weights(m, err)) return -1;
     ae_workspace *ws;
-    if (workspace_new(&ws, m, per_thread, threads, 1, err)) return -1;
-    int rc = train_epochs(m, ws, train, val, s, cb, user, err);
+    if (run_workspace(&ws, m, s, s->threads, err)) return -1;
+    ranks_run one = { NULL, NULL };
+    int rc = train_epochs(m, ws, train, val, s, &one, cb, user, err);
     ae_workspace_free(ws);
     return rc;
 }
@@ -417,6 +472,34 @@ int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
     if (opt->init_weights) ae_model_init(m, opt->seed);
     if (train_state_new(&s, m, train, val, opt, err)) return -1;
     int rc = train_loop(m, train, val, s, cb, user, err);
+    ae_train_state_free(s);
+    return rc;
+}
+
+int ae_train_ranks(ae_model *m, const ae_dataset *train, const ae_dataset *val,
+                   const ae_train_options *opt, const ae_ranks *ranks,
+                   ae_progress_fn cb, void *user, ae_error *err)
+{
+    if (!ranks || ranks->size == 1) return ae_train(m, train, val, opt, cb, user, err);
+    if (ranks_valid(ranks, err)) return -1;
+    /* what fails on one rank alone (its data, its memory) is passed to the
+     * start check, which every rank takes part in: all fail together */
+    ae_error local = {{0}};
+    ae_train_state *s = NULL;
+    ae_workspace *ws = NULL;
+    ranks_run rk = { ranks, NULL };
+    int bad = ae_train_options_check(opt, &local) || check_data(m, train, val, &local);
+    if (!bad && opt->init_weights) ae_model_init(m, opt->seed);
+    if (!bad) bad = train_state_new(&s, m, train, val, opt, &local) || check_weights(m, &local);
+    if (!bad) {
+        s->ranks = ranks->size;
+        bad = run_workspace(&ws, m, s, ranks->size * s->threads, &local) || ranks_msg_new(&rk, &local);
+    }
+    int threads = s ? s->threads : ae_threads_resolve(opt->threads);
+    int rc = ranks_start_check(ranks, m, train, val, opt, threads, bad ? local.msg : NULL, err);
+    if (rc == 0) rc = train_epochs(m, ws, train, val, s, &rk, cb, user, err);
+    ranks_msg_free(&rk);
+    ae_workspace_free(ws);
     ae_train_state_free(s);
     return rc;
 }

@@ -65,6 +65,7 @@ int train_state_alloc(ae_train_state **out, const ae_model *m, const ae_train_op
         s->opt.checkpoint = s->path;
     }
     s->threads = ae_threads_resolve(opt->threads);
+    s->ranks = 1;
     s->n = n;
     s->nparams = m->nparams;
     s->adversarial = ae_model_is_adversarial(m);

@@ -15,7 +15,10 @@
 struct ae_train_state {
     ae_train_options opt;        /* the run's options (checkpoint -> path) */
     char     path[4096];         /* checkpoint file                        */
-    int      threads;            /* thread count in use                    */
+    int      threads;            /* thread count in use (per process)      */
+    int      ranks;              /* processes the batches are split over
+                                    (ae_train_ranks; 1 otherwise): a
+                                    checkpoint records ranks x threads    */
     uint32_t n;                  /* training images                        */
     int      val_n;              /* validation images (0: none)            */
     uint64_t train_hash, val_hash;

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# aekit train under mpirun (data-parallel across processes, README
+# "Training on a cluster"):
+#  - mpirun -np 2 --threads 1 writes the model file of one process with
+#    --threads 2, byte for byte, and the same losses (conv AE; AAE, whose
+#    discriminator counts ride with the gradients; VAE, whose sampling
+#    noise follows the image); -np 2 --threads 2 that of --threads 4 (the
+#    chained sum keeps one process's order across ranks and threads), and
+#    -np 4 --threads 1 that of --threads 4;
+#  - rank 0 alone prints (one start line) and writes the run folder;
+#  - every rank must see the same data and options: other pixels (AEKIT_DATA
+#    pointing each rank at its own generated IDX folder), another --limit or
+#    --lr, or a rank that cannot load its data, end the job with one aekit
+#    line naming rank 1 and what differs, and no model;
+#  - --resume is refused under mpirun (a later stage);
+#  - a rank killed mid-run ends the job within seconds, named by mpirun,
+#    and SIGTERM to mpirun stops every rank after the step with one
+#    checkpoint; either checkpoint resumed by one process (it records 2
+#    threads) gives the uninterrupted run's model, byte for byte.
+# Skipped (77) when mpirun is missing or aekit is built without MPI.
+# As root in a container mpirun needs OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM) and,
+# without ssh, OMPI_MCA_plm_rsh_agent=false (set here); loopback must be up.
+#
+# usage: bash tests/cli_mpi.sh /path/to/aekit
+source "$(dirname "$0")/lib/cli_common.sh"
+
+if ! command -v mpirun >/dev/null 2>&1; then
+  echo "skip: no mpirun (Debian: openmpi-bin, scripts/setup.sh)"
+  exit 77
+fi
+if ! ldd "$AEKIT" 2>/dev/null | grep -q 'libmpi'; then
+  echo "skip: $AEKIT is built without MPI (-DAEKIT_MPI=OFF)"
+  exit 77
+fi
+need_mnist
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_plm_rsh_agent=false
+# In a sanitizer build, LeakSanitizer would fail every process at exit on
+# Open MPI's own leaks (libmpi, libopen-pal and its components, unloaded by
+# then, so no suppression can name them); the library's leaks across ranks
+# are checked by test_train_ranks, whose ranks are threads of one process.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+# -q: no mpirun banner after a failing rank (aekit's own line is the message)
+mpi() { timeout 300 mpirun -q --oversubscribe "$@"; }
+if ! mpi -np 2 true >"$tmp/probe.log" 2>&1; then
+  sed 's/^/        /' "$tmp/probe.log"
+  fail_early "mpirun -np 2 true fails here (is the loopback interface up?)"
+fi
+
+small=(--data mnist --limit 300 --val-limit 100 --epochs 1 --batch 64 --seed 7)
+
+# same_run A B: the same model bytes and the same loss columns of metrics.csv
+same_run() {
+  cmp -s "$1/model.safetensors" "$2/model.safetensors" &&
+    diff <(cut -d, -f1-4,7- "$1/metrics.csv") <(cut -d, -f1-4,7- "$2/metrics.csv") >/dev/null
+}
+
+for model in conv aae vae; do
+  "$AEKIT" train --model $model "${small[@]}" --threads 2 --out "$tmp/one-$model" >/dev/null 2>&1
+  mpi -np 2 "$AEKIT" train --model $model "${small[@]}" --threads 1 --out "$tmp/mpi-$model" \
+    >"$tmp/mpi-$model.out" 2>"$tmp/mpi-$model.err"
+  check "mpirun -np 2 aekit train exits 0 ($model)" test $? -eq 0
+  check "-np 2 --threads 1 gives --threads 2's model ($model)" same_run "$tmp/one-$model" "$tmp/mpi-$model"
+done
+check "rank 0 alone prints the start line" \
+  test "$(grep -c '^training conv' "$tmp/mpi-conv.err")" -eq 1
+check "the run folder is complete" test -s "$tmp/mpi-conv/index.html" -a -s "$tmp/mpi-conv/loss.png"
+check "no checkpoint left after the run" test ! -e "$tmp/mpi-conv/checkpoint.safetensors"
+"$AEKIT" info "$tmp/mpi-conv/model.safetensors" >"$tmp/info.txt" 2>&1
+check "the model records the batch split as 2 threads" grep -q 'threads.*2' "$tmp/info.txt"
+
+"$AEKIT" train --model conv "${small[@]}" --threads 4 --out "$tmp/one-4" >/dev/null 2>&1
+mpi -np 2 "$AEKIT" train --model conv "${small[@]}" --threads 2 --out "$tmp/mpi-2x2" >/dev/null 2>&1
+check "-np 2 --threads 2 gives --threads 4's model" same_run "$tmp/one-4" "$tmp/mpi-2x2"
+mpi -np 4 "$AEKIT" train --model conv "${small[@]}" --threads 1 --out "$tmp/mpi-4" >/dev/null 2>&1
+check "-np 4 --threads 1 gives --threads 4's model (oversubscribed)" same_run "$tmp/one-4" "$tmp/mpi-4"
+
+# refusals: exit non-zero, exactly one aekit error line naming rank 1 and the fault, no model
+refused() {  # refused NAME NEEDLE OUT -- COMMAND...
+  local name=$1 needle=$2 out=$3
+  shift 4
+  "$@" >"$logs/stdout" 2>"$logs/stderr"
+  local rc=$? problems=()
+  [[ $rc -ne 0 ]] || problems+=("exit code 0")
+  local errors
+  errors=$(grep '^aekit' "$logs/stderr")
+  [[ $(grep -c '^aekit' "$logs/stderr") -eq 1 ]] || problems+=("not exactly one aekit line on stderr")
+  [[ $errors == *"rank 1"* && $errors == *"$needle"* ]] || problems+=("the line does not name rank 1 and '$needle'")
+  [[ ! -e $out/model.safetensors ]] || problems+=("a model was written")
+  if [[ ${#problems[@]} -eq 0 ]]; then ok "$name"; else bad "$name" "$(IFS=';'; echo "${problems[*]}")"; fi
+}
+
+# each rank its own IDX folder: same counts, one pixel differs
+make_idx "$tmp/data0/discs" 200 50 28
+make_idx "$tmp/data1/discs" 200 50 28
+"$PY" - "$tmp/data1/discs/train-images-idx3-ubyte" <<'EOF'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(16 + 200 * 28 * 28 - 1)
+    b = f.read(1)
+    f.seek(-1, 1)
+    f.write(bytes([b[0] ^ 0xff]))
+EOF
+cat >"$tmp/per_rank.sh" <<EOF
+#!/usr/bin/env bash
+# rank 1 gets other data (AEKIT_DATA), another --limit or --lr, or no data
+r=\${OMPI_COMM_WORLD_RANK:-0}
+case \$1 in
+  data)  export AEKIT_DATA=$tmp/data\$r; set -- --data discs ;;
+  limit) set -- --data mnist --limit \$((300 - 100 * r)) ;;
+  lr)    set -- --data mnist --limit 300 --lr 0.00\$((r + 1)) ;;
+  none)  d=mnist; [[ \$r == 1 ]] && d=$tmp/nowhere; set -- --data \$d --limit 300 ;;
+esac
+exec "$AEKIT" train --model conv --epochs 1 --val-limit 50 --threads 1 --out "$tmp/refused" "\$@"
+EOF
+chmod +x "$tmp/per_rank.sh"
+refused "other pixels on rank 1 are refused" "other pixels" "$tmp/refused" -- mpi -np 2 "$tmp/per_rank.sh" data
+refused "another --limit on rank 1 is refused" "training data" "$tmp/refused" -- mpi -np 2 "$tmp/per_rank.sh" limit
+refused "another --lr on rank 1 is refused" "--lr 0.002" "$tmp/refused" -- mpi -np 2 "$tmp/per_rank.sh" lr
+refused "a rank that cannot load its data ends the job" "nowhere" "$tmp/refused" -- \
+  mpi -np 2 "$tmp/per_rank.sh" none
+
+# --resume under mpirun: refused (one process resumes such a checkpoint)
+mpi -np 2 "$AEKIT" train --resume "$tmp/mpi-conv" >"$logs/stdout" 2>"$logs/stderr"
+rc=$?
+check "--resume under mpirun is refused" test $rc -eq 2 -a "$(grep -c '^aekit train: --resume: not under mpirun' "$logs/stderr")" -ge 1
+
+# Faults. Each rank's PID in a file (exec keeps it); the runs are stopped once
+# their first checkpoint exists (one every 5 steps), so no timing is guessed.
+printf '#!/usr/bin/env bash\necho $$ >"%s/pid.${OMPI_COMM_WORLD_RANK:-0}"\nexec "%s" "$@"\n' \
+  "$tmp" "$AEKIT" >"$tmp/with_pid.sh"
+chmod +x "$tmp/with_pid.sh"
+long=(--model conv --data mnist --limit 6400 --val-limit 100 --epochs 2 --seed 3 --checkpoint-every 5)
+"$AEKIT" train "${long[@]}" --threads 2 --out "$tmp/whole" >/dev/null 2>&1
+wait_for() { local i; for ((i = 0; i < 1200; i++)); do [[ -e $1 ]] && return 0; sleep 0.05; done; return 1; }
+
+# a rank killed mid-run: mpirun ends the job within seconds and names the
+# rank; one process resumes the checkpoint rank 0 wrote (2 threads) bit-identically
+rm -f "$tmp"/pid.*
+timeout 300 mpirun --oversubscribe -np 2 "$tmp/with_pid.sh" train "${long[@]}" --threads 1 --out "$tmp/killed" \
+  >"$tmp/killed.log" 2>&1 &
+job=$!
+if wait_for "$tmp/killed/checkpoint.safetensors" && wait_for "$tmp/pid.1"; then
+  start=$SECONDS
+  kill -KILL "$(cat "$tmp/pid.1")"
+  wait $job
+  took=$((SECONDS - start))
+  check "a killed rank ends the job within 20 s (took ${took} s)" test $took -le 20
+  check "mpirun names the killed rank" grep -q 'rank 1 .*signal 9' "$tmp/killed.log"
+  "$AEKIT" train --resume "$tmp/killed" >/dev/null 2>&1
+  check "one process resumes the killed job's checkpoint bit-identically" \
+    cmp -s "$tmp/killed/model.safetensors" "$tmp/whole/model.safetensors"
+else
+  kill $job 2>/dev/null
+  wait $job
+  check "the job to kill wrote its first checkpoint" false
+fi
+
+# SIGTERM to mpirun (Ctrl-C too: mpirun passes SIGTERM to the ranks): rank 0
+# stops every rank after the step, writes the checkpoint, says how to resume
+timeout 300 mpirun -q --oversubscribe -np 2 "$AEKIT" train "${long[@]}" --threads 1 --out "$tmp/stopped" \
+  >"$tmp/stopped.log" 2>&1 &
+job=$!
+if wait_for "$tmp/stopped/checkpoint.safetensors"; then
+  kill -TERM $job
+  wait $job
+  check "SIGTERM to mpirun: one line, checkpoint written" \
+    test "$(grep -c '^aekit train: SIGTERM: stopped at epoch .*checkpoint written' "$tmp/stopped.log")" -eq 1
+  "$AEKIT" train --resume "$tmp/stopped" >/dev/null 2>&1
+  check "one process resumes it bit-identically" \
+    cmp -s "$tmp/stopped/model.safetensors" "$tmp/whole/model.safetensors"
+else
+  kill $job 2>/dev/null
+  wait $job
+  check "the job to stop wrote its first checkpoint" false
+fi
+
+summary
