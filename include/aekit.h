@@ -48,7 +48,7 @@
 extern "C" {
 #endif
 
-#define AEKIT_VERSION "0.2.0"   /* CMakeLists.txt reads the version from here */
+#define AEKIT_VERSION "0.3.0"   /* CMakeLists.txt reads the version from here */
 /* The version of the library a program runs with (AEKIT_VERSION is the
  * one it was compiled against): bindings that load libaekit.so at run
  * time (python/aekit) check it. */

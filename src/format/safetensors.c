@@ -373,7 +373,9 @@ int st_read(st_file *f, const char *path, ae_error *err)
 int st_from_tensors(st_file *f, const ae_tensor *t, int count, const char *origin, ae_error *err)
 {
     memset(f, 0, sizeof *f);
+    if (!origin) origin = "tensors";
     snprintf(f->path, sizeof f->path, "%s", origin);
+    if (count > 0 && !t) return ae_fail(err, "%s: %d tensors given, but no array of them", origin, count);
     if (count < 0 || count > ST_MAX_TENSORS)
         return ae_fail(err, "%s: %d tensors (0 to %d)", origin, count, ST_MAX_TENSORS);
     f->tensors = calloc((size_t)count + 1, sizeof *f->tensors);

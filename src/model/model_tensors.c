@@ -26,7 +26,7 @@ int ae_model_tensor(const ae_model *m, int i, ae_tensor *out, ae_error *err)
             model_tensor_name(l, bias ? "bias" : "weight", out->name, sizeof out->name);
             /* const model, writable data: writing is the caller's change of
              * the model (aekit.h), like ae_model_init */
-            out->data = m->params + (bias ? l->b_off : l->w_off);
+            out->data = m->params ? m->params + (bias ? l->b_off : l->w_off) : NULL; /* NULL: a model being matched, no weights yet */
             out->count = count;
             out->ndim = bias ? 1 : l->w_ndim;
             if (bias) out->shape[0] = (int64_t)count;

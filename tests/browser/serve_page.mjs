@@ -127,6 +127,7 @@ try {
     check("one slider per latent value (" + latent + ")",
           await page.locator("#sliders input[type=range]").count() === latent);
     const before = await pixels(), beforeSrc = await page.evaluate(() => document.getElementById("decoded").src);
+    const askedBefore = await page.evaluate(() => neighboursAsked);
     await page.evaluate(() => {               // move the first slider three quarters along its range
       const s = document.querySelector("#sliders input");
       s.value = String(Number(s.min) + 0.75 * (Number(s.max) - Number(s.min)));
@@ -139,6 +140,16 @@ try {
     const after = await pixels();
     check("moving a slider changes the decoded image's pixels",
           after.length === before.length && after.some((v, i) => v !== before[i]));
+    // the marker moves to the sliders' point, and its nearest test images follow
+    const follows = await page.evaluate(() => {
+      const p = planeOf(sliders.map(s => Number(s.input.value)));
+      return clicked !== null && Math.abs(clicked[0] - p[0]) < 1e-9 && Math.abs(clicked[1] - p[1]) < 1e-9;
+    });
+    check("the plane's marker follows the sliders", follows);
+    if (hasNeighbours)
+      check("the nearest test images follow the sliders",
+            await until(page, a => neighboursAsked > a && document.getElementById("neighbours").dataset.shown === "8",
+                        askedBefore));
   }
 
   // pick two points: the strip shows 8 decoded images along the line
