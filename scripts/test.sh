@@ -34,7 +34,8 @@ if [ "${AEKIT_SKIP_BROWSER:-0}" = 1 ]; then
   echo "SKIP  the browser test (AEKIT_SKIP_BROWSER=1)"
 else
   rc=0
-  bash tests/browser/serve_page.sh build/release/aekit || rc=$?
+  # the page as the test left it: build/release/serve-page.png (a CI artefact)
+  bash tests/browser/serve_page.sh build/release/aekit build/release/serve-page.png || rc=$?
   if [ $rc -eq 77 ]; then
     echo "FAIL  the browser test could not run (chromium or playwright-core missing: run scripts/setup.sh," \
          "or set AEKIT_SKIP_BROWSER=1 to skip it)"

@@ -176,7 +176,7 @@ try {
   console.log("median mouse move -> hovered image and reconstruction: " + median(hoverTimes) + " ms (" +
               hoverTimes.length + " moves)");
   console.log("median click -> decoded image: " + median(clickTimes) + " ms (" + clickTimes.length + " clicks)");
-  if (screenshot) await page.screenshot({ path: screenshot });
+  if (screenshot) { await page.screenshot({ path: screenshot }); console.log("screenshot: " + screenshot); }
 } finally {
   await browser.close();
 }
