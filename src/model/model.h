@@ -146,6 +146,12 @@ const float *model_activation(const ae_model *m, const ae_workspace *w, int t, i
 double model_recon_chunk(const ae_model *m, ae_workspace *w, int t, const float *x,
                          const float *target, int n, float scale, int train, pass_mode mode,
                          double *recon, double *kl);
+/* After an evaluation pass (model_recon_chunk with train = 0) of n images
+ * on thread t: each image's loss, recon + kl over the loss denominator of
+ * one image, the terms and scale of that pass's sums (their mean is the
+ * pass's loss). */
+void model_loss_per_image(const ae_model *m, const ae_workspace *w, int t, const float *target, int n,
+                          float *loss);
 /* Converts images idx[0..cnt) of ds into thread t's target buffer and the
  * model's input (downscaled for super-resolution, corrupted by `noise` with
  * per-image seeds) into its input buffer. */
