@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Numbers out, not only pictures (docs/cli.md, "--npy"):
+# Numbers out, not only pictures (docs/cli.md, "Numbers out"):
 #  - reconstruct, decode, sample, denoise, upscale, interpolate and manifold
 #    write with --npy FILE the float images their PNG is drawn from: float32,
 #    shape (N, C, H, W), the PNG's tiles in order; each tile of the PNG is
