@@ -142,15 +142,15 @@ int cmd_eval(int argc, char **argv)
         (rc = args_string(&a, "per-image", NULL, &per_image_path)))
         return rc;
     if (noise_text && (rc = cli_parse_noise("eval", "--noise", noise_text, &nz))) return rc;
-    if (per_image_path && data && strchr(data, ','))
-        return cli_fail(EXIT_USAGE, "eval", "--per-image %s: one data set at a time (--data lists several)",
-                        per_image_path);
     cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--per-image", per_image_path, 0 } };
     if ((rc = cli_check_io("eval", in, 1, outs, 1, data))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("eval", path, &m))) return rc;
-    if ((rc = cli_data_for("eval", data, m, path, outs, 1, &data))) {
+    if ((rc = cli_data_for("eval", data, m, path, outs, 1, &data)) == 0 && per_image_path && strchr(data, ','))
+        rc = cli_fail(EXIT_USAGE, "eval", "--per-image %s: one data set at a time (--data lists several)",
+                      per_image_path);
+    if (rc) {
         ae_model_free(m);
         return rc;
     }
