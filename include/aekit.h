@@ -608,6 +608,13 @@ typedef struct { double loss, mse, psnr, recon, kl; } ae_eval_result;
 #define AE_EVAL_NOISE_SEED 0x6576616c6e6f6973ULL
 int ae_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
                 ae_eval_result *out, int threads, ae_error *err);
+/* ae_evaluate, also writing each image's loss into per_image (ds->n
+ * floats; NULL: none): the loss above for that image alone (a VAE's recon
+ * + KL of its own sample), so that their mean is out->loss to float
+ * precision. Results that are not finite are an error, as for
+ * ae_evaluate; per_image then still holds them. */
+int ae_evaluate_per_image(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
+                          ae_eval_result *out, float *per_image, int threads, ae_error *err);
 
 /* ---- pictures ---------------------------------------------------------------- */
 

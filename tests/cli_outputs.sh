@@ -164,6 +164,8 @@ EOF
   audit "perturb" "$AEKIT" perturb "$model" --sigma 0.5 --n 2 --out "$work/a7.png"
   audit "interpolate" "$AEKIT" interpolate "$model" --steps 3 --out "$work/a8.png"
   audit "pca" "$AEKIT" pca --data mnist --components 2 --limit 300 --out "$work/pca"
+  audit "reconstruct --out --npy" "$AEKIT" reconstruct "$model" --n 2 --out "$work/a9.png" --npy "$work/a9.npy"
+  audit "eval --per-image" "$AEKIT" eval "$model" --limit 100 --per-image "$work/a10.npy"
 else
   echo "note  strace cannot trace here: the audit of open flags is skipped"
 fi

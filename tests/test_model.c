@@ -280,11 +280,48 @@ static void test_set_loss_saved(void)
     unlink(path);
 }
 
+/* ae_evaluate_per_image: the same results as ae_evaluate, and per-image
+ * losses whose mean is the loss, for each kind of loss (BCE per pixel, SSE
+ * per image, a VAE's SSE + KL with sampled z), with 1 and 3 threads over
+ * several chunks of images. */
+static void test_evaluate_per_image(void)
+{
+    enum { N = 300 };
+    static uint8_t pixels[N * 784];
+    for (int i = 0; i < N * 784; i++) pixels[i] = (uint8_t)((i * 2654435761u) >> 24);
+    ae_dataset ds = { .n = N, .c = 1, .h = 28, .w = 28, .pixels = pixels };
+    strcpy(ds.source, "pixels");
+    static const char *const presets[] = { "conv", "vae", "sr" };
+    static float loss[N];
+    for (size_t p = 0; p < sizeof presets / sizeof presets[0]; p++)
+        for (int threads = 1; threads <= 3; threads += 2) {
+            ae_error err = { "" };
+            ae_model *m = NULL;
+            if (ae_model_from_preset(&m, presets[p], 0, &err)) { CHECK(0, "%s", err.msg); continue; }
+            ae_eval_result want, got;
+            for (int i = 0; i < N; i++) loss[i] = NAN;
+            CHECK(ae_evaluate(m, NULL, &ds, NULL, &want, threads, &err) == 0, "%s", err.msg);
+            CHECK(ae_evaluate_per_image(m, NULL, &ds, NULL, &got, loss, threads, &err) == 0, "%s", err.msg);
+            CHECK(memcmp(&want, &got, sizeof want) == 0, "%s: results differ with per-image losses", presets[p]);
+            double sum = 0, lo = INFINITY, hi = -INFINITY;
+            for (int i = 0; i < N; i++) {
+                sum += loss[i];
+                if (loss[i] < lo) lo = loss[i];
+                if (loss[i] > hi) hi = loss[i];
+            }
+            CHECK(isfinite(sum) && lo < hi, "%s: per-image losses from %g to %g", presets[p], lo, hi);
+            CHECK_CLOSE(sum / N, got.loss, 1e-6, 0, "%s, %d threads: mean %.9g, loss %.9g", presets[p], threads,
+                        sum / N, got.loss);
+            ae_model_free(m);
+        }
+}
+
 int main(void)
 {
     test_preset();
     test_parse_errors();
     test_set_loss_saved();
+    test_evaluate_per_image();
     test_save_load();
     test_torch_steps();
     test_torch_trained();

@@ -49,6 +49,14 @@ float *ae_dataset_codes(const ae_model *m, const ae_dataset *ds, int n, int thre
  * nz may be NULL. *nrows (may be NULL) gets the number of rows. */
 int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
                           int threads, const char *path, int *nrows, ae_error *err);
+/* The two halves of ae_picture_rows, for a caller that also wants the
+ * numbers (aekit reconstruct --npy): the tiles it draws, *nrows rows of n
+ * images of the output shape, row after row ([nrows * n, c, h, w]; caller
+ * frees *tiles), and the drawing of those tiles. */
+int ae_picture_rows_images(const ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
+                           int threads, float **tiles, int *nrows, ae_error *err);
+int ae_picture_rows_png(const char *path, const float *tiles, int rows, int n, int c, int h, int w,
+                        ae_error *err);
 
 /* n images [n, c, h, w] in a grid of `cols` columns (the last row padded
  * with black tiles). */
@@ -68,6 +76,12 @@ int ae_picture_samples(const ae_model *m, int n, int cols, uint64_t seed, int th
  * lowest, as the lesson draws it). */
 int ae_picture_manifold(const ae_model *m, int grid, const double lo[2], const double hi[2],
                               int threads, const char *path, ae_error *err);
+/* Its two halves: the grid x grid decoded images, row after row
+ * ([grid * grid, output shape]; caller frees *images), and their drawing. */
+int ae_picture_manifold_images(const ae_model *m, int grid, const double lo[2], const double hi[2],
+                               int threads, float **images, ae_error *err);
+int ae_picture_manifold_png(const char *path, const float *images, int grid, int c, int h, int w,
+                            ae_error *err);
 /* The range a manifold sweeps by default: the lesson's -1..1 for a VAE or
  * an AAE; for a plain autoencoder mean +- 2 std of its fitted code
  * Gaussian per axis (-1..1 when the file has none). */

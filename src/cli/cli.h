@@ -145,9 +145,10 @@ int cli_read_image(const char *cmd, const char *path, const ae_model *m, float *
 
 /* Runs the model on one image file: in_path (PNG or JPEG of the model's
  * input size, corrupted by nz when not NULL) -> out_path (PNG of the
- * output size, one pixel per pixel). */
+ * output size, one pixel per pixel; NULL: none) and npy_path (its floats,
+ * shape (1, C, H, W); NULL: none), both written or neither. */
 int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char *out_path,
-                   const ae_noise *nz, int threads);
+                   const char *npy_path, const ae_noise *nz, int threads);
 
 /* mkdir -p for an --out folder. */
 int cli_make_dirs(const char *cmd, const char *dir);

@@ -1,6 +1,7 @@
 /* aekit decode: latent codes from a .npy file decoded into a grid of
  * images. */
 #include "cli.h"
+#include "image_outputs.h"
 #include "aekit/pictures.h"
 
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 static const arg_flag decode_flags[] = {
     { "out",     "FILE", "decoded.png", "PNG to write", 0, 0, 0 },
+    ARGS_FLAG_NPY,
     { "n",       "N",    "all, at most 1000", "decode the first N codes only", 0, 1, MAX_IMAGES },
     { "cols",    "N",    "10", "images per row", 0, 1, MAX_IMAGES },
     ARGS_FLAG_THREADS,
@@ -26,7 +28,7 @@ static void decode_more_help(FILE *out)
 const arg_command decode_command = {
     .name = "decode",
     .summary = "decode latent codes from a .npy file into a grid of images",
-    .usage = "aekit decode MODEL CODES.npy [--out FILE.png] [--n N] [--cols N]",
+    .usage = "aekit decode MODEL CODES.npy [--out FILE.png] [--npy FILE.npy] [--n N] [--cols N]",
     .positional = "MODEL CODES.npy",
     .min_positional = 2,
     .max_positional = 2,
@@ -43,15 +45,15 @@ int cmd_decode(int argc, char **argv)
     if (rc) return rc;
     if (a.help) { args_print_help(&decode_command, stdout); return EXIT_OK; }
 
-    const char *path = a.positional[0], *codes_path = a.positional[1], *out;
+    const char *path = a.positional[0], *codes_path = a.positional[1], *out, *npy;
     int n, cols, threads;
-    if ((rc = args_string(&a, "out", "decoded.png", &out)) ||
+    if ((rc = image_outputs_parse(&a, "decoded.png", &out, &npy)) ||
         (rc = args_int(&a, "n", 0, &n)) ||
         (rc = args_int(&a, "cols", 10, &cols)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
-    cli_file in[] = { { "MODEL", path, 0 }, { "CODES.npy", codes_path, 0 } }, outs[] = { { "--out", out, 0 } };
-    if ((rc = cli_check_io("decode", in, 2, outs, 1, NULL))) return rc;
+    cli_file in[] = { { "MODEL", path, 0 }, { "CODES.npy", codes_path, 0 } }, outs[] = { { "--out", out, 0 }, { "--npy", npy, 0 } };
+    if ((rc = cli_check_io("decode", in, 2, outs, 2, NULL))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("decode", path, &m))) return rc;
@@ -88,11 +90,17 @@ int cmd_decode(int argc, char **argv)
             ae_model_output_shape(m, &c, &h, &w);
             args_print_notes();
             if ((rc = cli_result("decode", ae_picture_decode(m, codes, n, threads, &images, &err),
-                                 &err)) == 0 &&
-                (rc = cli_result("decode", ae_picture_grid(out, images, n, cols, c, h, w, AE_PICTURE_SCALE, &err),
-                                 &err)) == 0)
-                printf("%s: %d of the %ld codes in %s decoded, %d per row\n", cli_text(out), n, count,
-                       cli_text(codes_path), cols < n ? cols : n);
+                                 &err)) == 0) {
+                ae_atomic_group g;
+                ae_atomic_group_begin(&g);
+                int drawn = out ? ae_picture_grid(out, images, n, cols, c, h, w, AE_PICTURE_SCALE, &err) : 0;
+                rc = image_outputs_commit("decode", &g, drawn, &err, npy, images, n, c, h, w);
+            }
+            if (rc == 0) {
+                printf("%s: %d of the %ld codes in %s decoded, %d per row\n", cli_text(out ? out : npy), n,
+                       count, cli_text(codes_path), cols < n ? cols : n);
+                image_outputs_print_npy(npy, n, c, h, w);
+            }
         }
     }
     free(codes);

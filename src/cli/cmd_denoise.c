@@ -2,6 +2,7 @@
  * rows noisy / denoised / clean), or on one image file. */
 #include "cli.h"
 #include "image_command.h"
+#include "image_outputs.h"
 #include "aekit/pictures.h"
 
 #include <stdio.h>
@@ -16,6 +17,7 @@ static const arg_flag denoise_flags[] = {
       "corruption: gaussian:MEAN,STD, saltpepper:P or none", 0, 0, 0 },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, IMAGE_COMMAND_MAX_N },
     { "out",     "FILE",     "denoised.png", "PNG to write", 0, 0, 0 },
+    ARGS_FLAG_NPY,
     ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
@@ -25,14 +27,15 @@ static void denoise_more_help(FILE *out)
     fprintf(out, "With IN.png OUT.png, denoises one image (PNG or JPEG of the model's input\n"
                  "size) into OUT.png; --noise then corrupts it first (default: none, the file is\n"
                  "taken as the noisy image). Without them, draws test images as rows: noisy\n"
-                 "(the model's input), denoised, clean.\n");
+                 "(the model's input), denoised, clean. --npy writes the images drawn as floats\n"
+                 "(with IN.png, the output; OUT.png may then be left out).\n");
 }
 
 const arg_command denoise_command = {
     .name = "denoise",
     .summary = "denoise test images (rows: noisy, denoised, clean) or one image file",
-    .usage = "aekit denoise MODEL [--data NAME|DIR] [--noise SPEC] [--n N] [--out FILE.png] | "
-             "aekit denoise MODEL IN.png OUT.png",
+    .usage = "aekit denoise MODEL [--data NAME|DIR] [--noise SPEC] [--n N] [--out FILE.png] [--npy FILE.npy] | "
+             "aekit denoise MODEL IN.png OUT.png [--npy FILE.npy]",
     .positional = "MODEL",
     .min_positional = 1,
     .max_positional = 3,
@@ -49,10 +52,15 @@ int cmd_denoise(int argc, char **argv)
     int rc = image_command_parse(&denoise_command, "denoised.png", argc, argv, &o);
     if (!o.m) return rc;
     if (o.in) {
-        rc = cli_apply_file("denoise", o.m, o.in, o.out_file, o.noise_text ? &o.nz : NULL,
+        rc = cli_apply_file("denoise", o.m, o.in, o.out_file, o.npy, o.noise_text ? &o.nz : NULL,
                             o.threads);
-        if (rc == 0)
-            printf("%s: %s denoised by %s\n", cli_text(o.out_file), cli_text(o.in), cli_text(o.model_path));
+        if (rc == 0) {
+            int c, h, w;
+            ae_model_output_shape(o.m, &c, &h, &w);
+            printf("%s: %s denoised by %s\n", cli_text(o.out_file ? o.out_file : o.npy), cli_text(o.in),
+                   cli_text(o.model_path));
+            image_outputs_print_npy(o.npy, 1, c, h, w);
+        }
         ae_model_free(o.m);
         return rc;
     }
@@ -63,23 +71,34 @@ int cmd_denoise(int argc, char **argv)
     const char *data = o.data;
     int n = o.n;
     ae_dataset *test = NULL;
-    cli_file outs[] = { { "--out", o.out, 0 } };
-    if ((rc = cli_data_for("denoise", data, o.m, o.model_path, outs, 1, &data)) == 0 &&
+    cli_file outs[] = { { "--out", o.out, 0 }, { "--npy", o.npy, 0 } };
+    if ((rc = cli_data_for("denoise", data, o.m, o.model_path, outs, 2, &data)) == 0 &&
         (rc = cli_open_test_set("denoise", data, 0, o.m, &test)) == 0) {
         if (n > test->n) n = test->n;
-        int rows;
+        int rows, c, h, w;
+        float *tiles = NULL;
+        ae_model_output_shape(o.m, &c, &h, &w);
         args_print_notes();
         ae_error err = {{0}};
-        rc = cli_result("denoise", ae_picture_rows(o.m, test, 0, n, &o.nz, o.threads, o.out, &rows, &err),
+        rc = cli_result("denoise", ae_picture_rows_images(o.m, test, 0, n, &o.nz, o.threads, &tiles, &rows, &err),
                         &err);
+        if (rc == 0) {
+            ae_atomic_group g;
+            ae_atomic_group_begin(&g);
+            int drawn = o.out ? ae_picture_rows_png(o.out, tiles, rows, n, c, h, w, &err) : 0;
+            rc = image_outputs_commit("denoise", &g, drawn, &err, o.npy, tiles, rows * n, c, h, w);
+        }
+        free(tiles);
         char spec[64];
         ae_noise_format(&o.nz, spec, sizeof spec);
+        const char *shown = o.out ? o.out : o.npy;
         if (rc == 0 && rows == 3)
-            printf("%s: %d test images of %s, rows: noisy input (%s), %s, clean\n", cli_text(o.out), n, cli_text(data),
+            printf("%s: %d test images of %s, rows: noisy input (%s), %s, clean\n", cli_text(shown), n, cli_text(data),
                    spec, ae_model_is_upscaler(o.m) ? "denoised and upscaled" : "denoised");
         else if (rc == 0)
-            printf("%s: %d test images of %s, rows: clean input, output (no noise)\n", cli_text(o.out), n,
+            printf("%s: %d test images of %s, rows: clean input, output (no noise)\n", cli_text(shown), n,
                    cli_text(data));
+        if (rc == 0) image_outputs_print_npy(o.npy, rows * n, c, h, w);
     }
     if (test) ae_dataset_free(test);
     ae_model_free(o.m);

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const arg_flag eval_flags[] = {
@@ -15,6 +16,8 @@ static const arg_flag eval_flags[] = {
     { "noise",   "SPEC",     "the model's training noise (none for most models)",
       "corrupt the inputs: gaussian:MEAN,STD, saltpepper:P or none", 0, 0, 0 },
     { "json",    NULL,       NULL,  "print one JSON object {\"loss\", \"mse\", \"psnr\"} instead", 0, 0, 0 },
+    { "per-image", "FILE",   NULL,  "also write each test image's loss: .npy, float32, shape (N,); "
+      "one data set only", 0, 0, 0 },
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 
@@ -26,7 +29,9 @@ static void eval_more_help(FILE *out)
                  "super-resolution model gets the downscaled test images.\n"
                  "With several data sets (--data mnist,fashion-mnist) each gets one line, or\n"
                  "with --json one object keyed by data set name: the lesson's point that an\n"
-                 "autoencoder is data-specific, in one command.\n");
+                 "autoencoder is data-specific, in one command.\n"
+                 "--per-image writes the loss of each test image, as the mean loss defines it\n"
+                 "(their mean is the loss printed, to float precision).\n");
 }
 
 const arg_command eval_command = {
@@ -38,7 +43,8 @@ const arg_command eval_command = {
     .examples = "  aekit eval runs/conv/model.safetensors --data mnist\n"
                 "  aekit eval runs/conv/model.safetensors --limit 1000 --json\n"
                 "  aekit eval runs/denoise/model.safetensors --data fashion-mnist --noise gaussian:0.5,0.5\n"
-                "  aekit eval runs/denoise/model.safetensors --data mnist,fashion-mnist\n",
+                "  aekit eval runs/denoise/model.safetensors --data mnist,fashion-mnist\n"
+                "  aekit eval runs/conv/model.safetensors --data mnist --per-image losses.npy\n",
     .more_help = eval_more_help,
 };
 
@@ -50,15 +56,23 @@ static void print_json_number(const char *key, double v, const char *after)
 }
 
 /* Measures m (from file `path`) on the test split of one data set; results
- * that are not finite are an error (ae_evaluate names the weights). */
+ * that are not finite are an error (ae_evaluate names the weights). With
+ * per_image set, *per_image gets each image's loss (*count of them; the
+ * caller frees). */
 static int eval_one(ae_model *m, const char *path, const char *data, int limit, int threads,
-                    const ae_noise *nz, ae_eval_result *res)
+                    const ae_noise *nz, ae_eval_result *res, float **per_image, int *count)
 {
     ae_dataset *test = NULL;
     ae_error err = {{0}};
     int rc = cli_open_test_set("eval", data, limit, m, &test);
+    if (rc == 0 && per_image) {
+        *count = test->n;
+        if (!(*per_image = malloc((size_t)test->n * sizeof **per_image)))
+            rc = cli_fail(EXIT_ERROR, "eval", "out of memory for %d losses", test->n);
+    }
     if (rc == 0) args_print_notes();
-    if (rc == 0 && ae_evaluate(m, NULL, test, nz, res, threads, &err) != 0)
+    if (rc == 0 && ae_evaluate_per_image(m, NULL, test, nz, res, per_image ? *per_image : NULL, threads,
+                                         &err) != 0)
         rc = cli_fail(EXIT_ERROR, "eval", "%s: %s", path, err.msg);
     if (test) ae_dataset_free(test);
     return rc;
@@ -118,23 +132,27 @@ int cmd_eval(int argc, char **argv)
     if (rc) return rc;
     if (a.help) { args_print_help(&eval_command, stdout); return EXIT_OK; }
 
-    const char *path = a.positional[0], *data, *noise_text;
+    const char *path = a.positional[0], *data, *noise_text, *per_image_path;
     int limit, threads;
     ae_noise nz = { 0 };
     if ((rc = args_string(&a, "data", NULL, &data)) ||
         (rc = args_int(&a, "limit", 0, &limit)) ||
         (rc = args_threads(&a, 0, &threads)) ||
-        (rc = args_string(&a, "noise", NULL, &noise_text)))
+        (rc = args_string(&a, "noise", NULL, &noise_text)) ||
+        (rc = args_string(&a, "per-image", NULL, &per_image_path)))
         return rc;
     if (noise_text && (rc = cli_parse_noise("eval", "--noise", noise_text, &nz))) return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--per-image", per_image_path, 0 } };
+    if ((rc = cli_check_io("eval", in, 1, outs, 1, data))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("eval", path, &m))) return rc;
-    if (!data) data = cli_model_data(m);
-    if (!data) {
+    if ((rc = cli_data_for("eval", data, m, path, outs, 1, &data)) == 0 && per_image_path && strchr(data, ','))
+        rc = cli_fail(EXIT_USAGE, "eval", "--per-image %s: one data set at a time (--data lists several)",
+                      per_image_path);
+    if (rc) {
         ae_model_free(m);
-        return cli_fail(EXIT_USAGE, "eval", "--data NAME|DIR is required (%s does not record "
-                        "the data set it was trained on)", path);
+        return rc;
     }
 
     if (!noise_text) cli_model_noise(m, &nz);
@@ -149,7 +167,8 @@ int cmd_eval(int argc, char **argv)
     strcpy(list, data);
     const char *names[MAX_DATA_SETS];
     ae_eval_result res[MAX_DATA_SETS];
-    int count = 0;
+    float *losses = NULL;               /* --per-image: each image's loss */
+    int count = 0, nlosses = 0;
     char *save = NULL;
     for (char *name = strtok_r(list, ",", &save); name && rc == 0; name = strtok_r(NULL, ",", &save)) {
         if (count == MAX_DATA_SETS) {
@@ -157,10 +176,17 @@ int cmd_eval(int argc, char **argv)
             break;
         }
         names[count] = name;
-        rc = eval_one(m, path, name, limit, threads, &nz, &res[count]);
+        rc = eval_one(m, path, name, limit, threads, &nz, &res[count], per_image_path ? &losses : NULL,
+                      &nlosses);
         count++;
     }
     if (rc == 0 && count == 0) rc = cli_fail(EXIT_USAGE, "eval", "--data: no data set named");
+    if (rc == 0 && per_image_path) {   /* written before anything is printed */
+        ae_error err = {{0}};
+        long shape[1] = { nlosses };
+        if (ae_npy_write_f32(per_image_path, losses, 1, shape, &err) != 0)
+            rc = cli_fail(EXIT_ERROR, "eval", "%s", err.msg);
+    }
     if (rc == 0) {
         int vae = ae_model_is_variational(m), multi = count > 1 || strchr(data, ',') != NULL;
         int json = args_given(&a, "json");
@@ -177,7 +203,11 @@ int cmd_eval(int argc, char **argv)
             else print_text_result(&res[i], vae, &nz);
         }
         if (json) printf(multi ? "}\n" : "\n");
+        else if (per_image_path)
+            printf("%s: the loss of each of the %d test images, float32, shape (%d,)\n", cli_text(per_image_path),
+                   nlosses, nlosses);
     }
+    free(losses);
     ae_model_free(m);
     return rc;
 }

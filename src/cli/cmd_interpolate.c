@@ -1,6 +1,7 @@
 /* aekit interpolate: decode the straight line between the codes of two
  * test images. */
 #include "cli.h"
+#include "image_outputs.h"
 #include "aekit/pictures.h"
 
 #include <stdio.h>
@@ -15,6 +16,7 @@ static const arg_flag interpolate_flags[] = {
     { "to",      "J",        "1", "index of the last test image", 0, 0, INT_MAX },
     { "steps",   "N",        "10", "images from I to J, both ends included", 0, 2, MAX_STEPS },
     { "out",     "FILE",     "interpolation.png", "PNG to write", 0, 0, 0 },
+    ARGS_FLAG_NPY,
     ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
@@ -28,7 +30,7 @@ static void interpolate_more_help(FILE *out)
 const arg_command interpolate_command = {
     .name = "interpolate",
     .summary = "decode a straight line between the codes of two test images",
-    .usage = "aekit interpolate MODEL [--data NAME|DIR] --from I --to J [--steps N] [--out FILE.png]",
+    .usage = "aekit interpolate MODEL [--data NAME|DIR] --from I --to J [--steps N] [--out FILE.png] [--npy FILE.npy]",
     .positional = "MODEL",
     .flags = interpolate_flags,
     .examples = "  aekit interpolate runs/vae/model.safetensors --data mnist --from 0 --to 1 --steps 10\n",
@@ -42,23 +44,23 @@ int cmd_interpolate(int argc, char **argv)
     if (rc) return rc;
     if (a.help) { args_print_help(&interpolate_command, stdout); return EXIT_OK; }
 
-    const char *path = a.positional[0], *data, *out;
+    const char *path = a.positional[0], *data, *out, *npy;
     int from, to, steps, threads;
     if ((rc = args_string(&a, "data", NULL, &data)) ||
         (rc = args_int(&a, "from", 0, &from)) ||
         (rc = args_int(&a, "to", 1, &to)) ||
         (rc = args_int(&a, "steps", 10, &steps)) ||
-        (rc = args_string(&a, "out", "interpolation.png", &out)) ||
+        (rc = image_outputs_parse(&a, "interpolation.png", &out, &npy)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
-    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 } };
-    if ((rc = cli_check_io("interpolate", in, 1, outs, 1, data))) return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 }, { "--npy", npy, 0 } };
+    if ((rc = cli_check_io("interpolate", in, 1, outs, 2, data))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("interpolate", path, &m))) return rc;
     ae_dataset *test = NULL;
     float *codes = NULL, *line = NULL, *images = NULL;
-    if ((rc = cli_data_for("interpolate", data, m, path, outs, 1, &data)) == 0 &&
+    if ((rc = cli_data_for("interpolate", data, m, path, outs, 2, &data)) == 0 &&
         (rc = cli_open_test_set("interpolate", data, 0, m, &test)) == 0) {
         int last = from > to ? from : to;
         if (last >= test->n)
@@ -82,11 +84,17 @@ int cmd_interpolate(int argc, char **argv)
         ae_model_output_shape(m, &c, &h, &w);
         ae_error err = {{0}};
         if (rc == 0 && (rc = cli_result("interpolate", ae_picture_decode(m, line, steps, threads, &images, &err),
-                                        &err)) == 0 &&
-            (rc = cli_result("interpolate", ae_picture_grid(out, images, steps, steps, c, h, w, AE_PICTURE_SCALE, &err),
-                             &err)) == 0)
-            printf("%s: %d decoded steps from the code of test image %d to that of %d (%s)\n", cli_text(out),
-                   steps, from, to, cli_text(data));
+                                        &err)) == 0) {
+            ae_atomic_group g;
+            ae_atomic_group_begin(&g);
+            int drawn = out ? ae_picture_grid(out, images, steps, steps, c, h, w, AE_PICTURE_SCALE, &err) : 0;
+            rc = image_outputs_commit("interpolate", &g, drawn, &err, npy, images, steps, c, h, w);
+        }
+        if (rc == 0) {
+            printf("%s: %d decoded steps from the code of test image %d to that of %d (%s)\n",
+                   cli_text(out ? out : npy), steps, from, to, cli_text(data));
+            image_outputs_print_npy(npy, steps, c, h, w);
+        }
     }
     free(codes);
     free(line);

@@ -1,9 +1,11 @@
 /* aekit manifold: a grid sweeping a 2-D latent plane, decoded (the lesson's
  * 10x10 VAE figure). */
 #include "cli.h"
+#include "image_outputs.h"
 #include "aekit/pictures.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_GRID 50
@@ -13,6 +15,7 @@ static const arg_flag manifold_flags[] = {
     { "range",   "LO,HI|auto",  "-1,1 (VAE, AAE); auto (other models)",
       "latent values swept on both axes; auto = mean +- 2 std of the codes (VAE/AAE: of the prior)", 0, 0, 0 },
     { "out",     "FILE",        "manifold.png", "PNG to write", 0, 0, 0 },
+    ARGS_FLAG_NPY,
     ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
@@ -27,7 +30,7 @@ static void manifold_more_help(FILE *out)
 const arg_command manifold_command = {
     .name = "manifold",
     .summary = "decode a grid over a 2-D latent plane",
-    .usage = "aekit manifold MODEL [--grid N] [--range LO,HI|auto] [--out FILE.png]",
+    .usage = "aekit manifold MODEL [--grid N] [--range LO,HI|auto] [--out FILE.png] [--npy FILE.npy]",
     .positional = "MODEL",
     .flags = manifold_flags,
     .examples = "  aekit manifold runs/vae/model.safetensors --grid 10 --range -1,1 --out manifold.png\n"
@@ -42,11 +45,11 @@ int cmd_manifold(int argc, char **argv)
     if (rc) return rc;
     if (a.help) { args_print_help(&manifold_command, stdout); return EXIT_OK; }
 
-    const char *path = a.positional[0], *range, *out;
+    const char *path = a.positional[0], *range, *out, *npy;
     int grid, threads;
     if ((rc = args_int(&a, "grid", 10, &grid)) ||
         (rc = args_string(&a, "range", NULL, &range)) ||
-        (rc = args_string(&a, "out", "manifold.png", &out)) ||
+        (rc = image_outputs_parse(&a, "manifold.png", &out, &npy)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
     double lo[2], hi[2];
@@ -56,8 +59,8 @@ int cmd_manifold(int argc, char **argv)
         lo[1] = lo[0];
         hi[1] = hi[0];
     }
-    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 } };
-    if ((rc = cli_check_io("manifold", in, 1, outs, 1, NULL))) return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 }, { "--npy", npy, 0 } };
+    if ((rc = cli_check_io("manifold", in, 1, outs, 2, NULL))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("manifold", path, &m))) return rc;
@@ -79,10 +82,22 @@ int cmd_manifold(int argc, char **argv)
     }
     args_print_notes();
     ae_error err = {{0}};
-    rc = cli_result("manifold", ae_picture_manifold(m, grid, lo, hi, threads, out, &err), &err);
-    if (rc == 0)
+    int c, h, w;
+    ae_model_output_shape(m, &c, &h, &w);
+    float *images = NULL;
+    rc = cli_result("manifold", ae_picture_manifold_images(m, grid, lo, hi, threads, &images, &err), &err);
+    if (rc == 0) {
+        ae_atomic_group g;
+        ae_atomic_group_begin(&g);
+        int drawn = out ? ae_picture_manifold_png(out, images, grid, c, h, w, &err) : 0;
+        rc = image_outputs_commit("manifold", &g, drawn, &err, npy, images, grid * grid, c, h, w);
+    }
+    if (rc == 0) {
         printf("%s: %dx%d decoded latents, z0 from %.4g to %.4g (left to right), z1 from %.4g to %.4g "
-               "(top to bottom)\n", cli_text(out), grid, grid, lo[0], hi[0], lo[1], hi[1]);
+               "(top to bottom)\n", cli_text(out ? out : npy), grid, grid, lo[0], hi[0], lo[1], hi[1]);
+        image_outputs_print_npy(npy, grid * grid, c, h, w);
+    }
+    free(images);
     ae_model_free(m);
     return rc;
 }

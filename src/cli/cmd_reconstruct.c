@@ -2,9 +2,11 @@
  * reconstructions by a model. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "image_outputs.h"
 #include "aekit/pictures.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #define MAX_IMAGES 500
 
@@ -13,6 +15,7 @@ static const arg_flag reconstruct_flags[] = {
       "data set name or folder of IDX files; its test split is used", 0, 0, 0 },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, MAX_IMAGES },
     { "out",     "FILE",     "reconstructions.png", "PNG to write", 0, 0, 0 },
+    ARGS_FLAG_NPY,
     ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
@@ -20,7 +23,7 @@ static const arg_flag reconstruct_flags[] = {
 const arg_command reconstruct_command = {
     .name = "reconstruct",
     .summary = "draw test images (top row) over their reconstructions (bottom row)",
-    .usage = "aekit reconstruct MODEL [--data NAME|DIR] [--n N] [--out FILE.png]",
+    .usage = "aekit reconstruct MODEL [--data NAME|DIR] [--n N] [--out FILE.png] [--npy FILE.npy]",
     .positional = "MODEL",
     .flags = reconstruct_flags,
     .examples = "  aekit reconstruct runs/conv/model.safetensors --n 16 --out digits.png\n",
@@ -33,33 +36,44 @@ int cmd_reconstruct(int argc, char **argv)
     if (rc) return rc;
     if (a.help) { args_print_help(&reconstruct_command, stdout); return EXIT_OK; }
 
-    const char *path = a.positional[0], *data, *out;
+    const char *path = a.positional[0], *data, *out, *npy;
     int n, threads;
     if ((rc = args_string(&a, "data", NULL, &data)) ||
         (rc = args_int(&a, "n", 10, &n)) ||
-        (rc = args_string(&a, "out", "reconstructions.png", &out)) ||
+        (rc = image_outputs_parse(&a, "reconstructions.png", &out, &npy)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
-    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 } };
-    if ((rc = cli_check_io("reconstruct", in, 1, outs, 1, data))) return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 }, { "--npy", npy, 0 } };
+    if ((rc = cli_check_io("reconstruct", in, 1, outs, 2, data))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("reconstruct", path, &m))) return rc;
     ae_dataset *test = NULL;
-    if ((rc = cli_data_for("reconstruct", data, m, path, outs, 1, &data)) == 0 &&
+    if ((rc = cli_data_for("reconstruct", data, m, path, outs, 2, &data)) == 0 &&
         (rc = cli_open_test_set("reconstruct", data, 0, m, &test)) == 0) {
         if (n > test->n) n = test->n;
-        int rows;
+        int rows, c, h, w;
+        float *tiles = NULL;
+        ae_model_output_shape(m, &c, &h, &w);
         args_print_notes();
         ae_error err = {{0}};
-        rc = cli_result("reconstruct", ae_picture_rows(m, test, 0, n, NULL, threads, out, &rows, &err),
+        rc = cli_result("reconstruct", ae_picture_rows_images(m, test, 0, n, NULL, threads, &tiles, &rows, &err),
                         &err);
+        if (rc == 0) {
+            ae_atomic_group g;
+            ae_atomic_group_begin(&g);
+            int drawn = out ? ae_picture_rows_png(out, tiles, rows, n, c, h, w, &err) : 0;
+            rc = image_outputs_commit("reconstruct", &g, drawn, &err, npy, tiles, rows * n, c, h, w);
+        }
+        const char *shown = out ? out : npy;
         if (rc == 0 && rows == 3)
-            printf("%s: %d test images of %s, rows: low-res input, upscaled, original\n", cli_text(out), n,
+            printf("%s: %d test images of %s, rows: low-res input, upscaled, original\n", cli_text(shown), n,
                    cli_text(data));
         else if (rc == 0)
-            printf("%s: %d test images of %s (top) over their reconstructions (bottom)\n", cli_text(out), n,
+            printf("%s: %d test images of %s (top) over their reconstructions (bottom)\n", cli_text(shown), n,
                    cli_text(data));
+        if (rc == 0) image_outputs_print_npy(npy, rows * n, c, h, w);
+        free(tiles);
     }
     if (test) ae_dataset_free(test);
     ae_model_free(m);

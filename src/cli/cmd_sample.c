@@ -1,9 +1,11 @@
 /* aekit sample: random latents decoded into a grid of new images. */
 #include "cli.h"
+#include "image_outputs.h"
 #include "aekit/pictures.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define MAX_IMAGES 1000
 
@@ -12,6 +14,7 @@ static const arg_flag sample_flags[] = {
     { "seed",    "N",    "0",  "seed of the random latents", 0, 0, ARGS_MAX_U64 },
     { "cols",    "N",    "the square root of --n, rounded up", "images per row", 0, 1, MAX_IMAGES },
     { "out",     "FILE", "samples.png", "PNG to write", 0, 0, 0 },
+    ARGS_FLAG_NPY,
     ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
@@ -26,7 +29,7 @@ static void sample_more_help(FILE *out)
 const arg_command sample_command = {
     .name = "sample",
     .summary = "decode random latents into a grid of new images",
-    .usage = "aekit sample MODEL [--n N] [--seed N] [--out FILE.png]",
+    .usage = "aekit sample MODEL [--n N] [--seed N] [--out FILE.png] [--npy FILE.npy]",
     .positional = "MODEL",
     .flags = sample_flags,
     .examples = "  aekit sample runs/vae/model.safetensors --n 64 --out samples.png\n",
@@ -40,29 +43,43 @@ int cmd_sample(int argc, char **argv)
     if (rc) return rc;
     if (a.help) { args_print_help(&sample_command, stdout); return EXIT_OK; }
 
-    const char *path = a.positional[0], *out;
+    const char *path = a.positional[0], *out, *npy;
     int n, cols, threads;
     uint64_t seed;
     if ((rc = args_int(&a, "n", 64, &n)) ||
         (rc = args_u64(&a, "seed", 0, &seed)) ||
         (rc = args_int(&a, "cols", 0, &cols)) ||
-        (rc = args_string(&a, "out", "samples.png", &out)) ||
+        (rc = image_outputs_parse(&a, "samples.png", &out, &npy)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
     if (cols == 0) cols = (int)ceil(sqrt((double)n));
-    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 } };
-    if ((rc = cli_check_io("sample", in, 1, outs, 1, NULL))) return rc;
+    cli_file in[] = { { "MODEL", path, 0 } }, outs[] = { { "--out", out, 0 }, { "--npy", npy, 0 } };
+    if ((rc = cli_check_io("sample", in, 1, outs, 2, NULL))) return rc;
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("sample", path, &m))) return rc;
     args_print_notes();
     ae_error err = {{0}};
-    rc = cli_result("sample", ae_picture_samples(m, n, cols, seed, threads, out, &err), &err);
-    if (rc == 0)
-        printf("%s: %d decoded random latents (%s), %d per row\n", cli_text(out), n,
+    /* ae_picture_samples, with the images kept for --npy */
+    int c, h, w;
+    ae_model_output_shape(m, &c, &h, &w);
+    float *images = malloc((size_t)n * c * h * w * sizeof *images);
+    if (!images)
+        rc = cli_fail(EXIT_ERROR, "sample", "out of memory for %d images", n);
+    else if ((rc = cli_result("sample", ae_model_sample(m, NULL, n, seed, images, threads, &err), &err)) == 0) {
+        ae_atomic_group g;
+        ae_atomic_group_begin(&g);
+        int drawn = out ? ae_picture_grid(out, images, n, cols, c, h, w, AE_PICTURE_SCALE, &err) : 0;
+        rc = image_outputs_commit("sample", &g, drawn, &err, npy, images, n, c, h, w);
+    }
+    if (rc == 0) {
+        printf("%s: %d decoded random latents (%s), %d per row\n", cli_text(out ? out : npy), n,
                ae_model_is_variational(m) || ae_model_is_adversarial(m)
                    ? "z ~ N(0, I), the prior" : "z from the Gaussian fitted to the training codes",
                cols < n ? cols : n);
+        image_outputs_print_npy(npy, n, c, h, w);
+    }
+    free(images);
     ae_model_free(m);
     return rc;
 }

@@ -2,6 +2,7 @@
  * of rows low-res / upscaled / original), or on one small image file. */
 #include "cli.h"
 #include "image_command.h"
+#include "image_outputs.h"
 #include "aekit/pictures.h"
 
 #include <stdio.h>
@@ -13,6 +14,7 @@ static const arg_flag upscale_flags[] = {
     { "noise",   "SPEC",     "none", "also corrupt the low-res input: gaussian:MEAN,STD, saltpepper:P", 0, 0, 0 },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, IMAGE_COMMAND_MAX_N },
     { "out",     "FILE",     "upscaled.png", "PNG to write", 0, 0, 0 },
+    ARGS_FLAG_NPY,
     ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
@@ -22,14 +24,15 @@ static void upscale_more_help(FILE *out)
     fprintf(out, "Without IN.png OUT.png, draws test images as rows: the low-res input (2x2 or\n"
                  "4x4 average-pooled, drawn at full size), the upscaled output, the original.\n"
                  "With them, upscales one image of the model's input size (e.g. 14x14 for\n"
-                 "--model sr) into OUT.png (28x28).\n");
+                 "--model sr) into OUT.png (28x28). --npy writes the images drawn as floats\n"
+                 "(with IN.png, the output; OUT.png may then be left out).\n");
 }
 
 const arg_command upscale_command = {
     .name = "upscale",
     .summary = "upscale test images (rows: low-res, upscaled, original) or one image file",
-    .usage = "aekit upscale MODEL [--data NAME|DIR] [--n N] [--out FILE.png] | "
-             "aekit upscale MODEL IN.png OUT.png",
+    .usage = "aekit upscale MODEL [--data NAME|DIR] [--n N] [--out FILE.png] [--npy FILE.npy] | "
+             "aekit upscale MODEL IN.png OUT.png [--npy FILE.npy]",
     .positional = "MODEL",
     .min_positional = 1,
     .max_positional = 3,
@@ -52,13 +55,14 @@ int cmd_upscale(int argc, char **argv)
                         "size of its input, %dx%d); train one with --model sr", o.model_path, w, h);
     }
     if (o.in) {
-        rc = cli_apply_file("upscale", o.m, o.in, o.out_file, o.noise_text ? &o.nz : NULL,
+        rc = cli_apply_file("upscale", o.m, o.in, o.out_file, o.npy, o.noise_text ? &o.nz : NULL,
                             o.threads);
         if (rc == 0) {
             int c, h, w;
             ae_model_output_shape(o.m, &c, &h, &w);
-            printf("%s: %s upscaled to %dx%d by %s\n", cli_text(o.out_file), cli_text(o.in), w, h,
-                   cli_text(o.model_path));
+            printf("%s: %s upscaled to %dx%d by %s\n", cli_text(o.out_file ? o.out_file : o.npy), cli_text(o.in),
+                   w, h, cli_text(o.model_path));
+            image_outputs_print_npy(o.npy, 1, c, h, w);
         }
         ae_model_free(o.m);
         return rc;
@@ -66,17 +70,29 @@ int cmd_upscale(int argc, char **argv)
     const char *data = o.data;
     int n = o.n;
     ae_dataset *test = NULL;
-    cli_file outs[] = { { "--out", o.out, 0 } };
-    if ((rc = cli_data_for("upscale", data, o.m, o.model_path, outs, 1, &data)) == 0 &&
+    cli_file outs[] = { { "--out", o.out, 0 }, { "--npy", o.npy, 0 } };
+    if ((rc = cli_data_for("upscale", data, o.m, o.model_path, outs, 2, &data)) == 0 &&
         (rc = cli_open_test_set("upscale", data, 0, o.m, &test)) == 0) {
         if (n > test->n) n = test->n;
+        int rows, c, h, w;
+        float *tiles = NULL;
+        ae_model_output_shape(o.m, &c, &h, &w);
         args_print_notes();
         ae_error err = {{0}};
-        rc = cli_result("upscale", ae_picture_rows(o.m, test, 0, n, &o.nz, o.threads, o.out, NULL, &err),
+        rc = cli_result("upscale", ae_picture_rows_images(o.m, test, 0, n, &o.nz, o.threads, &tiles, &rows, &err),
                         &err);
-        if (rc == 0)
-            printf("%s: %d test images of %s, rows: low-res input%s, upscaled, original\n", cli_text(o.out), n,
-                   cli_text(data), o.nz.kind != AE_NOISE_NONE ? " (noisy)" : "");
+        if (rc == 0) {
+            ae_atomic_group g;
+            ae_atomic_group_begin(&g);
+            int drawn = o.out ? ae_picture_rows_png(o.out, tiles, rows, n, c, h, w, &err) : 0;
+            rc = image_outputs_commit("upscale", &g, drawn, &err, o.npy, tiles, rows * n, c, h, w);
+        }
+        free(tiles);
+        if (rc == 0) {
+            printf("%s: %d test images of %s, rows: low-res input%s, upscaled, original\n",
+                   cli_text(o.out ? o.out : o.npy), n, cli_text(data), o.nz.kind != AE_NOISE_NONE ? " (noisy)" : "");
+            image_outputs_print_npy(o.npy, rows * n, c, h, w);
+        }
     }
     if (test) ae_dataset_free(test);
     ae_model_free(o.m);

@@ -2,6 +2,7 @@
  * a model and a test set. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "image_outputs.h"
 #include "aekit/files.h"
 #include "aekit/pictures.h"
 #include "aekit/text.h"
@@ -426,7 +427,7 @@ int cli_read_image(const char *cmd, const char *path, const ae_model *m, float *
 }
 
 int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char *out_path,
-                   const ae_noise *nz, int threads)
+                   const char *npy_path, const ae_noise *nz, int threads)
 {
     int rc, c, h, w;
     float *x = NULL;
@@ -439,9 +440,14 @@ int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char
     ae_error err = {{0}};
     rc = !y ? cli_fail(EXIT_ERROR, cmd, "%s: out of memory", in_path) : 0;
     if (rc == 0) args_print_notes();
-    if (rc == 0 && (ae_model_reconstruct(m, NULL, x, 1, y, threads, &err) != 0 ||
-                    ae_png_write_grid(out_path, y, 1, 1, c, h, w, 1, &err) != 0))
+    if (rc == 0 && ae_model_reconstruct(m, NULL, x, 1, y, threads, &err) != 0)
         rc = cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+    if (rc == 0) {
+        ae_atomic_group g;
+        ae_atomic_group_begin(&g);
+        int drawn = out_path ? ae_png_write_grid(out_path, y, 1, 1, c, h, w, 1, &err) : 0;
+        rc = image_outputs_commit(cmd, &g, drawn, &err, npy_path, y, 1, c, h, w);
+    }
     free(x);
     free(y);
     return rc;

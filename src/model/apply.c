@@ -236,11 +236,17 @@ done:
 int ae_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
                 ae_eval_result *res, int threads, ae_error *err)
 {
-    return model_evaluate(m, ws, ds, noise, res, threads, NULL, err);
+    return model_evaluate(m, ws, ds, noise, res, NULL, threads, NULL, err);
+}
+
+int ae_evaluate_per_image(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
+                          ae_eval_result *res, float *per_image, int threads, ae_error *err)
+{
+    return model_evaluate(m, ws, ds, noise, res, per_image, threads, NULL, err);
 }
 
 int model_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
-                   ae_eval_result *res, int threads, const ae_ranks *ranks, ae_error *err)
+                   ae_eval_result *res, float *per_image, int threads, const ae_ranks *ranks, ae_error *err)
 {
     if (ds->c != m->out_c || ds->h != m->out_h || ds->w != m->out_w)
         return ae_fail(err, "%s: images are %dx%dx%d, the model %s %dx%dx%d", ds->source, ds->c, ds->h,
@@ -270,6 +276,7 @@ int model_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, co
         model_set_noise(w, t, EVAL_SAMPLE_SEED, (uint64_t)s);
         double recon, kl;
         model_recon_chunk(m, w, t, work_input(w, t), work_target(w, t), cnt, 0, 0, mode, &recon, &kl);
+        if (per_image) model_loss_per_image(m, w, t, work_target(w, t), cnt, per_image + s);
         const float *y = model_activation(m, w, t, m->n_autoencoder - 1, cnt);
         double sse = 0;
         const float *tg = work_target(w, t);

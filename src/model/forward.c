@@ -259,13 +259,21 @@ double model_loss_denominator(const ae_model *m, long n)
     return (m->loss == AE_LOSS_BCE || m->loss == AE_LOSS_MSE) ? (double)n * out_size : (double)n;
 }
 
+/* The layer the loss reads: the logits for BCE (the final sigmoid's
+ * input), else the output. */
+static int loss_layer(const ae_model *m)
+{
+    int logits = model_logits_layer(m);
+    return logits >= 0 ? logits : m->n_autoencoder - 1;
+}
+
 /* One forward + loss + backward over n images (grads accumulate). */
 static double recon_pass(const ae_model *m, ae_workspace *w, int t, const float *x,
                          const float *target, int n, float scale, int train, pass_mode mode,
                          double *recon, double *kl)
 {
     int logits = model_logits_layer(m);
-    int last = logits >= 0 ? logits : m->n_autoencoder - 1;
+    int last = loss_layer(m);
     /* the final sigmoid is skipped when training: BCE is computed from its
      * input, the logits (evaluation runs it too, for the MSE of the output) */
     const float *out = model_forward_range(m, w, t, x, n, 0, train ? last + 1 : m->n_autoencoder, mode);
@@ -288,6 +296,23 @@ static double recon_pass(const ae_model *m, ae_workspace *w, int t, const float 
         model_backward_range(m, w, t, x, n, 0, last + 1, scale, 0);
     }
     return *recon + *kl;
+}
+
+void model_loss_per_image(const ae_model *m, const ae_workspace *w, int t, const float *target, int n,
+                          float *loss)
+{
+    int last = loss_layer(m), bce = model_logits_layer(m) >= 0;
+    const float *out = model_activation(m, w, t, last, n);
+    size_t size = m->layers[last].out_size;
+    const float *h = m->sample_layer >= 0 ? model_activation(m, w, t, m->sample_layer - 1, n) : NULL;
+    int L = h ? m->layers[m->sample_layer].out_c : 0;
+    double denom = model_loss_denominator(m, 1);
+    for (int i = 0; i < n; i++) {
+        const float *y = out + (size_t)i * size, *tg = target + (size_t)i * size;
+        double recon = bce ? bce_logits_loss(y, tg, size) : sse_loss(y, tg, size);
+        double kl = h ? sample_kl(h + (size_t)i * 2 * L, 1, L) : 0.0;
+        loss[i] = (float)((recon + kl) / denom);
+    }
 }
 
 double model_recon_chunk(const ae_model *m, ae_workspace *w, int t, const float *x,

@@ -146,6 +146,12 @@ const float *model_activation(const ae_model *m, const ae_workspace *w, int t, i
 double model_recon_chunk(const ae_model *m, ae_workspace *w, int t, const float *x,
                          const float *target, int n, float scale, int train, pass_mode mode,
                          double *recon, double *kl);
+/* After an evaluation pass (model_recon_chunk with train = 0) of n images
+ * on thread t: each image's loss, recon + kl over the loss denominator of
+ * one image, the terms and scale of that pass's sums (their mean is the
+ * pass's loss). */
+void model_loss_per_image(const ae_model *m, const ae_workspace *w, int t, const float *target, int n,
+                          float *loss);
 /* Converts images idx[0..cnt) of ds into thread t's target buffer and the
  * model's input (downscaled for super-resolution, corrupted by `noise` with
  * per-image seeds) into its input buffer. */
@@ -154,9 +160,11 @@ void model_load_chunk(const ae_model *m, ae_workspace *w, int t, const ae_datase
 /* ae_evaluate, with the chunks split across the ranks of `ranks` (NULL:
  * one process) as across threads: each rank evaluates its share of the
  * chunks, the per-chunk sums are gathered and added in chunk order on
- * every rank, so the result is the same for any split. */
+ * every rank, so the result is the same for any split. per_image (may be
+ * NULL): each image's loss (ae_evaluate_per_image; with ranks, only this
+ * process's chunks are written). */
 int model_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, const ae_noise *noise,
-                   ae_eval_result *res, int threads, const ae_ranks *ranks, ae_error *err);
+                   ae_eval_result *res, float *per_image, int threads, const ae_ranks *ranks, ae_error *err);
 /* ae_model_fit_latent, with the chunks split across ranks as model_evaluate's. */
 int model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int threads, const ae_ranks *ranks,
                      ae_error *err);

@@ -401,7 +401,7 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
         if (val) {
             ae_eval_result r;
             ae_error why = {{0}};
-            if (model_evaluate(m, ws, val, &opt->noise, &r, threads, rk->r, &why))
+            if (model_evaluate(m, ws, val, &opt->noise, &r, NULL, threads, rk->r, &why))
                 return ae_fail(err, "validation after epoch %d: %s", epoch, why.msg);
             p.val_loss = r.loss;
             p.val_mse = r.mse;

@@ -166,8 +166,8 @@ int ae_picture_grid(const char *path, const float *images, int n, int cols, int 
     return 0;
 }
 
-int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
-                          int threads, const char *path, int *nrows, ae_error *err)
+int ae_picture_rows_images(const ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
+                           int threads, float **out, int *nrows, ae_error *err)
 {
     int ic, ih, iw, c, h, w;
     ae_model_input_shape(m, &ic, &ih, &iw);
@@ -196,12 +196,33 @@ int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, c
         memcpy(tiles, images, (size_t)n * out_size * sizeof *tiles);
         rc = ae_model_reconstruct(m, NULL, x, n, tiles + (size_t)n * out_size, threads, err);
     }
-    if (rc == 0) rc = ae_png_write_grid(path, tiles, rows, n, c, h, w, AE_PICTURE_SCALE, err);
-    free(tiles);
     free(x);
     free(images);
-    if (rc != 0) return -1;
+    if (rc != 0) {
+        free(tiles);
+        return -1;
+    }
+    *out = tiles;
     return 0;
+}
+
+int ae_picture_rows_png(const char *path, const float *tiles, int rows, int n, int c, int h, int w,
+                        ae_error *err)
+{
+    return ae_png_write_grid(path, tiles, rows, n, c, h, w, AE_PICTURE_SCALE, err) != 0 ? -1 : 0;
+}
+
+int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
+                          int threads, const char *path, int *nrows, ae_error *err)
+{
+    int rows, c, h, w;
+    float *tiles = NULL;
+    if (ae_picture_rows_images(m, ds, first, n, nz, threads, &tiles, &rows, err) != 0) return -1;
+    if (nrows) *nrows = rows;
+    ae_model_output_shape(m, &c, &h, &w);
+    int rc = ae_picture_rows_png(path, tiles, rows, n, c, h, w, err);
+    free(tiles);
+    return rc;
 }
 
 int ae_picture_decode(const ae_model *m, const float *codes, int n, int threads, float **out,
@@ -251,8 +272,8 @@ void ae_picture_manifold_range(const ae_model *m, double lo[2], double hi[2])
         }
 }
 
-int ae_picture_manifold(const ae_model *m, int grid, const double lo[2], const double hi[2],
-                              int threads, const char *path, ae_error *err)
+int ae_picture_manifold_images(const ae_model *m, int grid, const double lo[2], const double hi[2],
+                               int threads, float **out, ae_error *err)
 {
     size_t L = ae_model_latent_size(m);
     if (L != 2)
@@ -266,13 +287,26 @@ int ae_picture_manifold(const ae_model *m, int grid, const double lo[2], const d
             codes[((size_t)i * grid + j) * 2] = (float)(lo[0] + t0 * (hi[0] - lo[0]));
             codes[((size_t)i * grid + j) * 2 + 1] = (float)(lo[1] + t1 * (hi[1] - lo[1]));
         }
-    float *y = NULL;
-    int rc = ae_picture_decode(m, codes, grid * grid, threads, &y, err);
+    int rc = ae_picture_decode(m, codes, grid * grid, threads, out, err);
     free(codes);
+    return rc;
+}
+
+int ae_picture_manifold_png(const char *path, const float *images, int grid, int c, int h, int w,
+                            ae_error *err)
+{
+    return ae_picture_grid(path, images, grid * grid, grid, c, h, w, grid > 16 ? 1 : 2, err);
+}
+
+int ae_picture_manifold(const ae_model *m, int grid, const double lo[2], const double hi[2],
+                              int threads, const char *path, ae_error *err)
+{
+    float *y = NULL;
+    int rc = ae_picture_manifold_images(m, grid, lo, hi, threads, &y, err);
     if (rc) return rc;
     int c, h, w;
     ae_model_output_shape(m, &c, &h, &w);
-    rc = ae_picture_grid(path, y, grid * grid, grid, c, h, w, grid > 16 ? 1 : 2, err);
+    rc = ae_picture_manifold_png(path, y, grid, c, h, w, err);
     free(y);
     return rc;
 }

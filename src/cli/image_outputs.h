@@ -1,0 +1,33 @@
+/* The outputs of the commands that draw images (reconstruct, decode,
+ * sample, denoise, upscale, interpolate, manifold): the PNG (--out or
+ * OUT.png) and, with --npy, the floats it is drawn from as a NumPy array,
+ * written as one group: both replaced, or (on any error) neither. */
+#ifndef AEKIT_CLI_IMAGE_OUTPUTS_H
+#define AEKIT_CLI_IMAGE_OUTPUTS_H
+
+#include "aekit.h"
+#include "aekit/files.h"
+#include "args.h"
+
+/* The --npy row of those commands' flag tables (the one place its text is
+ * written; docs/cli.md lists the commands and their N). */
+#define ARGS_FLAG_NPY \
+    { "npy", "FILE", NULL, "also write the images drawn as floats: .npy, float32, shape (N, C, H, W); " \
+      "given alone (no --out), no PNG is written", 0, 0, 0 }
+
+/* --out and --npy: *npy is --npy or NULL; *png is --out, else default_png,
+ * or NULL (no PNG) when --npy is given without --out. */
+int image_outputs_parse(const args *a, const char *default_png, const char **png, const char **npy);
+
+/* Finishes the outputs of a group the command began (ae_atomic_group_begin)
+ * before drawing its PNG: `drawn` is the drawing's result (0, or -1 with
+ * err set; 0 when there is no PNG). Then writes images [n, c, h, w] to npy
+ * (NULL: none) and commits the group, or removes everything on an error
+ * (printed). Returns 0 or the exit code. */
+int image_outputs_commit(const char *cmd, ae_atomic_group *g, int drawn, ae_error *err, const char *npy,
+                         const float *images, int n, int c, int h, int w);
+
+/* The line saying what the .npy holds (nothing when npy is NULL). */
+void image_outputs_print_npy(const char *npy, int n, int c, int h, int w);
+
+#endif
