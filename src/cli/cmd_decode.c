@@ -10,6 +10,7 @@
 #define MAX_IMAGES 1000
 
 static const arg_flag decode_flags[] = {
+    CLI_FLAGS_MODEL,
     { "out",     "FILE", "decoded.png", "PNG to write", 0, 0, 0 },
     { "n",       "N",    "all, at most 1000", "decode the first N codes only", 0, 1, MAX_IMAGES },
     { "cols",    "N",    "10", "images per row", 0, 1, MAX_IMAGES },
@@ -54,7 +55,7 @@ int cmd_decode(int argc, char **argv)
     if ((rc = cli_check_io("decode", in, 2, outs, 1, NULL))) return rc;
 
     ae_model *m = NULL;
-    if ((rc = cli_load_model("decode", path, &m))) return rc;
+    if ((rc = cli_load_model("decode", &a, path, &m))) return rc;
     float *codes = NULL, *images = NULL;
     int ndim = 0;
     long shape[4] = { 0 }, read_shape[4] = { 0 };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 static const arg_flag eval_flags[] = {
+    CLI_FLAGS_MODEL,
     { "data",    "NAME|DIR[,...]", "the data set the model was trained on",
       "data set name or folder of IDX files; its test split is used; a comma-separated list measures each", 0, 0, 0 },
     { "limit",   "N",        "all", "evaluate on the first N test images only", 0, 1, INT_MAX },
@@ -129,7 +130,7 @@ int cmd_eval(int argc, char **argv)
     if (noise_text && (rc = cli_parse_noise("eval", "--noise", noise_text, &nz))) return rc;
 
     ae_model *m = NULL;
-    if ((rc = cli_load_model("eval", path, &m))) return rc;
+    if ((rc = cli_load_model("eval", &a, path, &m))) return rc;
     if (!data) data = cli_model_data(m);
     if (!data) {
         ae_model_free(m);
