@@ -8,7 +8,8 @@
 #    and what it expected;
 #  - sample on it fails naming aekit fit-latent; fit-latent stores the
 #    Gaussian of its codes (PyTorch's mean and std of the same codes),
-#    to --out or in place, and sample then works without --model.
+#    to --out or in place, and sample then works without --model; on an
+#    aekit-trained plain AE it stores what train stored; a VAE is refused.
 # Skipped (77) without PyTorch and NumPy in /usr/bin/python3.
 #
 # usage: bash tests/cli_foreign_model.sh /path/to/aekit
@@ -120,4 +121,25 @@ cp "$pt" "$tmp/inplace.safetensors"
 check "fit-latent in place exits 0, leaves no temporary" test $? -eq 0 -a -z "$(aekit_temps "$tmp")"
 "$AEKIT" sample "$tmp/inplace.safetensors" --n 4 --threads 2 --out "$tmp/s2.png" >/dev/null 2>&1
 check "sample works on the model fitted in place" test -n "$(png_size "$tmp/s2.png")"
+
+# fit-latent fits what aekit train stores (the same images, the same bytes)
+"$AEKIT" train --model conv-latent --latent 4 --data mnist --epochs 1 --limit 300 --val-limit 100 --threads 2 \
+  --out "$tmp/run" >/dev/null 2>&1 </dev/null
+"$AEKIT" fit-latent "$tmp/run/model.safetensors" --limit 300 --threads 1 --out "$tmp/refit.safetensors" >/dev/null 2>&1
+latent_meta() {
+  "$PY" -c '
+import json, struct, sys
+f = open(sys.argv[1], "rb")
+meta = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))["__metadata__"]
+print(meta.get("aekit.latent.mean"), meta.get("aekit.latent.std"))' "$1"
+}
+trained=$(latent_meta "$tmp/run/model.safetensors")
+check "fit-latent on train's images stores train's Gaussian, byte for byte" \
+  test "$trained" = "$(latent_meta "$tmp/refit.safetensors")" -a "$trained" != "None None"
+"$AEKIT" train --model vae --data mnist --epochs 1 --limit 100 --val-limit 50 --threads 2 \
+  --out "$tmp/vae" >/dev/null 2>&1 </dev/null
+before=$(md5sum <"$tmp/vae/model.safetensors")
+refused "fit-latent on a VAE: refused (it samples from its prior)" "a VAE samples from its prior N(0, I)" \
+  fit-latent "$tmp/vae/model.safetensors"
+check "... and the VAE's file is untouched" test "$(md5sum <"$tmp/vae/model.safetensors")" = "$before"
 summary
