@@ -187,6 +187,16 @@ int  ae_model_save(const ae_model *m, const char *path, ae_error *err);
  * a file without one (e.g. written by PyTorch) is matched by tensor names and
  * shapes against the presets. Every offset, shape and dtype is checked. */
 int  ae_model_load(ae_model **out, const char *path, ae_error *err);
+/* Loads a safetensors file's weights into the model `description` describes
+ * (docs/model-format.md; `latent` as for ae_model_from_text), whatever
+ * description the file carries, if any: a model of your own architecture
+ * saved by PyTorch (its state_dict's names and shapes). Every tensor of the
+ * model must be in the file with its shape, and no other (but a
+ * checkpoint's training state): the error names the first that is missing,
+ * misshapen or extra, and the shape expected. The file's other metadata is
+ * kept. */
+int  ae_model_load_as(ae_model **out, const char *path, const char *description, int latent,
+                      ae_error *err);
 
 /* ---- a model's parameter tensors ----------------------------------------------
  * The weights as named tensors, in the order and with the names and shapes

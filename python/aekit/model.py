@@ -20,6 +20,7 @@ _from_text = declare("ae_model_from_text", c_int, [ctypes.POINTER(c_void_p), c_c
 _from_preset = declare("ae_model_from_preset", c_int, [ctypes.POINTER(c_void_p), c_char_p, c_int, _err])
 _presets = declare("ae_model_presets", ctypes.POINTER(c_char_p), [])
 _load = declare("ae_model_load", c_int, [ctypes.POINTER(c_void_p), c_char_p, _err])
+_load_as = declare("ae_model_load_as", c_int, [ctypes.POINTER(c_void_p), c_char_p, c_char_p, c_int, _err])
 _save = declare("ae_model_save", c_int, [c_void_p, c_char_p, _err])
 _free = declare("ae_model_free", None, [c_void_p])
 _init = declare("ae_model_init", None, [c_void_p, ctypes.c_uint64])
@@ -85,10 +86,18 @@ class Model(InferenceMixin, TorchMixin):
         return cls(p)
 
     @classmethod
-    def load(cls, path):
-        """A model file (safetensors, from aekit or PyTorch)."""
+    def load(cls, path, description=None, latent=0):
+        """A model file (safetensors, from aekit or PyTorch). With description
+        (a description text, docs/model-format.md; latent fills its
+        {latent}), the file's weights are read as that model, whatever
+        description the file carries: a model of your own architecture
+        saved by PyTorch. A tensor missing, misshapen or extra is a
+        ValueError naming the first."""
         p = c_void_p()
-        call(_load, ctypes.byref(p), _path(path))
+        if description is None:
+            call(_load, ctypes.byref(p), _path(path))
+        else:
+            call(_load_as, ctypes.byref(p), _path(path), description.encode(), int(latent), exc=ValueError)
         return cls(p)
 
     def save(self, path):
@@ -169,6 +178,6 @@ class Model(InferenceMixin, TorchMixin):
             kind, "x".join(map(str, self.input_shape)), self.latent_size, self.param_count)
 
 
-def load(path):
-    """aekit.load(path) -> Model."""
-    return Model.load(path)
+def load(path, description=None, latent=0):
+    """aekit.load(path, description=None, latent=0) -> Model (Model.load)."""
+    return Model.load(path, description, latent)

@@ -30,6 +30,20 @@ def test_save_load_round_trip(tmp_path):
     assert back.description == m.description and back.latent_size == 2
 
 
+def test_load_as_description(tmp_path):
+    # the file's weights read as the model a given description describes
+    layers = "encoder\nflatten\ndense 6\ndecoder\ndense 784\nreshape 1 28 28\n"
+    m = aekit.Model.from_description("input 1 28 28\nloss mse\n" + layers)
+    m.init(5)
+    path = tmp_path / "m.safetensors"
+    m.save(path)
+    back = aekit.load(path, description="input 1 28 28\nloss bce\n" + layers + "sigmoid\n")
+    assert "sigmoid" in back.description and back.param_count == m.param_count
+    assert (back.state_dict()["encoder.1.weight"] == m.state_dict()["encoder.1.weight"]).all()
+    with pytest.raises(ValueError, match=r"tensor 'encoder.1.weight' has 4704 values, the model needs 5488"):
+        aekit.load(path, description="input 1 28 28\nloss mse\n" + layers.replace("dense 6", "dense 7"))
+
+
 def test_load_missing_file_names_it(tmp_path):
     with pytest.raises(aekit.AekitError, match="nothing.safetensors"):
         aekit.load(tmp_path / "nothing.safetensors")

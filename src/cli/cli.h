@@ -28,11 +28,12 @@ int cmd_interpolate(int argc, char **argv);
 int cmd_pca(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_fit_latent(int argc, char **argv);
 
 extern const arg_command train_command, eval_command, reconstruct_command, info_command,
     denoise_command, upscale_command, encode_command, decode_command, sample_command,
     manifold_command, scatter_command, perturb_command, interpolate_command, pca_command,
-    compare_command, serve_command;
+    compare_command, serve_command, fit_latent_command;
 
 #if defined(__GNUC__)
 #define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -76,8 +77,26 @@ const char *cli_count(double n, char *buf, size_t size);
  * returns 1. */
 int cli_fail_nonfinite(const char *cmd, const char *model_path, const ae_model *m, const char *what);
 
-/* Loads a model file; prints the error and returns 1 on failure. */
-int cli_load_model(const char *cmd, const char *path, ae_model **out);
+/* The flags of every command that reads a MODEL file (the one list: the
+ * commands whose table has these rows), read by cli_load_model: --model
+ * reads a file without an aekit description, e.g. a custom nn.Module's
+ * state_dict saved by PyTorch, as the model a preset or a description file
+ * describes. */
+#define CLI_FLAGS_MODEL                                                                              \
+    { "model",  "NAME|FILE", "the file's own description, or the preset its tensors match",          \
+      "read MODEL as this model preset or description file (docs/model-format.md)", 0, 0, 0 },      \
+    { "latent", "N", "the description's default",                                                     \
+      "latent size of the --model description's {latent}", 0, 1, AE_MAX_LATENT }
+
+/* Loads MODEL from path, as the model of --model / --latent when a (the
+ * command's parsed flags, its table holding CLI_FLAGS_MODEL) gives them; a
+ * NULL: the file as it is. Prints the error and returns the exit code on
+ * failure (a mismatch names the first tensor that differs). */
+int cli_load_model(const char *cmd, const args *a, const char *path, ae_model **out);
+/* Builds the model a preset (`preset`, when not NULL) or the description
+ * file `spec` describes, with `latent` (0: the default); a --latent the
+ * description does not take is a usage error. */
+int cli_build_model(const char *cmd, const char *spec, const char *preset, int latent, ae_model **out);
 
 /* Opens the test split of `data` (limited to the first `limit` images when
  * limit > 0) and checks its image shape against the model's. */

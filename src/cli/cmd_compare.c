@@ -14,6 +14,7 @@
 #define MAX_K 10000   /* neighbours in the k-NN vote */
 
 static const arg_flag compare_flags[] = {
+    CLI_FLAGS_MODEL,
     { "data",        "NAME|DIR", "the data set the model was trained on",
       "data set name or folder; its training and test splits are used", 0, 0, 0 },
     { "limit",       "N",        "all", "measure on the first N test images only", 0, 1, INT_MAX },
@@ -176,7 +177,7 @@ int cmd_compare(int argc, char **argv)
     double t_start = cli_now();
 
     ae_model *m = NULL;
-    if ((rc = cli_load_model("compare", path, &m))) return rc;
+    if ((rc = cli_load_model("compare", &a, path, &m))) return rc;
     int L = (int)ae_model_latent_size(m);
     if (ae_model_is_upscaler(m)) {
         ae_model_free(m);

@@ -11,6 +11,7 @@
 #define MAX_IMAGES 1000
 
 static const arg_flag decode_flags[] = {
+    CLI_FLAGS_MODEL,
     { "out",     "FILE", "decoded.png", "PNG to write", 0, 0, 0 },
     ARGS_FLAG_NPY,
     { "n",       "N",    "all, at most 1000", "decode the first N codes only", 0, 1, MAX_IMAGES },
@@ -56,7 +57,7 @@ int cmd_decode(int argc, char **argv)
     if ((rc = cli_check_io("decode", in, 2, outs, 2, NULL))) return rc;
 
     ae_model *m = NULL;
-    if ((rc = cli_load_model("decode", path, &m))) return rc;
+    if ((rc = cli_load_model("decode", &a, path, &m))) return rc;
     float *codes = NULL, *images = NULL;
     int ndim = 0;
     long shape[4] = { 0 }, read_shape[4] = { 0 };

@@ -11,6 +11,7 @@
 #define DEFAULT_NOISE "gaussian:0.5,0.5"
 
 static const arg_flag denoise_flags[] = {
+    CLI_FLAGS_MODEL,
     { "data",    "NAME|DIR", "the data set the model was trained on",
       "data set name or folder; its test split is used", 0, 0, 0 },
     { "noise",   "SPEC",     "the model's training noise, else " DEFAULT_NOISE " (files: none)",

@@ -9,6 +9,7 @@
 static const char *const split_names[] = { "train", "test", NULL };
 
 static const arg_flag encode_flags[] = {
+    CLI_FLAGS_MODEL,
     { "data",    "NAME|DIR", "the data set the model was trained on", "data set name or folder", 0, 0, 0 },
     { "out",     "FILE",     NULL,   "codes to write: .npy, float32, shape (N, latent)", 1, 0, 0 },
     { "labels",  "FILE",     NULL,   "also write the labels: .npy, uint8, shape (N,)", 0, 0, 0 },
@@ -49,7 +50,7 @@ int cmd_encode(int argc, char **argv)
     if ((rc = cli_check_io("encode", in, 1, outs, 2, data))) return rc;
 
     ae_model *m = NULL;
-    if ((rc = cli_load_model("encode", path, &m))) return rc;
+    if ((rc = cli_load_model("encode", &a, path, &m))) return rc;
     ae_dataset *ds = NULL;
     float *codes = NULL;
     ae_split which = split == 0 ? AE_SPLIT_TRAIN : AE_SPLIT_TEST;

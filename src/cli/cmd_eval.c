@@ -9,6 +9,7 @@
 #include <string.h>
 
 static const arg_flag eval_flags[] = {
+    CLI_FLAGS_MODEL,
     { "data",    "NAME|DIR[,...]", "the data set the model was trained on",
       "data set name or folder of IDX files; its test split is used; a comma-separated list measures each", 0, 0, 0 },
     { "limit",   "N",        "all", "evaluate on the first N test images only", 0, 1, INT_MAX },
@@ -146,7 +147,7 @@ int cmd_eval(int argc, char **argv)
     if ((rc = cli_check_io("eval", in, 1, outs, 1, data))) return rc;
 
     ae_model *m = NULL;
-    if ((rc = cli_load_model("eval", path, &m))) return rc;
+    if ((rc = cli_load_model("eval", &a, path, &m))) return rc;
     if ((rc = cli_data_for("eval", data, m, path, outs, 1, &data)) == 0 && per_image_path && strchr(data, ','))
         rc = cli_fail(EXIT_USAGE, "eval", "--per-image %s: one data set at a time (--data lists several)",
                       per_image_path);

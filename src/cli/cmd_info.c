@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const arg_flag info_flags[] = { { NULL, NULL, NULL, NULL, 0, 0, 0 } };
+static const arg_flag info_flags[] = {
+    CLI_FLAGS_MODEL,
+    { NULL, NULL, NULL, NULL, 0, 0, 0 }
+};
 
 const arg_command info_command = {
     .name = "info",
@@ -37,7 +40,7 @@ int cmd_info(int argc, char **argv)
 
     const char *path = a.positional[0];
     ae_model *m = NULL;
-    if ((rc = cli_load_model("info", path, &m))) return rc;
+    if ((rc = cli_load_model("info", &a, path, &m))) return rc;
 
     int c, h, w;
     ae_model_input_shape(m, &c, &h, &w);

@@ -10,6 +10,7 @@
 #define MAX_STEPS 100
 
 static const arg_flag interpolate_flags[] = {
+    CLI_FLAGS_MODEL,
     { "data",    "NAME|DIR", "the data set the model was trained on",
       "data set name or folder; its test split is used", 0, 0, 0 },
     { "from",    "I",        "0", "index of the first test image (0-based)", 0, 0, INT_MAX },
@@ -57,7 +58,7 @@ int cmd_interpolate(int argc, char **argv)
     if ((rc = cli_check_io("interpolate", in, 1, outs, 2, data))) return rc;
 
     ae_model *m = NULL;
-    if ((rc = cli_load_model("interpolate", path, &m))) return rc;
+    if ((rc = cli_load_model("interpolate", &a, path, &m))) return rc;
     ae_dataset *test = NULL;
     float *codes = NULL, *line = NULL, *images = NULL;
     if ((rc = cli_data_for("interpolate", data, m, path, outs, 2, &data)) == 0 &&

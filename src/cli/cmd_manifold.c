@@ -11,6 +11,7 @@
 #define MAX_GRID 50
 
 static const arg_flag manifold_flags[] = {
+    CLI_FLAGS_MODEL,
     { "grid",    "N",           "10", "images per side", 0, 1, MAX_GRID },
     { "range",   "LO,HI|auto",  "-1,1 (VAE, AAE); auto (other models)",
       "latent values swept on both axes; auto = mean +- 2 std of the codes (VAE/AAE: of the prior)", 0, 0, 0 },
@@ -63,7 +64,7 @@ int cmd_manifold(int argc, char **argv)
     if ((rc = cli_check_io("manifold", in, 1, outs, 2, NULL))) return rc;
 
     ae_model *m = NULL;
-    if ((rc = cli_load_model("manifold", path, &m))) return rc;
+    if ((rc = cli_load_model("manifold", &a, path, &m))) return rc;
     size_t L = ae_model_latent_size(m);
     if (L != 2) {
         ae_model_free(m);

@@ -16,6 +16,7 @@
 #define MAX_SIGMA 1e6
 
 static const arg_flag perturb_flags[] = {
+    CLI_FLAGS_MODEL,
     { "data",    "NAME|DIR", "the data set the model was trained on",
       "data set name or folder; its test split is used", 0, 0, 0 },
     { "sigma",   "S",        NULL, "standard deviation of the noise added to each code value", 1, MIN_SIGMA, MAX_SIGMA },
@@ -81,7 +82,7 @@ int cmd_perturb(int argc, char **argv)
     if ((rc = cli_check_io("perturb", in, 1, outs, 1, data))) return rc;
 
     ae_model *m = NULL;
-    if ((rc = cli_load_model("perturb", path, &m))) return rc;
+    if ((rc = cli_load_model("perturb", &a, path, &m))) return rc;
     ae_dataset *test = NULL;
     float *tiles = NULL, *codes = NULL, *recon = NULL, *noisy = NULL;
     if ((rc = cli_data_for("perturb", data, m, path, outs, 1, &data)) == 0 &&

@@ -11,6 +11,7 @@
 #define MAX_IMAGES 500
 
 static const arg_flag reconstruct_flags[] = {
+    CLI_FLAGS_MODEL,
     { "data",    "NAME|DIR", "the data set the model was trained on",
       "data set name or folder of IDX files; its test split is used", 0, 0, 0 },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, MAX_IMAGES },
@@ -47,7 +48,7 @@ int cmd_reconstruct(int argc, char **argv)
     if ((rc = cli_check_io("reconstruct", in, 1, outs, 2, data))) return rc;
 
     ae_model *m = NULL;
-    if ((rc = cli_load_model("reconstruct", path, &m))) return rc;
+    if ((rc = cli_load_model("reconstruct", &a, path, &m))) return rc;
     ae_dataset *test = NULL;
     if ((rc = cli_data_for("reconstruct", data, m, path, outs, 2, &data)) == 0 &&
         (rc = cli_open_test_set("reconstruct", data, 0, m, &test)) == 0) {

@@ -10,6 +10,7 @@
 #define MAX_IMAGES 1000
 
 static const arg_flag sample_flags[] = {
+    CLI_FLAGS_MODEL,
     { "n",       "N",    "64", "number of images", 0, 1, MAX_IMAGES },
     { "seed",    "N",    "0",  "seed of the random latents", 0, 0, ARGS_MAX_U64 },
     { "cols",    "N",    "the square root of --n, rounded up", "images per row", 0, 1, MAX_IMAGES },
@@ -23,7 +24,8 @@ static void sample_more_help(FILE *out)
 {
     fprintf(out, "A VAE or an AAE decodes latents drawn from its prior N(0, I); a plain\n"
                  "autoencoder from the Gaussian fitted to its training codes, which aekit train\n"
-                 "stores in the model file (aekit.latent.mean / aekit.latent.std).\n");
+                 "stores in the model file (aekit.latent.mean / aekit.latent.std; aekit\n"
+                 "fit-latent fits it for a model from elsewhere).\n");
 }
 
 const arg_command sample_command = {
@@ -57,7 +59,19 @@ int cmd_sample(int argc, char **argv)
     if ((rc = cli_check_io("sample", in, 1, outs, 2, NULL))) return rc;
 
     ae_model *m = NULL;
-    if ((rc = cli_load_model("sample", path, &m))) return rc;
+    if ((rc = cli_load_model("sample", &a, path, &m))) return rc;
+    if (!ae_model_is_variational(m) && !ae_model_is_adversarial(m) &&
+        (!ae_model_meta(m, "aekit.latent.mean") || !ae_model_meta(m, "aekit.latent.std"))) {
+        /* the library's message names its own call; here, the command */
+        const char *spec;
+        args_string(&a, "model", NULL, &spec);
+        rc = cli_fail(EXIT_ERROR, "sample", "%s: no fitted latent Gaussian to draw codes from (a plain "
+                      "autoencoder's aekit.latent.mean / aekit.latent.std, which aekit train stores): "
+                      "fit one with aekit fit-latent %s%s%s --data NAME", path, path,
+                      spec ? " --model " : "", spec ? spec : "");
+        ae_model_free(m);
+        return rc;
+    }
     args_print_notes();
     ae_error err = {{0}};
     /* ae_picture_samples, with the images kept for --npy */

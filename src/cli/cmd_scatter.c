@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 static const arg_flag scatter_flags[] = {
+    CLI_FLAGS_MODEL,
     { "data",    "NAME|DIR", "the data set the model was trained on",
       "data set name or folder; its test split is used", 0, 0, 0 },
     { "out",     "FILE",     "latent.png", "PNG to write", 0, 0, 0 },
@@ -49,7 +50,7 @@ int cmd_scatter(int argc, char **argv)
     if ((rc = cli_check_io("scatter", in, 1, outs, 1, data))) return rc;
 
     ae_model *m = NULL;
-    if ((rc = cli_load_model("scatter", path, &m))) return rc;
+    if ((rc = cli_load_model("scatter", &a, path, &m))) return rc;
     ae_dataset *test = NULL;
     if ((rc = cli_data_for("scatter", data, m, path, outs, 1, &data)) == 0 &&
         (rc = cli_open_test_set("scatter", data, limit, m, &test)) == 0) {

@@ -29,6 +29,7 @@
 #define SERVE_CONNECTION_TIMEOUT 5   /* seconds a connection may stay idle  */
 
 static const arg_flag serve_flags[] = {
+    CLI_FLAGS_MODEL,
     { "data",    "NAME|DIR", "the data set the model was trained on",
       "data set name or folder; its test split is shown", 0, 0, 0 },
     { "port",    "N",        "8080", "TCP port (0 = any free port, printed)", 0, 0, 65535 },
@@ -380,7 +381,7 @@ int cmd_serve(int argc, char **argv)
     if ((rc = cli_check_io("serve", in, 1, NULL, 0, data))) return rc;
 
     ae_model *m = NULL;
-    if ((rc = cli_load_model("serve", path, &m))) return rc;
+    if ((rc = cli_load_model("serve", &a, path, &m))) return rc;
     ae_dataset *test = NULL;
     server sv;
     memset(&sv, 0, sizeof sv);

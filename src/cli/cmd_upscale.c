@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 static const arg_flag upscale_flags[] = {
+    CLI_FLAGS_MODEL,
     { "data",    "NAME|DIR", "the data set the model was trained on",
       "data set name or folder; its test split is used (downscaled automatically)", 0, 0, 0 },
     { "noise",   "SPEC",     "none", "also corrupt the low-res input: gaussian:MEAN,STD, saltpepper:P", 0, 0, 0 },

@@ -124,11 +124,102 @@ const char *cli_count(double n, char *buf, size_t size)
     return buf;
 }
 
-int cli_load_model(const char *cmd, const char *path, ae_model **out)
+#define MODEL_TEXT_MAX (1 << 20)   /* a model description is a few lines */
+
+static int read_text_file(const char *path, char **out, ae_error *err)
+{
+    ae_error why = {{0}};
+    FILE *f = ae_open_file(path, &why);
+    if (!f) {
+        snprintf(err->msg, sizeof err->msg, "--model %.*s", (int)sizeof err->msg - 9, why.msg);
+        return -1;
+    }
+    char *text = malloc(MODEL_TEXT_MAX + 1);
+    size_t n = text ? fread(text, 1, MODEL_TEXT_MAX + 1, f) : 0;
+    int bad = !text || ferror(f);
+    fclose(f);
+    if (bad || n > MODEL_TEXT_MAX) {
+        snprintf(err->msg, sizeof err->msg, "--model %s: %s", path,
+                 !text ? "out of memory" : bad ? "cannot read the file"
+                                               : "too large for a model description (over 1 MB)");
+        free(text);
+        return -1;
+    }
+    text[n] = '\0';
+    if (strlen(text) != n) {
+        snprintf(err->msg, sizeof err->msg, "--model %s: not a text file (has NUL bytes)", path);
+        free(text);
+        return -1;
+    }
+    *out = text;
+    return 0;
+}
+
+int cli_build_model(const char *cmd, const char *spec, const char *preset, int latent, ae_model **out)
 {
     ae_error err = {{0}};
-    if (ae_model_load(out, path, &err) != 0)
-        return cli_fail(EXIT_ERROR, cmd, "%s", err.msg[0] ? err.msg : path);
+    *out = NULL;
+    if (preset) {
+        if (ae_model_from_preset(out, preset, latent, &err) != 0)
+            return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+    } else {
+        struct stat st;
+        if (stat(spec, &st) != 0 && !strchr(spec, '/') && !strchr(spec, '.')) {
+            char names[256] = "";
+            for (const char *const *p = ae_model_presets(); p && *p; p++) {
+                size_t used = strlen(names);
+                snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", *p);
+            }
+            return cli_fail(EXIT_USAGE, cmd,
+                            "--model: '%s' is neither a preset (%s) nor a model description file",
+                            spec, names);
+        }
+        if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
+            return cli_fail(EXIT_ERROR, cmd, "--model %s: is a folder, not a model description file", spec);
+        char *text = NULL;
+        if (read_text_file(spec, &text, &err) != 0)
+            return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+        int rc = ae_model_from_text(out, text, spec, latent, &err);
+        free(text);
+        if (rc != 0) return cli_fail(EXIT_ERROR, cmd, "%s", err.msg);
+    }
+    if (latent > 0 && ae_model_latent_size(*out) != (size_t)latent) {
+        size_t have = ae_model_latent_size(*out);
+        ae_model_free(*out);
+        *out = NULL;
+        return cli_fail(EXIT_USAGE, cmd, "--latent %d: model %s has a fixed latent of %zu values "
+                        "(its description does not use {latent})", latent, spec, have);
+    }
+    return 0;
+}
+
+int cli_load_model(const char *cmd, const args *a, const char *path, ae_model **out)
+{
+    ae_error err = {{0}};
+    const char *spec = NULL;
+    int rc, latent = 0;
+    *out = NULL;
+    if (a && ((rc = args_string(a, "model", NULL, &spec)) || (rc = args_int(a, "latent", 0, &latent))))
+        return rc;
+    if (!spec) {
+        if (latent)
+            return cli_fail(EXIT_USAGE, cmd, "--latent: only with --model (a model file's own "
+                            "description has its latent size)");
+        if (ae_model_load(out, path, &err) != 0)
+            return cli_fail(EXIT_ERROR, cmd, "%s", err.msg[0] ? err.msg : path);
+        return 0;
+    }
+    /* the description built on its own first, so that its errors name
+     * --model's file or preset; its text has {latent} filled in */
+    const char *preset = NULL;
+    for (const char *const *p = ae_model_presets(); p && *p && !preset; p++)
+        if (strcmp(*p, spec) == 0) preset = *p;
+    ae_model *described = NULL;
+    if ((rc = cli_build_model(cmd, spec, preset, latent, &described))) return rc;
+    rc = ae_model_load_as(out, path, ae_model_description(described), 0, &err);
+    ae_model_free(described);
+    if (rc != 0)
+        return cli_fail(EXIT_ERROR, cmd, "%s, reading it as --model %s", err.msg[0] ? err.msg : path, spec);
     return 0;
 }
 

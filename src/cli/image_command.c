@@ -46,6 +46,6 @@ int image_command_parse(const arg_command *cmd, const char *default_out, int arg
     cli_file out[] = { file_mode ? (cli_file){ "OUT.png", o->out_file, 0 } : (cli_file){ "--out", o->out, 0 },
                        { "--npy", o->npy, 0 } };
     if ((rc = cli_check_io(name, in, 2, out, 2, o->data))) return rc;
-    if ((rc = cli_load_model(name, o->model_path, &o->m))) o->m = NULL; /* "done" to the caller */
+    if ((rc = cli_load_model(name, &a, o->model_path, &o->m))) o->m = NULL; /* "done" to the caller */
     return rc;
 }

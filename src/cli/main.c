@@ -20,6 +20,7 @@ static const command commands[] = {
     { &encode_command,      cmd_encode },
     { &decode_command,      cmd_decode },
     { &sample_command,      cmd_sample },
+    { &fit_latent_command,  cmd_fit_latent },
     { &manifold_command,    cmd_manifold },
     { &scatter_command,     cmd_scatter },
     { &perturb_command,     cmd_perturb },

@@ -13,75 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MODEL_TEXT_MAX (1 << 20)   /* a model description is a few lines */
-
-static int read_text_file(const char *path, char **out, ae_error *err)
-{
-    ae_error why = {{0}};
-    FILE *f = ae_open_file(path, &why);
-    if (!f) {
-        snprintf(err->msg, sizeof err->msg, "--model %.*s", (int)sizeof err->msg - 9, why.msg);
-        return -1;
-    }
-    char *text = malloc(MODEL_TEXT_MAX + 1);
-    size_t n = text ? fread(text, 1, MODEL_TEXT_MAX + 1, f) : 0;
-    int bad = !text || ferror(f);
-    fclose(f);
-    if (bad || n > MODEL_TEXT_MAX) {
-        snprintf(err->msg, sizeof err->msg, "--model %s: %s", path,
-                 !text ? "out of memory" : bad ? "cannot read the file"
-                                               : "too large for a model description (over 1 MB)");
-        free(text);
-        return -1;
-    }
-    text[n] = '\0';
-    if (strlen(text) != n) {
-        snprintf(err->msg, sizeof err->msg, "--model %s: not a text file (has NUL bytes)", path);
-        free(text);
-        return -1;
-    }
-    *out = text;
-    return 0;
-}
-
 /* Builds the model named by --model: a preset or a description file. */
 int train_build_model(const train_settings *s, ae_model **out)
 {
-    ae_error err = {{0}};
-    const char *spec = s->model;
-    const char *preset = train_preset_for(s);
-    if (preset) {
-        if (ae_model_from_preset(out, preset, s->latent, &err) != 0)
-            return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
-    } else {
-        struct stat st;
-        if (stat(spec, &st) != 0 && !strchr(spec, '/') && !strchr(spec, '.')) {
-            char names[256] = "";
-            for (const char *const *p = ae_model_presets(); p && *p; p++) {
-                size_t used = strlen(names);
-                snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", *p);
-            }
-            return cli_fail(EXIT_USAGE, "train",
-                            "--model: '%s' is neither a preset (%s) nor a model description file",
-                            spec, names);
-        }
-        if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
-            return cli_fail(EXIT_ERROR, "train", "--model %s: is a folder, not a model description file", spec);
-        char *text = NULL;
-        if (read_text_file(spec, &text, &err) != 0)
-            return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
-        int rc = ae_model_from_text(out, text, spec, s->latent, &err);
-        free(text);
-        if (rc != 0) return cli_fail(EXIT_ERROR, "train", "%s", err.msg);
-    }
-    if (s->latent > 0 && ae_model_latent_size(*out) != (size_t)s->latent) {
-        size_t have = ae_model_latent_size(*out);
-        ae_model_free(*out);
-        *out = NULL;
-        return cli_fail(EXIT_USAGE, "train", "--latent %d: model %s has a fixed latent of %zu values "
-                        "(its description does not use {latent})", s->latent, spec, have);
-    }
-    return 0;
+    return cli_build_model("train", s->model, train_preset_for(s), s->latent, out);
 }
 
 /* --init: the trained model to continue from, checked against --model. */

@@ -112,7 +112,7 @@ static int finish_run(const args *a, const train_settings *given)
     ae_run_path(metrics_path, sizeof metrics_path, s.out, AE_RUN_METRICS);
     ae_run_path(loss_path, sizeof loss_path, s.out, AE_RUN_LOSS_PLOT);
     ae_model *m = NULL;
-    int rc = cli_load_model("train", model_path, &m);
+    int rc = cli_load_model("train", NULL, model_path, &m);
     if (rc) return rc;
     const char *epochs = ae_model_meta(m, "aekit.result.epochs"), *val_loss = ae_model_meta(m, "aekit.result.val_loss");
     const char *seed = ae_model_meta(m, "aekit.train.seed"), *val_images = ae_model_meta(m, "aekit.train.val_images");

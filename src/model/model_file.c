@@ -176,10 +176,15 @@ static ae_model *parse_only(const char *text, const char *origin, int latent, ae
 
 int ae_model_load(ae_model **out, const char *path, ae_error *err)
 {
+    return ae_model_load_as(out, path, NULL, 0, err);
+}
+
+int ae_model_load_as(ae_model **out, const char *path, const char *description, int latent, ae_error *err)
+{
     *out = NULL;
     st_file f;
     if (st_read_header(&f, path, err)) return -1; /* the data once the tensors fit */
-    int rc = model_from_st(&f, path, NULL, 0, out, err);
+    int rc = model_from_st(&f, path, description, latent, out, err);
     st_free(&f);
     return rc;
 }
