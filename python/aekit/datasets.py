@@ -27,12 +27,19 @@ _u8p = ctypes.POINTER(ctypes.c_uint8)
 class _Dataset(ctypes.Structure):
     """ae_dataset (aekit.h)."""
     _fields_ = [("n", c_int), ("c", c_int), ("h", c_int), ("w", c_int),
-                ("pixels", _u8p), ("labels", _u8p), ("source", ctypes.c_char * 1024)]
+                ("pixels", _u8p), ("labels", _u8p), ("source", ctypes.c_char * 1024),
+                ("nclasses", c_int), ("class_names", ctypes.POINTER(ctypes.c_char_p))]
+
+
+_lib.check_struct(_Dataset, "ae_dataset")
 
 
 class _ImageOptions(ctypes.Structure):
     """ae_image_options (aekit.h)."""
     _fields_ = [("c", c_int), ("h", c_int), ("w", c_int), ("fit", c_int), ("refuse_mismatch", c_int)]
+
+
+_lib.check_struct(_ImageOptions, "ae_image_options")
 
 
 _FITS = {"resize": 0, "crop": 1}  # ae_fit

@@ -26,6 +26,9 @@ class Tensor(ctypes.Structure):
                 ("count", ctypes.c_size_t)]
 
 
+_lib.check_struct(Tensor, "ae_tensor")
+
+
 _tensor_count = declare("ae_model_tensor_count", ctypes.c_int, [ctypes.c_void_p])
 _tensor = declare("ae_model_tensor", ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(Tensor), _err])
 _from_tensors = declare("ae_model_from_tensors", ctypes.c_int,

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _lib
 from ._lib import AekitError, call, declare
-from .datasets import _ImageOptions
+from .datasets import _Dataset as _DatasetStruct, _ImageOptions
 from .model import Model, presets
 
 c_int, c_double, c_char_p, c_void_p, c_size_t = ctypes.c_int, ctypes.c_double, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t
@@ -38,6 +38,9 @@ class _OptionRow(ctypes.Structure):
                 ("flags", ctypes.c_uint), ("zero_means", c_char_p), ("resume", c_int),
                 ("metavar", c_char_p), ("def_text", c_char_p), ("help", c_char_p),
                 ("choices", ctypes.POINTER(c_char_p))]
+
+
+_lib.check_struct(_OptionRow, "ae_train_option")
 
 
 _AE_OPTION_NOISE = 4
@@ -132,11 +135,6 @@ class _Options:
 
 # ---- data sets ----------------------------------------------------------------
 
-class _DatasetHead(ctypes.Structure):
-    """The first fields of ae_dataset (all this module reads)."""
-    _fields_ = [("n", c_int), ("c", c_int), ("h", c_int), ("w", c_int)]
-
-
 _AE_SPLIT_TRAIN, _AE_SPLIT_TEST = 0, 1
 _dataset_open = declare("ae_dataset_open", c_int, [ctypes.POINTER(c_void_p), c_char_p, c_int,
                                                    ctypes.POINTER(_ImageOptions), _err])
@@ -155,7 +153,7 @@ class _Dataset:
 
     @property
     def n(self):
-        return ctypes.cast(self.ptr, ctypes.POINTER(_DatasetHead)).contents.n
+        return ctypes.cast(self.ptr, ctypes.POINTER(_DatasetStruct)).contents.n
 
     def __del__(self):
         if getattr(self, "ptr", None):
@@ -259,6 +257,9 @@ class _Progress(ctypes.Structure):
                 ("seconds", c_double), ("images_per_second", c_double), ("end_of_epoch", c_int)]
 
 
+_lib.check_struct(_Progress, "ae_progress")
+
+
 _PROGRESS_FN = ctypes.CFUNCTYPE(c_int, ctypes.POINTER(_Progress), c_void_p)
 _METRIC_KEYS = [name for name, _ in _Progress._fields_ if name not in ("step", "end_of_epoch")]
 
@@ -275,6 +276,9 @@ class _Position(ctypes.Structure):
     _fields_ = [("epoch", c_int), ("step", c_int), ("steps", c_int), ("epochs_done", c_int),
                 ("history", ctypes.POINTER(_Progress)), ("seconds", c_double),
                 ("train_images", c_int), ("val_images", c_int)]
+
+
+_lib.check_struct(_Position, "ae_train_position")
 
 
 _state_position = declare("ae_train_state_position", None, [c_void_p, ctypes.POINTER(_Position)])
@@ -419,9 +423,15 @@ class _Metric(ctypes.Structure):
                 ("result", c_int), ("models", c_int), ("offset", c_size_t)]
 
 
+_lib.check_struct(_Metric, "ae_epoch_metric")
+
+
 class _Picture(ctypes.Structure):
     """ae_run_picture."""
     _fields_ = [("file", c_char_p), ("caption", ctypes.c_char * 256)]
+
+
+_lib.check_struct(_Picture, "ae_run_picture")
 
 
 class _Report(ctypes.Structure):
@@ -429,6 +439,9 @@ class _Report(ctypes.Structure):
     _fields_ = [("dir", c_char_p), ("label", c_char_p), ("data", c_char_p), ("threads", c_int),
                 ("loss_label", c_char_p), ("metric", ctypes.POINTER(ctypes.POINTER(c_double))),
                 ("epochs", c_int), ("pictures", ctypes.POINTER(_Picture)), ("npictures", c_int)]
+
+
+_lib.check_struct(_Report, "ae_run_report")
 
 
 _AE_RUN_MODEL, _AE_RUN_METRICS = 0, 1      # ae_run_files[] indices (aekit/run_folder.h)
@@ -476,6 +489,9 @@ _check_mirrors()
 class _RunNames(ctypes.Structure):
     """ae_run_names (aekit/run_folder.h)."""
     _fields_ = [("model", c_char_p), ("data", c_char_p), ("task", c_char_p), ("init", c_char_p)]
+
+
+_lib.check_struct(_RunNames, "ae_run_names")
 
 
 _run_store_settings = declare("ae_run_store_settings", c_int,
