@@ -42,8 +42,9 @@ class _ImageOptions(ctypes.Structure):
 _lib.check_struct(_ImageOptions, "ae_image_options")
 
 
-_FITS = {"resize": 0, "crop": 1}  # ae_fit
-_TRAIN, _TEST = 0, 1              # ae_split
+# The C enums of aekit.h that the package passes (here, and only here).
+FITS = {"resize": 0, "crop": 1}   # enum ae_fit: AE_FIT_RESIZE, AE_FIT_CROP
+SPLIT_TRAIN, SPLIT_TEST = 0, 1    # enum ae_split: AE_SPLIT_TRAIN, AE_SPLIT_TEST
 
 _open = declare("ae_dataset_open", c_int, [ctypes.POINTER(ctypes.POINTER(_Dataset)), ctypes.c_char_p,
                                            c_int, ctypes.POINTER(_ImageOptions), ctypes.POINTER(_lib.Error)])
@@ -116,7 +117,7 @@ def load(name_or_dir, limit=None, shape=None, fit="resize"):
             raise ValueError("datasets.load: limit must be at least 1, got %d" % limit)
     img = None
     if shape is not None:
-        if fit not in _FITS:
+        if fit not in FITS:
             raise ValueError("datasets.load: fit must be 'resize' or 'crop', got %r" % (fit,))
         try:
             c, h, w = (operator.index(v) for v in shape)
@@ -124,7 +125,7 @@ def load(name_or_dir, limit=None, shape=None, fit="resize"):
             raise ValueError("datasets.load: shape must be (channels, height, width), got %r" % (shape,)) from None
         if not all(1 <= v <= 2**31 - 1 for v in (c, h, w)):  # the library checks the rest
             raise ValueError("datasets.load: shape must be (channels, height, width), got %r" % (shape,))
-        img = ctypes.byref(_ImageOptions(c, h, w, _FITS[fit], 0))
-    x_train, y_train = _open_split(name, _TRAIN, img, limit)
-    x_test, y_test = _open_split(name, _TEST, img, limit)
+        img = ctypes.byref(_ImageOptions(c, h, w, FITS[fit], 0))
+    x_train, y_train = _open_split(name, SPLIT_TRAIN, img, limit)
+    x_test, y_test = _open_split(name, SPLIT_TEST, img, limit)
     return x_train, y_train, x_test, y_test

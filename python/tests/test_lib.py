@@ -74,3 +74,43 @@ def test_a_package_of_another_version_refuses_the_library(tmp_path):
     out = subprocess.run([sys.executable, "-c", "import aekit; print(aekit.__version__)"], capture_output=True,
                          text=True, env=env)
     assert out.stdout.strip() == aekit.__version__, out.stderr
+
+
+def _checked_structs():
+    """[(module, mirror class name, C struct name)] of every check_struct call."""
+    import re
+    out = []
+    for name in MODULES:
+        src = inspect.getsource(importlib.import_module("aekit." + name))
+        out += [(name, cls, c) for cls, c in re.findall(r'check_struct\((\w+), "(ae_\w+)"\)', src)]
+    return out
+
+
+def test_each_struct_is_mirrored_once():
+    """One mirror per C struct (ae_dataset's is datasets._Dataset; the
+    others import it)."""
+    seen = {}
+    for module, cls, c in _checked_structs():
+        assert c not in seen, "%s mirrored twice: %s and %s.%s" % (c, seen[c], module, cls)
+        seen[c] = "%s.%s" % (module, cls)
+    assert seen["ae_dataset"] == "datasets._Dataset"
+    for module in MODULES:
+        for cls in vars(importlib.import_module("aekit." + module)).values():
+            if isinstance(cls, type) and issubclass(cls, ctypes.Structure):
+                assert cls.__module__ == "aekit.datasets" or "Dataset" not in cls.__name__, cls
+
+
+def test_the_run_file_enum_names_the_librarys_files():
+    from aekit import training
+    training._check_run_files(training._RUN_FILES)
+    assert training._RUN_FILES[training._AE_RUN_MODEL] == b"model.safetensors"
+    with pytest.raises(ImportError, match="AE_RUN_MODEL, AE_RUN_METRICS.*metrics.csv.*model.safetensors"):
+        training._check_run_files([b"metrics.csv", b"model.safetensors"])
+
+
+def test_enum_mirrors_are_in_one_place():
+    """The package's copies of C enums: each in one module."""
+    from aekit import datasets, training
+    assert datasets.SPLIT_TRAIN == 0 and datasets.SPLIT_TEST == 1 and datasets.FITS == {"resize": 0, "crop": 1}
+    assert training.SPLIT_TRAIN is datasets.SPLIT_TRAIN and training.FITS is datasets.FITS
+    assert not hasattr(training, "_AE_SPLIT_TRAIN") and not hasattr(training, "_AE_OPTION_NOISE")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import aekit
-from aekit import _lib, training
+from aekit import _lib, datasets, training
 
 DATA = "mnist"
 SMALL = dict(limit=256, val_limit=128, batch=64, threads=2, progress=False)
@@ -27,7 +27,7 @@ def _cli():
 
 def _mnist_available():
     try:
-        training._open_split(DATA, training._AE_SPLIT_TEST, 1, (1, 28, 28))
+        training._open_split(DATA, datasets.SPLIT_TEST, 1, (1, 28, 28))
         return True
     except Exception:
         return False
@@ -52,13 +52,9 @@ def _arrays(n_train=256, n_val=64):
 
 
 def _mnist(n):
-    ds = training._open_split(DATA, training._AE_SPLIT_TRAIN, n, (1, 28, 28))
+    ds = training._open_split(DATA, datasets.SPLIT_TRAIN, n, (1, 28, 28))
     import ctypes
-
-    class Head(ctypes.Structure):
-        _fields_ = [("n", ctypes.c_int), ("c", ctypes.c_int), ("h", ctypes.c_int), ("w", ctypes.c_int),
-                    ("pixels", ctypes.POINTER(ctypes.c_uint8)), ("labels", ctypes.POINTER(ctypes.c_uint8))]
-    h = ctypes.cast(ds.ptr, ctypes.POINTER(Head)).contents
+    h = ctypes.cast(ds.ptr, ctypes.POINTER(datasets._Dataset)).contents
     x = np.ctypeslib.as_array(h.pixels, (n, 1, 28, 28)).copy()
     y = np.ctypeslib.as_array(h.labels, (n,)).copy()
     return x, y
