@@ -153,7 +153,7 @@ class _Dataset:
     def n(self):
         return ctypes.cast(self.ptr, ctypes.POINTER(_DatasetStruct)).contents.n
 
-    def __del__(self):
+    def __del__(self, _dataset_free=_dataset_free):  # bound now: module globals may be gone at exit
         if getattr(self, "ptr", None):
             _dataset_free(self.ptr)
             self.ptr = None

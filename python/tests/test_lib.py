@@ -114,3 +114,24 @@ def test_enum_mirrors_are_in_one_place():
     assert datasets.SPLIT_TRAIN == 0 and datasets.SPLIT_TEST == 1 and datasets.FITS == {"resize": 0, "crop": 1}
     assert training.SPLIT_TRAIN is datasets.SPLIT_TRAIN and training.FITS is datasets.FITS
     assert not hasattr(training, "_AE_SPLIT_TRAIN") and not hasattr(training, "_AE_OPTION_NOISE")
+
+
+def test_finalisers_do_not_need_module_globals(monkeypatch):
+    """At interpreter exit a module's globals may be None before the last
+    objects go: each __del__ calls the free function it bound when defined."""
+    import numpy as np
+    from aekit import datasets, inference, model, training
+    caught = []
+    monkeypatch.setattr(sys, "unraisablehook", caught.append)
+    m = aekit.Model.from_preset("conv")
+    m.encode(np.zeros((1, 28, 28), np.uint8))          # a workspace pool to free too
+    ds = training._from_arrays(np.zeros((2, 28, 28), np.uint8), None, "x_train", (1, 28, 28), 0)
+    split = datasets._Split(ctypes.POINTER(datasets._Dataset)())   # null: nothing to free
+    for mod, names in ((model, ["_free"]), (training, ["_dataset_free"]), (inference, ["_ws_free"]),
+                       (datasets, ["_free"])):
+        for name in names:
+            monkeypatch.setattr(mod, name, None)
+    del m, ds, split
+    import gc
+    gc.collect()
+    assert caught == [], [str(c.exc_value) for c in caught]

@@ -88,6 +88,17 @@ def test_to_torch_without_torch_is_a_clear_import_error():
     assert "python3-torch" in out.stdout and "Model.to_torch" in out.stdout, out.stdout + out.stderr
 
 
+def test_from_torch_without_torch_takes_a_mapping_of_arrays():
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "import aekit\n"
+            "m = aekit.Model.from_preset('vae', latent=3); m.init(4)\n"
+            "back = aekit.from_torch({k: v.copy() for k, v in m.state_dict().items()}, latent=3)\n"
+            "print(back.description == m.description,\n"
+            "      all((a == b).all() for a, b in zip(back.state_dict().values(), m.state_dict().values())))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
+    assert out.stdout.split() == ["True", "True"], out.stdout + out.stderr
+
+
 KINDS = [("conv", 0), ("sr", 0), ("conv-vae", 0), ("vae", 5), ("aae", 0), ("conv-latent", 0)]
 
 
