@@ -53,6 +53,11 @@ extern "C" {
  * one it was compiled against): bindings that load libaekit.so at run
  * time (python/aekit) check it. */
 const char *ae_version(void);
+/* sizeof(TYPE) of a public struct a binding mirrors, by its C name
+ * ("ae_dataset", "ae_progress", ...: the structs of aekit.h and its aekit/
+ * headers that python/aekit declares), or 0 for a name it does not know: a
+ * binding compares its mirrors' sizes with these when it loads the library. */
+size_t ae_sizeof(const char *type);
 
 /* ---- errors --------------------------------------------------------------- */
 

@@ -11,13 +11,19 @@ The library is looked for, in order:
 Every module declares the C functions it calls with declare() next to the
 code that calls them; call() raises AekitError with the library's one-line
 message when a function returns -1.
+
+The library loaded must be the one the package was built with: its
+ae_version() must be the version _paths.py records, and every struct the
+package mirrors (ctypes.Structure) must have the size the library reports
+(ae_sizeof; check_struct, called after each mirror's class). Either
+difference is an ImportError naming both sides, never a crash later.
 """
 import ctypes
 import ctypes.util
 import glob
 import os
 
-__all__ = ["AekitError", "lib", "declare", "call", "Error"]
+__all__ = ["AekitError", "lib", "declare", "call", "check_struct", "Error", "version"]
 
 
 class AekitError(RuntimeError):
@@ -35,6 +41,12 @@ class Error(ctypes.Structure):
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+try:
+    from . import _paths  # written by cmake (build tree and install)
+except ImportError:       # the source tree: no build recorded, nothing to compare
+    _paths = None
+
+
 def _candidates():
     env = os.environ.get("AEKIT_LIB")
     if env:
@@ -43,14 +55,11 @@ def _candidates():
     for pattern in ("libaekit.so", "libaekit.so.*"):
         for p in sorted(glob.glob(os.path.join(_HERE, pattern))):
             yield p
-    try:
-        from . import _paths  # written by cmake (build tree and install)
+    if _paths is not None:
         for d in _paths.LIBRARY_DIRS:
             p = os.path.join(d, "libaekit.so")
             if os.path.exists(p):
                 yield p
-    except ImportError:
-        pass
     found = ctypes.util.find_library("aekit")
     if found:
         yield found
@@ -91,3 +100,28 @@ def call(f, *args, exc=AekitError):
 
 
 version = declare("ae_version", ctypes.c_char_p, [])().decode()
+if _paths is not None and version != _paths.VERSION:
+    raise ImportError("aekit: the package is version %s but %s is version %s (a package from one build "
+                      "loading another build's library; set AEKIT_LIB or PYTHONPATH to match)"
+                      % (_paths.VERSION, path, version))
+
+try:
+    _sizeof = declare("ae_sizeof", ctypes.c_size_t, [ctypes.c_char_p])
+except AttributeError:
+    raise ImportError("aekit: %s has no ae_sizeof (a library older than the package)" % path) from None
+
+
+def check_struct(cls, c_name):
+    """Raises ImportError unless the ctypes mirror cls has the size of the
+    library's struct c_name ("ae_dataset"): a mirror that lost or gained a
+    field, or a library of another layout, is found at import."""
+    want, have = _sizeof(c_name.encode()), ctypes.sizeof(cls)
+    if want == 0:
+        raise ImportError("aekit: %s does not know the struct %s that %s mirrors" % (path, c_name, cls.__name__))
+    if want != have:
+        raise ImportError("aekit: struct %s is %d bytes in %s but %d bytes in its mirror %s.%s "
+                          "(the package and the library disagree on its fields)"
+                          % (c_name, want, path, have, cls.__module__, cls.__name__))
+
+
+check_struct(Error, "ae_error")

@@ -1,6 +1,7 @@
-"""aekit.datasets.load: data sets as NumPy arrays, found as the CLI finds them.
+"""aekit.datasets: data sets as NumPy arrays, found as the CLI finds them.
 
     x_train, y_train, x_test, y_test = aekit.datasets.load("mnist")
+    names = aekit.datasets.classes("mnist")       # ["0", ..., "9"]: label k is names[k]
 
 The arrays are the library's own memory (ae_dataset_open), not copies:
 each array's base is an object that holds the ae_dataset and frees it
@@ -27,7 +28,11 @@ _u8p = ctypes.POINTER(ctypes.c_uint8)
 class _Dataset(ctypes.Structure):
     """ae_dataset (aekit.h)."""
     _fields_ = [("n", c_int), ("c", c_int), ("h", c_int), ("w", c_int),
-                ("pixels", _u8p), ("labels", _u8p), ("source", ctypes.c_char * 1024)]
+                ("pixels", _u8p), ("labels", _u8p), ("source", ctypes.c_char * 1024),
+                ("nclasses", c_int), ("class_names", ctypes.POINTER(ctypes.c_char_p))]
+
+
+_lib.check_struct(_Dataset, "ae_dataset")
 
 
 class _ImageOptions(ctypes.Structure):
@@ -35,12 +40,18 @@ class _ImageOptions(ctypes.Structure):
     _fields_ = [("c", c_int), ("h", c_int), ("w", c_int), ("fit", c_int), ("refuse_mismatch", c_int)]
 
 
-_FITS = {"resize": 0, "crop": 1}  # ae_fit
-_TRAIN, _TEST = 0, 1              # ae_split
+_lib.check_struct(_ImageOptions, "ae_image_options")
+
+
+# The C enums of aekit.h that the package passes (here, and only here).
+FITS = {"resize": 0, "crop": 1}   # enum ae_fit: AE_FIT_RESIZE, AE_FIT_CROP
+SPLIT_TRAIN, SPLIT_TEST = 0, 1    # enum ae_split: AE_SPLIT_TRAIN, AE_SPLIT_TEST
 
 _open = declare("ae_dataset_open", c_int, [ctypes.POINTER(ctypes.POINTER(_Dataset)), ctypes.c_char_p,
                                            c_int, ctypes.POINTER(_ImageOptions), ctypes.POINTER(_lib.Error)])
 _free = declare("ae_dataset_free", None, [ctypes.POINTER(_Dataset)])
+_class_count = declare("ae_dataset_class_count", c_int, [ctypes.POINTER(_Dataset)])
+_class_name = declare("ae_dataset_class_name", ctypes.c_char_p, [ctypes.POINTER(_Dataset), c_int])
 
 
 class _Split:
@@ -83,6 +94,32 @@ def _open_split(name, split, img, limit):
     return x, y
 
 
+def _name(name_or_dir, who):
+    if name_or_dir is None:
+        raise ValueError("datasets.%s: expected a data set name or folder, got None" % who)
+    name = os.fspath(name_or_dir)
+    return os.fsdecode(name) if isinstance(name, bytes) else name
+
+
+def classes(name_or_dir):
+    """The class names of a data set, as a list of str: label k of
+    load()'s y arrays is named classes(...)[k]. The library's names
+    (ae_dataset_class_name): the digits "0".."9" for MNIST, the clothes for
+    Fashion-MNIST, CIFAR-10's ten (or its batches.meta.txt), an image
+    folder's class folder names in sorted order; [] for a data set without
+    names. The data set is found as load() finds it."""
+    name = _name(name_or_dir, "classes")
+    ptr = ctypes.POINTER(_Dataset)()
+    # the test split (the smaller; both have the same names); an image
+    # folder is read at 1x1 pixels: the names do not depend on the size
+    img = _ImageOptions(1, 1, 1, FITS["resize"], 0)
+    call(_open, ctypes.byref(ptr), os.fsencode(name), SPLIT_TEST, ctypes.byref(img))
+    try:
+        return [os.fsdecode(_class_name(ptr, k)) for k in range(_class_count(ptr))]
+    finally:
+        _free(ptr)
+
+
 def load(name_or_dir, limit=None, shape=None, fit="resize"):
     """(x_train, y_train, x_test, y_test) of a data set, as `aekit train
     --data` finds it: a name ("mnist", "fashion-mnist", "cifar10") looked
@@ -90,16 +127,12 @@ def load(name_or_dir, limit=None, shape=None, fit="resize"):
     (IDX files, CIFAR-10 binary files, or PNG/JPEG images).
 
     x_*: uint8 arrays (N, C, H, W), pixels 0-255; y_*: uint8 labels (N,),
-    or None when the data set has none. limit: keep the first `limit`
+    or None when the data set has none (classes() names them). limit: keep the first `limit`
     images of each split. shape (C, H, W) and fit ("resize" or "crop"):
     the size image folders are converted to (required for them; IDX and
     CIFAR files are returned as stored).
     """
-    if name_or_dir is None:
-        raise ValueError("datasets.load: expected a data set name or folder, got None")
-    name = os.fspath(name_or_dir)
-    if isinstance(name, bytes):
-        name = os.fsdecode(name)
+    name = _name(name_or_dir, "load")
     if limit is not None:
         try:
             limit = operator.index(limit)
@@ -109,7 +142,7 @@ def load(name_or_dir, limit=None, shape=None, fit="resize"):
             raise ValueError("datasets.load: limit must be at least 1, got %d" % limit)
     img = None
     if shape is not None:
-        if fit not in _FITS:
+        if fit not in FITS:
             raise ValueError("datasets.load: fit must be 'resize' or 'crop', got %r" % (fit,))
         try:
             c, h, w = (operator.index(v) for v in shape)
@@ -117,7 +150,7 @@ def load(name_or_dir, limit=None, shape=None, fit="resize"):
             raise ValueError("datasets.load: shape must be (channels, height, width), got %r" % (shape,)) from None
         if not all(1 <= v <= 2**31 - 1 for v in (c, h, w)):  # the library checks the rest
             raise ValueError("datasets.load: shape must be (channels, height, width), got %r" % (shape,))
-        img = ctypes.byref(_ImageOptions(c, h, w, _FITS[fit], 0))
-    x_train, y_train = _open_split(name, _TRAIN, img, limit)
-    x_test, y_test = _open_split(name, _TEST, img, limit)
+        img = ctypes.byref(_ImageOptions(c, h, w, FITS[fit], 0))
+    x_train, y_train = _open_split(name, SPLIT_TRAIN, img, limit)
+    x_test, y_test = _open_split(name, SPLIT_TEST, img, limit)
     return x_train, y_train, x_test, y_test

@@ -108,7 +108,7 @@ class Model(InferenceMixin, TorchMixin):
         """Re-initialises the weights (Glorot-uniform, zero biases) from seed."""
         _init(self._ptr, int(seed))
 
-    def __del__(self):
+    def __del__(self, _free=_free):  # bound now: module globals may be gone at exit
         ptr = getattr(self, "_ptr", None)
         if ptr:
             _free(ptr)

@@ -5,7 +5,8 @@ torch.nn.Module.
 The names, order and shapes are those of aekit's model files, which are
 PyTorch's state_dict of the module to_torch builds (encoder.0.weight,
 encoder.0.bias, ..., decoder.N.*, discriminator.N.*), read from the library
-(ae_model_tensor). PyTorch is imported only by to_torch and from_torch.
+(ae_model_tensor). PyTorch is imported only by to_torch; from_torch takes
+any mapping of names to arrays, so it works without torch.
 """
 import ctypes
 
@@ -24,6 +25,9 @@ class Tensor(ctypes.Structure):
                 ("ndim", ctypes.c_int),
                 ("shape", ctypes.c_int64 * 4),
                 ("count", ctypes.c_size_t)]
+
+
+_lib.check_struct(Tensor, "ae_tensor")
 
 
 _tensor_count = declare("ae_model_tensor_count", ctypes.c_int, [ctypes.c_void_p])

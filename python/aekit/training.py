@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _lib
 from ._lib import AekitError, call, declare
-from .datasets import _ImageOptions
+from .datasets import FITS, SPLIT_TEST, SPLIT_TRAIN, _Dataset as _DatasetStruct, _ImageOptions
 from .model import Model, presets
 
 c_int, c_double, c_char_p, c_void_p, c_size_t = ctypes.c_int, ctypes.c_double, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t
@@ -40,8 +40,10 @@ class _OptionRow(ctypes.Structure):
                 ("choices", ctypes.POINTER(c_char_p))]
 
 
-_AE_OPTION_NOISE = 4
-_AE_OPTION_TEXT_SHORT = 1
+_lib.check_struct(_OptionRow, "ae_train_option")
+
+
+_AE_OPTION_TEXT_SHORT = 1   # enum ae_option_text (aekit.h): AE_OPTION_TEXT_SHORT
 
 _table = declare("ae_train_options_table", ctypes.POINTER(_OptionRow), [ctypes.POINTER(c_int)])
 _find = declare("ae_train_option_find", ctypes.POINTER(_OptionRow), [c_char_p])
@@ -132,12 +134,6 @@ class _Options:
 
 # ---- data sets ----------------------------------------------------------------
 
-class _DatasetHead(ctypes.Structure):
-    """The first fields of ae_dataset (all this module reads)."""
-    _fields_ = [("n", c_int), ("c", c_int), ("h", c_int), ("w", c_int)]
-
-
-_AE_SPLIT_TRAIN, _AE_SPLIT_TEST = 0, 1
 _dataset_open = declare("ae_dataset_open", c_int, [ctypes.POINTER(c_void_p), c_char_p, c_int,
                                                    ctypes.POINTER(_ImageOptions), _err])
 _dataset_from_pixels = declare("ae_dataset_from_pixels", c_int,
@@ -155,9 +151,9 @@ class _Dataset:
 
     @property
     def n(self):
-        return ctypes.cast(self.ptr, ctypes.POINTER(_DatasetHead)).contents.n
+        return ctypes.cast(self.ptr, ctypes.POINTER(_DatasetStruct)).contents.n
 
-    def __del__(self):
+    def __del__(self, _dataset_free=_dataset_free):  # bound now: module globals may be gone at exit
         if getattr(self, "ptr", None):
             _dataset_free(self.ptr)
             self.ptr = None
@@ -166,7 +162,7 @@ class _Dataset:
 def _open_split(name, split, limit, shape):
     """A split of a named data set or folder, as `aekit train --data` opens it."""
     c, h, w = shape
-    img = _ImageOptions(c, h, w, 0, 1)   # a set of another size is refused from its headers
+    img = _ImageOptions(c, h, w, FITS["resize"], 1)   # a set of another size is refused from its headers
     p = c_void_p()
     text = os.fsencode(os.fspath(name))
     call(_dataset_open, ctypes.byref(p), text, split, ctypes.byref(img))
@@ -175,7 +171,7 @@ def _open_split(name, split, limit, shape):
         _dataset_truncate(p, int(limit))
     if ds.n <= 0:
         raise ValueError("aekit.train: data %s: the %s set has no images" %
-                         (ds.name, "training" if split == _AE_SPLIT_TRAIN else "test"))
+                         (ds.name, "training" if split == SPLIT_TRAIN else "test"))
     return ds
 
 
@@ -232,8 +228,8 @@ def _datasets(data, shape, limit, val_limit):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError("aekit.train: %s=%r: expected a number of images, 0 (all) or more" % (what, n))
     if isinstance(data, (str, bytes, os.PathLike)):
-        train = _open_split(data, _AE_SPLIT_TRAIN, limit, shape)
-        val = _open_split(data, _AE_SPLIT_TEST, val_limit, shape)
+        train = _open_split(data, SPLIT_TRAIN, limit, shape)
+        val = _open_split(data, SPLIT_TEST, val_limit, shape)
         return train, val, train.name
     if isinstance(data, np.ndarray):
         data = (data,)
@@ -259,6 +255,9 @@ class _Progress(ctypes.Structure):
                 ("seconds", c_double), ("images_per_second", c_double), ("end_of_epoch", c_int)]
 
 
+_lib.check_struct(_Progress, "ae_progress")
+
+
 _PROGRESS_FN = ctypes.CFUNCTYPE(c_int, ctypes.POINTER(_Progress), c_void_p)
 _METRIC_KEYS = [name for name, _ in _Progress._fields_ if name not in ("step", "end_of_epoch")]
 
@@ -275,6 +274,9 @@ class _Position(ctypes.Structure):
     _fields_ = [("epoch", c_int), ("step", c_int), ("steps", c_int), ("epochs_done", c_int),
                 ("history", ctypes.POINTER(_Progress)), ("seconds", c_double),
                 ("train_images", c_int), ("val_images", c_int)]
+
+
+_lib.check_struct(_Position, "ae_train_position")
 
 
 _state_position = declare("ae_train_state_position", None, [c_void_p, ctypes.POINTER(_Position)])
@@ -419,9 +421,15 @@ class _Metric(ctypes.Structure):
                 ("result", c_int), ("models", c_int), ("offset", c_size_t)]
 
 
+_lib.check_struct(_Metric, "ae_epoch_metric")
+
+
 class _Picture(ctypes.Structure):
     """ae_run_picture."""
     _fields_ = [("file", c_char_p), ("caption", ctypes.c_char * 256)]
+
+
+_lib.check_struct(_Picture, "ae_run_picture")
 
 
 class _Report(ctypes.Structure):
@@ -431,8 +439,27 @@ class _Report(ctypes.Structure):
                 ("epochs", c_int), ("pictures", ctypes.POINTER(_Picture)), ("npictures", c_int)]
 
 
-_AE_RUN_MODEL, _AE_RUN_METRICS = 0, 1      # ae_run_files[] indices (aekit/run_folder.h)
-_PICTURES_ROOM = 64                        # at least AE_RUN_PICTURES_MAX
+_lib.check_struct(_Report, "ae_run_report")
+
+
+_PICTURES_ROOM = 64     # ae_run_pictures' array: at least AE_RUN_PICTURES_MAX (aekit/run_folder.h)
+# The run folder's files this module writes: the enum of aekit/run_folder.h
+# (AE_RUN_MODEL, AE_RUN_METRICS) indexing ae_run_files, the library's table
+# of the names; the paths are the library's (ae_run_path).
+_AE_RUN_MODEL, _AE_RUN_METRICS = 0, 1
+_RUN_FILES = (c_char_p * 2).in_dll(_lib.lib, "ae_run_files")
+
+
+def _check_run_files(names):
+    """The enum mirror above names a model and a CSV file in the library's
+    table (a reordered enum would write one file under another's name)."""
+    model, metrics = names[_AE_RUN_MODEL] or b"", names[_AE_RUN_METRICS] or b""
+    if not model.endswith(b".safetensors") or not metrics.endswith(b".csv"):
+        raise ImportError("aekit: ae_run_files[AE_RUN_MODEL, AE_RUN_METRICS] are %r, %r: the enum of "
+                          "aekit/run_folder.h differs from python/aekit/training.py's" % (model, metrics))
+
+
+_check_run_files(_RUN_FILES)
 
 _metric_get = declare("ae_epoch_metric_get", c_double, [c_int, ctypes.POINTER(_Progress)])
 _csv_header = declare("ae_metrics_csv_header", None, [c_char_p, c_size_t])
@@ -476,6 +503,9 @@ _check_mirrors()
 class _RunNames(ctypes.Structure):
     """ae_run_names (aekit/run_folder.h)."""
     _fields_ = [("model", c_char_p), ("data", c_char_p), ("task", c_char_p), ("init", c_char_p)]
+
+
+_lib.check_struct(_RunNames, "ae_run_names")
 
 
 _run_store_settings = declare("ae_run_store_settings", c_int,

@@ -111,3 +111,69 @@ def test_mnist():
     assert int(y_train.max()) == 9 and int(x_test.max()) == 255
     # the library's memory, not a copy
     assert not x_train.flags.owndata and x_train.base is not None
+
+
+# ---- class names -------------------------------------------------------------------------
+
+def write_png(path, gray):
+    """A grayscale 8-bit PNG of a uint8 (H, W) array (zlib, no imaging library)."""
+    import zlib
+    h, w = gray.shape
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+
+    rows = b"".join(b"\0" + gray[r].astype(np.uint8).tobytes() for r in range(h))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) +
+                     chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_classes_of_mnist_are_the_digits():
+    try:
+        names = aekit.datasets.classes("mnist")
+    except aekit.AekitError as e:
+        pytest.skip("no MNIST (%s)" % e)
+    assert names == ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+    assert all(isinstance(n, str) for n in names)
+
+
+def test_classes_of_an_idx_folder_by_its_name(tiny, tmp_path):
+    folder, _ = tiny
+    assert aekit.datasets.classes(folder) == [str(d) for d in range(10)]
+    fashion = tmp_path / "fashion-mnist"
+    folder.rename(fashion)
+    names = aekit.datasets.classes(str(fashion).encode())
+    assert len(names) == 10 and names[0] == "T-shirt/top" and names[9] == "Ankle boot"
+
+
+def test_classes_of_an_image_folder_are_its_folder_names(tmp_path):
+    root = tmp_path / "pets"
+    r = np.random.RandomState(2)
+    for k, name in enumerate(["zebra", "cat", "dog"]):      # sorted: cat 0, dog 1, zebra 2
+        (root / name).mkdir(parents=True)
+        for i in range(3):
+            write_png(root / name / ("%d.png" % i), np.full((5, 7), 40 * k + i, np.uint8) + r.randint(0, 3, (5, 7)))
+    assert aekit.datasets.classes(root) == ["cat", "dog", "zebra"]
+    x_train, y_train, x_test, y_test = aekit.datasets.load(root, shape=(1, 5, 7))
+    names = aekit.datasets.classes(root)
+    assert sorted(set(names[k] for k in y_test)) == ["cat", "dog", "zebra"]
+    # each class's pixels are 40 * (its place in the zebra, cat, dog order above) + small noise
+    order = ["zebra", "cat", "dog"]
+    for x, y in ((x_train, y_train), (x_test, y_test)):
+        for img, label in zip(x, y):
+            assert int(img.min()) // 40 == order.index(names[label])
+
+
+def test_classes_of_a_folder_without_class_folders_is_empty(tmp_path):
+    for i in range(3):
+        write_png(tmp_path / ("%d.png" % i), np.full((4, 4), i, np.uint8))
+    assert aekit.datasets.classes(tmp_path) == []
+    assert aekit.datasets.load(tmp_path, shape=(1, 4, 4))[1] is None
+
+
+def test_classes_errors(monkeypatch, tmp_path):
+    with pytest.raises(ValueError, match=r"datasets.classes: expected a data set name or folder, got None"):
+        aekit.datasets.classes(None)
+    monkeypatch.setenv("AEKIT_DATA", str(tmp_path))
+    with pytest.raises(aekit.AekitError, match="unknown data set 'no-such-set'"):
+        aekit.datasets.classes("no-such-set")

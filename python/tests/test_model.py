@@ -47,3 +47,32 @@ def test_load_as_description(tmp_path):
 def test_load_missing_file_names_it(tmp_path):
     with pytest.raises(aekit.AekitError, match="nothing.safetensors"):
         aekit.load(tmp_path / "nothing.safetensors")
+
+
+def test_what_a_model_tells_smoke(tmp_path):
+    """summary, metadata, from_description, kinds, version, repr."""
+    assert aekit.__version__ == aekit._lib.version and aekit.__version__.count(".") == 2
+    m = aekit.Model.from_preset("conv")
+    lines = m.summary().splitlines()
+    assert lines[0].split()[:3] == ["tensor", "layer", "output"]
+    assert any(l.startswith("encoder.0") and "conv" in l and "16x28x28" in l for l in lines)
+    assert lines[-1] == "total parameters: 4385"
+    assert "note" not in m.meta
+    m.set_meta("note", "a test")
+    m.set_meta("epochs", 3)                       # values are text
+    assert m.meta["note"] == "a test" and m.meta["epochs"] == "3"
+    m.set_meta("note", "replaced")
+    assert m.meta["note"] == "replaced" and list(m.meta).count("note") == 1
+    m.save(tmp_path / "m.safetensors")
+    assert aekit.load(tmp_path / "m.safetensors").meta["note"] == "replaced"
+    same = aekit.Model.from_description(m.description)
+    assert same.description == m.description and same.param_count == 4385
+    assert same.meta.get("note") is None          # metadata is the model's, not the text's
+    with pytest.raises(ValueError, match=r"description:2: .*nosuch"):
+        aekit.Model.from_description("input 1 28 28\nnosuch\n")
+    kinds = {p: (aekit.Model.from_preset(p).is_variational, aekit.Model.from_preset(p).is_adversarial)
+             for p in ("conv", "vae", "conv-vae", "aae")}
+    assert kinds == {"conv": (False, False), "vae": (True, False), "conv-vae": (True, False), "aae": (False, True)}
+    assert repr(m) == "<aekit.Model autoencoder input=1x28x28 latent=128 params=4385>"
+    assert repr(aekit.Model.from_preset("vae", latent=2)).startswith("<aekit.Model vae input=1x28x28 latent=2 ")
+    assert repr(aekit.Model.from_preset("aae")).startswith("<aekit.Model aae ")

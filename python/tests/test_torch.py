@@ -88,13 +88,66 @@ def test_to_torch_without_torch_is_a_clear_import_error():
     assert "python3-torch" in out.stdout and "Model.to_torch" in out.stdout, out.stdout + out.stderr
 
 
+def test_from_torch_without_torch_takes_a_mapping_of_arrays():
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "import aekit\n"
+            "m = aekit.Model.from_preset('vae', latent=3); m.init(4)\n"
+            "back = aekit.from_torch({k: v.copy() for k, v in m.state_dict().items()}, latent=3)\n"
+            "print(back.description == m.description,\n"
+            "      all((a == b).all() for a, b in zip(back.state_dict().values(), m.state_dict().values())))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
+    assert out.stdout.split() == ["True", "True"], out.stdout + out.stderr
+
+
 KINDS = [("conv", 0), ("sr", 0), ("conv-vae", 0), ("vae", 5), ("aae", 0), ("conv-latent", 0)]
 
 
-@pytest.mark.parametrize("preset,latent", KINDS)
+# Every layer kind and option of docs/model-format.md that no preset uses:
+# stride, pad=N, bias=0, leaky_relu, tanh, avgpool with ceil (a partial
+# window), maxpool 3, upsample 3, an even kernel.
+CUSTOM = """input 1 28 28
+encoder
+conv 8 k=3 stride=2 pad=1
+leaky_relu slope=0.1
+conv 6 k=3 pad=valid bias=0
+tanh
+maxpool 3
+avgpool 3 ceil
+flatten
+dense 10 bias=0
+decoder
+dense 54
+leaky_relu
+reshape 6 3 3
+upsample 3
+conv 4 k=3 pad=same
+tanh
+upsample 3
+conv 1 k=2 pad=1
+sigmoid
+"""
+
+
+def test_custom_description_has_the_shapes_it_is_meant_to():
+    m = aekit.Model.from_description(CUSTOM)
+    shapes = {line.split()[0]: line.split()[2] for line in m.summary().splitlines() if "pool" in line}
+    assert shapes == {"encoder.4": "6x4x4", "encoder.5": "6x2x2"}    # avgpool 3 ceil: 4 -> 2, a partial window
+    assert m.latent_size == 10 and m.output_shape == (1, 28, 28)
+    assert "bias=0" in m.description and "slope=0.1" in m.description and "stride=2" in m.description
+    assert "encoder.2.bias" not in m.state_dict() and "encoder.7.bias" not in m.state_dict()
+
+
+@pytest.mark.parametrize("preset,latent", [(p, 0) for p in aekit.presets()] + [("vae", 5)])
 def test_to_torch_matches_aekit(preset, latent):
+    _to_torch_matches(aekit.Model.from_preset(preset, latent=latent))
+
+
+def test_to_torch_matches_aekit_custom_description():
+    _to_torch_matches(aekit.Model.from_description(CUSTOM))
+
+
+def _to_torch_matches(m):
     torch = pytest.importorskip("torch")
-    m = aekit.Model.from_preset(preset, latent=latent)
     m.init(11)
     rng = np.random.default_rng(1)
     x = rng.random((5,) + m.input_shape, dtype=np.float32)

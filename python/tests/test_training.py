@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import aekit
-from aekit import _lib, training
+from aekit import _lib, datasets, training
 
 DATA = "mnist"
 SMALL = dict(limit=256, val_limit=128, batch=64, threads=2, progress=False)
@@ -27,7 +27,7 @@ def _cli():
 
 def _mnist_available():
     try:
-        training._open_split(DATA, training._AE_SPLIT_TEST, 1, (1, 28, 28))
+        training._open_split(DATA, datasets.SPLIT_TEST, 1, (1, 28, 28))
         return True
     except Exception:
         return False
@@ -52,13 +52,9 @@ def _arrays(n_train=256, n_val=64):
 
 
 def _mnist(n):
-    ds = training._open_split(DATA, training._AE_SPLIT_TRAIN, n, (1, 28, 28))
+    ds = training._open_split(DATA, datasets.SPLIT_TRAIN, n, (1, 28, 28))
     import ctypes
-
-    class Head(ctypes.Structure):
-        _fields_ = [("n", ctypes.c_int), ("c", ctypes.c_int), ("h", ctypes.c_int), ("w", ctypes.c_int),
-                    ("pixels", ctypes.POINTER(ctypes.c_uint8)), ("labels", ctypes.POINTER(ctypes.c_uint8))]
-    h = ctypes.cast(ds.ptr, ctypes.POINTER(Head)).contents
+    h = ctypes.cast(ds.ptr, ctypes.POINTER(datasets._Dataset)).contents
     x = np.ctypeslib.as_array(h.pixels, (n, 1, 28, 28)).copy()
     y = np.ctypeslib.as_array(h.labels, (n,)).copy()
     return x, y
@@ -212,7 +208,12 @@ def test_ctrl_c_stops_at_a_step_raises_keyboard_interrupt_and_keeps_model_and_ch
 
 
 def _ctrl_c(tmp_path):
+    """SIGINT while epoch 2 trains: KeyboardInterrupt with the model; the
+    checkpoint written mid-epoch resumes to the weights of an unbroken run
+    of the same seed and threads (bytes equal)."""
     ckpt = tmp_path / "ck.safetensors"
+    run = dict(SMALL, limit=1024, batch=32, threads=1, seed=5)
+    epochs = 6              # room: the signal comes within epoch 2 (32 steps)
     first_epoch = threading.Event()
 
     def send_sigint():
@@ -228,14 +229,35 @@ def _ctrl_c(tmp_path):
         first_epoch.set()
 
     with pytest.raises(KeyboardInterrupt, match="stopped at epoch") as info:
-        aekit.train("conv", DATA, epochs=200, checkpoint=ckpt, callback=cb,
-                    **dict(SMALL, limit=1024, batch=32, threads=1))
+        aekit.train("conv", DATA, epochs=epochs, checkpoint=ckpt, callback=cb, **run)
     t.join()
-    assert 1 <= len(seen) < 200
+    assert 1 <= len(seen) < epochs
     m = info.value.model
     m.save(tmp_path / "m.safetensors")                      # the model is usable
     assert aekit.load(tmp_path / "m.safetensors").param_count == m.param_count
     assert aekit.load(ckpt).param_count == m.param_count    # the checkpoint loads
+
+    # where the checkpoint stands: inside the run, after epoch `done`
+    import ctypes
+    p, state = ctypes.c_void_p(), ctypes.c_void_p()
+    opt = training._Options()
+    _lib.call(training._checkpoint_load, bytes(ckpt), ctypes.byref(p), opt.buf, ctypes.byref(state))
+    pos = training._Position()
+    training._state_position(state, ctypes.byref(pos))
+    training._state_free(state)
+    aekit.Model(p)                                          # frees the checkpoint's model
+    # the signal is handled at a step of epoch len(seen) + 1: mid-epoch
+    assert pos.epochs_done == len(seen) and pos.epoch == len(seen) + 1 and 0 < pos.step < pos.steps
+
+    resumed_seen = []
+    resumed = aekit.train(None, DATA, resume=ckpt, callback=lambda m: resumed_seen.append(m["epoch"]),
+                          **{k: v for k, v in run.items() if k not in ("batch", "seed")})
+    assert resumed_seen == list(range(len(seen) + 1, epochs + 1))
+    whole = aekit.train("conv", DATA, epochs=epochs, **run)
+    whole.save(tmp_path / "whole.safetensors")
+    resumed.save(tmp_path / "resumed.safetensors")
+    assert _tensors(tmp_path / "whole.safetensors") == _tensors(tmp_path / "resumed.safetensors")
+    assert resumed.meta["aekit.result.val_loss"] == whole.meta["aekit.result.val_loss"]
 
 
 @needs_mnist
