@@ -9,6 +9,7 @@
  * into a hang (an alarm turns one into a failure). */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
+#include "synthetic_data.h"
 #include "aekit.h"
 #include "model/model.h"
 #include "format/safetensors.h"
@@ -22,24 +23,6 @@
 static char dir[] = "/tmp/aekit-test-ckpt-XXXXXX";
 static char ckpt[256];
 
-/* A small data set of smooth random images, 1x28x28. */
-static ae_dataset *make_data(int n, uint32_t seed)
-{
-    ae_dataset *ds = calloc(1, sizeof *ds);
-    ds->n = n;
-    ds->c = 1;
-    ds->h = ds->w = 28;
-    ds->pixels = malloc((size_t)n * 784);
-    uint32_t x = seed;
-    for (int i = 0; i < n; i++)
-        for (int p = 0; p < 784; p++) {
-            x = x * 1664525u + 1013904223u;
-            int r = p / 28, c = p % 28;
-            ds->pixels[(size_t)i * 784 + p] = (uint8_t)(((r * (i % 7 + 1) + c * 3) % 200) + (x >> 29));
-        }
-    snprintf(ds->source, sizeof ds->source, "synthetic-%u", seed);
-    return ds;
-}
 
 typedef struct { int epoch, step; } stop_at;
 
@@ -59,7 +42,7 @@ static void check_resume(const char *preset, int latent, ae_optimizer optimizer,
                          int ckpt_steps, stop_at at)
 {
     ae_error err = {{0}};
-    ae_dataset *train = make_data(100, 1), *val = make_data(20, 2);
+    ae_dataset *train = synthetic_data(100, 1), *val = synthetic_data(20, 2);
     ae_train_options o;
     ae_train_options_default(&o);
     o.epochs = 3;
@@ -100,7 +83,7 @@ static void check_resume(const char *preset, int latent, ae_optimizer optimizer,
     CHECK(ae_train_resume(back, train, val, &bad, st, NULL, NULL, &err) != 0 &&
           strstr(err.msg, "lr 0.5") != NULL, "other lr accepted: %s", err.msg);
     /* so is other data */
-    ae_dataset *other = make_data(100, 3);
+    ae_dataset *other = synthetic_data(100, 3);
     CHECK(ae_train_resume(back, other, val, &lo, st, NULL, NULL, &err) != 0 &&
           strstr(err.msg, "not the checkpoint's run's") != NULL, "other data accepted: %s", err.msg);
     ae_dataset_free(other);
@@ -168,7 +151,7 @@ static int poke_text(const char *path, const char *key, const char *from, const 
 static void check_corrupt(void)
 {
     ae_error err = {{0}};
-    ae_dataset *train = make_data(50, 1);
+    ae_dataset *train = synthetic_data(50, 1);
     ae_model *m = NULL, *back = NULL;
     ae_train_options o;
     ae_train_options_default(&o);
@@ -354,7 +337,7 @@ static blob stopped_run(ae_optimizer optimizer, const ae_dataset *train)
 static void check_degenerate(void)
 {
     signal(SIGALRM, on_alarm);
-    ae_dataset *train = make_data(50, 1);
+    ae_dataset *train = synthetic_data(50, 1);
     blob good = stopped_run(AE_OPT_ADAM, train);
     CHECK(good.n > 0, "no checkpoint written");
     if (!good.n) goto out;
@@ -435,7 +418,7 @@ out:
 static void check_clip(void)
 {
     ae_error err = {{0}};
-    ae_dataset *train = make_data(32, 4);
+    ae_dataset *train = synthetic_data(32, 4);
     ae_model *m = NULL;
     ae_model_from_preset(&m, "conv", 0, &err);
     ae_train_options o;
@@ -465,7 +448,7 @@ static void check_clip(void)
 static void check_nan(void)
 {
     ae_error err = {{0}};
-    ae_dataset *train = make_data(64, 5);
+    ae_dataset *train = synthetic_data(64, 5);
     ae_model *m = NULL;
     ae_model_from_preset(&m, "vae", 0, &err);
     ae_train_options o;

@@ -11,6 +11,7 @@
  * on the unbroken run's model. */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
+#include "synthetic_data.h"
 #include "aekit.h"
 #include "model/model.h"
 
@@ -81,23 +82,6 @@ static int hub_broadcast(void *user, int root, void *buf, size_t bytes)
 
 /* ---- data and runs --------------------------------------------------------------- */
 
-static ae_dataset *make_data(int n, uint32_t seed)
-{
-    ae_dataset *ds = calloc(1, sizeof *ds);
-    ds->n = n;
-    ds->c = 1;
-    ds->h = ds->w = 28;
-    ds->pixels = malloc((size_t)n * 784);
-    uint32_t x = seed;
-    for (int i = 0; i < n; i++)
-        for (int p = 0; p < 784; p++) {
-            x = x * 1664525u + 1013904223u;
-            int r = p / 28, c = p % 28;
-            ds->pixels[(size_t)i * 784 + p] = (uint8_t)(((r * (i % 7 + 1) + c * 3) % 200) + (x >> 29));
-        }
-    snprintf(ds->source, sizeof ds->source, "synthetic-%u", seed);
-    return ds;
-}
 
 typedef struct {
     const char *preset;
@@ -282,8 +266,8 @@ static void check_stop_and_resume(const ae_dataset *train, const ae_dataset *val
 
 int main(void)
 {
-    ae_dataset *train = make_data(100, 1), *val = make_data(70, 2);
-    other_train = make_data(100, 3);
+    ae_dataset *train = synthetic_data(100, 1), *val = synthetic_data(70, 2);
+    other_train = synthetic_data(100, 3);
     check_same_model("conv", 0, 3, 1, train, val);
     check_same_model("vae", 0, 2, 2, train, val);
     check_same_model("aae", 0, 2, 1, train, val);
