@@ -387,8 +387,9 @@ size_t ae_lr_schedule_format(const ae_lr_schedule *s, char *buf, size_t size);
  *             factor is a float, below the minimum the gradient becomes 0;
  *             the norm is compared as a float (at most about 3.4e38);
  *  threads    0 (all cores) to AE_MAX_THREADS, run as asked (above);
- *  weight_decay  0 to AE_MAX_WEIGHT_DECAY (PyTorch sets no limit; beyond
- *             it every weight would be decayed away in a step).        */
+ *  weight_decay  0 to AE_MAX_WEIGHT_DECAY (PyTorch sets no limit; useful
+ *             values are far below 1: AdamW's decay factor 1 - lr wd must
+ *             stay near 1).                                            */
 #define AE_MAX_EPOCHS    1000000
 #define AE_MIN_LR        1e-10
 #define AE_MAX_LR        1000
