@@ -87,6 +87,9 @@ check "metadata: the schedule, warm-up and decay" \
   "$PY" -c "import sys; t = open(sys.argv[1]).read(); sys.exit(0 if all(s in t for s in ('step:2,0.5', '0.05')) else 1)" \
   "$tmp/info.txt"
 check "index.html: an lr column" grep -q '<th scope="col">lr</th>' "$tmp/warm/index.html"
+check "loss.png: the lr panel under the loss when the rate changed" test "$(png_size "$tmp/warm/loss.png")" = "800 760"
+check "loss.png: the loss alone with a constant rate" test "$(png_size "$tmp/constant/loss.png")" = "800 500"
+check "index.html: loss.png's caption names the lr panel" grep -q "per epoch; under it, the learning rate" "$tmp/warm/index.html"
 
 # a resumed run keeps its schedule: the run stopped (SIGTERM) after its first
 # epoch's checkpoint, resumed with another schedule
