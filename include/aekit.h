@@ -363,6 +363,34 @@ void ae_noise_apply(const ae_noise *nz, float *x, int n, size_t size, uint64_t s
 
 typedef enum { AE_OPT_ADAM = 0, AE_OPT_RMSPROP = 1, AE_OPT_SGD = 2 } ae_optimizer;
 
+/* Learning-rate schedules (--lr-schedule), each PyTorch's scheduler stepped
+ * once per epoch, e = epochs done (0 for the first epoch), E = epochs:
+ *   constant             lr
+ *   cosine[:MIN_LR]      CosineAnnealingLR(T_max=E, eta_min=MIN_LR), closed
+ *                        form: MIN_LR + (lr - MIN_LR) (1 + cos(pi e / E)) / 2
+ *   step:EVERY,GAMMA     StepLR: lr GAMMA^floor(e / EVERY)
+ *   plateau:PATIENCE,FACTOR  ReduceLROnPlateau(mode min, threshold 1e-4 rel,
+ *                        cooldown 0, min_lr 0, eps 1e-8) on each epoch's
+ *                        validation loss (training loss without a
+ *                        validation set): after more than PATIENCE epochs
+ *                        without a new best, the rate times FACTOR.
+ * A warm-up (warmup_steps N) scales the first N steps' rate: step k
+ * (1-based, counted over the run) runs at k/N of the schedule's. */
+typedef enum { AE_LR_CONSTANT = 0, AE_LR_COSINE = 1, AE_LR_STEP = 2, AE_LR_PLATEAU = 3 } ae_lr_schedule_kind;
+typedef struct {
+    ae_lr_schedule_kind kind;
+    int    epochs;   /* step: EVERY (>= 1); plateau: PATIENCE (>= 0)       */
+    double factor;   /* step: GAMMA in (0, 1]; plateau: FACTOR in (0, 1)   */
+    double min_lr;   /* cosine: the floor, 0 to the run's lr               */
+} ae_lr_schedule;
+
+/* Parses "constant", "cosine", "cosine:MIN_LR", "step:EVERY,GAMMA" or
+ * "plateau:PATIENCE,FACTOR" (the message quotes the text and the forms). */
+int    ae_lr_schedule_parse(ae_lr_schedule *s, const char *text, ae_error *err);
+/* The text ae_lr_schedule_parse reads (numbers as %g) into buf; returns the
+ * length it needed, as snprintf. */
+size_t ae_lr_schedule_format(const ae_lr_schedule *s, char *buf, size_t size);
+
 /* The ranges ae_train accepts (the rows of the options table below use
  * these limits; the command line's flags take the same):
  *  epochs     1 to AE_MAX_EPOCHS: the per-epoch history is allocated up front;
@@ -373,12 +401,16 @@ typedef enum { AE_OPT_ADAM = 0, AE_OPT_RMSPROP = 1, AE_OPT_SGD = 2 } ae_optimize
  *  clip_grad  0 (off) or AE_MIN_CLIP_GRAD to AE_MAX_CLIP_GRAD: the clipping
  *             factor is a float, below the minimum the gradient becomes 0;
  *             the norm is compared as a float (at most about 3.4e38);
- *  threads    0 (all cores) to AE_MAX_THREADS, run as asked (above).   */
+ *  threads    0 (all cores) to AE_MAX_THREADS, run as asked (above);
+ *  weight_decay  0 to AE_MAX_WEIGHT_DECAY (PyTorch sets no limit; useful
+ *             values are far below 1: AdamW's decay factor 1 - lr wd must
+ *             stay near 1).                                            */
 #define AE_MAX_EPOCHS    1000000
 #define AE_MIN_LR        1e-10
 #define AE_MAX_LR        1000
 #define AE_MIN_CLIP_GRAD 1e-37
 #define AE_MAX_CLIP_GRAD 1e38
+#define AE_MAX_WEIGHT_DECAY 1000
 
 typedef struct {
     int          epochs;       /* 25 (the lesson)                              */
@@ -405,6 +437,12 @@ typedef struct {
                                   (the run is then left to be resumed: a plain
                                   AE's latent Gaussian is not fitted)          */
     int          checkpoint_steps, checkpoint_epochs;
+    ae_lr_schedule lr_schedule;/* the learning rate epoch by epoch (constant) */
+    int          warmup_steps; /* the first N steps' rate rises linearly (0)   */
+    double       weight_decay; /* Adam: AdamW's decoupled decay, p *= 1 - lr wd
+                                  before the update (torch.optim.AdamW); SGD,
+                                  RMSprop: L2, g += wd p (their weight_decay);
+                                  0 = off                                      */
 } ae_train_options;
 
 void ae_train_options_default(ae_train_options *o);
@@ -428,7 +466,8 @@ typedef enum {
     AE_OPTION_DOUBLE,    /* double                                             */
     AE_OPTION_U64,       /* uint64_t                                           */
     AE_OPTION_CHOICE,    /* an enum (int-sized) named by `choices`             */
-    AE_OPTION_NOISE      /* ae_noise                                           */
+    AE_OPTION_NOISE,     /* ae_noise                                           */
+    AE_OPTION_SCHEDULE   /* ae_lr_schedule                                     */
 } ae_option_type;
 
 typedef enum {
@@ -516,6 +555,8 @@ typedef struct {
     double seconds;             /* training time of this epoch so far       */
     double images_per_second;   /* training throughput of this epoch        */
     int    end_of_epoch;
+    double lr;                  /* the learning rate of this step (end_of_epoch:
+                                   of the epoch's last step)                */
 } ae_progress;
 
 /* Return non-zero from the callback to stop training after this step. */

@@ -83,7 +83,7 @@ def main():
         aae = rows and any(not math.isnan(float(r["disc_accuracy"])) for r in rows)
         want += ["val_recon", "val_kl"] if vae else []
         want += ["disc_accuracy"] if aae else []
-        want += ["seconds", "images_per_second"]
+        want += ["seconds", "images_per_second", "lr"]
         if head != want:
             problems.append("columns %s, want %s" % (head, want))
         for i, (cells, r) in enumerate(zip(body, rows)):

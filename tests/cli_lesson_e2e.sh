@@ -48,7 +48,7 @@ train() {  # train NAME BOUND FLAGS...: trains into run-NAME, checks metrics and
   check "$name: train exits 0" test $rc -eq 0
   [[ $rc -eq 0 ]] || sed 's/^/      /' "$name.err"
   check "$name: metrics.csv header" test "$(head -n1 "run-$name/metrics.csv" 2>/dev/null)" = \
-    "epoch,train_loss,val_loss,val_mse,seconds,images_per_second,val_recon,val_kl,disc_accuracy"
+    "epoch,train_loss,val_loss,val_mse,seconds,images_per_second,val_recon,val_kl,disc_accuracy,lr"
   check "$name: metrics.csv has 1 row" test "$(wc -l <"run-$name/metrics.csv" 2>/dev/null)" -eq 2
   local val
   val=$(sed -n 2p "run-$name/metrics.csv" 2>/dev/null | cut -d, -f3)

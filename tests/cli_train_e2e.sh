@@ -34,7 +34,7 @@ check "no progress bar when not a terminal" test "$(grep -c $'\r' "$tmp/train.er
 
 # ---- metrics.csv ---------------------------------------------------------------------
 check "metrics.csv header" test "$(head -n1 "$run/metrics.csv" 2>/dev/null)" = \
-  "epoch,train_loss,val_loss,val_mse,seconds,images_per_second,val_recon,val_kl,disc_accuracy"
+  "epoch,train_loss,val_loss,val_mse,seconds,images_per_second,val_recon,val_kl,disc_accuracy,lr"
 check "metrics.csv has exactly 1 data row" test "$(wc -l <"$run/metrics.csv" 2>/dev/null)" -eq 2
 val_loss=$(sed -n 2p "$run/metrics.csv" 2>/dev/null | cut -d, -f3)
 echo "      val_loss from metrics.csv: $val_loss"

@@ -18,6 +18,9 @@ What it writes:
   loss_<bce_logits|sse>.safetensors   z, t, loss (F64 [1], SUM reduction), dz
       (gradient of the sum).
   optim_<adam|rmsprop|sgd>.safetensors   p0, g1..g3, p1..p3 (torch.optim, lr 1e-2).
+  optim_<adamw|rmsprop_wd|sgd_wd>.safetensors  the same with weight decay
+                                         (torch.optim.AdamW; RMSprop, SGD
+                                         weight_decay).
   convae_steps.safetensors   the lesson's conv AE: x (8 MNIST images), init.*,
       y, latent, grad.* (mean BCE), loss [3] and final.* after 3 Adam steps.
   convae_torch.safetensors   state_dict of a conv AE trained in PyTorch (only
@@ -183,22 +186,48 @@ def optim_cases(out):
                 dict(lr="0.01", momentum="0.9")),
     }
     for name, (make, meta) in specs.items():
-        p = leaf(torch.randn(count)).detach()
-        gs = [leaf(torch.randn(count) * s).detach() for s in (1.0, 0.5, 2.0)]
-        for g in gs:
-            g[0] = 0.0          # a parameter that never gets a gradient
-        gs[1][1] = 0.0          # one zero gradient mid-way
-        tensors = {"p0": f32(p)}
-        for i, g in enumerate(gs):
-            tensors[f"g{i + 1}"] = f32(g)
-        param = p.clone().requires_grad_(True)
-        opt = make(param)
-        for i, g in enumerate(gs):
-            param.grad = g.clone()
-            opt.step()
-            tensors[f"p{i + 1}"] = f32(param)
-        save_st(os.path.join(out, f"optim_{name}.safetensors"), tensors,
-                dict(optim=name, count=count, steps=3, **meta))
+        optim_case(out, name, name, make, meta, count)
+
+
+def optim_case(out, name, kind, make, meta, count):
+    """optim_NAME.safetensors: three steps of optimiser `make` from random
+    weights and gradients (kind: the aekit optimiser it checks)."""
+    p = leaf(torch.randn(count)).detach()
+    gs = [leaf(torch.randn(count) * s).detach() for s in (1.0, 0.5, 2.0)]
+    for g in gs:
+        g[0] = 0.0          # a parameter that never gets a gradient
+    gs[1][1] = 0.0          # one zero gradient mid-way
+    tensors = {"p0": f32(p)}
+    for i, g in enumerate(gs):
+        tensors[f"g{i + 1}"] = f32(g)
+    param = p.clone().requires_grad_(True)
+    opt = make(param)
+    for i, g in enumerate(gs):
+        param.grad = g.clone()
+        opt.step()
+        tensors[f"p{i + 1}"] = f32(param)
+    save_st(os.path.join(out, f"optim_{name}.safetensors"), tensors,
+            dict(optim=kind, count=count, steps=3, **meta))
+
+
+def optim_decay_cases(out):
+    """Weight decay (--weight-decay): AdamW's decoupled form for Adam, L2
+    for RMSprop and SGD. Seeded on their own, so that adding them changed
+    no other fixture."""
+    torch.manual_seed(13)
+    count = 64
+    specs = {
+        "adamw": ("adam", lambda p: torch.optim.AdamW([p], lr=1e-2, betas=(0.9, 0.999), eps=1e-8,
+                                                      weight_decay=0.5),
+                  dict(lr="0.01", beta1="0.9", beta2="0.999", eps="1e-08", weight_decay="0.5")),
+        "rmsprop_wd": ("rmsprop", lambda p: torch.optim.RMSprop([p], lr=1e-2, alpha=0.99, eps=1e-8,
+                                                                weight_decay=0.1),
+                       dict(lr="0.01", alpha="0.99", eps="1e-08", weight_decay="0.1")),
+        "sgd_wd": ("sgd", lambda p: torch.optim.SGD([p], lr=1e-2, momentum=0.9, weight_decay=0.1),
+                   dict(lr="0.01", momentum="0.9", weight_decay="0.1")),
+    }
+    for name, (kind, make, meta) in specs.items():
+        optim_case(out, name, kind, make, meta, count)
 
 
 # ---------------------------------------------------------------- conv AE
@@ -472,6 +501,7 @@ def main():
     sample_case(a.out)
     vae_cases(a.out)
     sr_case(a.out, train)
+    optim_decay_cases(a.out)
 
     total = 0
     for fn in sorted(os.listdir(a.out)):

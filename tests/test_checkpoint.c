@@ -1,6 +1,8 @@
 /* Training checkpoints through the library API: a run stopped by its
  * callback and resumed from the checkpoint ends bit-identical to an
- * unbroken one (plain, denoising with SGD, VAE with RMSprop); a checkpoint
+ * unbroken one (plain, denoising with SGD, VAE with RMSprop; a plateau
+ * schedule that reduced the rate before the stop, cosine with a warm-up
+ * the stop falls in, weight decay: the learning rates too); a checkpoint
  * loads as a model; corrupt or mismatched checkpoints are refused; gradient
  * clipping scales the step to the given norm; a NaN stops training naming
  * the layer. A checkpoint holding values no run writes (an all-zero random
@@ -99,6 +101,70 @@ static void check_resume(const char *preset, int latent, ae_optimizer optimizer,
     CHECK(as_model && ae_model_meta(as_model, "aekit.checkpoint.format") == NULL, "checkpoint keys in the model");
     ae_model_free(as_model);
 out:
+    ae_train_state_free(st);
+    ae_model_free(back);
+    ae_model_free(m);
+    ae_model_free(ref);
+    ae_dataset_free(train);
+    ae_dataset_free(val);
+}
+
+typedef struct { double lr[8]; int n; } lr_log;
+
+static int log_lr(const ae_progress *p, void *user)
+{
+    lr_log *l = user;
+    if (p->end_of_epoch && l->n < 8) l->lr[l->n++] = p->lr;
+    return 0;
+}
+
+/* A run with a schedule, stopped at `at` and resumed, against an unbroken
+ * one: the same weights and the same rate epoch by epoch. */
+static void check_resume_schedule(const char *spec, int warmup, double weight_decay, ae_optimizer optimizer,
+                                  double lr, stop_at at)
+{
+    ae_error err = {{0}};
+    ae_dataset *train = make_data(100, 1), *val = make_data(20, 2);
+    ae_train_options o;
+    ae_train_options_default(&o);
+    o.epochs = 4;
+    o.batch = 16;
+    o.lr = lr;
+    o.optimizer = optimizer;
+    o.seed = 7;
+    o.threads = 2;
+    o.warmup_steps = warmup;
+    o.weight_decay = weight_decay;
+    CHECK(ae_lr_schedule_parse(&o.lr_schedule, spec, &err) == 0, "%s", err.msg);
+    ae_model *ref = NULL, *m = NULL, *back = NULL;
+    lr_log want = { .n = 0 };
+    CHECK(ae_model_from_preset(&ref, "conv", 0, &err) == 0, "%s", err.msg);
+    CHECK(ae_train(ref, train, val, &o, log_lr, &want, &err) == 0, "%s", err.msg);
+    CHECK(want.n == 4 && want.lr[0] != want.lr[3], "%s: the rate never changed (%g ... %g): the test shows "
+          "nothing", spec, want.lr[0], want.lr[3]);
+    CHECK(want.lr[at.epoch - 1] != want.lr[0], "%s: the rate changed only after the stop", spec);
+
+    unlink(ckpt);
+    CHECK(ae_model_from_preset(&m, "conv", 0, &err) == 0, "%s", err.msg);
+    o.checkpoint = ckpt;
+    CHECK(ae_train(m, train, val, &o, stop_cb, &at, &err) == 0, "%s", err.msg);
+    ae_train_options lo;
+    ae_train_state *st = NULL;
+    CHECK(ae_checkpoint_load(ckpt, &back, &lo, &st, &err) == 0, "%s", err.msg);
+    if (st) {
+        ae_train_options other = lo;
+        other.lr_schedule.kind = AE_LR_CONSTANT;
+        CHECK(ae_train_resume(back, train, val, &other, st, NULL, NULL, &err) != 0 &&
+              strstr(err.msg, "lr_schedule"), "%s: another schedule accepted: %s", spec, err.msg);
+        lr_log got = { .n = 0 };
+        CHECK(ae_train_resume(back, train, val, &lo, st, log_lr, &got, &err) == 0, "%s", err.msg);
+        CHECK(same_params(ref, back), "%s: resumed run differs from the unbroken run", spec);
+        ae_train_position pos;
+        ae_train_state_position(st, &pos);
+        for (int e = 0; e < 4; e++)
+            CHECK(pos.epochs_done == 4 && pos.history[e].lr == want.lr[e], "%s epoch %d: lr %g, unbroken %g", spec,
+                  e + 1, pos.history[e].lr, want.lr[e]);
+    }
     ae_train_state_free(st);
     ae_model_free(back);
     ae_model_free(m);
@@ -375,6 +441,17 @@ static void check_degenerate(void)
             "\"aekit.checkpoint.opt.noise\"", train);
     refused(with_meta(good, "aekit.checkpoint.opt.noise", "1 0.5 -0.5 0"), "Gaussian noise STD -0.5",
             "\"aekit.checkpoint.opt.noise\"", train);
+    /* the schedule: its text and its state */
+    refused(with_meta(good, "aekit.checkpoint.opt.lr_schedule", "2 0 0.5 0"), "step every 0 epochs",
+            "\"aekit.checkpoint.opt.lr_schedule\"", train);
+    refused(with_meta(good, "aekit.checkpoint.opt.lr_schedule", "cosine"), "a schedule as its short text",
+            "\"aekit.checkpoint.opt.lr_schedule\"", train);
+    refused(with_meta(good, "aekit.checkpoint.schedule_lr", "0"), "a schedule rate 0",
+            "aekit.checkpoint.schedule_lr", train);
+    refused(with_meta(good, "aekit.checkpoint.schedule_best", "nan"), "a NaN best loss",
+            "aekit.checkpoint.schedule_best", train);
+    refused(with_meta(good, "aekit.checkpoint.schedule_bad_epochs", "-1"), "-1 epochs without a new best",
+            "\"aekit.checkpoint.schedule_bad_epochs\"", train);
     /* optimiser moments, weights, the history */
     const char *v = "aekit.checkpoint.optim.exp_avg_sq", *mom = "aekit.checkpoint.optim.exp_avg";
     refused(with_float(good, v, 0, -1.0f), "a negative Adam second moment", v, train);
@@ -476,6 +553,10 @@ int main(void)
     check_resume("conv", 0, AE_OPT_ADAM, NULL, 3, (stop_at){ 2, 3 });
     check_resume("conv", 0, AE_OPT_SGD, &sp, 0, (stop_at){ 1, 7 });    /* last step of epoch 1 */
     check_resume("vae", 2, AE_OPT_RMSPROP, NULL, 2, (stop_at){ 3, 1 });
+    /* a rate so small that the loss stalls: plateau halves it after epoch 2 */
+    check_resume_schedule("plateau:0,0.5", 0, 0, AE_OPT_SGD, 1e-6, (stop_at){ 3, 2 });
+    check_resume_schedule("cosine", 10, 0.01, AE_OPT_ADAM, 1e-3, (stop_at){ 2, 2 });    /* in the warm-up */
+    check_resume_schedule("step:1,0.5", 0, 0.1, AE_OPT_RMSPROP, 1e-3, (stop_at){ 3, 7 });
     check_corrupt();
     check_degenerate();
     check_clip();

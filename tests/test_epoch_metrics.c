@@ -14,8 +14,9 @@
 #include <string.h>
 
 /* The header aekit train has always written: tests, scripts and
- * spreadsheets read these names in this order. */
-#define HEADER "epoch,train_loss,val_loss,val_mse,seconds,images_per_second,val_recon,val_kl,disc_accuracy"
+ * spreadsheets read these names in this order (new columns come last:
+ * lr, the learning rate, came with --lr-schedule). */
+#define HEADER "epoch,train_loss,val_loss,val_mse,seconds,images_per_second,val_recon,val_kl,disc_accuracy,lr"
 
 static void test_table(void)
 {
@@ -30,7 +31,7 @@ static void test_table(void)
     }
     /* the getter reads the field of the same name */
     ae_progress p = { .train_loss = 1, .val_loss = 2, .val_mse = 3, .val_recon = 4, .val_kl = 5,
-                      .disc_accuracy = 6, .seconds = 7, .images_per_second = 8 };
+                      .disc_accuracy = 6, .seconds = 7, .images_per_second = 8, .lr = 9 };
     static const struct { ae_epoch_metric_id id; size_t offset; } fields[] = {
         { AE_EPOCH_TRAIN_LOSS, offsetof(ae_progress, train_loss) },
         { AE_EPOCH_VAL_LOSS, offsetof(ae_progress, val_loss) },
@@ -40,6 +41,7 @@ static void test_table(void)
         { AE_EPOCH_DISC_ACCURACY, offsetof(ae_progress, disc_accuracy) },
         { AE_EPOCH_SECONDS, offsetof(ae_progress, seconds) },
         { AE_EPOCH_IMAGES_PER_SECOND, offsetof(ae_progress, images_per_second) },
+        { AE_EPOCH_LR, offsetof(ae_progress, lr) },
     };
     CHECK(sizeof fields / sizeof fields[0] == AE_EPOCH_METRICS, "every metric listed");
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
@@ -65,21 +67,23 @@ static void test_csv(void)
         cols_back[k] = back[k];
     }
     v[AE_EPOCH_DISC_ACCURACY][0] = v[AE_EPOCH_DISC_ACCURACY][1] = NAN;   /* not an AAE */
+    v[AE_EPOCH_LR][1] = 1.2345678e-5;     /* 6 significant digits, not %.6f's 0.000012 */
     ae_error err = {{0}};
     const char *path = at("metrics.csv");
     CHECK(ae_metrics_csv_write(path, cols, 2, &err) == 0, "write: %s", err.msg);
     uint8_t text[1024] = { 0 };
     read_all(path, text, sizeof text - 1);
     const char *want = HEADER "\n"
-                       "1,0.125000,0.250000,0.375000,0.875000,1.000000,0.500000,0.625000,nan\n"
-                       "2,0.500000,1.500000,2.500000,6.500000,7.500000,3.500000,4.500000,nan\n";
+                       "1,0.125000,0.250000,0.375000,0.875000,1.000000,0.500000,0.625000,nan,1.125\n"
+                       "2,0.500000,1.500000,2.500000,6.500000,7.500000,3.500000,4.500000,nan,1.23457e-05\n";
     CHECK(strcmp((const char *)text, want) == 0, "metrics.csv:\n%s", (const char *)text);
 
     int epochs = -1;
     CHECK(ae_metrics_csv_read(path, cols_back, 2, &epochs, &err) == 0 && epochs == 2, "read: %s", err.msg);
     for (int k = 0; k < AE_EPOCH_METRICS; k++)
         for (int e = 0; e < 2; e++)
-            CHECK(back[k][e] == v[k][e] || (isnan(back[k][e]) && isnan(v[k][e])), "%s epoch %d",
+            CHECK(back[k][e] == v[k][e] || (isnan(back[k][e]) && isnan(v[k][e])) ||
+                  (k == AE_EPOCH_LR && back[k][e] == 1.23457e-05), "%s epoch %d",
                   ae_epoch_metrics[k].name, e + 1);
     CHECK(ae_metrics_csv_read(path, cols_back, 1, &epochs, &err) == -1 &&
           strstr(err.msg, "metrics.csv:3: more rows than the model's epochs"), "%s", err.msg);

@@ -305,10 +305,13 @@ static void optim_case(const char *name, int kind)
     if (kind == ADAM) { b1 = meta_double(&f, "beta1"); b2 = meta_double(&f, "beta2"); eps = meta_double(&f, "eps"); }
     if (kind == RMSPROP) { alpha = meta_double(&f, "alpha"); eps = meta_double(&f, "eps"); }
     if (kind == SGD) mom = meta_double(&f, "momentum");
+    /* weight decay: AdamW's decoupled form, RMSprop's and SGD's L2 */
+    double wd = st_meta(&f, "weight_decay") ? meta_double(&f, "weight_decay") : 0;
     if (count <= 0 || steps <= 0) { st_free(&f); return; }
     size_t nc = (size_t)count;
-    float *p = get(&f, "p0", nc);
+    float *p = get(&f, "p0", nc), *p_nodecay = get(&f, "p0", nc);
     float *s1 = alloc_fill(nc, 0.0f), *s2 = alloc_fill(nc, 0.0f);
+    float *d1 = alloc_fill(nc, 0.0f), *d2 = alloc_fill(nc, 0.0f);
     for (int t = 1; p && t <= steps; t++) {
         char gname[16], pname[16], what[16];
         snprintf(gname, sizeof gname, "g%d", t);
@@ -316,14 +319,23 @@ static void optim_case(const char *name, int kind)
         snprintf(what, sizeof what, "p%d", t);
         float *g = get(&f, gname, nc), *want = get(&f, pname, nc);
         if (g && want) {
-            if (kind == ADAM) adam_update(p, g, s1, s2, nc, lr, b1, b2, eps, t);
-            else if (kind == RMSPROP) rmsprop_update(p, g, s1, nc, lr, alpha, eps);
-            else sgd_update(p, g, s1, nc, lr, mom);
+            if (kind == ADAM) adam_update(p, g, s1, s2, nc, lr, b1, b2, eps, t, wd);
+            else if (kind == RMSPROP) rmsprop_update(p, g, s1, nc, lr, alpha, eps, wd);
+            else sgd_update(p, g, s1, nc, lr, mom, wd);
             check_array(name, what, p, want, nc);
+            if (wd != 0 && p_nodecay) {   /* the fixture tells decay from none */
+                if (kind == ADAM) adam_update(p_nodecay, g, d1, d2, nc, lr, b1, b2, eps, t, 0);
+                else if (kind == RMSPROP) rmsprop_update(p_nodecay, g, d1, nc, lr, alpha, eps, 0);
+                else sgd_update(p_nodecay, g, d1, nc, lr, mom, 0);
+                int differs = 0;
+                for (size_t i = 0; i < nc; i++)
+                    differs |= fabs((double)p_nodecay[i] - want[i]) > ATOL + RTOL * fabs((double)want[i]);
+                CHECK(t == 1 || differs, "%s %s: the update without weight decay matches too", name, what);
+            }
         }
         free(g); free(want);
     }
-    free(p); free(s1); free(s2);
+    free(p); free(p_nodecay); free(s1); free(s2); free(d1); free(d2);
     st_free(&f);
 }
 
@@ -454,8 +466,8 @@ static void convae_case(void)
                 check_array(name, key, dB[i], g, cs[i].cout);
                 free(g);
             }
-            adam_update(W[i], dW[i], M[i][0], M[i][1], nw[i], 1e-3, 0.9, 0.999, 1e-8, step);
-            adam_update(B[i], dB[i], M[i][2], M[i][3], cs[i].cout, 1e-3, 0.9, 0.999, 1e-8, step);
+            adam_update(W[i], dW[i], M[i][0], M[i][1], nw[i], 1e-3, 0.9, 0.999, 1e-8, step, 0);
+            adam_update(B[i], dB[i], M[i][2], M[i][3], cs[i].cout, 1e-3, 0.9, 0.999, 1e-8, step, 0);
         }
     }
     for (int i = 0; ok && i < AE_NOPS; i++) {
@@ -505,6 +517,9 @@ int main(void)
     optim_case("optim_adam", ADAM);
     optim_case("optim_rmsprop", RMSPROP);
     optim_case("optim_sgd", SGD);
+    optim_case("optim_adamw", ADAM);
+    optim_case("optim_rmsprop_wd", RMSPROP);
+    optim_case("optim_sgd_wd", SGD);
     convae_case();
     TEST_DONE();
 }

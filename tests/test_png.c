@@ -155,6 +155,24 @@ static void test_plot(void)
     CHECK(ae_plot_lines_png(p, "Loss", "epoch", "BCE", s, 2, 25, 640, 480, &err) == 0, "%s", err.msg);
     check_plot(p, 640, 480, cols, 2, "two series");
 
+    /* a stack (loss.png with its learning-rate panel): one PNG, the panels'
+     * heights summed, each panel's colours drawn; the same size checks */
+    double rate[25];
+    for (int i = 0; i < 25; i++) rate[i] = 1e-3 * pow(0.5, i / 5);
+    ae_plot_series s_lr = {.label = "learning rate", .y = rate, .r = 0, .g = 0.5, .b = 0};
+    ae_plot_panel panels[2] = { { "Loss", "epoch", "BCE", s, 2, 480 }, { NULL, "epoch", "lr", &s_lr, 1, 200 } };
+    const uint8_t three[3][3] = {{255, 0, 0}, {0, 0, 255}, {0, 128, 0}};
+    p = tmp_path("stack.png");
+    CHECK(ae_plot_stack_png(p, panels, 2, 25, 640, &err) == 0, "%s", err.msg);
+    check_plot(p, 640, 680, three, 3, "two panels");
+    panels[1].height = 10;
+    CHECK(ae_plot_stack_png(p, panels, 2, 25, 640, &err) == -1 && strstr(err.msg, "plot size"),
+          "a panel too small: %s", err.msg);
+    panels[1].height = 200;
+    panels[1].nseries = 0;
+    CHECK(ae_plot_stack_png(p, panels, 2, 25, 640, &err) == -1, "a panel without series");
+    CHECK(ae_plot_stack_png(p, panels, 0, 25, 640, &err) == -1, "no panels");
+
     /* One point, and all-equal values: still drawn. */
     double one[1] = {0.25};
     ae_plot_series s1 = {.label = "only", .y = one, .r = 0, .g = 0.5, .b = 0};

@@ -133,7 +133,7 @@ int main(void)
     const char *text = (const char *)page;
     CHECK(strstr(text, "<tr><th scope=\"col\">epoch</th><th scope=\"col\">train_loss</th><th scope=\"col\">"
                        "val_loss</th><th scope=\"col\">val_mse</th><th scope=\"col\">seconds</th><th "
-                       "scope=\"col\">images_per_second</th></tr>") != NULL, "metrics table header");
+                       "scope=\"col\">images_per_second</th><th scope=\"col\">lr</th></tr>") != NULL, "metrics table header");
     CHECK(!strstr(text, "val_kl") && !strstr(text, "disc_accuracy"), "no VAE or AAE columns");
     CHECK(strstr(text, "<td>1</td><td>0.500000</td>") != NULL, "row of epoch 1");
     /* its settings: the metadata in the table's order, the model's size after

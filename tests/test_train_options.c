@@ -54,6 +54,13 @@ static int sample_values(const ae_train_option *r, ae_train_options *vals, int m
         for (int i = 0; i < 4; i++) *(ae_noise *)field(r, &vals[n++]) = v[i];
         break;
     }
+    case AE_OPTION_SCHEDULE: {
+        ae_lr_schedule v[] = { { AE_LR_CONSTANT, 0, 0, 0 }, { AE_LR_COSINE, 0, 0, nextafter(1e-5, 1) },
+                               { AE_LR_STEP, AE_MAX_EPOCHS, 1, 0 }, { AE_LR_STEP, 1, nextafter(0.1, 1), 0 },
+                               { AE_LR_PLATEAU, 0, nextafter(1.0, 0), 0 }, { AE_LR_PLATEAU, 7, DBL_MIN, 0 } };
+        for (int i = 0; i < 6; i++) *(ae_lr_schedule *)field(r, &vals[n++]) = v[i];
+        break;
+    }
     }
     return n;
 }
@@ -80,7 +87,8 @@ static void test_round_trip(void)
                   r->name, text);
             CHECK(memcmp(field(r, &back), field(r, &vals[k]),
                          r->type == AE_OPTION_DOUBLE ? sizeof(double) : r->type == AE_OPTION_U64 ? 8 :
-                         r->type == AE_OPTION_NOISE ? sizeof(ae_noise) : sizeof(int)) == 0,
+                         r->type == AE_OPTION_NOISE ? sizeof(ae_noise) :
+                         r->type == AE_OPTION_SCHEDULE ? sizeof(ae_lr_schedule) : sizeof(int)) == 0,
                   "%s: '%s' not the same bits", r->name, text);
             /* the rest of the options untouched */
             ae_train_options d;
@@ -183,6 +191,17 @@ static void test_bounds(void)
             ((ae_noise *)field(r, &v))->std = -FLT_MIN;
             expect_refused(r, &v, "negative STD");
             tested++;
+        } else if (r->type == AE_OPTION_SCHEDULE) {
+            ae_lr_schedule bad[] = { { AE_LR_STEP, 0, 0.5, 0 }, { AE_LR_STEP, 2, nextafter(1.0, 2), 0 },
+                                     { AE_LR_PLATEAU, -1, 0.5, 0 }, { AE_LR_PLATEAU, 1, 1, 0 },
+                                     { AE_LR_COSINE, 0, 0, -DBL_MIN }, { AE_LR_CONSTANT, 0, NAN, 0 },
+                                     { (ae_lr_schedule_kind)4, 0, 0, 0 } };
+            for (int k = 0; k < 7; k++) {
+                ae_train_options_default(&v);
+                *(ae_lr_schedule *)field(r, &v) = bad[k];
+                expect_refused(r, &v, "out of range");
+            }
+            tested++;
         }
     }
     CHECK(tested == nrows - 1, "bounds tested on %d of %d rows (all but the seed)", tested, nrows);
@@ -243,6 +262,9 @@ static void test_checkpoint_options(void)
     o.threads = 2;
     o.clip_grad = 0.3;
     o.noise = (ae_noise){ AE_NOISE_GAUSSIAN, 0.1f, nextafterf(0.2f, 1), 0 };
+    o.lr_schedule = (ae_lr_schedule){ AE_LR_PLATEAU, 1, nextafter(0.3, 0), 0 };
+    o.warmup_steps = 2;
+    o.weight_decay = nextafter(0.01, 1);
     o.checkpoint = path;
     o.checkpoint_epochs = 1;
     CHECK(ae_train(m, &ds, NULL, &o, NULL, NULL, &err) == 0, "%s", err.msg);
@@ -283,7 +305,7 @@ static void test_optimisers(void)
     optim_state st;
     CHECK(optim_state_alloc(&st, AE_OPT_ADAM, 4, 1, 4) == 0 && st.nbuf == 2, "alloc");
     optim_step(&o, &st, p, g, 1);
-    adam_update(q + 1, g + 1, m + 1, v + 1, 3, o.lr, o.beta1, o.beta2, o.eps, 1);
+    adam_update(q + 1, g + 1, m + 1, v + 1, 3, o.lr, o.beta1, o.beta2, o.eps, 1, 0);
     CHECK(memcmp(p, q, sizeof p) == 0 && st.t == 1 && memcmp(st.buf[1] + 1, v + 1, 3 * sizeof(float)) == 0,
           "optim_step is adam_update");
     optim_state_free(&st);

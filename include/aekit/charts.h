@@ -24,6 +24,19 @@ int ae_plot_lines_png(const char *path, const char *title, const char *xlabel,
                       const char *ylabel, const ae_plot_series *series, int nseries,
                       int n, int width, int height, ae_error *err);
 
+/* One line plot of a stack: its texts, series and height in pixels. */
+typedef struct {
+    const char           *title, *xlabel, *ylabel;
+    const ae_plot_series *series;
+    int                   nseries, height;
+} ae_plot_panel;
+
+/* Writes npanels line plots one under the other in one PNG (width x the
+ * sum of their heights), all against x = 1..n and with the first panel's
+ * font size; a single panel is ae_plot_lines_png's picture. Atomic write. */
+int ae_plot_stack_png(const char *path, const ae_plot_panel *panels, int npanels, int n, int width,
+                      ae_error *err);
+
 /* ---- scatter plots ------------------------------------------------------ */
 
 typedef struct {

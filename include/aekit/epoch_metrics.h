@@ -17,7 +17,7 @@ extern "C" {
  * columns, index.html's table and the aekit.result.* keys. */
 typedef enum {
     AE_EPOCH_TRAIN_LOSS, AE_EPOCH_VAL_LOSS, AE_EPOCH_VAL_MSE, AE_EPOCH_VAL_RECON, AE_EPOCH_VAL_KL,
-    AE_EPOCH_DISC_ACCURACY, AE_EPOCH_SECONDS, AE_EPOCH_IMAGES_PER_SECOND,
+    AE_EPOCH_DISC_ACCURACY, AE_EPOCH_SECONDS, AE_EPOCH_IMAGES_PER_SECOND, AE_EPOCH_LR,
     AE_EPOCH_METRICS                 /* how many */
 } ae_epoch_metric_id;
 
@@ -34,12 +34,15 @@ typedef struct {
     int              result;       /* a trained model records it (aekit.result.NAME) */
     ae_metric_models models;
     size_t           offset;       /* of its double in ae_progress */
+    const char      *csv_format;   /* metrics.csv's numbers: AE_METRICS_CSV_FORMAT, or
+                                      "%.6g" for the learning rate (1e-5 in 6 digits) */
 } ae_epoch_metric;
 
 extern const ae_epoch_metric ae_epoch_metrics[AE_EPOCH_METRICS];
 
 /* metrics.csv: "epoch", then every metric in csv_column order, each
- * number "%.6f", one row per finished epoch (epochs 1, 2, ...). */
+ * number in its csv_format ("%.6f" but the learning rate), one row per
+ * finished epoch (epochs 1, 2, ...). */
 #define AE_METRICS_KEY        "epoch"
 #define AE_METRICS_CSV_FORMAT "%.6f"
 

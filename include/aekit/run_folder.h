@@ -32,7 +32,9 @@ void ae_run_path(char *buf, size_t size, const char *dir, int file);
 const char *ae_run_loss_label(const ae_model *m);
 
 /* loss.png in dir: training and validation loss of epochs 1..epochs
- * (metric[AE_EPOCH_TRAIN_LOSS], metric[AE_EPOCH_VAL_LOSS]), 800x500. */
+ * (metric[AE_EPOCH_TRAIN_LOSS], metric[AE_EPOCH_VAL_LOSS]), 800x500; when
+ * the learning rate (metric[AE_EPOCH_LR]) changed over those epochs (a
+ * schedule, a warm-up), its curve under it, 800x260 more. */
 int ae_run_loss_plot(const char *dir, const char *title, const char *loss_label,
                      double *const metric[AE_EPOCH_METRICS], int epochs, ae_error *err);
 

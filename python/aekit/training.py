@@ -252,7 +252,8 @@ class _Progress(ctypes.Structure):
     _fields_ = [("epoch", c_int), ("epochs", c_int), ("step", c_int), ("steps", c_int),
                 ("train_loss", c_double), ("val_loss", c_double), ("val_mse", c_double),
                 ("val_recon", c_double), ("val_kl", c_double), ("disc_accuracy", c_double),
-                ("seconds", c_double), ("images_per_second", c_double), ("end_of_epoch", c_int)]
+                ("seconds", c_double), ("images_per_second", c_double), ("end_of_epoch", c_int),
+                ("lr", c_double)]
 
 
 _lib.check_struct(_Progress, "ae_progress")
@@ -418,7 +419,7 @@ class _SigintDeferred:
 class _Metric(ctypes.Structure):
     """ae_epoch_metric (aekit/epoch_metrics.h)."""
     _fields_ = [("name", c_char_p), ("csv_column", c_int), ("table_format", c_char_p), ("nan_text", c_int),
-                ("result", c_int), ("models", c_int), ("offset", c_size_t)]
+                ("result", c_int), ("models", c_int), ("offset", c_size_t), ("csv_format", c_char_p)]
 
 
 _lib.check_struct(_Metric, "ae_epoch_metric")

@@ -81,6 +81,8 @@ def test_unknown_option_is_a_type_error_listing_the_options():
     ("threads", 257, "threads"),
     ("noise", "pink:3", "noise"),
     ("epochs", 0, "epochs"),
+    ("lr_schedule", "step:0,0.5", "lr schedule 'step:0,0.5'"),
+    ("weight_decay", -1, "weight decay"),
 ])
 def test_bad_option_value_is_a_value_error_with_the_librarys_message(kw, value, message):
     with pytest.raises(ValueError, match=message):
@@ -91,6 +93,17 @@ def test_command_line_spelling_is_accepted():
     x = np.zeros((8, 28, 28), np.uint8)
     m = aekit.train("conv", x, epochs=1, progress=False, **{"clip-grad": 0.5})
     assert m.meta["aekit.train.clip_grad"] == "0.5"
+
+
+def test_lr_schedule_warmup_and_weight_decay_and_the_lr_in_each_report():
+    x = np.zeros((8, 28, 28), np.uint8)
+    seen = []
+    m = aekit.train("conv", x, epochs=3, batch=4, lr=0.01, lr_schedule="step:1,0.5", warmup=3,
+                    weight_decay=0.01, callback=seen.append, progress=False)
+    # 2 steps an epoch: epoch 1 ends in the warm-up (step 2 of 3)
+    assert [s["lr"] for s in seen] == [0.01 * 2 / 3, 0.005, 0.0025]
+    assert m.meta["aekit.train.lr_schedule"] == "step:1,0.5" and m.meta["aekit.train.warmup_steps"] == "3"
+    assert m.meta["aekit.train.weight_decay"] == "0.01"
 
 
 def test_progress_display_on_stderr_and_nothing_from_the_library(capfd):

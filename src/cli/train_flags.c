@@ -53,7 +53,7 @@ static const ae_train_option *table_row[ARGS_MAX_FLAGS + 1];
 static void set_from_table(arg_flag *f, const ae_train_option *r)
 {
     *f = (arg_flag){ r->flag, r->metavar, r->def_text, r->help, 0, 0, 0 };
-    if (r->type != AE_OPTION_CHOICE && r->type != AE_OPTION_NOISE) {
+    if (r->type != AE_OPTION_CHOICE && r->type != AE_OPTION_NOISE && r->type != AE_OPTION_SCHEDULE) {
         f->min = r->min;
         f->max = r->max;
     }
@@ -197,6 +197,14 @@ static int read_option_flags(const args *a, ae_train_options *o)
             if (text) rc = cli_parse_noise("train", "--noise", text, (ae_noise *)p);
             break;
         }
+        case AE_OPTION_SCHEDULE: {
+            const char *text = NULL;
+            ae_error e = {{0}};
+            args_string(a, r->flag, NULL, &text);
+            if (text && ae_train_option_parse(r, text, AE_OPTION_TEXT_SHORT, o, &e))
+                rc = cli_fail(EXIT_USAGE, "train", "--%s: %s", r->flag, e.msg);
+            break;
+        }
         }
     }
     return rc;
@@ -239,6 +247,10 @@ int train_read_settings(const args *a, train_settings *s)
         return cli_fail(EXIT_USAGE, "train", "--scale: only with --model sr (the super-resolution preset)");
     if (noise && s->task != TASK_DENOISE)
         return cli_fail(EXIT_USAGE, "train", "--noise: only with --task denoise");
+    /* what one flag cannot check alone (the library checks it too, later) */
+    if (s->opt.lr_schedule.kind == AE_LR_COSINE && s->opt.lr_schedule.min_lr > s->opt.lr)
+        return cli_fail(EXIT_USAGE, "train", "--lr-schedule: the cosine floor %g is above the learning rate "
+                        "(--lr %g)", s->opt.lr_schedule.min_lr, s->opt.lr);
     if ((rc = cli_parse_noise("train", "--noise", noise ? noise : s->task == TASK_DENOISE ? DENOISE_NOISE : "none",
                               &s->noise)))
         return rc;

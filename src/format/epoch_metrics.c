@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define METRIC(id, nm, csv, fmt, nan, res, who, field) \
-    [id] = { nm, csv, fmt, nan, res, who, offsetof(ae_progress, field) }
+    [id] = { nm, csv, fmt, nan, res, who, offsetof(ae_progress, field), AE_METRICS_CSV_FORMAT }
 
 const ae_epoch_metric ae_epoch_metrics[AE_EPOCH_METRICS] = {
     /*                                name                 csv  index.html nan res models */
@@ -23,6 +23,9 @@ const ae_epoch_metric ae_epoch_metrics[AE_EPOCH_METRICS] = {
     METRIC(AE_EPOCH_DISC_ACCURACY,    "disc_accuracy",     7, "%.6f", 1, 1, AE_METRIC_FOR_AAE, disc_accuracy),
     METRIC(AE_EPOCH_SECONDS,          "seconds",           3, "%.2f", 0, 0, AE_METRIC_FOR_ALL, seconds),
     METRIC(AE_EPOCH_IMAGES_PER_SECOND, "images_per_second", 4, "%.0f", 0, 0, AE_METRIC_FOR_ALL, images_per_second),
+    /* the rate of the epoch's last step (--lr-schedule): 6 significant digits
+     * in both (index.html shows what metrics.csv holds) */
+    [AE_EPOCH_LR] = { "lr", 8, "%.6g", 0, 0, AE_METRIC_FOR_ALL, offsetof(ae_progress, lr), "%.6g" },
 };
 
 double ae_epoch_metric_get(ae_epoch_metric_id id, const ae_progress *p)
@@ -75,7 +78,10 @@ int ae_metrics_csv_write(const char *path, double *const cols[AE_EPOCH_METRICS],
             int id = csv_metric(c);
             double v = cols[id][e];
             if (ae_epoch_metrics[id].nan_text && !isfinite(v)) fprintf(af.f, ",nan");
-            else                                               fprintf(af.f, "," AE_METRICS_CSV_FORMAT, v);
+            else {
+                fputc(',', af.f);
+                fprintf(af.f, ae_epoch_metrics[id].csv_format, v);
+            }
         }
         fputc('\n', af.f);
     }

@@ -6,6 +6,7 @@
 #include "core/error.h"
 
 #include <cairo.h>
+#include <limits.h>
 #include <math.h>
 
 /* y range from the finite values, with a 5% margin (or +-10% / +-1 when all
@@ -135,9 +136,8 @@ static void layout(cairo_t *cr, chart_frame *f, const ae_plot_series *s, int nse
 }
 
 static void draw(cairo_t *cr, const char *title, const char *xlabel, const char *ylabel,
-                 const ae_plot_series *s, int nseries, int n, int width, int height)
+                 const ae_plot_series *s, int nseries, int n, int width, int height, double sc)
 {
-    double sc = chart_scale(width, height);
     chart_frame f;
     layout(cr, &f, s, nseries, n, width, height, title, sc);
     chart_draw_ticks(cr, &f, sc, 0.9);
@@ -153,19 +153,41 @@ static void draw(cairo_t *cr, const char *title, const char *xlabel, const char 
     chart_axis_labels(cr, &f, xlabel, ylabel, height, sc);
 }
 
+int ae_plot_stack_png(const char *path, const ae_plot_panel *panels, int npanels, int n, int width,
+                      ae_error *err)
+{
+    if (!path) return ae_fail(err, "plot: no output path");
+    if (npanels <= 0 || !panels) return ae_fail(err, "%s: nothing to plot (%d panels)", path, npanels);
+    if (n <= 0) return ae_fail(err, "%s: nothing to plot (%d points)", path, n);
+    long height = 0;
+    for (int p = 0; p < npanels; p++) {
+        const ae_plot_panel *pn = &panels[p];
+        if (pn->nseries <= 0 || !pn->series)
+            return ae_fail(err, "%s: nothing to plot (%d series)", path, pn->nseries);
+        for (int k = 0; k < pn->nseries; k++)
+            if (!pn->series[k].y) return ae_fail(err, "%s: series %d has no values", path, k);
+        if (chart_check_size(path, width, pn->height, err) != 0) return -1;
+        height += pn->height;
+    }
+    if (chart_check_size(path, width, height > INT_MAX ? INT_MAX : (int)height, err) != 0) return -1;
+
+    cairo_t *cr = chart_canvas(width, (int)height);
+    double sc = chart_scale(width, panels[0].height), top = 0;
+    for (int p = 0; p < npanels; p++) {
+        const ae_plot_panel *pn = &panels[p];
+        cairo_save(cr);
+        cairo_translate(cr, 0, top);
+        draw(cr, pn->title, pn->xlabel, pn->ylabel, pn->series, pn->nseries, n, width, pn->height, sc);
+        cairo_restore(cr);
+        top += pn->height;
+    }
+    return chart_save_png(cr, path, err);
+}
+
 int ae_plot_lines_png(const char *path, const char *title, const char *xlabel, const char *ylabel,
                    const ae_plot_series *series, int nseries, int n, int width, int height,
                    ae_error *err)
 {
-    if (!path) return ae_fail(err, "plot: no output path");
-    if (nseries <= 0 || !series)
-        return ae_fail(err, "%s: nothing to plot (%d series)", path, nseries);
-    if (n <= 0) return ae_fail(err, "%s: nothing to plot (%d points)", path, n);
-    for (int k = 0; k < nseries; k++)
-        if (!series[k].y) return ae_fail(err, "%s: series %d has no values", path, k);
-    if (chart_check_size(path, width, height, err) != 0) return -1;
-
-    cairo_t *cr = chart_canvas(width, height);
-    draw(cr, title, xlabel, ylabel, series, nseries, n, width, height);
-    return chart_save_png(cr, path, err);
+    ae_plot_panel one = { title, xlabel, ylabel, series, nseries, height };
+    return ae_plot_stack_png(path, &one, 1, n, width, err);
 }

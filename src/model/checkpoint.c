@@ -10,10 +10,14 @@
  *                                                optim.c: exp_avg, exp_avg_sq
  *                                                for Adam...); an AAE adds
  *                                                optim_disc.* and optim_gen.*
- *   aekit.checkpoint.history         F64 [epochs done, 8] end-of-epoch reports
+ *   aekit.checkpoint.history         F64 [epochs done, 9] end-of-epoch reports
+ *                                                (the metric table,
+ *                                                epoch_metrics.c)
  *
  * and metadata for the position (epoch, step, ...), the running sums of the
- * epoch, the data it trains on and the options (aekit.checkpoint.opt.NAME,
+ * epoch, the learning-rate schedule's state (lr_schedule.h: plateau's rate,
+ * best loss, +inf before the first epoch, and epochs since it), the data
+ * it trains on and the options (aekit.checkpoint.opt.NAME,
  * one per row of the options table, train_options.c, in its order). Doubles are written with 17
  * significant digits, which read back to the same bits.                    */
 #define _POSIX_C_SOURCE 200809L
@@ -35,8 +39,8 @@
 #include <string.h>
 
 #define CK CHECKPOINT_PREFIX
-#define FORMAT "1"
-#define STATE_META 18                  /* the position, sums, counters, data */
+#define FORMAT "2"   /* 2: the lr schedule (its options, state, history column) */
+#define STATE_META 21                  /* the position, sums, counters, data */
 #define MAX_META (STATE_META + AE_MAX_TRAIN_OPTIONS)   /* and the options (rows) */
 
 typedef struct {
@@ -111,6 +115,9 @@ int train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err)
     put(&l, CK "val_images", "%d", s->val_n);
     put(&l, CK "train_hash", "%016" PRIx64, s->train_hash);
     put(&l, CK "val_hash", "%016" PRIx64, s->val_hash);
+    put(&l, CK "schedule_lr", "%.17g", s->schedule.lr);
+    put(&l, CK "schedule_best", "%.17g", s->schedule.best);
+    put(&l, CK "schedule_bad_epochs", "%d", s->schedule.bad_epochs);
     int nrows;
     const ae_train_option *rows = ae_train_options_table(&nrows);
     if (nrows > MAX_META - STATE_META) return ae_fail(err, "%s: too many options to store", s->path);
@@ -236,6 +243,22 @@ static int get_seconds(const st_file *f, const char *key, double *out, ae_error 
     return 0;
 }
 
+/* The schedule's state: its best loss may be +inf (no epoch yet). */
+static int get_schedule(const st_file *f, lr_schedule_state *st, ae_error *err)
+{
+    const char *best = need(f, CK "schedule_best", err);
+    if (!best || get_double(f, CK "schedule_lr", &st->lr, err) ||
+        get_int(f, CK "schedule_bad_epochs", 0, INT_MAX, &st->bad_epochs, err))
+        return -1;
+    char *end;
+    st->best = strtod(best, &end);
+    if (end == best || *end || !lr_schedule_state_valid(st))
+        return ae_fail(err, "%s: checkpoint metadata \"" CK "schedule_lr\" / \"" CK "schedule_best\" "
+                       "(%.17g, '%.40s') are not a schedule's state: a rate above 0, a loss or inf",
+                       f->path, st->lr, best);
+    return 0;
+}
+
 /* A counter the position fixes: `value` must be `expected`. */
 static int counter_is(const st_file *f, const char *key, long value, long expected, const char *why,
                       ae_error *err)
@@ -290,7 +313,8 @@ static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
         get_int(f, CK "val_images", 0, INT_MAX, &s->val_n, err) ||
         get_u64(f, CK "train_hash", 16, &s->train_hash, err) ||
         get_u64(f, CK "val_hash", 16, &s->val_hash, err) ||
-        get_long(f, CK "steps", 1, INT_MAX, &n, err))
+        get_long(f, CK "steps", 1, INT_MAX, &n, err) ||
+        get_schedule(f, &s->schedule, err))
         return -1;
     if (s->val_n == 0 && s->val_hash != 0)   /* the hash of no data set is 0 */
         return ae_fail(err, "%s: checkpoint metadata \"" CK "val_hash\" is %016" PRIx64 ", expected 0 "

@@ -312,7 +312,9 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
                         ae_train_state *s, const ranks_run *rk, ae_progress_fn cb, void *user,
                         ae_error *err)
 {
-    const ae_train_options *opt = &s->opt;
+    /* the run's options with each step's learning rate (the schedule's) */
+    ae_train_options step_opt = s->opt;
+    const ae_train_options *opt = &step_opt;
     int threads = s->threads;
     uint32_t n = s->n;
     int B = opt->batch < (int)n ? opt->batch : (int)n;
@@ -337,6 +339,7 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
         while (s->step < steps && !stopped) {
             int b0 = s->step * B, nb = (int)n - b0 < B ? (int)n - b0 : B;
             where_t w = { epoch, s->step + 1, "" };
+            step_opt.lr = lr_schedule_rate(&s->opt, &s->schedule, epoch, s->global_step);
             float scale = (float)(1.0 / model_loss_denominator(m, nb));
             uint64_t step_seed = ae_rng_u64(&s->step_rng);
             const uint32_t *order = s->order;
@@ -383,7 +386,8 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
                                   .train_loss = s->loss_sum / (double)s->seen, .val_loss = NAN, .val_mse = NAN,
                                   .val_recon = NAN, .val_kl = NAN,
                                   .disc_accuracy = adversarial ? (double)s->disc_correct / (2.0 * (double)s->seen) : NAN,
-                                  .seconds = sec, .images_per_second = sec > 0 ? (double)s->seen / sec : 0 };
+                                  .seconds = sec, .images_per_second = sec > 0 ? (double)s->seen / sec : 0,
+                                  .lr = step_opt.lr };
                 if (cb(&p, user)) stopped = 1;
             }
             if (rk->r && ranks_from_root(rk->r, &stopped, err)) return -1;   /* rank 0's answer */
@@ -397,7 +401,8 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
                           .val_recon = NAN, .val_kl = NAN,
                           .disc_accuracy = adversarial ? (double)s->disc_correct / (2.0 * (double)seen) : NAN,
                           .seconds = sec, .images_per_second = sec > 0 ? (double)s->seen / sec : 0,
-                          .end_of_epoch = 1 };
+                          .end_of_epoch = 1,
+                          .lr = lr_schedule_rate(&s->opt, &s->schedule, epoch, s->global_step - 1) };
         if (val) {
             ae_eval_result r;
             ae_error why = {{0}};
@@ -408,6 +413,7 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
             p.val_recon = r.recon;
             p.val_kl = r.kl;
         }
+        lr_schedule_end_epoch(&s->schedule, &s->opt, val ? p.val_loss : p.train_loss);
         if (s->epochs_done < opt->epochs) s->history[s->epochs_done++] = p;
         s->epoch++;
         s->step = 0;

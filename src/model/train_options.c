@@ -62,6 +62,13 @@ static const ae_train_option rows[] = {
     { "checkpoint_epochs", "checkpoint-every", "checkpoint interval (epochs)", AE_OPTION_INT,
       FIELD(checkpoint_epochs), 0, 0, INT_MAX, AE_OPTION_NO_META, NULL, AE_RESUME_MAY_CHANGE, "N", "0",
       "write the checkpoint every N epochs (0: not by epochs)", NULL },
+    { "lr_schedule", "lr-schedule", "lr schedule", AE_OPTION_SCHEDULE, FIELD(lr_schedule), 0, 0, 0, 0, NULL,
+      AE_RESUME_SAME, "SPEC", "constant",
+      "per epoch: constant, cosine[:MIN_LR], step:EVERY,GAMMA or plateau:PATIENCE,FACTOR (val loss)", NULL },
+    { "warmup_steps", "warmup", "warm-up steps", AE_OPTION_INT, FIELD(warmup_steps), 0, 0, INT_MAX, 0, NULL,
+      AE_RESUME_SAME, "N", "0", "the first N steps' rate rises linearly: step k runs at k/N of the schedule's", NULL },
+    { "weight_decay", "weight-decay", "weight decay", AE_OPTION_DOUBLE, FIELD(weight_decay), 0, 0, AE_MAX_WEIGHT_DECAY, 0,
+      NULL, AE_RESUME_SAME, "X", "0", "Adam: decoupled (AdamW); SGD, RMSprop: L2 added to the gradient", NULL },
 };
 enum { NROWS = (int)(sizeof rows / sizeof rows[0]) };
 _Static_assert(NROWS <= AE_MAX_TRAIN_OPTIONS, "more option rows than a checkpoint holds");
@@ -111,6 +118,7 @@ void ae_train_options_default(ae_train_options *o)
         case AE_OPTION_DOUBLE: *(double *)field(r, o) = r->def; break;
         case AE_OPTION_U64:    *(uint64_t *)field(r, o) = (uint64_t)r->def; break;
         case AE_OPTION_NOISE:  memset(field(r, o), 0, sizeof(ae_noise)); break;
+        case AE_OPTION_SCHEDULE: memset(field(r, o), 0, sizeof(ae_lr_schedule)); break;   /* constant */
         }
     }
 }
@@ -159,6 +167,20 @@ int ae_train_option_check(const ae_train_option *r, const ae_train_options *o, a
                            "with P in [0, 1]", r->what);
         return 0;
     }
+    if (r->type == AE_OPTION_SCHEDULE) {
+        const ae_lr_schedule *ls = cfield(r, o);
+        /* the ranges ae_lr_schedule_parse allows */
+        int ok = isfinite(ls->factor) && isfinite(ls->min_lr) && (ls->kind == AE_LR_CONSTANT ||
+                 (ls->kind == AE_LR_COSINE && ls->min_lr >= 0 && ls->min_lr <= AE_MAX_LR) ||
+                 (ls->kind == AE_LR_STEP && ls->epochs >= 1 && ls->epochs <= AE_MAX_EPOCHS &&
+                  ls->factor > 0 && ls->factor <= 1) ||
+                 (ls->kind == AE_LR_PLATEAU && ls->epochs >= 0 && ls->epochs <= AE_MAX_EPOCHS &&
+                  ls->factor > 0 && ls->factor < 1));
+        if (!ok)
+            return ae_fail(err, "%s must be constant, cosine with MIN_LR >= 0, step with EVERY >= 1 and GAMMA "
+                           "in (0, 1], or plateau with PATIENCE >= 0 and FACTOR in (0, 1)", r->what);
+        return 0;
+    }
     double x = number(r, o);
     if (r->type == AE_OPTION_U64) return 0;    /* every value */
     if (r->type == AE_OPTION_CHOICE && !(x >= r->min && x <= r->max))
@@ -178,6 +200,9 @@ int ae_train_options_check(const ae_train_options *o, ae_error *err)
         if (ae_train_option_check(&rows[i], o, err)) return -1;
     if ((o->checkpoint_steps || o->checkpoint_epochs) && (!o->checkpoint || !o->checkpoint[0]))
         return ae_fail(err, "checkpoint intervals given without a checkpoint file");
+    if (o->lr_schedule.kind == AE_LR_COSINE && o->lr_schedule.min_lr > o->lr)
+        return ae_fail(err, "lr schedule: the cosine floor %g is above the learning rate %g",
+                       o->lr_schedule.min_lr, o->lr);
     return 0;
 }
 
@@ -209,6 +234,14 @@ size_t ae_train_option_format(const ae_train_option *r, const ae_train_options *
                          (double)nz->p);
         else
             n = (int)ae_noise_format(nz, buf, size);
+        break;
+    }
+    case AE_OPTION_SCHEDULE: {
+        const ae_lr_schedule *ls = cfield(r, o);
+        if (form == AE_OPTION_TEXT_EXACT)   /* doubles: 17 digits read back to the same bits */
+            n = snprintf(buf, size, "%d %d %.17g %.17g", (int)ls->kind, ls->epochs, ls->factor, ls->min_lr);
+        else
+            n = (int)ae_lr_schedule_format(ls, buf, size);
         break;
     }
     }
@@ -276,6 +309,19 @@ int ae_train_option_parse(const ae_train_option *r, const char *text, ae_option_
         *nz = (ae_noise){ (ae_noise_kind)kind, mean, std, p };
         break;
     }
+    case AE_OPTION_SCHEDULE: {
+        ae_lr_schedule *ls = field(r, &v);
+        if (form == AE_OPTION_TEXT_SHORT) {
+            if (ae_lr_schedule_parse(ls, text, err)) return -1;
+            break;
+        }
+        int kind, epochs, used = 0;
+        double factor, min_lr;
+        if (sscanf(text, "%d %d %lg %lg%n", &kind, &epochs, &factor, &min_lr, &used) != 4 || text[used])
+            return bad_text(r, text, "\"KIND EPOCHS FACTOR MIN_LR\"", err);
+        *ls = (ae_lr_schedule){ (ae_lr_schedule_kind)kind, epochs, factor, min_lr };
+        break;
+    }
     }
     ae_error why = {{0}};
     if (ae_train_option_check(r, &v, &why)) {
@@ -302,7 +348,8 @@ void ae_train_option_copy(const ae_train_option *r, ae_train_options *dst, const
 {
     static const size_t sizes[] = { [AE_OPTION_INT] = sizeof(int), [AE_OPTION_DOUBLE] = sizeof(double),
                                     [AE_OPTION_U64] = sizeof(uint64_t), [AE_OPTION_CHOICE] = sizeof(int),
-                                    [AE_OPTION_NOISE] = sizeof(ae_noise) };
+                                    [AE_OPTION_NOISE] = sizeof(ae_noise),
+                                    [AE_OPTION_SCHEDULE] = sizeof(ae_lr_schedule) };
     memcpy(field(r, dst), cfield(r, src), sizes[r->type]);
 }
 

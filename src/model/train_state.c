@@ -98,6 +98,7 @@ int train_state_new(ae_train_state **out, const ae_model *m, const ae_dataset *t
     s->step_rng = ae_rng_split(&rng);
     s->noise_seed = ae_rng_u64(&rng);
     s->val_n = val ? val->n : 0;
+    lr_schedule_start(&s->schedule, opt);
     if (opt->checkpoint) {     /* a resumed run checks it has the same data */
         s->train_hash = train_data_hash(train);
         s->val_hash = train_data_hash(val);

@@ -11,6 +11,7 @@
 #include "aekit.h"
 #include "core/rng.h"
 #include "optim/optim.h"
+#include "model/lr_schedule.h"
 
 struct ae_train_state {
     ae_train_options opt;        /* the run's options (checkpoint -> path) */
@@ -37,6 +38,7 @@ struct ae_train_state {
     uint32_t *order;             /* this epoch's shuffled order (after step 0
                                     of an epoch: the one the shuffle permutes) */
     optim_state main, disc, gen; /* disc, gen: AAE only                    */
+    lr_schedule_state schedule;  /* the learning-rate schedule's (plateau's) */
     ae_progress *history;        /* opt.epochs slots, epochs_done used     */
     int      epochs_done;
 };

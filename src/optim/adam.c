@@ -6,6 +6,9 @@
  *   denom = sqrt(v) / sqrt(bc2) + eps   (float)
  *   p -= step_size * m / denom          (float, in this order)
  *
+ * With weight decay, torch.optim.AdamW (1.13) first decays the weights,
+ * param.mul_(1 - lr * weight_decay): the factor in double, then float.
+ *
  * PyTorch's vectorised add_ fuses the m update into one FMA; here it is two
  * roundings (in ISO C mode GCC does not fuse), a difference of at most an
  * ulp of m. */
@@ -14,8 +17,12 @@
 #include "optim/optim.h"
 
 void adam_update(float *p, const float *g, float *m, float *v, size_t count,
-                 double lr, double beta1, double beta2, double eps, long t)
+                 double lr, double beta1, double beta2, double eps, long t, double weight_decay)
 {
+    if (weight_decay != 0) {
+        float decay = (float)(1.0 - lr * weight_decay);
+        for (size_t i = 0; i < count; i++) p[i] = p[i] * decay;
+    }
     double bc1 = 1.0 - pow(beta1, (double)t);
     double bc2 = 1.0 - pow(beta2, (double)t);
     /* scalars reach PyTorch's float kernels rounded to float */

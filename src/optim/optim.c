@@ -9,27 +9,27 @@
 
 static void adam_step(float *p, const float *g, float *const *b, size_t n, const ae_train_options *o, long t)
 {
-    adam_update(p, g, b[0], b[1], n, o->lr, o->beta1, o->beta2, o->eps, t);
+    adam_update(p, g, b[0], b[1], n, o->lr, o->beta1, o->beta2, o->eps, t, o->weight_decay);
 }
 
 static void rmsprop_step(float *p, const float *g, float *const *b, size_t n, const ae_train_options *o, long t)
 {
     (void)t;
-    rmsprop_update(p, g, b[0], n, o->lr, o->alpha, o->eps);
+    rmsprop_update(p, g, b[0], n, o->lr, o->alpha, o->eps, o->weight_decay);
 }
 
 static void sgd_step(float *p, const float *g, float *const *b, size_t n, const ae_train_options *o, long t)
 {
     (void)t;
-    sgd_update(p, g, b[0], n, o->lr, o->momentum);
+    sgd_update(p, g, b[0], n, o->lr, o->momentum, o->weight_decay);
 }
 
 /* indexed by ae_optimizer: its name (--optimizer, files) and its kind */
 const char *const optim_names[] = { "adam", "rmsprop", "sgd", NULL };
 static const optim_kind kinds[] = {
-    { 2, { "exp_avg", "exp_avg_sq" }, { 0, 1 }, "lr beta1 beta2 eps", adam_step },
-    { 1, { "square_avg" },            { 1 },    "lr alpha eps",       rmsprop_step },
-    { 1, { "momentum_buffer" },       { 0 },    "lr momentum",        sgd_step },
+    { 2, { "exp_avg", "exp_avg_sq" }, { 0, 1 }, "lr beta1 beta2 eps weight_decay", adam_step },
+    { 1, { "square_avg" },            { 1 },    "lr alpha eps weight_decay", rmsprop_step },
+    { 1, { "momentum_buffer" },       { 0 },    "lr momentum weight_decay", sgd_step },
 };
 enum { NKINDS = (int)(sizeof kinds / sizeof kinds[0]) };
 

@@ -12,21 +12,24 @@
 #include <stddef.h>
 #include "aekit.h"
 
-/* Adam (Kingma & Ba), bias-corrected; step t counts from 1.
+/* Adam (Kingma & Ba), bias-corrected; step t counts from 1; with weight
+ * decay, AdamW's decoupled form (torch.optim.AdamW) first: p *= 1 - lr wd.
  * m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
  * p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)                    */
 void adam_update(float *p, const float *g, float *m, float *v, size_t count,
-                 double lr, double beta1, double beta2, double eps, long t);
+                 double lr, double beta1, double beta2, double eps, long t, double weight_decay);
 
-/* RMSprop (PyTorch form, no momentum, not centred):
+/* RMSprop (PyTorch form, no momentum, not centred; weight decay as
+ * PyTorch's, L2: g += wd p first):
  * s = alpha s + (1-alpha) g^2;  p -= lr * g / (sqrt(s) + eps)              */
 void rmsprop_update(float *p, const float *g, float *s, size_t count,
-                    double lr, double alpha, double eps);
+                    double lr, double alpha, double eps, double weight_decay);
 
-/* SGD with momentum (PyTorch form, dampening 0, not Nesterov):
- * buf = momentum buf + g;  p -= lr * buf. momentum 0 is plain SGD.         */
+/* SGD with momentum (PyTorch form, dampening 0, not Nesterov; weight decay
+ * L2, g += wd p first): buf = momentum buf + g;  p -= lr * buf. momentum 0
+ * is plain SGD.                                                             */
 void sgd_update(float *p, const float *g, float *buf, size_t count,
-                double lr, double momentum);
+                double lr, double momentum, double weight_decay);
 
 /* ---- optimiser kinds ---------------------------------------------------------- */
 
@@ -67,7 +70,8 @@ int  optim_state_alloc(optim_state *st, ae_optimizer k, size_t nparams, size_t l
 void optim_state_free(optim_state *st);
 /* One update of params [st->lo, st->hi) from gradient g (indexed like
  * params), split over `threads` threads (each its own slice: the same
- * result for any split). */
+ * result for any split), at learning rate o->lr (train.c passes the
+ * options with the schedule's rate of the step) and o->weight_decay. */
 void optim_step(const ae_train_options *o, optim_state *st, float *params, const float *g, int threads);
 
 #endif

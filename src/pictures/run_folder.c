@@ -17,6 +17,7 @@
 #define MANIFOLD_GRID 10   /* manifold.png: a 10 x 10 sweep */
 #define PLOT_WIDTH    800
 #define PLOT_HEIGHT   500
+#define LR_PLOT_HEIGHT 260   /* loss.png's learning-rate panel, under the loss */
 
 const char *const ae_run_files[AE_RUN_FILES] = {
     [AE_RUN_MODEL] = "model.safetensors",         [AE_RUN_METRICS] = "metrics.csv",
@@ -44,6 +45,15 @@ const char *ae_run_loss_label(const ae_model *m)
     return "loss";
 }
 
+/* loss.png draws the learning rate only when it changed over the epochs:
+ * a constant rate says nothing a curve would add. */
+static int lr_changed(double *const metric[AE_EPOCH_METRICS], int epochs)
+{
+    for (int e = 1; e < epochs; e++)
+        if (metric[AE_EPOCH_LR][e] != metric[AE_EPOCH_LR][0]) return 1;
+    return 0;
+}
+
 int ae_run_loss_plot(const char *dir, const char *title, const char *loss_label,
                      double *const metric[AE_EPOCH_METRICS], int epochs, ae_error *err)
 {
@@ -53,8 +63,12 @@ int ae_run_loss_plot(const char *dir, const char *title, const char *loss_label,
         { "train",      metric[AE_EPOCH_TRAIN_LOSS], 0.12, 0.47, 0.71 },
         { "validation", metric[AE_EPOCH_VAL_LOSS],   1.00, 0.50, 0.05 },
     };
-    return ae_plot_lines_png(path, title, "epoch", loss_label, series, 2, epochs, PLOT_WIDTH,
-                             PLOT_HEIGHT, err);
+    ae_plot_series lr = { "learning rate", metric[AE_EPOCH_LR], 0.17, 0.63, 0.17 };
+    ae_plot_panel panels[2] = {
+        { title, "epoch", loss_label, series, 2, PLOT_HEIGHT },
+        { NULL, "epoch", "learning rate", &lr, 1, LR_PLOT_HEIGHT },
+    };
+    return ae_plot_stack_png(path, panels, lr_changed(metric, epochs) ? 2 : 1, epochs, PLOT_WIDTH, err);
 }
 
 int ae_run_pictures(const ae_model *m, const ae_dataset *test, const ae_noise *nz, uint64_t seed,
@@ -285,7 +299,8 @@ int ae_run_index_write(const ae_model *m, const ae_run_report *r, ae_error *err)
 
     ae_html_picture hp[AE_RUN_PICTURES_MAX + 1];
     char loss_caption[256];
-    snprintf(loss_caption, sizeof loss_caption, "training and validation %s per epoch", r->loss_label);
+    snprintf(loss_caption, sizeof loss_caption, "training and validation %s per epoch%s", r->loss_label,
+             lr_changed(r->metric, r->epochs) ? "; under it, the learning rate" : "");
     int np = 0;
     hp[np++] = (ae_html_picture){ ae_run_files[AE_RUN_LOSS_PLOT], loss_caption };
     for (int i = 0; i < r->npictures && np < AE_RUN_PICTURES_MAX + 1; i++)
