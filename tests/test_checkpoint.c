@@ -124,7 +124,7 @@ static void check_resume_schedule(const char *spec, int warmup, double weight_de
                                   double lr, stop_at at)
 {
     ae_error err = {{0}};
-    ae_dataset *train = make_data(100, 1), *val = make_data(20, 2);
+    ae_dataset *train = synthetic_data(100, 1), *val = synthetic_data(20, 2);
     ae_train_options o;
     ae_train_options_default(&o);
     o.epochs = 4;
