@@ -502,6 +502,11 @@ static void test_dataset_names(void)
     expect_open_failure("no-such-set-xyz", AE_SPLIT_TRAIN, "unknown data set 'no-such-set-xyz'", at("root"));
     unsetenv("AEKIT_DATA");
     expect_open_failure("no-such-set-xyz", AE_SPLIT_TRAIN, "/usr/share/datasets", "fetch-mnist.sh");
+    /* from another folder: the message names $AEKIT_DATA and where ./data is */
+    char cwd_data[4200], cwd[4096];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    snprintf(cwd_data, sizeof cwd_data, "%s/data", cwd);
+    expect_open_failure("mnist-xyz", AE_SPLIT_TRAIN, "$AEKIT_DATA (not set)", cwd_data);
     expect_open_failure("", AE_SPLIT_TRAIN, "empty", NULL);
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "aekit.h"
 #include "core/error.h"
@@ -87,10 +88,15 @@ static int find_folder(char *dir, const char *name, ae_error *err)
                 return 0;
         }
     }
-    return ae_fail(err, "unknown data set '%s': no folder '%s'%s in %s%s%s./data or %s; %s",
+    /* say where ./data is: a model's recorded data set name is often used
+     * from another folder than the one it was trained in */
+    char cwd[PATH_SIZE];
+    if (!getcwd(cwd, sizeof cwd))
+        snprintf(cwd, sizeof cwd, ".");
+    return ae_fail(err, "unknown data set '%s': no folder '%s'%s in $AEKIT_DATA (%s), %s/data or %s "
+                   "(set $AEKIT_DATA to the folder that holds %s/); %s",
                    name, name, cifar ? " or 'cifar-10-batches-bin' holding CIFAR-10 files" : "",
-                   env ? "$AEKIT_DATA (" : "", env ? env : "", env ? "), " : "",
-                   SYSTEM_DATA_DIR, install_hint(name));
+                   env ? env : "not set", cwd, SYSTEM_DATA_DIR, name, install_hint(name));
 }
 
 int ae_dataset_folder(char *dir, const char *name, ae_error *err)
