@@ -93,6 +93,8 @@ static int find_folder(char *dir, const char *name, ae_error *err)
     char cwd[PATH_SIZE];
     if (!getcwd(cwd, sizeof cwd))
         snprintf(cwd, sizeof cwd, ".");
+    if (strcmp(cwd, "/") == 0)
+        cwd[0] = '\0';                 /* "/data", not "//data" */
     return ae_fail(err, "unknown data set '%s': no folder '%s'%s in $AEKIT_DATA (%s), %s/data or %s "
                    "(set $AEKIT_DATA to the folder that holds %s/); %s",
                    name, name, cifar ? " or 'cifar-10-batches-bin' holding CIFAR-10 files" : "",
