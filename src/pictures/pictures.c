@@ -508,7 +508,8 @@ int ae_picture_scatter(const ae_model *m, const ae_dataset *ds, int n, int threa
     }
     snprintf(deflt, sizeof deflt, "latent codes of %d test image%s", n, n == 1 ? "" : "s");
     if (rc == 0) {
-        ae_scatter_options o = { title ? title : deflt, sub, xlabel, ylabel, SCATTER_W, SCATTER_H };
+        ae_scatter_options o = { title ? title : deflt, sub, xlabel, ylabel, SCATTER_W, SCATTER_H,
+                                 (const char *const *)ds->class_names, ae_dataset_class_count(ds) };
         if (ae_scatter_png(path, xy, n, labels, &o, err) != 0) rc = -1;
     }
     free(codes);
