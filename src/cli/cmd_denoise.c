@@ -15,6 +15,7 @@ static const arg_flag denoise_flags[] = {
     { "noise",   "SPEC",     "the model's training noise, else " DEFAULT_NOISE " (files: none)",
       "corruption: gaussian:MEAN,STD, saltpepper:P or none", 0, 0, 0 },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, IMAGE_COMMAND_MAX_N },
+    { "cols",    "N",        "10", "images per row; more wrap into further blocks of rows", 0, 1, IMAGE_COMMAND_MAX_N },
     { "out",     "FILE",     "denoised.png", "PNG to write", 0, 0, 0 },
     ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
@@ -31,7 +32,7 @@ static void denoise_more_help(FILE *out)
 const arg_command denoise_command = {
     .name = "denoise",
     .summary = "denoise test images (rows: noisy, denoised, clean) or one image file",
-    .usage = "aekit denoise MODEL [--data NAME|DIR] [--noise SPEC] [--n N] [--out FILE.png] | "
+    .usage = "aekit denoise MODEL [--data NAME|DIR] [--noise SPEC] [--n N] [--cols N] [--out FILE.png] | "
              "aekit denoise MODEL IN.png OUT.png",
     .positional = "MODEL",
     .min_positional = 1,
@@ -70,7 +71,7 @@ int cmd_denoise(int argc, char **argv)
         int rows;
         args_print_notes();
         ae_error err = {{0}};
-        rc = cli_result("denoise", ae_picture_rows(o.m, test, 0, n, &o.nz, o.threads, o.out, &rows, &err),
+        rc = cli_result("denoise", ae_picture_rows(o.m, test, 0, n, o.cols, &o.nz, o.threads, o.out, &rows, &err),
                         &err);
         char spec[64];
         ae_noise_format(&o.nz, spec, sizeof spec);

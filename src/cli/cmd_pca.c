@@ -184,7 +184,9 @@ int cmd_pca(int argc, char **argv)
         memcpy(tiles, x, (size_t)n * d * sizeof *tiles);
         ae_pca_decode(&p, codes, n, tiles + (size_t)n * d);
         cli_join_path(path, sizeof path, out, pca_files[PCA_RECONSTRUCTIONS]);
-        if (ae_png_write_grid(path, tiles, 2, n, test->c, test->h, test->w, AE_PICTURE_SCALE, &err) != 0)
+        static const char *const labels[] = { "input", "PCA reconstruction" };
+        if (ae_picture_labelled_rows(path, tiles, 2, n, 0, labels, test->c, test->h, test->w,
+                                     AE_PICTURE_SCALE, &err) != 0)
             rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
     }
     if (rc == 0) {

@@ -12,6 +12,7 @@ static const arg_flag reconstruct_flags[] = {
     { "data",    "NAME|DIR", "the data set the model was trained on",
       "data set name or folder of IDX files; its test split is used", 0, 0, 0 },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, MAX_IMAGES },
+    { "cols",    "N",        "10", "images per row; more wrap into further blocks of rows", 0, 1, MAX_IMAGES },
     { "out",     "FILE",     "reconstructions.png", "PNG to write", 0, 0, 0 },
     ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
@@ -19,11 +20,12 @@ static const arg_flag reconstruct_flags[] = {
 
 const arg_command reconstruct_command = {
     .name = "reconstruct",
-    .summary = "draw test images (top row) over their reconstructions (bottom row)",
-    .usage = "aekit reconstruct MODEL [--data NAME|DIR] [--n N] [--out FILE.png]",
+    .summary = "draw test images (row \"input\") over their reconstructions (row \"reconstruction\")",
+    .usage = "aekit reconstruct MODEL [--data NAME|DIR] [--n N] [--cols N] [--out FILE.png]",
     .positional = "MODEL",
     .flags = reconstruct_flags,
-    .examples = "  aekit reconstruct runs/conv/model.safetensors --n 16 --out digits.png\n",
+    .examples = "  aekit reconstruct runs/conv/model.safetensors --n 16 --out digits.png\n"
+                "  aekit reconstruct runs/conv/model.safetensors --n 100 --cols 20 --out many.png\n",
 };
 
 int cmd_reconstruct(int argc, char **argv)
@@ -34,9 +36,10 @@ int cmd_reconstruct(int argc, char **argv)
     if (a.help) { args_print_help(&reconstruct_command, stdout); return EXIT_OK; }
 
     const char *path = a.positional[0], *data, *out;
-    int n, threads;
+    int n, cols, threads;
     if ((rc = args_string(&a, "data", NULL, &data)) ||
         (rc = args_int(&a, "n", 10, &n)) ||
+        (rc = args_int(&a, "cols", AE_PICTURE_COLS, &cols)) ||
         (rc = args_string(&a, "out", "reconstructions.png", &out)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
@@ -52,13 +55,13 @@ int cmd_reconstruct(int argc, char **argv)
         int rows;
         args_print_notes();
         ae_error err = {{0}};
-        rc = cli_result("reconstruct", ae_picture_rows(m, test, 0, n, NULL, threads, out, &rows, &err),
+        rc = cli_result("reconstruct", ae_picture_rows(m, test, 0, n, cols, NULL, threads, out, &rows, &err),
                         &err);
         if (rc == 0 && rows == 3)
             printf("%s: %d test images of %s, rows: low-res input, upscaled, original\n", cli_text(out), n,
                    cli_text(data));
         else if (rc == 0)
-            printf("%s: %d test images of %s (top) over their reconstructions (bottom)\n", cli_text(out), n,
+            printf("%s: %d test images of %s (rows \"input\") over their reconstructions\n", cli_text(out), n,
                    cli_text(data));
     }
     if (test) ae_dataset_free(test);

@@ -12,6 +12,7 @@ static const arg_flag upscale_flags[] = {
       "data set name or folder; its test split is used (downscaled automatically)", 0, 0, 0 },
     { "noise",   "SPEC",     "none", "also corrupt the low-res input: gaussian:MEAN,STD, saltpepper:P", 0, 0, 0 },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, IMAGE_COMMAND_MAX_N },
+    { "cols",    "N",        "10", "images per row; more wrap into further blocks of rows", 0, 1, IMAGE_COMMAND_MAX_N },
     { "out",     "FILE",     "upscaled.png", "PNG to write", 0, 0, 0 },
     ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
@@ -28,7 +29,7 @@ static void upscale_more_help(FILE *out)
 const arg_command upscale_command = {
     .name = "upscale",
     .summary = "upscale test images (rows: low-res, upscaled, original) or one image file",
-    .usage = "aekit upscale MODEL [--data NAME|DIR] [--n N] [--out FILE.png] | "
+    .usage = "aekit upscale MODEL [--data NAME|DIR] [--n N] [--cols N] [--out FILE.png] | "
              "aekit upscale MODEL IN.png OUT.png",
     .positional = "MODEL",
     .min_positional = 1,
@@ -72,7 +73,7 @@ int cmd_upscale(int argc, char **argv)
         if (n > test->n) n = test->n;
         args_print_notes();
         ae_error err = {{0}};
-        rc = cli_result("upscale", ae_picture_rows(o.m, test, 0, n, &o.nz, o.threads, o.out, NULL, &err),
+        rc = cli_result("upscale", ae_picture_rows(o.m, test, 0, n, o.cols, &o.nz, o.threads, o.out, NULL, &err),
                         &err);
         if (rc == 0)
             printf("%s: %d test images of %s, rows: low-res input%s, upscaled, original\n", cli_text(o.out), n,

@@ -14,7 +14,7 @@ typedef struct {
     const char *data;           /* --data, or NULL */
     const char *noise_text;     /* --noise, or NULL */
     const char *out;            /* --out (test-set pictures) */
-    int         n, threads;     /* --n (at most IMAGE_COMMAND_MAX_N), --threads */
+    int         n, cols, threads; /* --n (at most IMAGE_COMMAND_MAX_N), --cols, --threads */
     ae_noise    nz;             /* --noise parsed; zeroed when not given */
     ae_model   *m;              /* the model, loaded; the caller frees it */
 } image_command_args;
@@ -22,7 +22,7 @@ typedef struct {
 #define IMAGE_COMMAND_MAX_N 500
 
 /* Parses and checks the command line of cmd (flags data, noise, n, out,
- * threads; --out defaults to default_out) and loads the model. Returns 0
+ * threads, cols; --out defaults to default_out) and loads the model. Returns 0
  * with o->m set, or the exit code with o->m NULL: a usage or load error, or
  * EXIT_OK after printing --help. */
 int image_command_parse(const arg_command *cmd, const char *default_out, int argc, char **argv,

@@ -166,8 +166,8 @@ int ae_picture_grid(const char *path, const float *images, int n, int cols, int 
     return 0;
 }
 
-int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
-                          int threads, const char *path, int *nrows, ae_error *err)
+int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, int cols,
+                    const ae_noise *nz, int threads, const char *path, int *nrows, ae_error *err)
 {
     int ic, ih, iw, c, h, w;
     ae_model_input_shape(m, &ic, &ih, &iw);
@@ -196,7 +196,15 @@ int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, c
         memcpy(tiles, images, (size_t)n * out_size * sizeof *tiles);
         rc = ae_model_reconstruct(m, NULL, x, n, tiles + (size_t)n * out_size, threads, err);
     }
-    if (rc == 0) rc = ae_png_write_grid(path, tiles, rows, n, c, h, w, AE_PICTURE_SCALE, err);
+    int noisy = nz && nz->kind != AE_NOISE_NONE, up = ae_model_is_upscaler(m);
+    const char *labels[3] = { "input", "reconstruction", NULL };
+    if (show_input) {
+        labels[0] = up ? (noisy ? "noisy low-res" : "low-res input") : "noisy input";
+        labels[1] = up ? "upscaled" : "output";
+        labels[2] = "original";
+    }
+    if (rc == 0)
+        rc = ae_picture_labelled_rows(path, tiles, rows, n, cols, labels, c, h, w, AE_PICTURE_SCALE, err);
     free(tiles);
     free(x);
     free(images);
