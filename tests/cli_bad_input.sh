@@ -394,6 +394,8 @@ check "train --help states the ranges" \
            grep -q -- '--clip-grad X .*(1e-37 to 1e38; default: off)' '$logs/help' &&
            grep -q -- '--seed N .*(0 to 18446744073709551615; default: 0)' '$logs/help' &&
            grep -q -- '--checkpoint-every N|Ne .*(0 to 1000000000; default: 1e)' '$logs/help'"
+check "train --help: --data takes IDX, CIFAR-10 and image folders" \
+  grep -q -- "^  --data NAME|DIR .*IDX files, CIFAR-10 batches or images" "$logs/help"
 # every training option with a flag (a row { "name", "flag", ... of the
 # library's options table) has its line in the help
 options_table=$(dirname "$0")/../src/model/train_options.c

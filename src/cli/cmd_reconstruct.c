@@ -10,7 +10,7 @@
 
 static const arg_flag reconstruct_flags[] = {
     { "data",    "NAME|DIR", "the data set the model was trained on",
-      "data set name or folder of IDX files; its test split is used", 0, 0, 0 },
+      "data set name or folder (IDX, CIFAR-10 or images); its test split is used", 0, 0, 0 },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, MAX_IMAGES },
     { "cols",    "N",        "10", "images per row; more wrap into further blocks of rows", 0, 1, MAX_IMAGES },
     { "out",     "FILE",     "reconstructions.png", "PNG to write", 0, 0, 0 },

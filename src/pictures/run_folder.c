@@ -161,7 +161,6 @@ static const setting_entry settings[] = {
     { "aekit.result.val_recon", 0, "val recon", AE_SETTING_INFO, NULL },
     { "aekit.result.val_kl", 0, "val kl", AE_SETTING_INFO, NULL },
     { "aekit.result.disc_accuracy", 0, "disc accuracy", AE_SETTING_INFO, NULL },
-    { "aekit.result.seconds", 0, "training seconds", AE_SETTING_INFO, NULL },
     { "aekit.version", 0, "written by aekit", AE_SETTING_INFO, NULL },
 };
 enum { NSETTINGS = (int)(sizeof settings / sizeof settings[0]) };
