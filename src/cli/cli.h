@@ -73,6 +73,11 @@ const char *cli_count(double n, char *buf, size_t size);
  * returns 1. */
 int cli_fail_nonfinite(const char *cmd, const char *model_path, const ae_model *m, const char *what);
 
+/* A library message with each "option NAME" (a training option, as the
+ * library and Python name it) that has a flag written as its flag "--FLAG",
+ * into buf (cut to size). */
+void cli_option_flags(char *buf, size_t size, const char *msg);
+
 /* Loads a model file; prints the error and returns 1 on failure. */
 int cli_load_model(const char *cmd, const char *path, ae_model **out);
 

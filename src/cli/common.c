@@ -109,6 +109,34 @@ const char *cli_count(double n, char *buf, size_t size)
     return buf;
 }
 
+void cli_option_flags(char *buf, size_t size, const char *msg)
+{
+    static const char tag[] = "option ";
+    size_t used = 0;
+    if (size == 0) return;
+    while (*msg && used + 1 < size) {
+        if (strncmp(msg, tag, sizeof tag - 1) == 0) {
+            const char *name = msg + sizeof tag - 1;
+            size_t len = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_");
+            char key[64];
+            const ae_train_option *row = NULL;
+            if (len > 0 && len < sizeof key) {
+                memcpy(key, name, len);
+                key[len] = '\0';
+                row = ae_train_option_find(key);
+            }
+            if (row && row->flag) {
+                int n = snprintf(buf + used, size - used, "--%s", row->flag);
+                used = n < 0 ? used : used + (size_t)n < size ? used + (size_t)n : size - 1;
+                msg = name + len;
+                continue;
+            }
+        }
+        buf[used++] = *msg++;
+    }
+    buf[used] = '\0';
+}
+
 int cli_load_model(const char *cmd, const char *path, ae_model **out)
 {
     ae_error err = {{0}};
@@ -155,8 +183,14 @@ int cli_open_data(const char *cmd, const char *data, ae_split split, int limit,
         img.refuse_mismatch = 1;
     }
     else if (size) { img.c = size[0]; img.h = size[1]; img.w = size[2]; }
-    if (ae_dataset_open(&ds, data, split, &img, &err) != 0)
-        return cli_fail(EXIT_ERROR, cmd, "%s", err.msg[0] ? err.msg : data);
+    if (ae_dataset_open(&ds, data, split, &img, &err) != 0) {
+        /* MNIST not found anywhere: the source tree's script fetches it */
+        char folder[AE_DATASET_PATH_SIZE];
+        ae_error where = {{0}};
+        int fetch = strcmp(data, "mnist") == 0 && ae_dataset_folder(folder, data, &where) != 0;
+        return cli_fail(EXIT_ERROR, cmd, "%s%s", err.msg[0] ? err.msg : data,
+                        fetch ? " (aekit's scripts/fetch-mnist.sh fetches them into data/mnist)" : "");
+    }
     if (limit > 0) ae_dataset_truncate(ds, limit);
     if (ds->n <= 0) {
         ae_dataset_free(ds);

@@ -43,13 +43,14 @@ static const char *const SYSTEM_DATA_DIR = "/usr/share/datasets";
 static const char *install_hint(const char *name)
 {
     if (strcmp(name, "mnist") == 0)
-        return "run scripts/fetch-mnist.sh";
+        return "mnist/ holds MNIST's four IDX files (train-/t10k-images-idx3-ubyte, "
+               "train-/t10k-labels-idx1-ubyte, raw or .gz)";
     if (strcmp(name, "fashion-mnist") == 0)
         return "run apt-get install dataset-fashion-mnist";
     if (strcmp(name, "cifar10") == 0)
         return CIFAR10_HINT;
-    return "known names: mnist (scripts/fetch-mnist.sh), fashion-mnist "
-           "(apt-get install dataset-fashion-mnist), cifar10; or give a folder path";
+    return "known names: mnist, fashion-mnist (apt-get install dataset-fashion-mnist), cifar10; "
+           "or give a folder path";
 }
 
 /* Resolves `name` to a folder: a path as given, else <root>/<name> for the

@@ -265,7 +265,7 @@ int ae_picture_manifold(const ae_model *m, int grid, const double lo[2], const d
     size_t L = ae_model_latent_size(m);
     if (L != 2)
         return ae_fail(err, "the manifold sweeps a 2-D latent, but this model's latent "
-                        "has %zu values (train one with --latent 2)", L);
+                        "has %zu values (build one with latent 2)", L);
     float *codes = malloc((size_t)grid * grid * 2 * sizeof *codes);
     if (!codes) return ae_fail(err, "out of memory");
     for (int i = 0; i < grid; i++)
