@@ -123,6 +123,17 @@ expect_error "--threads 100000 and data of the wrong size: only the error" 1 "32
 # ---- the dispatcher -------------------------------------------------------------
 expect_error "no command"           2 "command"     - -- "$AEKIT"
 expect_error "unknown command"      2 "frobnicate"  - -- "$AEKIT" frobnicate
+check "  ... no 'did you mean' for a word far from every command" bash -c "! grep -q 'did you mean' '$logs/stderr'"
+# "did you mean" (ae_nearest_name) for a mistyped command, flag, preset or choice
+expect_error "a mistyped command"   2 "unknown command 'trian' (did you mean 'train'?" - -- "$AEKIT" trian
+expect_error "a mistyped help topic" 2 "did you mean 'reconstruct'?" - -- "$AEKIT" help recon
+expect_error "a mistyped global flag" 2 "did you mean '--version'?" - -- "$AEKIT" --verison
+expect_error "a mistyped flag"      2 "unknown flag '--epoch' (did you mean '--epochs'?" "$work/run" -- \
+  "$AEKIT" train --model conv --data "$small" --epoch 3 --out "$work/run"
+expect_error "a mistyped preset"    2 "did you mean 'conv'?" "$work/run" -- \
+  "$AEKIT" train --model cnov --data "$small" --out "$work/run"
+expect_error "a mistyped choice"    2 "got 'adma'; did you mean 'adam'?" "$work/run" -- \
+  "$AEKIT" train --model conv --data "$small" --optimizer adma --out "$work/run"
 expect_error "unknown global flag"  2 "--frob"      - -- "$AEKIT" --frob
 
 # ---- train: flags ----------------------------------------------------------------

@@ -73,6 +73,13 @@ const char *cli_count(double n, char *buf, size_t size);
  * returns 1. */
 int cli_fail_nonfinite(const char *cmd, const char *model_path, const ae_model *m, const char *what);
 
+/* "did you mean": writes "did you mean 'PREFIXNAME'? " into buf for the
+ * name of names[0..n) nearest to word (its first len bytes;
+ * ae_nearest_name), or "" without one, and returns buf (for messages:
+ * "unknown flag '--epoch' (did you mean '--epochs'? see ...)"). */
+const char *cli_did_you_mean(char *buf, size_t size, const char *prefix, const char *word, size_t len,
+                             const char *const *names, int n);
+
 /* A library message with each "option NAME" (a training option, as the
  * library and Python name it) that has a flag written as its flag "--FLAG",
  * into buf (cut to size). */

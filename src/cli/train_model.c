@@ -6,6 +6,7 @@
 #include "aekit/run_folder.h"
 #include "aekit/files.h"
 #include "aekit/pictures.h"
+#include "aekit/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,14 +57,19 @@ int train_build_model(const train_settings *s, ae_model **out)
     } else {
         struct stat st;
         if (stat(spec, &st) != 0 && !strchr(spec, '/') && !strchr(spec, '.')) {
-            char names[256] = "";
-            for (const char *const *p = ae_model_presets(); p && *p; p++) {
+            char names[256] = "", hint[128];
+            int n = 0;
+            const char *const *presets = ae_model_presets();
+            for (const char *const *p = presets; p && *p; p++, n++) {
                 size_t used = strlen(names);
                 snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", *p);
             }
+            const char *near = presets ? ae_nearest_name(spec, strlen(spec), presets, n) : NULL;
+            if (near) snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
+            else      hint[0] = '\0';
             return cli_fail(EXIT_USAGE, "train",
-                            "--model: '%s' is neither a preset (%s) nor a model description file",
-                            spec, names);
+                            "--model: '%s' is neither a preset (%s) nor a model description file%s",
+                            spec, names, hint);
         }
         if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
             return cli_fail(EXIT_ERROR, "train", "--model %s: is a folder, not a model description file", spec);
