@@ -458,6 +458,27 @@ expect_error "compare: no more training images than the latent's values" 1 "1 to
   "$AEKIT" compare "$model" --data "$small"
 expect_error "compare: NaN reconstructions"  1 "decoder.9.bias" - -- "$AEKIT" compare "$nan_model" --data "$tmp/small160"
 check "  ... and printing no table" test ! -s "$logs/stdout"
+# the stages of compare and pca on stderr (cli_stage): nothing for a quick run,
+# one line per stage that lasts (AEKIT_STAGE_SECONDS=0: all of them, in
+# order), a rewritten line on a terminal, erased at the end
+"$AEKIT" compare "$model" --data "$tmp/small160" --threads 2 >"$logs/stdout" 2>"$logs/stderr"
+check "compare: a quick run prints no stages" test $? -eq 0 -a -s "$logs/stdout" -a ! -s "$logs/stderr"
+AEKIT_STAGE_SECONDS=0 "$AEKIT" compare "$model" --data "$tmp/small160" --threads 2 >"$logs/stdout" 2>"$logs/stderr"
+check "compare: one line per stage, in order, then the table on stdout" bash -c "
+  [[ \$(sed 's/:.*//' '$logs/stderr' | sort -u) == 'aekit compare' && \$(wc -l <'$logs/stderr') -eq 5 ]] &&
+  grep -n . '$logs/stderr' | grep -q '^2:aekit compare: encoding 160 training and 16 test images with the model...\$' &&
+  grep -n . '$logs/stderr' | grep -q '^4:aekit compare: fitting a PCA of 128 components on 160 training images...\$' &&
+  grep -q '^time: ' '$logs/stdout'"
+AEKIT_STAGE_SECONDS=0 "$AEKIT" pca --data "$tmp/small160" --components 2 --out "$work/pca-stages" >"$logs/stdout" 2>"$logs/stderr"
+check "pca: one line per stage" bash -c "[[ \$(wc -l <'$logs/stderr') -eq 3 ]] && grep -q '^aekit pca: fitting 2 components on 160 training images of 784 values...\$' '$logs/stderr'"
+rm -rf "$work/pca-stages"
+if command -v script >/dev/null; then   # a terminal: util-linux's script gives the command a pty
+  AEKIT_STAGE_SECONDS=0 script -qec "'$AEKIT' compare '$model' --data '$tmp/small160' --threads 2" /dev/null \
+    >"$logs/tty" 2>&1 </dev/null
+  check "compare on a terminal: the stage line rewritten and erased" bash -c "
+    grep -q \$'\r\e\\[Kaekit compare: [a-z]' '$logs/tty' && grep -q \$'\r\e\\[K' '$logs/tty' &&
+    ! grep -q '^aekit compare: .*\.\.\.\r\?\$' '$logs/tty'"
+fi
 # the checkpoint a diverged run keeps: finite weights, NaN loss (was "loss -nan  mse 0.1019", exit 0)
 "$AEKIT" train --model vae --data "$small" --epochs 1 --batch 16 --threads 2 --optimizer sgd --lr 1000 \
   --checkpoint-every 1 --out "$tmp/diverged" >/dev/null 2>&1

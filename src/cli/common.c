@@ -85,6 +85,7 @@ int cli_fail(int code, const char *cmd, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     cli_escape(shown, sizeof shown, msg);
+    cli_stages_done();                  /* a terminal's stage line erased first */
     args_drop_notes();
     fflush(stdout);
     if (cmd) fprintf(stderr, "aekit %s: %s\n", cmd, shown);
