@@ -54,7 +54,7 @@ float *ae_dataset_codes(const ae_model *m, const ae_dataset *ds, int n, int thre
  *    "reconstruction" (2 rows);
  *  - with input noise or a super-resolution model: the model's input
  *    ("noisy input", "low-res input": a smaller input drawn at the output
- *    size, nearest neighbour), its output ("output", "upscaled"), the
+ *    size, nearest neighbour), its output ("denoised", "upscaled"), the
  *    "original" (3 rows).
  * nz may be NULL. *nrows (may be NULL) gets the number of rows. */
 int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, int cols,

@@ -200,7 +200,7 @@ int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, i
     const char *labels[3] = { "input", "reconstruction", NULL };
     if (show_input) {
         labels[0] = up ? (noisy ? "noisy low-res" : "low-res input") : "noisy input";
-        labels[1] = up ? "upscaled" : "output";
+        labels[1] = up ? "upscaled" : "denoised";
         labels[2] = "original";
     }
     if (rc == 0)
