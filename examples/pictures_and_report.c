@@ -38,7 +38,7 @@ int main(int argc, char **argv)
     ae_dataset_truncate(test, 500);
 
     /* originals over reconstructions, and the codes coloured by label */
-    if (ae_picture_rows(m, test, 0, 10, NULL, 0, rows_png, NULL, &err) ||
+    if (ae_picture_rows(m, test, 0, 10, 0, NULL, 0, rows_png, NULL, &err) ||
         ae_picture_scatter(m, test, test->n, 0, latent_png, NULL, &err))
         goto fail;
 

@@ -4,8 +4,10 @@
 # (src/cli/*.c) and every examples/*.c against that install only (the
 # compiler and linker flags of its aekit.pc, the installed headers and
 # libraries; no source folder on the include path), runs the built
-# aekit --version and a one-epoch training, and the pictures example on the
-# model it trained, each checked by the files it wrote; then imports the
+# aekit --version, checks that the installed aekit and libaekit.so start
+# without LD_LIBRARY_PATH (their RUNPATH), trains one epoch with the
+# installed aekit and runs the pictures example on that model (also without
+# LD_LIBRARY_PATH), each checked by the files it wrote; then imports the
 # installed Python package (PYTHONPATH alone) and encodes with it.
 #   scripts/check-install.sh [BUILD_DIR]        (default: build/release)
 set -euo pipefail
@@ -90,13 +92,23 @@ want=$(sed -n 's/^#define AEKIT_VERSION "\([^"]*\)".*/\1/p' include/aekit.h)
 got=$("$tmp/aekit" --version)
 [[ $got == "aekit $want" ]] || { echo "check-install: --version says '$got', not 'aekit $want'" >&2; exit 1; }
 echo "$got"
+
+echo "== the installed aekit and libaekit.so start without LD_LIBRARY_PATH"
+# their RUNPATH (or the system's folders) must find every library they need
+for f in "$tmp/prefix/bin/aekit" "$libdir/libaekit.so" "$tmp/pictures_and_report"; do
+  missing=$(env -u LD_LIBRARY_PATH ldd "$f" | grep 'not found' || true)
+  [[ -z $missing ]] || { echo "check-install: $f needs LD_LIBRARY_PATH: $missing" >&2; exit 1; }
+done
+got=$(env -u LD_LIBRARY_PATH "$tmp/prefix/bin/aekit" --version)
+[[ $got == "aekit $want" ]] || { echo "check-install: the installed aekit --version says '$got'" >&2; exit 1; }
 if [[ -d $root/data/mnist ]]; then
-  AEKIT_DATA=$root/data "$tmp/aekit" train --model conv --data mnist --limit 256 --val-limit 64 \
+  AEKIT_DATA=$root/data env -u LD_LIBRARY_PATH "$tmp/prefix/bin/aekit" train --model conv --data mnist --limit 256 --val-limit 64 \
     --epochs 1 --threads 2 --out "$tmp/run" >/dev/null
-  "$tmp/aekit" info "$tmp/run/model.safetensors" >/dev/null
+  "$tmp/aekit" info "$tmp/run/model.safetensors" >/dev/null     # the CLI built on the install reads it
   # the example writes into a folder of its own: what is there, it made
   mkdir "$tmp/pics"
-  AEKIT_DATA=$root/data "$tmp/pictures_and_report" "$tmp/run/model.safetensors" mnist "$tmp/pics" >/dev/null
+  AEKIT_DATA=$root/data env -u LD_LIBRARY_PATH "$tmp/pictures_and_report" "$tmp/run/model.safetensors" \
+    mnist "$tmp/pics" >/dev/null
   for f in index.html latent.png rows.png; do
     [[ -s $tmp/pics/$f ]] || { echo "check-install: the example did not write $f" >&2; exit 1; }
   done

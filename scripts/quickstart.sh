@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/release -j"$(nproc)" --target aekit
+# the CLI and the shared library: all `cmake --install build/release` installs
+cmake --build build/release -j"$(nproc)" --target aekit aekit_shared
 scripts/fetch-mnist.sh data/mnist
 out=runs/quickstart
 # --force: a second quickstart replaces the first one's run folder

@@ -123,6 +123,17 @@ expect_error "--threads 100000 and data of the wrong size: only the error" 1 "32
 # ---- the dispatcher -------------------------------------------------------------
 expect_error "no command"           2 "command"     - -- "$AEKIT"
 expect_error "unknown command"      2 "frobnicate"  - -- "$AEKIT" frobnicate
+check "  ... no 'did you mean' for a word far from every command" bash -c "! grep -q 'did you mean' '$logs/stderr'"
+# "did you mean" (ae_nearest_name) for a mistyped command, flag, preset or choice
+expect_error "a mistyped command"   2 "unknown command 'trian' (did you mean 'train'?" - -- "$AEKIT" trian
+expect_error "a mistyped help topic" 2 "did you mean 'reconstruct'?" - -- "$AEKIT" help recon
+expect_error "a mistyped global flag" 2 "did you mean '--version'?" - -- "$AEKIT" --verison
+expect_error "a mistyped flag"      2 "unknown flag '--epoch' (did you mean '--epochs'?" "$work/run" -- \
+  "$AEKIT" train --model conv --data "$small" --epoch 3 --out "$work/run"
+expect_error "a mistyped preset"    2 "did you mean 'conv'?" "$work/run" -- \
+  "$AEKIT" train --model cnov --data "$small" --out "$work/run"
+expect_error "a mistyped choice"    2 "got 'adma'; did you mean 'adam'?" "$work/run" -- \
+  "$AEKIT" train --model conv --data "$small" --optimizer adma --out "$work/run"
 expect_error "unknown global flag"  2 "--frob"      - -- "$AEKIT" --frob
 
 # ---- train: flags ----------------------------------------------------------------
@@ -394,6 +405,8 @@ check "train --help states the ranges" \
            grep -q -- '--clip-grad X .*(1e-37 to 1e38; default: off)' '$logs/help' &&
            grep -q -- '--seed N .*(0 to 18446744073709551615; default: 0)' '$logs/help' &&
            grep -q -- '--checkpoint-every N|Ne .*(0 to 1000000000; default: 1e)' '$logs/help'"
+check "train --help: --data takes IDX, CIFAR-10 and image folders" \
+  grep -q -- "^  --data NAME|DIR .*IDX files, CIFAR-10 batches or images" "$logs/help"
 # every training option with a flag (a row { "name", "flag", ... of the
 # library's options table) has its line in the help
 options_table=$(dirname "$0")/../src/model/train_options.c
@@ -445,6 +458,27 @@ expect_error "compare: no more training images than the latent's values" 1 "1 to
   "$AEKIT" compare "$model" --data "$small"
 expect_error "compare: NaN reconstructions"  1 "decoder.9.bias" - -- "$AEKIT" compare "$nan_model" --data "$tmp/small160"
 check "  ... and printing no table" test ! -s "$logs/stdout"
+# the stages of compare and pca on stderr (cli_stage): nothing for a quick run,
+# one line per stage that lasts (AEKIT_STAGE_SECONDS=0: all of them, in
+# order), a rewritten line on a terminal, erased at the end
+"$AEKIT" compare "$model" --data "$tmp/small160" --threads 2 >"$logs/stdout" 2>"$logs/stderr"
+check "compare: a quick run prints no stages" test $? -eq 0 -a -s "$logs/stdout" -a ! -s "$logs/stderr"
+AEKIT_STAGE_SECONDS=0 "$AEKIT" compare "$model" --data "$tmp/small160" --threads 2 >"$logs/stdout" 2>"$logs/stderr"
+check "compare: one line per stage, in order, then the table on stdout" bash -c "
+  [[ \$(sed 's/:.*//' '$logs/stderr' | sort -u) == 'aekit compare' && \$(wc -l <'$logs/stderr') -eq 5 ]] &&
+  grep -n . '$logs/stderr' | grep -q '^2:aekit compare: encoding 160 training and 16 test images with the model...\$' &&
+  grep -n . '$logs/stderr' | grep -q '^4:aekit compare: fitting a PCA of 128 components on 160 training images...\$' &&
+  grep -q '^time: ' '$logs/stdout'"
+AEKIT_STAGE_SECONDS=0 "$AEKIT" pca --data "$tmp/small160" --components 2 --out "$work/pca-stages" >"$logs/stdout" 2>"$logs/stderr"
+check "pca: one line per stage" bash -c "[[ \$(wc -l <'$logs/stderr') -eq 3 ]] && grep -q '^aekit pca: fitting 2 components on 160 training images of 784 values...\$' '$logs/stderr'"
+rm -rf "$work/pca-stages"
+if command -v script >/dev/null; then   # a terminal: util-linux's script gives the command a pty
+  AEKIT_STAGE_SECONDS=0 script -qec "'$AEKIT' compare '$model' --data '$tmp/small160' --threads 2" /dev/null \
+    >"$logs/tty" 2>&1 </dev/null
+  check "compare on a terminal: the stage line rewritten and erased" bash -c "
+    grep -q \$'\r\e\\[Kaekit compare: [a-z]' '$logs/tty' && grep -q \$'\r\e\\[K' '$logs/tty' &&
+    ! grep -q '^aekit compare: .*\.\.\.\r\?\$' '$logs/tty'"
+fi
 # the checkpoint a diverged run keeps: finite weights, NaN loss (was "loss -nan  mse 0.1019", exit 0)
 "$AEKIT" train --model vae --data "$small" --epochs 1 --batch 16 --threads 2 --optimizer sgd --lr 1000 \
   --checkpoint-every 1 --out "$tmp/diverged" >/dev/null 2>&1

@@ -33,6 +33,9 @@ npy_is() {  # npy_is FILE DESCR SHAPE  e.g. npy_is codes.npy '<f4' '(50, 2)'
 
 # A grid of R rows x C columns of 28x28 tiles at scale S with S-pixel gaps.
 grid() { echo "$(( $2 * (28 * $3 + $3) - $3 )) $(( $1 * (28 * $3 + $3) - $3 ))"; }
+# The same with the rows' labels left of it (AE_PICTURE_LABEL_WIDTH, 120
+# pixels): reconstructions, denoise, upscale, perturb, pca (C at most 10).
+rows() { echo "$(( 120 + $2 * (28 * $3 + $3) - $3 )) $(( $1 * (28 * $3 + $3) - $3 ))"; }
 
 # ---- one small run per model kind -----------------------------------------------------
 common=(--data mnist --epochs 1 --batch 64 --threads 2)
@@ -107,10 +110,10 @@ for name in conv conv2 den sr sr4 vae cvae aae; do
   check "$name: samples.png is 8x8 tiles" png_is "run-$name/samples.png" "$(grid 8 8 3)"
 done
 for name in conv conv2 vae cvae aae; do
-  check "$name: reconstructions.png has 2 rows" png_is "run-$name/reconstructions.png" "$(grid 2 10 3)"
+  check "$name: reconstructions.png has 2 rows" png_is "run-$name/reconstructions.png" "$(rows 2 10 3)"
 done
 for name in den sr sr4; do
-  check "$name: reconstructions.png has 3 rows" png_is "run-$name/reconstructions.png" "$(grid 3 10 3)"
+  check "$name: reconstructions.png has 3 rows" png_is "run-$name/reconstructions.png" "$(rows 3 10 3)"
 done
 for name in conv2 vae cvae; do
   check "$name: manifold.png is 10x10 tiles (2-D latent)" png_is "run-$name/manifold.png" "$(grid 10 10 2)"
@@ -150,12 +153,12 @@ png("in14.png", 14, 14)
 EOF
 
 run "denoise (grid)" denoise run-den/model.safetensors --data mnist --n 10 --out denoised.png --threads 2
-check "denoise grid: rows noisy, denoised, clean" png_is denoised.png "$(grid 3 10 3)"
+check "denoise grid: rows noisy, denoised, clean" png_is denoised.png "$(rows 3 10 3)"
 run "denoise (file)" denoise run-den/model.safetensors in28.png out28.png --threads 2
 check "denoise file: 28x28 PNG out" png_is out28.png "28 28"
 
 run "upscale (grid)" upscale run-sr/model.safetensors --data mnist --n 6 --out upscaled.png --threads 2
-check "upscale grid: rows low-res, upscaled, original" png_is upscaled.png "$(grid 3 6 3)"
+check "upscale grid: rows low-res, upscaled, original" png_is upscaled.png "$(rows 3 6 3)"
 run "upscale (file)" upscale run-sr/model.safetensors in14.png big.png --threads 2
 check "upscale file: 14x14 in, 28x28 out" png_is big.png "28 28"
 
@@ -187,7 +190,7 @@ check "scatter: 128-D, coloured by the 10 labels" drawn_by_label latent128.png
 check "scatter: says it projected with PCA" grep -q 'PC1' cmd.out
 
 run "perturb" perturb run-conv/model.safetensors --data mnist --sigma 0.5 --n 10 --out perturbed.png --threads 2
-check "perturb: rows originals, reconstructions, perturbed" png_is perturbed.png "$(grid 3 10 3)"
+check "perturb: rows originals, reconstructions, perturbed" png_is perturbed.png "$(rows 3 10 3)"
 
 run "interpolate" interpolate run-vae/model.safetensors --data mnist --from 0 --to 1 --steps 8 --out interp.png --threads 2
 check "interpolate: one row of 8" png_is interp.png "$(grid 1 8 3)"
@@ -195,7 +198,7 @@ check "interpolate: one row of 8" png_is interp.png "$(grid 1 8 3)"
 run "pca" pca --data mnist --components 2 --limit 2000 --out pca2 --threads 2
 check "pca: pca.safetensors" test -s pca2/pca.safetensors
 check "pca: codes.npy is float32 (10000, 2)" npy_is pca2/codes.npy '<f4' '(10000, 2)'
-check "pca: reconstructions.png" png_is pca2/reconstructions.png "$(grid 2 10 3)"
+check "pca: reconstructions.png" png_is pca2/reconstructions.png "$(rows 2 10 3)"
 check "pca: components.png" png_is pca2/components.png "$(grid 1 2 3)"
 
 "$AEKIT" compare run-vae/model.safetensors --data mnist --limit 2000 --json --threads 2 >compare.json 2>cmd.err

@@ -2,9 +2,11 @@
 # Numbers out, not only pictures (docs/cli.md, "Numbers out"):
 #  - reconstruct, decode, sample, denoise, upscale, interpolate and manifold
 #    write with --npy FILE the float images their PNG is drawn from: float32,
-#    shape (N, C, H, W), the PNG's tiles in order; each tile of the PNG is
-#    those floats rounded to bytes (the grid's scale and gaps taken into
-#    account); --npy alone writes no PNG;
+#    shape (N, C, H, W), the PNG's tiles in order (the labelled rows of
+#    reconstruct, denoise and upscale row after row, each row whole however
+#    --cols wraps the PNG into blocks); each tile of the PNG is those floats
+#    rounded to bytes (the grid's scale and gaps, the rows' label column and
+#    blocks taken into account); --npy alone writes no PNG;
 #  - eval --per-image FILE writes each test image's loss, float32 (N,), whose
 #    mean is eval's loss (a VAE's too: recon + KL);
 #  - bad --npy / --per-image paths are refused with one line, nothing
@@ -39,33 +41,55 @@ png(sys.argv[1], int(sys.argv[2]))
 png(sys.argv[3], int(sys.argv[4]))
 EOF
 
-# same_pixels NPY PNG N COLS SCALE: the .npy is float32 (N, 1, 28, 28), finite,
-# and the PNG is its N images in a grid of COLS columns, each pixel drawn
-# SCALE x SCALE with SCALE-pixel gaps, as ae_png_write_grid rounds them.
+# same_pixels NPY PNG N COLS SCALE [ROWS]: the .npy is float32 (N, 1, 28, 28),
+# finite, and the PNG is its N images in a grid of COLS columns, each pixel
+# drawn SCALE x SCALE with SCALE-pixel gaps, as ae_png_write_grid rounds them.
+# With ROWS: the PNG is labelled rows (ae_picture_labelled_rows,
+# aekit/pictures.h): ROWS rows of N / ROWS images, the .npy row after row;
+# image k of row r in block k // COLS, column k % COLS, right of the
+# 120-pixel label column (AE_PICTURE_LABEL_WIDTH), blocks 4 * SCALE
+# (AE_PICTURE_BLOCK_GAP) white pixels apart.
 cat >"$tmp/same_pixels.py" <<'EOF'
 import sys
 import numpy as np
 sys.path.insert(0, sys.argv[1])
 from png_colours import read_png
 npy, png, n, cols, s = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+nrows = int(sys.argv[7]) if len(sys.argv) > 7 else 0
 c, h, w = 1, 28, 28
+LABEL_WIDTH, BLOCK_GAP = 120, 4
 a = np.load(npy)
 if a.dtype != np.float32 or a.shape != (n, c, h, w):
     sys.exit("%s: dtype %s, shape %s; expected float32 (%d, %d, %d, %d)" % (npy, a.dtype, a.shape, n, c, h, w))
 if not np.isfinite(a).all():
     sys.exit("%s: values that are not finite" % npy)
 W, H, bpp, rows = read_png(png)
-grid_rows = (n + cols - 1) // cols
-if (W, H) != (cols * (w * s + s) - s, grid_rows * (h * s + s) - s):
-    sys.exit("%s: %dx%d, not a grid of %d x %d tiles at scale %d" % (png, W, H, grid_rows, cols, s))
+if nrows:
+    per_row = n // nrows
+    cols = min(cols, per_row)
+    blocks = (per_row + cols - 1) // cols
+    block_h = nrows * (h * s + s) - s
+    want_wh = (LABEL_WIDTH + cols * (w * s + s) - s, blocks * block_h + (blocks - 1) * BLOCK_GAP * s)
+    def tile_at(k):
+        r, i = divmod(k, per_row)
+        b, q = divmod(i, cols)
+        return b * (block_h + BLOCK_GAP * s) + r * (h * s + s), LABEL_WIDTH + q * (w * s + s)
+else:
+    grid_rows = (n + cols - 1) // cols
+    want_wh = (cols * (w * s + s) - s, grid_rows * (h * s + s) - s)
+    def tile_at(k):
+        r, q = divmod(k, cols)
+        return r * (h * s + s), q * (w * s + s)
+if (W, H) != want_wh:
+    sys.exit("%s: %dx%d, expected %dx%d (%d tiles, %d per row, %d labelled rows, scale %d)"
+             % (png, W, H, want_wh[0], want_wh[1], n, cols, nrows, s))
 img = np.frombuffer(b"".join(rows), np.uint8).reshape(H, W, bpp)
 # ae_png_write_grid's rounding, in float32 as in C: 0 below 0 (and NaN), 255 from 1
 v = a.astype(np.float32)
 byte = np.where(v >= 1, 255, np.floor(v * np.float32(255) + np.float32(0.5)))
 byte = np.where(v > 0, byte, 0).astype(np.uint8)
 for k in range(n):
-    r, q = divmod(k, cols)
-    y0, x0 = r * (h * s + s), q * (w * s + s)
+    y0, x0 = tile_at(k)
     tile = img[y0:y0 + h * s, x0:x0 + w * s, :c].transpose(2, 0, 1)
     want = np.repeat(np.repeat(byte[k], s, axis=1), s, axis=2)
     if not np.array_equal(tile, want):
@@ -77,15 +101,21 @@ same_pixels() { "$PY" "$tmp/same_pixels.py" "$tests_dir" "$@"; }
 
 # ---- each command: the .npy is the PNG's floats --------------------------------------------
 "$AEKIT" reconstruct "$conv" --n 5 --out r.png --npy r.npy >/dev/null &&
-  check "reconstruct --n 5: (10, 1, 28, 28), the PNG's two rows" same_pixels r.npy r.png 10 5 3
+  check "reconstruct --n 5: (10, 1, 28, 28), the PNG's two labelled rows" same_pixels r.npy r.png 10 5 3 2
+"$AEKIT" reconstruct "$conv" --n 7 --cols 3 --out rw.png --npy rw.npy >/dev/null &&
+  check "reconstruct --n 7 --cols 3: (14, 1, 28, 28), all inputs then all outputs; the PNG 3 blocks" \
+    same_pixels rw.npy rw.png 14 3 3 2
 "$AEKIT" decode "$conv" codes.npy --cols 3 --out d.png --npy d.npy >/dev/null &&
   check "decode 7 codes --cols 3: (7, 1, 28, 28), the PNG's tiles (last row padded)" same_pixels d.npy d.png 7 3 3
 "$AEKIT" sample "$vae" --n 5 --seed 3 --out s.png --npy s.npy >/dev/null &&
   check "sample --n 5: (5, 1, 28, 28), 3 per row" same_pixels s.npy s.png 5 3 3
 "$AEKIT" denoise "$conv" --n 4 --noise gaussian:0.5,0.5 --out dn.png --npy dn.npy >/dev/null &&
-  check "denoise --n 4: (12, 1, 28, 28), the rows noisy, denoised, clean" same_pixels dn.npy dn.png 12 4 3
+  check "denoise --n 4: (12, 1, 28, 28), the rows noisy, denoised, clean" same_pixels dn.npy dn.png 12 10 3 3
+"$AEKIT" denoise "$conv" --n 5 --cols 2 --noise gaussian:0.5,0.5 --out dnw.png --npy dnw.npy >/dev/null &&
+  check "denoise --n 5 --cols 2: (15, 1, 28, 28), rows whole; the PNG 3 blocks of 3 rows" \
+    same_pixels dnw.npy dnw.png 15 2 3 3
 "$AEKIT" upscale "$sr" --n 3 --out up.png --npy up.npy >/dev/null &&
-  check "upscale --n 3: (9, 1, 28, 28), the rows low-res, upscaled, original" same_pixels up.npy up.png 9 3 3
+  check "upscale --n 3: (9, 1, 28, 28), the rows low-res, upscaled, original" same_pixels up.npy up.png 9 3 3 3
 "$AEKIT" interpolate "$conv" --from 2 --to 5 --steps 6 --out i.png --npy i.npy >/dev/null &&
   check "interpolate --steps 6: (6, 1, 28, 28), one row" same_pixels i.npy i.png 6 6 3
 "$AEKIT" manifold "$vae" --grid 4 --out m.png --npy m.npy >/dev/null &&

@@ -148,6 +148,7 @@ tail -n 1 "$tmp/nan.err" >"$tmp/nan.last"
 echo "  $(cat "$tmp/nan.last")"
 check "NaN stops training with exit 1" test $rc -eq 1
 check "  ... naming epoch, step and layer" grep -q "training diverged at epoch 1, step [0-9]*: .*non-finite gradient (nan) is encoder\.[0-9]*\.weight" "$tmp/nan.last"
+check "  ... what to change, as flags (the library says option lr)" grep -q "try a lower learning rate (--lr) or gradient clipping (--clip-grad)" "$tmp/nan.last"
 check "  ... and the kept checkpoint" grep -q "the last checkpoint is kept: $run/checkpoint.safetensors" "$tmp/nan.last"
 check "  ... which loads as a model" quietly "$AEKIT" info "$run/checkpoint.safetensors"
 check "  ... and no model is written" test ! -e "$run/model.safetensors"

@@ -72,8 +72,9 @@ check "eval prints loss, mse and psnr (data set from the model file)" \
   grep -Eq '^loss [0-9.]+  mse [0-9.]+  psnr [0-9.]+ dB$' "$tmp/eval.txt"
 
 # ---- pictures ------------------------------------------------------------------------
-# 2 rows x 10 columns of 28x28 tiles at scale 3, separated by 3-pixel gaps.
-check "reconstructions.png is a PNG of 867x171" test "$(png_size "$run/reconstructions.png")" = "867 171"
+# 2 rows x 10 columns of 28x28 tiles at scale 3, separated by 3-pixel gaps,
+# right of the rows' labels (AE_PICTURE_LABEL_WIDTH, 120 pixels).
+check "reconstructions.png is a PNG of 987x171" test "$(png_size "$run/reconstructions.png")" = "987 171"
 check "loss.png is a PNG of 800x500" test "$(png_size "$run/loss.png")" = "800 500"
 
 # latent.png: 800x640, and drawn: many colours (semi-transparent dots over
@@ -92,6 +93,11 @@ check "index.html names the model and the data set" grep -q '<h1>[^<]*conv on mn
 
 "$AEKIT" reconstruct "$model" --data mnist --n 4 --out "$tmp/r4.png" >"$tmp/rec.out" 2>"$tmp/rec.err"
 check "reconstruct exits 0" test $? -eq 0
-check "reconstruct --n 4 writes a PNG of 345x171" test "$(png_size "$tmp/r4.png")" = "345 171"
+check "reconstruct --n 4 writes a PNG of 465x171" test "$(png_size "$tmp/r4.png")" = "465 171"
+# more images than --cols (default 10): blocks of 2 rows, 12 pixels of white between them
+"$AEKIT" reconstruct "$model" --data mnist --n 25 --out "$tmp/r25.png" >/dev/null 2>&1
+check "reconstruct --n 25 wraps into 3 blocks of 10 (987x537)" test "$(png_size "$tmp/r25.png")" = "987 537"
+"$AEKIT" reconstruct "$model" --data mnist --n 12 --cols 5 --out "$tmp/r12.png" >/dev/null 2>&1
+check "reconstruct --n 12 --cols 5: 3 blocks of 5 (552x537)" test "$(png_size "$tmp/r12.png")" = "552 537"
 
 summary

@@ -538,6 +538,8 @@ static void check_nan(void)
     CHECK(ae_train(m, train, NULL, &o, NULL, NULL, &err) != 0, "lr %g did not diverge", o.lr);
     CHECK(strstr(err.msg, "training diverged at epoch 1, step") && strstr(err.msg, "encoder.1.weight"),
           "message: %s", err.msg);
+    CHECK(strstr(err.msg, "(option lr)") && !strstr(err.msg, "--"), "the library names options, not flags: %s",
+          err.msg);
     ae_model_free(m);
     ae_dataset_free(train);
 }

@@ -89,7 +89,7 @@ static void test_csv(void)
           strstr(err.msg, "metrics.csv:3: more rows than the model's epochs"), "%s", err.msg);
     write_raw(path, "epoch,train_loss\n", 17);
     CHECK(ae_metrics_csv_read(path, cols_back, 2, &epochs, &err) == -1 &&
-          strstr(err.msg, "metrics.csv:1: not the header aekit train writes"), "%s", err.msg);
+          strstr(err.msg, "metrics.csv:1: not the header ae_metrics_csv_write writes"), "%s", err.msg);
 }
 
 static void test_pictures_report_errors(void)
@@ -116,7 +116,7 @@ static void test_pictures_report_errors(void)
         CHECK(!x && strstr(err.msg, "three.idx: ") && strstr(err.msg, "the data set has 3 images"),
               "images %d + %d: %s", first, n, x ? "accepted" : err.msg);
         free(x);
-        CHECK(ae_picture_rows(m, &ds, first, n, NULL, 1, at("rows.png"), NULL, &err) == -1 &&
+        CHECK(ae_picture_rows(m, &ds, first, n, 0, NULL, 1, at("rows.png"), NULL, &err) == -1 &&
               strstr(err.msg, "the data set has 3 images"), "rows %d + %d: %s", first, n, err.msg);
     }
     float *x = ae_dataset_images(&ds, 1, 2, &err);

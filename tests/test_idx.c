@@ -501,7 +501,20 @@ static void test_dataset_names(void)
     check_set("tiny", AE_SPLIT_TEST, 2, at("root/tiny/t10k-images-idx3-ubyte.gz"));
     expect_open_failure("no-such-set-xyz", AE_SPLIT_TRAIN, "unknown data set 'no-such-set-xyz'", at("root"));
     unsetenv("AEKIT_DATA");
-    expect_open_failure("no-such-set-xyz", AE_SPLIT_TRAIN, "/usr/share/datasets", "fetch-mnist.sh");
+    expect_open_failure("no-such-set-xyz", AE_SPLIT_TRAIN, "/usr/share/datasets", "known names: mnist");
+    /* the library names no script of aekit's source tree (Python uses it
+     * too); the CLI adds its own hint */
+    {
+        ae_error err = { "" };
+        ae_dataset *ds = NULL;
+        CHECK(ae_dataset_open(&ds, "mnist-xyz", AE_SPLIT_TRAIN, NULL, &err) == -1 && !strstr(err.msg, "scripts/"),
+              "no script in the library's message: %s", err.msg);
+    }
+    /* from another folder: the message names $AEKIT_DATA and where ./data is */
+    char cwd_data[4200], cwd[4096];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    snprintf(cwd_data, sizeof cwd_data, "%s/data", cwd);
+    expect_open_failure("mnist-xyz", AE_SPLIT_TRAIN, "$AEKIT_DATA (not set)", cwd_data);
     expect_open_failure("", AE_SPLIT_TRAIN, "empty", NULL);
 }
 

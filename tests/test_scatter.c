@@ -77,7 +77,7 @@ static void test_labelled(void)
         labels[i] = k;
     }
     xy[2 * 5] = NAN; /* not drawn, no harm */
-    ae_scatter_options o = { "ten clusters", "PCA projection of the 128-D latent", "PC1", "PC2", W, H };
+    ae_scatter_options o = { "ten clusters", "PCA projection of the 128-D latent", "PC1", "PC2", W, H, NULL, 0 };
     ae_error err = {{0}};
     const char *p = tmp_path("labelled.png");
     CHECK(ae_scatter_png(p, xy, N, labels, &o, &err) == 0, "%s", err.msg);
@@ -115,6 +115,54 @@ static void test_labelled(void)
     free(labels);
 }
 
+/* The rightmost non-white pixel of row y: the plot frame's right edge in a
+ * row below the legend. */
+static int right_edge(const uint8_t *px, int w, int y)
+{
+    for (int x = w - 1; x >= 0; x--) {
+        const uint8_t *p = px + 3 * ((long)y * w + x);
+        if (p[0] < 200 || p[1] < 200 || p[2] < 200) return x;
+    }
+    return -1;
+}
+
+/* With class names the legend lists them (a wider legend: the plot area
+ * is narrower); labels past class_count keep their number. */
+static void test_class_names_legend(void)
+{
+    enum { N = 40, W = 800, H = 640 };
+    static const char *const names[] = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" };
+    float xy[2 * N];
+    int labels[N];
+    for (int i = 0; i < N; i++) {
+        xy[2 * i] = (float)(i % 7);
+        xy[2 * i + 1] = (float)(i / 7);
+        labels[i] = i % 10;
+    }
+    ae_scatter_options o = { "names", NULL, "z0", "z1", W, H, NULL, 0 };
+    ae_error err = {{0}};
+    const char *plain = tmp_path("numbers.png"), *named = tmp_path("names.png");
+    CHECK(ae_scatter_png(plain, xy, N, labels, &o, &err) == 0, "%s", err.msg);
+    o.class_names = names;
+    o.class_count = 10;
+    CHECK(ae_scatter_png(named, xy, N, labels, &o, &err) == 0, "%s", err.msg);
+    int w1 = 0, h1 = 0, w2 = 0, h2 = 0;
+    uint8_t *p1 = read_png(plain, 3, &w1, &h1), *p2 = read_png(named, 3, &w2, &h2);
+    CHECK(p1 && p2 && w1 == W && w2 == W && h1 == H && h2 == H, "read back");
+    if (p1 && p2) {
+        /* "T-shirt/top" is about 50 pixels wider than "0": the plot area gives way */
+        int r1 = right_edge(p1, W, H / 2), r2 = right_edge(p2, W, H / 2);
+        CHECK(r1 > 0 && r2 > 0 && r2 < r1 - 30, "the legend names the classes: plot ends at x %d, "
+              "%d with numbers", r2, r1);
+    }
+    free(p1);
+    free(p2);
+    /* names for labels 0..1 only: the rest keep their number (no crash, no read past) */
+    o.class_count = 2;
+    CHECK(ae_scatter_png(named, xy, N, labels, &o, &err) == 0, "%s", err.msg);
+}
+
 static void test_unlabelled_and_degenerate(void)
 {
     enum { N = 500 };
@@ -123,7 +171,7 @@ static void test_unlabelled_and_degenerate(void)
         xy[2 * i] = (float)(i % 25);
         xy[2 * i + 1] = (float)(i / 25);
     }
-    ae_scatter_options o = { "no labels", NULL, "z0", "z1", 400, 300 };
+    ae_scatter_options o = { "no labels", NULL, "z0", "z1", 400, 300, NULL, 0 };
     ae_error err = {{0}};
     const char *p = tmp_path("unlabelled.png");
     CHECK(ae_scatter_png(p, xy, N, NULL, &o, &err) == 0, "%s", err.msg);
@@ -182,7 +230,7 @@ static void test_unlabelled_and_degenerate(void)
 static void test_scatter_errors(void)
 {
     float xy[2] = { 0, 0 };
-    ae_scatter_options o = { "t", NULL, "x", "y", 400, 300 };
+    ae_scatter_options o = { "t", NULL, "x", "y", 400, 300, NULL, 0 };
     ae_error err = {{0}};
     const char *p = tmp_path("bad.png");
     CHECK(ae_scatter_png(p, xy, 1, NULL, NULL, &err) == -1, "no options");
@@ -260,6 +308,7 @@ int main(void)
     if (scratch_open("test_scatter") != 0) return 2;
     test_colours();
     test_labelled();
+    test_class_names_legend();
     test_unlabelled_and_degenerate();
     test_scatter_errors();
     test_html();

@@ -215,6 +215,7 @@ static void check_refused(void (*edit)(rank_run *), const ae_dataset *train, con
         CHECK(strstr(runs[i].err.msg, "rank 1: ") && strstr(runs[i].err.msg, needle),
               "rank %d: '%s' does not name rank 1 and '%s'", i, runs[i].err.msg, needle);
         CHECK(strcmp(runs[i].err.msg, runs[0].err.msg) == 0, "rank %d's message is not rank 0's", i);
+        CHECK(!strstr(runs[i].err.msg, "--"), "rank %d: '%s' names a CLI flag", i, runs[i].err.msg);
     }
     free_runs(runs, 3);
 }
@@ -271,7 +272,7 @@ int main(void)
     check_same_model("conv", 0, 3, 1, train, val);
     check_same_model("vae", 0, 2, 2, train, val);
     check_same_model("aae", 0, 2, 1, train, val);
-    check_refused(other_lr, train, val, "learning rate");
+    check_refused(other_lr, train, val, "learning rate (option lr 0.002)");
     check_refused(other_data, train, val, "training data");
     check_stop_and_resume(train, val);
     ae_dataset_free((ae_dataset *)other_train);

@@ -45,12 +45,17 @@ typedef struct {
     const char *xlabel;     /* axis labels; may be NULL                        */
     const char *ylabel;
     int         width, height; /* pixels, 160x120 to 10000x10000               */
+    /* the legend's name of label k, for 0 <= k < class_count (ae_dataset_class_name);
+     * labels without a name (or all, when NULL) are listed by number */
+    const char *const *class_names;
+    int         class_count;
 } ae_scatter_options;
 
 /* Writes a PNG scatter plot of the n points xy [n][2] (x, y interleaved):
  * white background, axis ticks with grid lines, small semi-transparent
  * dots. labels (may be NULL): n class labels >= 0, one colour each
- * (ae_scatter_colour) and a legend right of the plot area; negative labels are
+ * (ae_scatter_colour) and a legend right of the plot area (by class name
+ * when opt->class_names names the label, else by number); negative labels are
  * drawn grey and left out of the legend. Without labels: one colour, no
  * legend. Non-finite points are not drawn; the ranges come from the finite
  * ones (a constant coordinate gets a range around its value). n may be 0

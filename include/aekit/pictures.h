@@ -16,6 +16,12 @@ extern "C" {
 #endif
 
 #define AE_PICTURE_SCALE 3   /* every image pixel drawn 3x3, 3-pixel gaps */
+/* Pictures of labelled rows (ae_picture_rows, ae_picture_labelled_rows):
+ * the labels' column left of the tiles, in pixels; the tiles per row when
+ * no number is given; the white band between blocks, in units of scale. */
+#define AE_PICTURE_LABEL_WIDTH 120
+#define AE_PICTURE_COLS 10
+#define AE_PICTURE_BLOCK_GAP 4
 
 /* ---- images, inputs and codes ---------------------------------------------- */
 
@@ -41,22 +47,43 @@ float *ae_dataset_codes(const ae_model *m, const ae_dataset *ds, int n, int thre
 
 /* ---- pictures -------------------------------------------------------------- */
 
-/* Images [first, first + n) of ds through the model, as rows of n tiles:
- *  - a plain autoencoder without noise: originals, reconstructions (2 rows);
- *  - with input noise or a super-resolution model: the model's input (a
- *    smaller input drawn at the output size, nearest neighbour), its
- *    output, the original (3 rows).
+/* Images [first, first + n) of ds through the model, as labelled rows
+ * (ae_picture_labelled_rows, `cols` tiles per row, AE_PICTURE_COLS when
+ * cols <= 0):
+ *  - a plain autoencoder without noise: "input" (the originals),
+ *    "reconstruction" (2 rows);
+ *  - with input noise or a super-resolution model: the model's input
+ *    ("noisy input", "low-res input": a smaller input drawn at the output
+ *    size, nearest neighbour), its output ("denoised", "upscaled"), the
+ *    "original" (3 rows).
  * nz may be NULL. *nrows (may be NULL) gets the number of rows. */
-int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
-                          int threads, const char *path, int *nrows, ae_error *err);
+int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, int cols,
+                    const ae_noise *nz, int threads, const char *path, int *nrows, ae_error *err);
 /* The two halves of ae_picture_rows, for a caller that also wants the
  * numbers (aekit reconstruct --npy): the tiles it draws, *nrows rows of n
  * images of the output shape, row after row ([nrows * n, c, h, w]; caller
- * frees *tiles), and the drawing of those tiles. */
+ * frees *tiles: all inputs, then all outputs, ...), and the drawing of
+ * those tiles for the same m and nz (the rows' labels, wrapped after cols
+ * as ae_picture_rows). */
 int ae_picture_rows_images(const ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
                            int threads, float **tiles, int *nrows, ae_error *err);
-int ae_picture_rows_png(const char *path, const float *tiles, int rows, int n, int c, int h, int w,
-                        ae_error *err);
+int ae_picture_rows_png(const ae_model *m, const ae_noise *nz, const float *tiles, int n, int cols,
+                        const char *path, ae_error *err);
+
+/* nrows rows of n images each (tiles [nrows][n][c][h][w], values in [0, 1]),
+ * every pixel drawn scale x scale, tiles `scale` grey pixels apart, wrapped
+ * after cols tiles (AE_PICTURE_COLS when cols <= 0) into blocks of nrows
+ * rows (block b: images b * cols ..), blocks AE_PICTURE_BLOCK_GAP * scale
+ * white pixels apart; labels[r] (labels may be NULL: no label column, and
+ * a label may be NULL) is written right-aligned in a white column of
+ * AE_PICTURE_LABEL_WIDTH pixels left of row r of every block. The tiles'
+ * bytes are ae_png_write_grid's; an 8-bit grey (c = 1) or RGB PNG of
+ * AE_PICTURE_LABEL_WIDTH + cols * (w * scale + scale) - scale by
+ * blocks * (nrows * (h * scale + scale) - scale) + (blocks - 1) *
+ * AE_PICTURE_BLOCK_GAP * scale pixels (cols at most n). Atomic write. */
+int ae_picture_labelled_rows(const char *path, const float *tiles, int nrows, int n, int cols,
+                             const char *const *labels, int c, int h, int w, int scale,
+                             ae_error *err);
 
 /* n images [n, c, h, w] in a grid of `cols` columns (the last row padded
  * with black tiles). */

@@ -59,9 +59,16 @@ int args_parse(args *a, const arg_command *cmd, int argc, char **argv)
         const char *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         int f = flag_index(cmd, name, len);
-        if (f < 0)
-            return cli_fail(EXIT_USAGE, cmd->name, "unknown flag '--%.*s' (see aekit %s --help)",
-                            (int)len, name, cmd->name);
+        if (f < 0) {
+            const char *names[ARGS_MAX_FLAGS + 1];
+            int n = 0;
+            for (; cmd->flags && cmd->flags[n].name; n++) names[n] = cmd->flags[n].name;
+            names[n++] = "help";
+            char hint[128];
+            return cli_fail(EXIT_USAGE, cmd->name, "unknown flag '--%.*s' (%ssee aekit %s --help)",
+                            (int)len, name, cli_did_you_mean(hint, sizeof hint, "--", name, len, names, n),
+                            cmd->name);
+        }
         const arg_flag *flag = &cmd->flags[f];
         if (a->value[f])
             return cli_fail(EXIT_USAGE, cmd->name, "--%s: given more than once", flag->name);
@@ -359,10 +366,14 @@ int args_choice(const args *a, const char *name, const char *const *choices,
     if (!v) { *out = fallback; return 0; }
     for (int i = 0; choices[i]; i++)
         if (strcmp(v, choices[i]) == 0) { *out = i; return 0; }
-    char list[256] = "";
-    for (int i = 0; choices[i]; i++) {
+    char list[256] = "", hint[128];
+    int n = 0;
+    for (; choices[n]; n++) {
         size_t used = strlen(list);
-        snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
+        snprintf(list + used, sizeof list - used, "%s%s", n ? ", " : "", choices[n]);
     }
-    return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected one of %s, got '%s'", name, list, v);
+    cli_did_you_mean(hint, sizeof hint, "", v, strlen(v), choices, n);
+    if (hint[0]) hint[strlen(hint) - 1] = '\0';          /* no trailing space */
+    return cli_fail(EXIT_USAGE, a->cmd->name, "--%s: expected one of %s, got '%s'%s%s", name, list, v,
+                    hint[0] ? "; " : "", hint);
 }

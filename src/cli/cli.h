@@ -77,6 +77,29 @@ const char *cli_count(double n, char *buf, size_t size);
  * returns 1. */
 int cli_fail_nonfinite(const char *cmd, const char *model_path, const ae_model *m, const char *what);
 
+/* "did you mean": writes "did you mean 'PREFIXNAME'? " into buf for the
+ * name of names[0..n) nearest to word (its first len bytes;
+ * ae_nearest_name), or "" without one, and returns buf (for messages:
+ * "unknown flag '--epoch' (did you mean '--epochs'? see ...)"). */
+const char *cli_did_you_mean(char *buf, size_t size, const char *prefix, const char *word, size_t len,
+                             const char *const *names, int n);
+
+/* The stages of a long command (compare, pca) on stderr: cli_stage starts
+ * the next one ("fitting the PCA"); once a stage has run 0.5 s a terminal
+ * shows "aekit CMD: STAGE... N s" on one line, rewritten every second and
+ * erased when the stage ends; other stderr gets one line "aekit CMD:
+ * STAGE..." for each stage that runs 2 s or more (AEKIT_STAGE_SECONDS
+ * overrides both delays). cli_stages_done ends the last one (cli_fail calls
+ * it, so that a terminal's stage line is erased before the error); call it
+ * before printing results. */
+void cli_stage(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+void cli_stages_done(void);
+
+/* A library message with each "option NAME" (a training option, as the
+ * library and Python name it) that has a flag written as its flag "--FLAG",
+ * into buf (cut to size). */
+void cli_option_flags(char *buf, size_t size, const char *msg);
+
 /* The flags of every command that reads a MODEL file (the one list: the
  * commands whose table has these rows), read by cli_load_model: --model
  * reads a file without an aekit description, e.g. a custom nn.Module's

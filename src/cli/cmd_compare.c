@@ -187,6 +187,7 @@ int cmd_compare(int argc, char **argv)
     }
 
     ae_dataset *train = NULL, *test = NULL;
+    cli_stage("compare", "reading the data set");
     if ((rc = cli_data_for("compare", data, m, path, NULL, 0, &data)) ||
         (rc = cli_open_test_set("compare", data, limit, m, &test)) ||
         (rc = cli_open_data("compare", data, AE_SPLIT_TRAIN, train_limit, m, NULL, &train))) {
@@ -230,6 +231,10 @@ int cmd_compare(int argc, char **argv)
 
     /* the model: codes of both sets, reconstructions of the test set (its
      * input is the clean image: compare measures reconstruction) */
+    char ntrain[32], ntest[32];
+    cli_count(train->n, ntrain, sizeof ntrain);
+    cli_count(test->n, ntest, sizeof ntest);
+    cli_stage("compare", "encoding %s training and %s test images with the model", ntrain, ntest);
     t0 = cli_now();
     if (rc == 0 && (ae_model_encode(m, NULL, x_train, train->n, ae_train, threads, &err) != 0 ||
                     ae_model_encode(m, NULL, x_test, test->n, ae_test, threads, &err) != 0 ||
@@ -241,6 +246,7 @@ int cmd_compare(int argc, char **argv)
         rc = cli_fail_nonfinite("compare", path, m, "its codes are not finite");
     else if (rc == 0 && !all_finite(recon, test_count))
         rc = cli_fail_nonfinite("compare", path, m, "its reconstructions are not finite");
+    cli_stage("compare", "measuring the model's reconstructions and %d-NN accuracy", k);
     t0 = cli_now();
     if (rc == 0) {
         score_images(&ms, x_test, recon, test);
@@ -251,8 +257,9 @@ int cmd_compare(int argc, char **argv)
     t_measure += cli_now() - t0;
 
     /* PCA with L components, fitted on the same training images */
-    t0 = cli_now();
     if (rc == 0) args_print_notes();
+    cli_stage("compare", "fitting a PCA of %d component%s on %s training images", L, L == 1 ? "" : "s", ntrain);
+    t0 = cli_now();
     if (rc == 0 && ae_pca_fit(&p, x_train, train->n, d, L, threads, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "compare", "PCA: %s", err.msg);
     if (rc == 0) {
@@ -262,12 +269,14 @@ int cmd_compare(int argc, char **argv)
         clip01(recon, test_count);
     }
     t_pca = cli_now() - t0;
+    cli_stage("compare", "measuring the PCA's reconstructions and %d-NN accuracy", k);
     t0 = cli_now();
     if (rc == 0) {
         score_images(&ps, x_test, recon, test);
         rc = score_codes(&ps, "PCA", pca_train, train, pca_test, test, L, k, threads);
     }
     t_measure += cli_now() - t0;
+    cli_stages_done();
 
     if (rc == 0 && json) {
         printf("{");
@@ -277,13 +286,12 @@ int cmd_compare(int argc, char **argv)
     } else if (rc == 0) {
         const char *label = ae_model_meta(m, "aekit.train.model");
         const char *task = ae_model_meta(m, "aekit.train.task");
-        char name[128], pca_name[64], ntest[32], ntrain[32];
+        char name[128], pca_name[64];
         snprintf(name, sizeof name, "%s (latent %d)", label && *label ? cli_text(label) : "model", L);
         snprintf(pca_name, sizeof pca_name, "PCA (%d component%s)", L, L == 1 ? "" : "s");
         int width = (int)(strlen(name) > strlen(pca_name) ? strlen(name) : strlen(pca_name));
         printf("%s on %s: %s test images; %s training images fit the PCA and are the "
-               "%d-NN references%s\n", cli_text(path), cli_text(data), cli_count(test->n, ntest, sizeof ntest),
-               cli_count(train->n, ntrain, sizeof ntrain), k,
+               "%d-NN references%s\n", cli_text(path), cli_text(data), ntest, ntrain, k,
                task && strcmp(task, "denoise") == 0 ? "; the denoiser gets clean inputs" : "");
         char knn_head[32];
         snprintf(knn_head, sizeof knn_head, "%d-NN accuracy", k);
@@ -306,5 +314,6 @@ int cmd_compare(int argc, char **argv)
     ae_dataset_free(train);
     ae_dataset_free(test);
     ae_model_free(m);
+    cli_stages_done();
     return rc;
 }

@@ -17,6 +17,7 @@ static const arg_flag denoise_flags[] = {
     { "noise",   "SPEC",     "the model's training noise, else " DEFAULT_NOISE " (files: none)",
       "corruption: gaussian:MEAN,STD, saltpepper:P or none", 0, 0, 0 },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, IMAGE_COMMAND_MAX_N },
+    { "cols",    "N",        "10", "images per row; more wrap into further blocks of rows", 0, 1, IMAGE_COMMAND_MAX_N },
     { "out",     "FILE",     "denoised.png", "PNG to write", 0, 0, 0 },
     ARGS_FLAG_NPY,
     ARGS_FLAG_THREADS,
@@ -35,8 +36,8 @@ static void denoise_more_help(FILE *out)
 const arg_command denoise_command = {
     .name = "denoise",
     .summary = "denoise test images (rows: noisy, denoised, clean) or one image file",
-    .usage = "aekit denoise MODEL [--data NAME|DIR] [--noise SPEC] [--n N] [--out FILE.png] [--npy FILE.npy] | "
-             "aekit denoise MODEL IN.png OUT.png [--npy FILE.npy]",
+    .usage = "aekit denoise MODEL [--data NAME|DIR] [--noise SPEC] [--n N] [--cols N] [--out FILE.png] "
+             "[--npy FILE.npy] | aekit denoise MODEL IN.png OUT.png [--npy FILE.npy]",
     .positional = "MODEL",
     .min_positional = 1,
     .max_positional = 3,
@@ -86,7 +87,7 @@ int cmd_denoise(int argc, char **argv)
         if (rc == 0) {
             ae_atomic_group g;
             ae_atomic_group_begin(&g);
-            int drawn = o.out ? ae_picture_rows_png(o.out, tiles, rows, n, c, h, w, &err) : 0;
+            int drawn = o.out ? ae_picture_rows_png(o.m, &o.nz, tiles, n, o.cols, o.out, &err) : 0;
             rc = image_outputs_commit("denoise", &g, drawn, &err, o.npy, tiles, rows * n, c, h, w);
         }
         free(tiles);

@@ -11,7 +11,7 @@
 static const arg_flag eval_flags[] = {
     CLI_FLAGS_MODEL,
     { "data",    "NAME|DIR[,...]", "the data set the model was trained on",
-      "data set name or folder of IDX files; its test split is used; a comma-separated list measures each", 0, 0, 0 },
+      "data set name or folder (IDX, CIFAR-10 or images); its test split is used; a comma-separated list measures each", 0, 0, 0 },
     { "limit",   "N",        "all", "evaluate on the first N test images only", 0, 1, INT_MAX },
     ARGS_FLAG_THREADS,
     { "noise",   "SPEC",     "the model's training noise (none for most models)",

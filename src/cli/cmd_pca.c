@@ -120,6 +120,7 @@ int cmd_pca(int argc, char **argv)
     if ((rc = cli_check_io("pca", NULL, 0, outs, nout, data))) return rc;
 
     ae_dataset *train = NULL, *test = NULL;
+    cli_stage("pca", "reading the data set");
     if ((rc = cli_open_data("pca", data, AE_SPLIT_TRAIN, limit, NULL, shape, &train)) ||
         (rc = cli_open_data("pca", data, AE_SPLIT_TEST, 0, NULL, shape, &test))) {
         if (train) ae_dataset_free(train);
@@ -144,8 +145,11 @@ int cmd_pca(int argc, char **argv)
     if (rc == 0 && (rc = cli_make_dirs("pca", out)) == 0 &&
         !(x = cli_images("pca", train, 0, train->n)))
         rc = EXIT_ERROR;
-    double seconds = cli_now();
     if (rc == 0) args_print_notes();
+    char ntrain[32];
+    cli_stage("pca", "fitting %d component%s on %s training images of %d values", k, k == 1 ? "" : "s",
+              cli_count(train->n, ntrain, sizeof ntrain), d);
+    double seconds = cli_now();
     if (rc == 0 && ae_pca_fit(&p, x, train->n, d, k, threads, &err) != 0)
         rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
     seconds = cli_now() - seconds;
@@ -154,6 +158,7 @@ int cmd_pca(int argc, char **argv)
 
     /* the files replace those of an earlier PCA in the folder all together,
      * or (on an error) not at all */
+    cli_stage("pca", "writing the model, the test set's codes and the pictures");
     ae_atomic_group files;
     ae_atomic_group_begin(&files);
     if (rc == 0) {
@@ -184,7 +189,9 @@ int cmd_pca(int argc, char **argv)
         memcpy(tiles, x, (size_t)n * d * sizeof *tiles);
         ae_pca_decode(&p, codes, n, tiles + (size_t)n * d);
         cli_join_path(path, sizeof path, out, pca_files[PCA_RECONSTRUCTIONS]);
-        if (ae_png_write_grid(path, tiles, 2, n, test->c, test->h, test->w, AE_PICTURE_SCALE, &err) != 0)
+        static const char *const labels[] = { "input", "PCA reconstruction" };
+        if (ae_picture_labelled_rows(path, tiles, 2, n, 0, labels, test->c, test->h, test->w,
+                                     AE_PICTURE_SCALE, &err) != 0)
             rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
     }
     if (rc == 0) {
@@ -198,6 +205,7 @@ int cmd_pca(int argc, char **argv)
         rc = cli_fail(EXIT_ERROR, "pca", "%s", err.msg);
     else if (rc != 0)
         ae_atomic_group_abort(&files);
+    cli_stages_done();
     if (rc == 0 && !test->labels) {       /* an earlier set's labels would not be these codes' */
         cli_join_path(path, sizeof path, out, pca_files[PCA_LABELS]);
         remove(path);
@@ -212,7 +220,7 @@ int cmd_pca(int argc, char **argv)
         printf("  pca.safetensors      mean, components, variances\n");
         printf("  codes.npy            codes of the %d test images, shape (%d, %d)\n", test->n, test->n, k);
         if (test->labels) printf("  labels.npy           their labels\n");
-        printf("  reconstructions.png  %d test images (top) over their PCA reconstructions\n", n);
+        printf("  reconstructions.png  %d test images (row \"input\") over their PCA reconstructions\n", n);
         printf("  components.png       the top %d components as images (each min-max normalised)\n", nc);
     }
     free(x);

@@ -112,7 +112,8 @@ int cmd_perturb(int argc, char **argv)
             if (rc == 0) {
                 memcpy(tiles + (size_t)n * size, recon, (size_t)n * size * sizeof *tiles);
                 memcpy(tiles + 2 * (size_t)n * size, noisy, (size_t)n * size * sizeof *tiles);
-                if (ae_png_write_grid(out, tiles, 3, n, c, h, w, AE_PICTURE_SCALE, &err) != 0)
+                static const char *const labels[] = { "input", "reconstruction", "perturbed" };
+                if (ae_picture_labelled_rows(out, tiles, 3, n, 0, labels, c, h, w, AE_PICTURE_SCALE, &err) != 0)
                     rc = cli_fail(EXIT_ERROR, "perturb", "%s", err.msg);
             }
         }

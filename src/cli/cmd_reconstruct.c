@@ -13,8 +13,9 @@
 static const arg_flag reconstruct_flags[] = {
     CLI_FLAGS_MODEL,
     { "data",    "NAME|DIR", "the data set the model was trained on",
-      "data set name or folder of IDX files; its test split is used", 0, 0, 0 },
+      "data set name or folder (IDX, CIFAR-10 or images); its test split is used", 0, 0, 0 },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, MAX_IMAGES },
+    { "cols",    "N",        "10", "images per row; more wrap into further blocks of rows", 0, 1, MAX_IMAGES },
     { "out",     "FILE",     "reconstructions.png", "PNG to write", 0, 0, 0 },
     ARGS_FLAG_NPY,
     ARGS_FLAG_THREADS,
@@ -23,11 +24,12 @@ static const arg_flag reconstruct_flags[] = {
 
 const arg_command reconstruct_command = {
     .name = "reconstruct",
-    .summary = "draw test images (top row) over their reconstructions (bottom row)",
-    .usage = "aekit reconstruct MODEL [--data NAME|DIR] [--n N] [--out FILE.png] [--npy FILE.npy]",
+    .summary = "draw test images (row \"input\") over their reconstructions (row \"reconstruction\")",
+    .usage = "aekit reconstruct MODEL [--data NAME|DIR] [--n N] [--cols N] [--out FILE.png] [--npy FILE.npy]",
     .positional = "MODEL",
     .flags = reconstruct_flags,
-    .examples = "  aekit reconstruct runs/conv/model.safetensors --n 16 --out digits.png\n",
+    .examples = "  aekit reconstruct runs/conv/model.safetensors --n 16 --out digits.png\n"
+                "  aekit reconstruct runs/conv/model.safetensors --n 100 --cols 20 --out many.png\n",
 };
 
 int cmd_reconstruct(int argc, char **argv)
@@ -38,9 +40,10 @@ int cmd_reconstruct(int argc, char **argv)
     if (a.help) { args_print_help(&reconstruct_command, stdout); return EXIT_OK; }
 
     const char *path = a.positional[0], *data, *out, *npy;
-    int n, threads;
+    int n, cols, threads;
     if ((rc = args_string(&a, "data", NULL, &data)) ||
         (rc = args_int(&a, "n", 10, &n)) ||
+        (rc = args_int(&a, "cols", AE_PICTURE_COLS, &cols)) ||
         (rc = image_outputs_parse(&a, "reconstructions.png", &out, &npy)) ||
         (rc = args_threads(&a, 0, &threads)))
         return rc;
@@ -63,7 +66,7 @@ int cmd_reconstruct(int argc, char **argv)
         if (rc == 0) {
             ae_atomic_group g;
             ae_atomic_group_begin(&g);
-            int drawn = out ? ae_picture_rows_png(out, tiles, rows, n, c, h, w, &err) : 0;
+            int drawn = out ? ae_picture_rows_png(m, NULL, tiles, n, cols, out, &err) : 0;
             rc = image_outputs_commit("reconstruct", &g, drawn, &err, npy, tiles, rows * n, c, h, w);
         }
         const char *shown = out ? out : npy;
@@ -71,7 +74,7 @@ int cmd_reconstruct(int argc, char **argv)
             printf("%s: %d test images of %s, rows: low-res input, upscaled, original\n", cli_text(shown), n,
                    cli_text(data));
         else if (rc == 0)
-            printf("%s: %d test images of %s (top) over their reconstructions (bottom)\n", cli_text(shown), n,
+            printf("%s: %d test images of %s (rows \"input\") over their reconstructions\n", cli_text(shown), n,
                    cli_text(data));
         if (rc == 0) image_outputs_print_npy(npy, rows * n, c, h, w);
         free(tiles);

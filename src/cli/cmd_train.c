@@ -53,9 +53,11 @@ int train_run_training(ae_model *m, const ae_dataset *train, const ae_dataset *t
     struct stat ck;
     int have_ckpt = stat(s->checkpoint, &ck) == 0;
     const char *sig = train_interrupted == SIGTERM ? "SIGTERM" : "Ctrl-C";
+    char shown[sizeof err.msg + 64];
+    cli_option_flags(shown, sizeof shown, err.msg);     /* "option lr": --lr */
     if (rc != 0)
         status = cli_fail(EXIT_ERROR, "train", "%s%s%s%s%s", train_interrupted ? sig : "",
-                          train_interrupted ? ": stopped, but " : "", err.msg,
+                          train_interrupted ? ": stopped, but " : "", shown,
                           have_ckpt ? "; the last checkpoint is kept: " : "",
                           have_ckpt ? s->checkpoint : "");
     else if (r.write_failed)

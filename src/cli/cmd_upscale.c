@@ -14,6 +14,7 @@ static const arg_flag upscale_flags[] = {
       "data set name or folder; its test split is used (downscaled automatically)", 0, 0, 0 },
     { "noise",   "SPEC",     "none", "also corrupt the low-res input: gaussian:MEAN,STD, saltpepper:P", 0, 0, 0 },
     { "n",       "N",        "10", "number of test images (one column each)", 0, 1, IMAGE_COMMAND_MAX_N },
+    { "cols",    "N",        "10", "images per row; more wrap into further blocks of rows", 0, 1, IMAGE_COMMAND_MAX_N },
     { "out",     "FILE",     "upscaled.png", "PNG to write", 0, 0, 0 },
     ARGS_FLAG_NPY,
     ARGS_FLAG_THREADS,
@@ -32,7 +33,7 @@ static void upscale_more_help(FILE *out)
 const arg_command upscale_command = {
     .name = "upscale",
     .summary = "upscale test images (rows: low-res, upscaled, original) or one image file",
-    .usage = "aekit upscale MODEL [--data NAME|DIR] [--n N] [--out FILE.png] [--npy FILE.npy] | "
+    .usage = "aekit upscale MODEL [--data NAME|DIR] [--n N] [--cols N] [--out FILE.png] [--npy FILE.npy] | "
              "aekit upscale MODEL IN.png OUT.png [--npy FILE.npy]",
     .positional = "MODEL",
     .min_positional = 1,
@@ -85,7 +86,7 @@ int cmd_upscale(int argc, char **argv)
         if (rc == 0) {
             ae_atomic_group g;
             ae_atomic_group_begin(&g);
-            int drawn = o.out ? ae_picture_rows_png(o.out, tiles, rows, n, c, h, w, &err) : 0;
+            int drawn = o.out ? ae_picture_rows_png(o.m, &o.nz, tiles, n, o.cols, o.out, &err) : 0;
             rc = image_outputs_commit("upscale", &g, drawn, &err, o.npy, tiles, rows * n, c, h, w);
         }
         free(tiles);

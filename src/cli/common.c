@@ -96,6 +96,7 @@ int cli_fail(int code, const char *cmd, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     cli_escape(shown, sizeof shown, msg);
+    cli_stages_done();                  /* a terminal's stage line erased first */
     args_drop_notes();
     if (error_sink) {
         snprintf(error_sink, error_sink_size, "%s", shown);
@@ -122,6 +123,34 @@ const char *cli_count(double n, char *buf, size_t size)
     }
     buf[o] = '\0';
     return buf;
+}
+
+void cli_option_flags(char *buf, size_t size, const char *msg)
+{
+    static const char tag[] = "option ";
+    size_t used = 0;
+    if (size == 0) return;
+    while (*msg && used + 1 < size) {
+        if (strncmp(msg, tag, sizeof tag - 1) == 0) {
+            const char *name = msg + sizeof tag - 1;
+            size_t len = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_");
+            char key[64];
+            const ae_train_option *row = NULL;
+            if (len > 0 && len < sizeof key) {
+                memcpy(key, name, len);
+                key[len] = '\0';
+                row = ae_train_option_find(key);
+            }
+            if (row && row->flag) {
+                int n = snprintf(buf + used, size - used, "--%s", row->flag);
+                used = n < 0 ? used : used + (size_t)n < size ? used + (size_t)n : size - 1;
+                msg = name + len;
+                continue;
+            }
+        }
+        buf[used++] = *msg++;
+    }
+    buf[used] = '\0';
 }
 
 #define MODEL_TEXT_MAX (1 << 20)   /* a model description is a few lines */
@@ -165,14 +194,19 @@ int cli_build_model(const char *cmd, const char *spec, const char *preset, int l
     } else {
         struct stat st;
         if (stat(spec, &st) != 0 && !strchr(spec, '/') && !strchr(spec, '.')) {
-            char names[256] = "";
-            for (const char *const *p = ae_model_presets(); p && *p; p++) {
+            char names[256] = "", hint[128];
+            int n = 0;
+            const char *const *presets = ae_model_presets();
+            for (const char *const *p = presets; p && *p; p++, n++) {
                 size_t used = strlen(names);
                 snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", *p);
             }
+            const char *near = presets ? ae_nearest_name(spec, strlen(spec), presets, n) : NULL;
+            if (near) snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
+            else      hint[0] = '\0';
             return cli_fail(EXIT_USAGE, cmd,
-                            "--model: '%s' is neither a preset (%s) nor a model description file",
-                            spec, names);
+                            "--model: '%s' is neither a preset (%s) nor a model description file%s",
+                            spec, names, hint);
         }
         if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
             return cli_fail(EXIT_ERROR, cmd, "--model %s: is a folder, not a model description file", spec);
@@ -261,8 +295,14 @@ int cli_open_data(const char *cmd, const char *data, ae_split split, int limit,
         img.refuse_mismatch = 1;
     }
     else if (size) { img.c = size[0]; img.h = size[1]; img.w = size[2]; }
-    if (ae_dataset_open(&ds, data, split, &img, &err) != 0)
-        return cli_fail(EXIT_ERROR, cmd, "%s", err.msg[0] ? err.msg : data);
+    if (ae_dataset_open(&ds, data, split, &img, &err) != 0) {
+        /* MNIST not found anywhere: the source tree's script fetches it */
+        char folder[AE_DATASET_PATH_SIZE];
+        ae_error where = {{0}};
+        int fetch = strcmp(data, "mnist") == 0 && ae_dataset_folder(folder, data, &where) != 0;
+        return cli_fail(EXIT_ERROR, cmd, "%s%s", err.msg[0] ? err.msg : data,
+                        fetch ? " (aekit's scripts/fetch-mnist.sh fetches them into data/mnist)" : "");
+    }
     if (limit > 0) ae_dataset_truncate(ds, limit);
     if (ds->n <= 0) {
         ae_dataset_free(ds);

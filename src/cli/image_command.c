@@ -2,6 +2,7 @@
 #include "image_command.h"
 #include "image_outputs.h"
 #include "cli.h"
+#include "aekit/pictures.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,13 +29,14 @@ int image_command_parse(const arg_command *cmd, const char *default_out, int arg
     if ((rc = args_string(&a, "data", NULL, &o->data)) ||
         (rc = args_string(&a, "noise", NULL, &o->noise_text)) ||
         (rc = args_int(&a, "n", 10, &o->n)) ||
+        (rc = args_int(&a, "cols", AE_PICTURE_COLS, &o->cols)) ||
         (rc = image_outputs_parse(&a, default_out, &o->out, &o->npy)) ||
         (rc = args_threads(&a, 0, &o->threads)))
         return rc;
     if (o->noise_text && (rc = cli_parse_noise(name, "--noise", o->noise_text, &o->nz))) return rc;
     if (file_mode) {
         const char *extra = args_given(&a, "data") ? "--data" : args_given(&a, "n") ? "--n"
-                          : args_given(&a, "out") ? "--out" : NULL;
+                          : args_given(&a, "cols") ? "--cols" : args_given(&a, "out") ? "--out" : NULL;
         if (extra)
             return cli_fail(EXIT_USAGE, name, "%s: not used with IN.png OUT.png (one image in, "
                             "one image out)", extra);

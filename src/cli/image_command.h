@@ -17,7 +17,7 @@ typedef struct {
     const char *noise_text;     /* --noise, or NULL */
     const char *out;            /* --out (test-set pictures); NULL for --npy alone */
     const char *npy;            /* --npy, or NULL */
-    int         n, threads;     /* --n (at most IMAGE_COMMAND_MAX_N), --threads */
+    int         n, cols, threads; /* --n (at most IMAGE_COMMAND_MAX_N), --cols, --threads */
     ae_noise    nz;             /* --noise parsed; zeroed when not given */
     ae_model   *m;              /* the model, loaded; the caller frees it */
 } image_command_args;
@@ -25,7 +25,7 @@ typedef struct {
 #define IMAGE_COMMAND_MAX_N 500
 
 /* Parses and checks the command line of cmd (flags data, noise, n, out,
- * npy, threads; --out defaults to default_out, as image_outputs_parse
+ * npy, threads, cols; --out defaults to default_out, as image_outputs_parse
  * says) and loads the model. Returns 0
  * with o->m set, or the exit code with o->m NULL: a usage or load error, or
  * EXIT_OK after printing --help. */

@@ -57,6 +57,15 @@ static void print_main_help(FILE *out)
             "  aekit eval runs/conv/model.safetensors\n");
 }
 
+/* "did you mean 'train'? " for a mistyped command, or "". */
+static const char *command_hint(char *buf, size_t size, const char *word)
+{
+    const char *names[NCOMMANDS + 1];
+    for (int i = 0; i < NCOMMANDS; i++) names[i] = commands[i].spec->name;
+    names[NCOMMANDS] = "help";
+    return cli_did_you_mean(buf, size, "", word, strlen(word), names, NCOMMANDS + 1);
+}
+
 static int command_names(char *buf, size_t size)
 {
     buf[0] = '\0';
@@ -89,17 +98,25 @@ int main(int argc, char **argv)
     if (strcmp(word, "help") == 0) {           /* aekit help [COMMAND] */
         if (argc < 3) { print_main_help(stdout); return EXIT_OK; }
         const command *c = find_command(argv[2]);
+        char hint[128];
         if (!c)
-            return cli_fail(EXIT_USAGE, NULL, "unknown command '%s' (one of %s)", argv[2], names);
+            return cli_fail(EXIT_USAGE, NULL, "unknown command '%s' (%sone of %s)", argv[2],
+                            command_hint(hint, sizeof hint, argv[2]), names);
         args_print_help(c->spec, stdout);
         return EXIT_OK;
     }
-    if (word[0] == '-')
-        return cli_fail(EXIT_USAGE, NULL, "unknown flag '%s' (give a command first; see aekit --help)", word);
+    char hint[128];
+    if (word[0] == '-') {
+        static const char *const top_flags[] = { "help", "version" };
+        const char *bare = word + strspn(word, "-");
+        return cli_fail(EXIT_USAGE, NULL, "unknown flag '%s' (%sgive a command first; see aekit --help)", word,
+                        cli_did_you_mean(hint, sizeof hint, "--", bare, strlen(bare), top_flags, 2));
+    }
 
     const command *c = find_command(word);
     if (!c)
-        return cli_fail(EXIT_USAGE, NULL, "unknown command '%s' (one of %s; see aekit --help)", word, names);
+        return cli_fail(EXIT_USAGE, NULL, "unknown command '%s' (%sone of %s; see aekit --help)", word,
+                        command_hint(hint, sizeof hint, word), names);
     int rc = c->run(argc - 2, argv + 2);
     if (rc == EXIT_OK) args_print_notes();     /* a command that did not print its notes itself */
     if (fflush(stdout) != 0 && rc == EXIT_OK)

@@ -22,7 +22,7 @@ static const char *const scale_names[] = { "2", "4", NULL };
 #define OPTION_ROW(flag) { flag, NULL, NULL, NULL, 0, 0, 0 }
 static const arg_flag train_rows[] = {
     { "model",     "NAME|FILE", "the --init model's", "model preset or model description file (required unless --init)", 0, 0, 0 },
-    { "data",      "NAME|DIR",  NULL, "data set name (mnist, fashion-mnist) or folder of IDX files", 1, 0, 0 },
+    { "data",      "NAME|DIR",  NULL, "data set name (mnist, fashion-mnist, cifar10) or folder of IDX files, CIFAR-10 batches or images", 1, 0, 0 },
     { "out",       "DIR",       NULL, "run folder, created if missing", 1, 0, 0 },
     OPTION_ROW("epochs"),
     OPTION_ROW("batch"),

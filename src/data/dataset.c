@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "aekit.h"
 #include "core/error.h"
@@ -42,13 +43,14 @@ static const char *const SYSTEM_DATA_DIR = "/usr/share/datasets";
 static const char *install_hint(const char *name)
 {
     if (strcmp(name, "mnist") == 0)
-        return "run scripts/fetch-mnist.sh";
+        return "mnist/ holds MNIST's four IDX files (train-/t10k-images-idx3-ubyte, "
+               "train-/t10k-labels-idx1-ubyte, raw or .gz)";
     if (strcmp(name, "fashion-mnist") == 0)
         return "run apt-get install dataset-fashion-mnist";
     if (strcmp(name, "cifar10") == 0)
         return CIFAR10_HINT;
-    return "known names: mnist (scripts/fetch-mnist.sh), fashion-mnist "
-           "(apt-get install dataset-fashion-mnist), cifar10; or give a folder path";
+    return "known names: mnist, fashion-mnist (apt-get install dataset-fashion-mnist), cifar10; "
+           "or give a folder path";
 }
 
 /* Resolves `name` to a folder: a path as given, else <root>/<name> for the
@@ -87,10 +89,17 @@ static int find_folder(char *dir, const char *name, ae_error *err)
                 return 0;
         }
     }
-    return ae_fail(err, "unknown data set '%s': no folder '%s'%s in %s%s%s./data or %s; %s",
+    /* say where ./data is: a model's recorded data set name is often used
+     * from another folder than the one it was trained in */
+    char cwd[PATH_SIZE];
+    if (!getcwd(cwd, sizeof cwd))
+        snprintf(cwd, sizeof cwd, ".");
+    if (strcmp(cwd, "/") == 0)
+        cwd[0] = '\0';                 /* "/data", not "//data" */
+    return ae_fail(err, "unknown data set '%s': no folder '%s'%s in $AEKIT_DATA (%s), %s/data or %s "
+                   "(set $AEKIT_DATA to the folder that holds %s/); %s",
                    name, name, cifar ? " or 'cifar-10-batches-bin' holding CIFAR-10 files" : "",
-                   env ? "$AEKIT_DATA (" : "", env ? env : "", env ? "), " : "",
-                   SYSTEM_DATA_DIR, install_hint(name));
+                   env ? env : "not set", cwd, SYSTEM_DATA_DIR, name, install_hint(name));
 }
 
 int ae_dataset_folder(char *dir, const char *name, ae_error *err)

@@ -104,7 +104,7 @@ int ae_metrics_csv_read(const char *path, double *const cols[AE_EPOCH_METRICS], 
         if (len == 0 || line[len - 1] != '\n') { why = "a line is cut or too long"; break; }
         line[len - 1] = '\0';
         if (lineno == 1) {
-            if (strcmp(line, header) != 0) why = "not the header aekit train writes";
+            if (strcmp(line, header) != 0) why = "not the header ae_metrics_csv_write writes";
             continue;
         }
         if (done == max_epochs) { why = "more rows than the model's epochs"; break; }
@@ -123,6 +123,6 @@ int ae_metrics_csv_read(const char *path, double *const cols[AE_EPOCH_METRICS], 
     fclose(f);
     *epochs = done;
     if (why)
-        return ae_fail(err, "%s:%d: %s: not the metrics.csv aekit train writes", path, lineno, why);
+        return ae_fail(err, "%s:%d: %s: not a metrics.csv as ae_metrics_csv_write writes it", path, lineno, why);
     return rc;
 }

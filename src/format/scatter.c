@@ -145,6 +145,17 @@ static int collect_labels(label_set *ls, const int *labels, int n)
     return 0;
 }
 
+/* A label's legend text: its class name (the first 32 characters) when
+ * the options name it, else its number. */
+static void label_text(char *buf, size_t size, int label, const ae_scatter_options *o)
+{
+    const char *name = o->class_names && label >= 0 && label < o->class_count ? o->class_names[label] : NULL;
+    if (name && name[0])
+        snprintf(buf, size, "%.32s%s", name, strlen(name) > 32 ? "..." : "");
+    else
+        snprintf(buf, size, "%d", label);
+}
+
 typedef struct {
     double fs, line_h, swatch, pad, w; /* font, row height, dot column, padding, box width */
     int    rows, more;                 /* labels listed, labels left out ("+more") */
@@ -153,7 +164,7 @@ typedef struct {
 /* The legend's size for a plot area height_px tall: a heading, one row per
  * label, and when they do not all fit a last row "+k more". */
 static void legend_measure(cairo_t *cr, legend_box *lb, const label_set *ls, double height_px,
-                           double sc)
+                           double sc, const ae_scatter_options *o)
 {
     memset(lb, 0, sizeof *lb);
     if (ls->n == 0) return;
@@ -165,12 +176,12 @@ static void legend_measure(cairo_t *cr, legend_box *lb, const label_set *ls, dou
     if (fit < 1) fit = 1;
     lb->rows = ls->n <= fit ? ls->n : fit - 1;
     lb->more = ls->n - lb->rows;
-    char buf[32];
+    char buf[48];
     chart_set_font(cr, lb->fs, 1);
     double tw = chart_text_width(cr, "label");
     chart_set_font(cr, lb->fs, 0);
     for (int i = 0; i < lb->rows; i++) {
-        snprintf(buf, sizeof buf, "%d", ls->values[i]);
+        label_text(buf, sizeof buf, ls->values[i], o);
         tw = fmax(tw, chart_text_width(cr, buf) + lb->swatch + lb->pad);
     }
     if (lb->more > 0) {
@@ -181,7 +192,7 @@ static void legend_measure(cairo_t *cr, legend_box *lb, const label_set *ls, dou
 }
 
 static void draw_legend(cairo_t *cr, const chart_frame *f, const legend_box *lb, const label_set *ls,
-                        double sc)
+                        double sc, const ae_scatter_options *o)
 {
     if (ls->n == 0) return;
     int rows = lb->rows, more = lb->more;
@@ -198,7 +209,7 @@ static void draw_legend(cairo_t *cr, const chart_frame *f, const legend_box *lb,
     chart_set_font(cr, lb->fs, 1);
     chart_text_at(cr, "label", bx + lb->pad, y, 0, 0.5, lb->fs);
     chart_set_font(cr, lb->fs, 0);
-    char buf[32];
+    char buf[48];
     for (int i = 0; i < rows; i++) {
         y += lb->line_h;
         uint8_t c[3];
@@ -208,7 +219,7 @@ static void draw_legend(cairo_t *cr, const chart_frame *f, const legend_box *lb,
         cairo_arc(cr, bx + lb->pad + lb->swatch / 2, y, fmax(2.5, 4 * sc), 0, 2 * CHART_PI);
         cairo_fill(cr);
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-        snprintf(buf, sizeof buf, "%d", ls->values[i]);
+        label_text(buf, sizeof buf, ls->values[i], o);
         chart_text_at(cr, buf, bx + 2 * lb->pad + lb->swatch, y, 0, 0.5, lb->fs);
     }
     if (more > 0) {
@@ -240,7 +251,7 @@ static void draw(cairo_t *cr, const float *xy, int n, const int *labels, const l
     axis_ticks(cr, &f.y, f.h, 50 * sc, 0, sc);
     double widest = chart_widest_tick_label(cr, &f.y);
     legend_box lb;
-    legend_measure(cr, &lb, ls, f.h, sc);
+    legend_measure(cr, &lb, ls, f.h, sc, o);
     f.left = 8 * sc + 14 * sc + widest + 10 * sc;
     f.w = width - f.left - 16 * sc - (lb.w > 0 ? lb.w + 12 * sc : 0);
     if (f.w < 10) f.w = 10;
@@ -250,7 +261,7 @@ static void draw(cairo_t *cr, const float *xy, int n, const int *labels, const l
     chart_draw_ticks(cr, &f, sc, 0.92);
     draw_points(cr, &f, xy, n, labels, ls->max, sc);
     chart_draw_frame(cr, &f);
-    draw_legend(cr, &f, &lb, ls, sc);
+    draw_legend(cr, &f, &lb, ls, sc, o);
 
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
     double mid = f.left + f.w / 2;

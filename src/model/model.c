@@ -4,6 +4,7 @@
 #include "model/layer_kinds.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "aekit/text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -49,7 +50,11 @@ int ae_model_from_preset(ae_model **out, const char *name, int latent, ae_error 
         strncat(list, ae_preset_names[i], sizeof list - strlen(list) - 1);
     }
     *out = NULL;
-    return ae_fail(err, "unknown model preset '%s' (presets: %s; or give a model description file)", name, list);
+    int n = 0;
+    while (ae_preset_names[n]) n++;
+    const char *near = ae_nearest_name(name, strlen(name), ae_preset_names, n);
+    return ae_fail(err, "unknown model preset '%s' (%s%s%spresets: %s; or give a model description file)", name,
+                   near ? "did you mean '" : "", near ? near : "", near ? "'? " : "", list);
 }
 
 void ae_model_init(ae_model *m, uint64_t seed)

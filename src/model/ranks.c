@@ -195,11 +195,11 @@ static void compare(const start_digest *mine, const start_digest *root, const ae
         return;
     }
     if (mine->weights != root->weights) {
-        snprintf(msg, size, "its model's starting weights are not rank 0's (--init, --seed)");
+        snprintf(msg, size, "its model's starting weights are not rank 0's (another starting model, or option seed)");
         return;
     }
     if (mine->threads != root->threads) {
-        snprintf(msg, size, "it runs %d threads, rank 0 runs %d: every rank needs the same --threads",
+        snprintf(msg, size, "it runs %d threads, rank 0 runs %d: every rank needs the same option threads",
                  mine->threads, root->threads);
         return;
     }
@@ -210,8 +210,9 @@ static void compare(const start_digest *mine, const start_digest *root, const ae
         if (mine->option[i] == root->option[i]) continue;
         char value[128];
         ae_train_option_format(&rows[i], opt, AE_OPTION_TEXT_SHORT, value, sizeof value);
-        snprintf(msg, size, "its %s (%s%s %s) is not rank 0's", rows[i].what, rows[i].flag ? "--" : "",
-                 rows[i].flag ? rows[i].flag : rows[i].name, value);
+        /* "option NAME", as every library message names an option
+         * (aekit train shows its flag) */
+        snprintf(msg, size, "its %s (option %s %s) is not rank 0's", rows[i].what, rows[i].name, value);
         return;
     }
     if (mine->checkpoint != root->checkpoint)

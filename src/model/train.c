@@ -21,6 +21,11 @@
 #include <string.h>
 #include <time.h>
 
+/* What to change after a divergence, by the options table's names (as C's
+ * ae_train_options and Python's keywords spell them; the CLI shows its
+ * flags instead, cli_option_flags). */
+#define DIVERGED_FIX "try a lower learning rate (option lr) or gradient clipping (option clip_grad)"
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -100,7 +105,7 @@ static int guard_gradient(const ae_model *m, const ae_train_options *opt, float 
                      isfinite(loss) ? "" : ", and ", value_text(g[bad]), name);
         }
         if (!isfinite(loss)) snprintf(lossbuf, sizeof lossbuf, "loss is %s", value_text(loss));
-        return ae_fail(err, "training diverged at epoch %d, step %d%s: %s%s; try a lower --lr, or --clip-grad",
+        return ae_fail(err, "training diverged at epoch %d, step %d%s: %s%s; " DIVERGED_FIX,
                        w.epoch, w.step, w.phase, lossbuf, what);
     }
     if (opt->clip_grad > 0) {
@@ -123,7 +128,7 @@ static int guard_params(const ae_model *m, size_t lo, size_t hi, where_t w, ae_e
     char name[200];
     param_name(m, bad, name, sizeof name);
     return ae_fail(err, "training diverged at epoch %d, step %d%s: the update made %s %s; "
-                   "try a lower --lr, or --clip-grad", w.epoch, w.step, w.phase, name,
+                   DIVERGED_FIX, w.epoch, w.step, w.phase, name,
                    value_text(m->params[bad]));
 }
 

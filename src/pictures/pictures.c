@@ -166,6 +166,22 @@ int ae_picture_grid(const char *path, const float *images, int n, int cols, int 
     return 0;
 }
 
+/* The rows ae_picture_rows draws for m and nz and their labels: 2
+ * ("input", "reconstruction"), or 3 when the model's input is shown
+ * (noise or super-resolution). */
+static int rows_layout(const ae_model *m, const ae_noise *nz, const char *labels[3])
+{
+    int noisy = nz && nz->kind != AE_NOISE_NONE, up = ae_model_is_upscaler(m);
+    labels[0] = "input";
+    labels[1] = "reconstruction";
+    labels[2] = NULL;
+    if (!noisy && !up) return 2;
+    labels[0] = up ? (noisy ? "noisy low-res" : "low-res input") : "noisy input";
+    labels[1] = up ? "upscaled" : "denoised";
+    labels[2] = "original";
+    return 3;
+}
+
 int ae_picture_rows_images(const ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
                            int threads, float **out, int *nrows, ae_error *err)
 {
@@ -173,8 +189,8 @@ int ae_picture_rows_images(const ae_model *m, const ae_dataset *ds, int first, i
     ae_model_input_shape(m, &ic, &ih, &iw);
     ae_model_output_shape(m, &c, &h, &w);
     size_t out_size = (size_t)c * h * w;
-    int show_input = ae_model_is_upscaler(m) || (nz && nz->kind != AE_NOISE_NONE);
-    int rows = show_input ? 3 : 2;
+    const char *labels[3];
+    int rows = rows_layout(m, nz, labels), show_input = rows == 3;
     if (nrows) *nrows = rows;
 
     float *images = ae_dataset_images(ds, first, n, err);
@@ -206,21 +222,22 @@ int ae_picture_rows_images(const ae_model *m, const ae_dataset *ds, int first, i
     return 0;
 }
 
-int ae_picture_rows_png(const char *path, const float *tiles, int rows, int n, int c, int h, int w,
-                        ae_error *err)
+int ae_picture_rows_png(const ae_model *m, const ae_noise *nz, const float *tiles, int n, int cols,
+                        const char *path, ae_error *err)
 {
-    return ae_png_write_grid(path, tiles, rows, n, c, h, w, AE_PICTURE_SCALE, err) != 0 ? -1 : 0;
+    int c, h, w;
+    const char *labels[3];
+    int rows = rows_layout(m, nz, labels);
+    ae_model_output_shape(m, &c, &h, &w);
+    return ae_picture_labelled_rows(path, tiles, rows, n, cols, labels, c, h, w, AE_PICTURE_SCALE, err);
 }
 
-int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, const ae_noise *nz,
-                          int threads, const char *path, int *nrows, ae_error *err)
+int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, int cols,
+                    const ae_noise *nz, int threads, const char *path, int *nrows, ae_error *err)
 {
-    int rows, c, h, w;
     float *tiles = NULL;
-    if (ae_picture_rows_images(m, ds, first, n, nz, threads, &tiles, &rows, err) != 0) return -1;
-    if (nrows) *nrows = rows;
-    ae_model_output_shape(m, &c, &h, &w);
-    int rc = ae_picture_rows_png(path, tiles, rows, n, c, h, w, err);
+    if (ae_picture_rows_images(m, ds, first, n, nz, threads, &tiles, nrows, err) != 0) return -1;
+    int rc = ae_picture_rows_png(m, nz, tiles, n, cols, path, err);
     free(tiles);
     return rc;
 }
@@ -278,7 +295,7 @@ int ae_picture_manifold_images(const ae_model *m, int grid, const double lo[2], 
     size_t L = ae_model_latent_size(m);
     if (L != 2)
         return ae_fail(err, "the manifold sweeps a 2-D latent, but this model's latent "
-                        "has %zu values (train one with --latent 2)", L);
+                        "has %zu values (build one with latent 2)", L);
     float *codes = malloc((size_t)grid * grid * 2 * sizeof *codes);
     if (!codes) return ae_fail(err, "out of memory");
     for (int i = 0; i < grid; i++)
@@ -542,7 +559,8 @@ int ae_picture_scatter(const ae_model *m, const ae_dataset *ds, int n, int threa
     }
     snprintf(deflt, sizeof deflt, "latent codes of %d test image%s", n, n == 1 ? "" : "s");
     if (rc == 0) {
-        ae_scatter_options o = { title ? title : deflt, sub, xlabel, ylabel, SCATTER_W, SCATTER_H };
+        ae_scatter_options o = { title ? title : deflt, sub, xlabel, ylabel, SCATTER_W, SCATTER_H,
+                                 (const char *const *)ds->class_names, ae_dataset_class_count(ds) };
         if (ae_scatter_png(path, xy, n, labels, &o, err) != 0) rc = -1;
     }
     free(codes);

@@ -82,7 +82,7 @@ int ae_run_pictures(const ae_model *m, const ae_dataset *test, const ae_noise *n
 
     if (stop && stop(user)) return 1;
     ae_run_path(path, sizeof path, dir, AE_RUN_RECONSTRUCTIONS);
-    if (ae_picture_rows(m, test, 0, n, nz, threads, path, &rows, err) != 0) return -1;
+    if (ae_picture_rows(m, test, 0, n, 0, nz, threads, path, &rows, err) != 0) return -1;
     pics[k].file = ae_run_files[AE_RUN_RECONSTRUCTIONS];
     if (ae_model_is_upscaler(m) && rows == 3)
         snprintf(pics[k].caption, sizeof pics[k].caption,
@@ -175,7 +175,6 @@ static const setting_entry settings[] = {
     { "aekit.result.val_recon", 0, "val recon", AE_SETTING_INFO, NULL },
     { "aekit.result.val_kl", 0, "val kl", AE_SETTING_INFO, NULL },
     { "aekit.result.disc_accuracy", 0, "disc accuracy", AE_SETTING_INFO, NULL },
-    { "aekit.result.seconds", 0, "training seconds", AE_SETTING_INFO, NULL },
     { "aekit.version", 0, "written by aekit", AE_SETTING_INFO, NULL },
 };
 enum { NSETTINGS = (int)(sizeof settings / sizeof settings[0]) };
