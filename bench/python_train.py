@@ -52,7 +52,7 @@ def callback_cost(aekit, args):
     import ctypes
     from aekit import training as t
     shape = (1, 28, 28)
-    ds = t._open_split(args.data, t._AE_SPLIT_TRAIN, args.limit, shape)
+    ds = t._open_split(args.data, t.SPLIT_TRAIN, args.limit, shape)
     opt = t._Options()
     opt.set("epochs", 1)
     opt.set("threads", args.threads)
