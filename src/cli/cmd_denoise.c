@@ -78,19 +78,9 @@ int cmd_denoise(int argc, char **argv)
         (rc = cli_open_test_set("denoise", data, 0, o.m, &test)) == 0) {
         if (n > test->n) n = test->n;
         int rows, c, h, w;
-        float *tiles = NULL;
         ae_model_output_shape(o.m, &c, &h, &w);
         args_print_notes();
-        ae_error err = {{0}};
-        rc = cli_result("denoise", ae_picture_rows_images(o.m, test, 0, n, &o.nz, o.threads, &tiles, &rows, &err),
-                        &err);
-        if (rc == 0) {
-            ae_atomic_group g;
-            ae_atomic_group_begin(&g);
-            int drawn = o.out ? ae_picture_rows_png(o.m, &o.nz, tiles, n, o.cols, o.out, &err) : 0;
-            rc = image_outputs_commit("denoise", &g, drawn, &err, o.npy, tiles, rows * n, c, h, w);
-        }
-        free(tiles);
+        rc = image_outputs_rows("denoise", o.m, test, n, &o.nz, o.cols, o.threads, o.out, o.npy, &rows);
         char spec[64];
         ae_noise_format(&o.nz, spec, sizeof spec);
         const char *shown = o.out ? o.out : o.npy;

@@ -57,18 +57,9 @@ int cmd_reconstruct(int argc, char **argv)
         (rc = cli_open_test_set("reconstruct", data, 0, m, &test)) == 0) {
         if (n > test->n) n = test->n;
         int rows, c, h, w;
-        float *tiles = NULL;
         ae_model_output_shape(m, &c, &h, &w);
         args_print_notes();
-        ae_error err = {{0}};
-        rc = cli_result("reconstruct", ae_picture_rows_images(m, test, 0, n, NULL, threads, &tiles, &rows, &err),
-                        &err);
-        if (rc == 0) {
-            ae_atomic_group g;
-            ae_atomic_group_begin(&g);
-            int drawn = out ? ae_picture_rows_png(m, NULL, tiles, n, cols, out, &err) : 0;
-            rc = image_outputs_commit("reconstruct", &g, drawn, &err, npy, tiles, rows * n, c, h, w);
-        }
+        rc = image_outputs_rows("reconstruct", m, test, n, NULL, cols, threads, out, npy, &rows);
         const char *shown = out ? out : npy;
         if (rc == 0 && rows == 3)
             printf("%s: %d test images of %s, rows: low-res input, upscaled, original\n", cli_text(shown), n,
@@ -77,7 +68,6 @@ int cmd_reconstruct(int argc, char **argv)
             printf("%s: %d test images of %s (rows \"input\") over their reconstructions\n", cli_text(shown), n,
                    cli_text(data));
         if (rc == 0) image_outputs_print_npy(npy, rows * n, c, h, w);
-        free(tiles);
     }
     if (test) ae_dataset_free(test);
     ae_model_free(m);

@@ -77,19 +77,9 @@ int cmd_upscale(int argc, char **argv)
         (rc = cli_open_test_set("upscale", data, 0, o.m, &test)) == 0) {
         if (n > test->n) n = test->n;
         int rows, c, h, w;
-        float *tiles = NULL;
         ae_model_output_shape(o.m, &c, &h, &w);
         args_print_notes();
-        ae_error err = {{0}};
-        rc = cli_result("upscale", ae_picture_rows_images(o.m, test, 0, n, &o.nz, o.threads, &tiles, &rows, &err),
-                        &err);
-        if (rc == 0) {
-            ae_atomic_group g;
-            ae_atomic_group_begin(&g);
-            int drawn = o.out ? ae_picture_rows_png(o.m, &o.nz, tiles, n, o.cols, o.out, &err) : 0;
-            rc = image_outputs_commit("upscale", &g, drawn, &err, o.npy, tiles, rows * n, c, h, w);
-        }
-        free(tiles);
+        rc = image_outputs_rows("upscale", o.m, test, n, &o.nz, o.cols, o.threads, o.out, o.npy, &rows);
         if (rc == 0) {
             printf("%s: %d test images of %s, rows: low-res input%s, upscaled, original\n",
                    cli_text(o.out ? o.out : o.npy), n, cli_text(data), o.nz.kind != AE_NOISE_NONE ? " (noisy)" : "");

@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 int image_outputs_parse(const args *a, const char *default_png, const char **png, const char **npy)
 {
@@ -22,6 +23,24 @@ int image_outputs_commit(const char *cmd, ae_atomic_group *g, int drawn, ae_erro
     }
     if (ae_atomic_group_commit(g, err) != 0) return cli_fail(EXIT_ERROR, cmd, "%s", err->msg);
     return 0;
+}
+
+int image_outputs_rows(const char *cmd, const ae_model *m, const ae_dataset *test, int n, const ae_noise *nz,
+                       int cols, int threads, const char *png, const char *npy, int *rows)
+{
+    int c, h, w;
+    float *tiles = NULL;
+    ae_model_output_shape(m, &c, &h, &w);
+    ae_error err = {{0}};
+    int rc = cli_result(cmd, ae_picture_rows_images(m, test, 0, n, nz, threads, &tiles, rows, &err), &err);
+    if (rc == 0) {
+        ae_atomic_group g;
+        ae_atomic_group_begin(&g);
+        int drawn = png ? ae_picture_rows_png(m, nz, tiles, n, cols, png, &err) : 0;
+        rc = image_outputs_commit(cmd, &g, drawn, &err, npy, tiles, *rows * n, c, h, w);
+    }
+    free(tiles);
+    return rc;
 }
 
 void image_outputs_print_npy(const char *npy, int n, int c, int h, int w)

@@ -7,6 +7,7 @@
 
 #include "aekit.h"
 #include "aekit/files.h"
+#include "aekit/pictures.h"
 #include "args.h"
 
 /* The --npy row of those commands' flag tables (the one place its text is
@@ -26,6 +27,14 @@ int image_outputs_parse(const args *a, const char *default_png, const char **png
  * (printed). Returns 0 or the exit code. */
 int image_outputs_commit(const char *cmd, ae_atomic_group *g, int drawn, ae_error *err, const char *npy,
                          const float *images, int n, int c, int h, int w);
+
+/* The rows picture of reconstruct, denoise and upscale: n test images
+ * (from the first) over the model's outputs (ae_picture_rows_images; input
+ * noise nz may be NULL), the PNG at png (NULL: none) wrapped at cols, and
+ * the floats at npy, committed as one group. *rows gets the number of
+ * rows (2, or 3 with the originals). Returns 0 or the exit code. */
+int image_outputs_rows(const char *cmd, const ae_model *m, const ae_dataset *test, int n, const ae_noise *nz,
+                       int cols, int threads, const char *png, const char *npy, int *rows);
 
 /* The line saying what the .npy holds (nothing when npy is NULL). */
 void image_outputs_print_npy(const char *npy, int n, int c, int h, int w);
