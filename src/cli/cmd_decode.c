@@ -92,10 +92,7 @@ int cmd_decode(int argc, char **argv)
             args_print_notes();
             if ((rc = cli_result("decode", ae_picture_decode(m, codes, n, threads, &images, &err),
                                  &err)) == 0) {
-                ae_atomic_group g;
-                ae_atomic_group_begin(&g);
-                int drawn = out ? ae_picture_grid(out, images, n, cols, c, h, w, AE_PICTURE_SCALE, &err) : 0;
-                rc = image_outputs_commit("decode", &g, drawn, &err, npy, images, n, c, h, w);
+                rc = image_outputs_grid("decode", images, n, cols, c, h, w, out, npy);
             }
             if (rc == 0) {
                 printf("%s: %d of the %ld codes in %s decoded, %d per row\n", cli_text(out ? out : npy), n,

@@ -86,10 +86,7 @@ int cmd_interpolate(int argc, char **argv)
         ae_error err = {{0}};
         if (rc == 0 && (rc = cli_result("interpolate", ae_picture_decode(m, line, steps, threads, &images, &err),
                                         &err)) == 0) {
-            ae_atomic_group g;
-            ae_atomic_group_begin(&g);
-            int drawn = out ? ae_picture_grid(out, images, steps, steps, c, h, w, AE_PICTURE_SCALE, &err) : 0;
-            rc = image_outputs_commit("interpolate", &g, drawn, &err, npy, images, steps, c, h, w);
+            rc = image_outputs_grid("interpolate", images, steps, steps, c, h, w, out, npy);
         }
         if (rc == 0) {
             printf("%s: %d decoded steps from the code of test image %d to that of %d (%s)\n",

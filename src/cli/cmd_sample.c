@@ -81,10 +81,7 @@ int cmd_sample(int argc, char **argv)
     if (!images)
         rc = cli_fail(EXIT_ERROR, "sample", "out of memory for %d images", n);
     else if ((rc = cli_result("sample", ae_model_sample(m, NULL, n, seed, images, threads, &err), &err)) == 0) {
-        ae_atomic_group g;
-        ae_atomic_group_begin(&g);
-        int drawn = out ? ae_picture_grid(out, images, n, cols, c, h, w, AE_PICTURE_SCALE, &err) : 0;
-        rc = image_outputs_commit("sample", &g, drawn, &err, npy, images, n, c, h, w);
+        rc = image_outputs_grid("sample", images, n, cols, c, h, w, out, npy);
     }
     if (rc == 0) {
         printf("%s: %d decoded random latents (%s), %d per row\n", cli_text(out ? out : npy), n,

@@ -43,6 +43,16 @@ int image_outputs_rows(const char *cmd, const ae_model *m, const ae_dataset *tes
     return rc;
 }
 
+int image_outputs_grid(const char *cmd, const float *images, int n, int cols, int c, int h, int w,
+                       const char *png, const char *npy)
+{
+    ae_error err = {{0}};
+    ae_atomic_group g;
+    ae_atomic_group_begin(&g);
+    int drawn = png ? ae_picture_grid(png, images, n, cols, c, h, w, AE_PICTURE_SCALE, &err) : 0;
+    return image_outputs_commit(cmd, &g, drawn, &err, npy, images, n, c, h, w);
+}
+
 void image_outputs_print_npy(const char *npy, int n, int c, int h, int w)
 {
     if (npy)

@@ -36,6 +36,12 @@ int image_outputs_commit(const char *cmd, ae_atomic_group *g, int drawn, ae_erro
 int image_outputs_rows(const char *cmd, const ae_model *m, const ae_dataset *test, int n, const ae_noise *nz,
                        int cols, int threads, const char *png, const char *npy, int *rows);
 
+/* A grid picture of n images [n, c, h, w] (decode, sample, interpolate):
+ * the PNG at png (NULL: none), cols a row (ae_picture_grid), and the
+ * floats at npy, committed as one group. Returns 0 or the exit code. */
+int image_outputs_grid(const char *cmd, const float *images, int n, int cols, int c, int h, int w,
+                       const char *png, const char *npy);
+
 /* The line saying what the .npy holds (nothing when npy is NULL). */
 void image_outputs_print_npy(const char *npy, int n, int c, int h, int w);
 
