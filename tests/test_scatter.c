@@ -161,6 +161,14 @@ static void test_class_names_legend(void)
     /* names for labels 0..1 only: the rest keep their number (no crash, no read past) */
     o.class_count = 2;
     CHECK(ae_scatter_png(named, xy, N, labels, &o, &err) == 0, "%s", err.msg);
+    /* names cairo cannot take as they are: a long one whose 32nd character
+     * is 2 bytes (cut between bytes it would be invalid UTF-8), a Latin-1
+     * folder name, a 4-byte character: drawn, not refused */
+    static const char *const odd[] = { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9tude", "caf\xe9",
+                                       "\xf0\x9f\x8d\x8e apple", "\xc3", "" };
+    o.class_names = odd;
+    o.class_count = 5;
+    CHECK(ae_scatter_png(named, xy, N, labels, &o, &err) == 0, "odd class names: %s", err.msg);
 }
 
 static void test_unlabelled_and_degenerate(void)

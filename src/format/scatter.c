@@ -7,6 +7,8 @@
 #include "format/chart.h"
 #include "core/error.h"
 
+#include "aekit/text.h"
+
 #include <cairo.h>
 #include <math.h>
 #include <stdio.h>
@@ -146,14 +148,38 @@ static int collect_labels(label_set *ls, const int *labels, int n)
 }
 
 /* A label's legend text: its class name (the first 32 characters) when
- * the options name it, else its number. */
+ * the options name it, else its number. Cairo draws valid UTF-8 only: the
+ * name is cut between characters, and a byte that starts no valid
+ * sequence (a folder named in Latin-1) is drawn as '?'. */
+#define LEGEND_NAME_CHARS 32
 static void label_text(char *buf, size_t size, int label, const ae_scatter_options *o)
 {
     const char *name = o->class_names && label >= 0 && label < o->class_count ? o->class_names[label] : NULL;
-    if (name && name[0])
-        snprintf(buf, size, "%.32s%s", name, strlen(name) > 32 ? "..." : "");
-    else
+    if (!name || !name[0]) {
         snprintf(buf, size, "%d", label);
+        return;
+    }
+    size_t used = 0;
+    int chars = 0;
+    const unsigned char *p = (const unsigned char *)name;
+    while (*p && chars < LEGEND_NAME_CHARS && used + 4 + 4 < size) { /* room for "..." and the NUL */
+        unsigned cp;
+        size_t len = ae_utf8_decode(p, &cp);
+        if (len == 0) {
+            buf[used++] = '?';
+            p++;
+        } else {
+            memcpy(buf + used, p, len);
+            used += len;
+            p += len;
+        }
+        chars++;
+    }
+    if (*p) {
+        memcpy(buf + used, "...", 3);
+        used += 3;
+    }
+    buf[used] = '\0';
 }
 
 typedef struct {
@@ -176,7 +202,7 @@ static void legend_measure(cairo_t *cr, legend_box *lb, const label_set *ls, dou
     if (fit < 1) fit = 1;
     lb->rows = ls->n <= fit ? ls->n : fit - 1;
     lb->more = ls->n - lb->rows;
-    char buf[48];
+    char buf[4 * LEGEND_NAME_CHARS + 8];
     chart_set_font(cr, lb->fs, 1);
     double tw = chart_text_width(cr, "label");
     chart_set_font(cr, lb->fs, 0);
@@ -209,7 +235,7 @@ static void draw_legend(cairo_t *cr, const chart_frame *f, const legend_box *lb,
     chart_set_font(cr, lb->fs, 1);
     chart_text_at(cr, "label", bx + lb->pad, y, 0, 0.5, lb->fs);
     chart_set_font(cr, lb->fs, 0);
-    char buf[48];
+    char buf[4 * LEGEND_NAME_CHARS + 8];
     for (int i = 0; i < rows; i++) {
         y += lb->line_h;
         uint8_t c[3];
