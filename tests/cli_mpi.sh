@@ -66,7 +66,7 @@ check "rank 0 alone prints the start line" \
 check "the run folder is complete" test -s "$tmp/mpi-conv/index.html" -a -s "$tmp/mpi-conv/loss.png"
 check "no checkpoint left after the run" test ! -e "$tmp/mpi-conv/checkpoint.safetensors"
 "$AEKIT" info "$tmp/mpi-conv/model.safetensors" >"$tmp/info.txt" 2>&1
-check "the model records the batch split as 2 threads" grep -q 'threads.*2' "$tmp/info.txt"
+check "the model records the batch split as 2 threads" grep -Eq '^ *threads +2$' "$tmp/info.txt"
 
 "$AEKIT" train --model conv "${small[@]}" --threads 4 --out "$tmp/one-4" >/dev/null 2>&1
 mpi -np 2 "$AEKIT" train --model conv "${small[@]}" --threads 2 --out "$tmp/mpi-2x2" >/dev/null 2>&1

@@ -220,6 +220,22 @@ static void check_refused(void (*edit)(rank_run *), const ae_dataset *train, con
     free_runs(runs, 3);
 }
 
+/* Ranks x threads past AE_MAX_THREADS: refused by every rank before
+ * training (its checkpoints, which record that count, could not load). */
+static void check_too_many_workers(const ae_dataset *train, const ae_dataset *val)
+{
+    ae_train_options opt;
+    ae_train_options_default(&opt);
+    opt.epochs = 1;
+    opt.threads = AE_MAX_THREADS / 2 + 1;
+    rank_run runs[MAX_RANKS];
+    train_ranks(runs, 2, "conv", 0, train, val, &opt, 0, NULL);
+    for (int i = 0; i < 2; i++)
+        CHECK(runs[i].rc == -1 && strstr(runs[i].err.msg, "at most 256"), "rank %d: rc %d, '%s'", i, runs[i].rc,
+              runs[i].err.msg);
+    free_runs(runs, 2);
+}
+
 /* Rank 0's callback stops both ranks at step 3; its checkpoint, resumed in
  * one process (with the 2 threads it records), ends on the unbroken model. */
 static void check_stop_and_resume(const ae_dataset *train, const ae_dataset *val)
@@ -275,6 +291,7 @@ int main(void)
     check_refused(other_lr, train, val, "learning rate (option lr 0.002)");
     check_refused(other_data, train, val, "training data");
     check_stop_and_resume(train, val);
+    check_too_many_workers(train, val);
     ae_dataset_free((ae_dataset *)other_train);
     ae_dataset_free(train);
     ae_dataset_free(val);

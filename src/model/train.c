@@ -502,6 +502,12 @@ int ae_train_ranks(ae_model *m, const ae_dataset *train, const ae_dataset *val,
     int bad = ae_train_options_check(opt, &local) || check_data(m, train, val, &local);
     if (!bad && opt->init_weights) ae_model_init(m, opt->seed);
     if (!bad) bad = train_state_new(&s, m, train, val, opt, &local) || check_weights(m, &local);
+    /* the run is one process's with ranks x threads threads, which its
+     * checkpoints record: a count past AE_MAX_THREADS could not be resumed */
+    if (!bad && (long)ranks->size * s->threads > AE_MAX_THREADS)
+        bad = ae_fail(&local, "%d processes x %d threads = %ld workers: at most %d (AE_MAX_THREADS), so that a "
+                      "checkpoint of the run can be resumed", ranks->size, s->threads,
+                      (long)ranks->size * s->threads, AE_MAX_THREADS);
     if (!bad) {
         s->ranks = ranks->size;
         bad = run_workspace(&ws, m, s, ranks->size * s->threads, &local) || ranks_msg_new(&rk, &local);

@@ -60,7 +60,7 @@ int ae_picture_labelled_rows(const char *path, const float *tiles, int nrows, in
         return ae_fail(err, "%s: images of %d x %d drawn at scale %d", path, h, w, scale);
     if (cols <= 0) cols = AE_PICTURE_COLS;
     if (cols > n) cols = n;
-    int blocks = (n + cols - 1) / cols;
+    int blocks = 1 + (n - 1) / cols;   /* n >= 1: no overflow near INT_MAX */
     int64_t tile_h = (int64_t)h * scale, tile_w = (int64_t)w * scale;
     int64_t block_h = nrows * (tile_h + scale) - scale, block_gap = AE_PICTURE_BLOCK_GAP * scale;
     int64_t label_w = labels ? AE_PICTURE_LABEL_WIDTH : 0;
