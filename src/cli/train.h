@@ -111,7 +111,11 @@ int  train_ranks_start(ae_ranks *r);
  * printed by rank 0, or 0 when all are ready. Only the first call takes
  * part in the agreement (every rank makes it once); later calls return rc. */
 int  train_ranks_ready(const ae_ranks *r, int rc);
-/* Leaves the job (MPI_Finalize). */
+/* Rank 0's progress calls it after each training step: the steps the
+ * reduction's time is shared over. */
+void train_ranks_step_done(void);
+/* Leaves the job (MPI_Finalize); rank 0 of a job of several prints the
+ * reduction's measured time a step (time inside the MPI calls). */
 void train_ranks_end(const ae_ranks *r);
 
 /* ---- cmd_train.c ------------------------------------------------------------------ */

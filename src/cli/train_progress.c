@@ -104,6 +104,7 @@ int train_on_progress(const ae_progress *p, void *user)
     r->last_step = p->step;
     r->steps = p->steps;
     if (!p->end_of_epoch) {
+        train_ranks_step_done();
         if (r->tty) {
             double now = cli_now();
             if (now - r->last_draw >= 0.1 || p->step == p->steps) {

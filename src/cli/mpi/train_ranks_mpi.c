@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { TAG_CHAIN = 1 };
 #define PIECE ((size_t)1 << 30)   /* MPI counts are int: bytes go in pieces of 1 GiB */
@@ -20,9 +21,25 @@ static int joined;                /* MPI_Init was called */
 static int agreed;                /* train_ranks_ready ran */
 static char error_line[1024];     /* ranks above 0: the error they would have printed */
 
+/* The reduction's cost on this rank: seconds inside the three calls
+ * (waiting for the other ranks included: that is what a step pays),
+ * read at each step's end, so the start check and the first step are left out. */
+static int my_rank, world_size;
+static double moving_seconds;     /* inside MPI_Send/Recv/Bcast so far */
+static double seconds_at_first_step, seconds_at_last_step;
+static long steps_done;
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 static int mpi_send(void *user, int to, const void *buf, size_t bytes)
 {
     (void)user;
+    double t0 = now_seconds();
     const char *p = buf;
     do {
         size_t n = bytes > PIECE ? PIECE : bytes;
@@ -30,12 +47,14 @@ static int mpi_send(void *user, int to, const void *buf, size_t bytes)
         p += n;
         bytes -= n;
     } while (bytes > 0);
+    moving_seconds += now_seconds() - t0;
     return 0;
 }
 
 static int mpi_recv(void *user, int from, void *buf, size_t bytes)
 {
     (void)user;
+    double t0 = now_seconds();
     char *p = buf;
     do {
         size_t n = bytes > PIECE ? PIECE : bytes;
@@ -44,12 +63,14 @@ static int mpi_recv(void *user, int from, void *buf, size_t bytes)
         p += n;
         bytes -= n;
     } while (bytes > 0);
+    moving_seconds += now_seconds() - t0;
     return 0;
 }
 
 static int mpi_broadcast(void *user, int root, void *buf, size_t bytes)
 {
     (void)user;
+    double t0 = now_seconds();
     char *p = buf;
     do {
         size_t n = bytes > PIECE ? PIECE : bytes;
@@ -57,6 +78,7 @@ static int mpi_broadcast(void *user, int root, void *buf, size_t bytes)
         p += n;
         bytes -= n;
     } while (bytes > 0);
+    moving_seconds += now_seconds() - t0;
     return 0;
 }
 
@@ -84,6 +106,8 @@ int train_ranks_start(ae_ranks *r)
     joined = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &r->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &r->size);
+    my_rank = r->rank;
+    world_size = r->size;
     if (r->rank > 0) cli_errors_to(error_line, sizeof error_line);   /* rank 0 alone prints */
     return 0;
 }
@@ -111,9 +135,20 @@ int train_ranks_ready(const ae_ranks *r, int rc)
     return out;
 }
 
+void train_ranks_step_done(void)
+{
+    if (!joined) return;
+    if (steps_done++ == 0) seconds_at_first_step = moving_seconds;
+    seconds_at_last_step = moving_seconds;
+}
+
 void train_ranks_end(const ae_ranks *r)
 {
     (void)r;
+    if (joined && my_rank == 0 && world_size > 1 && steps_done > 1)
+        fprintf(stderr, "aekit train: reduction %.3f ms a step over %ld steps (rank 0; time inside MPI "
+                "send/recv/broadcast, waiting included)\n",
+                1e3 * (seconds_at_last_step - seconds_at_first_step) / (double)(steps_done - 1), steps_done - 1);
     if (joined) MPI_Finalize();
     joined = 0;
 }
