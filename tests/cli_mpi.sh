@@ -7,7 +7,8 @@
 #    noise follows the image); -np 2 --threads 2 that of --threads 4 (the
 #    chained sum keeps one process's order across ranks and threads), and
 #    -np 4 --threads 1 that of --threads 4;
-#  - rank 0 alone prints (one start line) and writes the run folder;
+#  - rank 0 alone prints (one start line, and at the end the reduction's
+#    time a step) and writes the run folder;
 #  - every rank must see the same data and options: other pixels (AEKIT_DATA
 #    pointing each rank at its own generated IDX folder), another --limit or
 #    --lr, or a rank that cannot load its data, end the job with one aekit
@@ -63,6 +64,9 @@ for model in conv aae vae; do
 done
 check "rank 0 alone prints the start line" \
   test "$(grep -c '^training conv' "$tmp/mpi-conv.err")" -eq 1
+# 300 images in batches of 64: 5 steps, timed from the end of the first
+check "rank 0 prints the reduction's time a step once" \
+  test "$(grep -Ec '^aekit train: reduction [0-9]+\.[0-9]+ ms a step over 4 steps \(rank 0' "$tmp/mpi-conv.err")" -eq 1
 check "the run folder is complete" test -s "$tmp/mpi-conv/index.html" -a -s "$tmp/mpi-conv/loss.png"
 check "no checkpoint left after the run" test ! -e "$tmp/mpi-conv/checkpoint.safetensors"
 "$AEKIT" info "$tmp/mpi-conv/model.safetensors" >"$tmp/info.txt" 2>&1
