@@ -647,6 +647,28 @@ int  ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val
                      const ae_train_options *opt, ae_train_state *state,
                      ae_progress_fn cb, void *user, ae_error *err);
 
+/* Resuming across processes (the ranks of ae_train_ranks; NULL or size 1:
+ * ae_checkpoint_load and ae_train_resume themselves). Rank 0 alone reads
+ * the checkpoint file and passes its bytes to the other ranks through
+ * `ranks`, so they need not see the run's folder; every rank then reads
+ * and checks the same checkpoint, and all return the same result (rank 0's
+ * message when it could not read the file).                               */
+int  ae_checkpoint_load_ranks(const char *path, const ae_ranks *ranks, ae_model **model,
+                              ae_train_options *opt, ae_train_state **state, ae_error *err);
+/* ae_train_resume across the ranks: every rank passes its loaded state and
+ * model, its own data sets (each rank checks them against the checkpoint's
+ * counts and hashes) and the same options, opt->threads per rank; the
+ * start check and the split are ae_train_ranks'. With ranks x threads equal
+ * to the thread count the checkpoint records (opt->threads after
+ * ae_checkpoint_load_ranks) the run goes on bit-identically, however it is
+ * split between ranks and threads; another count splits each batch into
+ * other chunks, whose gradients add in another order: the run goes on, but
+ * is bit-identical neither to the one that wrote the checkpoint nor to a
+ * run with the new count from the start.                                  */
+int  ae_train_resume_ranks(ae_model *m, const ae_dataset *train, const ae_dataset *val,
+                           const ae_train_options *opt, ae_train_state *state, const ae_ranks *ranks,
+                           ae_progress_fn cb, void *user, ae_error *err);
+
 /* Evaluates on a whole data set: the model's training loss (for a VAE
  * recon + KL, with sampling noise from fixed per-image seeds), MSE per pixel
  * and PSNR in dB (peak 1.0, from the mean MSE) of the output against the

@@ -13,11 +13,16 @@
 #    pointing each rank at its own generated IDX folder), another --limit or
 #    --lr, or a rank that cannot load its data, end the job with one aekit
 #    line naming rank 1 and what differs, and no model;
-#  - --resume is refused under mpirun (a later stage);
-#  - a rank killed mid-run ends the job within seconds, named by mpirun,
-#    and SIGTERM to mpirun stops every rank after the step with one
-#    checkpoint; either checkpoint resumed by one process (it records 2
-#    threads) gives the uninterrupted run's model, byte for byte.
+#  - --resume under mpirun: rank 0 reads the folder; a finished run is
+#    refused in one line, a trained but undrawn one drawn by rank 0; a rank
+#    whose data is not the checkpoint's (other pixels, none) ends the job
+#    with one line naming rank 1;
+#  - a rank killed mid-run ends the job within seconds, named by mpirun;
+#    its checkpoint resumed by mpirun -np 2, or by one process (it records
+#    2 threads), gives the uninterrupted run's model, byte for byte, and
+#    -np 2 --threads 2 (4 workers) goes on, saying it is not bit-identical;
+#  - SIGTERM to mpirun stops every rank after the step with one
+#    checkpoint, which mpirun -np 2 resumes to the end.
 # Skipped (77) when mpirun is missing or aekit is built without MPI.
 # As root in a container mpirun needs OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM) and,
 # without ssh, OMPI_MCA_plm_rsh_agent=false (set here); loopback must be up.
@@ -123,10 +128,42 @@ refused "another --lr on rank 1 is refused" "--lr 0.002" "$tmp/refused" -- mpi -
 refused "a rank that cannot load its data ends the job" "nowhere" "$tmp/refused" -- \
   mpi -np 2 "$tmp/per_rank.sh" none
 
-# --resume under mpirun: refused (one process resumes such a checkpoint)
+# --resume under mpirun of a finished folder: one line, no hang; of a
+# folder trained but not drawn: rank 0 draws, the model stays
 mpi -np 2 "$AEKIT" train --resume "$tmp/mpi-conv" >"$logs/stdout" 2>"$logs/stderr"
 rc=$?
-check "--resume under mpirun is refused" test $rc -eq 2 -a "$(grep -c '^aekit train: --resume: not under mpirun' "$logs/stderr")" -ge 1
+check "--resume of a finished run under mpirun: one line, exit 1" \
+  test $rc -eq 1 -a "$(grep -c '^aekit train: --resume .*the run is finished' "$logs/stderr")" -eq 1
+cp -r "$tmp/mpi-conv" "$tmp/undrawn"
+rm "$tmp/undrawn/index.html" "$tmp/undrawn/samples.png"
+mpi -np 2 "$AEKIT" train --resume "$tmp/undrawn" >"$logs/stdout" 2>"$logs/stderr"
+check "--resume of a trained, undrawn run under mpirun: drawn once, same model" \
+  test $? -eq 0 -a -s "$tmp/undrawn/index.html" -a -s "$tmp/undrawn/samples.png" \
+  -a "$(grep -c '^finishing conv' "$logs/stderr")" -eq 1
+check "the finished model is unchanged" cmp -s "$tmp/undrawn/model.safetensors" "$tmp/mpi-conv/model.safetensors"
+
+# a checkpoint on the discs data (one process, killed once it exists), resumed
+# under mpirun with rank 1 seeing other pixels, or no data: refused naming rank 1
+AEKIT_DATA=$tmp/data0 "$AEKIT" train --model conv --data discs --epochs 500 --batch 50 --val-limit 50 \
+  --threads 2 --checkpoint-every 2 --out "$tmp/discs" >/dev/null 2>&1 &
+job=$!
+for ((i = 0; i < 600; i++)); do [[ -e $tmp/discs/checkpoint.safetensors ]] && break; sleep 0.05; done
+kill -KILL $job
+wait $job 2>/dev/null
+cat >"$tmp/resume_rank.sh" <<EOF
+#!/usr/bin/env bash
+# rank 1's data: other pixels (data1) or none (nowhere); rank 0's is the run's
+r=\${OMPI_COMM_WORLD_RANK:-0}
+export AEKIT_DATA=$tmp/data0
+[[ \$r == 1 ]] && export AEKIT_DATA=$tmp/\$1
+exec "$AEKIT" train --resume "$tmp/discs"
+EOF
+chmod +x "$tmp/resume_rank.sh"
+refused "--resume: other pixels on rank 1 are refused" "other pixels" "$tmp/discs" -- \
+  mpi -np 2 "$tmp/resume_rank.sh" data1
+refused "--resume: a rank that cannot load its data ends the job" "nowhere" "$tmp/discs" -- \
+  mpi -np 2 "$tmp/resume_rank.sh" nowhere
+check "the refused resumes keep the checkpoint" test -s "$tmp/discs/checkpoint.safetensors"
 
 # Faults. Each rank's PID in a file (exec keeps it); the runs are stopped once
 # their first checkpoint exists (one every 5 steps), so no timing is guessed.
@@ -155,28 +192,44 @@ if wait_for "$tmp/killed/checkpoint.safetensors" && wait_for "$tmp/pid.1"; then
   # wait for it, bounded
   for ((i = 0; i < 400; i++)); do kill -0 "$(cat "$tmp/pid.0")" 2>/dev/null || break; sleep 0.05; done
   check "rank 0 ends within 20 s of mpirun" bash -c "! kill -0 $(cat "$tmp/pid.0") 2>/dev/null"
-  "$AEKIT" train --resume "$tmp/killed" >"$tmp/resume-killed.log" 2>&1 || cat "$tmp/resume-killed.log"
-  check "one process resumes the killed job's checkpoint bit-identically" \
+  cp -r "$tmp/killed" "$tmp/killed-one"
+  cp -r "$tmp/killed" "$tmp/killed-4"
+  mpi -np 2 "$AEKIT" train --resume "$tmp/killed" >"$tmp/resume-killed.log" 2>&1 || cat "$tmp/resume-killed.log"
+  check "mpirun -np 2 resumes the killed job's checkpoint bit-identically" \
     cmp -s "$tmp/killed/model.safetensors" "$tmp/whole/model.safetensors"
+  check "rank 0 alone prints the resuming line" \
+    test "$(grep -c '^resuming conv in .* at epoch 1/2, step [0-9]*/50$' "$tmp/resume-killed.log")" -eq 1
+  "$AEKIT" train --resume "$tmp/killed-one" >"$tmp/resume-killed.log" 2>&1 || cat "$tmp/resume-killed.log"
+  check "one process resumes it bit-identically (it records 2 threads)" \
+    cmp -s "$tmp/killed-one/model.safetensors" "$tmp/whole/model.safetensors"
+  # another count of workers (2 x 2 instead of 2): the run goes on, not bit-identical
+  mpi -np 2 "$AEKIT" train --resume "$tmp/killed-4" --threads 2 >"$tmp/resume-killed.log" 2>&1
+  check "-np 2 --threads 2 resumes it (4 workers instead of 2), saying so" \
+    test $? -eq 0 -a -s "$tmp/killed-4/model.safetensors" -a "$(grep -c 'with 2 processes x 2 threads instead of 2 threads: no longer bit-identical' "$tmp/resume-killed.log")" -eq 1
 else
   kill $job 2>/dev/null
   wait $job
   check "the job to kill wrote its first checkpoint" false
 fi
 
-# SIGTERM to mpirun (Ctrl-C too: mpirun passes SIGTERM to the ranks): rank 0
-# stops every rank after the step, writes the checkpoint, says how to resume
-timeout 300 mpirun -q --oversubscribe -np 2 "$AEKIT" train "${long[@]}" --threads 1 --out "$tmp/stopped" \
-  >"$tmp/stopped.log" 2>&1 &
+# SIGTERM to mpirun (Ctrl-C too): mpirun sends the ranks SIGCONT, SIGTERM
+# 1 s later and SIGKILL 1 s after that (Open MPI's odls_base_sigkill_timeout);
+# rank 0 stops every rank after the step, writes the checkpoint, says how to
+# resume. The run is long enough (12 epochs) not to end within that first
+# second, and the signal reaches mpirun once: plain `timeout` would pass it
+# on twice (to mpirun, then to its process group), and a second one makes
+# mpirun exit at once, before its ranks have stopped (--foreground: once).
+stop=(--model conv --data mnist --limit 6400 --val-limit 100 --epochs 12 --seed 3 --checkpoint-every 5)
+timeout --foreground 300 mpirun -q --oversubscribe -np 2 "$AEKIT" train "${stop[@]}" --threads 1 \
+  --out "$tmp/stopped" >"$tmp/stopped.log" 2>&1 &
 job=$!
 if wait_for "$tmp/stopped/checkpoint.safetensors"; then
   kill -TERM $job
   wait $job
   check "SIGTERM to mpirun: one line, checkpoint written" \
     test "$(grep -c '^aekit train: SIGTERM: stopped at epoch .*checkpoint written' "$tmp/stopped.log")" -eq 1
-  "$AEKIT" train --resume "$tmp/stopped" >/dev/null 2>&1
-  check "one process resumes it bit-identically" \
-    cmp -s "$tmp/stopped/model.safetensors" "$tmp/whole/model.safetensors"
+  mpi -np 2 "$AEKIT" train --resume "$tmp/stopped" >"$tmp/stopped.log" 2>&1
+  check "mpirun -np 2 resumes it to the end" test $? -eq 0 -a -s "$tmp/stopped/model.safetensors"
 else
   kill $job 2>/dev/null
   wait $job

@@ -7,8 +7,9 @@
  * take several pipelined segments, AAE); a rank with another learning
  * rate or other pixels makes every rank fail with one message naming it;
  * rank 0's callback stops every rank and rank 0 alone writes the
- * checkpoint, which records R x T threads: resumed in one process it ends
- * on the unbroken run's model. */
+ * checkpoint, which records R x T threads: resumed in one process, or
+ * across ranks that each get its bytes from rank 0
+ * (ae_checkpoint_load_ranks), it ends on the unbroken run's model. */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
 #include "synthetic_data.h"
@@ -91,6 +92,7 @@ typedef struct {
     ae_ranks ranks;
     endpoint ep;
     int stop_step;          /* > 0: rank 0's callback stops after this step of epoch 1 */
+    const char *resume;     /* a checkpoint to go on from (ae_checkpoint_load_ranks) */
     ae_model *m;
     ae_progress last;       /* the last end-of-epoch report */
     int rc;
@@ -108,6 +110,16 @@ static int on_progress(const ae_progress *p, void *user)
 static void *run_rank(void *arg)
 {
     rank_run *r = arg;
+    if (r->resume) {        /* opt.threads per rank; the rest is the checkpoint's */
+        ae_train_state *st = NULL;
+        ae_train_options stored;
+        r->rc = ae_checkpoint_load_ranks(r->resume, &r->ranks, &r->m, &stored, &st, &r->err);
+        stored.threads = r->opt.threads;
+        if (r->rc == 0)
+            r->rc = ae_train_resume_ranks(r->m, r->train, r->val, &stored, st, &r->ranks, on_progress, r, &r->err);
+        ae_train_state_free(st);
+        return NULL;
+    }
     r->rc = ae_model_from_preset(&r->m, r->preset, r->latent, &r->err);
     if (r->rc == 0)
         r->rc = ae_train_ranks(r->m, r->train, r->val, &r->opt, &r->ranks, on_progress, r, &r->err);
@@ -115,6 +127,8 @@ static void *run_rank(void *arg)
 }
 
 /* Trains `size` ranks of opt->threads threads each; runs[i].opt may be edited by `edit`. */
+static const char *resume_from;   /* train_ranks resumes this checkpoint when set */
+
 static void train_ranks(rank_run *runs, int size, const char *preset, int latent, const ae_dataset *train,
                         const ae_dataset *val, const ae_train_options *opt, int stop_step,
                         void (*edit)(rank_run *))
@@ -133,6 +147,7 @@ static void train_ranks(rank_run *runs, int size, const char *preset, int latent
         r->val = val;
         r->opt = *opt;
         r->stop_step = stop_step;
+        r->resume = resume_from;
         r->ep = (endpoint){ &h, i, size };
         r->ranks = (ae_ranks){ .rank = i, .size = size, .user = &r->ep,
                                .send = hub_send, .recv = hub_recv, .broadcast = hub_broadcast };
@@ -276,6 +291,25 @@ static void check_stop_and_resume(const ae_dataset *train, const ae_dataset *val
     }
     ae_train_state_free(st);
     ae_model_free(m);
+
+    /* resumed across 2 ranks of 1 thread (the file untouched by the resume
+     * above: it writes no checkpoint): every rank reads rank 0's bytes and
+     * ends on the unbroken model; rank 1 with other pixels is refused */
+    resume_from = path;
+    opt.checkpoint = NULL;
+    train_ranks(runs, 2, "conv", 0, train, val, &opt, 0, NULL);
+    for (int i = 0; i < 2; i++) {
+        CHECK(runs[i].rc == 0, "resumed rank %d: %s", i, runs[i].err.msg);
+        CHECK(runs[i].m && same_params(runs[i].m, whole), "resumed across 2 ranks: rank %d's weights are not "
+              "the unbroken run's", i);
+    }
+    free_runs(runs, 2);
+    train_ranks(runs, 2, "conv", 0, train, val, &opt, 0, other_data);
+    for (int i = 0; i < 2; i++)
+        CHECK(runs[i].rc != 0 && strstr(runs[i].err.msg, "rank 1: ") && strstr(runs[i].err.msg, "other pixels"),
+              "rank %d of a resume with other pixels on rank 1: rc %d, '%s'", i, runs[i].rc, runs[i].err.msg);
+    free_runs(runs, 2);
+    resume_from = NULL;
     ae_model_free(whole);
     unlink(path);
     rmdir(dir);

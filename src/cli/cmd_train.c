@@ -36,11 +36,10 @@ int train_run_training(ae_model *m, const ae_dataset *train, const ae_dataset *t
     train_catch_stops(old_sa);
     ae_error err = {{0}};
     double start = cli_now();
-    int alone = !s->ranks || s->ranks->size == 1;
-    int rc = resume ? ae_train_resume(m, train, test, &s->opt, resume, train_on_progress, &r, &err)
-           : alone  ? ae_train(m, train, test, &s->opt, train_on_progress, &r, &err)
-           : ae_train_ranks(m, train, test, &s->opt, s->ranks,
-                            s->ranks->rank == 0 ? train_on_progress : train_on_progress_quiet, &r, &err);
+    int alone = !s->ranks || s->ranks->size == 1;   /* the ranks calls: ae_train(_resume) when alone */
+    ae_progress_fn cb = alone || s->ranks->rank == 0 ? train_on_progress : train_on_progress_quiet;
+    int rc = resume ? ae_train_resume_ranks(m, train, test, &s->opt, resume, s->ranks, cb, &r, &err)
+                    : ae_train_ranks(m, train, test, &s->opt, s->ranks, cb, &r, &err);
     double seconds = seconds_before + (cli_now() - start);
     train_clear_bar(&r);
     if (!alone && s->ranks->rank > 0) {   /* rank 0 reports and writes the run folder */
@@ -177,10 +176,6 @@ int cmd_train(int argc, char **argv)
         if (s.resume && args_given(&a, "force"))
             rc = cli_fail(EXIT_USAGE, "train", "--force: only for a new run (--resume goes on with the run "
                           "in its folder)");
-        else if (s.resume && ranks.size > 1)
-            rc = cli_fail(EXIT_USAGE, "train", "--resume: not under mpirun yet; a checkpoint written under "
-                          "mpirun records ranks x threads as its thread count, with which one process "
-                          "resumes it bit-identically (aekit train --resume DIR)");
         else
             rc = s.resume ? train_resume(&a, &s, &lock) : new_training(&a, &s, &lock);
     }

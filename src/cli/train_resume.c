@@ -193,37 +193,59 @@ done:
     return rc;
 }
 
+/* What the run folder holds (rank 0 looks; under mpirun every rank follows). */
+typedef enum { FOLDER_REFUSED, FOLDER_CHECKPOINT, FOLDER_TRAINED } resume_folder;
+
+/* Takes the folder's lock and finds what it holds; FOLDER_REFUSED after
+ * printing why (*rc). */
+static resume_folder look_at_folder(const train_settings *given, const char *checkpoint, run_lock *lock,
+                                    int *rc)
+{
+    struct stat st;
+    if (stat(given->resume, &st) == 0 && S_ISDIR(st.st_mode) &&
+        (*rc = run_lock_take(lock, "--resume", given->resume)))
+        return FOLDER_REFUSED;
+    if (stat(checkpoint, &st) == 0) return FOLDER_CHECKPOINT;
+    int e = errno;
+    char model[4200], index[4200];
+    ae_run_path(model, sizeof model, given->resume, AE_RUN_MODEL);
+    ae_run_path(index, sizeof index, given->resume, AE_RUN_INDEX);
+    if (e == ENOENT && stat(model, &st) == 0 && stat(index, &st) != 0)
+        return FOLDER_TRAINED;              /* trained and saved, not all drawn */
+    if (e == ENOENT && stat(model, &st) == 0)
+        *rc = cli_fail(EXIT_ERROR, "train", "--resume %s: the run is finished (%s and %s are written): "
+                       "nothing to resume", given->resume, model, index);
+    else
+        *rc = cli_fail(EXIT_ERROR, "train", "--resume %s: no checkpoint to resume from (%s: %s)",
+                       given->resume, checkpoint, strerror(e));
+    return FOLDER_REFUSED;
+}
+
 /* aekit train --resume DIR: the run's settings from its checkpoint; the
- * flags given may only repeat them (but --threads and --checkpoint-every). */
+ * flags given may only repeat them (but --threads and --checkpoint-every).
+ * Under mpirun rank 0 alone looks at the folder and reads the checkpoint,
+ * whose bytes every rank gets (ae_checkpoint_load_ranks); each rank checks
+ * the flags and its own data against it. */
 int train_resume(const args *a, train_settings *given, run_lock *lock)
 {
     train_settings s = *given;
     ae_run_path(s.checkpoint, sizeof s.checkpoint, given->resume, AE_RUN_CHECKPOINT);
-    struct stat st;
-    int rc;
-    if (stat(given->resume, &st) == 0 && S_ISDIR(st.st_mode) &&
-        (rc = run_lock_take(lock, "--resume", given->resume)))
-        return rc;
-    if (stat(s.checkpoint, &st) != 0) {
-        int e = errno;
-        char model[4200], index[4200];
-        ae_run_path(model, sizeof model, given->resume, AE_RUN_MODEL);
-        ae_run_path(index, sizeof index, given->resume, AE_RUN_INDEX);
-        if (e == ENOENT && stat(model, &st) == 0 && stat(index, &st) != 0) {
-            run_remove_temps(given->resume);
-            return finish_run(a, given);    /* trained and saved, not all drawn */
-        }
-        if (e == ENOENT && stat(model, &st) == 0)
-            return cli_fail(EXIT_ERROR, "train", "--resume %s: the run is finished (%s and %s are written): "
-                            "nothing to resume", given->resume, model, index);
-        return cli_fail(EXIT_ERROR, "train", "--resume %s: no checkpoint to resume from (%s: %s)",
-                        given->resume, s.checkpoint, strerror(e));
+    const ae_ranks *ranks = given->ranks;
+    int lead = !ranks || ranks->rank == 0, size = ranks ? ranks->size : 1;
+    int rc = 0;
+    int32_t folder = lead ? look_at_folder(given, s.checkpoint, lock, &rc) : FOLDER_REFUSED;
+    if (size > 1) ranks->broadcast(ranks->user, 0, &folder, sizeof folder);   /* rank 0's finding */
+    if (folder == FOLDER_REFUSED) return rc;   /* rank 0's error (train_ranks_ready) */
+    if (folder == FOLDER_TRAINED) {
+        if (!lead) return 0;                /* nothing to train: rank 0 draws */
+        run_remove_temps(given->resume);
+        return finish_run(a, given);
     }
-    run_remove_temps(given->resume);        /* the lock says no one is writing them */
+    if (lead) run_remove_temps(given->resume);   /* the lock says no one is writing them */
     ae_model *m = NULL;
     ae_train_state *state = NULL;
     ae_error err = {{0}};
-    if (ae_checkpoint_load(s.checkpoint, &m, &s.opt, &state, &err) != 0)
+    if (ae_checkpoint_load_ranks(s.checkpoint, ranks, &m, &s.opt, &state, &err) != 0)
         return cli_fail(EXIT_ERROR, "train", "--resume %s: %s", given->resume, err.msg);
     s.out = given->resume;
     if ((rc = settings_from_meta(&s, m, s.checkpoint))) goto done;
@@ -237,23 +259,29 @@ int train_resume(const args *a, train_settings *given, run_lock *lock)
     for (int i = 0; i < nrows; i++)
         if (rows[i].resume == AE_RESUME_MAY_CHANGE && rows[i].flag && args_given(a, rows[i].flag))
             ae_train_option_copy(&rows[i], &s.opt, &given->opt);
+    if (size > 1 && !args_given(a, "threads"))   /* the recorded split, over the ranks */
+        s.opt.threads = stored_threads / size > 0 ? stored_threads / size : 1;
     s.opt.checkpoint = s.checkpoint;
-    if ((rc = train_check_writable(s.out)) || (rc = train_check_run_files(&s, "--resume"))) goto done;
+    if (lead && ((rc = train_check_writable(s.out)) || (rc = train_check_run_files(&s, "--resume")))) goto done;
     s.limit = args_given(a, "limit") ? given->limit : pos.train_images;
     s.val_limit = args_given(a, "val-limit") ? given->val_limit : pos.val_images;
 
     ae_dataset *train = NULL, *test = NULL;
     if ((rc = train_open_split(s.data, AE_SPLIT_TRAIN, s.limit, m, &train)) == 0 &&
-        (rc = train_open_split(s.data, AE_SPLIT_TEST, s.val_limit, m, &test)) == 0) {
-        char threads[64] = "";
-        if (s.opt.threads != stored_threads)
+        (rc = train_open_split(s.data, AE_SPLIT_TEST, s.val_limit, m, &test)) == 0 &&
+        (rc = train_ranks_ready(s.ranks, 0)) == 0) {
+        char threads[128] = "";
+        if (size > 1 && size * s.opt.threads != stored_threads)
+            snprintf(threads, sizeof threads, " (with %d processes x %d threads instead of %d threads: no "
+                     "longer bit-identical)", size, s.opt.threads, stored_threads);
+        else if (size == 1 && s.opt.threads != stored_threads)
             snprintf(threads, sizeof threads, " (with %d threads instead of %d: no longer bit-identical)",
                      s.opt.threads, stored_threads);
-        args_print_notes();
-        if (pos.epoch > s.opt.epochs)
+        if (lead) args_print_notes();       /* rank 0 alone prints */
+        if (lead && pos.epoch > s.opt.epochs)
             fprintf(stderr, "resuming %s in %s: all %d epochs were done%s\n", cli_text(s.label), cli_text(s.out),
                     s.opt.epochs, threads);
-        else
+        else if (lead)
             fprintf(stderr, "resuming %s in %s at epoch %d/%d, step %d/%d%s\n", cli_text(s.label), cli_text(s.out),
                     pos.epoch, s.opt.epochs, pos.step, pos.steps, threads);
         rc = train_run_training(m, train, test, &s, state);

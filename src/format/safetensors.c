@@ -291,15 +291,9 @@ static int read_exact(FILE *fp, void *buf, size_t n, const char *path, ae_error 
     return 0;
 }
 
-/* Reads and checks the header; fp is then at the data section. */
-static int read_header(st_file *f, FILE *fp, const char *path, ae_error *err)
+/* Reads and checks the header of a file of fsize bytes; fp is then at the data section. */
+static int read_header(st_file *f, FILE *fp, uint64_t fsize, const char *path, ae_error *err)
 {
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0)
-        return ae_fail(err, "%s: cannot stat: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return ae_fail(err, "%s: not a regular file", path);
-    uint64_t fsize = (uint64_t)st.st_size;
     if (fsize < 8)
         return ae_fail(err, "%s: not a safetensors file (%llu bytes, shorter than the 8-byte "
                        "header length)", path, (unsigned long long)fsize);
@@ -333,7 +327,30 @@ int st_read_header(st_file *f, const char *path, ae_error *err)
     snprintf(f->path, sizeof f->path, "%s", path);
     FILE *fp = ae_open_file(path, err);
     if (!fp) return -1;
-    if (read_header(f, fp, path, err) != 0) {
+    struct stat st;
+    int rc = 0;
+    if (fstat(fileno(fp), &st) != 0)
+        rc = ae_fail(err, "%s: cannot stat: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        rc = ae_fail(err, "%s: not a regular file", path);
+    else
+        rc = read_header(f, fp, (uint64_t)st.st_size, path, err);
+    if (rc != 0) {
+        fclose(fp);
+        st_free(f);
+        return -1;
+    }
+    f->fp = fp;
+    return 0;
+}
+
+int st_read_header_memory(st_file *f, const void *bytes, size_t size, const char *path, ae_error *err)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->path, sizeof f->path, "%s", path);
+    FILE *fp = size ? fmemopen((void *)bytes, size, "rb") : NULL;
+    if (!fp) return ae_fail(err, "%s: %s", path, size ? "cannot read it from memory" : "an empty file");
+    if (read_header(f, fp, (uint64_t)size, path, err) != 0) {
         fclose(fp);
         st_free(f);
         return -1;

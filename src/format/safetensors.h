@@ -57,6 +57,10 @@ int  st_read(st_file *f, const char *path, ae_error *err);
  * st_free releases either stage. */
 int  st_read_header(st_file *f, const char *path, ae_error *err);
 int  st_read_data(st_file *f, ae_error *err);
+/* st_read_header of a file's `size` bytes held in memory (a copy that
+ * another process read: ae_checkpoint_load_ranks); `path` names them in
+ * messages. The bytes must outlive st_read_data. */
+int  st_read_header_memory(st_file *f, const void *bytes, size_t size, const char *path, ae_error *err);
 void st_free(st_file *f);
 /* An st_file of F32 tensors held in memory (only name, data, ndim and
  * shape of each are read; the data is copied), checked as a file's header

@@ -410,13 +410,10 @@ static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
     return 0;
 }
 
-int ae_checkpoint_load(const char *path, ae_model **model, ae_train_options *opt,
-                       ae_train_state **state, ae_error *err)
+/* The checkpoint of a file whose header f holds (model_from_st reads its data). */
+static int load_from_header(st_file f, const char *path, ae_model **model, ae_train_options *opt,
+                            ae_train_state **state, ae_error *err)
 {
-    *model = NULL;
-    *state = NULL;
-    st_file f;
-    if (st_read_header(&f, path, err)) return -1; /* model_from_st reads the data */
     ae_model *m = NULL;
     ae_train_state *s = NULL;
     ae_train_options o;
@@ -455,4 +452,24 @@ fail:
     ae_model_free(m);
     st_free(&f);
     return -1;
+}
+
+int ae_checkpoint_load(const char *path, ae_model **model, ae_train_options *opt,
+                       ae_train_state **state, ae_error *err)
+{
+    *model = NULL;
+    *state = NULL;
+    st_file f;
+    if (st_read_header(&f, path, err)) return -1;
+    return load_from_header(f, path, model, opt, state, err);
+}
+
+int checkpoint_load_memory(const void *bytes, size_t size, const char *path, ae_model **model,
+                           ae_train_options *opt, ae_train_state **state, ae_error *err)
+{
+    *model = NULL;
+    *state = NULL;
+    st_file f;
+    if (st_read_header_memory(&f, bytes, size, path, err)) return -1;
+    return load_from_header(f, path, model, opt, state, err);
 }

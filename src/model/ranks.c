@@ -3,15 +3,20 @@
  * moves bytes only through the caller's ae_ranks calls (aekit train's are
  * MPI's); every sum here is done by the library, in worker order, so that
  * the result does not depend on how MPI would order a reduction. */
+#define _POSIX_C_SOURCE 200809L   /* fileno */
 #include "model/ranks.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "model/train_state.h"
+#include "model/checkpoint.h"
+#include "aekit/files.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* A message of the chained sum: up to RANKS_MAX_VALUES doubles, then up to
  * RANKS_SEGMENT floats. The values of a sum ride with its last segment,
@@ -231,14 +236,18 @@ int ranks_start_check(const ae_ranks *r, const ae_model *m, const ae_dataset *tr
     char why[sizeof err->msg];
     if (local && *local) snprintf(why, sizeof why, "%s", local);
     else compare(&mine, &root, train, val, opt, why, sizeof why);
+    return ranks_first_failure(r, why, err);
+}
 
+int ranks_first_failure(const ae_ranks *r, const char *why, ae_error *err)
+{
     /* the first rank with a complaint, passed along in rank order */
     struct { int32_t rank; char msg[sizeof err->msg]; } first;
     int me = r->rank, last_rank = r->size - 1;
     first.rank = -1;
     first.msg[0] = '\0';
     if (me > 0 && recv_from(r, me - 1, &first, sizeof first, err)) return -1;
-    if (first.rank < 0 && why[0]) {
+    if (first.rank < 0 && why && why[0]) {
         first.rank = me;
         if (me == 0) snprintf(first.msg, sizeof first.msg, "%s", why);
         else snprintf(first.msg, sizeof first.msg, "rank %d: %.*s", me, (int)sizeof first.msg - 16, why);
@@ -247,4 +256,69 @@ int ranks_start_check(const ae_ranks *r, const ae_model *m, const ae_dataset *tr
     if (broadcast_from(r, last_rank, &first, sizeof first, err)) return -1;
     if (first.rank >= 0) return ae_fail(err, "%s", first.msg);
     return 0;
+}
+
+/* ---- a checkpoint read by rank 0 -------------------------------------------------- */
+
+/* The whole file at path, *size bytes (rank 0). */
+static int read_whole(const char *path, void **bytes, size_t *size, ae_error *err)
+{
+    *bytes = NULL;
+    FILE *f = ae_open_file(path, err);
+    if (!f) return -1;
+    struct stat st;
+    int rc = 0;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+        rc = ae_fail(err, "%s: not a regular file", path);
+    else if (!(*bytes = malloc(st.st_size ? (size_t)st.st_size : 1)))
+        rc = ae_fail(err, "%s: out of memory for its %lld bytes", path, (long long)st.st_size);
+    else if (fread(*bytes, 1, (size_t)st.st_size, f) != (size_t)st.st_size)
+        rc = ae_fail(err, "%s: read failed: %s", path, ferror(f) ? strerror(errno) : "the file got shorter");
+    *size = rc ? 0 : (size_t)st.st_size;
+    fclose(f);
+    if (rc) {
+        free(*bytes);
+        *bytes = NULL;
+    }
+    return rc;
+}
+
+int ae_checkpoint_load_ranks(const char *path, const ae_ranks *r, ae_model **model, ae_train_options *opt,
+                             ae_train_state **state, ae_error *err)
+{
+    if (!r || r->size == 1) return ae_checkpoint_load(path, model, opt, state, err);
+    *model = NULL;
+    *state = NULL;
+    if (ranks_valid(r, err)) return -1;
+    void *bytes = NULL;
+    size_t size = 0;
+    int rc = -1;
+    ae_error local = {{0}};
+    /* rank 0 reads the file and tells its size (-1: it could not) */
+    int64_t n = -1;
+    if (r->rank == 0 && read_whole(path, &bytes, &size, &local) == 0) n = (int64_t)size;
+    if (broadcast_from(r, 0, &n, sizeof n, err)) goto done;
+    if (n < 0) {
+        if (r->rank == 0) ae_fail(err, "%s", local.msg);
+        else ae_fail(err, "rank 0 could not read the checkpoint %s", path);
+        goto done;
+    }
+    size = (size_t)n;
+    if (r->rank > 0 && !(bytes = malloc(size ? size : 1)))
+        ae_fail(&local, "out of memory for the %zu bytes of the checkpoint %s", size, path);
+    if (ranks_first_failure(r, local.msg, err)) goto done;
+    if (broadcast_from(r, 0, bytes, size, err)) goto done;
+    /* every rank reads the same bytes: they fail alike, but for memory */
+    local.msg[0] = '\0';
+    checkpoint_load_memory(bytes, size, path, model, opt, state, &local);
+    rc = ranks_first_failure(r, local.msg, err);
+done:
+    free(bytes);
+    if (rc && *model) {
+        ae_train_state_free(*state);
+        ae_model_free(*model);
+        *model = NULL;
+        *state = NULL;
+    }
+    return rc;
 }

@@ -42,6 +42,10 @@ int  ranks_sum_grads(const ranks_run *rk, ae_workspace *ws, int threads, size_t 
 int  ranks_gather(const ae_ranks *r, void *items, size_t item_bytes, int nitems, ae_error *err);
 /* *value on every rank becomes rank 0's. */
 int  ranks_from_root(const ae_ranks *r, int *value, ae_error *err);
+/* Every rank learns the first rank (in rank order) whose `why` is not
+ * empty (NULL: none): 0 on every rank, or -1 on every rank with its
+ * message, "rank R: why" (rank 0's without the prefix). */
+int  ranks_first_failure(const ae_ranks *r, const char *why, ae_error *err);
 /* The start of a run: every rank compares what it trains on (data, model,
  * options, thread count) with rank 0's, and learns the first rank (in rank
  * order) that differs or has its own error `local` (NULL: none). Returns

@@ -487,6 +487,35 @@ int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
     return rc;
 }
 
+/* Trains state s across the ranks (ae_train_ranks, ae_train_resume_ranks)
+ * from the start check on, which every rank takes part in: `bad` when this
+ * rank cannot train (its data, options or memory; local says why, and s
+ * may be NULL), and every rank fails with the first such rank's message.
+ * check_opt: the options every rank must share. */
+static int train_across(ae_model *m, const ae_dataset *train, const ae_dataset *val,
+                        const ae_train_options *check_opt, ae_train_state *s, const ae_ranks *ranks,
+                        int bad, ae_error *local, ae_progress_fn cb, void *user, ae_error *err)
+{
+    ae_workspace *ws = NULL;
+    ranks_run rk = { ranks, NULL };
+    /* the run is one process's with ranks x threads threads, which its
+     * checkpoints record: a count past AE_MAX_THREADS could not be resumed */
+    if (!bad && (long)ranks->size * s->threads > AE_MAX_THREADS)
+        bad = ae_fail(local, "%d processes x %d threads = %ld workers: at most %d (AE_MAX_THREADS), so that a "
+                      "checkpoint of the run can be resumed", ranks->size, s->threads,
+                      (long)ranks->size * s->threads, AE_MAX_THREADS);
+    if (!bad) {
+        s->ranks = ranks->size;
+        bad = run_workspace(&ws, m, s, ranks->size * s->threads, local) || ranks_msg_new(&rk, local);
+    }
+    int threads = s ? s->threads : ae_threads_resolve(check_opt->threads);
+    int rc = ranks_start_check(ranks, m, train, val, check_opt, threads, bad ? local->msg : NULL, err);
+    if (rc == 0) rc = train_epochs(m, ws, train, val, s, &rk, cb, user, err);
+    ranks_msg_free(&rk);
+    ae_workspace_free(ws);
+    return rc;
+}
+
 int ae_train_ranks(ae_model *m, const ae_dataset *train, const ae_dataset *val,
                    const ae_train_options *opt, const ae_ranks *ranks,
                    ae_progress_fn cb, void *user, ae_error *err)
@@ -497,33 +526,19 @@ int ae_train_ranks(ae_model *m, const ae_dataset *train, const ae_dataset *val,
      * start check, which every rank takes part in: all fail together */
     ae_error local = {{0}};
     ae_train_state *s = NULL;
-    ae_workspace *ws = NULL;
-    ranks_run rk = { ranks, NULL };
     int bad = ae_train_options_check(opt, &local) || check_data(m, train, val, &local);
     if (!bad && opt->init_weights) ae_model_init(m, opt->seed);
     if (!bad) bad = train_state_new(&s, m, train, val, opt, &local) || check_weights(m, &local);
-    /* the run is one process's with ranks x threads threads, which its
-     * checkpoints record: a count past AE_MAX_THREADS could not be resumed */
-    if (!bad && (long)ranks->size * s->threads > AE_MAX_THREADS)
-        bad = ae_fail(&local, "%d processes x %d threads = %ld workers: at most %d (AE_MAX_THREADS), so that a "
-                      "checkpoint of the run can be resumed", ranks->size, s->threads,
-                      (long)ranks->size * s->threads, AE_MAX_THREADS);
-    if (!bad) {
-        s->ranks = ranks->size;
-        bad = run_workspace(&ws, m, s, ranks->size * s->threads, &local) || ranks_msg_new(&rk, &local);
-    }
-    int threads = s ? s->threads : ae_threads_resolve(opt->threads);
-    int rc = ranks_start_check(ranks, m, train, val, opt, threads, bad ? local.msg : NULL, err);
-    if (rc == 0) rc = train_epochs(m, ws, train, val, s, &rk, cb, user, err);
-    ranks_msg_free(&rk);
-    ae_workspace_free(ws);
+    int rc = train_across(m, train, val, opt, s, ranks, bad, &local, cb, user, err);
     ae_train_state_free(s);
     return rc;
 }
 
-int ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val,
-                    const ae_train_options *opt, ae_train_state *s,
-                    ae_progress_fn cb, void *user, ae_error *err)
+/* What ae_train_resume checks (the model, options and data sets are the
+ * state's run's), and the options a resumed run may change taken from opt;
+ * the thread count is left to the caller. */
+static int resume_prepare(const ae_model *m, const ae_dataset *train, const ae_dataset *val,
+                          const ae_train_options *opt, ae_train_state *s, ae_error *err)
 {
     if (ae_train_options_check(opt, err) || check_data(m, train, val, err)) return -1;
     const ae_train_options *o = &s->opt;
@@ -551,10 +566,8 @@ int ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val,
     if (train_data_hash(val) != s->val_hash)
         return ae_fail(err, "%s: the validation images are not the checkpoint's run's "
                        "(same count, other pixels)", val ? val->source : "no validation set");
-    /* what may change: the thread count and where / how often to checkpoint.
-     * The run's own count is kept even above this machine's cap, so that
-     * the resumed run stays bit-identical. */
-    if (opt->threads != s->threads) s->threads = ae_threads_resolve(opt->threads);
+    /* what may change: the thread count (the caller's) and where / how
+     * often to checkpoint */
     int nrows;
     const ae_train_option *rows = ae_train_options_table(&nrows);
     for (int i = 0; i < nrows; i++)
@@ -567,5 +580,31 @@ int ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val,
         snprintf(s->path, sizeof s->path, "%s", opt->checkpoint);
         s->opt.checkpoint = s->path;
     }
+    return 0;
+}
+
+int ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val,
+                    const ae_train_options *opt, ae_train_state *s,
+                    ae_progress_fn cb, void *user, ae_error *err)
+{
+    if (resume_prepare(m, train, val, opt, s, err)) return -1;
+    /* the run's own count is kept even above this machine's cap, so that
+     * the resumed run stays bit-identical */
+    if (opt->threads != s->threads) s->threads = ae_threads_resolve(opt->threads);
+    s->ranks = 1;
     return train_loop(m, train, val, s, cb, user, err);
+}
+
+int ae_train_resume_ranks(ae_model *m, const ae_dataset *train, const ae_dataset *val,
+                          const ae_train_options *opt, ae_train_state *s, const ae_ranks *ranks,
+                          ae_progress_fn cb, void *user, ae_error *err)
+{
+    if (!ranks || ranks->size == 1) return ae_train_resume(m, train, val, opt, s, cb, user, err);
+    if (ranks_valid(ranks, err)) return -1;
+    /* every rank checks its own data sets against the checkpoint's run;
+     * a rank that cannot go on makes all fail at the start check */
+    ae_error local = {{0}};
+    int bad = resume_prepare(m, train, val, opt, s, &local) || check_weights(m, &local);
+    if (!bad) s->threads = ae_threads_resolve(opt->threads);   /* per rank */
+    return train_across(m, train, val, &s->opt, s, ranks, bad, &local, cb, user, err);
 }
