@@ -236,4 +236,29 @@ else
   check "the job to stop wrote its first checkpoint" false
 fi
 
+# rank 0 alone cannot write the run folder during training (metrics.csv made
+# a folder after epoch 1): its callback stops every rank, it writes the
+# checkpoint and names the file; no rank waits
+timeout 300 mpirun -q --oversubscribe -np 2 "$AEKIT" train --model conv --data mnist --limit 2000 --val-limit 100 \
+  --epochs 30 --threads 1 --out "$tmp/unwritable" >"$tmp/unwritable.log" 2>&1 &
+job=$!
+if wait_for "$tmp/unwritable/metrics.csv"; then
+  start=$SECONDS
+  for ((i = 0; i < 100; i++)); do   # a rename by rank 0 may come between rm and mkdir
+    rm -f "$tmp/unwritable/metrics.csv"
+    mkdir "$tmp/unwritable/metrics.csv" 2>/dev/null && break
+  done
+  wait $job
+  rc=$?
+  check "rank 0 failing to write metrics.csv ends the job within 20 s (took $((SECONDS - start)) s)" \
+    test $rc -ne 0 -a $((SECONDS - start)) -le 20
+  check "one line names metrics.csv, the checkpoint is kept" \
+    test "$(grep -c '^aekit train: .*metrics.csv: write failed: Is a directory; checkpoint kept' "$tmp/unwritable.log")" -eq 1 \
+    -a -s "$tmp/unwritable/checkpoint.safetensors"
+else
+  kill $job 2>/dev/null
+  wait $job
+  check "the job to fail wrote its first metrics.csv" false
+fi
+
 summary
