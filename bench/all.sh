@@ -12,7 +12,8 @@
 #
 # Builds aekit once (Release); each part's Markdown goes to stdout and to
 # $BENCH_OUT/report.md (default /tmp/aekit-bench), progress to stderr.
-# About 25 minutes on 2 cores (see BENCHMARKS.md); --quick: every part as a
+# About 40 minutes on 2 cores (an estimate since the training table gained
+# torch+channels_last and the AAE; see BENCHMARKS.md); --quick: every part as a
 # functional check, a few minutes, numbers meaningless.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -4,8 +4,10 @@ training loop of each epoch; validation and start-up not included).
 
   /usr/bin/python3 bench/torch_models.py --model conv [--epochs 1] [--threads 2]
       [--batch 128] [--data data/mnist] [--optimizer adam] [--seed 0]
+      [--channels-last]
   /usr/bin/python3 bench/torch_models.py --model conv --flops    # FLOPs per image
   /usr/bin/python3 bench/torch_models.py --model conv --params   # parameter count
+  /usr/bin/python3 bench/torch_models.py --model conv --convs    # conv layer count
   /usr/bin/python3 bench/torch_models.py --model FILE.txt --flops  # any description
 
 The networks are built from aekit's own model description files
@@ -25,6 +27,20 @@ files into them. Models (keep in step with MODELS_TABLE in bench/run.sh):
             latent, SSE summed per image + KL (72,101 parameters)
   vae       models/vae.txt: dense 784-512-(2x2)-512-784, SSE + KL
             (807,700 parameters)
+  aae       models/aae.txt: the adversarial AE, dense 784-1000-1000-1000-150
+            and back, BCE, and a discriminator 150-500-500-500-1
+            (6,451,935 parameters); each step is aekit's three phases
+            (src/model/train.c): reconstruction (Adam over encoder and
+            decoder), discriminator (N(0, I) samples labelled 1 against the
+            codes labelled 0, each term's BCE a mean over the batch; Adam over
+            the discriminator), generator (the codes labelled 1 through the
+            discriminator; Adam over the encoder), three optimiser states
+
+--channels-last: the model and each batch (input and target) in
+torch.channels_last (NHWC) memory format: Debian's torch 1.13 then runs
+its convolutions through oneDNN (MKL-DNN). The same model, weights and
+random draws as without it: only the memory layout differs, so the losses
+agree to float rounding. For models with conv layers only (--convs > 0).
 
 Losses are aekit's (src/model/forward.c): `bce` and `mse` are means over
 all pixels of the batch, `sse` and `bce_sum` sums over an image's pixels
@@ -129,6 +145,7 @@ MODELS = {
     "sr": ("sr", "upscale"),
     "conv-vae": ("conv-vae", "reconstruct"),
     "vae": ("vae", "reconstruct"),
+    "aae": ("aae", "reconstruct"),
 }
 
 
@@ -136,23 +153,43 @@ def train_flops(model):
     """Multiply-adds x 2 of one training step per image, from the layer
     shapes: forward, input gradient (not for the first layer) and weight
     gradient each cost one forward's worth for conv and dense layers;
-    activations, pools, loss and optimiser are not counted."""
-    fwd = []
+    activations, pools, loss and optimiser are not counted. An adversarial
+    AE adds aekit's two other phases (src/model/train.c): discriminator =
+    the encoder forward, then forward and backward of the discriminator on
+    the prior samples and on the codes (no input gradient); generator = the
+    encoder and discriminator forward, the discriminator's backward with its
+    input gradient, the encoder's backward."""
+    fwd = {}
 
-    def hook(m, inp, out):
-        if isinstance(m, nn.Conv2d):
-            k = m.kernel_size[0] * m.kernel_size[1]
-            fwd.append(2.0 * out[0].numel() * m.in_channels * k)
-        elif isinstance(m, nn.Linear):
-            fwd.append(2.0 * m.in_features * m.out_features)
-    hs = [m.register_forward_hook(hook) for m in model.modules()
-          if isinstance(m, (nn.Conv2d, nn.Linear))]
+    def hook_for(section):
+        def hook(m, inp, out):
+            if isinstance(m, nn.Conv2d):
+                k = m.kernel_size[0] * m.kernel_size[1]
+                fwd[section].append(2.0 * out[0].numel() * m.in_channels * k)
+            elif isinstance(m, nn.Linear):
+                fwd[section].append(2.0 * m.in_features * m.out_features)
+        return hook
+    hs = []
+    for section in _builder.SECTIONS:
+        fwd[section] = []
+        for m in getattr(model, section, nn.Sequential()).modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                hs.append(m.register_forward_hook(hook_for(section)))
     model.eval()
     with torch.no_grad():
-        model(torch.zeros((1,) + tuple(model.desc["input"])))
+        z = model.encoder(torch.zeros((1,) + tuple(model.desc["input"])))
+        model.decoder(z)
+        if hasattr(model, "discriminator"):
+            model.discriminator(z.reshape(1, -1))
     for h in hs:
         h.remove()
-    return 3 * sum(fwd) - fwd[0]
+    enc, dec, disc = fwd["encoder"], fwd["decoder"], fwd["discriminator"]
+    E, D = sum(enc), sum(disc)
+    flops = 3 * (E + sum(dec)) - enc[0]
+    if disc:
+        flops += E + 2 * (3 * D - disc[0])   # discriminator phase
+        flops += E + D + 2 * D + 2 * E - enc[0]   # generator phase
+    return flops
 
 
 def noisy(x, g):
@@ -168,23 +205,67 @@ def make_inputs(model, task, x, g):
     return x
 
 
-def evaluate(model, xin, x, seed):
+def evaluate(model, xin, x, seed, layout):
     model.eval()
     if model.sample is not None:   # aekit samples z in validation, with fixed seeds
         model.sample.generator = torch.Generator().manual_seed(seed)
     total = 0.0
     with torch.no_grad():
         for i in range(0, x.shape[0], 1000):
-            total += model.loss_sum(model.train_output(xin[i:i + 1000]), x[i:i + 1000])[0].item()
+            xb, tb = in_layout(xin[i:i + 1000], layout), in_layout(x[i:i + 1000], layout)
+            total += model.loss_sum(model.train_output(xb), tb)[0].item()
     if model.sample is not None:
         model.sample.generator = None
     return total / model.denominator(x.shape[0])
 
 
+def in_layout(x, layout):
+    """x in the memory format `layout` (None: as it is)."""
+    return x if layout is None else x.contiguous(memory_format=layout)
+
+
+def make_optimizer(name, params, lr):
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    return torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-8)
+
+
+class AdversarialPhases:
+    """The two phases of an adversarial AE's step that follow the
+    reconstruction phase, as aekit's aae_phases (src/model/train.c): the
+    discriminator learns N(0, I) samples (label 1) against the encoder's
+    codes (label 0, no encoder gradient), then the encoder learns to make
+    the discriminator call its codes real. Each BCE term is a mean over the
+    batch, from the discriminator's logit (its final sigmoid left out); each
+    phase has its own optimiser state (aekit's optim_disc, optim_gen)."""
+
+    def __init__(self, model, optimizer, lr):
+        self.model = model
+        self.logits = nn.Sequential(*list(model.discriminator)[:-1])
+        self.disc = make_optimizer(optimizer, model.discriminator.parameters(), lr)
+        self.gen = make_optimizer(optimizer, model.encoder.parameters(), lr)
+
+    def step(self, x):
+        m, n = self.model, x.shape[0]
+        with torch.no_grad():
+            codes = m.encode(x)
+        prior = torch.randn(codes.shape)
+        ones, zeros = torch.ones(n, 1), torch.zeros(n, 1)
+        loss = (F.binary_cross_entropy_with_logits(self.logits(prior), ones, reduction="sum")
+                + F.binary_cross_entropy_with_logits(self.logits(codes), zeros, reduction="sum")) / n
+        self.disc.zero_grad()
+        loss.backward()
+        self.disc.step()
+        loss = F.binary_cross_entropy_with_logits(self.logits(m.encode(x)), ones, reduction="sum") / n
+        self.gen.zero_grad()
+        loss.backward()
+        self.gen.step()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="conv",
-                    help=f"{', '.join(MODELS)}; or a description file (--flops, --params)")
+                    help=f"{', '.join(MODELS)}; or a description file (--flops, --params, --convs)")
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=128)
@@ -194,15 +275,25 @@ def main():
     ap.add_argument("--optimizer", default="adam", choices=["adam", "rmsprop"])
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--channels-last", action="store_true",
+                    help="the model and each batch in torch.channels_last (NHWC) memory format")
     ap.add_argument("--flops", action="store_true",
                     help="print the model's training FLOPs per image and exit")
     ap.add_argument("--params", action="store_true", help="print the parameter count and exit")
+    ap.add_argument("--convs", action="store_true",
+                    help="print the number of conv layers and exit")
     a = ap.parse_args()
-    if a.model not in MODELS and not ((a.flops or a.params) and os.path.isfile(a.model)):
+    query = a.flops or a.params or a.convs
+    if a.model not in MODELS and not (query and os.path.isfile(a.model)):
         ap.error(f"--model: expected one of {', '.join(MODELS)}, got '{a.model}'")
-    if a.flops or a.params:
+    if query:
         m = build(a.model)
-        print(f"{train_flops(m):.0f}" if a.flops else sum(p.numel() for p in m.parameters()))
+        if a.flops:
+            print(f"{train_flops(m):.0f}")
+        elif a.params:
+            print(sum(p.numel() for p in m.parameters()))
+        else:
+            print(sum(isinstance(x, nn.Conv2d) for x in m.modules()))
         return
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -214,14 +305,23 @@ def main():
     if a.val_limit:
         xte = xte[:a.val_limit]
     model = build(a.model)
+    layout = None
+    if a.channels_last:
+        if not any(isinstance(x, nn.Conv2d) for x in model.modules()):
+            ap.error(f"--channels-last: model {a.model} has no conv layers")
+        layout = torch.channels_last
+        model = model.to(memory_format=layout)
     g = torch.Generator().manual_seed(a.seed + 1)
     # inputs made once per image (denoise: the same noise every epoch, as aekit)
     xtr_in = make_inputs(model, task, xtr, g)
     xte_in = make_inputs(model, task, xte, g)
-    if a.optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    adversarial = None
+    if hasattr(model, "discriminator"):
+        opt = make_optimizer(a.optimizer, list(model.encoder.parameters())
+                             + list(model.decoder.parameters()), a.lr)
+        adversarial = AdversarialPhases(model, a.optimizer, a.lr)
     else:
-        opt = torch.optim.RMSprop(model.parameters(), lr=a.lr, alpha=0.99, eps=1e-8)
+        opt = make_optimizer(a.optimizer, model.parameters(), a.lr)
     n = xtr.shape[0]
     for epoch in range(1, a.epochs + 1):
         perm = torch.randperm(n)
@@ -230,15 +330,17 @@ def main():
         model.train()
         for s in range(0, n, a.batch):
             idx = perm[s:s + a.batch]
-            x, t = xtr_in[idx], xtr[idx]
+            x, t = in_layout(xtr_in[idx], layout), in_layout(xtr[idx], layout)
             loss = model.loss_sum(model.train_output(x), t)[0] / model.denominator(x.shape[0])
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if adversarial:
+                adversarial.step(x)
             total += loss.item() * x.shape[0]
         sec = time.perf_counter() - t0
-        val = evaluate(model, xte_in, xte, a.seed + 2)
-        print(f"epoch {epoch} {sec:.3f} s {n / sec:.0f} img/s train {total / n:.5f} val {val:.5f}",
+        val = evaluate(model, xte_in, xte, a.seed + 2, layout)
+        print(f"epoch {epoch} {sec:.3f} s {n / sec:.0f} img/s train {total / n:.6f} val {val:.6f}",
               flush=True)
 
 
