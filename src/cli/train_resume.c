@@ -137,6 +137,12 @@ static int finish_run(const args *a, const train_settings *given)
             known |= 1ull << i;
     }
     if ((rc = check_resume_flags(a, given, &run, m, AE_OPTION_TEXT_SHORT, known))) goto done;
+    if (args_given(a, "epochs") && given->opt.epochs != run.opt.epochs) {
+        rc = cli_fail(EXIT_ERROR, "train", "--resume %s --epochs %d: the run's %d epochs are done and its "
+                      "checkpoint is gone: it can be finished, not extended (leave --epochs out)", s.out,
+                      given->opt.epochs, run.opt.epochs);
+        goto done;
+    }
     const char *v;
     s.noise = run.opt.noise;
     s.opt.noise = s.noise;
@@ -193,8 +199,31 @@ done:
     return rc;
 }
 
+/* The epochs of a resumed run (`run`: the stored options; `opt`: with the
+ * flags given): --epochs may add epochs, not drop them; a finished run
+ * (`extending`: from its final checkpoint) goes on only when the flags
+ * give it more to do. */
+static int check_extension(const train_settings *given, const ae_train_options *run, const ae_train_options *opt,
+                           const ae_train_state *state, int extending)
+{
+    if (opt->epochs < run->epochs)
+        return cli_fail(EXIT_USAGE, "train", "--resume %s: --epochs %d is fewer than the run's %d (a resumed "
+                        "run may add epochs, not drop them)", given->resume, opt->epochs, run->epochs);
+    if (!extending || !ae_train_state_finished(state, opt)) return 0;
+    ae_train_position pos;
+    ae_train_state_position(state, &pos);
+    if (pos.epoch > opt->epochs)
+        return cli_fail(EXIT_ERROR, "train", "--resume %s: the run is finished: all its %d epochs were done; "
+                        "--epochs N with N above %d extends it", given->resume, run->epochs, run->epochs);
+    int best = ae_train_state_best_epoch(state);
+    return cli_fail(EXIT_ERROR, "train", "--resume %s: the run stopped early after epoch %d (--early-stop %d: no "
+                    "val loss below epoch %d's); a larger --early-stop, or 0 (off), lets it go on",
+                    given->resume, pos.epochs_done, opt->early_stop, best);
+}
+
 /* aekit train --resume DIR: the run's settings from its checkpoint; the
- * flags given may only repeat them (but --threads and --checkpoint-every). */
+ * flags given may only repeat them (but --threads, --checkpoint-every and
+ * --early-stop), or add epochs (--epochs). */
 int train_resume(const args *a, train_settings *given, run_lock *lock)
 {
     train_settings s = *given;
@@ -204,39 +233,66 @@ int train_resume(const args *a, train_settings *given, run_lock *lock)
     if (stat(given->resume, &st) == 0 && S_ISDIR(st.st_mode) &&
         (rc = run_lock_take(lock, "--resume", given->resume)))
         return rc;
+    /* the checkpoint of an unfinished run, or a finished run's final one */
+    char from[4200];
+    snprintf(from, sizeof from, "%s", s.checkpoint);
+    int extending = 0;
     if (stat(s.checkpoint, &st) != 0) {
         int e = errno;
         char model[4200], index[4200];
         ae_run_path(model, sizeof model, given->resume, AE_RUN_MODEL);
         ae_run_path(index, sizeof index, given->resume, AE_RUN_INDEX);
+        ae_run_path(from, sizeof from, given->resume, AE_RUN_FINAL_CHECKPOINT);
+        int finished = e == ENOENT && stat(model, &st) == 0 && stat(index, &st) == 0;
+        int have_final = stat(from, &st) == 0;
+        int more = args_given(a, "epochs") || args_given(a, "early-stop");
+        if (finished && more && !have_final)
+            return cli_fail(EXIT_ERROR, "train", "--resume %s: %s, the run's final state, is gone: the run "
+                            "cannot be extended (train on from its weights with --init %s)",
+                            given->resume, from, model);
         if (e == ENOENT && stat(model, &st) == 0 && stat(index, &st) != 0) {
             run_remove_temps(given->resume);
             return finish_run(a, given);    /* trained and saved, not all drawn */
         }
-        if (e == ENOENT && stat(model, &st) == 0)
+        if (finished && !more)
             return cli_fail(EXIT_ERROR, "train", "--resume %s: the run is finished (%s and %s are written): "
-                            "nothing to resume", given->resume, model, index);
-        return cli_fail(EXIT_ERROR, "train", "--resume %s: no checkpoint to resume from (%s: %s)",
-                        given->resume, s.checkpoint, strerror(e));
+                            "nothing to resume%s", given->resume, model, index,
+                            have_final ? "; --epochs N, above its epochs, extends it" : "");
+        if (!finished)
+            return cli_fail(EXIT_ERROR, "train", "--resume %s: no checkpoint to resume from (%s: %s)",
+                            given->resume, s.checkpoint, strerror(e));
+        extending = 1;                      /* from the final checkpoint */
     }
     run_remove_temps(given->resume);        /* the lock says no one is writing them */
     ae_model *m = NULL;
     ae_train_state *state = NULL;
     ae_error err = {{0}};
-    if (ae_checkpoint_load(s.checkpoint, &m, &s.opt, &state, &err) != 0)
+    if (ae_checkpoint_load(from, &m, &s.opt, &state, &err) != 0)
         return cli_fail(EXIT_ERROR, "train", "--resume %s: %s", given->resume, err.msg);
     s.out = given->resume;
-    if ((rc = settings_from_meta(&s, m, s.checkpoint))) goto done;
+    if ((rc = settings_from_meta(&s, m, from))) goto done;
     s.noise = s.opt.noise;
     if ((rc = check_resume_flags(a, given, &s, m, AE_OPTION_TEXT_EXACT, ~0ull))) goto done;
     /* what a resumed run may change: the options of the flags given */
     ae_train_position pos;
     ae_train_state_position(state, &pos);
+    ae_train_options stored = s.opt;
     int stored_threads = s.opt.threads, nrows;
     const ae_train_option *rows = ae_train_options_table(&nrows);
     for (int i = 0; i < nrows; i++)
-        if (rows[i].resume == AE_RESUME_MAY_CHANGE && rows[i].flag && args_given(a, rows[i].flag))
+        if ((rows[i].resume == AE_RESUME_MAY_CHANGE || rows[i].resume == AE_RESUME_MAY_GROW) && rows[i].flag &&
+            args_given(a, rows[i].flag))
             ae_train_option_copy(&rows[i], &s.opt, &given->opt);
+    if ((rc = check_extension(given, &stored, &s.opt, state, extending))) goto done;
+    /* the model's metadata says what the run now is (--epochs, --early-stop) */
+    for (int i = 0; i < nrows; i++) {
+        ae_error why = {{0}};
+        if (!(rows[i].flags & AE_OPTION_NO_META) && !ae_train_option_equal(&rows[i], &s.opt, &stored, AE_OPTION_TEXT_EXACT) &&
+            rows[i].resume != AE_RESUME_SAME && ae_train_option_set_meta(m, &rows[i], &s.opt, &why)) {
+            rc = cli_fail(EXIT_ERROR, "train", "%s", why.msg);
+            goto done;
+        }
+    }
     s.opt.checkpoint = s.checkpoint;
     if ((rc = train_check_writable(s.out)) || (rc = train_check_run_files(&s, "--resume"))) goto done;
     s.limit = args_given(a, "limit") ? given->limit : pos.train_images;
@@ -250,9 +306,12 @@ int train_resume(const args *a, train_settings *given, run_lock *lock)
             snprintf(threads, sizeof threads, " (with %d threads instead of %d: no longer bit-identical)",
                      s.opt.threads, stored_threads);
         args_print_notes();
-        if (pos.epoch > s.opt.epochs)
+        if (ae_train_state_finished(state, &s.opt))
             fprintf(stderr, "resuming %s in %s: all %d epochs were done%s\n", cli_text(s.label), cli_text(s.out),
-                    s.opt.epochs, threads);
+                    pos.epochs_done, threads);
+        else if (s.opt.epochs > stored.epochs && pos.epoch > stored.epochs)
+            fprintf(stderr, "extending %s in %s from %d to %d epochs%s\n", cli_text(s.label), cli_text(s.out),
+                    stored.epochs, s.opt.epochs, threads);
         else
             fprintf(stderr, "resuming %s in %s at epoch %d/%d, step %d/%d%s\n", cli_text(s.label), cli_text(s.out),
                     pos.epoch, s.opt.epochs, pos.step, pos.steps, threads);
