@@ -17,29 +17,21 @@
 source "$(dirname "$0")/lib/cli_common.sh"
 need_mnist
 
-# tensors A B: the two safetensors files hold the same tensors (names,
-# shapes, bytes), whatever their metadata
-same_tensors() {
-  "$PY" - "$1" "$2" <<'EOF'
-import json, struct, sys
-def load(path):
-    with open(path, 'rb') as f:
-        b = f.read()
-    n = struct.unpack('<Q', b[:8])[0]
-    header = json.loads(b[8:8 + n])
-    header.pop('__metadata__', None)
-    return header, b[8 + n:]
-sys.exit(0 if load(sys.argv[1]) == load(sys.argv[2]) else 1)
-EOF
+# st FILE: a digest of the safetensors file's tensors (names, dtypes,
+# shapes, bytes), whatever its metadata; st FILE KEY: metadata KEY's value
+st() {
+  "$PY" -c '
+import hashlib, json, struct, sys
+blob = open(sys.argv[1], "rb").read()
+size = struct.unpack("<Q", blob[:8])[0]
+head = json.loads(blob[8:8 + size])
+meta = head.pop("__metadata__", {})
+if len(sys.argv) > 2: print(meta.get(sys.argv[2], ""))
+else: print(hashlib.sha256(json.dumps(head, sort_keys=True).encode() + blob[8 + size:]).hexdigest())
+' "$@"
 }
-meta() {  # meta FILE KEY
-  "$PY" - "$1" "$2" <<'EOF'
-import json, struct, sys
-b = open(sys.argv[1], 'rb').read()
-n = struct.unpack('<Q', b[:8])[0]
-print(json.loads(b[8:8 + n]).get('__metadata__', {}).get(sys.argv[2], ''))
-EOF
-}
+same_tensors() { [[ $(st "$1") == $(st "$2") ]]; }
+meta() { st "$1" "$2"; }
 
 # A VAE on 200 images at lr 0.003: its val loss falls to epoch 9 and not
 # below it in epochs 10 and 11 (the numbers are in metrics.csv).
@@ -71,12 +63,9 @@ check "  ... not the best epoch's" bash -c "! cmp -s '$tmp/last/reconstructions.
 
 # ---- an early-stopped run goes on only with another patience -------------------------
 cp -a "$tmp/es" "$tmp/es-before"
-"$AEKIT" train --resume "$tmp/es" --epochs 20 >/dev/null 2>"$tmp/more.err" </dev/null
-rc=$?
-echo "  $(cat "$tmp/more.err")"
-check "more --epochs for an early-stopped run: exit 1" test $rc -eq 1
-check "  ... one line naming the stop and --early-stop" \
-  bash -c "[[ \$(wc -l <'$tmp/more.err') -eq 1 ]] && grep -q 'stopped early after epoch 11 (--early-stop 2: no val loss below epoch 9.s); a larger --early-stop, or 0 (off), lets it go on' '$tmp/more.err'"
+expect_error "more --epochs for an early-stopped run: exit 1, naming the stop and --early-stop" 1 \
+  "stopped early after epoch 11 (--early-stop 2: no val loss below epoch 9's); a larger --early-stop, or 0 (off), lets it go on" - -- \
+  "$AEKIT" train --resume "$tmp/es" --epochs 20
 check "  ... and the folder is as it was" unchanged "$tmp/es-before" "$tmp/es"
 "$AEKIT" train --resume "$tmp/es" --early-stop 0 >/dev/null 2>"$tmp/off.err" </dev/null
 check "--early-stop 0 lets it go on to epoch 12" test $? -eq 0 -a "$(($(wc -l <"$tmp/es/metrics.csv") - 1))" -eq 12
@@ -96,22 +85,14 @@ check "extended to 3 = a 3-epoch run, byte for byte" cmp -s "$tmp/three/model.sa
 check "  ... with the same losses" cmp -s <(cut -d, -f1-4 "$tmp/three/metrics.csv") <(cut -d, -f1-4 "$tmp/ext/metrics.csv")
 
 cp -a "$tmp/ext" "$tmp/ext-before"
-"$AEKIT" train --resume "$tmp/ext" --epochs 2 >/dev/null 2>"$tmp/fewer.err" </dev/null
-rc=$?
-echo "  $(cat "$tmp/fewer.err")"
-check "--epochs 2 after 3: a usage error naming the run's 3" \
-  bash -c "[[ $rc -eq 2 && \$(wc -l <'$tmp/fewer.err') -eq 1 ]] && grep -q -- '--epochs 2 is fewer than the run.s 3' '$tmp/fewer.err'"
-"$AEKIT" train --resume "$tmp/ext" --epochs 3 >/dev/null 2>"$tmp/same.err" </dev/null
-rc=$?
-echo "  $(cat "$tmp/same.err")"
-check "--epochs 3 after 3: nothing to do, naming the run's 3" \
-  bash -c "[[ $rc -eq 1 && \$(wc -l <'$tmp/same.err') -eq 1 ]] && grep -q 'all its 3 epochs were done; --epochs N with N above 3 extends it' '$tmp/same.err'"
+expect_error "--epochs 2 after 3: a usage error naming the run's 3" 2 "--epochs 2 is fewer than the run's 3" - -- \
+  "$AEKIT" train --resume "$tmp/ext" --epochs 2
+expect_error "--epochs 3 after 3: nothing to do, naming the run's 3" 1 \
+  "all its 3 epochs were done; --epochs N with N above 3 extends it" - -- "$AEKIT" train --resume "$tmp/ext" --epochs 3
 check "  ... and the folder is as it was" unchanged "$tmp/ext-before" "$tmp/ext"
 rm "$tmp/ext/final-checkpoint.safetensors"
-"$AEKIT" train --resume "$tmp/ext" --epochs 4 >/dev/null 2>"$tmp/gone.err" </dev/null
-rc=$?
-echo "  $(cat "$tmp/gone.err")"
-check "without final-checkpoint.safetensors: refused, pointing to --init" \
-  bash -c "[[ $rc -eq 1 ]] && grep -q 'final-checkpoint.safetensors, the run.s final state, is gone: the run cannot be extended (train on from its weights with --init' '$tmp/gone.err'"
+expect_error "without final-checkpoint.safetensors: refused, pointing to --init" 1 \
+  "final-checkpoint.safetensors, the run's final state, is gone: the run cannot be extended (train on from its weights with --init" - -- \
+  "$AEKIT" train --resume "$tmp/ext" --epochs 4
 
 summary

@@ -43,6 +43,15 @@ static int same_params(const ae_model *a, const ae_model *b)
     return a->nparams == b->nparams && memcmp(a->params, b->params, a->nparams * sizeof(float)) == 0;
 }
 
+/* Frees a check's state, its `n` models and its data sets (NULLs skipped). */
+static void free_run(ae_train_state *st, ae_model *const *models, int n, ae_dataset *train, ae_dataset *val)
+{
+    ae_train_state_free(st);
+    for (int i = 0; i < n; i++) ae_model_free(models[i]);
+    ae_dataset_free(train);
+    ae_dataset_free(val);
+}
+
 /* Unbroken run vs stopped at (epoch, step), loaded and resumed. */
 static void check_resume(const char *preset, int latent, ae_optimizer optimizer, const ae_noise *noise,
                          int ckpt_steps, stop_at at)
@@ -105,12 +114,7 @@ static void check_resume(const char *preset, int latent, ae_optimizer optimizer,
     CHECK(as_model && ae_model_meta(as_model, "aekit.checkpoint.format") == NULL, "checkpoint keys in the model");
     ae_model_free(as_model);
 out:
-    ae_train_state_free(st);
-    ae_model_free(back);
-    ae_model_free(m);
-    ae_model_free(ref);
-    ae_dataset_free(train);
-    ae_dataset_free(val);
+    free_run(st, (ae_model *[]){ back, m, ref }, 3, train, val);
 }
 
 typedef struct { double lr[8]; int n; } lr_log;
@@ -177,6 +181,18 @@ static void check_resume_schedule(const char *spec, int warmup, double weight_de
     ae_dataset_free(val);
 }
 
+/* The options of a small run: `epochs` epochs in batches of 16, 2 threads. */
+static ae_train_options small_run(int epochs, uint64_t seed)
+{
+    ae_train_options o;
+    ae_train_options_default(&o);
+    o.epochs = epochs;
+    o.batch = 16;
+    o.seed = seed;
+    o.threads = 2;
+    return o;
+}
+
 typedef struct { double val_loss[16]; int n; } loss_log;
 
 static int log_loss(const ae_progress *p, void *user)
@@ -195,13 +211,8 @@ static void check_early_stop(void)
 {
     ae_error err = {{0}};
     ae_dataset *train = synthetic_data(100, 1), *val = synthetic_data(20, 2);
-    ae_train_options o;
-    ae_train_options_default(&o);
-    o.epochs = 12;
-    o.batch = 16;
+    ae_train_options o = small_run(12, 5);
     o.lr = 0.05;   /* its val loss is lowest at epoch 7, then not below it in epochs 8 and 9 */
-    o.seed = 5;
-    o.threads = 2;
     o.early_stop = 2;
     o.keep = AE_KEEP_BEST;
     ae_model *ref = NULL, *m = NULL, *back = NULL, *exact = NULL;
@@ -252,13 +263,7 @@ static void check_early_stop(void)
         CHECK(ae_train_resume(back, train, val, &fewer, st, NULL, NULL, &err) != 0 && strstr(err.msg, "epochs 11"),
               "fewer epochs accepted: %s", err.msg);
     }
-    ae_train_state_free(st);
-    ae_model_free(back);
-    ae_model_free(exact);
-    ae_model_free(m);
-    ae_model_free(ref);
-    ae_dataset_free(train);
-    ae_dataset_free(val);
+    free_run(st, (ae_model *[]){ back, exact, m, ref }, 4, train, val);
 }
 
 /* A finished run's final checkpoint with more epochs goes on as the
@@ -267,12 +272,7 @@ static void check_extend(void)
 {
     ae_error err = {{0}};
     ae_dataset *train = synthetic_data(60, 1), *val = synthetic_data(20, 2);
-    ae_train_options o;
-    ae_train_options_default(&o);
-    o.epochs = 3;
-    o.batch = 16;
-    o.seed = 9;
-    o.threads = 2;
+    ae_train_options o = small_run(3, 9);
     ae_model *ref = NULL, *m = NULL, *back = NULL;
     CHECK(ae_model_from_preset(&ref, "conv", 0, &err) == 0, "%s", err.msg);
     CHECK(ae_train(ref, train, val, &o, NULL, NULL, &err) == 0, "%s", err.msg);
@@ -296,12 +296,7 @@ static void check_extend(void)
         const char *mr = ae_model_meta(ref, "aekit.latent.mean"), *mb = ae_model_meta(back, "aekit.latent.mean");
         CHECK(mr && mb && strcmp(mr, mb) == 0, "extended: the latent Gaussian differs");
     }
-    ae_train_state_free(st);
-    ae_model_free(back);
-    ae_model_free(m);
-    ae_model_free(ref);
-    ae_dataset_free(train);
-    ae_dataset_free(val);
+    free_run(st, (ae_model *[]){ back, m, ref }, 3, train, val);
 }
 
 /* Overwrites the first 4 bytes of tensor `name` in the file at `path`. */
