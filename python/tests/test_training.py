@@ -373,6 +373,7 @@ def test_a_finished_run_extended_by_resume_with_more_epochs_equals_the_longer_ru
                          progress=False)
     whole = aekit.train("conv", data, epochs=3, **run)
     assert seen == [3]
+    assert longer.meta["aekit.train.epochs"] == "3" and longer.meta["aekit.result.epochs"] == "3"
     longer.save(tmp_path / "a.safetensors")
     whole.save(tmp_path / "b.safetensors")
     assert _tensors(tmp_path / "a.safetensors") == _tensors(tmp_path / "b.safetensors")

@@ -284,11 +284,14 @@ int train_resume(const args *a, train_settings *given, run_lock *lock)
             args_given(a, rows[i].flag))
             ae_train_option_copy(&rows[i], &s.opt, &given->opt);
     if ((rc = check_extension(given, &stored, &s.opt, state, extending))) goto done;
-    /* the model's metadata says what the run now is (--epochs, --early-stop) */
+    /* the model's metadata says what the run now is (--epochs, --early-stop;
+     * the thread count stays the run's, as the checkpoint keeps it apart) */
     for (int i = 0; i < nrows; i++) {
         ae_error why = {{0}};
-        if (!(rows[i].flags & AE_OPTION_NO_META) && !ae_train_option_equal(&rows[i], &s.opt, &stored, AE_OPTION_TEXT_EXACT) &&
-            rows[i].resume != AE_RESUME_SAME && ae_train_option_set_meta(m, &rows[i], &s.opt, &why)) {
+        if (rows[i].flags & (AE_OPTION_NO_META | AE_OPTION_NO_CHECKPOINT) ||
+            ae_train_option_equal(&rows[i], &s.opt, &stored, AE_OPTION_TEXT_EXACT))
+            continue;
+        if (ae_train_option_set_meta(m, &rows[i], &s.opt, &why)) {
             rc = cli_fail(EXIT_ERROR, "train", "%s", why.msg);
             goto done;
         }
