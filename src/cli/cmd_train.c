@@ -22,7 +22,7 @@ static void keep_final_checkpoint(const train_settings *s)
     ae_run_path(final, sizeof final, s->out, AE_RUN_FINAL_CHECKPOINT);
     if (s->opt.checkpoint_steps > 0 || s->opt.checkpoint_epochs > 0) {
         if (rename(s->checkpoint, final) == 0) return;
-        fprintf(stderr, "aekit train: note: could not keep %s as %s (%s): the run cannot be extended\n",
+        fprintf(stderr, "aekit train: could not keep %s as %s (%s): the run cannot be extended\n",
                 s->checkpoint, final, strerror(errno));
     }
     remove(s->checkpoint);

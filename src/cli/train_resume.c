@@ -309,6 +309,9 @@ int train_resume(const args *a, train_settings *given, run_lock *lock)
             snprintf(threads, sizeof threads, " (with %d threads instead of %d: no longer bit-identical)",
                      s.opt.threads, stored_threads);
         args_print_notes();
+        if (s.opt.epochs > stored.epochs && s.opt.lr_schedule.kind == AE_LR_COSINE)
+            fprintf(stderr, "aekit train: --lr-schedule cosine: its horizon becomes %d epochs from here on, "
+                    "so the run is not the one --epochs %d from the start gives\n", s.opt.epochs, s.opt.epochs);
         if (ae_train_state_finished(state, &s.opt))
             fprintf(stderr, "resuming %s in %s: all %d epochs were done%s\n", cli_text(s.label), cli_text(s.out),
                     pos.epochs_done, threads);

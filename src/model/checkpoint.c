@@ -455,7 +455,8 @@ int ae_checkpoint_load(const char *path, ae_model **model, ae_train_options *opt
     /* what the header decides comes before model_from_st reads the data:
      * the options (read_options checks them) and the sizes the state is
      * allocated with, which the file must back */
-    if (read_options(&f, strcmp(format, FORMAT_OLD) == 0, &o, err) || get_long(&f, CK "train_images", 1, INT_MAX, &n, err))
+    if (read_options(&f, strcmp(format, FORMAT_OLD) == 0, &o, err) ||
+        get_long(&f, CK "train_images", 1, INT_MAX, &n, err))
         goto fail;
     const st_tensor *order = st_find(&f, CK "order");
     if (!order || order->numel != (size_t)n) {
