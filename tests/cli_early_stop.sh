@@ -4,6 +4,9 @@
 #    model holds the best epoch's weights: the same tensors as a run of
 #    exactly that many epochs; the model, aekit info, index.html and the
 #    closing line say which epoch the weights are from;
+#  - the run stopped by SIGTERM after its best epoch (strace injects it at
+#    a checkpoint's rename) and resumed ends with the same model file, byte
+#    for byte (the checkpoint holds the best weights);
 #  - a run early stopping ended is refused more --epochs alone, and goes
 #    on with --early-stop 0 to the end: the model of a run without early
 #    stopping, byte for byte;
@@ -11,7 +14,7 @@
 #    lr) writes the model of a 3-epoch run, byte for byte; --epochs 2 or 3
 #    then are refused naming the run's 3; without final-checkpoint.safetensors
 #    the run cannot be extended, and says so.
-# (Interrupted early-stopping runs resume bit-identically: test_checkpoint.c.)
+# (The library's side, stop and resume: test_checkpoint.c.)
 #
 # usage: bash tests/cli_early_stop.sh /path/to/aekit
 source "$(dirname "$0")/lib/cli_common.sh"
@@ -60,6 +63,25 @@ check "  ... its pictures are drawn from them" cmp -s "$tmp/es/reconstructions.p
 "$AEKIT" train "${VAE[@]}" --epochs 12 --early-stop 2 --out "$tmp/last" >/dev/null 2>&1 </dev/null
 check "--keep last (the default): the model is epoch 11's" test "$(meta "$tmp/last/model.safetensors" aekit.result.model_epoch)" = 11
 check "  ... not the best epoch's" bash -c "! cmp -s '$tmp/last/reconstructions.png' '$tmp/nine/reconstructions.png'"
+
+# ---- stopped after the best epoch, resumed: the same model, byte for byte -------------
+# SIGTERM as the run writes its 22nd checkpoint (every 3 steps of 7 an
+# epoch: epoch 10, step 3), found by tracing the renames of an unbroken run
+if can_strace; then
+  ES=("${VAE[@]}" --epochs 12 --early-stop 2 --keep best --checkpoint-every 3)
+  traced -o "$tmp/es.trace" -e trace=rename "$AEKIT" train "${ES[@]}" --out "$tmp/probe" >/dev/null 2>&1 </dev/null
+  n=$(awk '/ rename\(/ { n++; if (index($0, "/checkpoint.safetensors\")") && ++k == 22) { print n; exit } }' "$tmp/es.trace")
+  at_rename "$n" signal=SIGTERM "$AEKIT" train "${ES[@]}" --out "$tmp/cut" >/dev/null 2>"$tmp/cut.err" </dev/null
+  rc=$?
+  check "SIGTERM in epoch 10, after the best epoch: exit 143" \
+    bash -c "[[ $rc -eq 143 ]] && grep -q 'SIGTERM: stopped at epoch 10/12, step [0-9]/7' '$tmp/cut.err'"
+  "$AEKIT" train --resume "$tmp/cut" >/dev/null 2>&1 </dev/null
+  check "  ... resumed: the early-stopped run's model, byte for byte" \
+    cmp -s "$tmp/es/model.safetensors" "$tmp/cut/model.safetensors"
+  check "  ... and its losses" cmp -s <(cut -d, -f1-4 "$tmp/es/metrics.csv") <(cut -d, -f1-4 "$tmp/cut/metrics.csv")
+else
+  echo "note  an early-stopping run stopped and resumed: skipped (no strace, or ptrace not allowed)"
+fi
 
 # ---- an early-stopped run goes on only with another patience -------------------------
 cp -a "$tmp/es" "$tmp/es-before"
