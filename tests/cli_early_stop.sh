@@ -3,7 +3,8 @@
 #  - --early-stop 2 --keep best stops a run whose val loss stalls, and its
 #    model holds the best epoch's weights: the same tensors as a run of
 #    exactly that many epochs; the model, aekit info, index.html and the
-#    closing line say which epoch the weights are from;
+#    closing line say which epoch the weights are from; --resume finishes
+#    such a folder whose pictures were not all drawn;
 #  - the run stopped by SIGTERM after its best epoch (strace injects it at
 #    a checkpoint's rename) and resumed ends with the same model file, byte
 #    for byte (the checkpoint holds the best weights);
@@ -59,6 +60,11 @@ check "  ... and so does index.html" grep -q "weights from epoch.*9" "$tmp/es/in
 check "a 9-epoch run: exit 0" test $? -eq 0
 check "the early-stopped model holds the 9-epoch run's weights" same_tensors "$tmp/es/model.safetensors" "$tmp/nine/model.safetensors"
 check "  ... its pictures are drawn from them" cmp -s "$tmp/es/reconstructions.png" "$tmp/nine/reconstructions.png"
+cp -a "$tmp/es" "$tmp/es-unfinished"
+rm "$tmp/es-unfinished/index.html" "$tmp/es-unfinished/samples.png"
+"$AEKIT" train --resume "$tmp/es-unfinished" >/dev/null 2>"$tmp/finish.err" </dev/null
+check "--resume finishes a --keep best folder (metrics.csv's best epoch is the model's)" \
+  bash -c "grep -q '^finishing vae' '$tmp/finish.err' && cmp -s '$tmp/es/samples.png' '$tmp/es-unfinished/samples.png'"
 
 "$AEKIT" train "${VAE[@]}" --epochs 12 --early-stop 2 --out "$tmp/last" >/dev/null 2>&1 </dev/null
 check "--keep last (the default): the model is epoch 11's" test "$(meta "$tmp/last/model.safetensors" aekit.result.model_epoch)" = 11

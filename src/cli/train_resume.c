@@ -166,11 +166,13 @@ static int finish_run(const args *a, const train_settings *given)
     if (!rows) { rc = EXIT_ERROR; goto done; }
     ae_dataset *test = NULL;
     if ((rc = train_read_metrics(metrics_path, &r)) == 0) {
-        char last[64];
-        snprintf(last, sizeof last, AE_METRICS_CSV_FORMAT, r.metric[AE_EPOCH_VAL_LOSS][r.done - 1]);
-        if (strcmp(last, val_loss) != 0)
-            rc = cli_fail(EXIT_ERROR, "train", "%s: the last epoch's val_loss %s is not the model's %s (%s "
-                          "is not this run's)", metrics_path, last, val_loss, metrics_path);
+        char kept[64];             /* the epoch the weights are from: the last, or the best */
+        int e = ae_run_model_epoch(m, r.metric, r.done);
+        snprintf(kept, sizeof kept, AE_METRICS_CSV_FORMAT, r.metric[AE_EPOCH_VAL_LOSS][e - 1]);
+        if (strcmp(kept, val_loss) != 0)
+            rc = cli_fail(EXIT_ERROR, "train", "%s: %s epoch's val_loss %s is not the model's %s (%s is not "
+                          "this run's)", metrics_path, e == r.done ? "the last" : "the best", kept, val_loss,
+                          metrics_path);
     }
     if (rc == 0 && (rc = train_open_split(s.data, AE_SPLIT_TEST, s.val_limit, m, &test)) == 0 &&
         test->n != s.val_limit)
