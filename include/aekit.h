@@ -405,6 +405,19 @@ size_t ae_lr_schedule_format(const ae_lr_schedule *s, char *buf, size_t size);
  *  weight_decay  0 to AE_MAX_WEIGHT_DECAY (PyTorch sets no limit; useful
  *             values are far below 1: AdamW's decay factor 1 - lr wd must
  *             stay near 1).                                            */
+/* The weights a run ends with: the last epoch's, or the best epoch's
+ * (ae_best_epoch: Keras' EarlyStopping(restore_best_weights=True)); the
+ * default is last, as in Keras and PyTorch Lightning, with or without
+ * early stopping. */
+typedef enum { AE_KEEP_LAST = 0, AE_KEEP_BEST = 1 } ae_keep;
+
+/* The best of a run's epochs: 1-based, the first with the lowest of
+ * loss[0 .. epochs-1] (each epoch's validation loss, or its training loss
+ * when the run has no validation set). An epoch improves on the best so
+ * far only when its loss is strictly lower (Keras' EarlyStopping with
+ * min_delta 0; NaN never does); 0 when none is a number. */
+int ae_best_epoch(const double *loss, int epochs);
+
 #define AE_MAX_EPOCHS    1000000
 #define AE_MIN_LR        1e-10
 #define AE_MAX_LR        1000
@@ -433,9 +446,13 @@ typedef struct {
                                   for none. Written atomically every
                                   checkpoint_steps steps and/or every
                                   checkpoint_epochs epochs (0 = not by that
-                                  count), and when the callback stops training
+                                  count), when the callback stops training
                                   (the run is then left to be resumed: a plain
-                                  AE's latent Gaussian is not fitted)          */
+                                  AE's latent Gaussian is not fitted), and,
+                                  with an interval, at the run's end with its
+                                  last weights (before keep best restores the
+                                  best epoch's): the run's final state, which
+                                  ae_train_resume with more epochs extends     */
     int          checkpoint_steps, checkpoint_epochs;
     ae_lr_schedule lr_schedule;/* the learning rate epoch by epoch (constant) */
     int          warmup_steps; /* the first N steps' rate rises linearly (0)   */
@@ -443,6 +460,10 @@ typedef struct {
                                   before the update (torch.optim.AdamW); SGD,
                                   RMSprop: L2, g += wd p (their weight_decay);
                                   0 = off                                      */
+    int          early_stop;   /* > 0: stop after this many epochs in a row
+                                  without a new best loss (ae_best_epoch); the
+                                  run is then finished. 0 = off                */
+    ae_keep      keep;         /* the weights the model ends with (last)       */
 } ae_train_options;
 
 void ae_train_options_default(ae_train_options *o);
@@ -473,7 +494,10 @@ typedef enum {
 typedef enum {
     AE_RESUME_SAME,      /* a resumed run keeps it: another value is refused   */
     AE_RESUME_MAY_CHANGE,/* a resumed run takes the value given               */
-    AE_RESUME_UNUSED     /* only read when a run starts: the run's value stays */
+    AE_RESUME_UNUSED,    /* only read when a run starts: the run's value stays */
+    AE_RESUME_MAY_GROW   /* a resumed run takes a value given that is at least
+                            the run's (epochs: extends the run); a smaller one
+                            is refused                                         */
 } ae_option_resume;
 
 /* Row flags. */
@@ -535,7 +559,8 @@ int  ae_train_option_equal(const ae_train_option *r, const ae_train_options *a, 
 /* Copies option r's value from src into dst. */
 void ae_train_option_copy(const ae_train_option *r, ae_train_options *dst, const ae_train_options *src);
 /* The first option a resumed run keeps (AE_RESUME_SAME) whose value
- * differs (EXACT) between given and stored, or NULL. */
+ * differs (EXACT) between given and stored, or that may only grow
+ * (AE_RESUME_MAY_GROW) and is smaller in given, or NULL. */
 const ae_train_option *ae_train_options_resume_conflict(const ae_train_options *given,
                                                         const ae_train_options *stored);
 /* Sets the model's metadata aekit.train.NAME to the option's SHORT text. */
@@ -609,7 +634,8 @@ int ae_train_ranks(ae_model *m, const ae_dataset *train, const ae_dataset *val,
  * with ae_model_load too), the optimiser state (Adam's moments and step
  * count, RMSprop's and SGD's buffers; an AAE's three optimisers), the random
  * number generators, the epoch, step and shuffled order, the per-epoch
- * reports so far, and the options (docs/file-formats.md). Resuming with the
+ * reports so far, the best epoch's weights (keep best), and the options
+ * (docs/file-formats.md). Resuming with the
  * same thread count gives a model bit-identical to an uninterrupted run.
  *
  * Training stops with an error (keeping the last checkpoint written) when the
@@ -636,13 +662,24 @@ typedef struct {
     int    train_images, val_images;
 } ae_train_position;
 void ae_train_state_position(const ae_train_state *s, ae_train_position *out);
+/* 1 when the run has ended: all its epochs are done, or early stopping
+ * ended it (early_stop epochs in a row without a new best). With opt: as
+ * it would be with opt's epochs and early_stop (what ae_train_resume with
+ * opt would do); NULL: the run's own. */
+int  ae_train_state_finished(const ae_train_state *s, const ae_train_options *opt);
+/* The best epoch so far (ae_best_epoch of the finished epochs' losses), 0
+ * before the first. */
+int  ae_train_state_best_epoch(const ae_train_state *s);
 
 /* Goes on training the run of `state` (from ae_checkpoint_load, with the
  * model it returned) on the same data sets (checked: counts and contents).
  * opt must equal the stored options in everything that shapes the result;
- * only threads and the checkpoint fields may differ (another thread count
- * sums gradients in another order: the run is then no longer bit-identical
- * to an uninterrupted one). The state advances with training. */
+ * only threads, the checkpoint fields and early_stop may differ (another
+ * thread count sums gradients in another order: the run is then no longer
+ * bit-identical to an uninterrupted one), and epochs may grow: a finished
+ * run's final state goes on for the epochs added (cosine's rate depends on
+ * epochs: its remaining epochs then follow the new horizon). The state
+ * advances with training. */
 int  ae_train_resume(ae_model *m, const ae_dataset *train, const ae_dataset *val,
                      const ae_train_options *opt, ae_train_state *state,
                      ae_progress_fn cb, void *user, ae_error *err);

@@ -111,7 +111,7 @@ check "  ... and the folder is as it was" unchanged "$tmp/mixed-before" "$run"
 check "with --force: exit 0" test $? -eq 0
 check "  ... no manifold.png of the earlier run" test ! -e "$run/manifold.png"
 check "  ... the conv run's files only" \
-  bash -c "[[ \"\$(cd '$run' && ls -A | sort | tr '\n' ' ')\" == 'codes.png index.html latent.png loss.png metrics.csv model.safetensors notes.txt reconstructions.png samples.png ' ]]"
+  bash -c "[[ \"\$(cd '$run' && ls -A | sort | tr '\n' ' ')\" == 'codes.png final-checkpoint.safetensors index.html latent.png loss.png metrics.csv model.safetensors notes.txt reconstructions.png samples.png ' ]]"
 check "  ... the user's own file kept" cmp -s "$tmp/mixed-before/notes.txt" "$run/notes.txt"
 check "  ... every run file is new" \
   bash -c "for f in model.safetensors metrics.csv loss.png latent.png index.html; do ! cmp -s '$tmp/mixed-before/'\$f '$run/'\$f || exit 1; done"

@@ -2,7 +2,11 @@
  * callback and resumed from the checkpoint ends bit-identical to an
  * unbroken one (plain, denoising with SGD, VAE with RMSprop; a plateau
  * schedule that reduced the rate before the stop, cosine with a warm-up
- * the stop falls in, weight decay: the learning rates too); a checkpoint
+ * the stop falls in, weight decay: the learning rates too; early stopping
+ * with keep best, stopped after its best epoch: its best weights too); a
+ * run that early stopping ended holds the best epoch's weights; a finished
+ * run's final checkpoint extended by an epoch equals the longer run; format
+ * 2 checkpoints are read, format 1 refused by name; a checkpoint
  * loads as a model; corrupt or mismatched checkpoints are refused; gradient
  * clipping scales the step to the given norm; a NaN stops training naming
  * the layer. A checkpoint holding values no run writes (an all-zero random
@@ -37,6 +41,15 @@ static int stop_cb(const ae_progress *p, void *user)
 static int same_params(const ae_model *a, const ae_model *b)
 {
     return a->nparams == b->nparams && memcmp(a->params, b->params, a->nparams * sizeof(float)) == 0;
+}
+
+/* Frees a check's state, its `n` models and its data sets (NULLs skipped). */
+static void free_run(ae_train_state *st, ae_model *const *models, int n, ae_dataset *train, ae_dataset *val)
+{
+    ae_train_state_free(st);
+    for (int i = 0; i < n; i++) ae_model_free(models[i]);
+    ae_dataset_free(train);
+    ae_dataset_free(val);
 }
 
 /* Unbroken run vs stopped at (epoch, step), loaded and resumed. */
@@ -101,12 +114,7 @@ static void check_resume(const char *preset, int latent, ae_optimizer optimizer,
     CHECK(as_model && ae_model_meta(as_model, "aekit.checkpoint.format") == NULL, "checkpoint keys in the model");
     ae_model_free(as_model);
 out:
-    ae_train_state_free(st);
-    ae_model_free(back);
-    ae_model_free(m);
-    ae_model_free(ref);
-    ae_dataset_free(train);
-    ae_dataset_free(val);
+    free_run(st, (ae_model *[]){ back, m, ref }, 3, train, val);
 }
 
 typedef struct { double lr[8]; int n; } lr_log;
@@ -171,6 +179,124 @@ static void check_resume_schedule(const char *spec, int warmup, double weight_de
     ae_model_free(ref);
     ae_dataset_free(train);
     ae_dataset_free(val);
+}
+
+/* The options of a small run: `epochs` epochs in batches of 16, 2 threads. */
+static ae_train_options small_run(int epochs, uint64_t seed)
+{
+    ae_train_options o;
+    ae_train_options_default(&o);
+    o.epochs = epochs;
+    o.batch = 16;
+    o.seed = seed;
+    o.threads = 2;
+    return o;
+}
+
+typedef struct { double val_loss[16]; int n; } loss_log;
+
+static int log_loss(const ae_progress *p, void *user)
+{
+    loss_log *l = user;
+    if (p->end_of_epoch && l->n < 16) l->val_loss[l->n++] = p->val_loss;
+    return 0;
+}
+
+/* Early stopping with keep best: the unbroken run stops before its last
+ * epoch and ends with the best epoch's weights (those of a run of exactly
+ * that many epochs); a run stopped after the best epoch, mid-epoch, and
+ * resumed from its checkpoint (which holds the best weights) ends
+ * bit-identical to it. */
+static void check_early_stop(void)
+{
+    ae_error err = {{0}};
+    ae_dataset *train = synthetic_data(100, 1), *val = synthetic_data(20, 2);
+    ae_train_options o = small_run(12, 5);
+    o.lr = 0.05;   /* its val loss is lowest at epoch 7, then not below it in epochs 8 and 9 */
+    o.early_stop = 2;
+    o.keep = AE_KEEP_BEST;
+    ae_model *ref = NULL, *m = NULL, *back = NULL, *exact = NULL;
+    loss_log seen = { .n = 0 };
+    CHECK(ae_model_from_preset(&ref, "conv", 0, &err) == 0, "%s", err.msg);
+    CHECK(ae_train(ref, train, val, &o, log_loss, &seen, &err) == 0, "%s", err.msg);
+    int best = ae_best_epoch(seen.val_loss, seen.n);
+    CHECK(seen.n < o.epochs && seen.n == best + o.early_stop, "early stopping: %d epochs, best %d (patience %d, "
+          "of %d epochs): the test shows nothing", seen.n, best, o.early_stop, o.epochs);
+    for (int e = best; e < seen.n; e++)
+        CHECK(!(seen.val_loss[e] < seen.val_loss[best - 1]), "epoch %d's val loss beats the best's", e + 1);
+
+    /* the best epoch's weights: a run of exactly `best` epochs */
+    ae_train_options exactly = o;
+    exactly.epochs = best;
+    exactly.early_stop = 0;
+    exactly.keep = AE_KEEP_LAST;
+    CHECK(ae_model_from_preset(&exact, "conv", 0, &err) == 0, "%s", err.msg);
+    CHECK(ae_train(exact, train, val, &exactly, NULL, NULL, &err) == 0, "%s", err.msg);
+    CHECK(same_params(ref, exact), "keep best: the weights are not epoch %d's", best);
+
+    /* stopped after the best epoch, resumed */
+    unlink(ckpt);
+    CHECK(ae_model_from_preset(&m, "conv", 0, &err) == 0, "%s", err.msg);
+    o.checkpoint = ckpt;
+    stop_at at = { best + 1, 3 };
+    CHECK(ae_train(m, train, val, &o, stop_cb, &at, &err) == 0, "%s", err.msg);
+    ae_train_options lo;
+    ae_train_state *st = NULL;
+    CHECK(ae_checkpoint_load(ckpt, &back, &lo, &st, &err) == 0, "%s", err.msg);
+    if (st) {
+        CHECK(lo.early_stop == 2 && lo.keep == AE_KEEP_BEST, "early stopping options not restored");
+        CHECK(ae_train_state_best_epoch(st) == best, "checkpoint's best epoch %d, expected %d",
+              ae_train_state_best_epoch(st), best);
+        CHECK(!ae_train_state_finished(st, NULL), "stopped mid-run, the state says finished");
+        CHECK(ae_train_resume(back, train, val, &lo, st, NULL, NULL, &err) == 0, "%s", err.msg);
+        CHECK(same_params(ref, back), "early stopping: the resumed run differs from the unbroken run");
+        CHECK(ae_train_state_finished(st, NULL), "the resumed run is not finished");
+        /* more epochs alone: early stopping ends it again at once */
+        ae_train_options more = lo;
+        more.epochs = 20;
+        CHECK(ae_train_state_finished(st, &more), "more epochs undid the early stop");
+        more.early_stop = 0;
+        CHECK(!ae_train_state_finished(st, &more), "early stopping off: the run still ends");
+        /* fewer epochs are refused */
+        ae_train_options fewer = lo;
+        fewer.epochs = 11;
+        CHECK(ae_train_resume(back, train, val, &fewer, st, NULL, NULL, &err) != 0 && strstr(err.msg, "epochs 11"),
+              "fewer epochs accepted: %s", err.msg);
+    }
+    free_run(st, (ae_model *[]){ back, exact, m, ref }, 4, train, val);
+}
+
+/* A finished run's final checkpoint with more epochs goes on as the
+ * longer run (constant lr): 2 epochs extended to 3 = 3 epochs. */
+static void check_extend(void)
+{
+    ae_error err = {{0}};
+    ae_dataset *train = synthetic_data(60, 1), *val = synthetic_data(20, 2);
+    ae_train_options o = small_run(3, 9);
+    ae_model *ref = NULL, *m = NULL, *back = NULL;
+    CHECK(ae_model_from_preset(&ref, "conv", 0, &err) == 0, "%s", err.msg);
+    CHECK(ae_train(ref, train, val, &o, NULL, NULL, &err) == 0, "%s", err.msg);
+    unlink(ckpt);
+    o.epochs = 2;
+    o.checkpoint = ckpt;
+    o.checkpoint_steps = 5;   /* not at the run's end: the final state is written anyway */
+    CHECK(ae_model_from_preset(&m, "conv", 0, &err) == 0, "%s", err.msg);
+    CHECK(ae_train(m, train, val, &o, NULL, NULL, &err) == 0, "%s", err.msg);
+    ae_train_options lo;
+    ae_train_state *st = NULL;
+    CHECK(ae_checkpoint_load(ckpt, &back, &lo, &st, &err) == 0, "%s", err.msg);
+    if (st) {
+        ae_train_position pos;
+        ae_train_state_position(st, &pos);
+        CHECK(pos.epoch == 3 && pos.step == 0 && ae_train_state_finished(st, NULL),
+              "the final checkpoint is at epoch %d, step %d", pos.epoch, pos.step);
+        lo.epochs = 3;
+        CHECK(ae_train_resume(back, train, val, &lo, st, NULL, NULL, &err) == 0, "%s", err.msg);
+        CHECK(same_params(ref, back), "2 epochs extended to 3 differ from 3 epochs");
+        const char *mr = ae_model_meta(ref, "aekit.latent.mean"), *mb = ae_model_meta(back, "aekit.latent.mean");
+        CHECK(mr && mb && strcmp(mr, mb) == 0, "extended: the latent Gaussian differs");
+    }
+    free_run(st, (ae_model *[]){ back, m, ref }, 3, train, val);
 }
 
 /* Overwrites the first 4 bytes of tensor `name` in the file at `path`. */
@@ -296,12 +422,14 @@ static json_t *header_json(blob x)
     return json_loadb((const char *)x.b + 8, header_size(x), 0, NULL);
 }
 
-/* A copy of safetensors file x with metadata `key` set to `value`. */
+/* A copy of safetensors file x with metadata `key` set to `value` (NULL:
+ * without `key`). */
 static blob with_meta(blob x, const char *key, const char *value)
 {
     size_t h = header_size(x);
     json_t *root = header_json(x);
-    json_object_set_new(json_object_get(root, "__metadata__"), key, json_string(value));
+    if (value) json_object_set_new(json_object_get(root, "__metadata__"), key, json_string(value));
+    else json_object_del(json_object_get(root, "__metadata__"), key);
     char *text = json_dumps(root, JSON_COMPACT);
     size_t len = strlen(text);
     blob y = { malloc(8 + len + (x.n - 8 - h)), 8 + len + (x.n - 8 - h) };
@@ -398,6 +526,44 @@ static blob stopped_run(ae_optimizer optimizer, const ae_dataset *train)
     CHECK(ae_train(m, train, NULL, &o, stop_cb, &at, &err) == 0, "%s", err.msg);
     ae_model_free(m);
     return read_blob(ckpt);
+}
+
+/* Format 2 (before early stopping) is read, its missing options at their
+ * defaults, and resumes as the format 3 file it came from; a format 3 file
+ * lacking them is refused, and so is format 1, by name. */
+static void check_formats(void)
+{
+    ae_dataset *train = synthetic_data(50, 1);
+    blob x = stopped_run(AE_OPT_ADAM, train);
+    blob old = with_meta(x, "aekit.checkpoint.format", "2"), tmp;
+    tmp = with_meta(old, "aekit.checkpoint.opt.early_stop", NULL);
+    free(old.b);
+    old = with_meta(tmp, "aekit.checkpoint.opt.keep", NULL);
+    free(tmp.b);
+    ae_model *a = NULL, *b = NULL;
+    ae_train_state *sa = NULL, *sb = NULL;
+    ae_train_options oa, ob;
+    ae_error err = {{0}};
+    write_blob(ckpt, x);
+    CHECK(ae_checkpoint_load(ckpt, &a, &oa, &sa, &err) == 0, "%s", err.msg);
+    write_blob(ckpt, old);
+    CHECK(ae_checkpoint_load(ckpt, &b, &ob, &sb, &err) == 0, "format 2 refused: %s", err.msg);
+    if (sa && sb) {
+        CHECK(ob.early_stop == 0 && ob.keep == AE_KEEP_LAST, "format 2: early stopping options not at their defaults");
+        CHECK(ae_train_resume(a, train, NULL, &oa, sa, NULL, NULL, &err) == 0, "%s", err.msg);
+        CHECK(ae_train_resume(b, train, NULL, &ob, sb, NULL, NULL, &err) == 0, "%s", err.msg);
+        CHECK(same_params(a, b), "format 2 resumed differs from format 3");
+    }
+    ae_train_state_free(sa);
+    ae_train_state_free(sb);
+    ae_model_free(a);
+    ae_model_free(b);
+    free(old.b);
+    refused(with_meta(x, "aekit.checkpoint.opt.keep", NULL), "no opt.keep in format 3", "opt.keep", train);
+    refused(with_meta(x, "aekit.checkpoint.format", "1"), "format 1", "checkpoint format '1'; this aekit reads "
+            "formats 2 and 3", train);
+    free(x.b);
+    ae_dataset_free(train);
 }
 
 static void check_degenerate(void)
@@ -559,6 +725,9 @@ int main(void)
     check_resume_schedule("plateau:0,0.5", 0, 0, AE_OPT_SGD, 1e-6, (stop_at){ 3, 2 });
     check_resume_schedule("cosine", 10, 0.01, AE_OPT_ADAM, 1e-3, (stop_at){ 2, 2 });    /* in the warm-up */
     check_resume_schedule("step:1,0.5", 0, 0.1, AE_OPT_RMSPROP, 1e-3, (stop_at){ 3, 7 });
+    check_early_stop();
+    check_extend();
+    check_formats();
     check_corrupt();
     check_degenerate();
     check_clip();

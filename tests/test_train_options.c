@@ -224,16 +224,29 @@ static void test_resume_rules(void)
         ae_train_options_default(&a);
         int n = sample_values(r, vals, 8), k = 0;
         while (k < n && ae_train_option_equal(r, &vals[k], &a, AE_OPTION_TEXT_EXACT)) k++;
-        if (k == n) continue;
+        if (k == n || r->resume == AE_RESUME_MAY_GROW) continue;   /* below */
         const ae_train_option *c = ae_train_options_resume_conflict(&vals[k], &a);
         if (r->resume == AE_RESUME_SAME) CHECK(c == r, "%s: a resumed run may change it", r->name);
         else CHECK(c == NULL, "%s: a resumed run may not change it (%s)", r->name, c ? c->name : "");
     }
-    /* the rules of aekit.h: only threads and checkpointing may change */
-    const char *may[] = { "threads", "checkpoint_steps", "checkpoint_epochs" };
-    for (int i = 0; i < 3; i++)
+    /* the rules of aekit.h: only threads, checkpointing and the early
+     * stopping patience may change; the epochs may grow */
+    const char *may[] = { "threads", "checkpoint_steps", "checkpoint_epochs", "early_stop" };
+    for (int i = 0; i < 4; i++)
         CHECK(ae_train_option_find(may[i])->resume == AE_RESUME_MAY_CHANGE, "%s", may[i]);
     CHECK(ae_train_option_find("lr")->resume == AE_RESUME_SAME, "lr");
+    CHECK(ae_train_option_find("keep")->resume == AE_RESUME_SAME, "keep");
+    const ae_train_option *epochs = ae_train_option_find("epochs");
+    CHECK(epochs->resume == AE_RESUME_MAY_GROW, "epochs");
+    ae_train_options stored, given;
+    ae_train_options_default(&stored);
+    stored.epochs = 10;
+    for (int e = 9; e <= 11; e++) {
+        given = stored;
+        given.epochs = e;
+        const ae_train_option *c = ae_train_options_resume_conflict(&given, &stored);
+        CHECK(c == (e < 10 ? epochs : NULL), "epochs %d after 10: %s", e, c ? "refused" : "accepted");
+    }
 }
 
 /* A checkpoint written by training holds every option as given. */

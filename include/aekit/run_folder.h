@@ -20,6 +20,7 @@ extern "C" {
 enum {
     AE_RUN_MODEL, AE_RUN_METRICS, AE_RUN_LOSS_PLOT, AE_RUN_RECONSTRUCTIONS, AE_RUN_SAMPLES,
     AE_RUN_CODES, AE_RUN_LATENT, AE_RUN_MANIFOLD, AE_RUN_INDEX, AE_RUN_CHECKPOINT,
+    AE_RUN_FINAL_CHECKPOINT,     /* a finished run's last checkpoint: more epochs extend it */
     AE_RUN_FILES                 /* how many */
 };
 extern const char *const ae_run_files[AE_RUN_FILES];
@@ -100,11 +101,18 @@ typedef struct {
  * size, loss and init ("none"). */
 int ae_run_store_settings(ae_model *m, const ae_train_options *opt, const ae_run_names *names,
                           const ae_dataset *train, const ae_dataset *val, ae_error *err);
+/* The epoch whose weights the model of a run of `epochs` epochs holds:
+ * the last, or for a run with keep best (its aekit.train.keep) the best
+ * (ae_best_epoch of the validation losses; of the training losses when
+ * the run had no validation set, its val_loss NaN). */
+int ae_run_model_epoch(const ae_model *m, double *const metric[AE_EPOCH_METRICS], int epochs);
 /* The results of a run of `epochs` epochs (at least 1) in the model's
- * metadata: aekit.result.epochs and, for each metric of the table that
- * is a result and that the model reports, aekit.result.NAME = the last
- * epoch's value (AE_METRICS_CSV_FORMAT). No wall-clock time: the same
- * run, resumed or not, gives the same model bytes. */
+ * metadata: aekit.result.epochs, aekit.result.model_epoch (the epoch its
+ * weights are from, ae_run_model_epoch) and, for each metric of the table
+ * that is a result and that the model reports, aekit.result.NAME = that
+ * epoch's value (AE_METRICS_CSV_FORMAT). Call it after
+ * ae_run_store_settings. No wall-clock time: the same run, resumed or
+ * not, gives the same model bytes. */
 int ae_run_store_results(ae_model *m, double *const metric[AE_EPOCH_METRICS], int epochs, ae_error *err);
 
 /* What index.html shows of a run. */

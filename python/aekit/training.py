@@ -44,6 +44,8 @@ _lib.check_struct(_OptionRow, "ae_train_option")
 
 
 _AE_OPTION_TEXT_SHORT = 1   # enum ae_option_text (aekit.h): AE_OPTION_TEXT_SHORT
+_AE_OPTION_NO_CHECKPOINT = 8   # row flags (aekit.h): threads, kept apart by checkpoints;
+_AE_OPTION_NO_META = 16        # not in a model's aekit.train.* metadata
 
 _table = declare("ae_train_options_table", ctypes.POINTER(_OptionRow), [ctypes.POINTER(c_int)])
 _find = declare("ae_train_option_find", ctypes.POINTER(_OptionRow), [c_char_p])
@@ -615,8 +617,9 @@ def train(model_or_preset, data, epochs=None, out=None, callback=None, progress=
     checkpoint       a checkpoint file, written every checkpoint_steps
                      steps / checkpoint_epochs epochs and when stopped.
     resume           a checkpoint file to go on from (the model and options
-                     are the checkpoint's; threads and the checkpoint
-                     intervals may be given).
+                     are the checkpoint's; threads, the checkpoint
+                     intervals and early_stop may be given, and more epochs
+                     extend a finished run's checkpoint).
 
     Ctrl-C stops training at the end of the step (writing the checkpoint,
     if any) and raises KeyboardInterrupt, whose .model is the model as it
@@ -652,6 +655,11 @@ def train(model_or_preset, data, epochs=None, out=None, callback=None, progress=
         train_set, val_set, data_name = _datasets(data, model.output_shape, limit, val_limit)
         if resume is None:
             _store_settings(model, opt, label, data_name, train_set, val_set)
+        else:                        # the metadata says what the run now is (more epochs, early_stop)
+            for k in options:
+                row = _KEYWORDS[k].contents
+                if not row.flags & (_AE_OPTION_NO_META | _AE_OPTION_NO_CHECKPOINT):
+                    model.set_meta("aekit.train." + row.name.decode(), opt.get(k))
         show = sys.stderr.isatty() if progress is None else bool(progress)
         folder = _Folder(out, model, label, data_name) if out is not None else None
         run = _Run(callback, _Display(sys.stderr) if show else None, model.is_variational,

@@ -329,3 +329,53 @@ def test_same_seed_and_threads_give_the_weights_of_aekit_train(tmp_path):
     assert sorted(cli_meta) == sorted(m.meta)
     assert {k: v for k, v in cli_meta.items() if k != "aekit.train.model"} == \
         {k: v for k, v in m.meta.items() if k != "aekit.train.model"}
+
+
+# ---- early stopping, the kept weights, extending a run ----------------------------------
+
+def _smooth(n, seed):
+    """tests/synthetic_data.h's images: the same pixels for the same (n, seed)."""
+    r, c = np.divmod(np.arange(784), 28)
+    x, out = seed, np.empty((n, 784), np.uint8)
+    for i in range(n):
+        top = np.empty(784, np.int64)
+        for p in range(784):
+            x = (x * 1664525 + 1013904223) & 0xFFFFFFFF
+            top[p] = x >> 29
+        out[i] = (r * (i % 7 + 1) + c * 3) % 200 + top
+    return out.reshape(n, 28, 28)
+
+
+def test_early_stop_and_keep_best_are_options_and_keep_the_best_epochs_weights(tmp_path):
+    data = (_smooth(100, 1), _smooth(20, 2))
+    run = dict(batch=16, lr=0.05, seed=5, threads=2, progress=False)
+    seen = []
+    m = aekit.train("conv", data, epochs=12, early_stop=2, keep="best", callback=seen.append, **run)
+    losses = [s["val_loss"] for s in seen]
+    best = int(np.argmin(losses)) + 1
+    assert len(seen) == best + 2 < 12                       # stopped: 2 epochs without a lower val loss
+    assert m.meta["aekit.train.early_stop"] == "2" and m.meta["aekit.train.keep"] == "best"
+    assert m.meta["aekit.result.epochs"] == str(len(seen))
+    assert m.meta["aekit.result.model_epoch"] == str(best)
+    exact = aekit.train("conv", data, epochs=best, **run)
+    m.save(tmp_path / "best.safetensors")
+    exact.save(tmp_path / "exact.safetensors")
+    assert _tensors(tmp_path / "best.safetensors") == _tensors(tmp_path / "exact.safetensors")
+
+
+def test_a_finished_run_extended_by_resume_with_more_epochs_equals_the_longer_run(tmp_path):
+    data = (_smooth(60, 1), _smooth(20, 2))
+    run = dict(batch=16, seed=9, threads=2, progress=False)
+    ckpt = tmp_path / "ck.safetensors"
+    aekit.train("conv", data, epochs=2, checkpoint=ckpt, checkpoint_epochs=1, **run)
+    seen = []
+    longer = aekit.train(None, data, epochs=3, resume=ckpt, callback=lambda m: seen.append(m["epoch"]),
+                         progress=False)
+    whole = aekit.train("conv", data, epochs=3, **run)
+    assert seen == [3]
+    assert longer.meta["aekit.train.epochs"] == "3" and longer.meta["aekit.result.epochs"] == "3"
+    longer.save(tmp_path / "a.safetensors")
+    whole.save(tmp_path / "b.safetensors")
+    assert _tensors(tmp_path / "a.safetensors") == _tensors(tmp_path / "b.safetensors")
+    with pytest.raises(aekit.AekitError, match="epochs 1"):
+        aekit.train(None, data, epochs=1, resume=ckpt, progress=False)

@@ -5,11 +5,29 @@
 #define _POSIX_C_SOURCE 200809L
 #include "train.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* A finished run's checkpoint, once its model is saved: the run's final
+ * state when it checkpoints at intervals (ae_train writes one at the end),
+ * kept as final-checkpoint.safetensors; otherwise removed (with an older
+ * final checkpoint: the run is past it). */
+static void keep_final_checkpoint(const train_settings *s)
+{
+    char final[4200];
+    ae_run_path(final, sizeof final, s->out, AE_RUN_FINAL_CHECKPOINT);
+    if (s->opt.checkpoint_steps > 0 || s->opt.checkpoint_epochs > 0) {
+        if (rename(s->checkpoint, final) == 0) return;
+        fprintf(stderr, "aekit train: could not keep %s as %s (%s): the run cannot be extended\n",
+                s->checkpoint, final, strerror(errno));
+    }
+    remove(s->checkpoint);
+    remove(final);
+}
 
 int train_run_training(ae_model *m, const ae_dataset *train, const ae_dataset *test,
                        const train_settings *s, ae_train_state *resume)
@@ -70,15 +88,17 @@ int train_run_training(ae_model *m, const ae_dataset *train, const ae_dataset *t
     else if (r.done == 0)
         status = cli_fail(EXIT_ERROR, "train", "training finished without completing an epoch");
     /* the model first: it and metrics.csv are all that --resume needs to
-     * finish the folder, so the checkpoint goes once the model is saved
-     * (no more disk than the model's is ever needed after training) */
+     * finish the folder, so the checkpoint goes once the model is saved:
+     * with checkpoint intervals it holds the run's final state and becomes
+     * final-checkpoint.safetensors, from which --resume DIR --epochs N
+     * extends the run (docs/cli.md); without, it is removed */
     ae_run_path(path, sizeof path, s->out, AE_RUN_MODEL);
     if (status == EXIT_OK && train_store_results(m, &r) != 0) status = EXIT_ERROR;
     if (status == EXIT_OK && ae_model_save(m, path, &err) != 0)
         status = cli_fail(EXIT_ERROR, "train", "%s%s%s", err.msg,
                           have_ckpt ? "; the checkpoint is kept: " : "", have_ckpt ? s->checkpoint : "");
     else if (status == EXIT_OK) {
-        remove(s->checkpoint);
+        keep_final_checkpoint(s);
         status = train_write_results(m, test, s, &r, seconds);
     }
     train_restore_stops(old_sa);

@@ -118,14 +118,18 @@ static void train_more_help(FILE *out)
                  "  latent.png           test-set codes coloured by label (PCA for latents > 2)\n"
                  "  manifold.png         2-D latents only: a 10x10 sweep of the latent plane\n"
                  "  index.html           one page showing all of the above\n"
-                 "  checkpoint.safetensors  while training: the state to resume from (removed\n"
-                 "                       once the model is saved)\n"
+                 "  checkpoint.safetensors  while training: the state to resume from (once the\n"
+                 "                       model is saved: final-checkpoint.safetensors, from\n"
+                 "                       which --resume DIR --epochs N extends the run)\n"
                  "metrics.csv and loss.png are rewritten after every epoch. Ctrl-C or SIGTERM\n"
                  "stops after the current step, writes the checkpoint and exits 130 (143 for\n"
                  "SIGTERM); aekit train --resume DIR goes on, bit-identical to an unbroken run.\n"
                  "The model is saved first after training. Stopped (or failing) after that,\n"
                  "without all the pictures, a run is finished by aekit train --resume DIR from\n"
                  "model.safetensors and metrics.csv (no more training).\n"
+                 "--early-stop N ends the run after N epochs in a row without a strictly lower\n"
+                 "val loss; --keep best saves the best epoch's weights (the default, last, the\n"
+                 "last epoch's). --resume DIR --epochs N (more than the run's) extends a run.\n"
                  "One aekit train at a time uses a folder (DIR/.aekit.lock while it runs); a\n"
                  "new run refuses a folder holding files of an earlier run unless --force,\n"
                  "which removes the earlier run's files above (and nothing else) first.\n"
@@ -136,7 +140,8 @@ const arg_command train_command = {
     .name = "train",
     .summary = "train an autoencoder on a data set of images",
     .usage = "aekit train --model NAME|FILE --data NAME|DIR --out DIR [flags]\n"
-             "       aekit train --resume DIR [--threads N] [--checkpoint-every N|Ne]",
+             "       aekit train --resume DIR [--epochs N] [--early-stop N] [--threads N]\n"
+             "                   [--checkpoint-every N|Ne]",
     .positional = NULL,
     .flags = train_flags,
     .examples = "  aekit train --model conv --data mnist --out runs/conv\n"

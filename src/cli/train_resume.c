@@ -137,6 +137,12 @@ static int finish_run(const args *a, const train_settings *given)
             known |= 1ull << i;
     }
     if ((rc = check_resume_flags(a, given, &run, m, AE_OPTION_TEXT_SHORT, known))) goto done;
+    if (args_given(a, "epochs") && given->opt.epochs != run.opt.epochs) {
+        rc = cli_fail(EXIT_ERROR, "train", "--resume %s --epochs %d: the run's %d epochs are done and its "
+                      "checkpoint is gone: it can be finished, not extended (leave --epochs out)", s.out,
+                      given->opt.epochs, run.opt.epochs);
+        goto done;
+    }
     const char *v;
     s.noise = run.opt.noise;
     s.opt.noise = s.noise;
@@ -160,11 +166,13 @@ static int finish_run(const args *a, const train_settings *given)
     if (!rows) { rc = EXIT_ERROR; goto done; }
     ae_dataset *test = NULL;
     if ((rc = train_read_metrics(metrics_path, &r)) == 0) {
-        char last[64];
-        snprintf(last, sizeof last, AE_METRICS_CSV_FORMAT, r.metric[AE_EPOCH_VAL_LOSS][r.done - 1]);
-        if (strcmp(last, val_loss) != 0)
-            rc = cli_fail(EXIT_ERROR, "train", "%s: the last epoch's val_loss %s is not the model's %s (%s "
-                          "is not this run's)", metrics_path, last, val_loss, metrics_path);
+        char kept[64];             /* the epoch the weights are from: the last, or the best */
+        int e = ae_run_model_epoch(m, r.metric, r.done);
+        snprintf(kept, sizeof kept, AE_METRICS_CSV_FORMAT, r.metric[AE_EPOCH_VAL_LOSS][e - 1]);
+        if (strcmp(kept, val_loss) != 0)
+            rc = cli_fail(EXIT_ERROR, "train", "%s: %s epoch's val_loss %s is not the model's %s (%s is not "
+                          "this run's)", metrics_path, e == r.done ? "the last" : "the best", kept, val_loss,
+                          metrics_path);
     }
     if (rc == 0 && (rc = train_open_split(s.data, AE_SPLIT_TEST, s.val_limit, m, &test)) == 0 &&
         test->n != s.val_limit)
@@ -194,12 +202,14 @@ done:
 }
 
 /* What the run folder holds (rank 0 looks; under mpirun every rank follows). */
-typedef enum { FOLDER_REFUSED, FOLDER_CHECKPOINT, FOLDER_TRAINED } resume_folder;
+typedef enum { FOLDER_REFUSED, FOLDER_CHECKPOINT, FOLDER_FINAL_CHECKPOINT, FOLDER_TRAINED } resume_folder;
 
-/* Takes the folder's lock and finds what it holds; FOLDER_REFUSED after
- * printing why (*rc). */
-static resume_folder look_at_folder(const train_settings *given, const char *checkpoint, run_lock *lock,
-                                    int *rc)
+/* Takes the folder's lock and finds what it holds: the checkpoint of an
+ * unfinished run, a finished run's final one (when the flags give it more
+ * to do), or a trained run not all drawn; FOLDER_REFUSED after printing
+ * why (*rc). */
+static resume_folder look_at_folder(const args *a, const train_settings *given, const char *checkpoint,
+                                    run_lock *lock, int *rc)
 {
     struct stat st;
     if (stat(given->resume, &st) == 0 && S_ISDIR(st.st_mode) &&
@@ -207,22 +217,58 @@ static resume_folder look_at_folder(const train_settings *given, const char *che
         return FOLDER_REFUSED;
     if (stat(checkpoint, &st) == 0) return FOLDER_CHECKPOINT;
     int e = errno;
-    char model[4200], index[4200];
+    char model[4200], index[4200], final[4200];
     ae_run_path(model, sizeof model, given->resume, AE_RUN_MODEL);
     ae_run_path(index, sizeof index, given->resume, AE_RUN_INDEX);
+    ae_run_path(final, sizeof final, given->resume, AE_RUN_FINAL_CHECKPOINT);
+    int finished = e == ENOENT && stat(model, &st) == 0 && stat(index, &st) == 0;
+    int have_final = stat(final, &st) == 0;
+    int more = args_given(a, "epochs") || args_given(a, "early-stop");
+    if (finished && more && !have_final) {
+        *rc = cli_fail(EXIT_ERROR, "train", "--resume %s: %s, the run's final state, is gone: the run "
+                       "cannot be extended (train on from its weights with --init %s)",
+                       given->resume, final, model);
+        return FOLDER_REFUSED;
+    }
     if (e == ENOENT && stat(model, &st) == 0 && stat(index, &st) != 0)
         return FOLDER_TRAINED;              /* trained and saved, not all drawn */
-    if (e == ENOENT && stat(model, &st) == 0)
+    if (finished && !more)
         *rc = cli_fail(EXIT_ERROR, "train", "--resume %s: the run is finished (%s and %s are written): "
-                       "nothing to resume", given->resume, model, index);
-    else
+                       "nothing to resume%s", given->resume, model, index,
+                       have_final ? "; --epochs N, above its epochs, extends it" : "");
+    else if (!finished)
         *rc = cli_fail(EXIT_ERROR, "train", "--resume %s: no checkpoint to resume from (%s: %s)",
                        given->resume, checkpoint, strerror(e));
+    else
+        return FOLDER_FINAL_CHECKPOINT;
     return FOLDER_REFUSED;
 }
 
+/* The epochs of a resumed run (`run`: the stored options; `opt`: with the
+ * flags given): --epochs may add epochs, not drop them; a finished run
+ * (`extending`: from its final checkpoint) goes on only when the flags
+ * give it more to do. */
+static int check_extension(const train_settings *given, const ae_train_options *run, const ae_train_options *opt,
+                           const ae_train_state *state, int extending)
+{
+    if (opt->epochs < run->epochs)
+        return cli_fail(EXIT_USAGE, "train", "--resume %s: --epochs %d is fewer than the run's %d (a resumed "
+                        "run may add epochs, not drop them)", given->resume, opt->epochs, run->epochs);
+    if (!extending || !ae_train_state_finished(state, opt)) return 0;
+    ae_train_position pos;
+    ae_train_state_position(state, &pos);
+    if (pos.epoch > opt->epochs)
+        return cli_fail(EXIT_ERROR, "train", "--resume %s: the run is finished: all its %d epochs were done; "
+                        "--epochs N with N above %d extends it", given->resume, run->epochs, run->epochs);
+    int best = ae_train_state_best_epoch(state);
+    return cli_fail(EXIT_ERROR, "train", "--resume %s: the run stopped early after epoch %d (--early-stop %d: no "
+                    "val loss below epoch %d's); a larger --early-stop, or 0 (off), lets it go on",
+                    given->resume, pos.epochs_done, opt->early_stop, best);
+}
+
 /* aekit train --resume DIR: the run's settings from its checkpoint; the
- * flags given may only repeat them (but --threads and --checkpoint-every).
+ * flags given may only repeat them (but --threads, --checkpoint-every and
+ * --early-stop), or add epochs (--epochs).
  * Under mpirun rank 0 alone looks at the folder and reads the checkpoint,
  * whose bytes every rank gets (ae_checkpoint_load_ranks); each rank checks
  * the flags and its own data against it. */
@@ -233,7 +279,7 @@ int train_resume(const args *a, train_settings *given, run_lock *lock)
     const ae_ranks *ranks = given->ranks;
     int lead = !ranks || ranks->rank == 0, size = ranks ? ranks->size : 1;
     int rc = 0;
-    int32_t folder = lead ? look_at_folder(given, s.checkpoint, lock, &rc) : FOLDER_REFUSED;
+    int32_t folder = lead ? look_at_folder(a, given, s.checkpoint, lock, &rc) : FOLDER_REFUSED;
     if (size > 1) ranks->broadcast(ranks->user, 0, &folder, sizeof folder);   /* rank 0's finding */
     if (folder == FOLDER_REFUSED) return rc;   /* rank 0's error (train_ranks_ready) */
     if (folder == FOLDER_TRAINED) {
@@ -241,26 +287,48 @@ int train_resume(const args *a, train_settings *given, run_lock *lock)
         run_remove_temps(given->resume);
         return finish_run(a, given);
     }
+    /* the checkpoint of an unfinished run, or a finished run's final one */
+    int extending = folder == FOLDER_FINAL_CHECKPOINT;
+    char from[4200];
+    if (extending)
+        ae_run_path(from, sizeof from, given->resume, AE_RUN_FINAL_CHECKPOINT);
+    else
+        snprintf(from, sizeof from, "%s", s.checkpoint);
     if (lead) run_remove_temps(given->resume);   /* the lock says no one is writing them */
     ae_model *m = NULL;
     ae_train_state *state = NULL;
     ae_error err = {{0}};
-    if (ae_checkpoint_load_ranks(s.checkpoint, ranks, &m, &s.opt, &state, &err) != 0)
+    if (ae_checkpoint_load_ranks(from, ranks, &m, &s.opt, &state, &err) != 0)
         return cli_fail(EXIT_ERROR, "train", "--resume %s: %s", given->resume, err.msg);
     s.out = given->resume;
-    if ((rc = settings_from_meta(&s, m, s.checkpoint))) goto done;
+    if ((rc = settings_from_meta(&s, m, from))) goto done;
     s.noise = s.opt.noise;
     if ((rc = check_resume_flags(a, given, &s, m, AE_OPTION_TEXT_EXACT, ~0ull))) goto done;
     /* what a resumed run may change: the options of the flags given */
     ae_train_position pos;
     ae_train_state_position(state, &pos);
+    ae_train_options stored = s.opt;
     int stored_threads = s.opt.threads, nrows;
     const ae_train_option *rows = ae_train_options_table(&nrows);
     for (int i = 0; i < nrows; i++)
-        if (rows[i].resume == AE_RESUME_MAY_CHANGE && rows[i].flag && args_given(a, rows[i].flag))
+        if ((rows[i].resume == AE_RESUME_MAY_CHANGE || rows[i].resume == AE_RESUME_MAY_GROW) && rows[i].flag &&
+            args_given(a, rows[i].flag))
             ae_train_option_copy(&rows[i], &s.opt, &given->opt);
     if (size > 1 && !args_given(a, "threads"))   /* the recorded split, over the ranks */
         s.opt.threads = stored_threads / size > 0 ? stored_threads / size : 1;
+    if ((rc = check_extension(given, &stored, &s.opt, state, extending))) goto done;
+    /* the model's metadata says what the run now is (--epochs, --early-stop;
+     * the thread count stays the run's, as the checkpoint keeps it apart) */
+    for (int i = 0; i < nrows; i++) {
+        ae_error why = {{0}};
+        if (rows[i].flags & (AE_OPTION_NO_META | AE_OPTION_NO_CHECKPOINT) ||
+            ae_train_option_equal(&rows[i], &s.opt, &stored, AE_OPTION_TEXT_EXACT))
+            continue;
+        if (ae_train_option_set_meta(m, &rows[i], &s.opt, &why)) {
+            rc = cli_fail(EXIT_ERROR, "train", "%s", why.msg);
+            goto done;
+        }
+    }
     s.opt.checkpoint = s.checkpoint;
     if (lead && ((rc = train_check_writable(s.out)) || (rc = train_check_run_files(&s, "--resume")))) goto done;
     s.limit = args_given(a, "limit") ? given->limit : pos.train_images;
@@ -277,13 +345,21 @@ int train_resume(const args *a, train_settings *given, run_lock *lock)
         else if (size == 1 && s.opt.threads != stored_threads)
             snprintf(threads, sizeof threads, " (with %d threads instead of %d: no longer bit-identical)",
                      s.opt.threads, stored_threads);
-        if (lead) args_print_notes();       /* rank 0 alone prints */
-        if (lead && pos.epoch > s.opt.epochs)
-            fprintf(stderr, "resuming %s in %s: all %d epochs were done%s\n", cli_text(s.label), cli_text(s.out),
-                    s.opt.epochs, threads);
-        else if (lead)
-            fprintf(stderr, "resuming %s in %s at epoch %d/%d, step %d/%d%s\n", cli_text(s.label), cli_text(s.out),
-                    pos.epoch, s.opt.epochs, pos.step, pos.steps, threads);
+        if (lead) {                         /* rank 0 alone prints */
+            args_print_notes();
+            if (s.opt.epochs > stored.epochs && s.opt.lr_schedule.kind == AE_LR_COSINE)
+                fprintf(stderr, "aekit train: --lr-schedule cosine: its horizon becomes %d epochs from here on, "
+                        "so the run is not the one --epochs %d from the start gives\n", s.opt.epochs, s.opt.epochs);
+            if (ae_train_state_finished(state, &s.opt))
+                fprintf(stderr, "resuming %s in %s: all %d epochs were done%s\n", cli_text(s.label),
+                        cli_text(s.out), pos.epochs_done, threads);
+            else if (s.opt.epochs > stored.epochs && pos.epoch > stored.epochs)
+                fprintf(stderr, "extending %s in %s from %d to %d epochs%s\n", cli_text(s.label), cli_text(s.out),
+                        stored.epochs, s.opt.epochs, threads);
+            else
+                fprintf(stderr, "resuming %s in %s at epoch %d/%d, step %d/%d%s\n", cli_text(s.label),
+                        cli_text(s.out), pos.epoch, s.opt.epochs, pos.step, pos.steps, threads);
+        }
         rc = train_run_training(m, train, test, &s, state);
     }
     if (test) ae_dataset_free(test);

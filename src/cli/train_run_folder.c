@@ -62,10 +62,20 @@ static int write_pictures_and_index(ae_model *m, const ae_dataset *test, const t
     return ae_run_index_write(m, &page, &err) == 0 ? 0 : cli_fail(EXIT_ERROR, "train", "%s", err.msg);
 }
 
-static void print_done(const train_run *r, double seconds, const ae_run_picture *pics, int npics)
+static void print_done(const ae_model *m, const train_run *r, double seconds, const ae_run_picture *pics,
+                       int npics)
 {
-    printf("done: %d epoch%s in %.1f s, val loss %.4f, val mse %.4f\n", r->done,
-           r->done == 1 ? "" : "s", seconds, r->metric[AE_EPOCH_VAL_LOSS][r->done - 1], r->metric[AE_EPOCH_VAL_MSE][r->done - 1]);
+    int kept = ae_run_model_epoch(m, r->metric, r->done);
+    char early[128] = "", from[64] = "";
+    if (r->done < r->epochs) {     /* a finished run short of its epochs stopped early */
+        int best = ae_best_epoch(r->metric[AE_EPOCH_VAL_LOSS], r->done);
+        snprintf(early, sizeof early, " (stopped early: no val loss below epoch %d's in %d epoch%s)", best,
+                 r->done - best, r->done - best == 1 ? "" : "s");
+    }
+    if (kept != r->done) snprintf(from, sizeof from, "; the model is epoch %d's (--keep best):", kept);
+    printf("done: %d epoch%s in %.1f s%s%s val loss %.4f, val mse %.4f\n", r->done, r->done == 1 ? "" : "s",
+           seconds, early, from[0] ? from : ",", r->metric[AE_EPOCH_VAL_LOSS][kept - 1],
+           r->metric[AE_EPOCH_VAL_MSE][kept - 1]);
     printf("run folder: %s\n", cli_text(r->out_dir));
     printf("  %-20s one page showing the run (open it in a browser)\n", ae_run_files[AE_RUN_INDEX]);
     printf("  %-20s the trained model (aekit info / eval / reconstruct)\n", ae_run_files[AE_RUN_MODEL]);
@@ -84,7 +94,7 @@ int train_write_results(ae_model *m, const ae_dataset *test, const train_setting
     int npics = 0;
     int status = write_pictures_and_index(m, test, s, r, pics, &npics);
     if (status == EXIT_OK) {
-        print_done(r, seconds, pics, npics);
+        print_done(m, r, seconds, pics, npics);
         return EXIT_OK;
     }
     if (status != PICTURES_STOPPED) return status;

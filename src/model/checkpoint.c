@@ -13,6 +13,11 @@
  *   aekit.checkpoint.history         F64 [epochs done, 9] end-of-epoch reports
  *                                                (the metric table,
  *                                                epoch_metrics.c)
+ *   aekit.checkpoint.best_weights    F32 [parameters] keep best, after the
+ *                                                first epoch: the best
+ *                                                epoch's weights (which
+ *                                                epoch: ae_best_epoch of the
+ *                                                history's losses)
  *
  * and metadata for the position (epoch, step, ...), the running sums of the
  * epoch, the learning-rate schedule's state (lr_schedule.h: plateau's rate,
@@ -39,7 +44,8 @@
 #include <string.h>
 
 #define CK CHECKPOINT_PREFIX
-#define FORMAT "2"   /* 2: the lr schedule (its options, state, history column) */
+#define FORMAT "3"   /* 3: early stopping and keep (their options, the best weights) */
+#define FORMAT_OLD "2" /* read too: options it lacks (added in 3) are off, their defaults */
 #define STATE_META 21                  /* the position, sums, counters, data */
 #define MAX_META (STATE_META + AE_MAX_TRAIN_OPTIONS)   /* and the options (rows) */
 
@@ -65,7 +71,7 @@ static void put(meta_list *l, const char *key, const char *fmt, ...)
 int train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err)
 {
     const ae_train_options *o = &s->opt;
-    st_out_tensor t[3 + TRAIN_OPTIM_STATES * OPTIM_MAX_BUFFERS];   /* order, rng, history, buffers */
+    st_out_tensor t[4 + TRAIN_OPTIM_STATES * OPTIM_MAX_BUFFERS];   /* order, rng, history, best, buffers */
     char names[TRAIN_OPTIM_STATES * OPTIM_MAX_BUFFERS][96];
     int k = 0, nn = 0;
     uint64_t rng[9];
@@ -94,6 +100,8 @@ int train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err)
             hist[(size_t)e * AE_EPOCH_METRICS + c] = ae_epoch_metric_get(c, &s->history[e]);
     }
     t[k++] = (st_out_tensor){ CK "history", ST_F64, hist, 2, { s->epochs_done, AE_EPOCH_METRICS } };
+    if (s->best_params && s->best_epoch > 0)
+        t[k++] = (st_out_tensor){ CK "best_weights", ST_F32, s->best_params, 1, { (int64_t)s->nparams } };
 
     meta_list l = { .n = 0 };
     put(&l, CK "format", "%s", FORMAT);
@@ -210,7 +218,9 @@ static int get_tensor(const st_file *f, const char *name, st_dtype dt, void *dst
     return 0;
 }
 
-static int read_options(const st_file *f, ae_train_options *o, ae_error *err)
+/* The options; `old`: a FORMAT_OLD file, whose missing options take their
+ * defaults (the options it predates are off there). */
+static int read_options(const st_file *f, int old, ae_train_options *o, ae_error *err)
 {
     ae_train_options_default(o);
     int nrows;
@@ -219,6 +229,7 @@ static int read_options(const st_file *f, ae_train_options *o, ae_error *err)
         if (rows[i].flags & AE_OPTION_NO_CHECKPOINT) continue;
         char key[128];
         snprintf(key, sizeof key, CK "opt.%s", rows[i].name);
+        if (old && !st_meta(f, key)) continue;
         const char *v = need(f, key, err);
         if (!v) return -1;
         ae_error why = {{0}};
@@ -407,6 +418,16 @@ static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
                                        .steps = s->steps, .end_of_epoch = 1 };
         for (int c = 0; c < AE_EPOCH_METRICS; c++) ae_epoch_metric_set(c, &s->history[e], row[c]);
     }
+    /* the best epoch follows from the history; keep best has its weights */
+    double *loss = malloc(((size_t)s->epochs_done + 1) * sizeof *loss);
+    if (!loss) return ae_fail(err, "%s: out of memory", f->path);
+    for (int e = 1; e <= s->epochs_done; e++) loss[e - 1] = train_state_epoch_loss(s, e);
+    s->best_epoch = ae_best_epoch(loss, s->epochs_done);
+    free(loss);
+    if (s->best_params && s->best_epoch > 0 &&
+        (get_tensor(f, CK "best_weights", ST_F32, s->best_params, s->nparams, 4, err) ||
+         check_buffer(f, CK "best_weights", s->best_params, s->nparams, 0, err)))
+        return -1;
     return 0;
 }
 
@@ -423,14 +444,16 @@ static int load_from_header(st_file f, const char *path, ae_model **model, ae_tr
         ae_fail(err, "%s: not a checkpoint (no " CK "format in its metadata)", path);
         goto fail;
     }
-    if (strcmp(format, FORMAT) != 0) {
-        ae_fail(err, "%s: checkpoint format '%.20s'; this aekit reads format " FORMAT, path, format);
+    if (strcmp(format, FORMAT) != 0 && strcmp(format, FORMAT_OLD) != 0) {
+        ae_fail(err, "%s: checkpoint format '%.20s'; this aekit reads formats " FORMAT_OLD " and " FORMAT,
+                path, format);
         goto fail;
     }
     /* what the header decides comes before model_from_st reads the data:
      * the options (read_options checks them) and the sizes the state is
      * allocated with, which the file must back */
-    if (read_options(&f, &o, err) || get_long(&f, CK "train_images", 1, INT_MAX, &n, err))
+    if (read_options(&f, strcmp(format, FORMAT_OLD) == 0, &o, err) ||
+        get_long(&f, CK "train_images", 1, INT_MAX, &n, err))
         goto fail;
     const st_tensor *order = st_find(&f, CK "order");
     if (!order || order->numel != (size_t)n) {

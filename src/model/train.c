@@ -332,7 +332,7 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
     int stopped = 0;
     double run_start = now_seconds(), seconds_before = s->seconds;
 
-    while (s->epoch <= opt->epochs && !stopped) {
+    while (s->epoch <= opt->epochs && !stopped && !train_state_stopped_early(s)) {
         int epoch = s->epoch;
         if (s->step == 0) {
             ae_rng_shuffle(&s->shuffle_rng, s->order, n);
@@ -419,7 +419,10 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
             p.val_kl = r.kl;
         }
         lr_schedule_end_epoch(&s->schedule, &s->opt, val ? p.val_loss : p.train_loss);
-        if (s->epochs_done < opt->epochs) s->history[s->epochs_done++] = p;
+        if (s->epochs_done < opt->epochs) {
+            s->history[s->epochs_done++] = p;
+            train_state_note_best(s, m->params);
+        }
         s->epoch++;
         s->step = 0;
         s->seconds = seconds_before + (now_seconds() - run_start);
@@ -427,10 +430,18 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
         if (rk->r && ranks_from_root(rk->r, &stopped, err)) return -1;
         if (ckpt_after_epoch(&ckpt, s, m, rk, epoch, stopped, err)) return -1;
     }
-    if (stopped && s->epoch <= opt->epochs && ckpt != CKPT_OFF)
+    int finished = s->epoch > opt->epochs || train_state_stopped_early(s);
+    if (stopped && !finished && ckpt != CKPT_OFF)
         /* stopped by the callback before the end: the checkpoint lets the
          * run go on later (a stop after the last epoch is a finished run) */
         return ckpt_at_stop(&ckpt, s, m, rk, err);
+    /* the run's final state, with its last weights, when it checkpoints at
+     * intervals: more epochs extend it (without intervals the checkpoint is
+     * only for a stop: a disk with no room for one keeps a finished run) */
+    if ((opt->checkpoint_steps > 0 || opt->checkpoint_epochs > 0) && ckpt_at_stop(&ckpt, s, m, rk, err))
+        return -1;
+    if (s->best_params && s->best_epoch > 0 && s->best_epoch < s->epochs_done)
+        memcpy(m->params, s->best_params, m->nparams * sizeof *m->params);
     /* a plain autoencoder remembers where its codes live, so `sample` can
      * draw new ones (a VAE or AAE samples from its prior instead) */
     if (!ae_model_is_variational(m) && !adversarial)
@@ -566,12 +577,14 @@ static int resume_prepare(const ae_model *m, const ae_dataset *train, const ae_d
     if (train_data_hash(val) != s->val_hash)
         return ae_fail(err, "%s: the validation images are not the checkpoint's run's "
                        "(same count, other pixels)", val ? val->source : "no validation set");
-    /* what may change: the thread count (the caller's) and where / how
-     * often to checkpoint */
+    /* what may change: the thread count (the caller's), where / how often
+     * to checkpoint, the early-stopping patience, and the epochs may grow */
+    if (train_state_grow(s, opt->epochs, err)) return -1;
     int nrows;
     const ae_train_option *rows = ae_train_options_table(&nrows);
     for (int i = 0; i < nrows; i++)
-        if (rows[i].resume == AE_RESUME_MAY_CHANGE) ae_train_option_copy(&rows[i], &s->opt, opt);
+        if (rows[i].resume == AE_RESUME_MAY_CHANGE || rows[i].resume == AE_RESUME_MAY_GROW)
+            ae_train_option_copy(&rows[i], &s->opt, opt);
     if (!opt->checkpoint) {
         s->opt.checkpoint = NULL;
     } else if (opt->checkpoint != s->path) {

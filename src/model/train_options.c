@@ -19,11 +19,13 @@
 #define FIELD(f) offsetof(ae_train_options, f)
 #define U64_MAX_AS_DOUBLE 18446744073709551615.0   /* 2^64: UINT64_MAX as a double */
 
+static const char *const keep_names[] = { "last", "best", NULL };
+
 /* In checkpoint order: the file lists the options as the rows come (threads
  * is the state's). */
 static const ae_train_option rows[] = {
     { "epochs", "epochs", "epochs", AE_OPTION_INT, FIELD(epochs), 25, 1, AE_MAX_EPOCHS, 0, NULL,
-      AE_RESUME_SAME, "N", "25", "passes over the training set", NULL },
+      AE_RESUME_MAY_GROW, "N", "25", "passes over the training set", NULL },
     { "batch", "batch", "batch size", AE_OPTION_INT, FIELD(batch), 128, 1, INT_MAX, 0, NULL,
       AE_RESUME_SAME, "N", "128", "images per step", NULL },
     { "lr", "lr", "learning rate", AE_OPTION_DOUBLE, FIELD(lr), 1e-3, AE_MIN_LR, AE_MAX_LR, 0, NULL,
@@ -69,12 +71,18 @@ static const ae_train_option rows[] = {
       AE_RESUME_SAME, "N", "0", "the first N steps' rate rises linearly: step k runs at k/N of the schedule's", NULL },
     { "weight_decay", "weight-decay", "weight decay", AE_OPTION_DOUBLE, FIELD(weight_decay), 0, 0, AE_MAX_WEIGHT_DECAY, 0,
       NULL, AE_RESUME_SAME, "X", "0", "Adam: decoupled (AdamW); SGD, RMSprop: L2 added to the gradient", NULL },
+    { "early_stop", "early-stop", "early stop", AE_OPTION_INT, FIELD(early_stop), 0, 0, AE_MAX_EPOCHS, 0, NULL,
+      AE_RESUME_MAY_CHANGE, "N", "0 = off", "stop after N epochs in a row without a strictly lower val loss", NULL },
+    { "keep", "keep", "kept weights", AE_OPTION_CHOICE, FIELD(keep), AE_KEEP_LAST, AE_KEEP_LAST, AE_KEEP_BEST, 0,
+      NULL, AE_RESUME_SAME, "WHICH", "last", "last or best: the weights of the last epoch or of the best (lowest val loss)",
+      keep_names },
 };
 enum { NROWS = (int)(sizeof rows / sizeof rows[0]) };
 _Static_assert(NROWS <= AE_MAX_TRAIN_OPTIONS, "more option rows than a checkpoint holds");
 
 /* a choice's field is read and written as an int */
 _Static_assert(sizeof(ae_optimizer) == sizeof(int), "ae_optimizer is int-sized");
+_Static_assert(sizeof(ae_keep) == sizeof(int), "ae_keep is int-sized");
 
 const ae_train_option *ae_train_options_table(int *count)
 {
@@ -356,9 +364,12 @@ void ae_train_option_copy(const ae_train_option *r, ae_train_options *dst, const
 const ae_train_option *ae_train_options_resume_conflict(const ae_train_options *given,
                                                         const ae_train_options *stored)
 {
-    for (int i = 0; i < NROWS; i++)
-        if (rows[i].resume == AE_RESUME_SAME && !ae_train_option_equal(&rows[i], given, stored, AE_OPTION_TEXT_EXACT))
-            return &rows[i];
+    for (int i = 0; i < NROWS; i++) {
+        const ae_train_option *r = &rows[i];
+        if ((r->resume == AE_RESUME_SAME && !ae_train_option_equal(r, given, stored, AE_OPTION_TEXT_EXACT)) ||
+            (r->resume == AE_RESUME_MAY_GROW && number(r, given) < number(r, stored)))
+            return r;
+    }
     return NULL;
 }
 

@@ -5,6 +5,7 @@
 #include "model/model.h"
 #include "core/error.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,8 @@ int train_state_alloc(ae_train_state **out, const ae_model *m, const ae_train_op
     part_bounds(m, &enc_end, &ae_end);
     s->order = malloc(n * sizeof *s->order);
     s->history = calloc((size_t)opt->epochs, sizeof *s->history);
-    if (!s->order || !s->history || optim_state_alloc(&s->main, opt->optimizer, m->nparams, 0, ae_end) ||
+    if (opt->keep == AE_KEEP_BEST) s->best_params = malloc(m->nparams * sizeof *s->best_params);
+    if (!s->order || !s->history || (opt->keep == AE_KEEP_BEST && !s->best_params) || optim_state_alloc(&s->main, opt->optimizer, m->nparams, 0, ae_end) ||
         (s->adversarial && (optim_state_alloc(&s->disc, opt->optimizer, m->nparams, ae_end, m->nparams) ||
                             optim_state_alloc(&s->gen, opt->optimizer, m->nparams, 0, enc_end)))) {
         ae_train_state_free(s);
@@ -115,7 +117,55 @@ void ae_train_state_free(ae_train_state *s)
     optim_state_free(&s->gen);
     free(s->order);
     free(s->history);
+    free(s->best_params);
     free(s);
+}
+
+int ae_best_epoch(const double *loss, int epochs)
+{
+    int best = 0;
+    for (int e = 1; e <= epochs; e++)
+        if (loss[e - 1] < (best ? loss[best - 1] : INFINITY)) best = e;   /* strictly lower; NaN never */
+    return best;
+}
+
+double train_state_epoch_loss(const ae_train_state *s, int e)
+{
+    return s->val_n > 0 ? s->history[e - 1].val_loss : s->history[e - 1].train_loss;
+}
+
+void train_state_note_best(ae_train_state *s, const float *params)
+{
+    int e = s->epochs_done;
+    double loss = train_state_epoch_loss(s, e);
+    double best = s->best_epoch ? train_state_epoch_loss(s, s->best_epoch) : INFINITY;
+    if (!(loss < best)) return;             /* the rule of ae_best_epoch */
+    s->best_epoch = e;
+    if (s->best_params) memcpy(s->best_params, params, s->nparams * sizeof *s->best_params);
+}
+
+static int stopped_early(const ae_train_state *s, int patience)
+{
+    return patience > 0 && s->epochs_done - s->best_epoch >= patience;
+}
+
+int train_state_stopped_early(const ae_train_state *s) { return stopped_early(s, s->opt.early_stop); }
+
+int ae_train_state_finished(const ae_train_state *s, const ae_train_options *opt)
+{
+    const ae_train_options *o = opt ? opt : &s->opt;
+    return s->epoch > o->epochs || stopped_early(s, o->early_stop);
+}
+
+int ae_train_state_best_epoch(const ae_train_state *s) { return s->best_epoch; }
+
+int train_state_grow(ae_train_state *s, int epochs, ae_error *err)
+{
+    if (epochs <= s->opt.epochs) return 0;
+    ae_progress *h = realloc(s->history, (size_t)epochs * sizeof *h);
+    if (!h) return ae_fail(err, "out of memory for %d epochs' reports", epochs);
+    s->history = h;
+    return 0;
 }
 
 void ae_train_state_position(const ae_train_state *s, ae_train_position *out)

@@ -41,7 +41,24 @@ struct ae_train_state {
     lr_schedule_state schedule;  /* the learning-rate schedule's (plateau's) */
     ae_progress *history;        /* opt.epochs slots, epochs_done used     */
     int      epochs_done;
+    /* the best epoch so far (ae_best_epoch of the history's losses, 0 before
+     * the first) and, for keep best, its weights (nparams floats) */
+    int      best_epoch;
+    float   *best_params;
 };
+
+/* The loss of finished epoch e (1-based) that early stopping and keep best
+ * judge: its validation loss, or its training loss without a validation set. */
+double train_state_epoch_loss(const ae_train_state *s, int e);
+/* After epoch s->epochs_done's report: a new best epoch (strictly lower
+ * loss) becomes s->best_epoch, and for keep best its weights are copied
+ * from params. */
+void train_state_note_best(ae_train_state *s, const float *params);
+/* 1 when early stopping has ended the run: early_stop epochs in a row done
+ * after the best without a better one. */
+int  train_state_stopped_early(const ae_train_state *s);
+/* Room for `epochs` epochs' reports (a resumed run given more epochs). */
+int  train_state_grow(ae_train_state *s, int epochs, ae_error *err);
 
 /* The optimiser states a checkpoint stores, with their name prefixes. */
 enum { TRAIN_OPTIM_STATES = 3 };

@@ -7,6 +7,7 @@
 #include "aekit/report.h"
 #include "core/error.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ const char *const ae_run_files[AE_RUN_FILES] = {
     [AE_RUN_SAMPLES] = "samples.png",             [AE_RUN_CODES] = "codes.png",
     [AE_RUN_LATENT] = "latent.png",               [AE_RUN_MANIFOLD] = "manifold.png",
     [AE_RUN_INDEX] = "index.html",                [AE_RUN_CHECKPOINT] = "checkpoint.safetensors",
+    [AE_RUN_FINAL_CHECKPOINT] = "final-checkpoint.safetensors",
 };
 
 void ae_run_path(char *buf, size_t size, const char *dir, int file)
@@ -161,6 +163,7 @@ static const setting_entry settings[] = {
     { "aekit.train.val_images", 0, "validation images", BOTH, NULL },
     { "epochs", 1, NULL, BOTH, NULL },
     { "aekit.result.epochs", 0, "epochs done", BOTH, NULL },
+    { "aekit.result.model_epoch", 0, "weights from epoch", BOTH, NULL },
     { "batch", 1, "batch", BOTH, NULL },
     { "optimizer", 1, NULL, BOTH, NULL },
     { "lr", 1, NULL, BOTH, NULL },
@@ -235,11 +238,22 @@ int ae_run_store_settings(ae_model *m, const ae_train_options *opt, const ae_run
                ? -1 : 0;
 }
 
+int ae_run_model_epoch(const ae_model *m, double *const metric[AE_EPOCH_METRICS], int epochs)
+{
+    const char *keep = ae_model_meta(m, "aekit.train.keep");
+    if (epochs < 1 || !keep || strcmp(keep, "best") != 0) return epochs;
+    /* the loss ae_train judges: validation, or training without a validation set */
+    int k = isnan(metric[AE_EPOCH_VAL_LOSS][0]) ? AE_EPOCH_TRAIN_LOSS : AE_EPOCH_VAL_LOSS;
+    int best = ae_best_epoch(metric[k], epochs);
+    return best ? best : epochs;
+}
+
 int ae_run_store_results(ae_model *m, double *const metric[AE_EPOCH_METRICS], int epochs, ae_error *err)
 {
     if (epochs < 1) return ae_fail(err, "run results: no epoch done");
-    int last = epochs - 1;
-    int rc = set_meta(m, err, "aekit.result.epochs", "%d", epochs);
+    int kept = ae_run_model_epoch(m, metric, epochs), last = kept - 1;
+    int rc = set_meta(m, err, "aekit.result.epochs", "%d", epochs) ||
+             set_meta(m, err, "aekit.result.model_epoch", "%d", kept);
     for (int k = 0; k < AE_EPOCH_METRICS && rc == 0; k++) {
         char key[128];
         snprintf(key, sizeof key, "aekit.result.%s", ae_epoch_metrics[k].name);
