@@ -65,6 +65,40 @@ float *ae_dataset_images(const ae_dataset *ds, int first, int n, ae_error *err)
     return x;
 }
 
+int *ae_dataset_labels_for(const ae_model *m, const ae_dataset *ds, int first, int n, ae_error *err)
+{
+    int classes = ae_model_class_count(m);
+    if (!classes) return NULL;
+    if (check_images(ds, first, n, err)) return NULL;
+    if (!ds->labels) {
+        ae_fail(err, "%s: the model is conditional on %d classes, the data set has no labels", ds->source, classes);
+        return NULL;
+    }
+    int *labels = malloc((size_t)n * sizeof *labels);
+    if (!labels) {
+        ae_fail(err, "out of memory for %d labels", n);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) labels[i] = ds->labels[first + i];
+    return labels;
+}
+
+/* ae_model_encode / ae_model_reconstruct of images [first, first + n) of
+ * ds (x: their model inputs), with their labels for a conditional model. */
+static int run_images(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, int first, const float *x,
+                      int n, float *out, int encode, int threads, ae_error *err)
+{
+    if (!ae_model_class_count(m))
+        return encode ? ae_model_encode(m, ws, x, n, out, threads, err)
+                      : ae_model_reconstruct(m, ws, x, n, out, threads, err);
+    int *labels = ae_dataset_labels_for(m, ds, first, n, err);
+    if (!labels) return -1;
+    int rc = encode ? ae_model_encode_labels(m, ws, x, labels, n, out, threads, err)
+                    : ae_model_reconstruct_labels(m, ws, x, labels, n, out, threads, err);
+    free(labels);
+    return rc;
+}
+
 float *ae_model_inputs(const ae_model *m, const float *images, int n, int first, const ae_noise *nz,
                        ae_error *err)
 {
@@ -107,7 +141,7 @@ float *ae_dataset_codes(const ae_model *m, const ae_dataset *ds, int n, int thre
         int cnt = n - s < CHUNK ? n - s : CHUNK;
         float *images = ae_dataset_images(ds, s, cnt, err);
         float *x = images ? ae_model_inputs(m, images, cnt, s, NULL, err) : NULL;
-        int rc = x ? ae_model_encode(m, ws, x, cnt, codes + (size_t)s * L, threads, err) : -1;
+        int rc = x ? run_images(m, ws, ds, s, x, cnt, codes + (size_t)s * L, 1, threads, err) : -1;
         free(images);
         free(x);
         if (rc != 0) {
@@ -206,11 +240,11 @@ int ae_picture_rows_images(const ae_model *m, const ae_dataset *ds, int first, i
     if (show_input) {
         /* input (at the output size), output, original */
         ae_picture_resize_nearest(x, n, ic, ih, iw, h, w, tiles);
-        rc = ae_model_reconstruct(m, NULL, x, n, tiles + (size_t)n * out_size, threads, err);
+        rc = run_images(m, NULL, ds, first, x, n, tiles + (size_t)n * out_size, 0, threads, err);
         memcpy(tiles + 2 * (size_t)n * out_size, images, (size_t)n * out_size * sizeof *tiles);
     } else {
         memcpy(tiles, images, (size_t)n * out_size * sizeof *tiles);
-        rc = ae_model_reconstruct(m, NULL, x, n, tiles + (size_t)n * out_size, threads, err);
+        rc = run_images(m, NULL, ds, first, x, n, tiles + (size_t)n * out_size, 0, threads, err);
     }
     free(x);
     free(images);
@@ -245,11 +279,19 @@ int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, i
 int ae_picture_decode(const ae_model *m, const float *codes, int n, int threads, float **out,
                             ae_error *err)
 {
+    return ae_picture_decode_labels(m, codes, NULL, n, threads, out, err);
+}
+
+int ae_picture_decode_labels(const ae_model *m, const float *codes, const int *labels, int n, int threads,
+                             float **out, ae_error *err)
+{
     int c, h, w;
     ae_model_output_shape(m, &c, &h, &w);
     float *y = malloc((size_t)(n > 0 ? n : 1) * c * h * w * sizeof *y);
     if (!y) return ae_fail(err, "out of memory for %d images", n);
-    if (ae_model_decode(m, NULL, codes, n, y, threads, err) != 0) {
+    int rc = labels ? ae_model_decode_labels(m, NULL, codes, labels, n, y, threads, err)
+                    : ae_model_decode(m, NULL, codes, n, y, threads, err);
+    if (rc != 0) {
         free(y);
         return -1;
     }
@@ -270,6 +312,28 @@ int ae_picture_samples(const ae_model *m, int n, int cols, uint64_t seed, int th
     }
     int rc = ae_picture_grid(path, y, n, cols, c, h, w, AE_PICTURE_SCALE, err);
     free(y);
+    return rc;
+}
+
+int ae_picture_class_samples(const ae_model *m, int per_class, uint64_t seed, int threads, const char *path,
+                             ae_error *err)
+{
+    int classes = ae_model_class_count(m), c, h, w;
+    if (!classes) return ae_fail(err, "%s: the model is not conditional: it has no classes to draw", path);
+    int n = classes * per_class;
+    ae_model_output_shape(m, &c, &h, &w);
+    float *y = malloc((size_t)n * c * h * w * sizeof *y);
+    int *labels = malloc((size_t)n * sizeof *labels);
+    if (!y || !labels) {
+        free(y);
+        free(labels);
+        return ae_fail(err, "out of memory for %d images", n);
+    }
+    for (int i = 0; i < n; i++) labels[i] = i / per_class;
+    int rc = ae_model_sample_labels(m, NULL, labels, n, seed, y, threads, err);
+    if (rc == 0) rc = ae_picture_grid(path, y, n, per_class, c, h, w, AE_PICTURE_SCALE, err);
+    free(y);
+    free(labels);
     return rc;
 }
 

@@ -97,11 +97,17 @@ int ae_run_pictures(const ae_model *m, const ae_dataset *test, const ae_noise *n
 
     if (stop && stop(user)) return 1;
     ae_run_path(path, sizeof path, dir, AE_RUN_SAMPLES);
-    if (ae_picture_samples(m, SAMPLE_COUNT, 8, seed, threads, path, err) != 0) return -1;
+    int classes = ae_model_class_count(m);
+    if (classes ? ae_picture_class_samples(m, 8, seed, threads, path, err)
+                : ae_picture_samples(m, SAMPLE_COUNT, 8, seed, threads, path, err)) return -1;
     pics[k].file = ae_run_files[AE_RUN_SAMPLES];
-    snprintf(pics[k].caption, sizeof pics[k].caption, "%d decoded random latents (%s)", SAMPLE_COUNT,
-             ae_model_is_variational(m) || ae_model_is_adversarial(m)
-                 ? "z from the prior N(0, I)" : "z from the Gaussian fitted to the training codes");
+    const char *prior = ae_model_is_variational(m) || ae_model_is_adversarial(m)
+                            ? "z from the prior N(0, I)" : "z from the Gaussian fitted to the training codes";
+    if (classes)
+        snprintf(pics[k].caption, sizeof pics[k].caption,
+                 "decoded random latents (%s), a row per class: row k decoded as label k", prior);
+    else
+        snprintf(pics[k].caption, sizeof pics[k].caption, "%d decoded random latents (%s)", SAMPLE_COUNT, prior);
     *npics = ++k;
 
     if (stop && stop(user)) return 1;
@@ -121,7 +127,7 @@ int ae_run_pictures(const ae_model *m, const ae_dataset *test, const ae_noise *n
              L > 2 ? ", projected on their first two principal components" : "");
     *npics = ++k;
 
-    if (L == 2) {
+    if (L == 2 && !classes) {   /* a conditional model's: aekit manifold --label K */
         double lo[2], hi[2];
         ae_picture_manifold_range(m, lo, hi);
         if (stop && stop(user)) return 1;
