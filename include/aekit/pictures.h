@@ -121,6 +121,10 @@ int ae_picture_manifold(const ae_model *m, int grid, const double lo[2], const d
  * ([grid * grid, output shape]; caller frees *images), and their drawing. */
 int ae_picture_manifold_images(const ae_model *m, int grid, const double lo[2], const double hi[2],
                                int threads, float **images, ae_error *err);
+/* A conditional model's manifold: every code decoded as class `label`
+ * (-1: ae_picture_manifold_images, for a model that is not conditional). */
+int ae_picture_manifold_images_label(const ae_model *m, int grid, const double lo[2], const double hi[2],
+                                     int label, int threads, float **images, ae_error *err);
 int ae_picture_manifold_png(const char *path, const float *images, int grid, int c, int h, int w,
                             ae_error *err);
 /* The range a manifold sweeps by default: the lesson's -1..1 for a VAE or

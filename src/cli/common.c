@@ -227,6 +227,22 @@ int cli_build_model(const char *cmd, const char *spec, const char *preset, int l
     return 0;
 }
 
+int cli_model_label(const char *cmd, const args *a, const char *path, const ae_model *m, int *label)
+{
+    int rc, classes = ae_model_class_count(m);
+    if ((rc = args_int(a, "label", -1, label))) return rc;
+    if (!classes && *label >= 0)
+        return cli_fail(EXIT_USAGE, cmd, "--label: %s is not a conditional model (no 'condition' layer): "
+                        "it takes no label", path);
+    if (classes && *label < 0)
+        return cli_fail(EXIT_USAGE, cmd, "%s is conditional on %d classes: give --label K (0 to %d)", path,
+                        classes, classes - 1);
+    if (*label >= classes && classes)
+        return cli_fail(EXIT_USAGE, cmd, "--label %d: %s has %d classes (0 to %d)", *label, path, classes,
+                        classes - 1);
+    return 0;
+}
+
 int cli_load_model(const char *cmd, const args *a, const char *path, ae_model **out)
 {
     ae_error err = {{0}};

@@ -356,6 +356,12 @@ void ae_picture_manifold_range(const ae_model *m, double lo[2], double hi[2])
 int ae_picture_manifold_images(const ae_model *m, int grid, const double lo[2], const double hi[2],
                                int threads, float **out, ae_error *err)
 {
+    return ae_picture_manifold_images_label(m, grid, lo, hi, -1, threads, out, err);
+}
+
+int ae_picture_manifold_images_label(const ae_model *m, int grid, const double lo[2], const double hi[2],
+                                     int label, int threads, float **out, ae_error *err)
+{
     size_t L = ae_model_latent_size(m);
     if (L != 2)
         return ae_fail(err, "the manifold sweeps a 2-D latent, but this model's latent "
@@ -368,8 +374,15 @@ int ae_picture_manifold_images(const ae_model *m, int grid, const double lo[2], 
             codes[((size_t)i * grid + j) * 2] = (float)(lo[0] + t0 * (hi[0] - lo[0]));
             codes[((size_t)i * grid + j) * 2 + 1] = (float)(lo[1] + t1 * (hi[1] - lo[1]));
         }
-    int rc = ae_picture_decode(m, codes, grid * grid, threads, out, err);
+    int *labels = label >= 0 ? malloc((size_t)grid * grid * sizeof *labels) : NULL;
+    if (label >= 0 && !labels) {
+        free(codes);
+        return ae_fail(err, "out of memory");
+    }
+    for (int i = 0; labels && i < grid * grid; i++) labels[i] = label;
+    int rc = ae_picture_decode_labels(m, codes, labels, grid * grid, threads, out, err);
     free(codes);
+    free(labels);
     return rc;
 }
 
