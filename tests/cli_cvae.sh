@@ -7,8 +7,10 @@
 #    cvae's codes leave the class out by design, so classifying them says
 #    nothing) calls most samples of --label 3 a 3, and few samples of
 #    --label 8 a 3 (the label, not the training, makes the class);
-#  - info shows the classes; eval, reconstruct, encode, decode --label and
-#    manifold --label work; the run folder's samples are a row per class;
+#  - info shows the classes; eval, reconstruct, encode, perturb (the test
+#    labels), decode --label and manifold --label work; the run folder's
+#    samples are a row per class; interpolate and compare, which have no
+#    label to give, refuse a conditional model with one line;
 #  - --label is refused, with one line and nothing written, when missing on
 #    a conditional model, out of its range, or given for another model.
 #
@@ -35,6 +37,7 @@ check "eval reads the test labels" "$AEKIT" eval "$cvae" --limit 200 --threads 2
 check "reconstruct reads the test labels" "$AEKIT" reconstruct "$cvae" --out rec.png --threads 2
 check "encode reads the test labels" "$AEKIT" encode "$cvae" --limit 6 --out codes.npy
 check "decode --label" "$AEKIT" decode "$cvae" codes.npy --label 5 --out dec.png
+check "perturb decodes with the test labels" "$AEKIT" perturb "$cvae" --n 4 --sigma 0.5 --out pert.png
 check "manifold --label" "$AEKIT" manifold "$cvae" --label 7 --grid 4 --npy m7.npy
 
 for k in 3 8; do
@@ -67,4 +70,6 @@ expect_error "sample --label 256" 2 "--label" out.png -- "$AEKIT" sample "$cvae"
 expect_error "sample --label on a vae" 2 "not a conditional model" out.png -- "$AEKIT" sample "$vae" --label 3 --out out.png
 expect_error "manifold without --label on a cvae" 2 "give --label K" out.png -- "$AEKIT" manifold "$cvae" --out out.png
 expect_error "decode without --label on a cvae" 2 "give --label K" out.png -- "$AEKIT" decode "$cvae" codes.npy --out out.png
+expect_error "interpolate has no label to give" 1 "conditional on 10 classes: interpolate has no label" out.png -- "$AEKIT" interpolate "$cvae" --out out.png
+expect_error "compare has no label to give" 1 "compare has no label" - -- "$AEKIT" compare "$cvae" --limit 100
 summary

@@ -121,6 +121,11 @@ void cli_option_flags(char *buf, size_t size, const char *msg);
  * the error and returns the exit code. */
 int cli_model_label(const char *cmd, const args *a, const char *path, const ae_model *m, int *label);
 
+/* For the commands that have no labels to give a conditional model
+ * (interpolate, compare, serve, denoise / upscale of an image file): 0 for
+ * another model, else the error printed and its exit code. */
+int cli_refuse_conditional(const char *cmd, const char *path, const ae_model *m);
+
 /* Loads MODEL from path, as the model of --model / --latent when a (the
  * command's parsed flags, its table holding CLI_FLAGS_MODEL) gives them; a
  * NULL: the file as it is. Prints the error and returns the exit code on

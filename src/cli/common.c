@@ -243,6 +243,14 @@ int cli_model_label(const char *cmd, const args *a, const char *path, const ae_m
     return 0;
 }
 
+int cli_refuse_conditional(const char *cmd, const char *path, const ae_model *m)
+{
+    if (!ae_model_class_count(m)) return 0;
+    return cli_fail(EXIT_ERROR, cmd, "%s is conditional on %d classes: %s has no label to give it (reconstruct, "
+                    "eval, encode, scatter and perturb use the test labels; sample, decode and manifold take --label K)",
+                    path, ae_model_class_count(m), cmd);
+}
+
 int cli_load_model(const char *cmd, const args *a, const char *path, ae_model **out)
 {
     ae_error err = {{0}};
@@ -578,7 +586,7 @@ int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char
 {
     int rc, c, h, w;
     float *x = NULL;
-    if ((rc = cli_read_image(cmd, in_path, m, &x))) return rc;
+    if ((rc = cli_refuse_conditional(cmd, in_path, m)) || (rc = cli_read_image(cmd, in_path, m, &x))) return rc;
     ae_model_input_shape(m, &c, &h, &w);
     if (nz && nz->kind != AE_NOISE_NONE)
         ae_noise_apply(nz, x, 1, (size_t)c * h * w, AE_EVAL_NOISE_SEED, 0);
