@@ -390,6 +390,38 @@ class SmallVAE(nn.Module):
         self.L = L
 
 
+def vae_pass(m, init, x, loss_name, extra=None):
+    """A small (conditional) VAE `m` (float64, init weights loaded) through
+    the deterministic pass (z = mu): the tensors of its fixture (x, the
+    `extra` inputs, init.*, h, y, recon, kl, loss and grad.* of loss = mean
+    over images of reconstruction summed over pixels + KL). The encoder's
+    last entry is the Sample layer, the decoder's the sigmoid."""
+    n, L = x.shape[0], m.L
+    xd = x.double()
+    h = m.encoder[:-1](xd)
+    z = m.encoder[-1](h)
+    logits = m.decoder[:-1](z)
+    y = torch.sigmoid(logits)
+    if loss_name == "sse":
+        recon = ((y - xd) ** 2).sum()
+    else:
+        recon = F.binary_cross_entropy_with_logits(logits, xd, reduction="sum")
+    mu, lv = h[:, :L], h[:, L:]
+    kl = -0.5 * (1 + lv - mu ** 2 - torch.exp(lv)).sum()
+    loss = (recon + kl) / n
+    loss.backward()
+    t = {"x": x}
+    t.update(extra or {})
+    t.update({f"init.{k}": v for k, v in init.items()})
+    t["h"] = f32(h)
+    t["y"] = f32(y)
+    t["recon"] = recon.detach().reshape(1)
+    t["kl"] = kl.detach().reshape(1)
+    t["loss"] = loss.detach().reshape(1)
+    t.update({f"grad.{k}": f32(p.grad) for k, p in m.named_parameters()})
+    return t
+
+
 def vae_cases(out):
     """The small dense VAE at init, deterministic pass (z = mu): loss = mean
     over images of (reconstruction summed over pixels + KL), for loss sse (on
@@ -398,33 +430,11 @@ def vae_cases(out):
     m32 = SmallVAE()
     init = {k: v.clone() for k, v in m32.state_dict().items()}
     x = torch.rand(6, 1, 8, 8)
-    n, L = x.shape[0], m32.L
     for loss_name in ("sse", "bce_sum"):
         m = SmallVAE().double()
         m.load_state_dict({k: v.double() for k, v in init.items()})
-        xd = x.double()
-        h = m.encoder[:4](xd)
-        z = m.encoder[4](h)
-        logits = m.decoder[:4](z)
-        y = torch.sigmoid(logits)
-        if loss_name == "sse":
-            recon = ((y - xd) ** 2).sum()
-        else:
-            recon = F.binary_cross_entropy_with_logits(logits, xd, reduction="sum")
-        mu, lv = h[:, :L], h[:, L:]
-        kl = -0.5 * (1 + lv - mu ** 2 - torch.exp(lv)).sum()
-        loss = (recon + kl) / n
-        loss.backward()
-        t = {"x": x}
-        t.update({f"init.{k}": v for k, v in init.items()})
-        t["h"] = f32(h)
-        t["y"] = f32(y)
-        t["recon"] = recon.detach().reshape(1)
-        t["kl"] = kl.detach().reshape(1)
-        t["loss"] = loss.detach().reshape(1)
-        t.update({f"grad.{k}": f32(p.grad) for k, p in m.named_parameters()})
-        save_st(os.path.join(out, f"vae_{loss_name}.safetensors"), t,
-                dict(model=VAE_TEXT.format(loss=loss_name), n=n, latent=L, loss=loss_name,
+        save_st(os.path.join(out, f"vae_{loss_name}.safetensors"), vae_pass(m, init, x, loss_name),
+                dict(model=VAE_TEXT.format(loss=loss_name), n=x.shape[0], latent=m.L, loss=loss_name,
                      reduction="sum over pixels + KL, mean over images", z="mean"))
 
 
@@ -482,29 +492,12 @@ def cvae_case(out):
     init = {k: v.clone() for k, v in m32.state_dict().items()}
     x = torch.rand(6, 1, 8, 8)
     labels = torch.tensor([2, 0, 1, 1, 2, 0])
-    n, L = x.shape[0], m32.L
     m = SmallCVAE().double()
     m.load_state_dict({k: v.double() for k, v in init.items()})
     m.set_labels(labels)
-    xd = x.double()
-    h = m.encoder[:5](xd)
-    z = m.encoder[5](h)
-    y = m.decoder(z)
-    recon = ((y - xd) ** 2).sum()
-    mu, lv = h[:, :L], h[:, L:]
-    kl = -0.5 * (1 + lv - mu ** 2 - torch.exp(lv)).sum()
-    loss = (recon + kl) / n
-    loss.backward()
-    t = {"x": x, "labels": labels.to(torch.uint8)}
-    t.update({f"init.{k}": v for k, v in init.items()})
-    t["h"] = f32(h)
-    t["y"] = f32(y)
-    t["recon"] = recon.detach().reshape(1)
-    t["kl"] = kl.detach().reshape(1)
-    t["loss"] = loss.detach().reshape(1)
-    t.update({f"grad.{k}": f32(p.grad) for k, p in m.named_parameters()})
-    save_st(os.path.join(out, "cvae_sse.safetensors"), t,
-            dict(model=CVAE_TEXT, n=n, latent=L, classes=3, loss="sse",
+    save_st(os.path.join(out, "cvae_sse.safetensors"),
+            vae_pass(m, init, x, "sse", {"labels": labels.to(torch.uint8)}),
+            dict(model=CVAE_TEXT, n=x.shape[0], latent=m.L, classes=3, loss="sse",
                  reduction="sum over pixels + KL, mean over images", z="mean"))
 
 

@@ -203,12 +203,14 @@ static const char VAE_TEXT[] =
     "reshape 1 8 8\n"
     "sigmoid\n";
 
-static void vae_case(const char *name, const char *loss, ae_loss want_loss)
+/* A small VAE built from `text` (the fixture's "model" metadata), at
+ * PyTorch's init weights: the deterministic forward through the public
+ * calls, the training pass's loss and every gradient, and an evaluation
+ * pass's loss. A conditional model gets the fixture's labels (U8 [n]). */
+static void small_vae_case(const char *name, const char *text, ae_loss want_loss, size_t want_params)
 {
     st_file f;
     if (open_fixture(&f, name)) return;
-    char text[512];
-    snprintf(text, sizeof text, VAE_TEXT, loss);
     const char *fx_text = st_meta(&f, "model");
     CHECK(fx_text && strcmp(fx_text, text) == 0, "%s: the fixture's model description differs "
           "from the test's:\n%s", name, fx_text ? fx_text : "(none)");
@@ -220,23 +222,34 @@ static void vae_case(const char *name, const char *loss, ae_loss want_loss)
     CHECK(ae_model_is_variational(m) && L == 2 && ae_model_loss(m) == want_loss,
           "%s: variational %d, latent %zu, loss %d", name, ae_model_is_variational(m), L,
           (int)ae_model_loss(m));
-    CHECK(m->nparams == 64 * 16 + 16 + 16 * 4 + 4 + 2 * 16 + 16 + 16 * 64 + 64, "params %zu", m->nparams);
+    CHECK(m->nparams == want_params, "%s: params %zu, want %zu", name, m->nparams, want_params);
     CHECK(model_loss_denominator(m, n) == n, "%s: loss denominator %g for %d images", name,
           model_loss_denominator(m, n), n);
+    int classes = ae_model_class_count(m), labels_ok = 1, labels[16];
+    if (classes) {
+        const st_tensor *lt = st_find(&f, "labels");
+        labels_ok = lt && lt->dtype == ST_U8 && lt->numel == (size_t)n && n <= 16;
+        CHECK(labels_ok, "%s: no U8 [%d] labels (at most 16)", name, n);
+        for (int i = 0; labels_ok && i < n; i++) labels[i] = f.data[lt->begin + (size_t)i];
+    }
+    const int *lab = classes ? labels : NULL;
     float *x = get(&f, "x", n * px), *h = get(&f, "h", n * 2 * L), *y = get(&f, "y", n * px);
-    if (n > 0 && x && h && y && load_params(&f, m, "init.", m->params) == 0) {
+    if (n > 0 && labels_ok && x && h && y && load_params(&f, m, "init.", m->params) == 0) {
         /* deterministic forward through the public API */
         float *y_ = alloc_fill(n * px, GARBAGE), *codes = alloc_fill(n * L, GARBAGE);
         float *mu = alloc_fill(n * L, 0.0f);
-        CHECK(ae_model_reconstruct(m, NULL, x, n, y_, 1, &err) == 0, "%s", err.msg);
+        CHECK((lab ? ae_model_reconstruct_labels(m, NULL, x, lab, n, y_, 1, &err)
+                   : ae_model_reconstruct(m, NULL, x, n, y_, 1, &err)) == 0, "%s", err.msg);
         check_array(name, "y (reconstruct, z = mu)", y_, y, n * px, MODEL_ATOL);
-        CHECK(ae_model_encode(m, NULL, x, n, codes, 1, &err) == 0, "%s", err.msg);
+        CHECK((lab ? ae_model_encode_labels(m, NULL, x, lab, n, codes, 1, &err)
+                   : ae_model_encode(m, NULL, x, n, codes, 1, &err)) == 0, "%s", err.msg);
         for (int i = 0; i < n; i++) memcpy(mu + (size_t)i * L, h + (size_t)i * 2 * L, L * sizeof(float));
         check_array(name, "encode = mu", codes, mu, n * L, MODEL_ATOL);
 
         /* the training pass: loss = (recon + kl) / n, and its gradients */
         ae_workspace *ws = NULL;
         CHECK(workspace_new(&ws, m, n, 1, 1, &err) == 0, "%s", err.msg);
+        for (int i = 0; lab && i < n; i++) model_set_label(m, ws, 0, i, lab[i]);
         float scale = 1.0f / (float)n;
         double recon, kl;
         double total = model_recon_chunk(m, ws, 0, x, x, n, scale, 1, PASS_MEAN, &recon, &kl);
@@ -261,6 +274,13 @@ static void vae_case(const char *name, const char *loss, ae_loss want_loss)
     st_free(&f);
 }
 
+static void vae_case(const char *name, const char *loss, ae_loss want_loss)
+{
+    char text[512];
+    snprintf(text, sizeof text, VAE_TEXT, loss);
+    small_vae_case(name, text, want_loss, 64 * 16 + 16 + 16 * 4 + 4 + 2 * 16 + 16 + 16 * 64 + 64);
+}
+
 /* The same description as CVAE_TEXT in tests/gen_fixtures.py. */
 static const char CVAE_TEXT[] =
     "param classes 3\n"
@@ -280,60 +300,6 @@ static const char CVAE_TEXT[] =
     "dense 64\n"
     "reshape 1 8 8\n"
     "sigmoid\n";
-
-/* A small conditional VAE: the labels one-hot after flatten and before the
- * decoder (PyTorch: torch.cat([x, one_hot(labels)], 1)); the forward
- * through the public calls with labels, the loss and every gradient. */
-static void cvae_case(void)
-{
-    const char *name = "cvae_sse";
-    st_file f;
-    if (open_fixture(&f, name)) return;
-    const char *fx_text = st_meta(&f, "model");
-    CHECK(fx_text && strcmp(fx_text, CVAE_TEXT) == 0, "%s: the fixture's model description differs "
-          "from the test's:\n%s", name, fx_text ? fx_text : "(none)");
-    ae_error err;
-    ae_model *m;
-    if (ae_model_from_text(&m, CVAE_TEXT, name, 0, &err)) { CHECK(0, "%s", err.msg); st_free(&f); return; }
-    int n = meta_int(&f, "n");
-    size_t L = ae_model_latent_size(m), px = 64;
-    CHECK(ae_model_class_count(m) == 3 && L == 2, "%s: classes %d, latent %zu", name, ae_model_class_count(m), L);
-    const st_tensor *lt = st_find(&f, "labels");
-    CHECK(lt && lt->dtype == ST_U8 && lt->numel == (size_t)n, "%s: no U8 [%d] labels", name, n);
-    float *x = get(&f, "x", n * px), *h = get(&f, "h", n * 2 * L), *y = get(&f, "y", n * px);
-    int labels[16];
-    if (n > 0 && n <= 16 && lt && lt->dtype == ST_U8 && lt->numel == (size_t)n && x && h && y &&
-        load_params(&f, m, "init.", m->params) == 0) {
-        for (int i = 0; i < n; i++) labels[i] = f.data[lt->begin + (size_t)i];
-        float *y_ = alloc_fill(n * px, GARBAGE), *codes = alloc_fill(n * L, GARBAGE);
-        float *mu = alloc_fill(n * L, 0.0f);
-        CHECK(ae_model_reconstruct_labels(m, NULL, x, labels, n, y_, 1, &err) == 0, "%s", err.msg);
-        check_array(name, "y (reconstruct, z = mu)", y_, y, n * px, MODEL_ATOL);
-        CHECK(ae_model_encode_labels(m, NULL, x, labels, n, codes, 1, &err) == 0, "%s", err.msg);
-        for (int i = 0; i < n; i++) memcpy(mu + (size_t)i * L, h + (size_t)i * 2 * L, L * sizeof(float));
-        check_array(name, "encode = mu", codes, mu, n * L, MODEL_ATOL);
-
-        ae_workspace *ws = NULL;
-        CHECK(workspace_new(&ws, m, n, 1, 1, &err) == 0, "%s", err.msg);
-        for (int i = 0; ws && i < n; i++) model_set_label(m, ws, 0, i, labels[i]);
-        float scale = 1.0f / (float)n;
-        double recon, kl;
-        double total = ws ? model_recon_chunk(m, ws, 0, x, x, n, scale, 1, PASS_MEAN, &recon, &kl) : 0;
-        if (ws) {
-            check_array(name, "h (mean, log-variance)", model_activation(m, ws, 0, m->sample_layer - 1, n),
-                        h, n * 2 * L, MODEL_ATOL);
-            check_scalar(name, "recon (sum)", recon, get_f64(&f, "recon"));
-            check_scalar(name, "kl (sum)", kl, get_f64(&f, "kl"));
-            check_scalar(name, "loss", total * scale, get_f64(&f, "loss"));
-            check_grads(name, &f, m, ws, MODEL_ATOL);
-        }
-        ae_workspace_free(ws);
-        free(y_); free(codes); free(mu);
-    }
-    free(x); free(h); free(y);
-    ae_model_free(m);
-    st_free(&f);
-}
 
 static void sr_case(void)
 {
@@ -386,6 +352,7 @@ int main(void)
     vae_case("vae_sse", "sse", AE_LOSS_SSE);
     vae_case("vae_bce_sum", "bce_sum", AE_LOSS_BCE_SUM);
     sr_case();
-    cvae_case();
+    /* the VAE's dense layers after a condition read 3 more inputs */
+    small_vae_case("cvae_sse", CVAE_TEXT, AE_LOSS_SSE, 67 * 16 + 16 + 16 * 4 + 4 + 5 * 16 + 16 + 16 * 64 + 64);
     TEST_DONE();
 }

@@ -297,6 +297,7 @@ def test_conditional_model_takes_labels(vae):
     m = aekit.Model.from_preset("cvae")
     m.init(5)
     assert m.classes == 10 and vae.classes == 0
+    assert aekit.from_torch(m.state_dict()).classes == 10     # a state_dict matches the preset cvae
     x = digits(4)
     labels = np.array([3, 0, 9, 3])
     z = m.encode(x, labels=labels)
