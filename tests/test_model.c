@@ -382,7 +382,7 @@ static void test_conditional(void)
     ds.labels = ds_labels;
     CHECK(ae_evaluate(m, NULL, &ds, NULL, &r, 1, &err) == 0, "%s", err.msg);
     ds_labels[2] = 12;
-    CHECK(ae_evaluate(m, NULL, &ds, NULL, &r, 1, &err) == -1 && strstr(err.msg, "image 2 has label 12"), "%s", err.msg);
+    CHECK(ae_evaluate(m, NULL, &ds, NULL, &r, 1, &err) == -1 && strstr(err.msg, "image 2 has label 12, the model is conditional on 10 classes (0 to 9): give its description 'param classes 13' or more"), "%s", err.msg);
     CHECK(ae_evaluate(vae, NULL, &ds, NULL, &r, 1, &err) == 0, "labels of a plain model's data set: %s", err.msg);
 
     /* an image-shaped input: the label as constant planes */

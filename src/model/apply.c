@@ -68,8 +68,9 @@ int model_check_labels(const ae_model *m, const ae_dataset *ds, ae_error *err)
                        ds->source, m->classes);
     for (int i = 0; i < ds->n; i++)
         if (ds->labels[i] >= m->classes)
-            return ae_fail(err, "%s: image %d has label %d, the model is conditional on %d classes (0 to %d)",
-                           ds->source, i, ds->labels[i], m->classes, m->classes - 1);
+            return ae_fail(err, "%s: image %d has label %d, the model is conditional on %d classes (0 to %d): "
+                           "give its description 'param classes %d' or more", ds->source, i, ds->labels[i],
+                           m->classes, m->classes - 1, ds->nclasses > ds->labels[i] ? ds->nclasses : ds->labels[i] + 1);
     return 0;
 }
 
