@@ -8,8 +8,9 @@
 #    nothing) calls most samples of --label 3 a 3, and few samples of
 #    --label 8 a 3 (the label, not the training, makes the class);
 #  - info shows the classes; eval, reconstruct, encode, perturb (the test
-#    labels), decode --label and manifold --label work; the run folder's
-#    samples are a row per class; interpolate and compare, which have no
+#    labels), decode --label and manifold --label K | all work; the run folder's
+#    samples are a row per class, its manifold one per class; interpolate
+#    and compare, which have no
 #    label to give, refuse a conditional model with one line;
 #  - --label is refused, with one line and nothing written, when missing on
 #    a conditional model, out of its range, or given for another model.
@@ -39,6 +40,12 @@ check "encode reads the test labels" "$AEKIT" encode "$cvae" --limit 6 --out cod
 check "decode --label" "$AEKIT" decode "$cvae" codes.npy --label 5 --out dec.png
 check "perturb decodes with the test labels" "$AEKIT" perturb "$cvae" --n 4 --sigma 0.5 --out pert.png
 check "manifold --label" "$AEKIT" manifold "$cvae" --label 7 --grid 4 --npy m7.npy
+check "manifold --label all: a block per class, 5 a row" "$AEKIT" manifold "$cvae" --label all --grid 4 --out all.png --npy all.npy
+check "  its size" test "$(png_size all.png)" = "$(((5 * 5 - 1) * 29 - 1)) $(((2 * 5 - 1) * 29 - 1))"
+check "  its array: class after class, class 7's grid as --label 7's" "$PY" -c "
+import numpy as np; a, b = np.load('all.npy'), np.load('m7.npy')
+assert a.shape == (160, 1, 28, 28) and np.array_equal(a[7 * 16:8 * 16], b)"
+check "the run folder's manifold: one per class" test "$(png_size "$tmp/cvae/manifold.png")" = "1565 608"
 
 for k in 3 8; do
   "$AEKIT" sample "$cvae" --label $k --n 100 --seed 1 --threads 2 --npy "s$k.npy" >/dev/null
@@ -68,7 +75,8 @@ expect_error "sample without --label on a cvae" 2 "give --label K (0 to 9)" out.
 expect_error "sample --label 10 on 10 classes" 2 "--label 10" out.png -- "$AEKIT" sample "$cvae" --label 10 --out out.png
 expect_error "sample --label 256" 2 "--label" out.png -- "$AEKIT" sample "$cvae" --label 256 --out out.png
 expect_error "sample --label on a vae" 2 "not a conditional model" out.png -- "$AEKIT" sample "$vae" --label 3 --out out.png
-expect_error "manifold without --label on a cvae" 2 "give --label K" out.png -- "$AEKIT" manifold "$cvae" --out out.png
+expect_error "manifold without --label on a cvae" 2 "give --label K (0 to 9) or --label all" out.png -- "$AEKIT" manifold "$cvae" --out out.png
+expect_error "manifold --label alll" 2 "expected a class (an integer) or 'all', got 'alll'" out.png -- "$AEKIT" manifold "$cvae" --label alll --out out.png
 expect_error "decode without --label on a cvae" 2 "give --label K" out.png -- "$AEKIT" decode "$cvae" codes.npy --out out.png
 expect_error "interpolate has no label to give" 1 "conditional on 10 classes: interpolate has no label" out.png -- "$AEKIT" interpolate "$cvae" --out out.png
 expect_error "compare has no label to give" 1 "compare has no label" - -- "$AEKIT" compare "$cvae" --limit 100

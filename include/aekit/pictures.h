@@ -127,6 +127,16 @@ int ae_picture_manifold_images_label(const ae_model *m, int grid, const double l
                                      int label, int threads, float **images, ae_error *err);
 int ae_picture_manifold_png(const char *path, const float *images, int grid, int c, int h, int w,
                             ae_error *err);
+/* A conditional model's manifold per class: ae_picture_manifold_images_label
+ * for class 0, 1, ..., class after class ([classes * grid * grid, output
+ * shape]; caller frees *images), and their drawing: each class's grid a
+ * block, AE_PICTURE_CLASS_BLOCKS blocks a row (class 0 top left), a grey
+ * tile between blocks, every pixel 1x1. */
+#define AE_PICTURE_CLASS_BLOCKS 5
+int ae_picture_class_manifolds_images(const ae_model *m, int grid, const double lo[2], const double hi[2],
+                                      int threads, float **images, ae_error *err);
+int ae_picture_class_manifolds_png(const char *path, const float *images, int classes, int grid, int c, int h,
+                                   int w, ae_error *err);
 /* The range a manifold sweeps by default: the lesson's -1..1 for a VAE or
  * an AAE; for a plain autoencoder mean +- 2 std of its fitted code
  * Gaussian per axis (-1..1 when the file has none). */

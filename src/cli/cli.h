@@ -115,11 +115,14 @@ void cli_option_flags(char *buf, size_t size, const char *msg);
 #define CLI_FLAG_LABEL                                                                               \
     { "label", "K", "none", "conditional models (cvae): the class to draw, 0 to the model's classes - 1", \
       0, 0, 255 }
-/* The --label of a (its table holding CLI_FLAG_LABEL) for model m read
- * from path: *label the class for a conditional model (--label required,
- * below its class count), -1 for another model (--label refused). Prints
- * the error and returns the exit code. */
-int cli_model_label(const char *cmd, const args *a, const char *path, const ae_model *m, int *label);
+/* The --label of a (its table holding CLI_FLAG_LABEL, or a row of that
+ * range taking `all` too) for model m read from path: *label the class for
+ * a conditional model (--label required, below its class count; `all`:
+ * CLI_LABEL_ALL, when allow_all), -1 for another model (--label refused).
+ * Prints the error and returns the exit code. */
+#define CLI_LABEL_ALL (-2)
+int cli_model_label(const char *cmd, const args *a, const char *path, const ae_model *m, int allow_all,
+                    int *label);
 
 /* For the commands that have no labels to give a conditional model
  * (interpolate, compare, serve, denoise / upscale of an image file): 0 for

@@ -61,7 +61,7 @@ int cmd_decode(int argc, char **argv)
     ae_model *m = NULL;
     if ((rc = cli_load_model("decode", &a, path, &m))) return rc;
     int label;
-    if ((rc = cli_model_label("decode", &a, path, m, &label))) {
+    if ((rc = cli_model_label("decode", &a, path, m, 0, &label))) {
         ae_model_free(m);
         return rc;
     }

@@ -64,7 +64,7 @@ int cmd_sample(int argc, char **argv)
     ae_model *m = NULL;
     if ((rc = cli_load_model("sample", &a, path, &m))) return rc;
     int label;
-    if ((rc = cli_model_label("sample", &a, path, m, &label))) {
+    if ((rc = cli_model_label("sample", &a, path, m, 0, &label))) {
         ae_model_free(m);
         return rc;
     }

@@ -12,6 +12,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,16 +228,23 @@ int cli_build_model(const char *cmd, const char *spec, const char *preset, int l
     return 0;
 }
 
-int cli_model_label(const char *cmd, const args *a, const char *path, const ae_model *m, int *label)
+int cli_model_label(const char *cmd, const args *a, const char *path, const ae_model *m, int allow_all,
+                    int *label)
 {
     int rc, classes = ae_model_class_count(m);
-    if ((rc = args_int(a, "label", -1, label))) return rc;
-    if (!classes && *label >= 0)
+    const char *text;
+    if ((rc = args_string(a, "label", NULL, &text))) return rc;
+    if (allow_all && text && strcmp(text, "all") == 0) *label = CLI_LABEL_ALL;
+    else if (allow_all && text && !isdigit((unsigned char)text[0]))
+        return cli_fail(EXIT_USAGE, cmd, "--label: expected a class (an integer) or 'all', got '%s'", text);
+    else if ((rc = args_int(a, "label", -1, label))) return rc;
+    if (!classes && *label != -1)
         return cli_fail(EXIT_USAGE, cmd, "--label: %s is not a conditional model (no 'condition' layer): "
                         "it takes no label", path);
+    if (*label == CLI_LABEL_ALL) return 0;
     if (classes && *label < 0)
-        return cli_fail(EXIT_USAGE, cmd, "%s is conditional on %d classes: give --label K (0 to %d)", path,
-                        classes, classes - 1);
+        return cli_fail(EXIT_USAGE, cmd, "%s is conditional on %d classes: give --label K (0 to %d)%s", path,
+                        classes, classes - 1, allow_all ? " or --label all" : "");
     if (*label >= classes && classes)
         return cli_fail(EXIT_USAGE, cmd, "--label %d: %s has %d classes (0 to %d)", *label, path, classes,
                         classes - 1);

@@ -386,6 +386,52 @@ int ae_picture_manifold_images_label(const ae_model *m, int grid, const double l
     return rc;
 }
 
+int ae_picture_class_manifolds_images(const ae_model *m, int grid, const double lo[2], const double hi[2],
+                                      int threads, float **out, ae_error *err)
+{
+    int classes = ae_model_class_count(m), c, h, w;
+    if (!classes) return ae_fail(err, "the model is not conditional: it has one manifold, not one per class");
+    ae_model_output_shape(m, &c, &h, &w);
+    size_t per = (size_t)grid * grid * c * h * w;
+    float *all = malloc((size_t)classes * per * sizeof *all);
+    if (!all) return ae_fail(err, "out of memory for %d manifolds", classes);
+    for (int k = 0; k < classes; k++) {
+        float *one = NULL;
+        if (ae_picture_manifold_images_label(m, grid, lo, hi, k, threads, &one, err) != 0) {
+            free(all);
+            return -1;
+        }
+        memcpy(all + (size_t)k * per, one, per * sizeof *all);
+        free(one);
+    }
+    *out = all;
+    return 0;
+}
+
+int ae_picture_class_manifolds_png(const char *path, const float *images, int classes, int grid, int c, int h,
+                                   int w, ae_error *err)
+{
+    /* the classes' grids in blocks of grid x grid tiles, AE_PICTURE_CLASS_BLOCKS
+     * a row, a grey tile between blocks */
+    int bc = classes < AE_PICTURE_CLASS_BLOCKS ? classes : AE_PICTURE_CLASS_BLOCKS;
+    int br = (classes + bc - 1) / bc;
+    int cols = bc * (grid + 1) - 1, rows = br * (grid + 1) - 1;
+    size_t chw = (size_t)c * h * w;
+    float *tiles = malloc((size_t)rows * cols * chw * sizeof *tiles);
+    if (!tiles) return ae_fail(err, "%s: out of memory", path);
+    for (size_t i = 0; i < (size_t)rows * cols * chw; i++) tiles[i] = 0.5f;
+    for (int k = 0; k < classes; k++)
+        for (int i = 0; i < grid; i++)
+            for (int j = 0; j < grid; j++) {
+                int r = (k / bc) * (grid + 1) + i, q = (k % bc) * (grid + 1) + j;
+                memcpy(tiles + ((size_t)r * cols + q) * chw, images + (((size_t)k * grid + i) * grid + j) * chw,
+                       chw * sizeof *tiles);
+            }
+    int rc = ae_png_write_grid(path, tiles, rows, cols, c, h, w, 1, err);
+    free(tiles);
+    return rc;
+}
+
 int ae_picture_manifold_png(const char *path, const float *images, int grid, int c, int h, int w,
                             ae_error *err)
 {
