@@ -8,10 +8,10 @@
 #    nothing) calls most samples of --label 3 a 3, and few samples of
 #    --label 8 a 3 (the label, not the training, makes the class);
 #  - info shows the classes; eval, reconstruct, encode, perturb (the test
-#    labels), decode --label and manifold --label K | all work; the run folder's
-#    samples are a row per class, its manifold one per class; interpolate
-#    and compare, which have no
-#    label to give, refuse a conditional model with one line;
+#    labels), decode --label and manifold --label K | all work; the run
+#    folder's samples are a row per class, its manifold one per class;
+#    interpolate and compare, which have no label to give, refuse a
+#    conditional model with one line;
 #  - --label is refused, with one line and nothing written, when missing on
 #    a conditional model, out of its range, or given for another model.
 #
