@@ -324,6 +324,28 @@ int  ae_model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, in
 /* Reads that Gaussian back: mean and std, latent-size floats each. */
 int  ae_model_latent_gaussian(const ae_model *m, float *mean, float *std, ae_error *err);
 
+/* ---- conditional models ---------------------------------------------------------
+ * A model whose description has `condition` layers and a `param classes N`
+ * line (docs/model-format.md; the preset `cvae`) takes each image's class
+ * label, 0 to N-1, as a one-hot input: training, ae_evaluate and
+ * ae_model_fit_latent read the data set's labels (a data set without
+ * labels, or with a label >= N, is refused); the calls on images and
+ * codes take them as an array, one int per image. The calls above refuse
+ * a conditional model, naming the call with labels, and these refuse a
+ * model that is not conditional, and a label out of range. */
+/* The class count of a conditional model, 0 for any other. */
+int  ae_model_class_count(const ae_model *m);
+int  ae_model_reconstruct_labels(const ae_model *m, ae_workspace *ws, const float *x, const int *labels,
+                                 int n, float *y, int threads, ae_error *err);
+int  ae_model_encode_labels(const ae_model *m, ae_workspace *ws, const float *x, const int *labels, int n,
+                            float *codes, int threads, ae_error *err);
+int  ae_model_decode_labels(const ae_model *m, ae_workspace *ws, const float *codes, const int *labels,
+                            int n, float *y, int threads, ae_error *err);
+/* ae_model_sample's codes (the same for the same seed), image i decoded as
+ * class labels[i]. */
+int  ae_model_sample_labels(const ae_model *m, ae_workspace *ws, const int *labels, int n, uint64_t seed,
+                            float *images, int threads, ae_error *err);
+
 /* ---- threads ------------------------------------------------------------------
  * Every `threads` argument and option: 0 = all cores (the processors this
  * process may run on, at most AE_MAX_THREADS), N from 1 to AE_MAX_THREADS =

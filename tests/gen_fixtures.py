@@ -35,6 +35,9 @@ What it writes:
       (F64 [1], mean over images of recon + KL) and grad.* of that loss.
   sr_steps.safetensors   the sr preset at init: target (4 MNIST images),
       input (avg_pool2d(target, 2)), init.*, y, loss (mean BCE), grad.*.
+  cvae_sse.safetensors   a small conditional VAE (CVAE_TEXT in __metadata__
+      "model": 3 classes, one-hot after flatten and before the decoder) at
+      init, z = mu: x, labels (U8), init.*, h, y, recon, kl, loss, grad.*.
 
 Layer, loss, optimiser and convae_steps references are computed by PyTorch in
 float64 from float32 inputs (so they are the exact answer for those inputs,
@@ -387,6 +390,38 @@ class SmallVAE(nn.Module):
         self.L = L
 
 
+def vae_pass(m, init, x, loss_name, extra=None):
+    """A small (conditional) VAE `m` (float64, init weights loaded) through
+    the deterministic pass (z = mu): the tensors of its fixture (x, the
+    `extra` inputs, init.*, h, y, recon, kl, loss and grad.* of loss = mean
+    over images of reconstruction summed over pixels + KL). The encoder's
+    last entry is the Sample layer, the decoder's the sigmoid."""
+    n, L = x.shape[0], m.L
+    xd = x.double()
+    h = m.encoder[:-1](xd)
+    z = m.encoder[-1](h)
+    logits = m.decoder[:-1](z)
+    y = torch.sigmoid(logits)
+    if loss_name == "sse":
+        recon = ((y - xd) ** 2).sum()
+    else:
+        recon = F.binary_cross_entropy_with_logits(logits, xd, reduction="sum")
+    mu, lv = h[:, :L], h[:, L:]
+    kl = -0.5 * (1 + lv - mu ** 2 - torch.exp(lv)).sum()
+    loss = (recon + kl) / n
+    loss.backward()
+    t = {"x": x}
+    t.update(extra or {})
+    t.update({f"init.{k}": v for k, v in init.items()})
+    t["h"] = f32(h)
+    t["y"] = f32(y)
+    t["recon"] = recon.detach().reshape(1)
+    t["kl"] = kl.detach().reshape(1)
+    t["loss"] = loss.detach().reshape(1)
+    t.update({f"grad.{k}": f32(p.grad) for k, p in m.named_parameters()})
+    return t
+
+
 def vae_cases(out):
     """The small dense VAE at init, deterministic pass (z = mu): loss = mean
     over images of (reconstruction summed over pixels + KL), for loss sse (on
@@ -395,34 +430,75 @@ def vae_cases(out):
     m32 = SmallVAE()
     init = {k: v.clone() for k, v in m32.state_dict().items()}
     x = torch.rand(6, 1, 8, 8)
-    n, L = x.shape[0], m32.L
     for loss_name in ("sse", "bce_sum"):
         m = SmallVAE().double()
         m.load_state_dict({k: v.double() for k, v in init.items()})
-        xd = x.double()
-        h = m.encoder[:4](xd)
-        z = m.encoder[4](h)
-        logits = m.decoder[:4](z)
-        y = torch.sigmoid(logits)
-        if loss_name == "sse":
-            recon = ((y - xd) ** 2).sum()
-        else:
-            recon = F.binary_cross_entropy_with_logits(logits, xd, reduction="sum")
-        mu, lv = h[:, :L], h[:, L:]
-        kl = -0.5 * (1 + lv - mu ** 2 - torch.exp(lv)).sum()
-        loss = (recon + kl) / n
-        loss.backward()
-        t = {"x": x}
-        t.update({f"init.{k}": v for k, v in init.items()})
-        t["h"] = f32(h)
-        t["y"] = f32(y)
-        t["recon"] = recon.detach().reshape(1)
-        t["kl"] = kl.detach().reshape(1)
-        t["loss"] = loss.detach().reshape(1)
-        t.update({f"grad.{k}": f32(p.grad) for k, p in m.named_parameters()})
-        save_st(os.path.join(out, f"vae_{loss_name}.safetensors"), t,
-                dict(model=VAE_TEXT.format(loss=loss_name), n=n, latent=L, loss=loss_name,
+        save_st(os.path.join(out, f"vae_{loss_name}.safetensors"), vae_pass(m, init, x, loss_name),
+                dict(model=VAE_TEXT.format(loss=loss_name), n=x.shape[0], latent=m.L, loss=loss_name,
                      reduction="sum over pixels + KL, mean over images", z="mean"))
+
+
+# Must match CVAE_TEXT in tests/test_parity_models.c.
+CVAE_TEXT = """param classes 3
+input 1 8 8
+loss sse
+encoder
+flatten
+condition
+dense 16
+relu
+dense 4
+sample
+decoder
+condition
+dense 16
+relu
+dense 64
+reshape 1 8 8
+sigmoid
+"""
+
+
+class Condition(nn.Module):
+    """aekit's `condition` layer: the batch's labels (set on the module before
+    the forward pass), one-hot, appended to the flat input."""
+    def __init__(self, classes):
+        super().__init__()
+        self.classes, self.labels = classes, None
+
+    def forward(self, x):
+        return torch.cat([x, F.one_hot(self.labels, self.classes).to(x.dtype)], 1)
+
+
+class SmallCVAE(nn.Module):
+    def __init__(self, L=2, classes=3):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Flatten(), Condition(classes), nn.Linear(64 + classes, 16), nn.ReLU(),
+                                     nn.Linear(16, 2 * L), Sample(L))
+        self.decoder = nn.Sequential(Condition(classes), nn.Linear(L + classes, 16), nn.ReLU(), nn.Linear(16, 64),
+                                     nn.Unflatten(1, (1, 8, 8)), nn.Sigmoid())
+        self.L = L
+
+    def set_labels(self, labels):
+        self.encoder[1].labels = self.decoder[0].labels = labels
+
+
+def cvae_case(out):
+    """A small conditional VAE (CVAE_TEXT) at init, deterministic pass (z =
+    mu), loss sse: as vae_cases, the labels one-hot after flatten and
+    before the decoder."""
+    torch.manual_seed(3004)
+    m32 = SmallCVAE()
+    init = {k: v.clone() for k, v in m32.state_dict().items()}
+    x = torch.rand(6, 1, 8, 8)
+    labels = torch.tensor([2, 0, 1, 1, 2, 0])
+    m = SmallCVAE().double()
+    m.load_state_dict({k: v.double() for k, v in init.items()})
+    m.set_labels(labels)
+    save_st(os.path.join(out, "cvae_sse.safetensors"),
+            vae_pass(m, init, x, "sse", {"labels": labels.to(torch.uint8)}),
+            dict(model=CVAE_TEXT, n=x.shape[0], latent=m.L, classes=3, loss="sse",
+                 reduction="sum over pixels + KL, mean over images", z="mean"))
 
 
 class SRAE(nn.Module):
@@ -502,6 +578,7 @@ def main():
     vae_cases(a.out)
     sr_case(a.out, train)
     optim_decay_cases(a.out)
+    cvae_case(a.out)
 
     total = 0
     for fn in sorted(os.listdir(a.out)):

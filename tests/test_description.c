@@ -165,7 +165,7 @@ static void unknown_layer_message(void)
     ae_error err = { "" };
     CHECK(description_parse(&d, "input 1 4 4\nencoder\nfrobnicate\n", "bad.txt", 0, &err) != 0 &&
               strcmp(err.msg, "bad.txt:3: unknown layer 'frobnicate' (expected conv, maxpool, avgpool, "
-                              "upsample, dense, flatten, reshape, relu, leaky_relu, sigmoid, tanh or sample)") == 0,
+                              "upsample, dense, flatten, reshape, relu, leaky_relu, sigmoid, tanh, sample or condition)") == 0,
           "%s", err.msg);
 }
 

@@ -12,6 +12,7 @@
 #include "core/rng.h"
 #include "layers/layers.h"
 #include "loss/loss.h"
+#include "model/model.h"
 #include "test.h"
 
 #define GRAD_TOL 1e-2
@@ -492,6 +493,121 @@ static void check_sample(int n, int L, int with_eps)
     free(c.eps);
 }
 
+/* ---- conditioning on a label ------------------------------------------------ */
+
+typedef struct {
+    int n, c, classes;
+    size_t plane;
+    float *x, *onehot, *y, *r;
+} condition_ctx;
+
+static double condition_objective(void *p)
+{
+    condition_ctx *c = p;
+    condition_forward(c->y, c->x, c->onehot, c->n, c->c, c->plane, c->classes);
+    return dot_d(c->y, c->r, (size_t)c->n * (c->c + c->classes) * c->plane);
+}
+
+/* The kernel: x's values, then the label's planes; dx by differences. */
+static void check_condition(int n, int ch, size_t plane, int classes)
+{
+    char name[64];
+    snprintf(name, sizeof name, "condition n=%d c=%d plane=%zu classes=%d", n, ch, plane, classes);
+    condition_ctx c = {.n = n, .c = ch, .classes = classes, .plane = plane};
+    size_t nx = (size_t)n * ch * plane, ny = (size_t)n * (ch + classes) * plane;
+    c.x = alloc_f(nx);
+    c.onehot = alloc_f((size_t)n * classes);
+    c.y = alloc_f(ny);
+    c.r = alloc_f(ny);
+    fill_normal(c.x, nx, 1.0f);
+    fill_normal(c.r, ny, 1.0f);
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < classes; k++) c.onehot[i * classes + k] = k == (i * 7 + 3) % classes;
+    poison(c.y, ny);
+    condition_objective(&c);
+    int ok = 1;
+    for (int i = 0; i < n; i++) {
+        const float *yi = c.y + (size_t)i * (ch + classes) * plane;
+        ok &= memcmp(yi, c.x + (size_t)i * ch * plane, (size_t)ch * plane * sizeof(float)) == 0;
+        for (int k = 0; k < classes; k++)
+            for (size_t j = 0; j < plane; j++)
+                ok &= yi[(size_t)(ch + k) * plane + j] == (k == (i * 7 + 3) % classes ? 1.0f : 0.0f);
+    }
+    CHECK(ok, "%s: forward is not x then the one-hot planes", name);
+    float *dx = alloc_f(nx);
+    poison(dx, nx);
+    condition_backward(dx, c.r, n, ch, plane, classes);
+    char what[96];
+    snprintf(what, sizeof what, "%s dx", name);
+    check_grad(what, dx, c.x, nx, condition_objective, &c, 1e-2f);
+    free(dx);
+    free(c.x);
+    free(c.onehot);
+    free(c.y);
+    free(c.r);
+}
+
+/* A conditional VAE through the model's passes (forward.c): the gradient
+ * of its loss (recon + KL, sampling noise fixed by the seeds) with respect
+ * to every weight, the ones reading the one-hot labels included, against
+ * central differences; and the label reaches the output. */
+typedef struct {
+    ae_model *m;
+    ae_workspace *w;
+    const float *x;
+    int n;
+} cvae_ctx;
+
+static double cvae_objective(void *p)
+{
+    cvae_ctx *c = p;
+    double recon, kl;
+    model_set_noise(c->w, 0, 77, 0);
+    return model_recon_chunk(c->m, c->w, 0, c->x, c->x, c->n, 1.0f, 0, PASS_SAMPLE, &recon, &kl);
+}
+
+static void test_conditional_model(void)
+{
+    const char *text = "param classes 3\ninput 1 3 3\nloss sse\nencoder\nflatten\ncondition\ndense 5\ntanh\n"
+                       "dense 4\nsample\ndecoder\ncondition\ndense 9\nsigmoid\nreshape 1 3 3\n";
+    ae_model *m = NULL;
+    ae_error err;
+    CHECK(ae_model_from_text(&m, text, "cvae test", 0, &err) == 0, "%s", err.msg);
+    if (!m) return;
+    ae_model_init(m, 5);
+    /* biases away from zero: their gradients count too */
+    for (size_t i = 0; i < m->nparams; i++) m->params[i] += 0.1f * ae_rng_normal(&rng);
+    enum { N = 4 };
+    const int labels[N] = { 2, 0, 1, 2 };
+    ae_workspace *w = NULL;
+    CHECK(workspace_new(&w, m, N, 1, 1, &err) == 0, "%s", err.msg);
+    if (!w) { ae_model_free(m); return; }
+    float *x = work_input(w, 0);
+    for (int i = 0; i < N * 9; i++) x[i] = ae_rng_uniform(&rng);
+    for (int i = 0; i < N; i++) model_set_label(m, w, 0, i, labels[i]);
+    cvae_ctx c = { m, w, x, N };
+    double recon, kl;
+    model_set_noise(w, 0, 77, 0);
+    model_recon_chunk(m, w, 0, x, x, N, 1.0f, 1, PASS_SAMPLE, &recon, &kl);
+    float *analytic = alloc_f(m->nparams);
+    memcpy(analytic, work_grad(w, 0), m->nparams * sizeof(float));
+    check_grad("conditional VAE weights", analytic, m->params, m->nparams, cvae_objective, &c, 1e-2f);
+    /* the gradient of the encoder's first dense layer's label columns is
+     * not zero: the label is an input of the layer */
+    const ae_layer *dense = &m->layers[2];
+    double label_grad = 0;
+    for (int o = 0; o < dense->units; o++)
+        for (int k = 0; k < 3; k++) label_grad += fabs(analytic[dense->w_off + (size_t)o * dense->in_c + 9 + k]);
+    CHECK(label_grad > 0, "no gradient reaches the label's weights");
+    /* another label, another output */
+    double before = cvae_objective(&c);
+    model_set_label(m, w, 0, 0, 1);
+    CHECK(cvae_objective(&c) != before, "the label does not change the output");
+    free(analytic);
+    ae_workspace_free(w);
+    ae_model_free(m);
+}
+
 /* ---- dense -------------------------------------------------------------- */
 
 typedef struct {
@@ -762,6 +878,9 @@ int main(void)
     check_upsample(1, 2, 3, 5, 3);
     check_sample(3, 4, 1);
     check_sample(2, 2, 0);
+    check_condition(3, 4, 1, 5);
+    check_condition(2, 2, 6, 3);
+    test_conditional_model();
     check_dense(5, 19, 6, 1);
     check_dense(3, 40, 4, 0);
     check_dense(1, 7, 1, 1);

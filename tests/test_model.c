@@ -60,6 +60,15 @@ static void test_parse_errors(void)
     expect_parse_error("input 1 8 8\nencoder\nconv 4\ndecoder\nconv 1\n", "sigmoid");
     expect_parse_error("input 1 8 8\nencoder\nconv 4\n", "decoder");
     expect_parse_error("input 1 8 8\nencoder\nconv 4\ndense 3\ndecoder\nconv 1\nsigmoid\n", "flatten");
+    /* conditional models: `condition` layers and `param classes` together */
+    expect_parse_error("input 1 4 4\nencoder\nflatten\ncondition\ndense 3\ndecoder\ndense 16\nreshape 1 4 4\nsigmoid\n",
+                       "bad.txt:4: condition: the description gives no class count (add 'param classes N')");
+    expect_parse_error("param classes 3\ninput 1 4 4\nencoder\nflatten\ndense 3\ndecoder\ndense 16\nreshape 1 4 4\nsigmoid\n",
+                       "'param classes 3' but no 'condition' layer");
+    expect_parse_error("param classes 1\ninput 1 4 4\nencoder\nflatten\ncondition\ndense 3\ndecoder\ndense 16\n",
+                       "bad.txt:1: param classes: expected an integer from 2 to 256, got '1'");
+    expect_parse_error("param classes 3\nparam classes 3\ninput 1 4 4\nencoder\nflatten\ncondition\n", "bad.txt:2: a second");
+    expect_parse_error("param colours 3\ninput 1 4 4\nencoder\nflatten\n", "expected 'param latent N' or 'param classes N'");
     /* a valid dense model parses */
     ae_error err;
     ae_model *m;
@@ -316,8 +325,83 @@ static void test_evaluate_per_image(void)
         }
 }
 
+/* A conditional model: the label is a one-hot input (an image-shaped
+ * input gets constant planes); the calls without labels refuse it, the
+ * calls with labels refuse other models and labels out of range; the
+ * classes survive saving; evaluation reads the data set's labels. */
+static void test_conditional(void)
+{
+    ae_error err = { "" };
+    ae_model *m = NULL, *vae = NULL, *loaded = NULL;
+    CHECK(ae_model_from_preset(&m, "cvae", 0, &err) == 0, "%s", err.msg);
+    CHECK(ae_model_from_preset(&vae, "vae", 0, &err) == 0, "%s", err.msg);
+    if (!m || !vae) { ae_model_free(m); ae_model_free(vae); return; }
+    CHECK(ae_model_class_count(m) == 10 && ae_model_class_count(vae) == 0, "classes %d, %d",
+          ae_model_class_count(m), ae_model_class_count(vae));
+    CHECK(ae_model_latent_size(m) == 2 && m->layers[1].out_c == 794 && m->layers[m->n_encoder].out_c == 12,
+          "cvae shapes");
+    enum { N = 3 };
+    static float x[N * 784], codes[N * 2], y[N * 784], y2[N * 784];
+    for (int i = 0; i < N * 784; i++) x[i] = (float)((i * 37) % 101) / 100.0f;
+    int labels[N] = { 3, 0, 9 }, bad[N] = { 3, 10, 0 };
+    CHECK(ae_model_encode(m, NULL, x, N, codes, 1, &err) == -1 &&
+          strstr(err.msg, "ae_model_encode: the model is conditional on 10 classes: give each image's label "
+                          "(ae_model_encode_labels)"), "%s", err.msg);
+    CHECK(ae_model_sample(m, NULL, N, 1, y, 1, &err) == -1 && strstr(err.msg, "ae_model_sample_labels"), "%s", err.msg);
+    CHECK(ae_model_encode_labels(vae, NULL, x, labels, N, codes, 1, &err) == -1 &&
+          strstr(err.msg, "not conditional"), "%s", err.msg);
+    CHECK(ae_model_reconstruct_labels(m, NULL, x, bad, N, y, 1, &err) == -1 &&
+          strstr(err.msg, "label 10 (image 1) is not a class of the model (0 to 9)"), "%s", err.msg);
+    CHECK(ae_model_encode_labels(m, NULL, x, labels, N, codes, 1, &err) == 0, "%s", err.msg);
+    CHECK(ae_model_decode_labels(m, NULL, codes, labels, N, y, 1, &err) == 0, "%s", err.msg);
+    CHECK(ae_model_reconstruct_labels(m, NULL, x, labels, N, y2, 1, &err) == 0, "%s", err.msg);
+    CHECK(memcmp(y, y2, sizeof y) == 0, "reconstruct is not decode(encode) with the same labels");
+    labels[0] = 4;
+    CHECK(ae_model_decode_labels(m, NULL, codes, labels, N, y2, 1, &err) == 0, "%s", err.msg);
+    CHECK(memcmp(y, y2, 784 * sizeof(float)) != 0 && memcmp(y + 784, y2 + 784, 2 * 784 * sizeof(float)) == 0,
+          "another label changes that image alone");
+    CHECK(ae_model_sample_labels(m, NULL, labels, N, 5, y, 1, &err) == 0, "%s", err.msg);
+
+    const char *path = "/tmp/aekit_test_cvae.safetensors";
+    CHECK(ae_model_save(m, path, &err) == 0, "%s", err.msg);
+    CHECK(ae_model_load(&loaded, path, &err) == 0, "%s", err.msg);
+    if (loaded) {
+        CHECK(ae_model_class_count(loaded) == 10 && strstr(ae_model_description(loaded), "param classes 10\n") &&
+              strcmp(ae_model_description(loaded), ae_model_description(m)) == 0, "loaded:\n%s",
+              ae_model_description(loaded));
+        ae_model_free(loaded);
+    }
+    unlink(path);
+
+    static uint8_t pixels[N * 784], ds_labels[N] = { 1, 2, 3 };
+    ae_dataset ds = { .n = N, .c = 1, .h = 28, .w = 28, .pixels = pixels };
+    strcpy(ds.source, "pixels");
+    ae_eval_result r;
+    CHECK(ae_evaluate(m, NULL, &ds, NULL, &r, 1, &err) == -1 &&
+          strstr(err.msg, "pixels: the model is conditional on 10 classes, the data set has no labels"), "%s", err.msg);
+    ds.labels = ds_labels;
+    CHECK(ae_evaluate(m, NULL, &ds, NULL, &r, 1, &err) == 0, "%s", err.msg);
+    ds_labels[2] = 12;
+    CHECK(ae_evaluate(m, NULL, &ds, NULL, &r, 1, &err) == -1 && strstr(err.msg, "image 2 has label 12, the model is conditional on 10 classes (0 to 9): give its description 'param classes 13' or more"), "%s", err.msg);
+    CHECK(ae_evaluate(vae, NULL, &ds, NULL, &r, 1, &err) == 0, "labels of a plain model's data set: %s", err.msg);
+
+    /* an image-shaped input: the label as constant planes */
+    ae_model *conv = NULL;
+    CHECK(ae_model_from_text(&conv, "param classes 4\ninput 1 4 4\nloss mse\nencoder\ncondition\nconv 2\ndecoder\n"
+                             "condition\nconv 1\nsigmoid\n", "conv.txt", 0, &err) == 0, "%s", err.msg);
+    if (conv) {
+        CHECK(conv->layers[0].out_c == 5 && conv->layers[0].out_h == 4 && conv->layers[2].out_c == 6,
+              "conditional conv shapes");
+        CHECK(conv->layers[1].w_shape[1] == 5, "the conv reads the label's planes");
+        ae_model_free(conv);
+    }
+    ae_model_free(m);
+    ae_model_free(vae);
+}
+
 int main(void)
 {
+    test_conditional();
     test_preset();
     test_parse_errors();
     test_set_loss_saved();

@@ -9,6 +9,9 @@
  *    PyTorch's init weights, through the deterministic pass (z = mu): the
  *    loss (mean over images of the reconstruction summed over pixels + KL)
  *    and every parameter gradient;
+ *  - cvae_sse: a small conditional VAE (CVAE_TEXT below), the labels
+ *    one-hot after flatten and before the decoder: forward, loss and every
+ *    parameter gradient, as vae_sse;
  *  - sr_steps: the `sr` preset (14x14 in, 28x28 out): ae_model_make_input,
  *    the forward output and every parameter gradient of the mean BCE.
  * Arrays must match elementwise to |aekit - torch| <= RTOL |torch| + atol.
@@ -200,12 +203,14 @@ static const char VAE_TEXT[] =
     "reshape 1 8 8\n"
     "sigmoid\n";
 
-static void vae_case(const char *name, const char *loss, ae_loss want_loss)
+/* A small VAE built from `text` (the fixture's "model" metadata), at
+ * PyTorch's init weights: the deterministic forward through the public
+ * calls, the training pass's loss and every gradient, and an evaluation
+ * pass's loss. A conditional model gets the fixture's labels (U8 [n]). */
+static void small_vae_case(const char *name, const char *text, ae_loss want_loss, size_t want_params)
 {
     st_file f;
     if (open_fixture(&f, name)) return;
-    char text[512];
-    snprintf(text, sizeof text, VAE_TEXT, loss);
     const char *fx_text = st_meta(&f, "model");
     CHECK(fx_text && strcmp(fx_text, text) == 0, "%s: the fixture's model description differs "
           "from the test's:\n%s", name, fx_text ? fx_text : "(none)");
@@ -217,23 +222,34 @@ static void vae_case(const char *name, const char *loss, ae_loss want_loss)
     CHECK(ae_model_is_variational(m) && L == 2 && ae_model_loss(m) == want_loss,
           "%s: variational %d, latent %zu, loss %d", name, ae_model_is_variational(m), L,
           (int)ae_model_loss(m));
-    CHECK(m->nparams == 64 * 16 + 16 + 16 * 4 + 4 + 2 * 16 + 16 + 16 * 64 + 64, "params %zu", m->nparams);
+    CHECK(m->nparams == want_params, "%s: params %zu, want %zu", name, m->nparams, want_params);
     CHECK(model_loss_denominator(m, n) == n, "%s: loss denominator %g for %d images", name,
           model_loss_denominator(m, n), n);
+    int classes = ae_model_class_count(m), labels_ok = 1, labels[16];
+    if (classes) {
+        const st_tensor *lt = st_find(&f, "labels");
+        labels_ok = lt && lt->dtype == ST_U8 && lt->numel == (size_t)n && n <= 16;
+        CHECK(labels_ok, "%s: no U8 [%d] labels (at most 16)", name, n);
+        for (int i = 0; labels_ok && i < n; i++) labels[i] = f.data[lt->begin + (size_t)i];
+    }
+    const int *lab = classes ? labels : NULL;
     float *x = get(&f, "x", n * px), *h = get(&f, "h", n * 2 * L), *y = get(&f, "y", n * px);
-    if (n > 0 && x && h && y && load_params(&f, m, "init.", m->params) == 0) {
+    if (n > 0 && labels_ok && x && h && y && load_params(&f, m, "init.", m->params) == 0) {
         /* deterministic forward through the public API */
         float *y_ = alloc_fill(n * px, GARBAGE), *codes = alloc_fill(n * L, GARBAGE);
         float *mu = alloc_fill(n * L, 0.0f);
-        CHECK(ae_model_reconstruct(m, NULL, x, n, y_, 1, &err) == 0, "%s", err.msg);
+        CHECK((lab ? ae_model_reconstruct_labels(m, NULL, x, lab, n, y_, 1, &err)
+                   : ae_model_reconstruct(m, NULL, x, n, y_, 1, &err)) == 0, "%s", err.msg);
         check_array(name, "y (reconstruct, z = mu)", y_, y, n * px, MODEL_ATOL);
-        CHECK(ae_model_encode(m, NULL, x, n, codes, 1, &err) == 0, "%s", err.msg);
+        CHECK((lab ? ae_model_encode_labels(m, NULL, x, lab, n, codes, 1, &err)
+                   : ae_model_encode(m, NULL, x, n, codes, 1, &err)) == 0, "%s", err.msg);
         for (int i = 0; i < n; i++) memcpy(mu + (size_t)i * L, h + (size_t)i * 2 * L, L * sizeof(float));
         check_array(name, "encode = mu", codes, mu, n * L, MODEL_ATOL);
 
         /* the training pass: loss = (recon + kl) / n, and its gradients */
         ae_workspace *ws = NULL;
         CHECK(workspace_new(&ws, m, n, 1, 1, &err) == 0, "%s", err.msg);
+        for (int i = 0; lab && i < n; i++) model_set_label(m, ws, 0, i, lab[i]);
         float scale = 1.0f / (float)n;
         double recon, kl;
         double total = model_recon_chunk(m, ws, 0, x, x, n, scale, 1, PASS_MEAN, &recon, &kl);
@@ -257,6 +273,33 @@ static void vae_case(const char *name, const char *loss, ae_loss want_loss)
     ae_model_free(m);
     st_free(&f);
 }
+
+static void vae_case(const char *name, const char *loss, ae_loss want_loss)
+{
+    char text[512];
+    snprintf(text, sizeof text, VAE_TEXT, loss);
+    small_vae_case(name, text, want_loss, 64 * 16 + 16 + 16 * 4 + 4 + 2 * 16 + 16 + 16 * 64 + 64);
+}
+
+/* The same description as CVAE_TEXT in tests/gen_fixtures.py. */
+static const char CVAE_TEXT[] =
+    "param classes 3\n"
+    "input 1 8 8\n"
+    "loss sse\n"
+    "encoder\n"
+    "flatten\n"
+    "condition\n"
+    "dense 16\n"
+    "relu\n"
+    "dense 4\n"
+    "sample\n"
+    "decoder\n"
+    "condition\n"
+    "dense 16\n"
+    "relu\n"
+    "dense 64\n"
+    "reshape 1 8 8\n"
+    "sigmoid\n";
 
 static void sr_case(void)
 {
@@ -309,5 +352,7 @@ int main(void)
     vae_case("vae_sse", "sse", AE_LOSS_SSE);
     vae_case("vae_bce_sum", "bce_sum", AE_LOSS_BCE_SUM);
     sr_case();
+    /* the VAE's dense layers after a condition read 3 more inputs */
+    small_vae_case("cvae_sse", CVAE_TEXT, AE_LOSS_SSE, 67 * 16 + 16 + 16 * 4 + 4 + 5 * 16 + 16 + 16 * 64 + 64);
     TEST_DONE();
 }

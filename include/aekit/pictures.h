@@ -42,8 +42,14 @@ float *ae_dataset_images(const ae_dataset *ds, int first, int n, ae_error *err);
 float *ae_model_inputs(const ae_model *m, const float *images, int n, int first, const ae_noise *nz,
                        ae_error *err);
 /* Codes of images [0, n) of ds (in chunks, so memory stays small); caller
- * frees. */
+ * frees. Here and below, a conditional model (ae_model_class_count) reads
+ * each image's label from ds (a data set without labels is refused). */
 float *ae_dataset_codes(const ae_model *m, const ae_dataset *ds, int n, int threads, ae_error *err);
+
+/* The labels of images [first, first + n) of ds as ints (caller frees), for
+ * a conditional model's calls; NULL for a model that is not conditional
+ * (err untouched) and on error (ds without labels, images outside it). */
+int *ae_dataset_labels_for(const ae_model *m, const ae_dataset *ds, int first, int n, ae_error *err);
 
 /* ---- pictures -------------------------------------------------------------- */
 
@@ -90,13 +96,21 @@ int ae_picture_labelled_rows(const char *path, const float *tiles, int nrows, in
 int ae_picture_grid(const char *path, const float *images, int n, int cols, int c, int h, int w,
                     int scale, ae_error *err);
 
-/* Decodes n codes into images [n, output shape] (caller frees *out). */
+/* Decodes n codes into images [n, output shape] (caller frees *out); with
+ * labels (a conditional model), code i as class labels[i]. */
 int ae_picture_decode(const ae_model *m, const float *codes, int n, int threads, float **out,
                             ae_error *err);
+int ae_picture_decode_labels(const ae_model *m, const float *codes, const int *labels, int n, int threads,
+                             float **out, ae_error *err);
 
 /* n random latents decoded (ae_model_sample), in a grid of cols columns. */
 int ae_picture_samples(const ae_model *m, int n, int cols, uint64_t seed, int threads,
                              const char *path, ae_error *err);
+
+/* A conditional model's samples: a row per class, per_class samples of it
+ * (ae_model_sample_labels). */
+int ae_picture_class_samples(const ae_model *m, int per_class, uint64_t seed, int threads, const char *path,
+                             ae_error *err);
 
 /* A grid x grid sweep of a 2-D latent: column j has z0 = linspace(lo[0],
  * hi[0], grid)[j], row i has z1 = linspace(lo[1], hi[1], grid)[i] (top row
@@ -107,8 +121,22 @@ int ae_picture_manifold(const ae_model *m, int grid, const double lo[2], const d
  * ([grid * grid, output shape]; caller frees *images), and their drawing. */
 int ae_picture_manifold_images(const ae_model *m, int grid, const double lo[2], const double hi[2],
                                int threads, float **images, ae_error *err);
+/* A conditional model's manifold: every code decoded as class `label`
+ * (-1: ae_picture_manifold_images, for a model that is not conditional). */
+int ae_picture_manifold_images_label(const ae_model *m, int grid, const double lo[2], const double hi[2],
+                                     int label, int threads, float **images, ae_error *err);
 int ae_picture_manifold_png(const char *path, const float *images, int grid, int c, int h, int w,
                             ae_error *err);
+/* A conditional model's manifold per class: ae_picture_manifold_images_label
+ * for class 0, 1, ..., class after class ([classes * grid * grid, output
+ * shape]; caller frees *images), and their drawing: each class's grid a
+ * block, AE_PICTURE_CLASS_BLOCKS blocks a row (class 0 top left), a grey
+ * tile between blocks, every pixel 1x1. */
+#define AE_PICTURE_CLASS_BLOCKS 5
+int ae_picture_class_manifolds_images(const ae_model *m, int grid, const double lo[2], const double hi[2],
+                                      int threads, float **images, ae_error *err);
+int ae_picture_class_manifolds_png(const char *path, const float *images, int classes, int grid, int c, int h,
+                                   int w, ae_error *err);
 /* The range a manifold sweeps by default: the lesson's -1..1 for a VAE or
  * an AAE; for a plain autoencoder mean +- 2 std of its fitted code
  * Gaussian per axis (-1..1 when the file has none). */

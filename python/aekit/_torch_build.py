@@ -42,6 +42,26 @@ class Sample(nn.Module):
         return mu + torch.exp(0.5 * lv) * eps
 
 
+class Condition(nn.Module):
+    """aekit's `condition` layer: each image's class label, one-hot, appended
+    to the input as `classes` more channels (a flat input: values; an image:
+    constant planes). The labels of the next call are set beforehand
+    (AekitNet.set_labels)."""
+
+    def __init__(self, classes):
+        super().__init__()
+        self.classes = classes
+        self.labels = None
+
+    def forward(self, x):
+        if self.labels is None:
+            raise ValueError("a conditional model: call set_labels(labels) before the forward pass")
+        onehot = F.one_hot(self.labels.long(), self.classes).to(x.dtype)
+        if x.dim() == 4:
+            onehot = onehot[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
+        return torch.cat([x, onehot], 1)
+
+
 def _out_len(n, k, stride, pad, ceil):
     span = n + 2 * pad - k
     if span < 0:
@@ -54,7 +74,7 @@ def parse_description(text, latent=None):
     input, output, loss, encoder / decoder / discriminator: lists of
     (kind, args, kwargs)."""
     params = {}
-    d = {"loss": "bce", "encoder": [], "decoder": [], "discriminator": [], "output": None}
+    d = {"loss": "bce", "encoder": [], "decoder": [], "discriminator": [], "output": None, "classes": 0}
     section = None
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
@@ -70,6 +90,8 @@ def parse_description(text, latent=None):
         if kind == "param":
             if rest[0] == "latent" and latent is None:
                 params["latent"] = int(rest[1])
+            elif rest[0] == "classes":
+                d["classes"] = int(rest[1])
         elif kind in ("input", "output"):
             d[kind] = tuple(int(v) for v in rest)
         elif kind == "loss":
@@ -87,8 +109,9 @@ def parse_description(text, latent=None):
     return d
 
 
-def build_section(layers, shape):
-    """(kind, args, kwargs) lines -> nn.Sequential and the output shape (C, H, W)."""
+def build_section(layers, shape, classes=0):
+    """(kind, args, kwargs) lines -> nn.Sequential and the output shape (C, H, W);
+    `classes`: the description's `param classes N` (condition layers)."""
     c, h, w = shape
     mods = []
     for kind, args, kw in layers:
@@ -130,6 +153,9 @@ def build_section(layers, shape):
         elif kind == "sample":
             mods.append(Sample(c // 2))
             c = c // 2
+        elif kind == "condition":
+            mods.append(Condition(classes))
+            c = c + classes
         else:
             raise ValueError(f"layer '{kind}' has no PyTorch equivalent in aekit's builder")
     return nn.Sequential(*mods), (c, h, w)
@@ -153,12 +179,13 @@ class AekitNet(nn.Module):
         super().__init__()
         self.desc = desc
         self.description = description
-        self.encoder, zshape = build_section(desc["encoder"], desc["input"])
-        self.decoder, oshape = build_section(desc["decoder"], zshape)
+        classes = desc.get("classes", 0)
+        self.encoder, zshape = build_section(desc["encoder"], desc["input"], classes)
+        self.decoder, oshape = build_section(desc["decoder"], zshape, classes)
         if tuple(oshape) != tuple(desc["output"]):
             raise ValueError(f"the decoder ends with {oshape}, expected {desc['output']}")
         if desc.get("discriminator"):
-            self.discriminator, _ = build_section(desc["discriminator"], zshape)
+            self.discriminator, _ = build_section(desc["discriminator"], zshape, classes)
         self.latent_shape = tuple(zshape)
         # the encoder's output is (N, latent) after flatten / dense / sample,
         # (N, C, H, W) otherwise: the decoder takes it as it comes
@@ -188,6 +215,13 @@ class AekitNet(nn.Module):
     @classmethod
     def from_text(cls, text, latent=None):
         return cls(parse_description(text, latent), text)
+
+    def set_labels(self, labels):
+        """A conditional model's labels for the next calls (a tensor of N
+        class indices): every `condition` layer takes them."""
+        for m in self.modules():
+            if isinstance(m, Condition):
+                m.labels = labels
 
     def forward(self, x):
         """The reconstruction (aekit's reconstruct)."""

@@ -41,6 +41,14 @@ _decode = declare("ae_model_decode", c_int, _run)
 _reconstruct = declare("ae_model_reconstruct", c_int, _run)
 _sample = declare("ae_model_sample", c_int,
                   [c_void_p, c_void_p, c_int, ctypes.c_uint64, c_void_p, c_int, _err])
+# a conditional model's calls: (m, ws, in, labels, n, out, threads, err)
+_run_labels = [c_void_p, c_void_p, c_void_p, c_void_p, c_int, c_void_p, c_int, _err]
+_encode_labels = declare("ae_model_encode_labels", c_int, _run_labels)
+_decode_labels = declare("ae_model_decode_labels", c_int, _run_labels)
+_reconstruct_labels = declare("ae_model_reconstruct_labels", c_int, _run_labels)
+_sample_labels = declare("ae_model_sample_labels", c_int,
+                         [c_void_p, c_void_p, c_void_p, c_int, ctypes.c_uint64, c_void_p, c_int, _err])
+_class_count = declare("ae_model_class_count", c_int, [c_void_p])
 
 _INT_MAX = 2**31 - 1
 
@@ -152,6 +160,41 @@ def _codes(z, latent, latent_shape, what):
     return np.ascontiguousarray(z.reshape(n, latent))
 
 
+def _labels(model, labels, n, what):
+    """labels as a C-contiguous C int array of n class labels for a
+    conditional model (an int: every image that class), None for another
+    model; the calls' rule: a conditional model needs them, another takes
+    none."""
+    classes = int(_class_count(model._ptr))
+    if labels is None:
+        if classes:
+            raise ValueError("%s: the model is conditional on %d classes: pass labels= (each image's class, "
+                             "0 to %d)" % (what, classes, classes - 1))
+        return None
+    if not classes:
+        raise ValueError("%s: the model is not conditional: it takes no labels" % what)
+    if isinstance(labels, (int, np.integer)):
+        labels = np.full(n, int(labels))
+    labels = np.asarray(labels)
+    if labels.shape != (n,) or not (labels.dtype.kind in "iu" or labels.size == 0):
+        raise ValueError("%s: expected %d integer labels (shape (%d,)), got dtype %s shape %s"
+                         % (what, n, n, _dtype_name(labels.dtype), tuple(labels.shape)))
+    bad = (labels < 0) | (labels >= classes)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError("%s: label %d (image %d) is not a class of the model (0 to %d)"
+                         % (what, int(labels[i]), i, classes - 1))
+    return np.ascontiguousarray(labels, dtype=np.intc)
+
+
+def _with_labels(fn, labels):
+    """fn(m, ws, x, labels, n, out, t, err) as _run calls it."""
+    def run(m, ws, x, n, out, t, err):
+        return fn(m, ws, x, labels.ctypes.data, n, out, t, err)
+    run.__name__ = fn.__name__
+    return run
+
+
 class InferenceMixin:
     """The inference methods of aekit.Model.
 
@@ -186,9 +229,17 @@ class InferenceMixin:
         would be refused."""
         self.__dict__.pop("_workspaces", None)
 
-    def encode(self, x, threads=0):
+    @property
+    def classes(self):
+        """A conditional model's class count (its `condition` layers take
+        each image's label: the calls then need labels=), else 0."""
+        return int(_class_count(self._ptr))
+
+    def encode(self, x, threads=0, labels=None):
         """Codes of images x: float32 array (N, latent) (a VAE gives z_mean),
-        byte for byte what `aekit encode` writes.
+        byte for byte what `aekit encode` writes. labels: a conditional
+        model's class of each image (N integers, or one int for all),
+        required for it and refused for other models (here and below).
 
         x: uint8 (0-255) or float32 (0-1), (N, C, H, W) or (N, H, W) for one
         channel, the model's input shape. A C-contiguous float32 array is
@@ -196,9 +247,11 @@ class InferenceMixin:
         has to be, and other float32 layouts copied once.
         """
         x = _images(x, self.input_shape, "encode")
-        return self._run(_encode, x, x.shape[0], (x.shape[0], self.latent_size), threads, "encode")
+        lab = _labels(self, labels, x.shape[0], "encode")
+        fn = _encode if lab is None else _with_labels(_encode_labels, lab)
+        return self._run(fn, x, x.shape[0], (x.shape[0], self.latent_size), threads, "encode")
 
-    def decode(self, z, threads=0):
+    def decode(self, z, threads=0, labels=None):
         """Images of codes z: float32 array (N, C, H, W) of the output shape,
         values in [0, 1].
 
@@ -206,21 +259,26 @@ class InferenceMixin:
         read in place.
         """
         z = _codes(z, self.latent_size, self.latent_shape, "decode")
-        return self._run(_decode, z, z.shape[0], (z.shape[0],) + self.output_shape, threads, "decode")
+        lab = _labels(self, labels, z.shape[0], "decode")
+        fn = _decode if lab is None else _with_labels(_decode_labels, lab)
+        return self._run(fn, z, z.shape[0], (z.shape[0],) + self.output_shape, threads, "decode")
 
-    def reconstruct(self, x, threads=0):
+    def reconstruct(self, x, threads=0, labels=None):
         """The autoencoder's output for images x (as encode takes them):
         float32 (N, C, H, W) of the output shape, values in [0, 1]. A VAE
         decodes z_mean (no sampling)."""
         x = _images(x, self.input_shape, "reconstruct")
-        return self._run(_reconstruct, x, x.shape[0], (x.shape[0],) + self.output_shape, threads,
+        lab = _labels(self, labels, x.shape[0], "reconstruct")
+        fn = _reconstruct if lab is None else _with_labels(_reconstruct_labels, lab)
+        return self._run(fn, x, x.shape[0], (x.shape[0],) + self.output_shape, threads,
                          "reconstruct")
 
-    def sample(self, n, seed=0, threads=0):
+    def sample(self, n, seed=0, threads=0, labels=None):
         """n images decoded from random codes: from N(0, I) for a VAE or an
         AAE, for a plain autoencoder from the Gaussian fitted to its
         training codes (an error when the model has none). Image i depends
-        on (seed, i) only. float32 (n, C, H, W)."""
+        on (seed, i) only. float32 (n, C, H, W). A conditional model decodes
+        image i as class labels[i] (labels: n integers, or one int for all)."""
         try:
             n, seed = operator.index(n), operator.index(seed)
         except TypeError:
@@ -231,7 +289,11 @@ class InferenceMixin:
             raise ValueError("sample: seed must be 0 to 2^64-1, got %d" % seed)
         n = _count(n, "sample")
 
+        lab = _labels(self, labels, n, "sample")
+
         def run(m, ws, count, out, t, err):
+            if lab is not None:
+                return _sample_labels(m, ws, lab.ctypes.data, count, seed, out, t, err)
             return _sample(m, ws, count, seed, out, t, err)
         run.__name__ = "ae_model_sample"
         return self._run(run, None, n, (n,) + self.output_shape, threads, "sample")

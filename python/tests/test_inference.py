@@ -289,3 +289,32 @@ def test_outputs_outlive_the_model():
     y = m.decode(z)
     del m
     assert z.shape == (3, 128) and float(y.sum()) > 0
+
+
+# ---- conditional models --------------------------------------------------------
+
+def test_conditional_model_takes_labels(vae):
+    m = aekit.Model.from_preset("cvae")
+    m.init(5)
+    assert m.classes == 10 and vae.classes == 0
+    assert aekit.from_torch(m.state_dict()).classes == 10     # a state_dict matches the preset cvae
+    x = digits(4)
+    labels = np.array([3, 0, 9, 3])
+    z = m.encode(x, labels=labels)
+    y = m.decode(z, labels=labels)
+    assert np.array_equal(m.reconstruct(x, labels=labels), y)
+    # another label changes that image only
+    other = m.decode(z, labels=[4, 0, 9, 3])
+    assert not np.array_equal(other[0], y[0]) and np.array_equal(other[1:], y[1:])
+    # one int: every image that class; sample keeps its codes across labels
+    assert np.array_equal(m.decode(z, labels=3)[[0, 3]], y[[0, 3]])
+    s3, s8 = m.sample(6, seed=2, labels=3), m.sample(6, seed=2, labels=8)
+    assert s3.shape == (6, 1, 28, 28) and not np.array_equal(s3, s8)
+    with pytest.raises(ValueError, match="conditional on 10 classes: pass labels="):
+        m.encode(x)
+    with pytest.raises(ValueError, match="not conditional"):
+        vae.encode(x, labels=labels)
+    with pytest.raises(ValueError, match=r"label 10 \(image 1\) is not a class of the model \(0 to 9\)"):
+        m.reconstruct(x, labels=[1, 10, 2, 3])
+    with pytest.raises(ValueError, match=r"expected 4 integer labels"):
+        m.encode(x, labels=[1, 2])

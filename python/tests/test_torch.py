@@ -15,8 +15,8 @@ import aekit
 _reconstruct, _encode, _decode = "reconstruct", "encode", "decode"
 
 
-def aekit_apply(fn, m, x, out_shape):
-    y = getattr(m, fn)(np.ascontiguousarray(x, dtype=np.float32), threads=1)
+def aekit_apply(fn, m, x, out_shape, labels=None):
+    y = getattr(m, fn)(np.ascontiguousarray(x, dtype=np.float32), threads=1, labels=labels)
     return y.reshape((y.shape[0],) + tuple(out_shape))
 
 
@@ -153,14 +153,17 @@ def _to_torch_matches(m):
     x = rng.random((5,) + m.input_shape, dtype=np.float32)
     net = m.to_torch()
     assert not net.training
+    labels = rng.integers(0, m.classes, 5) if m.classes else None   # a conditional model's
+    if labels is not None:
+        net.set_labels(torch.from_numpy(labels))
     with torch.no_grad():
         tx = torch.from_numpy(x)
         y, z = net(tx).numpy(), net.encode(tx).numpy()
         codes = rng.standard_normal((5, m.latent_size)).astype(np.float32)
         d = net.decode(torch.from_numpy(codes)).numpy()
-    np.testing.assert_allclose(y, aekit_apply(_reconstruct, m, x, m.output_shape), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(z, aekit_apply(_encode, m, x, (m.latent_size,)), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(d, aekit_apply(_decode, m, codes, m.output_shape), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(y, aekit_apply(_reconstruct, m, x, m.output_shape, labels), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(z, aekit_apply(_encode, m, x, (m.latent_size,), labels), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(d, aekit_apply(_decode, m, codes, m.output_shape, labels), rtol=1e-5, atol=1e-5)
     assert y.shape == (5,) + m.output_shape and z.shape == (5, m.latent_size)
     assert set(net.state_dict()) == set(m.state_dict())
     assert hasattr(net, "discriminator") == m.is_adversarial

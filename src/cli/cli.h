@@ -111,6 +111,24 @@ void cli_option_flags(char *buf, size_t size, const char *msg);
     { "latent", "N", "the description's default",                                                     \
       "latent size of the --model description's {latent}", 0, 1, AE_MAX_LATENT }
 
+/* --label K: the class a conditional model (ae_model_class_count) draws. */
+#define CLI_FLAG_LABEL                                                                               \
+    { "label", "K", "none", "conditional models (cvae): the class to draw, 0 to the model's classes - 1", \
+      0, 0, 255 }
+/* The --label of a (its table holding CLI_FLAG_LABEL, or a row of that
+ * range taking `all` too) for model m read from path: *label the class for
+ * a conditional model (--label required, below its class count; `all`:
+ * CLI_LABEL_ALL, when allow_all), -1 for another model (--label refused).
+ * Prints the error and returns the exit code. */
+#define CLI_LABEL_ALL (-2)
+int cli_model_label(const char *cmd, const args *a, const char *path, const ae_model *m, int allow_all,
+                    int *label);
+
+/* For the commands that have no labels to give a conditional model
+ * (interpolate, compare, serve, denoise / upscale of an image file): 0 for
+ * another model, else the error printed and its exit code. */
+int cli_refuse_conditional(const char *cmd, const char *path, const ae_model *m);
+
 /* Loads MODEL from path, as the model of --model / --latent when a (the
  * command's parsed flags, its table holding CLI_FLAGS_MODEL) gives them; a
  * NULL: the file as it is. Prints the error and returns the exit code on

@@ -178,6 +178,10 @@ int cmd_compare(int argc, char **argv)
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("compare", &a, path, &m))) return rc;
+    if ((rc = cli_refuse_conditional("compare", path, m))) {
+        ae_model_free(m);
+        return rc;
+    }
     int L = (int)ae_model_latent_size(m);
     if (ae_model_is_upscaler(m)) {
         ae_model_free(m);

@@ -16,6 +16,7 @@ static const arg_flag decode_flags[] = {
     ARGS_FLAG_NPY,
     { "n",       "N",    "all, at most 1000", "decode the first N codes only", 0, 1, MAX_IMAGES },
     { "cols",    "N",    "10", "images per row", 0, 1, MAX_IMAGES },
+    CLI_FLAG_LABEL,
     ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
@@ -23,13 +24,14 @@ static const arg_flag decode_flags[] = {
 static void decode_more_help(FILE *out)
 {
     fprintf(out, "CODES.npy holds float32 (or float64) codes, shape (N, latent) or (latent,),\n"
-                 "as aekit encode writes them; the width must be the model's latent size.\n");
+                 "as aekit encode writes them; the width must be the model's latent size. A\n"
+                 "conditional model (cvae) decodes every code as the class --label K.\n");
 }
 
 const arg_command decode_command = {
     .name = "decode",
     .summary = "decode latent codes from a .npy file into a grid of images",
-    .usage = "aekit decode MODEL CODES.npy [--out FILE.png] [--npy FILE.npy] [--n N] [--cols N]",
+    .usage = "aekit decode MODEL CODES.npy [--out FILE.png] [--npy FILE.npy] [--n N] [--cols N] [--label K]",
     .positional = "MODEL CODES.npy",
     .min_positional = 2,
     .max_positional = 2,
@@ -58,6 +60,12 @@ int cmd_decode(int argc, char **argv)
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("decode", &a, path, &m))) return rc;
+    int label;
+    if ((rc = cli_model_label("decode", &a, path, m, 0, &label))) {
+        ae_model_free(m);
+        return rc;
+    }
+    int *labels = NULL;
     float *codes = NULL, *images = NULL;
     int ndim = 0;
     long shape[4] = { 0 }, read_shape[4] = { 0 };
@@ -90,8 +98,11 @@ int cmd_decode(int argc, char **argv)
             int c, h, w;
             ae_model_output_shape(m, &c, &h, &w);
             args_print_notes();
-            if ((rc = cli_result("decode", ae_picture_decode(m, codes, n, threads, &images, &err),
-                                 &err)) == 0) {
+            if (label >= 0 && !(labels = malloc((size_t)n * sizeof *labels)))
+                rc = cli_fail(EXIT_ERROR, "decode", "out of memory for %d labels", n);
+            for (int i = 0; labels && i < n; i++) labels[i] = label;
+            if (rc == 0 && (rc = cli_result("decode", ae_picture_decode_labels(m, codes, labels, n, threads,
+                                                                               &images, &err), &err)) == 0) {
                 rc = image_outputs_grid("decode", images, n, cols, c, h, w, out, npy);
             }
             if (rc == 0) {
@@ -103,6 +114,7 @@ int cmd_decode(int argc, char **argv)
     }
     free(codes);
     free(images);
+    free(labels);
     ae_model_free(m);
     return rc;
 }

@@ -53,6 +53,9 @@ int cmd_info(int argc, char **argv)
                nbad == 1 ? "s" : "");
     printf("input       %dx%dx%d (channels x height x width)\n", c, h, w);
     printf("latent      %zu floats per image\n", ae_model_latent_size(m));
+    if (ae_model_class_count(m))
+        printf("classes     %d (conditional: each image's label enters one-hot at the 'condition' layers)\n",
+               ae_model_class_count(m));
     printf("\nlayers:\n");
     print_summary(m);
 

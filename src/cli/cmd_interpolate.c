@@ -59,6 +59,10 @@ int cmd_interpolate(int argc, char **argv)
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("interpolate", &a, path, &m))) return rc;
+    if ((rc = cli_refuse_conditional("interpolate", path, m))) {
+        ae_model_free(m);
+        return rc;
+    }
     ae_dataset *test = NULL;
     float *codes = NULL, *line = NULL, *images = NULL;
     if ((rc = cli_data_for("interpolate", data, m, path, outs, 2, &data)) == 0 &&

@@ -16,6 +16,8 @@ static const arg_flag manifold_flags[] = {
     { "range",   "LO,HI|auto",  "-1,1 (VAE, AAE); auto (other models)",
       "latent values swept on both axes; auto = mean +- 2 std of the codes (VAE/AAE: of the prior)", 0, 0, 0 },
     { "out",     "FILE",        "manifold.png", "PNG to write", 0, 0, 0 },
+    { "label",   "K|all",       "none", "conditional models (cvae): the class to draw, 0 to the model's classes - 1; "
+      "all: a manifold per class", 0, 0, 255 },
     ARGS_FLAG_NPY,
     ARGS_FLAG_THREADS,
     { NULL, NULL, NULL, NULL, 0, 0, 0 }
@@ -25,17 +27,21 @@ static void manifold_more_help(FILE *out)
 {
     fprintf(out, "Needs a model with a 2-D latent (--latent 2). Column j decodes\n"
                  "z0 = linspace(LO, HI, N)[j], row i has z1 = linspace(LO, HI, N)[i]: z0 grows\n"
-                 "left to right and z1 top to bottom, as in the lesson's figure.\n");
+                 "left to right and z1 top to bottom, as in the lesson's figure. A conditional\n"
+                 "model (cvae) decodes the plane as the class --label K, or draws a manifold per\n"
+                 "class with --label all (blocks of 5 a row, class 0 top left).\n");
 }
 
 const arg_command manifold_command = {
     .name = "manifold",
     .summary = "decode a grid over a 2-D latent plane",
-    .usage = "aekit manifold MODEL [--grid N] [--range LO,HI|auto] [--out FILE.png] [--npy FILE.npy]",
+    .usage = "aekit manifold MODEL [--grid N] [--range LO,HI|auto] [--label K|all] [--out FILE.png] [--npy FILE.npy]",
     .positional = "MODEL",
     .flags = manifold_flags,
     .examples = "  aekit manifold runs/vae/model.safetensors --grid 10 --range -1,1 --out manifold.png\n"
-                "  aekit manifold runs/vae/model.safetensors --grid 20 --range -3,3 --out wide.png\n",
+                "  aekit manifold runs/vae/model.safetensors --grid 20 --range -3,3 --out wide.png\n"
+                "  aekit manifold runs/cvae/model.safetensors --label 7 --out sevens.png\n"
+                "  aekit manifold runs/cvae/model.safetensors --label all --grid 6 --out classes.png\n",
     .more_help = manifold_more_help,
 };
 
@@ -66,6 +72,11 @@ int cmd_manifold(int argc, char **argv)
     ae_model *m = NULL;
     if ((rc = cli_load_model("manifold", &a, path, &m))) return rc;
     size_t L = ae_model_latent_size(m);
+    int label;
+    if ((rc = cli_model_label("manifold", &a, path, m, 1, &label))) {
+        ae_model_free(m);
+        return rc;
+    }
     if (L != 2) {
         ae_model_free(m);
         return cli_fail(EXIT_ERROR, "manifold", "%s: the latent has %zu values, but a manifold sweeps "
@@ -86,17 +97,25 @@ int cmd_manifold(int argc, char **argv)
     int c, h, w;
     ae_model_output_shape(m, &c, &h, &w);
     float *images = NULL;
-    rc = cli_result("manifold", ae_picture_manifold_images(m, grid, lo, hi, threads, &images, &err), &err);
+    int all = label == CLI_LABEL_ALL, count = (all ? ae_model_class_count(m) : 1) * grid * grid;
+    rc = cli_result("manifold", all ? ae_picture_class_manifolds_images(m, grid, lo, hi, threads, &images, &err)
+                                    : ae_picture_manifold_images_label(m, grid, lo, hi, label, threads, &images, &err),
+                    &err);
     if (rc == 0) {
         ae_atomic_group g;
         ae_atomic_group_begin(&g);
-        int drawn = out ? ae_picture_manifold_png(out, images, grid, c, h, w, &err) : 0;
-        rc = image_outputs_commit("manifold", &g, drawn, &err, npy, images, grid * grid, c, h, w);
+        int drawn = !out ? 0
+                    : all ? ae_picture_class_manifolds_png(out, images, ae_model_class_count(m), grid, c, h, w, &err)
+                          : ae_picture_manifold_png(out, images, grid, c, h, w, &err);
+        rc = image_outputs_commit("manifold", &g, drawn, &err, npy, images, count, c, h, w);
     }
     if (rc == 0) {
-        printf("%s: %dx%d decoded latents, z0 from %.4g to %.4g (left to right), z1 from %.4g to %.4g "
-               "(top to bottom)\n", cli_text(out ? out : npy), grid, grid, lo[0], hi[0], lo[1], hi[1]);
-        image_outputs_print_npy(npy, grid * grid, c, h, w);
+        char as[64] = "";
+        if (label >= 0) snprintf(as, sizeof as, " as class %d", label);
+        if (all) snprintf(as, sizeof as, " per class (%d classes, class after class)", ae_model_class_count(m));
+        printf("%s: %dx%d decoded latents%s, z0 from %.4g to %.4g (left to right), z1 from %.4g to %.4g "
+               "(top to bottom)\n", cli_text(out ? out : npy), grid, grid, as, lo[0], hi[0], lo[1], hi[1]);
+        image_outputs_print_npy(npy, count, c, h, w);
     }
     free(images);
     ae_model_free(m);

@@ -102,13 +102,18 @@ int cmd_perturb(int argc, char **argv)
         if (rc == 0) {
             memcpy(tiles, images, (size_t)n * size * sizeof *tiles);
             ae_error err = {{0}};
-            if ((rc = cli_result("perturb", ae_picture_decode(m, codes, n, threads, &recon, &err),
-                                 &err)) == 0) {
+            /* a conditional model decodes each code with its image's label */
+            int *labels = ae_dataset_labels_for(m, test, 0, n, &err);
+            if (ae_model_class_count(m) && !labels)
+                rc = cli_fail(EXIT_ERROR, "perturb", "%s", err.msg);
+            else if ((rc = cli_result("perturb", ae_picture_decode_labels(m, codes, labels, n, threads, &recon, &err),
+                                      &err)) == 0) {
                 uint64_t state = seed;
                 for (size_t i = 0; i < (size_t)n * L; i++) codes[i] += (float)(sigma * next_normal(&state));
-                rc = cli_result("perturb", ae_picture_decode(m, codes, n, threads, &noisy, &err),
+                rc = cli_result("perturb", ae_picture_decode_labels(m, codes, labels, n, threads, &noisy, &err),
                                 &err);
             }
+            free(labels);
             if (rc == 0) {
                 memcpy(tiles + (size_t)n * size, recon, (size_t)n * size * sizeof *tiles);
                 memcpy(tiles + 2 * (size_t)n * size, noisy, (size_t)n * size * sizeof *tiles);

@@ -382,6 +382,10 @@ int cmd_serve(int argc, char **argv)
 
     ae_model *m = NULL;
     if ((rc = cli_load_model("serve", &a, path, &m))) return rc;
+    if ((rc = cli_refuse_conditional("serve", path, m))) {
+        ae_model_free(m);
+        return rc;
+    }
     ae_dataset *test = NULL;
     server sv;
     memset(&sv, 0, sizeof sv);

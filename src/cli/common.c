@@ -12,6 +12,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,37 @@ int cli_build_model(const char *cmd, const char *spec, const char *preset, int l
                         "(its description does not use {latent})", latent, spec, have);
     }
     return 0;
+}
+
+int cli_model_label(const char *cmd, const args *a, const char *path, const ae_model *m, int allow_all,
+                    int *label)
+{
+    int rc, classes = ae_model_class_count(m);
+    const char *text;
+    if ((rc = args_string(a, "label", NULL, &text))) return rc;
+    if (allow_all && text && strcmp(text, "all") == 0) *label = CLI_LABEL_ALL;
+    else if (allow_all && text && !isdigit((unsigned char)text[0]))
+        return cli_fail(EXIT_USAGE, cmd, "--label: expected a class (an integer) or 'all', got '%s'", text);
+    else if ((rc = args_int(a, "label", -1, label))) return rc;
+    if (!classes && *label != -1)
+        return cli_fail(EXIT_USAGE, cmd, "--label: %s is not a conditional model (no 'condition' layer): "
+                        "it takes no label", path);
+    if (*label == CLI_LABEL_ALL) return 0;
+    if (classes && *label < 0)
+        return cli_fail(EXIT_USAGE, cmd, "%s is conditional on %d classes: give --label K (0 to %d)%s", path,
+                        classes, classes - 1, allow_all ? " or --label all" : "");
+    if (*label >= classes && classes)
+        return cli_fail(EXIT_USAGE, cmd, "--label %d: %s has %d classes (0 to %d)", *label, path, classes,
+                        classes - 1);
+    return 0;
+}
+
+int cli_refuse_conditional(const char *cmd, const char *path, const ae_model *m)
+{
+    if (!ae_model_class_count(m)) return 0;
+    return cli_fail(EXIT_ERROR, cmd, "%s is conditional on %d classes: %s has no label to give it (reconstruct, "
+                    "eval, encode, scatter and perturb use the test labels; sample, decode and manifold take --label K)",
+                    path, ae_model_class_count(m), cmd);
 }
 
 int cli_load_model(const char *cmd, const args *a, const char *path, ae_model **out)
@@ -562,7 +594,7 @@ int cli_apply_file(const char *cmd, ae_model *m, const char *in_path, const char
 {
     int rc, c, h, w;
     float *x = NULL;
-    if ((rc = cli_read_image(cmd, in_path, m, &x))) return rc;
+    if ((rc = cli_refuse_conditional(cmd, in_path, m)) || (rc = cli_read_image(cmd, in_path, m, &x))) return rc;
     ae_model_input_shape(m, &c, &h, &w);
     if (nz && nz->kind != AE_NOISE_NONE)
         ae_noise_apply(nz, x, 1, (size_t)c * h * w, AE_EVAL_NOISE_SEED, 0);

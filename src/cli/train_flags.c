@@ -35,7 +35,7 @@ static const arg_flag train_rows[] = {
     { "task",      "NAME",      "reconstruct", "reconstruct, or denoise (noisy input, clean target)", 0, 0, 0 },
     { "noise",     "SPEC",      DENOISE_NOISE " with --task denoise", "input corruption: gaussian:MEAN,STD, saltpepper:P or none", 0, 0, 0 },
     { "scale",     "N",         "2",   "--model sr: upscaling factor, 2 (14->28) or 4 (7->28, preset sr4)", 0, 0, 0 },
-    { "latent",    "N",         "the model's", "latent size (presets vae, conv-vae, aae; --model conv becomes conv-latent)", 0, 1, AE_MAX_LATENT },
+    { "latent",    "N",         "the model's", "latent size (presets vae, conv-vae, cvae, aae; --model conv becomes conv-latent)", 0, 1, AE_MAX_LATENT },
     { "recon",     "NAME",      "the model's (vae: sse)", "VAE reconstruction loss: sse, or bce (summed per image)", 0, 0, 0 },
     { "init",      "MODEL",     NULL,  "start from this trained model's weights (same architecture)", 0, 0, 0 },
     OPTION_ROW("clip-grad"),

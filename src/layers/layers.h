@@ -110,4 +110,12 @@ double sample_kl(const float *h, int n, int L);   /* summed over the n images */
 void   sample_backward(float *dh, const float *dz, const float *h, const float *eps,
                        int n, int L, float kl_scale);
 
+/* ---- conditioning on a class label ------------------------------------------
+ * x [n, c, plane] -> y [n, c + classes, plane]: each image's values, then
+ * `classes` planes each filled with its one-hot label's value (onehot
+ * [n, classes]; a flat input has plane = 1). Backward keeps the gradient of
+ * x's values (the label is an input, not a parameter).                    */
+void condition_forward(float *y, const float *x, const float *onehot, int n, int c, size_t plane, int classes);
+void condition_backward(float *dx, const float *dy, int n, int c, size_t plane, int classes);
+
 #endif

@@ -42,11 +42,45 @@ static ae_workspace *call_workspace(const ae_model *m, ae_workspace *ws, int n, 
     return workspace_new(tmp, m, per_thread, t, 0, err) ? NULL : *tmp;
 }
 
-/* Runs layers [from, to) over n inputs of in_size floats and copies layer
- * to-1's output, deterministically (a VAE uses z = mean). */
-static int apply_layers(const ae_model *m, ae_workspace *ws, const float *x, int n, float *out,
-                        int from, int to, int threads, ae_error *err)
+/* A conditional model's calls take labels, one per image and each a class
+ * of the model; the others take none. `call` names the function without
+ * labels, whose name with _labels takes them. */
+static int check_call_labels(const ae_model *m, const int *labels, int n, const char *call, ae_error *err)
 {
+    if (!m->classes && labels)
+        return ae_fail(err, "%s_labels: the model is not conditional (no 'condition' layer): it takes no labels "
+                       "(use %s)", call, call);
+    if (m->classes && !labels)
+        return ae_fail(err, "%s: the model is conditional on %d classes: give each image's label "
+                       "(%s_labels)", call, m->classes, call);
+    for (int i = 0; labels && i < n; i++)
+        if (labels[i] < 0 || labels[i] >= m->classes)
+            return ae_fail(err, "%s_labels: label %d (image %d) is not a class of the model (0 to %d)",
+                           call, labels[i], i, m->classes - 1);
+    return 0;
+}
+
+int model_check_labels(const ae_model *m, const ae_dataset *ds, ae_error *err)
+{
+    if (!m->classes) return 0;
+    if (!ds->labels)
+        return ae_fail(err, "%s: the model is conditional on %d classes, the data set has no labels",
+                       ds->source, m->classes);
+    for (int i = 0; i < ds->n; i++)
+        if (ds->labels[i] >= m->classes)
+            return ae_fail(err, "%s: image %d has label %d, the model is conditional on %d classes (0 to %d): "
+                           "give its description 'param classes %d' or more", ds->source, i, ds->labels[i],
+                           m->classes, m->classes - 1, ds->nclasses > ds->labels[i] ? ds->nclasses : ds->labels[i] + 1);
+    return 0;
+}
+
+/* Runs layers [from, to) over n inputs of in_size floats and copies layer
+ * to-1's output, deterministically (a VAE uses z = mean). labels: each
+ * image's class (checked; NULL for a model that is not conditional). */
+static int apply_layers(const ae_model *m, ae_workspace *ws, const float *x, const int *labels, int n,
+                        float *out, int from, int to, const char *call, int threads, ae_error *err)
+{
+    if (check_call_labels(m, labels, n, call, err)) return -1;
     ae_workspace *tmp, *w = call_workspace(m, ws, n, &threads, &tmp, err);
     if (!w) return -1;
     size_t in_size = m->layers[from].in_size;
@@ -60,6 +94,7 @@ static int apply_layers(const ae_model *m, ae_workspace *ws, const float *x, int
          * a little past an operand's end (DENSE_READ_SLACK) */
         float *xin = work_input(w, t);
         memcpy(xin, x + (size_t)s * in_size, (size_t)cnt * in_size * sizeof(float));
+        for (int i = 0; labels && i < cnt; i++) model_set_label(m, w, t, i, labels[s + i]);
         const float *y = model_forward_range(m, w, t, xin, cnt, from, to, PASS_MEAN);
         memcpy(out + (size_t)s * out_size, y, (size_t)cnt * out_size * sizeof(float));
     }
@@ -70,19 +105,43 @@ static int apply_layers(const ae_model *m, ae_workspace *ws, const float *x, int
 int ae_model_reconstruct(const ae_model *m, ae_workspace *ws, const float *x, int n, float *y,
                          int threads, ae_error *err)
 {
-    return apply_layers(m, ws, x, n, y, 0, m->n_autoencoder, threads, err);
+    return apply_layers(m, ws, x, NULL, n, y, 0, m->n_autoencoder, "ae_model_reconstruct", threads, err);
 }
 
 int ae_model_encode(const ae_model *m, ae_workspace *ws, const float *x, int n, float *codes,
                     int threads, ae_error *err)
 {
-    return apply_layers(m, ws, x, n, codes, 0, m->n_encoder, threads, err);
+    return apply_layers(m, ws, x, NULL, n, codes, 0, m->n_encoder, "ae_model_encode", threads, err);
 }
 
 int ae_model_decode(const ae_model *m, ae_workspace *ws, const float *codes, int n, float *y,
                     int threads, ae_error *err)
 {
-    return apply_layers(m, ws, codes, n, y, m->n_encoder, m->n_autoencoder, threads, err);
+    return apply_layers(m, ws, codes, NULL, n, y, m->n_encoder, m->n_autoencoder, "ae_model_decode", threads, err);
+}
+
+int ae_model_class_count(const ae_model *m) { return m->classes; }
+
+int ae_model_reconstruct_labels(const ae_model *m, ae_workspace *ws, const float *x, const int *labels, int n,
+                                float *y, int threads, ae_error *err)
+{
+    if (!labels) return ae_fail(err, "ae_model_reconstruct_labels: no labels given");
+    return apply_layers(m, ws, x, labels, n, y, 0, m->n_autoencoder, "ae_model_reconstruct", threads, err);
+}
+
+int ae_model_encode_labels(const ae_model *m, ae_workspace *ws, const float *x, const int *labels, int n,
+                           float *codes, int threads, ae_error *err)
+{
+    if (!labels) return ae_fail(err, "ae_model_encode_labels: no labels given");
+    return apply_layers(m, ws, x, labels, n, codes, 0, m->n_encoder, "ae_model_encode", threads, err);
+}
+
+int ae_model_decode_labels(const ae_model *m, ae_workspace *ws, const float *codes, const int *labels, int n,
+                           float *y, int threads, ae_error *err)
+{
+    if (!labels) return ae_fail(err, "ae_model_decode_labels: no labels given");
+    return apply_layers(m, ws, codes, labels, n, y, m->n_encoder, m->n_autoencoder, "ae_model_decode",
+                        threads, err);
 }
 
 int ae_model_make_input(const ae_model *m, const float *images, int n, float *input, ae_error *err)
@@ -125,10 +184,12 @@ int ae_model_latent_gaussian(const ae_model *m, float *mean, float *std, ae_erro
     return 0;
 }
 
-int ae_model_sample(const ae_model *m, ae_workspace *ws, int n, uint64_t seed, float *images,
-                    int threads, ae_error *err)
+/* ae_model_sample and ae_model_sample_labels: the codes drawn, then decoded. */
+static int sample_codes(const ae_model *m, ae_workspace *ws, const int *labels, int n, uint64_t seed,
+                        float *images, int threads, ae_error *err)
 {
     if (n < 0) return ae_fail(err, "negative image count %d", n);
+    if (check_call_labels(m, labels, n, "ae_model_sample", err)) return -1;
     size_t L = ae_model_latent_size(m);
     float *codes = malloc((size_t)n * L * sizeof(float) + 2 * L * sizeof(float) + 1);
     if (!codes) return ae_fail(err, "out of memory for %d codes", n);
@@ -145,9 +206,23 @@ int ae_model_sample(const ae_model *m, ae_workspace *ws, int n, uint64_t seed, f
         ae_rng_seed(&r, seed ^ (0xa0761d6478bd642fULL * ((uint64_t)i + 1)));
         for (size_t j = 0; j < L; j++) codes[(size_t)i * L + j] = mean[j] + std[j] * ae_rng_normal(&r);
     }
-    int rc = ae_model_decode(m, ws, codes, n, images, threads, err);
+    int rc = apply_layers(m, ws, codes, labels, n, images, m->n_encoder, m->n_autoencoder, "ae_model_sample",
+                          threads, err);
     free(codes);
     return rc;
+}
+
+int ae_model_sample(const ae_model *m, ae_workspace *ws, int n, uint64_t seed, float *images,
+                    int threads, ae_error *err)
+{
+    return sample_codes(m, ws, NULL, n, seed, images, threads, err);
+}
+
+int ae_model_sample_labels(const ae_model *m, ae_workspace *ws, const int *labels, int n, uint64_t seed,
+                           float *images, int threads, ae_error *err)
+{
+    if (!labels) return ae_fail(err, "ae_model_sample_labels: no labels given");
+    return sample_codes(m, ws, labels, n, seed, images, threads, err);
 }
 
 void model_load_chunk(const ae_model *m, ae_workspace *w, int t, const ae_dataset *ds,
@@ -156,6 +231,7 @@ void model_load_chunk(const ae_model *m, ae_workspace *w, int t, const ae_datase
     float *target = work_target(w, t), *x = work_input(w, t);
     ae_dataset_batch(ds, idx, cnt, target);
     ae_model_make_input(m, target, cnt, x, NULL);
+    for (int i = 0; m->classes && i < cnt; i++) model_set_label(m, w, t, i, ds->labels[idx[i]]);
     if (noise && noise->kind != AE_NOISE_NONE) {
         size_t in_size = (size_t)m->in_c * m->in_h * m->in_w;
         /* contiguous indices: one seed stream per image index */
@@ -176,6 +252,7 @@ int model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int th
         return ae_fail(err, "%s: images are %dx%dx%d, the model produces %dx%dx%d",
                        ds->source, ds->c, ds->h, ds->w, m->out_c, m->out_h, m->out_w);
     if (ds->n < 2) return ae_fail(err, "%s: need at least 2 images to fit a latent Gaussian", ds->source);
+    if (model_check_labels(m, ds, err)) return -1;
     ae_workspace *tmp, *w = call_workspace(m, ws, ds->n, &threads, &tmp, err);
     if (!w) return -1;
     size_t L = ae_model_latent_size(m);
@@ -252,6 +329,7 @@ int model_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, co
         return ae_fail(err, "%s: images are %dx%dx%d, the model %s %dx%dx%d", ds->source, ds->c, ds->h,
                        ds->w, m->in_h == m->out_h ? "takes" : "produces", m->out_c, m->out_h, m->out_w);
     if (ds->n < 1) return ae_fail(err, "%s: no images to evaluate", ds->source);
+    if (model_check_labels(m, ds, err)) return -1;
     ae_workspace *tmp, *w = call_workspace(m, ws, ds->n, &threads, &tmp, err);
     if (!w) return -1;
     int n = ds->n;

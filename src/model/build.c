@@ -143,6 +143,7 @@ int model_build(ae_model *m, const char *origin, ae_error *err)
     m->n_encoder = b.n_encoder;
     m->n_autoencoder = b.n_autoencoder;
     m->sample_layer = b.sample_layer;
+    m->classes = m->desc.classes;
     m->nparams = b.nparams;
     m->act_per_image = b.act_per_image;
     m->max_act = b.max_act;

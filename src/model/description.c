@@ -236,6 +236,25 @@ void description_free(ae_description *d)
     memset(d, 0, sizeof *d);
 }
 
+/* `condition` layers and `param classes` come together: each condition
+ * layer gets the class count. */
+static int check_condition(ae_description *d, const char *origin, ae_error *err)
+{
+    int used = 0;
+    for (int i = 0; i < d->nlayers; i++) {
+        layer_spec *s = &d->layers[i];
+        if (s->kind != L_CONDITION) continue;
+        if (!d->classes)
+            return ae_fail(err, "%s:%d: condition: the description gives no class count (add 'param classes N')",
+                           origin, s->line);
+        s->units = d->classes;
+        used = 1;
+    }
+    if (d->classes && !used)
+        return ae_fail(err, "%s: 'param classes %d' but no 'condition' layer takes the label", origin, d->classes);
+    return 0;
+}
+
 /* Parses the text, {latent} filled in, into d (lines, layers, settings). */
 static int parse_lines(ae_description *d, char *copy, parse_ctx *c, int latent_used)
 {
@@ -273,10 +292,16 @@ static int parse_lines(ae_description *d, char *copy, parse_ctx *c, int latent_u
                 parse_int(c, "output width", tok[3], 1, MAX_DIM, &d->out_w)) return -1;
             dl->type = LINE_OUTPUT;
             d->has_output = 1;
+        } else if (strcmp(tok[0], "param") == 0 && ntok == 3 && strcmp(tok[1], "classes") == 0) {
+            /* `param classes N`: the labels the `condition` layers take */
+            if (d->classes) return ae_fail(err, "%s:%d: a second 'param classes' line", origin, c->line);
+            if (parse_int(c, "param classes", tok[2], 2, MAX_CLASSES, &d->classes)) return -1;
+            dl->type = LINE_CLASSES;
         } else if (strcmp(tok[0], "param") == 0) {
             /* `param latent N`: the default for {latent}, substituted already;
              * the first one says the size filled in, when it was another */
-            if (ntok != 3 || strcmp(tok[1], "latent")) return ae_fail(err, "%s:%d: expected 'param latent N'", origin, c->line);
+            if (ntok != 3 || strcmp(tok[1], "latent"))
+                return ae_fail(err, "%s:%d: expected 'param latent N' or 'param classes N'", origin, c->line);
             if (parse_int(c, "param latent", tok[2], 1, AE_MAX_LATENT, &dl->value)) return -1;
             if (first_param && latent_used) dl->value = latent_used;
             first_param = 0;
@@ -315,6 +340,7 @@ static int parse_lines(ae_description *d, char *copy, parse_ctx *c, int latent_u
     if (part < PART_DECODER || n_enc == nl) return ae_fail(err, "%s: needs an 'encoder' and a 'decoder' section, each with layers", origin);
     if (part == PART_DISCRIMINATOR && n_ae == nl) return ae_fail(err, "%s: the discriminator has no layers", origin);
     if (n_ae < 0) n_ae = nl;
+    if (check_condition(d, origin, err)) return -1;
     if (!d->has_output) { d->out_c = d->in_c; d->out_h = d->in_h; d->out_w = d->in_w; }
     d->n_encoder = n_enc;
     d->n_autoencoder = n_ae;
@@ -424,6 +450,7 @@ char *description_print(const ae_description *d)
         case LINE_INPUT:   put(&t, "input %d %d %d", d->in_c, d->in_h, d->in_w); break;
         case LINE_OUTPUT:  put(&t, "output %d %d %d", d->out_c, d->out_h, d->out_w); break;
         case LINE_PARAM:   put(&t, "param latent %d", l->value); break;
+        case LINE_CLASSES: put(&t, "param classes %d", d->classes); break;
         case LINE_LOSS:    put(&t, "loss %s", loss_names[d->loss]); break;
         case LINE_SECTION: put(&t, "%s", part_names[l->value]); break;
         case LINE_LAYER:   put_layer(&t, &d->layers[l->value]); break;
@@ -451,6 +478,7 @@ int description_equal(const ae_description *a, const ae_description *b)
 {
     if (a->in_c != b->in_c || a->in_h != b->in_h || a->in_w != b->in_w || a->has_output != b->has_output ||
         a->out_c != b->out_c || a->out_h != b->out_h || a->out_w != b->out_w || a->loss != b->loss ||
+        a->classes != b->classes ||
         a->nlayers != b->nlayers || a->n_encoder != b->n_encoder || a->n_autoencoder != b->n_autoencoder ||
         a->nlines != b->nlines)
         return 0;

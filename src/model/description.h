@@ -12,7 +12,7 @@
 
 typedef enum {
     L_CONV, L_MAXPOOL, L_AVGPOOL, L_UPSAMPLE, L_DENSE, L_FLATTEN, L_RESHAPE,
-    L_RELU, L_LEAKY_RELU, L_SIGMOID, L_TANH, L_SAMPLE,
+    L_RELU, L_LEAKY_RELU, L_SIGMOID, L_TANH, L_SAMPLE, L_CONDITION,
     L_KIND_COUNT
 } layer_kind;
 
@@ -28,7 +28,8 @@ typedef struct {
     layer_kind kind;
     int   part;             /* PART_ENCODER, PART_DECODER, PART_DISCRIMINATOR */
     int   line;             /* line in the text, for messages            */
-    int   units;            /* conv: output channels; dense: outputs     */
+    int   units;            /* conv: output channels; dense: outputs;
+                               condition: the classes (`param classes`)  */
     int   k, stride, pad;   /* conv / pool window; pad -1 = same         */
     int   ceil_mode;        /* pools                                     */
     int   scale;            /* upsample factor                           */
@@ -39,7 +40,7 @@ typedef struct {
 
 typedef enum {
     LINE_BLANK,             /* nothing but maybe a comment */
-    LINE_INPUT, LINE_OUTPUT, LINE_PARAM, LINE_LOSS, LINE_SECTION, LINE_LAYER
+    LINE_INPUT, LINE_OUTPUT, LINE_PARAM, LINE_CLASSES, LINE_LOSS, LINE_SECTION, LINE_LAYER
 } line_type;
 
 typedef struct {
@@ -54,6 +55,8 @@ typedef struct {
     int has_output;         /* an `output` line; else output = input     */
     int out_c, out_h, out_w;
     ae_loss loss;           /* bce unless a `loss` line says             */
+    int classes;            /* `param classes N`: the labels a `condition`
+                               layer takes one-hot (0: unconditional)    */
     layer_spec *layers;
     int nlayers;
     int n_encoder;          /* layers [0, n_encoder) are the encoder     */
@@ -61,6 +64,9 @@ typedef struct {
     desc_line *lines;       /* the text, line by line                    */
     int nlines;
 } ae_description;
+
+/* The most classes a conditional model takes (labels are bytes). */
+#define MAX_CLASSES 256
 
 /* Parses a description. `latent` replaces {latent} (and 2*latent replaces
  * {latent2}) in the text; 0 = the text's `param latent N` default. Every

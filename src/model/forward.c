@@ -24,6 +24,7 @@ typedef struct {
     size_t act, max_act;                /* all layers' outputs; the largest layer */
     size_t scratch;                     /* kernel scratch for per_thread images */
     size_t nparams;
+    size_t classes;                     /* one-hot label values per image */
 } work_needs;
 
 struct ae_workspace {
@@ -33,6 +34,8 @@ struct ae_workspace {
     float **xin;         /* per thread: input images (per_thread * in_size) */
     float **target;      /* per thread: target images (per_thread * out_size) */
     float **eps;         /* per thread: VAE sampling noise (per_thread * latent) */
+    float **onehot;      /* per thread: one-hot labels (per_thread * classes) */
+    int      *label_first;/* per thread: the image of the chunk the pass starts at */
     uint64_t *noise_seed, *noise_first;  /* per thread: model_set_noise()  */
     int      *eps_used;   /* per thread: the last forward sampled with eps  */
     float **act;         /* per thread: every layer's output             */
@@ -55,6 +58,7 @@ static work_needs needs_of(const ae_model *m, int per_thread)
             if (s > n.scratch) n.scratch = s;
         }
     n.nparams = m->nparams;
+    n.classes = (size_t)m->classes;
     return n;
 }
 
@@ -81,15 +85,16 @@ int workspace_new(ae_workspace **out, const ae_model *m, int per_thread, int thr
     size_t n_x = round16((need.in_size > need.latent ? need.in_size : need.latent) * per_thread);
     size_t n_t = round16(need.out_size * per_thread);
     size_t n_e = round16(need.latent * per_thread);   /* VAE eps, AAE prior samples */
+    size_t n_c = round16(need.classes * per_thread);  /* 0 but for conditional models */
     size_t n_act = round16(need.act * per_thread);
     size_t n_g = gradients ? round16(need.max_act * per_thread) : 0;
     size_t n_ws = round16(need.scratch);
     size_t n_grad = gradients ? round16(need.nparams) : 0;
-    size_t per = n_x + n_t + n_e + n_act + 2 * n_g + n_ws + n_grad;
+    size_t per = n_x + n_t + n_e + n_c + n_act + 2 * n_g + n_ws + n_grad;
 
     ae_workspace *w = calloc(1, sizeof *w);
-    float **ptrs = calloc((size_t)threads * 8, sizeof(float *));
-    uint64_t *seeds = calloc((size_t)threads * 3, sizeof(uint64_t));
+    float **ptrs = calloc((size_t)threads * 9, sizeof(float *));
+    uint64_t *seeds = calloc((size_t)threads * 4, sizeof(uint64_t));
     size_t total = per * threads + round16(DENSE_READ_SLACK);   /* slack after the last buffer */
     float *mem = aligned_alloc(64, total * sizeof(float));
     if (!w || !ptrs || !mem || !seeds) {
@@ -111,14 +116,17 @@ int workspace_new(ae_workspace **out, const ae_model *m, int per_thread, int thr
     w->grad = ptrs + 5 * threads;
     w->target = ptrs + 6 * threads;
     w->eps = ptrs + 7 * threads;
+    w->onehot = ptrs + 8 * threads;
     w->noise_seed = seeds;
     w->noise_first = seeds + threads;
     w->eps_used = (int *)(seeds + 2 * threads);
+    w->label_first = (int *)(seeds + 3 * threads);
     for (int t = 0; t < threads; t++) {
         float *p = mem + per * t;
         w->xin[t] = p;  p += n_x;
         w->target[t] = p; p += n_t;
         w->eps[t] = p;  p += n_e;
+        w->onehot[t] = p; p += n_c;
         w->act[t] = p;  p += n_act;
         w->ws[t] = p;   p += n_ws;
         if (gradients) {
@@ -162,6 +170,12 @@ void model_set_noise(ae_workspace *w, int t, uint64_t seed, uint64_t first_id)
 {
     w->noise_seed[t] = seed;
     w->noise_first[t] = first_id;
+}
+
+void model_set_label(const ae_model *m, ae_workspace *w, int t, int i, int label)
+{
+    float *row = w->onehot[t] + (size_t)i * m->classes;
+    for (int k = 0; k < m->classes; k++) row[k] = k == label ? 1.0f : 0.0f;
 }
 
 /* Standard-normal eps for n images of L values, image i from (seed, first+i). */
@@ -213,6 +227,8 @@ const float *model_forward_range(const ae_model *m, ae_workspace *w, int t, cons
                 fill_eps(w->eps[t], n, l->out_c, w->noise_seed[t], w->noise_first[t]);
                 eps = w->eps[t];
             }
+        } else if (l->kind == L_CONDITION) {
+            eps = w->onehot[t] + (size_t)w->label_first[t] * m->classes;
         }
         layer_forward(m, l, in, out, n, w->ws[t], eps);
         in = out;
@@ -337,11 +353,13 @@ double model_recon_chunk(const ae_model *m, ae_workspace *w, int t, const float 
         int c = n - i < TRAIN_SLICE ? n - i : TRAIN_SLICE;
         double r, k;
         w->noise_first[t] = first + (uint64_t)i;
+        w->label_first[t] = i;
         total += recon_pass(m, w, t, x + (size_t)i * in_size, target + (size_t)i * out_size, c, scale, 1,
                             mode, &r, &k);
         *recon += r;
         *kl += k;
     }
     w->noise_first[t] = first;
+    w->label_first[t] = 0;
     return total;
 }

@@ -134,6 +134,14 @@ static int sample_infer(ae_layer *l, char *msg, size_t size)
     return 0;
 }
 
+/* the one-hot label as `units` more channels (the builder bounds in_c) */
+static int condition_infer(ae_layer *l, char *msg, size_t size)
+{
+    (void)msg; (void)size;
+    l->out_c = l->in_c + l->units; l->out_h = l->in_h; l->out_w = l->in_w;
+    return 0;
+}
+
 /* ---- kernels ---- */
 
 static size_t out_count(const ae_layer *l, int n) { return (size_t)n * l->out_size; }
@@ -258,6 +266,20 @@ static void sample_bwd(const ae_layer *l, const float *W, float *dW, float *dB, 
     sample_backward(dx, dy, x, eps, n, l->out_c, kl_scale);
 }
 
+static void condition_fwd(const ae_layer *l, const float *W, const float *B, const float *x, float *y,
+                          int n, float *ws, const float *onehot)
+{
+    (void)W; (void)B; (void)ws;
+    condition_forward(y, x, onehot, n, l->in_c, (size_t)l->in_h * l->in_w, l->units);
+}
+static void condition_bwd(const ae_layer *l, const float *W, float *dW, float *dB, float *dx,
+                          const float *dy, const float *x, const float *y, int n, float *ws,
+                          const float *eps, float kl_scale)
+{
+    (void)W; (void)dW; (void)dB; (void)x; (void)y; (void)ws; (void)eps; (void)kl_scale;
+    condition_backward(dx, dy, n, l->in_c, (size_t)l->in_h * l->in_w, l->units);
+}
+
 /* ---- initialisation fans ---- */
 
 static void conv_fans(const ae_layer *l, double *fan_in, double *fan_out)
@@ -287,6 +309,7 @@ const layer_kind_info layer_kinds[L_KIND_COUNT] = {
     [L_SIGMOID]    = { "sigmoid",    0, 0, NULL, 0, 0, same_shape_infer, sigmoid_fwd, sigmoid_bwd, NULL },
     [L_TANH]       = { "tanh",       0, 0, NULL, 0, 0, same_shape_infer, tanh_fwd, tanh_bwd, NULL },
     [L_SAMPLE]     = { "sample",     0, 0, NULL, 0, 0, sample_infer, sample_fwd, sample_bwd, NULL },
+    [L_CONDITION]  = { "condition",  0, 0, NULL, 0, 0, condition_infer, condition_fwd, condition_bwd, NULL },
 };
 
 int layer_kind_find(const char *name)

@@ -28,7 +28,8 @@ typedef struct {
 
 /* n images through one layer: y [n, out] from x [n, in]. W and B are the
  * layer's weight and bias (B NULL without bias), ws the kernel scratch,
- * eps the sampling noise (NULL: no noise). */
+ * eps the layer's per-image side input: for `sample` the sampling noise
+ * (NULL: no noise), for `condition` the one-hot labels [n, classes]. */
 typedef void layer_forward_fn(const ae_layer *l, const float *W, const float *B, const float *x,
                               float *y, int n, float *ws, const float *eps);
 /* The gradient dx (NULL: not wanted) from dy, the forward's input x and

@@ -58,6 +58,8 @@ struct ae_model {
     int      n_autoencoder; /* [n_encoder, n_autoencoder) the decoder, and
                                [n_autoencoder, nlayers) the discriminator    */
     int      sample_layer;  /* index of the VAE sampling layer, or -1        */
+    int      classes;       /* a conditional model's class count (its
+                               `condition` layers take the label), or 0      */
     float   *params;
     size_t   nparams;
     size_t   act_per_image; /* sum of out_size over layers          */
@@ -116,6 +118,13 @@ float *work_input(ae_workspace *w, int t);
 float *work_target(ae_workspace *w, int t);
 /* Thread t's latent-sized scratch (per_thread x latent): VAE noise, AAE prior samples. */
 float *work_eps(ae_workspace *w, int t);
+
+/* Image i's class label of thread t's next forward pass (a conditional
+ * model's `condition` layers take it one-hot); label < m->classes. */
+void model_set_label(const ae_model *m, ae_workspace *w, int t, int i, int label);
+/* A data set's labels fit a conditional model: it has labels and every
+ * one is a class of the model (a model that is not conditional: 0). */
+int  model_check_labels(const ae_model *m, const ae_dataset *ds, ae_error *err);
 
 /* Seeds for the VAE sampling noise of the next forward pass on thread t:
  * image i of the chunk draws its eps from (seed, first_id + i), so results

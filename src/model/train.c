@@ -240,6 +240,7 @@ static int check_data(const ae_model *m, const ae_dataset *train, const ae_datas
             return ae_fail(err, "%s: images are %dx%dx%d (channels x height x width), the model %s %dx%dx%d",
                            d->source, d->c, d->h, d->w, m->in_h == m->out_h ? "takes" : "produces",
                            m->out_c, m->out_h, m->out_w);
+        if (model_check_labels(m, d, err)) return -1;
     }
     if (train->n < 1) return ae_fail(err, "%s: no training images", train->source);
     return 0;

@@ -65,6 +65,40 @@ float *ae_dataset_images(const ae_dataset *ds, int first, int n, ae_error *err)
     return x;
 }
 
+int *ae_dataset_labels_for(const ae_model *m, const ae_dataset *ds, int first, int n, ae_error *err)
+{
+    int classes = ae_model_class_count(m);
+    if (!classes) return NULL;
+    if (check_images(ds, first, n, err)) return NULL;
+    if (!ds->labels) {
+        ae_fail(err, "%s: the model is conditional on %d classes, the data set has no labels", ds->source, classes);
+        return NULL;
+    }
+    int *labels = malloc((size_t)n * sizeof *labels);
+    if (!labels) {
+        ae_fail(err, "out of memory for %d labels", n);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) labels[i] = ds->labels[first + i];
+    return labels;
+}
+
+/* ae_model_encode / ae_model_reconstruct of images [first, first + n) of
+ * ds (x: their model inputs), with their labels for a conditional model. */
+static int run_images(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, int first, const float *x,
+                      int n, float *out, int encode, int threads, ae_error *err)
+{
+    if (!ae_model_class_count(m))
+        return encode ? ae_model_encode(m, ws, x, n, out, threads, err)
+                      : ae_model_reconstruct(m, ws, x, n, out, threads, err);
+    int *labels = ae_dataset_labels_for(m, ds, first, n, err);
+    if (!labels) return -1;
+    int rc = encode ? ae_model_encode_labels(m, ws, x, labels, n, out, threads, err)
+                    : ae_model_reconstruct_labels(m, ws, x, labels, n, out, threads, err);
+    free(labels);
+    return rc;
+}
+
 float *ae_model_inputs(const ae_model *m, const float *images, int n, int first, const ae_noise *nz,
                        ae_error *err)
 {
@@ -107,7 +141,7 @@ float *ae_dataset_codes(const ae_model *m, const ae_dataset *ds, int n, int thre
         int cnt = n - s < CHUNK ? n - s : CHUNK;
         float *images = ae_dataset_images(ds, s, cnt, err);
         float *x = images ? ae_model_inputs(m, images, cnt, s, NULL, err) : NULL;
-        int rc = x ? ae_model_encode(m, ws, x, cnt, codes + (size_t)s * L, threads, err) : -1;
+        int rc = x ? run_images(m, ws, ds, s, x, cnt, codes + (size_t)s * L, 1, threads, err) : -1;
         free(images);
         free(x);
         if (rc != 0) {
@@ -206,11 +240,11 @@ int ae_picture_rows_images(const ae_model *m, const ae_dataset *ds, int first, i
     if (show_input) {
         /* input (at the output size), output, original */
         ae_picture_resize_nearest(x, n, ic, ih, iw, h, w, tiles);
-        rc = ae_model_reconstruct(m, NULL, x, n, tiles + (size_t)n * out_size, threads, err);
+        rc = run_images(m, NULL, ds, first, x, n, tiles + (size_t)n * out_size, 0, threads, err);
         memcpy(tiles + 2 * (size_t)n * out_size, images, (size_t)n * out_size * sizeof *tiles);
     } else {
         memcpy(tiles, images, (size_t)n * out_size * sizeof *tiles);
-        rc = ae_model_reconstruct(m, NULL, x, n, tiles + (size_t)n * out_size, threads, err);
+        rc = run_images(m, NULL, ds, first, x, n, tiles + (size_t)n * out_size, 0, threads, err);
     }
     free(x);
     free(images);
@@ -245,11 +279,19 @@ int ae_picture_rows(const ae_model *m, const ae_dataset *ds, int first, int n, i
 int ae_picture_decode(const ae_model *m, const float *codes, int n, int threads, float **out,
                             ae_error *err)
 {
+    return ae_picture_decode_labels(m, codes, NULL, n, threads, out, err);
+}
+
+int ae_picture_decode_labels(const ae_model *m, const float *codes, const int *labels, int n, int threads,
+                             float **out, ae_error *err)
+{
     int c, h, w;
     ae_model_output_shape(m, &c, &h, &w);
     float *y = malloc((size_t)(n > 0 ? n : 1) * c * h * w * sizeof *y);
     if (!y) return ae_fail(err, "out of memory for %d images", n);
-    if (ae_model_decode(m, NULL, codes, n, y, threads, err) != 0) {
+    int rc = labels ? ae_model_decode_labels(m, NULL, codes, labels, n, y, threads, err)
+                    : ae_model_decode(m, NULL, codes, n, y, threads, err);
+    if (rc != 0) {
         free(y);
         return -1;
     }
@@ -273,6 +315,28 @@ int ae_picture_samples(const ae_model *m, int n, int cols, uint64_t seed, int th
     return rc;
 }
 
+int ae_picture_class_samples(const ae_model *m, int per_class, uint64_t seed, int threads, const char *path,
+                             ae_error *err)
+{
+    int classes = ae_model_class_count(m), c, h, w;
+    if (!classes) return ae_fail(err, "%s: the model is not conditional: it has no classes to draw", path);
+    int n = classes * per_class;
+    ae_model_output_shape(m, &c, &h, &w);
+    float *y = malloc((size_t)n * c * h * w * sizeof *y);
+    int *labels = malloc((size_t)n * sizeof *labels);
+    if (!y || !labels) {
+        free(y);
+        free(labels);
+        return ae_fail(err, "out of memory for %d images", n);
+    }
+    for (int i = 0; i < n; i++) labels[i] = i / per_class;
+    int rc = ae_model_sample_labels(m, NULL, labels, n, seed, y, threads, err);
+    if (rc == 0) rc = ae_picture_grid(path, y, n, per_class, c, h, w, AE_PICTURE_SCALE, err);
+    free(y);
+    free(labels);
+    return rc;
+}
+
 void ae_picture_manifold_range(const ae_model *m, double lo[2], double hi[2])
 {
     lo[0] = lo[1] = -1.0;
@@ -292,6 +356,12 @@ void ae_picture_manifold_range(const ae_model *m, double lo[2], double hi[2])
 int ae_picture_manifold_images(const ae_model *m, int grid, const double lo[2], const double hi[2],
                                int threads, float **out, ae_error *err)
 {
+    return ae_picture_manifold_images_label(m, grid, lo, hi, -1, threads, out, err);
+}
+
+int ae_picture_manifold_images_label(const ae_model *m, int grid, const double lo[2], const double hi[2],
+                                     int label, int threads, float **out, ae_error *err)
+{
     size_t L = ae_model_latent_size(m);
     if (L != 2)
         return ae_fail(err, "the manifold sweeps a 2-D latent, but this model's latent "
@@ -304,8 +374,61 @@ int ae_picture_manifold_images(const ae_model *m, int grid, const double lo[2], 
             codes[((size_t)i * grid + j) * 2] = (float)(lo[0] + t0 * (hi[0] - lo[0]));
             codes[((size_t)i * grid + j) * 2 + 1] = (float)(lo[1] + t1 * (hi[1] - lo[1]));
         }
-    int rc = ae_picture_decode(m, codes, grid * grid, threads, out, err);
+    int *labels = label >= 0 ? malloc((size_t)grid * grid * sizeof *labels) : NULL;
+    if (label >= 0 && !labels) {
+        free(codes);
+        return ae_fail(err, "out of memory");
+    }
+    for (int i = 0; labels && i < grid * grid; i++) labels[i] = label;
+    int rc = ae_picture_decode_labels(m, codes, labels, grid * grid, threads, out, err);
     free(codes);
+    free(labels);
+    return rc;
+}
+
+int ae_picture_class_manifolds_images(const ae_model *m, int grid, const double lo[2], const double hi[2],
+                                      int threads, float **out, ae_error *err)
+{
+    int classes = ae_model_class_count(m), c, h, w;
+    if (!classes) return ae_fail(err, "the model is not conditional: it has one manifold, not one per class");
+    ae_model_output_shape(m, &c, &h, &w);
+    size_t per = (size_t)grid * grid * c * h * w;
+    float *all = malloc((size_t)classes * per * sizeof *all);
+    if (!all) return ae_fail(err, "out of memory for %d manifolds", classes);
+    for (int k = 0; k < classes; k++) {
+        float *one = NULL;
+        if (ae_picture_manifold_images_label(m, grid, lo, hi, k, threads, &one, err) != 0) {
+            free(all);
+            return -1;
+        }
+        memcpy(all + (size_t)k * per, one, per * sizeof *all);
+        free(one);
+    }
+    *out = all;
+    return 0;
+}
+
+int ae_picture_class_manifolds_png(const char *path, const float *images, int classes, int grid, int c, int h,
+                                   int w, ae_error *err)
+{
+    /* the classes' grids in blocks of grid x grid tiles, AE_PICTURE_CLASS_BLOCKS
+     * a row, a grey tile between blocks */
+    int bc = classes < AE_PICTURE_CLASS_BLOCKS ? classes : AE_PICTURE_CLASS_BLOCKS;
+    int br = (classes + bc - 1) / bc;
+    int cols = bc * (grid + 1) - 1, rows = br * (grid + 1) - 1;
+    size_t chw = (size_t)c * h * w;
+    float *tiles = malloc((size_t)rows * cols * chw * sizeof *tiles);
+    if (!tiles) return ae_fail(err, "%s: out of memory", path);
+    for (size_t i = 0; i < (size_t)rows * cols * chw; i++) tiles[i] = 0.5f;
+    for (int k = 0; k < classes; k++)
+        for (int i = 0; i < grid; i++)
+            for (int j = 0; j < grid; j++) {
+                int r = (k / bc) * (grid + 1) + i, q = (k % bc) * (grid + 1) + j;
+                memcpy(tiles + ((size_t)r * cols + q) * chw, images + (((size_t)k * grid + i) * grid + j) * chw,
+                       chw * sizeof *tiles);
+            }
+    int rc = ae_png_write_grid(path, tiles, rows, cols, c, h, w, 1, err);
+    free(tiles);
     return rc;
 }
 

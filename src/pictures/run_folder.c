@@ -99,11 +99,17 @@ int ae_run_pictures(const ae_model *m, const ae_dataset *test, const ae_noise *n
 
     if (stop && stop(user)) return 1;
     ae_run_path(path, sizeof path, dir, AE_RUN_SAMPLES);
-    if (ae_picture_samples(m, SAMPLE_COUNT, 8, seed, threads, path, err) != 0) return -1;
+    int classes = ae_model_class_count(m);
+    if (classes ? ae_picture_class_samples(m, 8, seed, threads, path, err)
+                : ae_picture_samples(m, SAMPLE_COUNT, 8, seed, threads, path, err)) return -1;
     pics[k].file = ae_run_files[AE_RUN_SAMPLES];
-    snprintf(pics[k].caption, sizeof pics[k].caption, "%d decoded random latents (%s)", SAMPLE_COUNT,
-             ae_model_is_variational(m) || ae_model_is_adversarial(m)
-                 ? "z from the prior N(0, I)" : "z from the Gaussian fitted to the training codes");
+    const char *prior = ae_model_is_variational(m) || ae_model_is_adversarial(m)
+                            ? "z from the prior N(0, I)" : "z from the Gaussian fitted to the training codes";
+    if (classes)
+        snprintf(pics[k].caption, sizeof pics[k].caption,
+                 "decoded random latents (%s), a row per class: row k decoded as label k", prior);
+    else
+        snprintf(pics[k].caption, sizeof pics[k].caption, "%d decoded random latents (%s)", SAMPLE_COUNT, prior);
     *npics = ++k;
 
     if (stop && stop(user)) return 1;
@@ -128,11 +134,22 @@ int ae_run_pictures(const ae_model *m, const ae_dataset *test, const ae_noise *n
         ae_picture_manifold_range(m, lo, hi);
         if (stop && stop(user)) return 1;
         ae_run_path(path, sizeof path, dir, AE_RUN_MANIFOLD);
-        if (ae_picture_manifold(m, MANIFOLD_GRID, lo, hi, threads, path, err) != 0) return -1;
+        if (classes) {   /* a manifold per class */
+            int c, h, w;
+            float *images = NULL;
+            ae_model_output_shape(m, &c, &h, &w);
+            if (ae_picture_class_manifolds_images(m, MANIFOLD_GRID, lo, hi, threads, &images, err) != 0) return -1;
+            int rc = ae_picture_class_manifolds_png(path, images, classes, MANIFOLD_GRID, c, h, w, err);
+            free(images);
+            if (rc != 0) return -1;
+        } else if (ae_picture_manifold(m, MANIFOLD_GRID, lo, hi, threads, path, err) != 0) {
+            return -1;
+        }
         pics[k].file = ae_run_files[AE_RUN_MANIFOLD];
         snprintf(pics[k].caption, sizeof pics[k].caption,
-                 "decoded %dx%d grid: z0 from %.3g to %.3g (left to right), z1 from %.3g to %.3g (top to bottom)",
-                 MANIFOLD_GRID, MANIFOLD_GRID, lo[0], hi[0], lo[1], hi[1]);
+                 "decoded %dx%d grid%s: z0 from %.3g to %.3g (left to right), z1 from %.3g to %.3g (top to bottom)",
+                 MANIFOLD_GRID, MANIFOLD_GRID, classes ? " per class (class 0 top left, 5 a row)" : "",
+                 lo[0], hi[0], lo[1], hi[1]);
         *npics = ++k;
     }
     return 0;
