@@ -404,13 +404,17 @@ size_t ae_lr_schedule_format(const ae_lr_schedule *s, char *buf, size_t size);
  *  threads    0 (all cores) to AE_MAX_THREADS, run as asked (above);
  *  weight_decay  0 to AE_MAX_WEIGHT_DECAY (PyTorch sets no limit; useful
  *             values are far below 1: AdamW's decay factor 1 - lr wd must
- *             stay near 1).                                            */
+ *             stay near 1);
+ *  beta       0 to AE_MAX_BETA (beta-VAEs use 0.1 to a few hundred; the
+ *             KL gradient's factor is a float);
+ *  reg_lr     AE_MIN_LR to AE_MAX_LR, as lr.                          */
 #define AE_MAX_EPOCHS    1000000
 #define AE_MIN_LR        1e-10
 #define AE_MAX_LR        1000
 #define AE_MIN_CLIP_GRAD 1e-37
 #define AE_MAX_CLIP_GRAD 1e38
 #define AE_MAX_WEIGHT_DECAY 1000
+#define AE_MAX_BETA      10000
 
 typedef struct {
     int          epochs;       /* 25 (the lesson)                              */
@@ -443,6 +447,11 @@ typedef struct {
                                   before the update (torch.optim.AdamW); SGD,
                                   RMSprop: L2, g += wd p (their weight_decay);
                                   0 = off                                      */
+    double       beta;         /* VAE: the KL term's weight, loss = recon +
+                                  beta KL (beta-VAE); 1 = the VAE's loss       */
+    double       reg_lr;       /* AAE: the learning rate of the discriminator
+                                  and generator phases (1e-3; a schedule and
+                                  warm-up scale it as they scale lr)           */
 } ae_train_options;
 
 void ae_train_options_default(ae_train_options *o);
@@ -483,6 +492,10 @@ typedef enum {
 #define AE_OPTION_NO_CHECKPOINT 8  /* not stored as aekit.checkpoint.opt.NAME (threads:
                                       the state stores the count in use)            */
 #define AE_OPTION_NO_META      16  /* not in a model's aekit.train.* metadata       */
+#define AE_OPTION_META_UNLESS_DEFAULT 32 /* in the metadata only when not the default:
+                                      a model without the key had the default (the
+                                      files of runs that leave it alone keep their
+                                      bytes); for options of some models only      */
 
 typedef struct {
     const char      *name;      /* opt.NAME in checkpoints, aekit.train.NAME */
@@ -512,6 +525,11 @@ const ae_train_option *ae_train_option_find(const char *name);
  * checkpoint intervals need a checkpoint file). The message names the
  * option and the values it takes. ae_train and ae_train_resume call it. */
 int  ae_train_options_check(const ae_train_options *o, ae_error *err);
+/* Checks the options that apply to some models only against model m:
+ * beta other than 1 needs a VAE (a sampling layer), reg_lr other than its
+ * default an AAE (a discriminator). The message names the option ("option
+ * beta ..."). ae_train and ae_train_resume call it. */
+int  ae_train_options_check_model(const ae_train_options *o, const ae_model *m, ae_error *err);
 /* Checks one option of o against its row. */
 int  ae_train_option_check(const ae_train_option *r, const ae_train_options *o, ae_error *err);
 
@@ -532,6 +550,8 @@ int  ae_train_option_parse(const ae_train_option *r, const char *text, ae_option
  * for values known only from a model's aekit.train.* metadata). */
 int  ae_train_option_equal(const ae_train_option *r, const ae_train_options *a, const ae_train_options *b,
                            ae_option_text form);
+/* 1 when o holds option r's default value (the same bits). */
+int  ae_train_option_is_default(const ae_train_option *r, const ae_train_options *o);
 /* Copies option r's value from src into dst. */
 void ae_train_option_copy(const ae_train_option *r, ae_train_options *dst, const ae_train_options *src);
 /* The first option a resumed run keeps (AE_RESUME_SAME) whose value

@@ -69,6 +69,12 @@ static const ae_train_option rows[] = {
       AE_RESUME_SAME, "N", "0", "the first N steps' rate rises linearly: step k runs at k/N of the schedule's", NULL },
     { "weight_decay", "weight-decay", "weight decay", AE_OPTION_DOUBLE, FIELD(weight_decay), 0, 0, AE_MAX_WEIGHT_DECAY, 0,
       NULL, AE_RESUME_SAME, "X", "0", "Adam: decoupled (AdamW); SGD, RMSprop: L2 added to the gradient", NULL },
+    { "beta", "beta", "KL weight (beta)", AE_OPTION_DOUBLE, FIELD(beta), 1, 0, AE_MAX_BETA,
+      AE_OPTION_META_UNLESS_DEFAULT, NULL, AE_RESUME_SAME, "X", "1",
+      "VAE: the KL term's weight, loss = recon + X KL (beta-VAE)", NULL },
+    { "reg_lr", "reg-lr", "regularisation learning rate", AE_OPTION_DOUBLE, FIELD(reg_lr), 1e-3, AE_MIN_LR,
+      AE_MAX_LR, AE_OPTION_META_UNLESS_DEFAULT, NULL, AE_RESUME_SAME, "X", "1e-3",
+      "AAE: learning rate of the discriminator and generator phases (scaled by a schedule as lr)", NULL },
 };
 enum { NROWS = (int)(sizeof rows / sizeof rows[0]) };
 _Static_assert(NROWS <= AE_MAX_TRAIN_OPTIONS, "more option rows than a checkpoint holds");
@@ -203,6 +209,29 @@ int ae_train_options_check(const ae_train_options *o, ae_error *err)
     if (o->lr_schedule.kind == AE_LR_COSINE && o->lr_schedule.min_lr > o->lr)
         return ae_fail(err, "lr schedule: the cosine floor %g is above the learning rate %g",
                        o->lr_schedule.min_lr, o->lr);
+    return 0;
+}
+
+int ae_train_option_is_default(const ae_train_option *r, const ae_train_options *o)
+{
+    ae_train_options d;
+    ae_train_options_default(&d);
+    return ae_train_option_equal(r, o, &d, AE_OPTION_TEXT_EXACT);
+}
+
+static int at_default(const char *name, const ae_train_options *o)
+{
+    return ae_train_option_is_default(ae_train_option_find(name), o);
+}
+
+int ae_train_options_check_model(const ae_train_options *o, const ae_model *m, ae_error *err)
+{
+    if (!ae_model_is_variational(m) && !at_default("beta", o))
+        return ae_fail(err, "option beta (the KL term's weight) is for a VAE's loss: this model has no "
+                       "sample layer, its loss has no KL term");
+    if (!ae_model_is_adversarial(m) && !at_default("reg_lr", o))
+        return ae_fail(err, "option reg_lr (the learning rate of an AAE's discriminator and generator "
+                       "phases) is for an adversarial autoencoder: this model has no discriminator");
     return 0;
 }
 
