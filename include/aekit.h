@@ -450,8 +450,9 @@ typedef struct {
     double       beta;         /* VAE: the KL term's weight, loss = recon +
                                   beta KL (beta-VAE); 1 = the VAE's loss       */
     double       reg_lr;       /* AAE: the learning rate of the discriminator
-                                  and generator phases (1e-3; a schedule and
-                                  warm-up scale it as they scale lr)           */
+                                  and generator phases (1e-4, measured: see
+                                  README; a schedule and warm-up scale it as
+                                  they scale lr)                               */
 } ae_train_options;
 
 void ae_train_options_default(ae_train_options *o);

@@ -72,8 +72,8 @@ static const ae_train_option rows[] = {
     { "beta", "beta", "KL weight (beta)", AE_OPTION_DOUBLE, FIELD(beta), 1, 0, AE_MAX_BETA,
       AE_OPTION_META_UNLESS_DEFAULT, NULL, AE_RESUME_SAME, "X", "1",
       "VAE: the KL term's weight, loss = recon + X KL (beta-VAE)", NULL },
-    { "reg_lr", "reg-lr", "regularisation learning rate", AE_OPTION_DOUBLE, FIELD(reg_lr), 1e-3, AE_MIN_LR,
-      AE_MAX_LR, AE_OPTION_META_UNLESS_DEFAULT, NULL, AE_RESUME_SAME, "X", "1e-3",
+    { "reg_lr", "reg-lr", "regularisation learning rate", AE_OPTION_DOUBLE, FIELD(reg_lr), 1e-4, AE_MIN_LR,
+      AE_MAX_LR, AE_OPTION_META_UNLESS_DEFAULT, NULL, AE_RESUME_SAME, "X", "1e-4",
       "AAE: learning rate of the discriminator and generator phases (scaled by a schedule as lr)", NULL },
 };
 enum { NROWS = (int)(sizeof rows / sizeof rows[0]) };
