@@ -426,7 +426,10 @@ size_t ae_lr_schedule_format(const ae_lr_schedule *s, char *buf, size_t size);
  *  threads    0 (all cores) to AE_MAX_THREADS, run as asked (above);
  *  weight_decay  0 to AE_MAX_WEIGHT_DECAY (PyTorch sets no limit; useful
  *             values are far below 1: AdamW's decay factor 1 - lr wd must
- *             stay near 1).                                            */
+ *             stay near 1);
+ *  beta       0 to AE_MAX_BETA (beta-VAEs use 0.1 to a few hundred; the
+ *             KL gradient's factor is a float);
+ *  reg_lr     AE_MIN_LR to AE_MAX_LR, as lr.                          */
 /* The weights a run ends with: the last epoch's, or the best epoch's
  * (ae_best_epoch: Keras' EarlyStopping(restore_best_weights=True)); the
  * default is last, as in Keras and PyTorch Lightning, with or without
@@ -446,6 +449,7 @@ int ae_best_epoch(const double *loss, int epochs);
 #define AE_MIN_CLIP_GRAD 1e-37
 #define AE_MAX_CLIP_GRAD 1e38
 #define AE_MAX_WEIGHT_DECAY 1000
+#define AE_MAX_BETA      10000
 
 typedef struct {
     int          epochs;       /* 25 (the lesson)                              */
@@ -486,6 +490,12 @@ typedef struct {
                                   without a new best loss (ae_best_epoch); the
                                   run is then finished. 0 = off                */
     ae_keep      keep;         /* the weights the model ends with (last)       */
+    double       beta;         /* VAE: the KL term's weight, loss = recon +
+                                  beta KL (beta-VAE); 1 = the VAE's loss       */
+    double       reg_lr;       /* AAE: the learning rate of the discriminator
+                                  and generator phases (1e-4, measured: see
+                                  README; a schedule and warm-up scale it as
+                                  they scale lr)                               */
 } ae_train_options;
 
 void ae_train_options_default(ae_train_options *o);
@@ -529,6 +539,10 @@ typedef enum {
 #define AE_OPTION_NO_CHECKPOINT 8  /* not stored as aekit.checkpoint.opt.NAME (threads:
                                       the state stores the count in use)            */
 #define AE_OPTION_NO_META      16  /* not in a model's aekit.train.* metadata       */
+#define AE_OPTION_META_UNLESS_DEFAULT 32 /* in the metadata only when not the default:
+                                      a model without the key had the default (the
+                                      files of runs that leave it alone keep their
+                                      bytes); for options of some models only      */
 
 typedef struct {
     const char      *name;      /* opt.NAME in checkpoints, aekit.train.NAME */
@@ -558,6 +572,11 @@ const ae_train_option *ae_train_option_find(const char *name);
  * checkpoint intervals need a checkpoint file). The message names the
  * option and the values it takes. ae_train and ae_train_resume call it. */
 int  ae_train_options_check(const ae_train_options *o, ae_error *err);
+/* Checks the options that apply to some models only against model m:
+ * beta other than 1 needs a VAE (a sampling layer), reg_lr other than its
+ * default an AAE (a discriminator). The message names the option ("option
+ * beta ..."). ae_train and ae_train_resume call it. */
+int  ae_train_options_check_model(const ae_train_options *o, const ae_model *m, ae_error *err);
 /* Checks one option of o against its row. */
 int  ae_train_option_check(const ae_train_option *r, const ae_train_options *o, ae_error *err);
 
@@ -578,6 +597,8 @@ int  ae_train_option_parse(const ae_train_option *r, const char *text, ae_option
  * for values known only from a model's aekit.train.* metadata). */
 int  ae_train_option_equal(const ae_train_option *r, const ae_train_options *a, const ae_train_options *b,
                            ae_option_text form);
+/* 1 when o holds option r's default value (the same bits). */
+int  ae_train_option_is_default(const ae_train_option *r, const ae_train_options *o);
 /* Copies option r's value from src into dst. */
 void ae_train_option_copy(const ae_train_option *r, ae_train_options *dst, const ae_train_options *src);
 /* The first option a resumed run keeps (AE_RESUME_SAME) whose value

@@ -33,6 +33,8 @@ What it writes:
   vae_<sse|bce_sum>.safetensors   a small dense VAE (description in
       __metadata__ "model") at init, z = mu: x, init.*, h, y, recon, kl, loss
       (F64 [1], mean over images of recon + KL) and grad.* of that loss.
+  vae_sse_beta4.safetensors   the same with loss sse and the KL weighted by
+      beta = 4 (__metadata__ "beta"): loss = mean of recon + 4 KL.
   sr_steps.safetensors   the sr preset at init: target (4 MNIST images),
       input (avg_pool2d(target, 2)), init.*, y, loss (mean BCE), grad.*.
   cvae_sse.safetensors   a small conditional VAE (CVAE_TEXT in __metadata__
@@ -390,11 +392,11 @@ class SmallVAE(nn.Module):
         self.L = L
 
 
-def vae_pass(m, init, x, loss_name, extra=None):
+def vae_pass(m, init, x, loss_name, extra=None, beta=1):
     """A small (conditional) VAE `m` (float64, init weights loaded) through
     the deterministic pass (z = mu): the tensors of its fixture (x, the
     `extra` inputs, init.*, h, y, recon, kl, loss and grad.* of loss = mean
-    over images of reconstruction summed over pixels + KL). The encoder's
+    over images of reconstruction summed over pixels + beta KL). The encoder's
     last entry is the Sample layer, the decoder's the sigmoid."""
     n, L = x.shape[0], m.L
     xd = x.double()
@@ -408,7 +410,7 @@ def vae_pass(m, init, x, loss_name, extra=None):
         recon = F.binary_cross_entropy_with_logits(logits, xd, reduction="sum")
     mu, lv = h[:, :L], h[:, L:]
     kl = -0.5 * (1 + lv - mu ** 2 - torch.exp(lv)).sum()
-    loss = (recon + kl) / n
+    loss = (recon + beta * kl) / n
     loss.backward()
     t = {"x": x}
     t.update(extra or {})
@@ -424,18 +426,23 @@ def vae_pass(m, init, x, loss_name, extra=None):
 
 def vae_cases(out):
     """The small dense VAE at init, deterministic pass (z = mu): loss = mean
-    over images of (reconstruction summed over pixels + KL), for loss sse (on
-    the sigmoid output) and bce_sum (from the logits)."""
+    over images of (reconstruction summed over pixels + beta x KL), for loss
+    sse (on the sigmoid output) and bce_sum (from the logits) with beta 1,
+    and sse with beta 4 (a beta-VAE, --beta 4: vae_sse_beta4)."""
     torch.manual_seed(3002)
     m32 = SmallVAE()
     init = {k: v.clone() for k, v in m32.state_dict().items()}
     x = torch.rand(6, 1, 8, 8)
-    for loss_name in ("sse", "bce_sum"):
+    for loss_name, beta in (("sse", 1), ("bce_sum", 1), ("sse", 4)):
         m = SmallVAE().double()
         m.load_state_dict({k: v.double() for k, v in init.items()})
-        save_st(os.path.join(out, f"vae_{loss_name}.safetensors"), vae_pass(m, init, x, loss_name),
-                dict(model=VAE_TEXT.format(loss=loss_name), n=x.shape[0], latent=m.L, loss=loss_name,
-                     reduction="sum over pixels + KL, mean over images", z="mean"))
+        meta = dict(model=VAE_TEXT.format(loss=loss_name), n=x.shape[0], latent=m.L, loss=loss_name,
+                    reduction="sum over pixels + KL, mean over images", z="mean")
+        name = f"vae_{loss_name}"
+        if beta != 1:
+            name += f"_beta{beta}"
+            meta.update(beta=beta, reduction="sum over pixels + beta x KL, mean over images")
+        save_st(os.path.join(out, name + ".safetensors"), vae_pass(m, init, x, loss_name, beta=beta), meta)
 
 
 # Must match CVAE_TEXT in tests/test_parity_models.c.

@@ -66,7 +66,9 @@ static int documented(const char *doc, const char *key)
     return line_starting(doc, row_start, row, sizeof row) != NULL;
 }
 
-/* The keys a run of a preset stores, added to keys[] (no repeats). */
+/* The keys a run of a preset stores, added to keys[] (no repeats); the
+ * options stored only when not their default (AE_OPTION_META_UNLESS_DEFAULT)
+ * are given their maximum. */
 static void stored_keys(const char *preset, char keys[][128], int *nkeys, int cap)
 {
     ae_error err = {{0}};
@@ -78,6 +80,11 @@ static void stored_keys(const char *preset, char keys[][128], int *nkeys, int ca
     if (!m || !ds) goto done;
     ae_train_options opt;
     ae_train_options_default(&opt);
+    int nrows;
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    for (int r = 0; r < nrows; r++)
+        if (rows[r].flags & AE_OPTION_META_UNLESS_DEFAULT && rows[r].type == AE_OPTION_DOUBLE)
+            *(double *)((char *)&opt + rows[r].offset) = rows[r].max;
     ae_run_names names = { preset, "arrays", NULL, NULL };
     double values[AE_EPOCH_METRICS] = { 0 };
     double *cols[AE_EPOCH_METRICS];

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "aekit.h"
 #include "core/rng.h"
 #include "layers/layers.h"
 #include "loss/loss.h"
@@ -563,7 +564,7 @@ static double cvae_objective(void *p)
     cvae_ctx *c = p;
     double recon, kl;
     model_set_noise(c->w, 0, 77, 0);
-    return model_recon_chunk(c->m, c->w, 0, c->x, c->x, c->n, 1.0f, 0, PASS_SAMPLE, &recon, &kl);
+    return model_recon_chunk(c->m, c->w, 0, c->x, c->x, c->n, 1.0f, 1.0, 0, PASS_SAMPLE, &recon, &kl);
 }
 
 static void test_conditional_model(void)
@@ -588,7 +589,7 @@ static void test_conditional_model(void)
     cvae_ctx c = { m, w, x, N };
     double recon, kl;
     model_set_noise(w, 0, 77, 0);
-    model_recon_chunk(m, w, 0, x, x, N, 1.0f, 1, PASS_SAMPLE, &recon, &kl);
+    model_recon_chunk(m, w, 0, x, x, N, 1.0f, 1.0, 1, PASS_SAMPLE, &recon, &kl);
     float *analytic = alloc_f(m->nparams);
     memcpy(analytic, work_grad(w, 0), m->nparams * sizeof(float));
     check_grad("conditional VAE weights", analytic, m->params, m->nparams, cvae_objective, &c, 1e-2f);
@@ -784,6 +785,68 @@ static void test_activations(void)
     CHECK(y[0] == 1.0f && y[1] == -1.0f, "tanh saturation: %g %g", y[0], y[1]);
 }
 
+/* ---- a beta-VAE's whole loss ---------------------------------------------- */
+
+/* A small dense VAE (64 pixels, latent 2) as a description. */
+static const char BETA_VAE_TEXT[] =
+    "input 1 8 8\nloss sse\nencoder\nflatten\ndense 16\nrelu\ndense 4\nsample\n"
+    "decoder\ndense 16\nrelu\ndense 64\nreshape 1 8 8\nsigmoid\n";
+
+typedef struct {
+    ae_model *m;
+    ae_workspace *ws;
+    const float *x;
+    int n;
+    double beta;
+} vae_ctx;
+
+/* recon + beta KL of the images, with the sampling noise the training pass drew */
+static double vae_objective(void *p)
+{
+    vae_ctx *c = p;
+    double recon, kl;
+    model_set_noise(c->ws, 0, 77, 0);
+    return model_recon_chunk(c->m, c->ws, 0, c->x, c->x, c->n, 1.0f, c->beta, 0, PASS_SAMPLE, &recon, &kl);
+}
+
+/* The gradient ae_train steps along (model_recon_chunk with kl_weight
+ * beta, scale 1) against central differences of recon + beta KL over every
+ * parameter, through the sampling layer with its noise. beta 4 moves the
+ * encoder head's gradient far from the beta-1 one, so a weight applied to
+ * the loss but not to the gradient (or the reverse) fails. */
+static void check_vae_beta(double beta)
+{
+    ae_model *m;
+    ae_error err;
+    if (ae_model_from_text(&m, BETA_VAE_TEXT, "beta-vae", 0, &err)) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    ae_model_init(m, 11);
+    for (size_t i = 0; i < m->nparams; i++) m->params[i] *= 2.0f;   /* codes away from 0: a KL to weigh */
+    enum { N = 4 };
+    float x[N * 64];
+    for (int i = 0; i < N * 64; i++) x[i] = ae_rng_uniform(&rng);
+    ae_workspace *ws = NULL;
+    CHECK(workspace_new(&ws, m, N, 1, 1, &err) == 0, "%s", err.msg);
+    vae_ctx c = { m, ws, x, N, beta };
+    model_set_noise(ws, 0, 77, 0);
+    double recon, kl;
+    double total = model_recon_chunk(m, ws, 0, x, x, N, 1.0f, beta, 1, PASS_SAMPLE, &recon, &kl);
+    CHECK(kl > 0.1 && fabs(total - (recon + beta * kl)) <= 1e-9 * fabs(total),
+          "beta %g: loss %.9g, recon %.9g, kl %.9g", beta, total, recon, kl);
+    CHECK(fabs(vae_objective(&c) - total) <= 1e-6 * fabs(total), "beta %g: evaluation pass %.9g, training %.9g",
+          beta, vae_objective(&c), total);
+    float *g = alloc_f(m->nparams);
+    memcpy(g, work_grad(ws, 0), m->nparams * sizeof(float));
+    char what[64];
+    snprintf(what, sizeof what, "VAE loss recon + %g KL", beta);
+    check_grad(what, g, m->params, m->nparams, vae_objective, &c, 3e-3f);
+    free(g);
+    ae_workspace_free(ws);
+    ae_model_free(m);
+}
+
 /* ---- losses ------------------------------------------------------------- */
 
 typedef struct {
@@ -881,6 +944,9 @@ int main(void)
     check_condition(3, 4, 1, 5);
     check_condition(2, 2, 6, 3);
     test_conditional_model();
+    check_vae_beta(1);
+    check_vae_beta(4);
+    check_vae_beta(0);
     check_dense(5, 19, 6, 1);
     check_dense(3, 40, 4, 0);
     check_dense(1, 7, 1, 1);

@@ -181,7 +181,7 @@ static void test_torch_steps(void)
     CHECK(workspace_new(&ws, m, n, 1, 1, &err) == 0, "%s", err.msg);
     float scale = 1.0f / (float)(n * px);
     double recon, kl;
-    double loss = model_recon_chunk(m, ws, 0, x, x, n, scale, 1, PASS_MEAN, &recon, &kl) * scale;
+    double loss = model_recon_chunk(m, ws, 0, x, x, n, scale, 1.0, 1, PASS_MEAN, &recon, &kl) * scale;
     float loss_ref[3];
     st_get_f32(&f, "loss", loss_ref, 3, &err);
     CHECK_CLOSE(loss, loss_ref[0], 1e-5, 0, "loss %.8f vs torch %.8f", loss, loss_ref[0]);

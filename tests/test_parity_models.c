@@ -8,7 +8,8 @@
  *    (VAE_TEXT below, the same string as in the fixture's metadata), at
  *    PyTorch's init weights, through the deterministic pass (z = mu): the
  *    loss (mean over images of the reconstruction summed over pixels + KL)
- *    and every parameter gradient;
+ *    and every parameter gradient; vae_sse_beta4: the same with the KL
+ *    weighted by beta = 4 (a beta-VAE, option beta);
  *  - cvae_sse: a small conditional VAE (CVAE_TEXT below), the labels
  *    one-hot after flatten and before the decoder: forward, loss and every
  *    parameter gradient, as vae_sse;
@@ -206,8 +207,10 @@ static const char VAE_TEXT[] =
 /* A small VAE built from `text` (the fixture's "model" metadata), at
  * PyTorch's init weights: the deterministic forward through the public
  * calls, the training pass's loss and every gradient, and an evaluation
- * pass's loss. A conditional model gets the fixture's labels (U8 [n]). */
-static void small_vae_case(const char *name, const char *text, ae_loss want_loss, size_t want_params)
+ * pass's loss, with the KL weighted by beta. A conditional model gets the
+ * fixture's labels (U8 [n]). */
+static void small_vae_case(const char *name, const char *text, ae_loss want_loss, size_t want_params,
+                           double beta)
 {
     st_file f;
     if (open_fixture(&f, name)) return;
@@ -246,13 +249,16 @@ static void small_vae_case(const char *name, const char *text, ae_loss want_loss
         for (int i = 0; i < n; i++) memcpy(mu + (size_t)i * L, h + (size_t)i * 2 * L, L * sizeof(float));
         check_array(name, "encode = mu", codes, mu, n * L, MODEL_ATOL);
 
-        /* the training pass: loss = (recon + kl) / n, and its gradients */
+        /* the training pass: loss = (recon + beta kl) / n, and its gradients */
+        const char *fx_beta = st_meta(&f, "beta");
+        CHECK(fx_beta ? atof(fx_beta) == beta : beta == 1, "%s: the fixture's beta is %s, the test's %g", name,
+              fx_beta ? fx_beta : "1 (none given)", beta);
         ae_workspace *ws = NULL;
         CHECK(workspace_new(&ws, m, n, 1, 1, &err) == 0, "%s", err.msg);
         for (int i = 0; lab && i < n; i++) model_set_label(m, ws, 0, i, lab[i]);
         float scale = 1.0f / (float)n;
         double recon, kl;
-        double total = model_recon_chunk(m, ws, 0, x, x, n, scale, 1, PASS_MEAN, &recon, &kl);
+        double total = model_recon_chunk(m, ws, 0, x, x, n, scale, beta, 1, PASS_MEAN, &recon, &kl);
         check_array(name, "h (mean, log-variance)", model_activation(m, ws, 0, m->sample_layer - 1, n),
                     h, n * 2 * L, MODEL_ATOL);
         check_scalar(name, "recon (sum)", recon, get_f64(&f, "recon"));
@@ -262,7 +268,7 @@ static void small_vae_case(const char *name, const char *text, ae_loss want_loss
 
         /* an evaluation pass gives the same loss */
         double recon2, kl2;
-        double total2 = model_recon_chunk(m, ws, 0, x, x, n, scale, 0, PASS_MEAN, &recon2, &kl2);
+        double total2 = model_recon_chunk(m, ws, 0, x, x, n, scale, beta, 0, PASS_MEAN, &recon2, &kl2);
         CHECK(total2 == total && recon2 == recon && kl2 == kl,
               "%s: evaluation pass %.12g (recon %.12g kl %.12g) != training pass %.12g", name,
               total2, recon2, kl2, total);
@@ -274,11 +280,11 @@ static void small_vae_case(const char *name, const char *text, ae_loss want_loss
     st_free(&f);
 }
 
-static void vae_case(const char *name, const char *loss, ae_loss want_loss)
+static void vae_case(const char *name, const char *loss, ae_loss want_loss, double beta)
 {
     char text[512];
     snprintf(text, sizeof text, VAE_TEXT, loss);
-    small_vae_case(name, text, want_loss, 64 * 16 + 16 + 16 * 4 + 4 + 2 * 16 + 16 + 16 * 64 + 64);
+    small_vae_case(name, text, want_loss, 64 * 16 + 16 + 16 * 4 + 4 + 2 * 16 + 16 + 16 * 64 + 64, beta);
 }
 
 /* The same description as CVAE_TEXT in tests/gen_fixtures.py. */
@@ -332,7 +338,7 @@ static void sr_case(void)
         CHECK(workspace_new(&ws, m, n, 1, 1, &err) == 0, "%s", err.msg);
         float scale = (float)(1.0 / model_loss_denominator(m, n));
         double recon, kl;
-        double total = model_recon_chunk(m, ws, 0, input, target, n, scale, 1, PASS_MEAN, &recon, &kl);
+        double total = model_recon_chunk(m, ws, 0, input, target, n, scale, 1.0, 1, PASS_MEAN, &recon, &kl);
         CHECK(kl == 0, "sr: kl %g", kl);
         check_scalar(name, "loss (mean BCE)", total / model_loss_denominator(m, n), get_f64(&f, "loss"));
         /* the mean-BCE gradients here are ~1e-4..1e-1: a 1e-8 floor keeps
@@ -349,10 +355,11 @@ static void sr_case(void)
 int main(void)
 {
     sample_case();
-    vae_case("vae_sse", "sse", AE_LOSS_SSE);
-    vae_case("vae_bce_sum", "bce_sum", AE_LOSS_BCE_SUM);
+    vae_case("vae_sse", "sse", AE_LOSS_SSE, 1);
+    vae_case("vae_bce_sum", "bce_sum", AE_LOSS_BCE_SUM, 1);
+    vae_case("vae_sse_beta4", "sse", AE_LOSS_SSE, 4);
     sr_case();
     /* the VAE's dense layers after a condition read 3 more inputs */
-    small_vae_case("cvae_sse", CVAE_TEXT, AE_LOSS_SSE, 67 * 16 + 16 + 16 * 4 + 4 + 5 * 16 + 16 + 16 * 64 + 64);
+    small_vae_case("cvae_sse", CVAE_TEXT, AE_LOSS_SSE, 67 * 16 + 16 + 16 * 4 + 4 + 5 * 16 + 16 + 16 * 64 + 64, 1);
     TEST_DONE();
 }

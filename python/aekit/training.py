@@ -331,9 +331,10 @@ class _Display:
 class _Run:
     """What the progress callback keeps between calls."""
 
-    def __init__(self, callback, display, variational, adversarial, folder):
+    def __init__(self, callback, display, variational, beta, adversarial, folder):
         self.callback, self.display, self.folder = callback, display, folder
         self.variational, self.adversarial = variational, adversarial
+        self.beta = beta                # the KL weight (option beta), as text
         self.history = []               # the epochs' metrics, in order
         self.error = None               # an exception to raise once ae_train returns
         self.interrupted = False        # a KeyboardInterrupt stopped the run
@@ -369,8 +370,10 @@ class _Run:
             self.history.append(m)
             if self.display:
                 parts = ""
-                if self.variational:
+                if self.variational and self.beta == "1":
                     parts = " (recon %.4f, kl %.4f)" % (m["val_recon"], m["val_kl"])
+                elif self.variational:      # val = recon + beta x kl
+                    parts = " (recon %.4f + %s x kl %.4f)" % (m["val_recon"], self.beta, m["val_kl"])
                 if self.adversarial:
                     parts = "  disc acc %.3f" % m["disc_accuracy"]
                 self.display.epoch(m, parts)
@@ -662,7 +665,7 @@ def train(model_or_preset, data, epochs=None, out=None, callback=None, progress=
                     model.set_meta("aekit.train." + row.name.decode(), opt.get(k))
         show = sys.stderr.isatty() if progress is None else bool(progress)
         folder = _Folder(out, model, label, data_name) if out is not None else None
-        run = _Run(callback, _Display(sys.stderr) if show else None, model.is_variational,
+        run = _Run(callback, _Display(sys.stderr) if show else None, model.is_variational, opt.get("beta"),
                    model.is_adversarial, folder)
         if resume is not None:       # metrics.csv and the results cover the whole run
             run.history = _finished_epochs(state)

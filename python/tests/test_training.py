@@ -46,6 +46,14 @@ def _tensors(path):
     return {k: data[v["data_offsets"][0]:v["data_offsets"][1]] for k, v in header.items() if k != "__metadata__"}
 
 
+def _tensors_of(model):
+    """{name: bytes} of a model's tensors, through a saved file."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        model.save(os.path.join(d, "m.safetensors"))
+        return _tensors(os.path.join(d, "m.safetensors"))
+
+
 def _arrays(n_train=256, n_val=64):
     x, y = _mnist(n_train + n_val)
     return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
@@ -83,6 +91,8 @@ def test_unknown_option_is_a_type_error_listing_the_options():
     ("epochs", 0, "epochs"),
     ("lr_schedule", "step:0,0.5", "lr schedule 'step:0,0.5'"),
     ("weight_decay", -1, "weight decay"),
+    ("beta", -0.5, "KL weight"),
+    ("reg_lr", 0, "regularisation learning rate"),
 ])
 def test_bad_option_value_is_a_value_error_with_the_librarys_message(kw, value, message):
     with pytest.raises(ValueError, match=message):
@@ -104,6 +114,28 @@ def test_lr_schedule_warmup_and_weight_decay_and_the_lr_in_each_report():
     assert [s["lr"] for s in seen] == [0.01 * 2 / 3, 0.005, 0.0025]
     assert m.meta["aekit.train.lr_schedule"] == "step:1,0.5" and m.meta["aekit.train.warmup_steps"] == "3"
     assert m.meta["aekit.train.weight_decay"] == "0.01"
+
+
+@needs_mnist
+def test_beta_weighs_the_kl_term_and_is_recorded(capfd):
+    base = aekit.train("vae", DATA, epochs=1, **SMALL)
+    same = aekit.train("vae", DATA, epochs=1, beta=1, **SMALL)
+    seen = []
+    heavy = aekit.train("vae", DATA, epochs=1, beta=4.0, callback=seen.append, **dict(SMALL, progress=True))
+    assert base.param_count == same.param_count
+    assert _tensors_of(base) == _tensors_of(same) != _tensors_of(heavy)
+    assert "aekit.train.beta" not in base.meta and heavy.meta["aekit.train.beta"] == "4"
+    e = seen[-1]   # val_loss: the loss trained on, recon + beta x the KL itself
+    assert e["val_kl"] > 0 and e["val_loss"] == pytest.approx(e["val_recon"] + 4 * e["val_kl"], rel=1e-12)
+    assert "+ 4 x kl" in capfd.readouterr().err
+
+
+def test_beta_on_a_model_without_a_sample_layer_and_reg_lr_without_a_discriminator():
+    x = np.zeros((8, 28, 28), np.uint8)
+    with pytest.raises(aekit.AekitError, match="option beta .* no sample layer"):
+        aekit.train("conv", x, epochs=1, beta=2, progress=False)
+    with pytest.raises(aekit.AekitError, match="option reg_lr .* no discriminator"):
+        aekit.train("conv", x, epochs=1, reg_lr=2.5e-3, progress=False)
 
 
 def test_progress_display_on_stderr_and_nothing_from_the_library(capfd):

@@ -25,7 +25,8 @@ static const arg_flag eval_flags[] = {
 static void eval_more_help(FILE *out)
 {
     fprintf(out, "MSE and PSNR compare the output with the clean test image. A VAE's loss is\n"
-                 "recon + kl (both printed; JSON keys \"recon\" and \"kl\"). A denoiser is fed\n"
+                 "recon + kl (both printed; JSON keys \"recon\" and \"kl\"), also when it was\n"
+                 "trained with --beta: its metrics.csv's val_loss weighs kl. A denoiser is fed\n"
                  "inputs corrupted as in its training unless --noise says otherwise; a\n"
                  "super-resolution model gets the downscaled test images.\n"
                  "With several data sets (--data mnist,fashion-mnist) each gets one line, or\n"

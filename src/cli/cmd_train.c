@@ -163,6 +163,13 @@ static int new_training(const args *a, train_settings *given, run_lock *lock)
         }
     }
     s.opt.init_weights = s.init ? 0 : 1;    /* ae_train initialises from --seed */
+    ae_error why = {{0}};
+    if (ae_train_options_check_model(&s.opt, m, &why) != 0) {   /* --beta, --reg-lr: before any file */
+        char shown[sizeof why.msg + 64];
+        cli_option_flags(shown, sizeof shown, why.msg);       /* "option beta": --beta */
+        ae_model_free(m);
+        return cli_fail(EXIT_USAGE, "train", "%s (%s)", shown, s.label);
+    }
 
     if ((rc = train_open_split(s.data, AE_SPLIT_TRAIN, s.limit, m, &train)) == 0 &&
         (rc = train_open_split(s.data, AE_SPLIT_TEST, s.val_limit, m, &test)) == 0 &&

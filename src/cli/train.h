@@ -39,6 +39,7 @@ typedef struct {
     int         epochs, done;        /* planned and finished epochs */
     double     *metric[AE_EPOCH_METRICS];
     int         variational, adversarial;
+    double      beta;                /* the KL weight (--beta) in val's line */
     int         tty;                 /* stderr is a terminal: live progress bar */
     int         bar_shown;
     double      last_draw;

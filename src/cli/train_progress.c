@@ -57,6 +57,7 @@ double *train_run_start(train_run *r, const train_settings *s, const ae_model *m
     r->epochs = epochs;
     r->tty = isatty(STDERR_FILENO);
     r->variational = ae_model_is_variational(m);
+    r->beta = s->opt.beta;
     r->adversarial = ae_model_is_adversarial(m);
     double *rows = calloc((size_t)epochs * AE_EPOCH_METRICS, sizeof *rows);
     if (!rows) {
@@ -122,8 +123,10 @@ int train_on_progress(const ae_progress *p, void *user)
     }
     char ips[32], parts[128] = "";
     train_clear_bar(r);
-    if (r->variational)
+    if (r->variational && r->beta == 1)
         snprintf(parts, sizeof parts, " (recon %.4f, kl %.4f)", p->val_recon, p->val_kl);
+    else if (r->variational)   /* val = recon + beta x kl */
+        snprintf(parts, sizeof parts, " (recon %.4f + %g x kl %.4f)", p->val_recon, r->beta, p->val_kl);
     if (r->adversarial)
         snprintf(parts, sizeof parts, "  disc acc %.3f", p->disc_accuracy);
     fprintf(stderr, "epoch %d/%d  train %.4f  val %.4f%s  %.1f s  %s img/s\n", p->epoch, p->epochs,

@@ -133,7 +133,8 @@ static int finish_run(const args *a, const train_settings *given)
         snprintf(key, sizeof key, "aekit.train.%s", opt_rows[i].name);
         const char *text = opt_rows[i].flags & AE_OPTION_NO_META ? NULL : ae_model_meta(m, key);
         ae_error why = {{0}};
-        if (text && ae_train_option_parse(&opt_rows[i], text, AE_OPTION_TEXT_SHORT, &run.opt, &why) == 0)
+        if ((text && ae_train_option_parse(&opt_rows[i], text, AE_OPTION_TEXT_SHORT, &run.opt, &why) == 0) ||
+            (!text && opt_rows[i].flags & AE_OPTION_META_UNLESS_DEFAULT))   /* no key: the default */
             known |= 1ull << i;
     }
     if ((rc = check_resume_flags(a, given, &run, m, AE_OPTION_TEXT_SHORT, known))) goto done;

@@ -353,7 +353,7 @@ int model_evaluate(const ae_model *m, ae_workspace *ws, const ae_dataset *ds, co
         model_load_chunk(m, w, t, ds, idx, cnt, noise, AE_EVAL_NOISE_SEED);
         model_set_noise(w, t, EVAL_SAMPLE_SEED, (uint64_t)s);
         double recon, kl;
-        model_recon_chunk(m, w, t, work_input(w, t), work_target(w, t), cnt, 0, 0, mode, &recon, &kl);
+        model_recon_chunk(m, w, t, work_input(w, t), work_target(w, t), cnt, 0, 1.0, 0, mode, &recon, &kl);
         if (per_image) model_loss_per_image(m, w, t, work_target(w, t), cnt, per_image + s);
         const float *y = model_activation(m, w, t, m->n_autoencoder - 1, cnt);
         double sse = 0;

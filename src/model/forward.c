@@ -285,8 +285,8 @@ static int loss_layer(const ae_model *m)
 
 /* One forward + loss + backward over n images (grads accumulate). */
 static double recon_pass(const ae_model *m, ae_workspace *w, int t, const float *x,
-                         const float *target, int n, float scale, int train, pass_mode mode,
-                         double *recon, double *kl)
+                         const float *target, int n, float scale, double kl_weight, int train,
+                         pass_mode mode, double *recon, double *kl)
 {
     int logits = model_logits_layer(m);
     int last = loss_layer(m);
@@ -308,10 +308,11 @@ static double recon_pass(const ae_model *m, ae_workspace *w, int t, const float 
         *kl = sample_kl(model_activation(m, w, t, m->sample_layer - 1, n), n,
                         m->layers[m->sample_layer].out_c);
     if (train) {
-        /* the KL term's gradient: scale * dKL/dh, added by the sampling layer */
-        model_backward_range(m, w, t, x, n, 0, last + 1, scale, 0);
+        /* the KL term's gradient: scale * weight * dKL/dh, added by the
+         * sampling layer (weight 1: scale itself, the same bits) */
+        model_backward_range(m, w, t, x, n, 0, last + 1, scale * (float)kl_weight, 0);
     }
-    return *recon + *kl;
+    return *recon + kl_weight * *kl;
 }
 
 void model_loss_per_image(const ae_model *m, const ae_workspace *w, int t, const float *target, int n,
@@ -332,13 +333,13 @@ void model_loss_per_image(const ae_model *m, const ae_workspace *w, int t, const
 }
 
 double model_recon_chunk(const ae_model *m, ae_workspace *w, int t, const float *x,
-                         const float *target, int n, float scale, int train, pass_mode mode,
-                         double *recon, double *kl)
+                         const float *target, int n, float scale, double kl_weight, int train,
+                         pass_mode mode, double *recon, double *kl)
 {
     *recon = *kl = 0;
     if (train) memset(w->grad[t], 0, m->nparams * sizeof(float));
     if (n <= 0) return 0.0;
-    if (!train) return recon_pass(m, w, t, x, target, n, scale, 0, mode, recon, kl);
+    if (!train) return recon_pass(m, w, t, x, target, n, scale, kl_weight, 0, mode, recon, kl);
     /* Training runs the thread's chunk in slices of TRAIN_SLICE images, each
      * forward then backward: a slice's activations (about 4 MB for 16 conv
      * AE images) stay in the core's cache between the two passes, where a
@@ -354,8 +355,8 @@ double model_recon_chunk(const ae_model *m, ae_workspace *w, int t, const float 
         double r, k;
         w->noise_first[t] = first + (uint64_t)i;
         w->label_first[t] = i;
-        total += recon_pass(m, w, t, x + (size_t)i * in_size, target + (size_t)i * out_size, c, scale, 1,
-                            mode, &r, &k);
+        total += recon_pass(m, w, t, x + (size_t)i * in_size, target + (size_t)i * out_size, c, scale,
+                            kl_weight, 1, mode, &r, &k);
         *recon += r;
         *kl += k;
     }

@@ -150,11 +150,13 @@ const float *model_activation(const ae_model *m, const ae_workspace *w, int t, i
 
 /* One reconstruction pass with its loss for a chunk on thread t: forward
  * through encoder and decoder, loss against target (recon and KL sums go to
- * *recon and *kl), and when train != 0 (a training workspace) backward with
- * gradients scaled by `scale` (1 / loss denominator). Returns recon + kl. */
+ * *recon and *kl, the KL unweighted), and when train != 0 (a training
+ * workspace) backward with gradients scaled by `scale` (1 / loss
+ * denominator), the KL term's by scale x kl_weight (a beta-VAE's beta).
+ * Returns recon + kl_weight x kl. */
 double model_recon_chunk(const ae_model *m, ae_workspace *w, int t, const float *x,
-                         const float *target, int n, float scale, int train, pass_mode mode,
-                         double *recon, double *kl);
+                         const float *target, int n, float scale, double kl_weight, int train,
+                         pass_mode mode, double *recon, double *kl);
 /* After an evaluation pass (model_recon_chunk with train = 0) of n images
  * on thread t: each image's loss, recon + kl over the loss denominator of
  * one image, the terms and scale of that pass's sums (their mean is the

@@ -319,7 +319,7 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
                         ae_error *err)
 {
     /* the run's options with each step's learning rate (the schedule's) */
-    ae_train_options step_opt = s->opt;
+    ae_train_options step_opt = s->opt, reg_opt = s->opt;   /* reg_opt: an AAE's discriminator and generator phases */
     const ae_train_options *opt = &step_opt;
     int threads = s->threads;
     uint32_t n = s->n;
@@ -359,7 +359,7 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
                 model_set_noise(ws, t, step_seed, (uint64_t)off);
                 double recon;
                 thread_loss[t] = model_recon_chunk(m, ws, t, work_input(ws, t), work_target(ws, t), cnt,
-                                                   scale, 1, mode, &recon, &thread_kl[t]);
+                                                   scale, opt->beta, 1, mode, &recon, &thread_kl[t]);
             }
             double loss = 0;
             if (rk->r) {   /* the loss rides with the gradients */
@@ -375,7 +375,10 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
             if (guard_params(m, s->main.lo, s->main.hi, w, err)) return -1;
             if (adversarial) {
                 aae.seed = step_seed ^ 0x5a5a5a5a5a5a5a5aULL;
-                long c = aae_phases(m, ws, opt, &aae, rk, nb, threads, w, err);
+                /* the regularisation phases' rate, scaled by the schedule
+                 * and warm-up as lr is (a constant schedule: reg_lr itself) */
+                reg_opt.lr = s->opt.reg_lr * (step_opt.lr / s->opt.lr);
+                long c = aae_phases(m, ws, &reg_opt, &aae, rk, nb, threads, w, err);
                 if (c < 0) return -1;
                 s->disc_correct += c;
             }
@@ -414,7 +417,9 @@ static int train_epochs(ae_model *m, ae_workspace *ws, const ae_dataset *train, 
             ae_error why = {{0}};
             if (model_evaluate(m, ws, val, &opt->noise, &r, NULL, threads, rk->r, &why))
                 return ae_fail(err, "validation after epoch %d: %s", epoch, why.msg);
-            p.val_loss = r.loss;
+            /* the loss trained on: recon + beta KL (beta 1: r.loss's bits);
+             * val_kl stays the KL itself */
+            p.val_loss = r.recon + opt->beta * r.kl;
             p.val_mse = r.mse;
             p.val_recon = r.recon;
             p.val_kl = r.kl;
@@ -488,7 +493,9 @@ static int train_loop(ae_model *m, const ae_dataset *train, const ae_dataset *va
 int ae_train(ae_model *m, const ae_dataset *train, const ae_dataset *val,
              const ae_train_options *opt, ae_progress_fn cb, void *user, ae_error *err)
 {
-    if (ae_train_options_check(opt, err) || check_data(m, train, val, err)) return -1;
+    if (ae_train_options_check(opt, err) || ae_train_options_check_model(opt, m, err) ||
+        check_data(m, train, val, err))
+        return -1;
     ae_train_state *s;
     /* weights from the seed itself (as ae_model_init); shuffling, VAE noise,
      * input noise and prior samples from streams split off it */
@@ -538,7 +545,8 @@ int ae_train_ranks(ae_model *m, const ae_dataset *train, const ae_dataset *val,
      * start check, which every rank takes part in: all fail together */
     ae_error local = {{0}};
     ae_train_state *s = NULL;
-    int bad = ae_train_options_check(opt, &local) || check_data(m, train, val, &local);
+    int bad = ae_train_options_check(opt, &local) || ae_train_options_check_model(opt, m, &local) ||
+              check_data(m, train, val, &local);
     if (!bad && opt->init_weights) ae_model_init(m, opt->seed);
     if (!bad) bad = train_state_new(&s, m, train, val, opt, &local) || check_weights(m, &local);
     int rc = train_across(m, train, val, opt, s, ranks, bad, &local, cb, user, err);
@@ -552,7 +560,9 @@ int ae_train_ranks(ae_model *m, const ae_dataset *train, const ae_dataset *val,
 static int resume_prepare(const ae_model *m, const ae_dataset *train, const ae_dataset *val,
                           const ae_train_options *opt, ae_train_state *s, ae_error *err)
 {
-    if (ae_train_options_check(opt, err) || check_data(m, train, val, err)) return -1;
+    if (ae_train_options_check(opt, err) || ae_train_options_check_model(opt, m, err) ||
+        check_data(m, train, val, err))
+        return -1;
     const ae_train_options *o = &s->opt;
     if (m->nparams != s->nparams || ae_model_is_adversarial(m) != s->adversarial)
         return ae_fail(err, "the model (%zu parameters) is not the checkpoint's (%zu parameters)",

@@ -76,6 +76,12 @@ static const ae_train_option rows[] = {
     { "keep", "keep", "kept weights", AE_OPTION_CHOICE, FIELD(keep), AE_KEEP_LAST, AE_KEEP_LAST, AE_KEEP_BEST, 0,
       NULL, AE_RESUME_SAME, "WHICH", "last", "last or best: the weights of the last epoch or of the best (lowest val loss)",
       keep_names },
+    { "beta", "beta", "KL weight (beta)", AE_OPTION_DOUBLE, FIELD(beta), 1, 0, AE_MAX_BETA,
+      AE_OPTION_META_UNLESS_DEFAULT, NULL, AE_RESUME_SAME, "X", "1",
+      "VAE: the KL term's weight, loss = recon + X KL (beta-VAE)", NULL },
+    { "reg_lr", "reg-lr", "regularisation learning rate", AE_OPTION_DOUBLE, FIELD(reg_lr), 1e-4, AE_MIN_LR,
+      AE_MAX_LR, AE_OPTION_META_UNLESS_DEFAULT, NULL, AE_RESUME_SAME, "X", "1e-4",
+      "AAE: learning rate of the discriminator and generator phases (scaled by a schedule as lr)", NULL },
 };
 enum { NROWS = (int)(sizeof rows / sizeof rows[0]) };
 _Static_assert(NROWS <= AE_MAX_TRAIN_OPTIONS, "more option rows than a checkpoint holds");
@@ -211,6 +217,29 @@ int ae_train_options_check(const ae_train_options *o, ae_error *err)
     if (o->lr_schedule.kind == AE_LR_COSINE && o->lr_schedule.min_lr > o->lr)
         return ae_fail(err, "lr schedule: the cosine floor %g is above the learning rate %g",
                        o->lr_schedule.min_lr, o->lr);
+    return 0;
+}
+
+int ae_train_option_is_default(const ae_train_option *r, const ae_train_options *o)
+{
+    ae_train_options d;
+    ae_train_options_default(&d);
+    return ae_train_option_equal(r, o, &d, AE_OPTION_TEXT_EXACT);
+}
+
+static int at_default(const char *name, const ae_train_options *o)
+{
+    return ae_train_option_is_default(ae_train_option_find(name), o);
+}
+
+int ae_train_options_check_model(const ae_train_options *o, const ae_model *m, ae_error *err)
+{
+    if (!ae_model_is_variational(m) && !at_default("beta", o))
+        return ae_fail(err, "option beta (the KL term's weight) is for a VAE's loss: this model has no "
+                       "sample layer, its loss has no KL term");
+    if (!ae_model_is_adversarial(m) && !at_default("reg_lr", o))
+        return ae_fail(err, "option reg_lr (the learning rate of an AAE's discriminator and generator "
+                       "phases) is for an adversarial autoencoder: this model has no discriminator");
     return 0;
 }
 
