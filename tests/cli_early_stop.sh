@@ -7,14 +7,21 @@
 #    such a folder whose pictures were not all drawn;
 #  - the run stopped by SIGTERM after its best epoch (strace injects it at
 #    a checkpoint's rename) and resumed ends with the same model file, byte
-#    for byte (the checkpoint holds the best weights);
+#    for byte (the checkpoint holds the best weights); its model's save
+#    failing (ENOSPC at the rename), the kept checkpoint resumes saying
+#    early stopping ended the run after epoch 11 of 12;
 #  - a run early stopping ended is refused more --epochs alone, and goes
 #    on with --early-stop 0 to the end: the model of a run without early
 #    stopping, byte for byte;
 #  - aekit train --resume DIR --epochs 3 on a finished 2-epoch run (constant
 #    lr) writes the model of a 3-epoch run, byte for byte; --epochs 2 or 3
 #    then are refused naming the run's 3; without final-checkpoint.safetensors
-#    the run cannot be extended, and says so.
+#    the run cannot be extended, and says so;
+#  - an extension stopped as its model is saved (SIGTERM at the rename)
+#    leaves no index.html of the shorter run: more --epochs or another
+#    --early-stop are told to finish it first (or, without the final
+#    checkpoint, that it can be finished, not extended), --resume finishes
+#    it with the 3-epoch run's model and pictures, and it then extends.
 # (The library's side, stop and resume: test_checkpoint.c.)
 #
 # usage: bash tests/cli_early_stop.sh /path/to/aekit
@@ -85,6 +92,18 @@ if can_strace; then
   check "  ... resumed: the early-stopped run's model, byte for byte" \
     cmp -s "$tmp/es/model.safetensors" "$tmp/cut/model.safetensors"
   check "  ... and its losses" cmp -s <(cut -d, -f1-4 "$tmp/es/metrics.csv") <(cut -d, -f1-4 "$tmp/cut/metrics.csv")
+  # the model's save fails (a full disk at its rename): the checkpoint of
+  # the early-stopped run is kept, and its resume says early stopping ended it
+  n=$(awk '/ rename\(/ { n++; if (index($0, "/model.safetensors\")")) { print n; exit } }' "$tmp/es.trace")
+  at_rename "$n" error=ENOSPC "$AEKIT" train "${ES[@]}" --out "$tmp/nosave" >/dev/null 2>"$tmp/nosave.err" </dev/null
+  rc=$?
+  check "the early-stopped run's model not saved: exit 1, its checkpoint kept" \
+    bash -c "[[ $rc -eq 1 ]] && grep -q 'the checkpoint is kept' '$tmp/nosave.err' && test -f '$tmp/nosave/checkpoint.safetensors'"
+  "$AEKIT" train --resume "$tmp/nosave" >/dev/null 2>"$tmp/nosave-resume.err" </dev/null
+  check "  ... resumed: it says early stopping ended the run after epoch 11 (not 'all 11 epochs')" \
+    grep -q "^resuming vae in .*: early stopping ended the run after epoch 11 of 12 (--early-stop 2)" "$tmp/nosave-resume.err"
+  check "  ... and saves the early-stopped run's model, byte for byte" \
+    cmp -s "$tmp/es/model.safetensors" "$tmp/nosave/model.safetensors"
 else
   echo "note  an early-stopping run stopped and resumed: skipped (no strace, or ptrace not allowed)"
 fi
@@ -105,6 +124,7 @@ check "  ... and ends with the model of a run without early stopping, byte for b
 CONV=(--model conv --data mnist --limit 300 --val-limit 100 --threads 1 --batch 64)
 "$AEKIT" train "${CONV[@]}" --epochs 2 --out "$tmp/ext" >/dev/null 2>&1 </dev/null
 check "a 2-epoch run keeps its final checkpoint" test $? -eq 0 -a -f "$tmp/ext/final-checkpoint.safetensors" -a ! -e "$tmp/ext/checkpoint.safetensors"
+cp -a "$tmp/ext" "$tmp/ext-cut"
 "$AEKIT" train --resume "$tmp/ext" --epochs 3 >/dev/null 2>"$tmp/ext.err" </dev/null
 check "--resume --epochs 3: exit 0" test $? -eq 0
 check "  ... says it extends the run" grep -q "^extending conv in .* from 2 to 3 epochs" "$tmp/ext.err"
@@ -118,6 +138,45 @@ expect_error "--epochs 2 after 3: a usage error naming the run's 3" 2 "--epochs 
 expect_error "--epochs 3 after 3: nothing to do, naming the run's 3" 1 \
   "all its 3 epochs were done; --epochs N with N above 3 extends it" - -- "$AEKIT" train --resume "$tmp/ext" --epochs 3
 check "  ... and the folder is as it was" unchanged "$tmp/ext-before" "$tmp/ext"
+
+# ---- an extension stopped after its model is saved ------------------------------------
+# SIGTERM as the extended model's rename starts (the rename happens): the
+# folder holds the 3-epoch model, not the 2-epoch run's index.html, and
+# --resume draws it
+if can_strace; then
+  cp -a "$tmp/ext-cut" "$tmp/ext-probe"
+  n=$(renames_until model.safetensors "$AEKIT" train --resume "$tmp/ext-probe" --epochs 3)
+  at_rename "$n" signal=SIGTERM "$AEKIT" train --resume "$tmp/ext-cut" --epochs 3 >/dev/null 2>"$tmp/ext-cut.err" </dev/null
+  rc=$?
+  check "an extension stopped after its model is saved: exit 143, 'stopped after training'" \
+    bash -c "[[ $rc -eq 143 ]] && grep -q 'SIGTERM: stopped after training' '$tmp/ext-cut.err'"
+  check "  ... the 2-epoch run's index.html is gone (the folder is not all drawn)" test ! -e "$tmp/ext-cut/index.html"
+  cp -a "$tmp/ext-cut" "$tmp/ext-cut-before"
+  expect_error "  ... --epochs 4 then: refused, saying to finish it first" 1 \
+    "--epochs 4: the run's 3 epochs are done but not all its pictures are drawn: finish it first with aekit train --resume $tmp/ext-cut, then extend it" - -- \
+    "$AEKIT" train --resume "$tmp/ext-cut" --epochs 4
+  expect_error "  ... so is another --early-stop (not ignored)" 1 \
+    "--early-stop 5: the run's 3 epochs are done but not all its pictures are drawn: finish it first with aekit train --resume $tmp/ext-cut, then extend it" - -- \
+    "$AEKIT" train --resume "$tmp/ext-cut" --early-stop 5
+  expect_error "  ... --epochs 2: a usage error naming the run's 3" 2 "--epochs 2 is fewer than the run's 3" - -- \
+    "$AEKIT" train --resume "$tmp/ext-cut" --epochs 2
+  check "  ... and the folder is as it was" unchanged "$tmp/ext-cut-before" "$tmp/ext-cut"
+  "$AEKIT" train --resume "$tmp/ext-cut" >/dev/null 2>"$tmp/ext-finish.err" </dev/null
+  rc=$?
+  check "  ... --resume finishes it" bash -c "[[ $rc -eq 0 ]] && grep -q '^finishing conv in .*: all 3 epochs were done' '$tmp/ext-finish.err'"
+  check "  ... with the 3-epoch run's pictures" \
+    bash -c "test -f '$tmp/ext-cut/index.html' && cmp -s '$tmp/three/samples.png' '$tmp/ext-cut/samples.png' && cmp -s '$tmp/three/reconstructions.png' '$tmp/ext-cut/reconstructions.png'"
+  check "  ... and model" cmp -s "$tmp/three/model.safetensors" "$tmp/ext-cut/model.safetensors"
+  "$AEKIT" train --resume "$tmp/ext-cut" --epochs 4 >/dev/null 2>&1 </dev/null
+  check "  ... which then extends to 4 epochs" test $? -eq 0 -a "$(meta "$tmp/ext-cut/model.safetensors" aekit.result.epochs)" = 4
+  rm "$tmp/ext-cut-before/final-checkpoint.safetensors"
+  expect_error "not all drawn, without final-checkpoint.safetensors: --epochs 4 is refused: it can be finished, not extended" 1 \
+    "the run's 3 epochs are done and $tmp/ext-cut-before/final-checkpoint.safetensors, its final state, is gone: it can be finished (aekit train --resume $tmp/ext-cut-before), not extended" - -- \
+    "$AEKIT" train --resume "$tmp/ext-cut-before" --epochs 4
+else
+  echo "note  an extension stopped after its model is saved: skipped (no strace, or ptrace not allowed)"
+fi
+
 rm "$tmp/ext/final-checkpoint.safetensors"
 expect_error "without final-checkpoint.safetensors: refused, pointing to --init" 1 \
   "final-checkpoint.safetensors, the run's final state, is gone: the run cannot be extended (train on from its weights with --init" - -- \

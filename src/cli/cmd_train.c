@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* A finished run's checkpoint, once its model is saved: the run's final
  * state when it checkpoints at intervals (ae_train writes one at the end),
@@ -27,6 +28,19 @@ static void keep_final_checkpoint(const train_settings *s)
     }
     remove(s->checkpoint);
     remove(final);
+}
+
+/* Before the model is saved: index.html, the mark of a folder all drawn,
+ * goes (an extended run's is the shorter run's), so that a stop or a
+ * failure after the save leaves a folder --resume finishes (finish_run),
+ * not one it takes for finished. A new run's folder has none. */
+static int remove_index(const train_settings *s, int have_ckpt)
+{
+    char index[4200];
+    ae_run_path(index, sizeof index, s->out, AE_RUN_INDEX);
+    if (unlink(index) == 0 || errno == ENOENT) return EXIT_OK;   /* a folder there stays */
+    return cli_fail(EXIT_ERROR, "train", "%s: cannot remove it before the model is saved: %s%s%s", index,
+                    strerror(errno), have_ckpt ? "; the checkpoint is kept: " : "", have_ckpt ? s->checkpoint : "");
 }
 
 int train_run_training(ae_model *m, const ae_dataset *train, const ae_dataset *test,
@@ -94,6 +108,7 @@ int train_run_training(ae_model *m, const ae_dataset *train, const ae_dataset *t
      * extends the run (docs/cli.md); without, it is removed */
     ae_run_path(path, sizeof path, s->out, AE_RUN_MODEL);
     if (status == EXIT_OK && train_store_results(m, &r) != 0) status = EXIT_ERROR;
+    if (status == EXIT_OK) status = remove_index(s, have_ckpt);
     if (status == EXIT_OK && ae_model_save(m, path, &err) != 0)
         status = cli_fail(EXIT_ERROR, "train", "%s%s%s", err.msg,
                           have_ckpt ? "; the checkpoint is kept: " : "", have_ckpt ? s->checkpoint : "");

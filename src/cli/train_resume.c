@@ -98,11 +98,34 @@ static int settings_from_meta(train_settings *s, const ae_model *m, const char *
     return 0;
 }
 
+/* The epochs of a resumed run (`run`: the stored options; `opt`: with the
+ * flags given): --epochs may add epochs, not drop them; a finished run
+ * (`extending`: from its final checkpoint) goes on only when the flags
+ * give it more to do (`state` is read only then). */
+static int check_extension(const train_settings *given, const ae_train_options *run, const ae_train_options *opt,
+                           const ae_train_state *state, int extending)
+{
+    if (opt->epochs < run->epochs)
+        return cli_fail(EXIT_USAGE, "train", "--resume %s: --epochs %d is fewer than the run's %d (a resumed "
+                        "run may add epochs, not drop them)", given->resume, opt->epochs, run->epochs);
+    if (!extending || !ae_train_state_finished(state, opt)) return 0;
+    ae_train_position pos;
+    ae_train_state_position(state, &pos);
+    if (pos.epoch > opt->epochs)
+        return cli_fail(EXIT_ERROR, "train", "--resume %s: the run is finished: all its %d epochs were done; "
+                        "--epochs N with N above %d extends it", given->resume, run->epochs, run->epochs);
+    int best = ae_train_state_best_epoch(state);
+    return cli_fail(EXIT_ERROR, "train", "--resume %s: the run stopped early after epoch %d (--early-stop %d: no "
+                    "val loss below epoch %d's); a larger --early-stop, or 0 (off), lets it go on",
+                    given->resume, pos.epochs_done, opt->early_stop, best);
+}
+
 /* aekit train --resume DIR on a folder whose training is done: the model
  * is saved, with the run's settings in its metadata, and metrics.csv holds
  * its epochs, but a stop or a failed write came before the pictures and
  * index.html were all written. Draws them from those two files; nothing is
- * trained and the model stays as it is. The lock is held. */
+ * trained and the model stays as it is (more --epochs or another
+ * --early-stop: refused, the folder is finished first). The lock is held. */
 static int finish_run(const args *a, const train_settings *given)
 {
     train_settings s = *given, run;
@@ -138,10 +161,26 @@ static int finish_run(const args *a, const train_settings *given)
             known |= 1ull << i;
     }
     if ((rc = check_resume_flags(a, given, &run, m, AE_OPTION_TEXT_SHORT, known))) goto done;
-    if (args_given(a, "epochs") && given->opt.epochs != run.opt.epochs) {
-        rc = cli_fail(EXIT_ERROR, "train", "--resume %s --epochs %d: the run's %d epochs are done and its "
-                      "checkpoint is gone: it can be finished, not extended (leave --epochs out)", s.out,
-                      given->opt.epochs, run.opt.epochs);
+    if (args_given(a, "epochs") && (rc = check_extension(given, &run.opt, &given->opt, NULL, 0))) goto done;
+    /* more to do (--epochs, --early-stop, as look_at_folder reads them)
+     * comes from the final checkpoint, once the folder is finished */
+    char more[64] = "";
+    if (args_given(a, "epochs") && given->opt.epochs != run.opt.epochs)
+        snprintf(more, sizeof more, "--epochs %d", given->opt.epochs);
+    else if (args_given(a, "early-stop") && given->opt.early_stop != run.opt.early_stop)
+        snprintf(more, sizeof more, "--early-stop %d", given->opt.early_stop);
+    if (more[0]) {
+        char final[4200];
+        struct stat st;
+        ae_run_path(final, sizeof final, s.out, AE_RUN_FINAL_CHECKPOINT);
+        if (stat(final, &st) == 0)
+            rc = cli_fail(EXIT_ERROR, "train", "--resume %s %s: the run's %s epochs are done but not all its "
+                          "pictures are drawn: finish it first with aekit train --resume %s, then extend it",
+                          s.out, more, epochs, s.out);
+        else
+            rc = cli_fail(EXIT_ERROR, "train", "--resume %s %s: the run's %s epochs are done and %s, its final "
+                          "state, is gone: it can be finished (aekit train --resume %s), not extended", s.out,
+                          more, epochs, final, s.out);
         goto done;
     }
     const char *v;
@@ -245,28 +284,6 @@ static resume_folder look_at_folder(const args *a, const train_settings *given, 
     return FOLDER_REFUSED;
 }
 
-/* The epochs of a resumed run (`run`: the stored options; `opt`: with the
- * flags given): --epochs may add epochs, not drop them; a finished run
- * (`extending`: from its final checkpoint) goes on only when the flags
- * give it more to do. */
-static int check_extension(const train_settings *given, const ae_train_options *run, const ae_train_options *opt,
-                           const ae_train_state *state, int extending)
-{
-    if (opt->epochs < run->epochs)
-        return cli_fail(EXIT_USAGE, "train", "--resume %s: --epochs %d is fewer than the run's %d (a resumed "
-                        "run may add epochs, not drop them)", given->resume, opt->epochs, run->epochs);
-    if (!extending || !ae_train_state_finished(state, opt)) return 0;
-    ae_train_position pos;
-    ae_train_state_position(state, &pos);
-    if (pos.epoch > opt->epochs)
-        return cli_fail(EXIT_ERROR, "train", "--resume %s: the run is finished: all its %d epochs were done; "
-                        "--epochs N with N above %d extends it", given->resume, run->epochs, run->epochs);
-    int best = ae_train_state_best_epoch(state);
-    return cli_fail(EXIT_ERROR, "train", "--resume %s: the run stopped early after epoch %d (--early-stop %d: no "
-                    "val loss below epoch %d's); a larger --early-stop, or 0 (off), lets it go on",
-                    given->resume, pos.epochs_done, opt->early_stop, best);
-}
-
 /* aekit train --resume DIR: the run's settings from its checkpoint; the
  * flags given may only repeat them (but --threads, --checkpoint-every and
  * --early-stop), or add epochs (--epochs).
@@ -351,7 +368,11 @@ int train_resume(const args *a, train_settings *given, run_lock *lock)
             if (s.opt.epochs > stored.epochs && s.opt.lr_schedule.kind == AE_LR_COSINE)
                 fprintf(stderr, "aekit train: --lr-schedule cosine: its horizon becomes %d epochs from here on, "
                         "so the run is not the one --epochs %d from the start gives\n", s.opt.epochs, s.opt.epochs);
-            if (ae_train_state_finished(state, &s.opt))
+            if (ae_train_state_finished(state, &s.opt) && pos.epochs_done < s.opt.epochs)
+                fprintf(stderr, "resuming %s in %s: early stopping ended the run after epoch %d of %d "
+                        "(--early-stop %d)%s\n", cli_text(s.label), cli_text(s.out), pos.epochs_done,
+                        s.opt.epochs, s.opt.early_stop, threads);
+            else if (ae_train_state_finished(state, &s.opt))
                 fprintf(stderr, "resuming %s in %s: all %d epochs were done%s\n", cli_text(s.label),
                         cli_text(s.out), pos.epochs_done, threads);
             else if (s.opt.epochs > stored.epochs && pos.epoch > stored.epochs)
