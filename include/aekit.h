@@ -543,6 +543,10 @@ typedef enum {
                                       a model without the key had the default (the
                                       files of runs that leave it alone keep their
                                       bytes); for options of some models only      */
+#define AE_OPTION_SINCE_FORMAT_3 64 /* stored since checkpoint format 3: a format 2
+                                      file lacks it and is read with the default,
+                                      which is how its run trained; every other
+                                      option must be in the file             */
 
 typedef struct {
     const char      *name;      /* opt.NAME in checkpoints, aekit.train.NAME */

@@ -528,18 +528,31 @@ static blob stopped_run(ae_optimizer optimizer, const ae_dataset *train)
     return read_blob(ckpt);
 }
 
+/* Format 3 file x as format 2 wrote it: without the options added since. */
+static blob format_2(blob x)
+{
+    blob old = with_meta(x, "aekit.checkpoint.format", "2");
+    static const char *const added[] = { "early_stop", "keep", "beta", "reg_lr" };
+    for (int i = 0; i < 4; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "aekit.checkpoint.opt.%s", added[i]);
+        blob tmp = with_meta(old, key, NULL);
+        free(old.b);
+        old = tmp;
+    }
+    return old;
+}
+
 /* Format 2 (before early stopping) is read, its missing options at their
  * defaults, and resumes as the format 3 file it came from; a format 3 file
- * lacking them is refused, and so is format 1, by name. */
+ * lacking them is refused, and so are a format 2 file lacking another
+ * option, an AAE's format 2 file (its regularisation phases ran at lr, not
+ * reg_lr's default) and format 1, by name. */
 static void check_formats(void)
 {
     ae_dataset *train = synthetic_data(50, 1);
     blob x = stopped_run(AE_OPT_ADAM, train);
-    blob old = with_meta(x, "aekit.checkpoint.format", "2"), tmp;
-    tmp = with_meta(old, "aekit.checkpoint.opt.early_stop", NULL);
-    free(old.b);
-    old = with_meta(tmp, "aekit.checkpoint.opt.keep", NULL);
-    free(tmp.b);
+    blob old = format_2(x);
     ae_model *a = NULL, *b = NULL;
     ae_train_state *sa = NULL, *sb = NULL;
     ae_train_options oa, ob;
@@ -549,7 +562,8 @@ static void check_formats(void)
     write_blob(ckpt, old);
     CHECK(ae_checkpoint_load(ckpt, &b, &ob, &sb, &err) == 0, "format 2 refused: %s", err.msg);
     if (sa && sb) {
-        CHECK(ob.early_stop == 0 && ob.keep == AE_KEEP_LAST, "format 2: early stopping options not at their defaults");
+        CHECK(ob.early_stop == 0 && ob.keep == AE_KEEP_LAST && ob.beta == 1 && ob.reg_lr == 1e-4,
+              "format 2: the options of format 3 not at their defaults");
         CHECK(ae_train_resume(a, train, NULL, &oa, sa, NULL, NULL, &err) == 0, "%s", err.msg);
         CHECK(ae_train_resume(b, train, NULL, &ob, sb, NULL, NULL, &err) == 0, "%s", err.msg);
         CHECK(same_params(a, b), "format 2 resumed differs from format 3");
@@ -558,11 +572,26 @@ static void check_formats(void)
     ae_train_state_free(sb);
     ae_model_free(a);
     ae_model_free(b);
+    /* only the options format 3 added may be missing from format 2 */
+    refused(with_meta(old, "aekit.checkpoint.opt.lr", NULL), "no opt.lr in format 2",
+            "\"aekit.checkpoint.opt.lr\" is missing", train);
     free(old.b);
     refused(with_meta(x, "aekit.checkpoint.opt.keep", NULL), "no opt.keep in format 3", "opt.keep", train);
     refused(with_meta(x, "aekit.checkpoint.format", "1"), "format 1", "checkpoint format '1'; this aekit reads "
             "formats 2 and 3", train);
     free(x.b);
+
+    ae_model *aae = NULL;
+    ae_train_options o = small_run(1, 2);
+    o.checkpoint = ckpt;
+    o.checkpoint_epochs = 1;
+    unlink(ckpt);
+    CHECK(ae_model_from_preset(&aae, "aae", 0, &err) == 0, "%s", err.msg);
+    CHECK(ae_train(aae, train, NULL, &o, NULL, NULL, &err) == 0, "%s", err.msg);
+    x = read_blob(ckpt);
+    refused(format_2(x), "an AAE in format 2", "checkpoint format 2 of an AAE", train);
+    free(x.b);
+    ae_model_free(aae);
     ae_dataset_free(train);
 }
 

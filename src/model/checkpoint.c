@@ -45,7 +45,9 @@
 
 #define CK CHECKPOINT_PREFIX
 #define FORMAT "3"   /* 3: early stopping and keep (their options, the best weights) */
-#define FORMAT_OLD "2" /* read too: options it lacks (added in 3) are off, their defaults */
+#define FORMAT_OLD "2" /* read too: it lacks the options of rows AE_OPTION_SINCE_FORMAT_3,
+                          which take their defaults (how its runs trained; but an
+                          AAE's ran at lr, not reg_lr's default: refused) */
 #define STATE_META 21                  /* the position, sums, counters, data */
 #define MAX_META (STATE_META + AE_MAX_TRAIN_OPTIONS)   /* and the options (rows) */
 
@@ -218,8 +220,8 @@ static int get_tensor(const st_file *f, const char *name, st_dtype dt, void *dst
     return 0;
 }
 
-/* The options; `old`: a FORMAT_OLD file, whose missing options take their
- * defaults (the options it predates are off there). */
+/* The options; `old`: a FORMAT_OLD file, which lacks the options added
+ * since (AE_OPTION_SINCE_FORMAT_3): they take their defaults. */
 static int read_options(const st_file *f, int old, ae_train_options *o, ae_error *err)
 {
     ae_train_options_default(o);
@@ -229,7 +231,7 @@ static int read_options(const st_file *f, int old, ae_train_options *o, ae_error
         if (rows[i].flags & AE_OPTION_NO_CHECKPOINT) continue;
         char key[128];
         snprintf(key, sizeof key, CK "opt.%s", rows[i].name);
-        if (old && !st_meta(f, key)) continue;
+        if (old && (rows[i].flags & AE_OPTION_SINCE_FORMAT_3) && !st_meta(f, key)) continue;
         const char *v = need(f, key, err);
         if (!v) return -1;
         ae_error why = {{0}};
@@ -452,7 +454,8 @@ static int load_from_header(st_file f, const char *path, ae_model **model, ae_tr
     /* what the header decides comes before model_from_st reads the data:
      * the options (read_options checks them) and the sizes the state is
      * allocated with, which the file must back */
-    if (read_options(&f, strcmp(format, FORMAT_OLD) == 0, &o, err) ||
+    int old = strcmp(format, FORMAT_OLD) == 0;
+    if (read_options(&f, old, &o, err) ||
         get_long(&f, CK "train_images", 1, INT_MAX, &n, err))
         goto fail;
     const st_tensor *order = st_find(&f, CK "order");
@@ -462,6 +465,13 @@ static int load_from_header(st_file f, const char *path, ae_model **model, ae_tr
         goto fail;
     }
     if (model_from_st(&f, path, NULL, 0, &m, err) || check_finite_weights(m, path, err)) goto fail;
+    /* reg_lr's default is not how a format 2 AAE trained: at lr */
+    if (old && ae_model_is_adversarial(m)) {
+        ae_fail(err, "%s: checkpoint format " FORMAT_OLD " of an AAE, whose discriminator and generator "
+                "phases ran at lr: this aekit runs them at \"" CK "opt.reg_lr\", which the file lacks; "
+                "finish the run with the aekit that started it", path);
+        goto fail;
+    }
     o.checkpoint = path;
     if (train_state_alloc(&s, m, &o, (uint32_t)n, err) || read_state(&f, s, err)) goto fail;
     s->threads = o.threads;
