@@ -719,7 +719,8 @@ int  ae_train_state_finished(const ae_train_state *s, const ae_train_options *op
 int  ae_train_state_best_epoch(const ae_train_state *s);
 
 /* Goes on training the run of `state` (from ae_checkpoint_load, with the
- * model it returned) on the same data sets (checked: counts and contents).
+ * model it returned) on the same data sets (checked: counts and contents,
+ * the pixels and, for a conditional model, the labels).
  * opt must equal the stored options in everything that shapes the result;
  * only threads, the checkpoint fields and early_stop may differ (another
  * thread count sums gradients in another order: the run is then no longer

@@ -13,7 +13,9 @@
 #    interpolate and compare, which have no label to give, refuse a
 #    conditional model with one line;
 #  - --label is refused, with one line and nothing written, when missing on
-#    a conditional model, out of its range, or given for another model.
+#    a conditional model, out of its range, or given for another model;
+#  - extending the run (--resume --epochs 3) on MNIST with every training
+#    label shifted by one is refused naming the labels, the run untouched.
 #
 # usage: bash tests/cli_cvae.sh /path/to/aekit
 source "$(dirname "$0")/lib/cli_common.sh"
@@ -70,6 +72,26 @@ read -r threes eights <<<"$(tr '\n' ' ' <"$tmp/knn")"
 echo "      k-NN on test pixels: $threes of --label 3 samples are 3s, $eights of --label 8 samples"
 check "most --label 3 samples are classified as 3 (>= 0.7: $threes)" "$PY" -c "import sys; sys.exit(not float('$threes') >= 0.7)"
 check "few --label 8 samples are classified as 3 (<= 0.2: $eights)" "$PY" -c "import sys; sys.exit(not float('$eights') <= 0.2)"
+
+mkdir -p "$tmp/shifted/mnist"
+for f in train-images-idx3-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+  for g in "$AEKIT_DATA/mnist/$f"*; do ln -s "$g" "$tmp/shifted/mnist/"; done
+done
+"$PY" - "$AEKIT_DATA/mnist" "$tmp/shifted/mnist" <<'PY'
+import gzip, os, sys
+name = "train-labels-idx1-ubyte"
+path = os.path.join(sys.argv[1], name)
+raw = bytearray(open(path, "rb").read() if os.path.exists(path) else gzip.open(path + ".gz").read())
+raw[8:] = bytes((y + 1) % 10 for y in raw[8:])
+open(os.path.join(sys.argv[2], name), "wb").write(raw)
+PY
+cp "$tmp/cvae/final-checkpoint.safetensors" "$tmp/final.before"
+cp "$cvae" "$tmp/model.before"
+AEKIT_DATA=$tmp/shifted "$AEKIT" train --resume "$tmp/cvae" --epochs 3 --threads 2 >/dev/null 2>"$tmp/shifted.err" </dev/null
+check "extending on shifted training labels fails" test $? -eq 1
+check "  naming the labels" grep -q "train-images-idx3-ubyte.*: the training labels are not the checkpoint's run's" "$tmp/shifted.err"
+check "  the final checkpoint untouched" cmp -s "$tmp/final.before" "$tmp/cvae/final-checkpoint.safetensors"
+check "  the model untouched" cmp -s "$tmp/model.before" "$cvae"
 
 expect_error "sample without --label on a cvae" 2 "give --label K (0 to 9)" out.png -- "$AEKIT" sample "$cvae" --out out.png
 expect_error "sample --label 10 on 10 classes" 2 "--label 10" out.png -- "$AEKIT" sample "$cvae" --label 10 --out out.png

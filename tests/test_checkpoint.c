@@ -6,7 +6,8 @@
  * with keep best, stopped after its best epoch: its best weights too); a
  * run that early stopping ended holds the best epoch's weights; a finished
  * run's final checkpoint extended by an epoch equals the longer run; format
- * 2 checkpoints are read, format 1 refused by name; a checkpoint
+ * 2 checkpoints are read, format 1 refused by name; a conditional model's
+ * run is not extended on other labels; a checkpoint
  * loads as a model; corrupt or mismatched checkpoints are refused; gradient
  * clipping scales the step to the given norm; a NaN stops training naming
  * the layer. A checkpoint holding values no run writes (an all-zero random
@@ -595,6 +596,74 @@ static void check_formats(void)
     ae_dataset_free(train);
 }
 
+/* A synthetic data set labelled 0..9 in turn, shifted by `shift` (mod 10). */
+static ae_dataset *labelled(int n, uint32_t seed, int shift)
+{
+    ae_dataset *ds = synthetic_data(n, seed);
+    ds->labels = malloc((size_t)n);
+    for (int i = 0; i < n; i++) ds->labels[i] = (uint8_t)((i + shift) % 10);
+    return ds;
+}
+
+/* A conditional model's checkpoint stores its data sets' labels hashes:
+ * extending its run on the same images with every label shifted by one
+ * (training or validation) is refused naming the set, on the same labels
+ * it goes on. A conditional model's checkpoint without them is refused,
+ * and so is another model's with them (its checkpoints have none). */
+static void check_labels(void)
+{
+    ae_error err = {{0}};
+    ae_dataset *train = labelled(60, 1, 0), *val = labelled(20, 2, 0);
+    ae_dataset *train_shifted = labelled(60, 1, 1), *val_shifted = labelled(20, 2, 1);
+    ae_train_options o = small_run(1, 4);
+    o.checkpoint = ckpt;
+    o.checkpoint_epochs = 1;   /* the final state: a run to extend */
+    ae_model *m = NULL;
+    unlink(ckpt);
+    CHECK(ae_model_from_preset(&m, "cvae", 0, &err) == 0, "%s", err.msg);
+    CHECK(ae_train(m, train, val, &o, NULL, NULL, &err) == 0, "%s", err.msg);
+    blob x = read_blob(ckpt);
+    const struct { const ae_dataset *train, *val; const char *what; } runs[] = {
+        { train_shifted, val, "synthetic-1: the training labels are not the checkpoint's run's" },
+        { train, val_shifted, "synthetic-2: the validation labels are not the checkpoint's run's" },
+        { train, val, NULL },
+    };
+    for (int i = 0; i < 3; i++) {
+        write_blob(ckpt, x);   /* as the run left it: a resume rewrites it */
+        ae_model *back = NULL;
+        ae_train_state *st = NULL;
+        ae_train_options lo;
+        CHECK(ae_checkpoint_load(ckpt, &back, &lo, &st, &err) == 0, "%s", err.msg);
+        if (st) {
+            lo.epochs = 2;
+            int rc = ae_train_resume(back, runs[i].train, runs[i].val, &lo, st, NULL, NULL, &err);
+            if (runs[i].what)
+                CHECK(rc != 0 && strstr(err.msg, runs[i].what), "other labels: %s", rc ? err.msg : "accepted");
+            else
+                CHECK(rc == 0, "the same labels refused: %s", err.msg);
+        }
+        free_run(st, &back, 1, NULL, NULL);
+    }
+    refused(with_meta(x, "aekit.checkpoint.train_labels_hash", NULL), "a conditional model without "
+            "its labels hash", "\"aekit.checkpoint.train_labels_hash\" is missing", train);
+    free(x.b);
+
+    ae_dataset *plain = synthetic_data(50, 1);
+    x = stopped_run(AE_OPT_ADAM, plain);
+    json_t *root = header_json(x);
+    CHECK(json_object_get(json_object_get(root, "__metadata__"), "aekit.checkpoint.train_labels_hash") == NULL,
+          "a model that is not conditional: its checkpoint has a labels hash");
+    json_decref(root);
+    refused(with_meta(x, "aekit.checkpoint.val_labels_hash", "0000000000000000"), "a labels hash for a "
+            "model that is not conditional", "\"aekit.checkpoint.val_labels_hash\" for a model that is not "
+            "conditional", plain);
+    free(x.b);
+    ae_model_free(m);
+    ae_dataset_free(plain);
+    free_run(NULL, NULL, 0, train_shifted, val_shifted);
+    free_run(NULL, NULL, 0, train, val);
+}
+
 static void check_degenerate(void)
 {
     signal(SIGALRM, on_alarm);
@@ -757,6 +826,7 @@ int main(void)
     check_early_stop();
     check_extend();
     check_formats();
+    check_labels();
     check_corrupt();
     check_degenerate();
     check_clip();

@@ -22,7 +22,8 @@
  * and metadata for the position (epoch, step, ...), the running sums of the
  * epoch, the learning-rate schedule's state (lr_schedule.h: plateau's rate,
  * best loss, +inf before the first epoch, and epochs since it), the data
- * it trains on and the options (aekit.checkpoint.opt.NAME,
+ * it trains on (sizes and hashes: pixels, and a conditional model's labels)
+ * and the options (aekit.checkpoint.opt.NAME,
  * one per row of the options table, train_options.c, in its order). Doubles are written with 17
  * significant digits, which read back to the same bits.                    */
 #define _POSIX_C_SOURCE 200809L
@@ -48,7 +49,7 @@
 #define FORMAT_OLD "2" /* read too: it lacks the options of rows AE_OPTION_SINCE_FORMAT_3,
                           which take their defaults (how its runs trained; but an
                           AAE's ran at lr, not reg_lr's default: refused) */
-#define STATE_META 21                  /* the position, sums, counters, data */
+#define STATE_META 23                  /* the position, sums, counters, data */
 #define MAX_META (STATE_META + AE_MAX_TRAIN_OPTIONS)   /* and the options (rows) */
 
 typedef struct {
@@ -125,6 +126,10 @@ int train_state_save(const ae_train_state *s, const ae_model *m, ae_error *err)
     put(&l, CK "val_images", "%d", s->val_n);
     put(&l, CK "train_hash", "%016" PRIx64, s->train_hash);
     put(&l, CK "val_hash", "%016" PRIx64, s->val_hash);
+    if (s->conditional) {   /* only then: other models' checkpoints stay as they were */
+        put(&l, CK "train_labels_hash", "%016" PRIx64, s->train_labels_hash);
+        put(&l, CK "val_labels_hash", "%016" PRIx64, s->val_labels_hash);
+    }
     put(&l, CK "schedule_lr", "%.17g", s->schedule.lr);
     put(&l, CK "schedule_best", "%.17g", s->schedule.best);
     put(&l, CK "schedule_bad_epochs", "%d", s->schedule.bad_epochs);
@@ -308,6 +313,27 @@ static int check_finite_weights(const ae_model *m, const char *path, ae_error *e
                    path, name, (double)m->params[bad], at);
 }
 
+/* A conditional model's run stores its data sets' labels hashes, any
+ * other run none. */
+static int get_labels_hashes(const st_file *f, ae_train_state *s, ae_error *err)
+{
+    static const char *const keys[2] = { CK "train_labels_hash", CK "val_labels_hash" };
+    uint64_t *hashes[2] = { &s->train_labels_hash, &s->val_labels_hash };
+    for (int i = 0; i < 2; i++) {
+        if (!s->conditional) {
+            if (st_meta(f, keys[i]))
+                return ae_fail(err, "%s: checkpoint metadata \"%s\" for a model that is not conditional "
+                               "(no `param classes`)", f->path, keys[i]);
+        } else if (get_u64(f, keys[i], 16, hashes[i], err)) {
+            return -1;
+        }
+    }
+    if (s->val_n == 0 && s->val_labels_hash != 0)
+        return ae_fail(err, "%s: checkpoint metadata \"" CK "val_labels_hash\" is %016" PRIx64 ", expected 0 "
+                       "(\"" CK "val_images\" is 0)", f->path, s->val_labels_hash);
+    return 0;
+}
+
 static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
 {
     long n;
@@ -332,6 +358,7 @@ static int read_state(const st_file *f, ae_train_state *s, ae_error *err)
     if (s->val_n == 0 && s->val_hash != 0)   /* the hash of no data set is 0 */
         return ae_fail(err, "%s: checkpoint metadata \"" CK "val_hash\" is %016" PRIx64 ", expected 0 "
                        "(\"" CK "val_images\" is 0)", f->path, s->val_hash);
+    if (get_labels_hashes(f, s, err)) return -1;
     if (n != s->steps)
         return ae_fail(err, "%s: checkpoint says %ld steps per epoch, its options and %u images make %d",
                        f->path, n, s->n, s->steps);

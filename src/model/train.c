@@ -564,7 +564,8 @@ static int resume_prepare(const ae_model *m, const ae_dataset *train, const ae_d
         check_data(m, train, val, err))
         return -1;
     const ae_train_options *o = &s->opt;
-    if (m->nparams != s->nparams || ae_model_is_adversarial(m) != s->adversarial)
+    if (m->nparams != s->nparams || ae_model_is_adversarial(m) != s->adversarial ||
+        (m->classes > 0) != s->conditional)
         return ae_fail(err, "the model (%zu parameters) is not the checkpoint's (%zu parameters)",
                        m->nparams, s->nparams);
     const ae_train_option *r = ae_train_options_resume_conflict(opt, o);
@@ -588,6 +589,13 @@ static int resume_prepare(const ae_model *m, const ae_dataset *train, const ae_d
     if (train_data_hash(val) != s->val_hash)
         return ae_fail(err, "%s: the validation images are not the checkpoint's run's "
                        "(same count, other pixels)", val ? val->source : "no validation set");
+    /* a conditional model learns the labels too (check_data: both sets have them) */
+    if (s->conditional && train_data_labels_hash(train) != s->train_labels_hash)
+        return ae_fail(err, "%s: the training labels are not the checkpoint's run's "
+                       "(same images, other labels)", train->source);
+    if (s->conditional && train_data_labels_hash(val) != s->val_labels_hash)
+        return ae_fail(err, "%s: the validation labels are not the checkpoint's run's "
+                       "(same images, other labels)", val ? val->source : "no validation set");
     /* what may change: the thread count (the caller's), where / how often
      * to checkpoint, the early-stopping patience, and the epochs may grow */
     if (train_state_grow(s, opt->epochs, err)) return -1;

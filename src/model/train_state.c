@@ -34,6 +34,14 @@ uint64_t train_data_hash(const ae_dataset *ds)
     return h ^ (uint64_t)bytes;
 }
 
+uint64_t train_data_labels_hash(const ae_dataset *ds)
+{
+    if (!ds || !ds->labels) return 0;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int i = 0; i < ds->n; i++) h = (h ^ ds->labels[i]) * 0x100000001b3ULL;
+    return h;
+}
+
 /* Where each part's parameters start: encoder [0, enc), decoder [enc, ae),
  * discriminator [ae, nparams). */
 static void part_bounds(const ae_model *m, size_t *enc, size_t *ae)
@@ -70,6 +78,7 @@ int train_state_alloc(ae_train_state **out, const ae_model *m, const ae_train_op
     s->n = n;
     s->nparams = m->nparams;
     s->adversarial = ae_model_is_adversarial(m);
+    s->conditional = m->classes > 0;
     int B = opt->batch < (int)n ? opt->batch : (int)n;
     s->steps = (int)((n + (uint32_t)B - 1) / (uint32_t)B);
     s->epoch = 1;
@@ -104,6 +113,10 @@ int train_state_new(ae_train_state **out, const ae_model *m, const ae_dataset *t
     if (opt->checkpoint) {     /* a resumed run checks it has the same data */
         s->train_hash = train_data_hash(train);
         s->val_hash = train_data_hash(val);
+        if (s->conditional) {
+            s->train_labels_hash = train_data_labels_hash(train);
+            s->val_labels_hash = train_data_labels_hash(val);
+        }
     }
     *out = s;
     return 0;

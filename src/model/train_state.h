@@ -22,9 +22,12 @@ struct ae_train_state {
                                     checkpoint records ranks x threads    */
     uint32_t n;                  /* training images                        */
     int      val_n;              /* validation images (0: none)            */
-    uint64_t train_hash, val_hash;
+    uint64_t train_hash, val_hash;   /* the data sets' pixels (train_data_hash) */
+    uint64_t train_labels_hash, val_labels_hash;   /* a conditional model's:
+                                    their labels (train_data_labels_hash)  */
     size_t   nparams;
     int      adversarial;
+    int      conditional;        /* the model takes labels (`param classes`) */
     /* position: `step` steps of epoch `epoch` are done */
     int      epoch, step, steps;
     long     global_step;        /* steps done since the run started       */
@@ -76,5 +79,7 @@ int  train_state_alloc(ae_train_state **out, const ae_model *m, const ae_train_o
                        uint32_t n, ae_error *err);
 /* FNV-1a hash of a data set's pixels (0 for NULL). */
 uint64_t train_data_hash(const ae_dataset *ds);
+/* FNV-1a hash of a data set's labels (0 for NULL or a set without labels). */
+uint64_t train_data_labels_hash(const ae_dataset *ds);
 
 #endif
