@@ -45,7 +45,8 @@
 #include <string.h>
 
 #define CK CHECKPOINT_PREFIX
-#define FORMAT "3"   /* 3: early stopping and keep (their options, the best weights) */
+#define FORMAT "3"   /* 3: early stopping and keep (their options, the best weights),
+                        beta, reg_lr; a conditional model's labels hashes */
 #define FORMAT_OLD "2" /* read too: it lacks the options of rows AE_OPTION_SINCE_FORMAT_3,
                           which take their defaults (how its runs trained; but an
                           AAE's ran at lr, not reg_lr's default: refused) */
