@@ -610,7 +610,10 @@ void ae_train_option_copy(const ae_train_option *r, ae_train_options *dst, const
  * (AE_RESUME_MAY_GROW) and is smaller in given, or NULL. */
 const ae_train_option *ae_train_options_resume_conflict(const ae_train_options *given,
                                                         const ae_train_options *stored);
-/* Sets the model's metadata aekit.train.NAME to the option's SHORT text. */
+/* Sets the model's metadata aekit.train.NAME to the option's SHORT text;
+ * for a row flagged AE_OPTION_META_UNLESS_DEFAULT at its default, removes
+ * the key instead (a model trained further, from another's weights, keeps
+ * none of the other run's value). */
 int  ae_train_option_set_meta(ae_model *m, const ae_train_option *r, const ae_train_options *o, ae_error *err);
 
 /* Progress report, passed to the callback after every step (end_of_epoch 0)

@@ -7,6 +7,8 @@
 #    4 x val_kl (val_kl the KL itself), the metadata records beta 4;
 #  - --reg-lr changes an AAE's training and is recorded; the default is
 #    left out of the metadata;
+#  - a run from a --beta 4 model's weights (--init) at the default beta
+#    has no key: the metadata is its run's (reg_lr: test_run_folder);
 #  - --beta on a model without a sample layer, --reg-lr on one without a
 #    discriminator, out-of-range values: one line naming the flag, exit 2,
 #    no run folder; a finished run given another --beta is refused.
@@ -75,6 +77,12 @@ check "--beta 4: another model" eval '! cmp -s "$tmp/plain/model.safetensors" "$
 check "--beta 4: val_loss = val_recon + 4 x val_kl" val_is beta4 4
 check "--beta 4: recorded as aekit.train.beta" key_is beta4 aekit.train.beta 4
 check "--beta 4: the epoch line shows the weight" grep -q "+ 4 x kl" "$tmp/beta4.log"
+# --init from the beta 4 model, trained at beta 1: no key of the other run's
+train from_beta4 --model vae --init "$tmp/beta4/model.safetensors"
+check "--init of a --beta 4 model: trains" test $? -eq 0
+check "--init of a --beta 4 model: no aekit.train.beta key (its run's beta 1)" key_is from_beta4 aekit.train.beta -
+check "--init of a --beta 4 model: aekit info shows no beta 4" \
+  eval '! "$AEKIT" info "$tmp/from_beta4/model.safetensors" | grep -q "beta.* 4$"'
 
 # an AAE's regularisation rate (1 epoch: the AAE has 6.4M parameters)
 epochs=1

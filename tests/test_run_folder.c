@@ -95,10 +95,59 @@ static void upscaler_caption(void)
     ae_model_free(m);
 }
 
+/* A model trained further at the defaults (aekit train --init, aekit.train
+ * of a loaded model) keeps no aekit.train.NAME of a row stored only when
+ * not its default (AE_OPTION_META_UNLESS_DEFAULT) from the run before: no
+ * key means the default. The other keys keep their order. */
+static void settings_replace_unless_default(void)
+{
+    ae_model *m = NULL;
+    ae_dataset *ds = NULL;
+    ae_error err = {{0}};
+    static uint8_t px[2 * 28 * 28];
+    CHECK(ae_model_from_preset(&m, "aae", 0, &err) == 0, "%s", err.msg);
+    CHECK(ae_dataset_from_pixels(&ds, px, NULL, 2, 1, 28, 28, "arrays", &err) == 0, "%s", err.msg);
+    if (!m || !ds) goto done;
+    ae_run_names names = { "aae", "arrays", NULL, NULL };
+    ae_train_options before, after;
+    ae_train_options_default(&before);
+    ae_train_options_default(&after);
+    int nrows, flagged = 0;
+    const ae_train_option *rows = ae_train_options_table(&nrows);
+    for (int r = 0; r < nrows; r++)
+        if (rows[r].flags & AE_OPTION_META_UNLESS_DEFAULT && rows[r].type == AE_OPTION_DOUBLE) {
+            *(double *)((char *)&before + rows[r].offset) = rows[r].max;
+            flagged++;
+        }
+    CHECK(flagged >= 2, "%d rows flagged AE_OPTION_META_UNLESS_DEFAULT", flagged);
+    CHECK(ae_run_store_settings(m, &before, &names, ds, ds, &err) == 0, "%s", err.msg);
+    int n_before = ae_model_meta_count(m);
+    CHECK(ae_model_set_meta(m, "user.note", "kept", &err) == 0, "%s", err.msg);
+    CHECK(ae_run_store_settings(m, &after, &names, ds, ds, &err) == 0, "%s", err.msg);
+    CHECK(ae_model_meta_count(m) == n_before + 1 - flagged, "%d keys, were %d", ae_model_meta_count(m),
+          n_before);
+    for (int r = 0; r < nrows; r++) {
+        char key[128];
+        snprintf(key, sizeof key, "aekit.train.%s", rows[r].name);
+        if (rows[r].flags & AE_OPTION_META_UNLESS_DEFAULT)
+            CHECK(!ae_model_meta(m, key), "%s left at %s after a run at the default", key, ae_model_meta(m, key));
+        else if (!(rows[r].flags & AE_OPTION_NO_META))
+            CHECK(ae_model_meta(m, key) != NULL, "%s missing", key);
+    }
+    const char *last;
+    ae_model_meta_at(m, ae_model_meta_count(m) - 1, &last, NULL);
+    CHECK(last && strcmp(last, "user.note") == 0 && strcmp(ae_model_meta(m, "user.note"), "kept") == 0,
+          "last key %s", last ? last : "(none)");
+done:
+    ae_dataset_free(ds);
+    ae_model_free(m);
+}
+
 int main(void)
 {
     if (temp_dir_open("run-folder") != 0) return 1;
     check_settings();
+    settings_replace_unless_default();
     for (int i = 0; i < AE_RUN_FILES; i++)
         for (int j = 0; j < i; j++)
             CHECK(strcmp(ae_run_files[i], ae_run_files[j]) != 0, "%s twice", ae_run_files[i]);

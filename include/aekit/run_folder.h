@@ -96,7 +96,9 @@ typedef struct {
 /* The training settings in the model's metadata, as aekit train stores
  * them (and aekit info and index.html show them): aekit.version, every
  * option of the options table with metadata (aekit.train.NAME,
- * ae_train_option_set_meta: a new row is stored with no edit here), then
+ * ae_train_option_set_meta: a new row is stored with no edit here; one
+ * stored only when not its default loses, at the default, the key a model
+ * trained before had), then
  * the run's names, image counts (val may be NULL: 0), task, scale, latent
  * size, loss and init ("none"). */
 int ae_run_store_settings(ae_model *m, const ae_train_options *opt, const ae_run_names *names,

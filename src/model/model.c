@@ -244,6 +244,19 @@ const char *ae_model_meta(const ae_model *m, const char *key)
     return NULL;
 }
 
+void model_remove_meta(ae_model *m, const char *key)
+{
+    for (int i = 0; i < m->nmeta; i++)
+        if (strcmp(m->meta_keys[i], key) == 0) {
+            free(m->meta_keys[i]);
+            free(m->meta_vals[i]);
+            memmove(m->meta_keys + i, m->meta_keys + i + 1, (size_t)(m->nmeta - i - 1) * sizeof *m->meta_keys);
+            memmove(m->meta_vals + i, m->meta_vals + i + 1, (size_t)(m->nmeta - i - 1) * sizeof *m->meta_vals);
+            m->nmeta--;
+            return;
+        }
+}
+
 int ae_model_set_meta(ae_model *m, const char *key, const char *value, ae_error *err)
 {
     for (int i = 0; i < m->nmeta; i++)

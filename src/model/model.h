@@ -68,6 +68,8 @@ struct ae_model {
     int      nmeta;
 };
 
+/* Removes metadata key `key` (nothing when absent); the others keep their order. */
+void model_remove_meta(ae_model *m, const char *key);
 /* Allocates m->params (zeroed), with DENSE_READ_SLACK floats after them. */
 int  model_alloc_params(ae_model *m);
 /* Parses a description into m->desc and builds layers and shapes from it

@@ -4,6 +4,7 @@
  * rows (aekit.h describes the row's fields). */
 #include "aekit.h"
 #include "core/error.h"
+#include "model/model.h"
 #include "optim/optim.h"
 
 #include <errno.h>
@@ -407,6 +408,10 @@ int ae_train_option_set_meta(ae_model *m, const ae_train_option *r, const ae_tra
 {
     char key[128], value[128];
     snprintf(key, sizeof key, "aekit.train.%s", r->name);
+    if (r->flags & AE_OPTION_META_UNLESS_DEFAULT && ae_train_option_is_default(r, o)) {
+        model_remove_meta(m, key);   /* no key: the default (a model it started from may have one) */
+        return 0;
+    }
     ae_train_option_format(r, o, AE_OPTION_TEXT_SHORT, value, sizeof value);
     return ae_model_set_meta(m, key, value, err);
 }

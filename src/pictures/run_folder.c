@@ -237,9 +237,7 @@ int ae_run_store_settings(ae_model *m, const ae_train_options *opt, const ae_run
     int nrows;
     const ae_train_option *rows = ae_train_options_table(&nrows);
     for (int i = 0; i < nrows; i++)
-        if (!(rows[i].flags & AE_OPTION_NO_META) &&
-            !(rows[i].flags & AE_OPTION_META_UNLESS_DEFAULT && ae_train_option_is_default(&rows[i], opt)) &&
-            ae_train_option_set_meta(m, &rows[i], opt, err) != 0)
+        if (!(rows[i].flags & AE_OPTION_NO_META) && ae_train_option_set_meta(m, &rows[i], opt, err) != 0)
             return -1;
     const char *task = names->task;
     if (!task) task = ae_model_is_upscaler(m) ? "upscale" : opt->noise.kind != AE_NOISE_NONE ? "denoise"
