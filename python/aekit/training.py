@@ -55,6 +55,7 @@ _set_checkpoint = declare("ae_train_options_set_checkpoint", None, [c_void_p, c_
 _option_parse = declare("ae_train_option_parse", c_int, [ctypes.POINTER(_OptionRow), c_char_p, c_int, c_void_p, _err])
 _option_format = declare("ae_train_option_format", c_size_t,
                          [ctypes.POINTER(_OptionRow), c_void_p, c_int, c_char_p, c_size_t])
+_option_set_meta = declare("ae_train_option_set_meta", c_int, [c_void_p, ctypes.POINTER(_OptionRow), c_void_p, _err])
 
 
 def _rows():
@@ -658,11 +659,11 @@ def train(model_or_preset, data, epochs=None, out=None, callback=None, progress=
         train_set, val_set, data_name = _datasets(data, model.output_shape, limit, val_limit)
         if resume is None:
             _store_settings(model, opt, label, data_name, train_set, val_set)
-        else:                        # the metadata says what the run now is (more epochs, early_stop)
-            for k in options:
-                row = _KEYWORDS[k].contents
-                if not row.flags & (_AE_OPTION_NO_META | _AE_OPTION_NO_CHECKPOINT):
-                    model.set_meta("aekit.train." + row.name.decode(), opt.get(k))
+        else:                        # the metadata says what the run now is (more epochs, early_stop),
+            for k in options:        # as aekit train --resume writes it (no key for a default beta)
+                row = _KEYWORDS[k]
+                if not row.contents.flags & (_AE_OPTION_NO_META | _AE_OPTION_NO_CHECKPOINT):
+                    call(_option_set_meta, model._ptr, row, opt.buf)
         show = sys.stderr.isatty() if progress is None else bool(progress)
         folder = _Folder(out, model, label, data_name) if out is not None else None
         run = _Run(callback, _Display(sys.stderr) if show else None, model.is_variational, opt.get("beta"),

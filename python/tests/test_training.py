@@ -395,6 +395,20 @@ def test_early_stop_and_keep_best_are_options_and_keep_the_best_epochs_weights(t
     assert _tensors(tmp_path / "best.safetensors") == _tensors(tmp_path / "exact.safetensors")
 
 
+def test_a_resumed_run_given_the_default_beta_has_the_metadata_of_an_unbroken_run(tmp_path):
+    data = (_smooth(60, 1), _smooth(20, 2))
+    run = dict(batch=16, seed=9, threads=2, progress=False)
+    ckpt = tmp_path / "ck.safetensors"
+    aekit.train("vae", data, epochs=2, checkpoint=ckpt, callback=lambda m: m["epoch"] == 1, **run)
+    resumed = aekit.train(None, data, resume=ckpt, beta=1, progress=False)
+    whole = aekit.train("vae", data, epochs=2, **run)
+    assert "aekit.train.beta" not in resumed.meta      # no key: the default, as aekit train writes it
+    assert resumed.meta == whole.meta
+    resumed.save(tmp_path / "a.safetensors")
+    whole.save(tmp_path / "b.safetensors")
+    assert (tmp_path / "a.safetensors").read_bytes() == (tmp_path / "b.safetensors").read_bytes()
+
+
 def test_a_finished_run_extended_by_resume_with_more_epochs_equals_the_longer_run(tmp_path):
     data = (_smooth(60, 1), _smooth(20, 2))
     run = dict(batch=16, seed=9, threads=2, progress=False)
