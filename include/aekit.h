@@ -542,7 +542,10 @@ typedef enum {
 #define AE_OPTION_META_UNLESS_DEFAULT 32 /* in the metadata only when not the default:
                                       a model without the key had the default (the
                                       files of runs that leave it alone keep their
-                                      bytes); for options of some models only      */
+                                      bytes); for options of some models only.
+                                      Except reg_lr of an AAE of aekit 0.2 (its
+                                      aekit.version), before the option: no key,
+                                      its phases ran at lr (ae_run_setting_value) */
 #define AE_OPTION_SINCE_FORMAT_3 64 /* stored since checkpoint format 3: a format 2
                                       file lacks it and is read with the default,
                                       which is how its run trained; every other

@@ -7,6 +7,7 @@
 #    4 x val_kl (val_kl the KL itself), the metadata records beta 4;
 #  - --reg-lr changes an AAE's training and is recorded; the default is
 #    left out of the metadata;
+#  - aekit info shows an AAE of aekit 0.2 (no reg_lr key) at lr;
 #  - a run from a --beta 4 model's weights (--init) at the default beta
 #    has no key: the metadata is its run's (reg_lr: test_run_folder);
 #  - --beta on a model without a sample layer, --reg-lr on one without a
@@ -93,6 +94,21 @@ train aae_reg --model aae --reg-lr 2.5e-3
 check "aae --reg-lr 2.5e-3: trains" test $? -eq 0
 check "--reg-lr 2.5e-3: another model" eval '! cmp -s "$tmp/aae/model.safetensors" "$tmp/aae_reg/model.safetensors"'
 check "--reg-lr 2.5e-3: recorded as aekit.train.reg_lr" key_is aae_reg aekit.train.reg_lr 0.0025
+# an AAE of aekit 0.2 (no key, its regularisation phases at --lr): aekit info says so
+"$PY" - "$tmp/aae/model.safetensors" "$tmp/aae02.safetensors" <<'PY'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+h["__metadata__"]["aekit.version"] = "0.2.0"
+t = json.dumps(h, separators=(",", ":")).encode()
+t += b" " * (-len(t) % 8)
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(t)) + t + b[8 + n:])
+PY
+check "an AAE of 0.2: aekit info shows its reg_lr as lr" \
+  eval '"$AEKIT" info "$tmp/aae02.safetensors" | grep -q "lr (before 0.3)"'
+check "an AAE of 0.3 without the key: aekit info shows no reg_lr" \
+  eval '! "$AEKIT" info "$tmp/aae/model.safetensors" | grep -q "before 0.3"'
 
 # refused: one line naming the flag, exit 2, no run folder
 expect_error "--beta on a conv AE" 2 "--beta" "$tmp/bad" -- \

@@ -143,11 +143,45 @@ done:
     ae_model_free(m);
 }
 
+/* The setting reg_lr of an AAE without the key: the default (no value
+ * shown) unless the model was written before 0.3, whose regularisation
+ * phases ran at lr; a model without a discriminator: nothing. */
+static void reg_lr_before_0_3(void)
+{
+    ae_run_setting s;
+    int found = 0;
+    for (int i = 0; !found && ae_run_setting_at(i, &s); i++)
+        found = strcmp(s.key, "aekit.train.reg_lr") == 0;
+    CHECK(found, "no setting aekit.train.reg_lr");
+    ae_error err = {{0}};
+    ae_model *aae = NULL, *conv = NULL;
+    CHECK(ae_model_from_preset(&aae, "aae", 0, &err) == 0, "%s", err.msg);
+    CHECK(ae_model_from_preset(&conv, "conv", 0, &err) == 0, "%s", err.msg);
+    if (!found || !aae || !conv) goto done;
+    CHECK(ae_run_setting_value(aae, &s) == NULL, "no version: %s", ae_run_setting_value(aae, &s));
+    ae_model_set_meta(aae, "aekit.version", "0.2.0", &err);
+    ae_model_set_meta(conv, "aekit.version", "0.2.0", &err);
+    const char *v = ae_run_setting_value(aae, &s);
+    CHECK(v && strcmp(v, "lr (before 0.3)") == 0, "0.2.0: %s", v ? v : "(none)");
+    CHECK(ae_run_setting_value(conv, &s) == NULL, "a conv AE of 0.2.0: %s", ae_run_setting_value(conv, &s));
+    ae_model_set_meta(aae, "aekit.train.reg_lr", "0.001", &err);
+    v = ae_run_setting_value(aae, &s);
+    CHECK(v && strcmp(v, "0.001") == 0, "0.2.0 with a key: %s", v ? v : "(none)");
+    ae_model_set_meta(aae, "aekit.version", "0.3.0", &err);
+    ae_model_set_meta(aae, "aekit.train.reg_lr", "0.001", &err);
+    v = ae_run_setting_value(aae, &s);
+    CHECK(v && strcmp(v, "0.001") == 0, "0.3.0: %s", v ? v : "(none)");
+done:
+    ae_model_free(aae);
+    ae_model_free(conv);
+}
+
 int main(void)
 {
     if (temp_dir_open("run-folder") != 0) return 1;
     check_settings();
     settings_replace_unless_default();
+    reg_lr_before_0_3();
     for (int i = 0; i < AE_RUN_FILES; i++)
         for (int j = 0; j < i; j++)
             CHECK(strcmp(ae_run_files[i], ae_run_files[j]) != 0, "%s twice", ae_run_files[i]);

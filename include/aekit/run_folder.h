@@ -82,6 +82,12 @@ typedef struct {
  * i is past the last. Computed from constant tables on every call: safe
  * from any thread. */
 int ae_run_setting_at(int i, ae_run_setting *out);
+/* What model m's metadata says of setting s: the value of its key, or
+ * NULL when the key is absent (for a row stored only when not its default,
+ * AE_OPTION_META_UNLESS_DEFAULT: the default), except reg_lr of an AAE
+ * written before 0.3 (aekit.version 0.2.x), which has no key but ran its
+ * regularisation phases at lr: "lr (before 0.3)". */
+const char *ae_run_setting_value(const ae_model *m, const ae_run_setting *s);
 
 /* The names a run was started with, which its model's metadata keeps. */
 typedef struct {

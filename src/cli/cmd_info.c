@@ -63,7 +63,7 @@ int cmd_info(int argc, char **argv)
     int shown = 0;
     ae_run_setting set;
     for (int i = 0; ae_run_setting_at(i, &set); i++) {
-        const char *v = ae_model_meta(m, set.key);
+        const char *v = ae_run_setting_value(m, &set);
         if (!v || !(set.shown & AE_SETTING_INFO)) continue;
         if (!shown++) printf("\ntraining:\n");
         printf("  %-22s %s\n", set.label, cli_text(v));

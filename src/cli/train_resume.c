@@ -151,6 +151,11 @@ static int finish_run(const args *a, const train_settings *given)
     unsigned long long known = 0;
     int nopt_rows;
     const ae_train_option *opt_rows = ae_train_options_table(&nopt_rows);
+    /* a row stored only when not its default: no key is the default; but an
+     * AAE of aekit 0.2 has no reg_lr and ran its regularisation phases at lr
+     * (ae_run_setting_value): taken for the default here, its flags are
+     * checked against 1e-4, and its training cannot go on (its checkpoint,
+     * format 2 at most, is refused by name for an AAE) */
     for (int i = 0; i < nopt_rows; i++) {     /* at most AE_MAX_TRAIN_OPTIONS: bits of `known` */
         char key[128];
         snprintf(key, sizeof key, "aekit.train.%s", opt_rows[i].name);

@@ -302,6 +302,17 @@ int ae_run_setting_at(int i, ae_run_setting *out)
     return 0;
 }
 
+const char *ae_run_setting_value(const ae_model *m, const ae_run_setting *s)
+{
+    const char *v = ae_model_meta(m, s->key), *version = ae_model_meta(m, "aekit.version");
+    int major, minor;
+    /* --reg-lr came with 0.3: before, the AAE's three phases all ran at lr */
+    if (!v && s->option && strcmp(s->option->name, "reg_lr") == 0 && ae_model_is_adversarial(m) && version &&
+        sscanf(version, "%d.%d", &major, &minor) == 2 && major == 0 && minor < 3)
+        return "lr (before 0.3)";
+    return v;
+}
+
 int ae_run_index_write(const ae_model *m, const ae_run_report *r, ae_error *err)
 {
     /* settings: the metadata aekit info shows, minus the defaults that say nothing */
@@ -316,7 +327,7 @@ int ae_run_index_write(const ae_model *m, const ae_run_report *r, ae_error *err)
     else                    snprintf(threads, sizeof threads, "all cores");
     ae_run_setting s;
     for (int i = 0; ae_run_setting_at(i, &s) && ns < MAX_SHOWN; i++) {
-        const char *v = ae_model_meta(m, s.key);
+        const char *v = ae_run_setting_value(m, &s);
         if (!(s.shown & AE_SETTING_INDEX) || !v || (s.index_omits && strcmp(v, s.index_omits) == 0))
             continue;
         set[ns++] = (ae_html_setting){ s.label, v };
