@@ -73,14 +73,21 @@ void upsample2d_backward(float *dx, const float *dy, int n, int c, int h, int w,
 /* ---- dense (fully connected) -----------------------------------------------
  * x [n, in], weight [out, in] (PyTorch nn.Linear layout), bias [out] or NULL,
  * y [n, out] = x W^T + b.
- * Every x, weight and dy must have DENSE_READ_SLACK readable floats after
- * its end: BLIS 0.9.0's small-matrix kernels read one element past an
- * operand for some shapes (a single row with k not a multiple of 8:
- * flame/blis#821, fixed after 0.9.0; Debian 12 ships 0.9.0), which crashed
- * when the operand ended at a page boundary. The values read are unused;
- * aekit's buffers (parameters, workspaces) carry the slack, and a caller's
- * own input is copied into a workspace before the first layer.            */
+ * Every x, weight and dy must have readable floats after its end: one of
+ * its rows plus DENSE_READ_SLACK (dense_read_slack). BLIS 0.9.0's
+ * small-matrix kernels read past an operand for some shapes (a single row
+ * with k not a multiple of 8: flame/blis#821, fixed after 0.9.0; Debian 12
+ * ships 0.9.0): a little past its end, or, for a weight of one row (out =
+ * 1, an AAE discriminator's last layer), into the row after it, at
+ * in + 496 floats from its start for in = 500. That crashed when the
+ * operand ended near a page boundary: a resumed AAE, whose parameters'
+ * mapping ended where the freed checkpoint file's had begun. The values
+ * read are unused; aekit's buffers (parameters, workspaces) carry the
+ * slack, and a caller's own input is copied into a workspace before the
+ * first layer.                                                            */
 #define DENSE_READ_SLACK 64
+/* Floats readable after an operand whose rows are at most `row` long. */
+static inline size_t dense_read_slack(size_t row) { return row + DENSE_READ_SLACK; }
 void dense_forward(float *y, const float *x, const float *weight, const float *bias,
                    int n, int in, int out);
 void dense_backward(float *dx, float *dweight, float *dbias, const float *dy,

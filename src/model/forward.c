@@ -95,7 +95,7 @@ int workspace_new(ae_workspace **out, const ae_model *m, int per_thread, int thr
     ae_workspace *w = calloc(1, sizeof *w);
     float **ptrs = calloc((size_t)threads * 9, sizeof(float *));
     uint64_t *seeds = calloc((size_t)threads * 4, sizeof(uint64_t));
-    size_t total = per * threads + round16(DENSE_READ_SLACK);   /* slack after the last buffer */
+    size_t total = per * threads + round16(model_read_slack(m));   /* slack after the last buffer */
     float *mem = aligned_alloc(64, total * sizeof(float));
     if (!w || !ptrs || !mem || !seeds) {
         free(w); free(ptrs); free(mem); free(seeds);

@@ -164,9 +164,11 @@ void ae_model_output_shape(const ae_model *m, int *c, int *h, int *w)
 
 int model_alloc_params(ae_model *m)
 {
-    m->params = calloc(m->nparams + DENSE_READ_SLACK, sizeof(float));
+    m->params = calloc(m->nparams + model_read_slack(m), sizeof(float));
     return m->params ? 0 : -1;
 }
+
+size_t model_read_slack(const ae_model *m) { return dense_read_slack(m->max_act); }
 
 size_t ae_model_latent_size(const ae_model *m) { return m->layers[m->n_encoder - 1].out_size; }
 

@@ -70,8 +70,11 @@ struct ae_model {
 
 /* Removes metadata key `key` (nothing when absent); the others keep their order. */
 void model_remove_meta(ae_model *m, const char *key);
-/* Allocates m->params (zeroed), with DENSE_READ_SLACK floats after them. */
+/* Allocates m->params (zeroed), with model_read_slack floats after them. */
 int  model_alloc_params(ae_model *m);
+/* The floats a dense kernel may read past one of m's operands (its
+ * parameters', an activation's): no row of them is longer than max_act. */
+size_t model_read_slack(const ae_model *m);
 /* Parses a description into m->desc and builds layers and shapes from it
  * (build.c); params not allocated. `latent` replaces {latent} (and
  * 2*latent replaces {latent2}) in the text; 0 = the description's
