@@ -1,9 +1,11 @@
 /* Learning-rate schedules (src/model/lr_schedule.c): each kind's rate per
  * epoch against the rates torch.optim.lr_scheduler 1.13 gives (SGD lr 0.01,
- * printed with repr), the warm-up, plateau's state, and the schedule's
- * text (parse, format, refusals). */
+ * printed with repr), the warm-up (an AAE's reg_lr scaled by it as lr is),
+ * plateau's state, and the schedule's text (parse, format, refusals). */
 #include "aekit.h"
 #include "model/lr_schedule.h"
+#include "model/model.h"
+#include "synthetic_data.h"
 #include "test.h"
 
 #include <math.h>
@@ -76,6 +78,48 @@ static void test_warmup(void)
     CHECK(lr_schedule_rate(&c, &st, 2, 7) == c.lr, "constant is lr");
 }
 
+/* One AAE step (the whole set is one batch) with lr, reg_lr and a warm-up
+ * of `warmup` steps; the parameters after it, or NULL. */
+static ae_model *aae_step(double lr, double reg_lr, int warmup, const ae_dataset *train)
+{
+    ae_error err = {{0}};
+    ae_train_options o;
+    ae_train_options_default(&o);
+    o.epochs = 1;
+    o.batch = (int)train->n;
+    o.threads = 1;
+    o.seed = 3;
+    o.lr = lr;
+    o.reg_lr = reg_lr;
+    o.warmup_steps = warmup;
+    ae_model *m = NULL;
+    CHECK(ae_model_from_preset(&m, "aae", 0, &err) == 0, "%s", err.msg);
+    CHECK(m && ae_train(m, train, NULL, &o, NULL, NULL, &err) == 0, "%s", err.msg);
+    return m;
+}
+
+/* The warm-up scales an AAE's discriminator and generator rate (reg_lr) as
+ * it scales lr: the first of 4 warm-up steps at lr 2^-10, reg_lr 2^-12 is
+ * the step at lr 2^-12, reg_lr 2^-14 without warm-up (powers of two: the
+ * rates are exact, so are the weights). */
+static void test_aae_warmup(void)
+{
+    ae_dataset *train = synthetic_data(8, 1);
+    ae_model *warm = aae_step(0x1p-10, 0x1p-12, 4, train);
+    ae_model *by_hand = aae_step(0x1p-12, 0x1p-14, 0, train);
+    ae_model *unscaled = aae_step(0x1p-12, 0x1p-12, 0, train);
+    if (warm && by_hand && unscaled) {
+        size_t bytes = warm->nparams * sizeof(float);
+        const float *w = warm->params, *h = by_hand->params, *u = unscaled->params;
+        CHECK(memcmp(w, h, bytes) == 0, "AAE warm-up: not the step at the scaled lr and reg_lr");
+        CHECK(memcmp(w, u, bytes) != 0, "AAE warm-up: the regularisation phases ran at reg_lr unscaled");
+    }
+    ae_model_free(warm);
+    ae_model_free(by_hand);
+    ae_model_free(unscaled);
+    ae_dataset_free(train);
+}
+
 static void test_plateau_state(void)
 {
     ae_train_options o = with("plateau:0,0.5", 5, 0);
@@ -134,6 +178,7 @@ int main(void)
 {
     test_torch_rates();
     test_warmup();
+    test_aae_warmup();
     test_plateau_state();
     test_text();
     TEST_DONE();
