@@ -91,7 +91,7 @@ static int apply_layers(const ae_model *m, ae_workspace *ws, const float *x, con
         int t = omp_get_thread_num();
         int s = c * APPLY_CHUNK, cnt = n - s < APPLY_CHUNK ? n - s : APPLY_CHUNK;
         /* the caller's floats into the workspace first: the kernels may read
-         * a little past an operand's end (DENSE_READ_SLACK) */
+         * a little past an operand's end (dense_read_slack) */
         float *xin = work_input(w, t);
         memcpy(xin, x + (size_t)s * in_size, (size_t)cnt * in_size * sizeof(float));
         for (int i = 0; labels && i < cnt; i++) model_set_label(m, w, t, i, labels[s + i]);
