@@ -18,18 +18,41 @@ int pool2d_out(int h, int k, int ceil_mode)
 static inline int imin(int a, int b) { return a < b ? a : b; }
 
 /* 2x2 windows over even h and w (the lesson's 28 -> 14 -> 7): no edge
- * cases, branch-free selects the compiler vectorises. The generic loops
- * below cost 3-4x more here (bench/layer_bench.c). */
+ * cases, branch-free selects (on AVX-512 vectorised by hand: the compiler
+ * does not vectorise the stride-2 accesses). The generic loops below cost
+ * 3-4x more here (bench/layer_bench.c). */
 static int pool2_even(int h, int w, int k) { return k == 2 && h % 2 == 0 && w % 2 == 0; }
 
 #ifdef POOL_AVX512
-/* maxpool2_forward 16 windows at a time (even and odd columns split apart
- * with permutes, the same comparisons: the same bits). */
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
-static void maxpool2_forward_avx512(float *y, const float *x, long planes, int h, int w)
+#define TGT_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+
+/* cnt <= 16 windows of the row pair r0, r1, from column 0 of each: the
+ * top row's left and right pixels (a, b) and the bottom row's (c, d),
+ * split from the interleaved columns with permutes; lanes past cnt are 0.
+ * lo, hi: the masks of the pair's first and second 16 floats. */
+typedef struct { __m512 a, b, c, d; __mmask16 lo, hi; } pool2_chunk;
+
+TGT_AVX512 static inline pool2_chunk pool2_chunk_load(const float *r0, const float *r1, int cnt)
 {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    int lo_n = 2 * cnt < 16 ? 2 * cnt : 16, hi_n = 2 * cnt - lo_n;
+    pool2_chunk q;
+    q.lo = (__mmask16)((1u << lo_n) - 1);
+    q.hi = (__mmask16)((1u << hi_n) - 1);
+    __m512 x0l = _mm512_maskz_loadu_ps(q.lo, r0), x0h = _mm512_maskz_loadu_ps(q.hi, r0 + 16);
+    __m512 x1l = _mm512_maskz_loadu_ps(q.lo, r1), x1h = _mm512_maskz_loadu_ps(q.hi, r1 + 16);
+    q.a = _mm512_permutex2var_ps(x0l, even, x0h);
+    q.b = _mm512_permutex2var_ps(x0l, odd, x0h);
+    q.c = _mm512_permutex2var_ps(x1l, even, x1h);
+    q.d = _mm512_permutex2var_ps(x1l, odd, x1h);
+    return q;
+}
+
+/* maxpool2_forward 16 windows at a time (the same comparisons: the same
+ * bits). */
+TGT_AVX512 static void maxpool2_forward_avx512(float *y, const float *x, long planes, int h, int w)
+{
     int ho = h / 2, wo = w / 2;
     for (long p = 0; p < planes; p++)
         for (int oy = 0; oy < ho; oy++) {
@@ -37,14 +60,9 @@ static void maxpool2_forward_avx512(float *y, const float *x, long planes, int h
             float *yr = y + (p * ho + oy) * wo;
             for (int ox = 0; ox < wo; ox += 16) {
                 int cnt = wo - ox < 16 ? wo - ox : 16;
-                int lo_n = 2 * cnt < 16 ? 2 * cnt : 16, hi_n = 2 * cnt - lo_n;
-                __mmask16 mlo = (__mmask16)((1u << lo_n) - 1), mhi = (__mmask16)((1u << hi_n) - 1);
-                __m512 x0l = _mm512_maskz_loadu_ps(mlo, r0 + 2 * ox), x0h = _mm512_maskz_loadu_ps(mhi, r0 + 2 * ox + 16);
-                __m512 x1l = _mm512_maskz_loadu_ps(mlo, r1 + 2 * ox), x1h = _mm512_maskz_loadu_ps(mhi, r1 + 2 * ox + 16);
-                __m512 a = _mm512_permutex2var_ps(x0l, even, x0h), b = _mm512_permutex2var_ps(x0l, odd, x0h);
-                __m512 c = _mm512_permutex2var_ps(x1l, even, x1h), d = _mm512_permutex2var_ps(x1l, odd, x1h);
-                __m512 m0 = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(b, a, _CMP_GT_OQ), a, b);
-                __m512 m1 = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(d, c, _CMP_GT_OQ), c, d);
+                pool2_chunk q = pool2_chunk_load(r0 + 2 * ox, r1 + 2 * ox, cnt);
+                __m512 m0 = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(q.b, q.a, _CMP_GT_OQ), q.a, q.b);
+                __m512 m1 = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(q.d, q.c, _CMP_GT_OQ), q.c, q.d);
                 _mm512_mask_storeu_ps(yr + ox, (__mmask16)((1u << cnt) - 1),
                                       _mm512_mask_blend_ps(_mm512_cmp_ps_mask(m1, m0, _CMP_GT_OQ), m0, m1));
             }
@@ -73,21 +91,15 @@ static void maxpool2_forward(float *y, const float *x, long planes, int h, int w
         }
 }
 
-/* The same first-maximum-in-row-major-order rule as the generic backward:
- * the better of each row (first on ties), then row 1 only if strictly
- * greater. Every input pixel is in one window, so dx needs no zeroing. */
 #ifdef POOL_AVX512
 /* maxpool2_backward's rule, 16 windows at a time: the even and odd columns
  * of a row pair are split apart with permutes, the same comparisons pick
  * the window's maximum, and the gradient goes back through masked moves
  * (selects only: the same bits as the scalar loop). The scalar loop does
  * not vectorise (stride-2 stores): it was 19% of a conv AE's step. */
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
-static void maxpool2_backward_avx512(float *dx, const float *dy, const float *x, long planes, int h, int w,
-                                     int relu)
+TGT_AVX512 static void maxpool2_backward_avx512(float *dx, const float *dy, const float *x, long planes,
+                                                int h, int w, int relu)
 {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     const __m512i inter_lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i inter_hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     const __m512 zero = _mm512_setzero_ps();
@@ -100,14 +112,10 @@ static void maxpool2_backward_avx512(float *dx, const float *dy, const float *x,
             for (int ox = 0; ox < wo; ox += 16) {
                 int cnt = wo - ox < 16 ? wo - ox : 16;     /* windows in this chunk */
                 __mmask16 m = (__mmask16)((1u << cnt) - 1);
-                int lo_n = 2 * cnt < 16 ? 2 * cnt : 16, hi_n = 2 * cnt - lo_n;
-                __mmask16 mlo = (__mmask16)((1u << lo_n) - 1), mhi = (__mmask16)((1u << hi_n) - 1);
-                __m512 x0l = _mm512_maskz_loadu_ps(mlo, r0 + 2 * ox), x0h = _mm512_maskz_loadu_ps(mhi, r0 + 2 * ox + 16);
-                __m512 x1l = _mm512_maskz_loadu_ps(mlo, r1 + 2 * ox), x1h = _mm512_maskz_loadu_ps(mhi, r1 + 2 * ox + 16);
-                __m512 a = _mm512_permutex2var_ps(x0l, even, x0h), b = _mm512_permutex2var_ps(x0l, odd, x0h);
-                __m512 c = _mm512_permutex2var_ps(x1l, even, x1h), d = _mm512_permutex2var_ps(x1l, odd, x1h);
-                __mmask16 pb = _mm512_cmp_ps_mask(b, a, _CMP_GT_OQ), pd = _mm512_cmp_ps_mask(d, c, _CMP_GT_OQ);
-                __m512 m0 = _mm512_mask_blend_ps(pb, a, b), m1 = _mm512_mask_blend_ps(pd, c, d);
+                pool2_chunk q = pool2_chunk_load(r0 + 2 * ox, r1 + 2 * ox, cnt);
+                __mmask16 pb = _mm512_cmp_ps_mask(q.b, q.a, _CMP_GT_OQ);
+                __mmask16 pd = _mm512_cmp_ps_mask(q.d, q.c, _CMP_GT_OQ);
+                __m512 m0 = _mm512_mask_blend_ps(pb, q.a, q.b), m1 = _mm512_mask_blend_ps(pd, q.c, q.d);
                 __mmask16 row1 = _mm512_cmp_ps_mask(m1, m0, _CMP_GT_OQ);
                 __m512 gv = _mm512_maskz_loadu_ps(m, g + ox);
                 if (relu) {
@@ -118,15 +126,18 @@ static void maxpool2_backward_avx512(float *dx, const float *dy, const float *x,
                 __m512 gb = _mm512_maskz_mov_ps((__mmask16)(~row1 & pb), gv);
                 __m512 gc = _mm512_maskz_mov_ps((__mmask16)(row1 & ~pd), gv);
                 __m512 gd = _mm512_maskz_mov_ps((__mmask16)(row1 & pd), gv);
-                _mm512_mask_storeu_ps(d0 + 2 * ox, mlo, _mm512_permutex2var_ps(ga, inter_lo, gb));
-                _mm512_mask_storeu_ps(d0 + 2 * ox + 16, mhi, _mm512_permutex2var_ps(ga, inter_hi, gb));
-                _mm512_mask_storeu_ps(d1 + 2 * ox, mlo, _mm512_permutex2var_ps(gc, inter_lo, gd));
-                _mm512_mask_storeu_ps(d1 + 2 * ox + 16, mhi, _mm512_permutex2var_ps(gc, inter_hi, gd));
+                _mm512_mask_storeu_ps(d0 + 2 * ox, q.lo, _mm512_permutex2var_ps(ga, inter_lo, gb));
+                _mm512_mask_storeu_ps(d0 + 2 * ox + 16, q.hi, _mm512_permutex2var_ps(ga, inter_hi, gb));
+                _mm512_mask_storeu_ps(d1 + 2 * ox, q.lo, _mm512_permutex2var_ps(gc, inter_lo, gd));
+                _mm512_mask_storeu_ps(d1 + 2 * ox + 16, q.hi, _mm512_permutex2var_ps(gc, inter_hi, gd));
             }
         }
 }
 #endif
 
+/* The same first-maximum-in-row-major-order rule as the generic backward:
+ * the better of each row (first on ties), then row 1 only if strictly
+ * greater. Every input pixel is in one window, so dx needs no zeroing. */
 static void maxpool2_backward(float *dx, const float *dy, const float *x, long planes, int h, int w,
                               int relu)
 {
