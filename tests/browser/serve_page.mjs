@@ -73,12 +73,18 @@ try {
   check("hovering a point shows its image and reconstruction", hovered);
 
   // click: the decoded image changes, timed from the click
-  const pixels = () => page.evaluate(() => {
-    const img = document.getElementById("decoded"), c = document.createElement("canvas");
-    c.width = img.naturalWidth; c.height = img.naturalHeight;
-    const g = c.getContext("2d"); g.drawImage(img, 0, 0);
-    return Array.from(g.getImageData(0, 0, c.width, c.height).data);
-  });
+  // The preview's pixels once no decode is in flight and its image has loaded:
+  // a click also decodes, so an earlier step may have left a request pending.
+  const pixels = async () => {
+    await until(page, () => { const img = document.getElementById("decoded");
+                              return !decodeBusy && !decodeNext && img.complete && img.naturalWidth > 0; });
+    return page.evaluate(() => {
+      const img = document.getElementById("decoded"), c = document.createElement("canvas");
+      c.width = img.naturalWidth; c.height = img.naturalHeight;
+      const g = c.getContext("2d"); g.drawImage(img, 0, 0);
+      return Array.from(g.getImageData(0, 0, c.width, c.height).data);
+    });
+  };
   const clickTimes = [];
   let images = [];
   const spots = [[60, 60], [580, 500], [320, 280], [100, 480], [560, 80], [200, 200], [450, 400]];
