@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "aekit.h"
 #include "core/cpu.h"
+#include "core/rng.h"
 #include "layers/layers.h"
 
 /* weak: the bench also links against builds from before the SIMD dispatch */
@@ -102,5 +104,27 @@ int main(int argc, char **argv)
     }
     printf("%-26s %21.3f             (60k images: %.2f s per core)\n", "pool/upsample/relu, us/img",
            tot_o / reps / n * 1e6, tot_o / reps / n * 60000);
+
+    /* the denoiser's input noise (gaussian:0,0.5 on 28x28), against one
+     * ae_rng_normal call per pixel (the path before rng_normals.c) */
+    {
+        size_t px = (size_t)n * 784;
+        float *x = buf(px), *ref = buf(px);
+        ae_noise nz = { AE_NOISE_GAUSSIAN, 0.0f, 0.5f, 0.0f };
+        int nreps = reps / 10 > 0 ? reps / 10 : 1;
+        double t0 = cpu_now();
+        for (int r = 0; r < nreps; r++) ae_noise_apply(&nz, x, n, 784, 42, 0);
+        double t1 = cpu_now();
+        for (int r = 0; r < nreps; r++)
+            for (int i = 0; i < n; i++) {
+                ae_rng g;
+                ae_rng_seed(&g, 42 ^ (0xd1b54a32d192ed03ULL * ((uint64_t)i + 1)));
+                for (size_t j = 0; j < 784; j++) ref[(size_t)i * 784 + j] += 0.5f * ae_rng_normal(&g);
+            }
+        double t2 = cpu_now();
+        printf("%-26s %21.3f   (one ae_rng_normal per pixel: %.3f)\n", "gaussian noise 28x28",
+               (t1 - t0) / nreps / n * 1e6, (t2 - t1) / nreps / n * 1e6);
+        free(x); free(ref);
+    }
     return 0;
 }

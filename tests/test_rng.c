@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
 #include "core/rng.h"
+#include "data/noise.h"
 
 #include <signal.h>
 #include <stdint.h>
@@ -95,11 +96,110 @@ static void check_seeding(void)
     CHECK(r.s[0] == 0, "the edge seed no longer zeroes a word (test assumption)");
 }
 
+/* ae_rng_normals and ae_normals_from_bits give ae_rng_normal's floats bit
+ * for bit on the SIMD path in use (AVX-512: a log and cos of our own with
+ * a libm fallback, rng_normals.c): over millions of random draws (where a
+ * rounding difference would show about once per million without the
+ * fallback) and over edge words: u1 = 1 and its smallest value, u2 = 0 and
+ * cos's zeros at u2 = 1/4 and 3/4 with their neighbours. */
+static int same_bits(float x, float y) { return memcmp(&x, &y, sizeof x) == 0; }
+
+static void check_normals(void)
+{
+    enum { N = 1 << 22 };
+    static float fast[N];
+    const size_t counts[] = { 0, 1, 7, 8, 9, 255, 256, 257, N };
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        ae_rng a, b;
+        ae_rng_seed(&a, 77 + k);
+        b = a;
+        ae_rng_normals(&a, fast, counts[k]);
+        size_t bad = 0;
+        for (size_t i = 0; i < counts[k]; i++) bad += !same_bits(fast[i], ae_rng_normal(&b));
+        CHECK(bad == 0, "%zu of %zu normals differ from ae_rng_normal's", bad, counts[k]);
+        CHECK(memcmp(&a, &b, sizeof a) == 0, "ae_rng_normals(%zu) leaves another state", counts[k]);
+    }
+
+    const uint64_t top = (1ULL << 53) - 1, quarter = 1ULL << 51;
+    const uint64_t as[] = { 0, 1, 2, top, top - 1, 1ULL << 52, (1ULL << 52) - 1, 0x16a09e667f3bcdULL };
+    const uint64_t bs[] = { 0, 1, top, quarter, quarter - 1, quarter + 1, 3 * quarter, 3 * quarter - 1,
+                            3 * quarter + 1, 2 * quarter, 4 * quarter - 1, quarter / 2 };
+    enum { NA = sizeof as / sizeof as[0], NB = sizeof bs / sizeof bs[0] };
+    uint64_t wa[NA * NB], wb[NA * NB];
+    float got[NA * NB];
+    for (size_t i = 0; i < NA; i++)
+        for (size_t j = 0; j < NB; j++) { wa[i * NB + j] = as[i]; wb[i * NB + j] = bs[j]; }
+    ae_normals_from_bits(got, wa, wb, NA * NB);
+    for (size_t i = 0; i < NA * NB; i++) {
+        float want = ae_normal_from_bits(wa[i], wb[i]);
+        CHECK(same_bits(got[i], want), "the normal of words %#llx, %#llx is %a, not %a",
+              (unsigned long long)wa[i], (unsigned long long)wb[i], (double)got[i], (double)want);
+    }
+}
+
+/* Eight streams at once: the same normals and end states as one at a time. */
+static void check_normals_x8(void)
+{
+    enum { MAXN = 1000 };
+    static float got[8][MAXN];
+    const size_t counts[] = { 0, 1, 7, 257, MAXN };
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        ae_rng r[8], ref[8];
+        float *const out[8] = { got[0], got[1], got[2], got[3], got[4], got[5], got[6], got[7] };
+        for (int k = 0; k < 8; k++) { ae_rng_seed(&r[k], 500 + 8 * c + k); ref[k] = r[k]; }
+        ae_rng_normals_x8(r, out, counts[c]);
+        size_t bad = 0;
+        for (int k = 0; k < 8; k++) {
+            for (size_t j = 0; j < counts[c]; j++) bad += !same_bits(got[k][j], ae_rng_normal(&ref[k]));
+            CHECK(memcmp(&r[k], &ref[k], sizeof r[k]) == 0, "stream %d ends in another state (n %zu)", k, counts[c]);
+        }
+        CHECK(bad == 0, "%zu of 8 x %zu normals differ from ae_rng_normal's", bad, counts[c]);
+    }
+}
+
+/* Gaussian input noise on images with scattered indices (as a training
+ * chunk), eight images at a time and then the rest, against ae_noise_apply's
+ * rule written out: each image from its own stream, one ae_rng_normal per
+ * pixel, x + mean + std g clipped to [0, 1]. */
+static void check_noise_images(void)
+{
+    enum { N = 19, SIZE = 300 };
+    static float x[N * SIZE], want[N * SIZE];
+    uint32_t index[N];
+    const ae_noise nz = { AE_NOISE_GAUSSIAN, 0.1f, 0.5f, 0.0f };
+    const uint64_t seed = 0x5eed;
+    for (int i = 0; i < N; i++) index[i] = (uint32_t)(i * 7919 % 1000);
+    for (size_t j = 0; j < (size_t)N * SIZE; j++) x[j] = want[j] = (float)(j % 17) / 16.0f;
+    for (int i = 0; i < N; i++) {
+        ae_rng r;
+        ae_rng_seed(&r, seed ^ (0xd1b54a32d192ed03ULL * ((uint64_t)index[i] + 1)));
+        for (size_t j = 0; j < SIZE; j++) {
+            float *p = &want[(size_t)i * SIZE + j];
+            float v = *p + nz.mean + nz.std * ae_rng_normal(&r);
+            *p = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+        }
+    }
+    noise_apply_images(&nz, x, N, SIZE, seed, index, 0);
+    CHECK(memcmp(x, want, sizeof x) == 0, "gaussian noise on indexed images is not the written-out rule's");
+    /* ae_noise_apply with contiguous indices: image i of the call is index first + i */
+    memcpy(x, want, sizeof x);
+    ae_noise_apply(&nz, x, N, SIZE, seed, 40);
+    noise_apply_images(&nz, want, N, SIZE, seed, NULL, 40);
+    CHECK(memcmp(x, want, sizeof x) == 0, "ae_noise_apply differs from noise_apply_images");
+    memcpy(x, want, sizeof x);
+    for (int i = 0; i < N; i++) ae_noise_apply(&nz, want + (size_t)i * SIZE, 1, SIZE, seed, 40 + (uint64_t)i);
+    ae_noise_apply(&nz, x, N, SIZE, seed, 40);
+    CHECK(memcmp(x, want, sizeof x) == 0, "noise on N images at once differs from one image at a time");
+}
+
 int main(void)
 {
     signal(SIGALRM, on_alarm);
     check_same_draws();
     check_zero_state();
     check_seeding();
+    check_normals();
+    check_normals_x8();
+    check_noise_images();
     TEST_DONE();
 }

@@ -1,7 +1,5 @@
 #include "core/rng.h"
 
-#include <math.h>
-
 static uint64_t splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -76,10 +74,8 @@ uint32_t ae_rng_below(ae_rng *r, uint32_t n)
 
 float ae_rng_normal(ae_rng *r)
 {
-    /* u1 in (0,1] so log() is finite. */
-    double u1 = ((double)(ae_rng_u64(r) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
-    double u2 = (double)(ae_rng_u64(r) >> 11) * (1.0 / 9007199254740992.0);
-    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+    uint64_t a = ae_rng_u64(r) >> 11;
+    return ae_normal_from_bits(a, ae_rng_u64(r) >> 11);
 }
 
 void ae_rng_shuffle(ae_rng *r, uint32_t *idx, uint32_t n)

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "core/rng.h"
+#include "data/noise.h"
 
 #include <float.h>
 #include <math.h>
@@ -232,12 +233,8 @@ void model_load_chunk(const ae_model *m, ae_workspace *w, int t, const ae_datase
     ae_dataset_batch(ds, idx, cnt, target);
     ae_model_make_input(m, target, cnt, x, NULL);
     for (int i = 0; m->classes && i < cnt; i++) model_set_label(m, w, t, i, ds->labels[idx[i]]);
-    if (noise && noise->kind != AE_NOISE_NONE) {
-        size_t in_size = (size_t)m->in_c * m->in_h * m->in_w;
-        /* contiguous indices: one seed stream per image index */
-        for (int i = 0; i < cnt; i++)
-            ae_noise_apply(noise, x + (size_t)i * in_size, 1, in_size, noise_seed, idx[i]);
-    }
+    /* one seed stream per image index */
+    noise_apply_images(noise, x, cnt, (size_t)m->in_c * m->in_h * m->in_w, noise_seed, idx, 0);
 }
 
 int ae_model_fit_latent(ae_model *m, ae_workspace *ws, const ae_dataset *ds, int threads, ae_error *err)

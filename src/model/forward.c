@@ -184,7 +184,7 @@ static void fill_eps(float *eps, int n, int L, uint64_t seed, uint64_t first)
     for (int i = 0; i < n; i++) {
         ae_rng r;
         ae_rng_seed(&r, seed ^ (0x9e3779b97f4a7c15ULL * (first + (uint64_t)i + 1)));
-        for (int j = 0; j < L; j++) eps[(size_t)i * L + j] = ae_rng_normal(&r);
+        ae_rng_normals(&r, eps + (size_t)i * L, (size_t)L);
     }
 }
 

@@ -164,7 +164,7 @@ static long aae_phases(ae_model *m, ae_workspace *ws, const ae_train_options *op
             for (int i = 0; i < cnt; i++) {
                 ae_rng r;
                 ae_rng_seed(&r, a->seed ^ (0x8ebc6af09c88c6e3ULL * ((uint64_t)(off + i) + 1)));
-                for (int j = 0; j < L; j++) prior[(size_t)i * L + j] = ae_rng_normal(&r);
+                ae_rng_normals(&r, prior + (size_t)i * L, (size_t)L);
             }
             for (int pass = 0; pass < 2; pass++) {
                 const float *in = pass == 0 ? prior : codes;
