@@ -4,7 +4,9 @@
  * with ties, zeros and negative maxima in the input. The 2x2 fast path
  * (vectorised on AVX-512), forward and backward, also against the rule
  * written out here, for every even width up to 72 (full and partial
- * 16-window chunks). */
+ * 16-window chunks). upsample2d_relu_backward ==
+ * relu_backward(upsample2d_backward(...)) for factor 2 (its own loop) and
+ * 3 (the two calls). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +90,22 @@ static void case_pool2_rule(int planes, int h, int w, unsigned seed)
     free(x); free(dy); free(ref); free(got);
 }
 
+static void case_upsample(int n, int c, int h, int w, int s, unsigned seed)
+{
+    size_t nin = (size_t)n * c * h * w, nout = nin * (size_t)s * s;
+    float *x = malloc(nin * sizeof *x), *dy = malloc(nout * sizeof *dy);
+    float *ref = malloc(nin * sizeof *ref), *got = malloc(nin * sizeof *got);
+    for (size_t i = 0; i < nin; i++) x[i] = value(&seed);
+    for (size_t i = 0; i < nout; i++) dy[i] = 0.1f * (float)((int)(i % 13) - 6) + 1e-3f * (float)(i % 7);
+    upsample2d_backward(ref, dy, n, c, h, w, s);
+    relu_backward(ref, ref, x, nin);
+    memset(got, 0xff, nin * sizeof *got);   /* NaN: every element must be written */
+    upsample2d_relu_backward(got, dy, x, n, c, h, w, s);
+    CHECK(memcmp(ref, got, nin * sizeof *got) == 0,
+          "upsample2d_relu_backward %dx%dx%dx%d x%d equals upsample then relu backward", n, c, h, w, s);
+    free(x); free(dy); free(ref); free(got);
+}
+
 int main(void)
 {
     for (int w = 2; w <= 72; w += 2) case_pool2_rule(3, 4, w, 10u + (unsigned)w);
@@ -95,5 +113,9 @@ int main(void)
     case_pool(3, 8, 14, 14, 0, 2u);    /* 14 -> 7 (fast path) */
     case_pool(3, 8, 7, 7, 1, 3u);      /* 7 -> 4, ceil (generic path) */
     case_pool(2, 4, 9, 6, 0, 4u);      /* odd height, floor (generic path) */
+    case_upsample(3, 8, 4, 4, 2, 5u);  /* the lesson's decoder: 4 -> 8, 8 -> 16, 14 -> 28 */
+    case_upsample(3, 8, 8, 8, 2, 6u);
+    case_upsample(3, 16, 14, 14, 2, 7u);
+    case_upsample(2, 3, 5, 7, 3, 8u);  /* factor 3: the generic loops */
     TEST_DONE();
 }

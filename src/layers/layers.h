@@ -69,6 +69,9 @@ void avgpool2d_backward(float *dx, const float *dy,
  * x [n, c, h, w] -> y [n, c, h*s, w*s]; backward sums each s x s block.   */
 void upsample2d_forward(float *y, const float *x, int n, int c, int h, int w, int s);
 void upsample2d_backward(float *dx, const float *dy, int n, int c, int h, int w, int s);
+/* relu_backward then upsample2d_backward in one pass, for a ReLU whose
+ * output x the upsample reads: the same result, bit for bit. */
+void upsample2d_relu_backward(float *dx, const float *dy, const float *x, int n, int c, int h, int w, int s);
 
 /* ---- dense (fully connected) -----------------------------------------------
  * x [n, in], weight [out, in] (PyTorch nn.Linear layout), bias [out] or NULL,

@@ -53,6 +53,33 @@ void upsample2d_forward(float *y, const float *x, int n, int c, int h, int w, in
     }
 }
 
+/* upsample2_backward with the ReLU before the upsample folded in: x is
+ * the ReLU's output (the upsample's input), so each block's sum passes on
+ * where it is positive: relu_backward's select on the same sum. */
+static void upsample2_relu_backward(float *dx, const float *dy, const float *x, long planes, int h, int w)
+{
+    int wo = 2 * w;
+    for (long r = 0; r < planes * h; r++) {
+        const float *restrict g0 = dy + r * 2 * wo, *restrict g1 = g0 + wo;
+        const float *restrict xr = x + r * w;
+        float *restrict dr = dx + r * w;
+        for (int ix = 0; ix < w; ix++) {
+            float sum = ((g0[2 * ix] + g0[2 * ix + 1]) + g1[2 * ix]) + g1[2 * ix + 1];
+            dr[ix] = xr[ix] > 0.0f ? sum : 0.0f;
+        }
+    }
+}
+
+void upsample2d_relu_backward(float *dx, const float *dy, const float *x, int n, int c, int h, int w, int s)
+{
+    if (s == 2) {
+        upsample2_relu_backward(dx, dy, x, (long)n * c, h, w);
+        return;
+    }
+    upsample2d_backward(dx, dy, n, c, h, w, s);
+    relu_backward(dx, dx, x, (size_t)n * c * h * w);
+}
+
 void upsample2d_backward(float *dx, const float *dy, int n, int c, int h, int w, int s)
 {
     if (s == 2) {

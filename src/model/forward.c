@@ -244,6 +244,14 @@ float *model_backward_range(const ae_model *m, ae_workspace *w, int t, const flo
         const ae_layer *l = &m->layers[i];
         const float *xin = i > from ? w->act[t] + m->layers[i - 1].act_off * n : x;
         const float *y = w->act[t] + l->act_off * n;
+        if (l->kind == L_UPSAMPLE && i > from && m->layers[i - 1].kind == L_RELU) {
+            /* conv -> relu -> upsample: likewise */
+            float *dx = (i - 1 > from || want_dx) ? g_next : NULL;
+            if (dx) upsample2d_relu_backward(dx, g, xin, n, l->in_c, l->in_h, l->in_w, l->scale);
+            float *tmp = g; g = g_next; g_next = tmp;
+            i--;
+            continue;
+        }
         if (l->kind == L_MAXPOOL && i > from && m->layers[i - 1].kind == L_RELU) {
             /* conv -> relu -> maxpool: both backwards in one pass over
              * the ReLU's output (the pool's input) */
