@@ -6,7 +6,11 @@
  * written out here, for every even width up to 72 (full and partial
  * 16-window chunks). upsample2d_relu_backward ==
  * relu_backward(upsample2d_backward(...)) for factor 2 (its own loop) and
- * 3 (the two calls). */
+ * 3 (the two calls). conv2d_relu_forward == relu_forward(conv2d_forward(...))
+ * on the SIMD kernels' shapes (3x3 stride 1, pads 0-2, channel counts that
+ * use the 8-channel blocks, single channels and row tails) and the generic
+ * code's (5x5, stride 2), with and without the conv's own output, on
+ * whichever SIMD path AEKIT_SIMD picks (the suite runs all three). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +110,35 @@ static void case_upsample(int n, int c, int h, int w, int s, unsigned seed)
     free(x); free(dy); free(ref); free(got);
 }
 
+static void case_conv_relu(int n, int cin, int h, int w, int cout, int k, int stride, int pad, unsigned seed)
+{
+    conv2d_shape_t s = { cin, h, w, cout, k, stride, pad, 0, 0 };
+    CHECK(conv2d_shape(&s) == 0, "conv shape");
+    size_t nin = (size_t)n * cin * h * w, nout = (size_t)n * cout * s.ho * s.wo;
+    size_t nw = (size_t)cout * cin * k * k;
+    float *x = malloc(nin * sizeof *x), *wt = malloc(nw * sizeof *wt), *b = malloc(cout * sizeof *b);
+    float *y = malloc(nout * sizeof *y), *ref = malloc(nout * sizeof *ref);
+    float *y2 = malloc(nout * sizeof *y2), *got = malloc(nout * sizeof *got), *got2 = malloc(nout * sizeof *got2);
+    float *ws = malloc(conv2d_workspace(&s, n) * sizeof *ws);
+    for (size_t i = 0; i < nin; i++) x[i] = value(&seed) - 0.3f;
+    for (size_t i = 0; i < nw; i++) wt[i] = 0.2f * (float)((int)((i * 7 + seed) % 11) - 5);
+    for (int o = 0; o < cout; o++) b[o] = 0.05f * (float)(o % 5 - 2);
+    conv2d_forward(y, x, wt, b, n, &s, ws);
+    relu_forward(ref, y, nout);
+    memset(y2, 0xff, nout * sizeof *y2);
+    memset(got, 0xff, nout * sizeof *got);
+    conv2d_relu_forward(y2, got, x, wt, b, n, &s, ws);
+    CHECK(memcmp(y, y2, nout * sizeof *y) == 0 && memcmp(ref, got, nout * sizeof *got) == 0,
+          "conv2d_relu_forward %dx%dx%dx%d -> %d k%d s%d p%d equals conv then relu", n, cin, h, w, cout, k,
+          stride, pad);
+    memset(got2, 0xff, nout * sizeof *got2);
+    conv2d_relu_forward(NULL, got2, x, wt, b, n, &s, ws);
+    CHECK(memcmp(ref, got2, nout * sizeof *got2) == 0,
+          "conv2d_relu_forward without the conv's output %dx%dx%dx%d -> %d k%d s%d p%d", n, cin, h, w, cout,
+          k, stride, pad);
+    free(x); free(wt); free(b); free(y); free(ref); free(y2); free(got); free(got2); free(ws);
+}
+
 int main(void)
 {
     for (int w = 2; w <= 72; w += 2) case_pool2_rule(3, 4, w, 10u + (unsigned)w);
@@ -117,5 +150,11 @@ int main(void)
     case_upsample(3, 8, 8, 8, 2, 6u);
     case_upsample(3, 16, 14, 14, 2, 7u);
     case_upsample(2, 3, 5, 7, 3, 8u);  /* factor 3: the generic loops */
+    case_conv_relu(3, 1, 28, 28, 16, 3, 1, 1, 9u);   /* the lesson's conv AE */
+    case_conv_relu(3, 16, 14, 14, 8, 3, 1, 1, 10u);
+    case_conv_relu(2, 8, 7, 7, 8, 3, 1, 1, 11u);
+    case_conv_relu(2, 8, 16, 16, 16, 3, 1, 0, 12u);  /* valid */
+    case_conv_relu(2, 3, 9, 21, 11, 3, 1, 2, 13u);   /* 8 + 3 single channels, pad 2, odd sizes */
+    case_conv_relu(2, 3, 11, 13, 4, 5, 2, 2, 14u);   /* 5x5 stride 2: the generic code */
     TEST_DONE();
 }

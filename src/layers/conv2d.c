@@ -39,8 +39,9 @@
  * conv2d_simd.c, chosen at run time; the code here handles the rest. */
 int conv3_simd_applies(const conv2d_shape_t *s);
 size_t conv3_simd_workspace(const conv2d_shape_t *s);
-void conv3_simd_forward(float *y, const float *x, const float *weight, const float *bias, int n,
-                        const conv2d_shape_t *s, float *ws);
+/* yrelu: NULL, or where relu_forward(y) goes too (from the registers) */
+void conv3_simd_forward(float *y, float *yrelu, const float *x, const float *weight, const float *bias,
+                        int n, const conv2d_shape_t *s, float *ws);
 void conv3_simd_backward(float *dx, float *dweight, float *dbias, const float *dy,
                          const float *x, const float *weight, int n, const conv2d_shape_t *s,
                          float *ws);
@@ -375,8 +376,14 @@ static void dw_wide(float *dw, const float *dyw, const float *in, int nout, int 
 void conv2d_forward(float *y, const float *x, const float *weight, const float *bias,
                     int n, const conv2d_shape_t *s, float *ws)
 {
+    conv2d_relu_forward(y, NULL, x, weight, bias, n, s, ws);
+}
+
+void conv2d_relu_forward(float *y, float *yrelu, const float *x, const float *weight, const float *bias,
+                         int n, const conv2d_shape_t *s, float *ws)
+{
     if (conv3_simd_applies(s)) {
-        conv3_simd_forward(y, x, weight, bias, n, s, ws);
+        conv3_simd_forward(y, yrelu, x, weight, bias, n, s, ws);
         return;
     }
     const geom_t g = geometry(s);
@@ -386,13 +393,16 @@ void conv2d_forward(float *y, const float *x, const float *weight, const float *
     float *xpad = ws;
     float *ywide = ws + round_up((size_t)cin * g.P + g.slack, ALIGN);
     memset(xpad, 0, ((size_t)cin * g.P + g.slack) * sizeof(float));
+    const size_t osz = (size_t)cout * ho * wo;
     for (int b = 0; b < n; b++) {
         const float *xb = x + (size_t)b * cin * h * w;
-        float *yb = y + (size_t)b * cout * ho * wo;
+        /* no y: the conv's output goes where the ReLU's does, then in place */
+        float *yb = y ? y + (size_t)b * osz : yrelu + (size_t)b * osz;
         copy_in(xpad + (size_t)pad * g.wp + pad, g.P, g.wp, xb, cin, h, w);
         if (fast_path(s)) {
             corr_wide(ywide, xpad, weight, bias, cout, cin, k, g.wp, g.P, g.L);
             copy_out(yb, ywide, g.L, g.wp, cout, ho, wo);
+            if (yrelu) relu_forward(yrelu + (size_t)b * osz, yb, osz);
             continue;
         }
         /* direct path for stride > 1 */
@@ -412,6 +422,7 @@ void conv2d_forward(float *y, const float *x, const float *weight, const float *
                         }
                     }
         }
+        if (yrelu) relu_forward(yrelu + (size_t)b * osz, yb, osz);
     }
 }
 

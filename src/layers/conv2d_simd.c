@@ -71,8 +71,8 @@ static cgeom cg(const conv2d_shape_t *s)
 
 int conv3_simd_applies(const conv2d_shape_t *s);
 size_t conv3_simd_workspace(const conv2d_shape_t *s);
-void conv3_simd_forward(float *y, const float *x, const float *weight, const float *bias, int n,
-                        const conv2d_shape_t *s, float *ws);
+void conv3_simd_forward(float *y, float *yrelu, const float *x, const float *weight, const float *bias,
+                        int n, const conv2d_shape_t *s, float *ws);
 void conv3_simd_backward(float *dx, float *dweight, float *dbias, const float *dy,
                          const float *x, const float *weight, int n, const conv2d_shape_t *s,
                          float *ws);
@@ -176,17 +176,17 @@ static const int32_t mask_tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0,
 #undef DWOB
 #endif
 
-void conv3_simd_forward(float *y, const float *x, const float *weight, const float *bias, int n,
-                        const conv2d_shape_t *s, float *ws)
+void conv3_simd_forward(float *y, float *yrelu, const float *x, const float *weight, const float *bias,
+                        int n, const conv2d_shape_t *s, float *ws)
 {
 #if CONV_SIMD_X86
     switch (ae_simd()) {
-    case AE_SIMD_AVX512: conv3_forward_avx512(y, x, weight, bias, n, s, ws); return;
-    case AE_SIMD_AVX2: conv3_forward_avx2(y, x, weight, bias, n, s, ws); return;
+    case AE_SIMD_AVX512: conv3_forward_avx512(y, yrelu, x, weight, bias, n, s, ws); return;
+    case AE_SIMD_AVX2: conv3_forward_avx2(y, yrelu, x, weight, bias, n, s, ws); return;
     default: break;
     }
 #endif
-    (void)y, (void)x, (void)weight, (void)bias, (void)n, (void)s, (void)ws;
+    (void)y, (void)yrelu, (void)x, (void)weight, (void)bias, (void)n, (void)s, (void)ws;
 }
 
 void conv3_simd_backward(float *dx, float *dweight, float *dbias, const float *dy,
@@ -216,6 +216,9 @@ typedef float SUF(vfu) __attribute__((vector_size(VW * 4), aligned(4), may_alias
 
 AI vf SUF(ld)(const float *p) { return *(const vfu *)p; }
 AI void SUF(st)(float *p, vf v) { *(vfu *)p = v; }
+typedef int SUF(vi) __attribute__((vector_size(VW * 4)));
+/* relu_forward's x > 0 ? x : 0 (NaN and -0 give +0): the same bits */
+AI vf SUF(relu)(vf a) { return (vf)((SUF(vi))a & (a > (vf){0})); }
 /* scalar - vector broadcasts the scalar (GCC and clang alike) */
 AI vf SUF(splat)(float a) { return a - (vf){0}; }
 
@@ -288,7 +291,7 @@ TGT static void SUF(copy_in)(float *restrict dst, size_t dp, int ds, const float
 #define R8(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
 #define R9(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8)
 
-AI void SUF(corr8)(float *restrict y, size_t yp, const float *restrict in, size_t P, int wp,
+AI void SUF(corr8)(float *restrict y, float *restrict yr, size_t yp, const float *restrict in, size_t P, int wp,
                    const float *restrict wr, const float *restrict b, int nin, int oy0, int oy1,
                    int wo, const int R)
 {
@@ -316,20 +319,34 @@ AI void SUF(corr8)(float *restrict y, size_t yp, const float *restrict in, size_
                         }
                     }
             int nv = wo - ox < VW ? wo - ox : VW;
-            float *yo = y + (size_t)oy * wo + ox;
-            if (nv == VW) {
+            if (y) {
+                float *yo = y + (size_t)oy * wo + ox;
+                if (nv == VW) {
 #define ST(j) SUF(st)(yo + j * yp, a##j); if (R == 2) SUF(st)(yo + j * yp + wo, c##j);
-                R8(ST)
+                    R8(ST)
 #undef ST
-            } else {
+                } else {
 #define ST(j) SUF(stt)(yo + j * yp, a##j, nv); if (R == 2) SUF(stt)(yo + j * yp + wo, c##j, nv);
-                R8(ST)
+                    R8(ST)
 #undef ST
+                }
+            }
+            if (yr) {   /* the ReLU after the conv, from the registers */
+                float *ro = yr + (size_t)oy * wo + ox;
+                if (nv == VW) {
+#define ST(j) SUF(st)(ro + j * yp, SUF(relu)(a##j)); if (R == 2) SUF(st)(ro + j * yp + wo, SUF(relu)(c##j));
+                    R8(ST)
+#undef ST
+                } else {
+#define ST(j) SUF(stt)(ro + j * yp, SUF(relu)(a##j), nv); if (R == 2) SUF(stt)(ro + j * yp + wo, SUF(relu)(c##j), nv);
+                    R8(ST)
+#undef ST
+                }
             }
         }
 }
 
-AI void SUF(corr1)(float *restrict y, const float *restrict in, size_t P, int wp,
+AI void SUF(corr1)(float *restrict y, float *restrict yr, const float *restrict in, size_t P, int wp,
                    const float *restrict wr, const float *restrict b, int nin, int oy0, int oy1,
                    int wo, const int R)
 {
@@ -355,33 +372,41 @@ AI void SUF(corr1)(float *restrict y, const float *restrict in, size_t P, int wp
                         }
                     }
             int nv = wo - ox < VW ? wo - ox : VW;
-            float *yo = y + (size_t)oy * wo + ox;
+            if (y) {
+                float *yo = y + (size_t)oy * wo + ox;
 #define ST(r) if (r < R) { if (nv == VW) SUF(st)(yo + (size_t)r * wo, a##r); else SUF(stt)(yo + (size_t)r * wo, a##r, nv); }
-            R8(ST)
+                R8(ST)
 #undef ST
+            }
+            if (yr) {
+                float *ro = yr + (size_t)oy * wo + ox;
+#define ST(r) if (r < R) { if (nv == VW) SUF(st)(ro + (size_t)r * wo, SUF(relu)(a##r)); else SUF(stt)(ro + (size_t)r * wo, SUF(relu)(a##r), nv); }
+                R8(ST)
+#undef ST
+            }
         }
 }
 
 /* y [nout][ho][wo] (dense) = bias + corr(in, weights arranged by arrange()):
  * blocks of 8 output channels while 8 remain, then single channels. */
-TGT static void SUF(corr)(float *y, const float *in, size_t P, int wp, const float *wr,
+TGT static void SUF(corr)(float *y, float *yr, const float *in, size_t P, int wp, const float *wr,
                           const float *bias, int nout, int nin, int ho, int wo)
 {
     const size_t yp = (size_t)ho * wo;
     for (int o0 = 0; o0 < nout;) {
         int ob = nout - o0 >= 8 ? 8 : 1;
-        float *yb = y + (size_t)o0 * yp;
+        float *yb = y ? y + (size_t)o0 * yp : NULL, *yrb = yr ? yr + (size_t)o0 * yp : NULL;
         const float *wb = wr + (size_t)o0 * nin * 9;
         const float *bb = bias ? bias + o0 : NULL;
         if (ob == 8) {
             const int R = ACCS / 8;
             int top = ho - ho % R;
-            SUF(corr8)(yb, yp, in, P, wp, wb, bb, nin, 0, top, wo, R);
-            if (top < ho) SUF(corr8)(yb, yp, in, P, wp, wb, bb, nin, top, ho, wo, 1);
+            SUF(corr8)(yb, yrb, yp, in, P, wp, wb, bb, nin, 0, top, wo, R);
+            if (top < ho) SUF(corr8)(yb, yrb, yp, in, P, wp, wb, bb, nin, top, ho, wo, 1);
         } else {
             int top = ho - ho % 8;
-            SUF(corr1)(yb, in, P, wp, wb, bb, nin, 0, top, wo, 8);
-            if (top < ho) SUF(corr1)(yb, in, P, wp, wb, bb, nin, top, ho, wo, 1);
+            SUF(corr1)(yb, yrb, in, P, wp, wb, bb, nin, 0, top, wo, 8);
+            if (top < ho) SUF(corr1)(yb, yrb, in, P, wp, wb, bb, nin, top, ho, wo, 1);
         }
         o0 += ob;
     }
@@ -469,7 +494,7 @@ TGT static void SUF(db_all)(float *dbacc, const float *dy, int cout, size_t plan
     }
 }
 
-TGT static void SUF(conv3_forward)(float *y, const float *x, const float *weight,
+TGT static void SUF(conv3_forward)(float *y, float *yrelu, const float *x, const float *weight,
                                    const float *bias, int n, const conv2d_shape_t *s, float *ws)
 {
     const cgeom g = cg(s);
@@ -480,8 +505,8 @@ TGT static void SUF(conv3_forward)(float *y, const float *x, const float *weight
     float *interior = c.xpad + (size_t)s->pad * g.wp + s->pad;
     for (int b = 0; b < n; b++) {
         SUF(copy_in)(interior, g.P, g.wp, x + (size_t)b * cin * h * w, cin, h, w);
-        SUF(corr)(y + (size_t)b * cout * ho * wo, c.xpad, g.P, g.wp, c.wr, bias, cout, cin, ho,
-                  wo);
+        size_t yb = (size_t)b * cout * ho * wo;
+        SUF(corr)(y ? y + yb : NULL, yrelu ? yrelu + yb : NULL, c.xpad, g.P, g.wp, c.wr, bias, cout, cin, ho, wo);
     }
 }
 
@@ -508,7 +533,7 @@ TGT static void SUF(conv3_backward)(float *dx, float *dweight, float *dbias, con
         if (dbias) SUF(db_all)(c.dbacc, dyb, cout, oplane);
         SUF(dw_all)(c.dwacc, c.dyp, g.Pd, g.wd, g.q, c.xpad, g.P, g.wp, cout, cin, ho, wo);
         if (dx)
-            SUF(corr)(dx + (size_t)b * cin * h * w, c.dyp, g.Pd, g.wd, c.wr, NULL, cin, cout, h,
+            SUF(corr)(dx + (size_t)b * cin * h * w, NULL, c.dyp, g.Pd, g.wd, c.wr, NULL, cin, cout, h,
                       w);
     }
     for (size_t t = 0; t < (size_t)cout * cin * 9; t++) {

@@ -37,6 +37,14 @@ int conv2d_shape(conv2d_shape_t *s);
 size_t conv2d_workspace(const conv2d_shape_t *s, int n);
 void conv2d_forward(float *y, const float *x, const float *weight, const float *bias,
                     int n, const conv2d_shape_t *s, float *ws);
+/* conv2d_forward into y and relu_forward of its output into yrelu, in one
+ * pass (on the SIMD kernels the ReLU is applied in registers as each output
+ * vector is stored; elsewhere per image, while it is in cache): the same
+ * bits as the two calls. y NULL: only the ReLU's output is written (the
+ * conv's output is needed by nothing but the ReLU: its backward reads the
+ * ReLU's output); yrelu NULL: conv2d_forward. Not both NULL. */
+void conv2d_relu_forward(float *y, float *yrelu, const float *x, const float *weight, const float *bias,
+                         int n, const conv2d_shape_t *s, float *ws);
 void conv2d_backward(float *dx, float *dweight, float *dbias, const float *dy,
                      const float *x, const float *weight,
                      int n, const conv2d_shape_t *s, float *ws);

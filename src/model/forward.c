@@ -230,6 +230,19 @@ const float *model_forward_range(const ae_model *m, ae_workspace *w, int t, cons
         } else if (l->kind == L_CONDITION) {
             eps = w->onehot[t] + (size_t)w->label_first[t] * m->classes;
         }
+        if (l->kind == L_CONV && i + 1 < to && m->layers[i + 1].kind == L_RELU) {
+            /* conv -> relu: the conv's kernel writes the ReLU's output only,
+             * the same values as the two layers one after the other without
+             * writing and reading back megabytes of conv output. Nothing
+             * reads the conv's own output then (the ReLU's backward reads
+             * its output, the conv's its input), so its buffer is left as is. */
+            float *rout = w->act[t] + m->layers[i + 1].act_off * n;
+            conv2d_relu_forward(NULL, rout, in, m->params + l->w_off, l->b_count ? m->params + l->b_off : NULL,
+                                n, &l->conv, w->ws[t]);
+            in = rout;
+            i++;   /* the ReLU is done */
+            continue;
+        }
         layer_forward(m, l, in, out, n, w->ws[t], eps);
         in = out;
     }
